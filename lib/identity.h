@@ -200,12 +200,15 @@ int seal_open(const struct re6st_key *k, const uint8_t *box, size_t len, uint8_t
 
 /* ---- Registry signatures over arbitrary data ----------------------------- */
 /*
- * Detached Ed25519 signature over "re6st-sign-v1\0" || context || "\0" || data
- * (see docs/certificates.md); context separates uses ("answer", ...).
+ * Detached Ed25519 signature over
+ *   "re6st-sign-v1" 0x00 context 0x00 BLAKE2b-256(data)
+ * (see docs/certificates.md); context (1..64 printable ASCII characters)
+ * separates uses. -EINVAL bad context.
  */
-void data_sign(const struct re6st_key *k, const char *context, const uint8_t *data, size_t len,
+#define DATA_SIGN_MAX_CONTEXT 64
+int data_sign(const struct re6st_key *k, const char *context, const uint8_t *data, size_t len,
 	       uint8_t ret_sig[RE6ST_SIG_LEN]);
-/* 0 or -EKEYREJECTED. */
+/* 0 or -EKEYREJECTED (also for a bad context). */
 int data_verify(const uint8_t pk[RE6ST_SIGN_PK_LEN], const char *context, const uint8_t *data,
 		size_t len, const uint8_t sig[RE6ST_SIG_LEN]);
 
