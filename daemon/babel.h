@@ -1,0 +1,129 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * babel.h - one long-lived babeld, driven over its read-write local socket.
+ *
+ * babel_start() spawns babeld (Debian's /usr/sbin/babeld 1.12) with an
+ * explicit router-id and a configuration built from struct babel_params
+ * (filters that redistribute only the node's prefix, pref-src, default
+ * route handling, HMAC keys), connects to its local socket and switches
+ * it to "monitor". From then on:
+ *   - commands are queued and sent one at a time; each gets babeld's
+ *     "ok" / "no ..." / "bad" answer through an optional callback;
+ *   - the monitor stream (neighbours, routes, interfaces) is kept in
+ *     in-memory tables that the tunnel manager reads;
+ *   - if babeld dies it is restarted (after 1 s, then backing off to 30 s)
+ *     and every interface added with babel_add_interface() is re-added.
+ *
+ * Interfaces added at runtime do not inherit babeld's `default` options,
+ * so babel_add_interface() puts the tunnel options on the interface line.
+ */
+#ifndef RE6ST_DAEMON_BABEL_H
+#define RE6ST_DAEMON_BABEL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "babel-parse.h"
+#include "loop.h"
+#include "prefix.h"
+
+struct babel;
+
+struct babel_params {
+	const char *babeld_path;   /* NULL: BABELD_PATH */
+	const char *socket_path;   /* read-write local socket (-G) */
+	const char *state_path;    /* -S (NULL: none) */
+	const char *log_path;      /* -L (NULL: inherit stderr) */
+	const char *pid_path;      /* -I (NULL: none) */
+	uint8_t router_id[8];      /* explicit router-id (EUI-64) */
+
+	struct re6st_prefix network;     /* the whole re6st network */
+	struct re6st_prefix node_prefix; /* the only prefix redistributed */
+	uint8_t node_addr[16];           /* pref-src of installed routes */
+	bool gateway;              /* --gateway: redistribute the default route */
+	bool default_route;        /* --default: accept a default route w/o source */
+	bool has_ipv4;             /* IPv4 payload: also redistribute ipv4_prefix */
+	char ipv4_prefix[24];      /* "10.42.3.0/24" */
+	char ipv4_addr[16];        /* its pref-src */
+
+	unsigned hello;            /* hello interval, seconds (tunnels) */
+	const char *babel_default; /* extra interface options from the netconf */
+	/* HMAC (blake2s128 or hmac-sha256 per hmac_type); len 0: none. */
+	const char *hmac_type;     /* NULL: "blake2s128" */
+	const uint8_t *hmac_sign;
+	size_t hmac_sign_len;
+	const uint8_t *hmac_accept; /* older key still accepted during rotation */
+	size_t hmac_accept_len;
+
+	char *const *lan_interfaces; /* -i: plain (wired) babel interfaces */
+	size_t n_lan_interfaces;
+	char *const *extra_args;     /* -B */
+	size_t n_extra_args;
+};
+
+/* What changed, for the listener. obj is a route, neighbour or interface. */
+typedef void (*babel_change_fn)(struct babel *b, const struct babel_event *ev, void *userdata);
+/* Answer to a command: 0 ok, -ENOENT "no" (msg has babeld's text), -EINVAL "bad",
+ * -ECONNRESET babeld went away before answering. */
+typedef void (*babel_reply_fn)(struct babel *b, int result, const char *msg, void *userdata);
+
+/*
+ * Start babeld and connect to it (waits up to 5 s for the socket).
+ * params is copied. Errors: -errno of spawn/connect, -ETIMEDOUT, -ENOMEM.
+ */
+int babel_start(struct loop *l, const struct babel_params *params, struct babel **ret);
+/*
+ * Stop babeld (SIGTERM: babeld removes the routes it installed; SIGKILL
+ * after 3 s) and free everything. NULL-safe.
+ */
+void babel_stop(struct babel *b);
+DEFINE_FREEP(struct babel, babel_stop)
+
+/* The babeld command line built from params (argv, NULL-terminated; free with
+ * babel_argv_free()). Exposed for tests and --check. */
+int babel_build_argv(const struct babel_params *p, char ***ret);
+void babel_argv_free(char **argv);
+
+/* Listener for changes (one; NULL to remove). */
+void babel_set_listener(struct babel *b, babel_change_fn fn, void *userdata);
+
+/*
+ * Send a raw command line (no newline). Queued if another is in flight.
+ * cb may be NULL. 0 or -ENOMEM, -EINVAL (newline in line).
+ */
+int babel_command(struct babel *b, const char *line, babel_reply_fn cb, void *userdata);
+
+/*
+ * Declare a tunnel interface: "interface IFNAME type tunnel hello-interval H
+ * rtt-min ... " with the network's tunnel options, plus extra (may be NULL).
+ * It is re-added after a babeld restart. cb as babel_command().
+ */
+int babel_add_interface(struct babel *b, const char *ifname, const char *extra,
+			babel_reply_fn cb, void *userdata);
+/* "flush interface IFNAME"; forgets it for restarts. */
+int babel_flush_interface(struct babel *b, const char *ifname, babel_reply_fn cb,
+			  void *userdata);
+
+/* True once babeld's socket answered and the monitor dump is complete. */
+bool babel_ready(const struct babel *b);
+/* babeld's pid, 0 while it is not running. */
+int babel_pid(const struct babel *b);
+/* How many times babeld was (re)started. */
+unsigned babel_starts(const struct babel *b);
+/* babeld's own router-id as it announced it ("my-id"). */
+const char *babel_my_id(const struct babel *b);
+
+/* Tables, valid until the next return to the loop. */
+size_t babel_routes(const struct babel *b, const struct babel_route **ret);
+size_t babel_neighbours(const struct babel *b, const struct babel_neighbour **ret);
+size_t babel_interfaces(const struct babel *b, const struct babel_interface **ret);
+/* Installed routes whose next hop is on ifname (how much a tunnel carries). */
+size_t babel_count_routes_via(const struct babel *b, const char *ifname);
+/* Neighbours on ifname. */
+size_t babel_count_neighbours(const struct babel *b, const char *ifname);
+
+/* Derive a stable router-id (EUI-64) from a node prefix, e.g. for tests. */
+void babel_router_id_from_prefix(const struct re6st_prefix *p, uint8_t ret[8]);
+
+#endif
