@@ -28,7 +28,8 @@ struct nl_fou_port {
 /* Listen on a port. Errors: -EEXIST if that family/port is in use. */
 int nl_fou_add(struct nl_sock *s, const struct nl_fou_port *p);
 
-/* Stop listening. Errors: -ESRCH/-ENOENT if there is no such port. */
+/* Stop listening. Errors: -EINVAL if there is no such port (the kernel
+ * does not distinguish). */
 int nl_fou_delete(struct nl_sock *s, const struct nl_fou_port *p);
 
 /* List every port of the namespace into a malloc'ed array (free() it). */

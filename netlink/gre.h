@@ -22,7 +22,7 @@ struct nl_gre_config {
 	int family;          /* AF_INET: kind "gre"; AF_INET6: kind "ip6gre" */
 	union nl_addr local; /* any (all zero) = unspecified */
 	union nl_addr remote;
-	uint8_t ttl;         /* 0 = inherit (IPv4) / default hop limit (IPv6) */
+	uint8_t ttl;         /* TTL / hop limit; 0 = inherit from the inner packet */
 	bool has_ikey, has_okey;
 	uint32_t ikey, okey; /* host byte order */
 	int link;            /* underlying ifindex, 0 = none */
