@@ -1,0 +1,407 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include "db.h"
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "macro.h"
+
+static void stmt_finalizep(sqlite3_stmt **s)
+{
+	if (*s)
+		sqlite3_finalize(*s);
+}
+#define _cleanup_stmt_ _cleanup_(stmt_finalizep)
+
+static const char schema[] =
+	"CREATE TABLE IF NOT EXISTS config ("
+	"  name TEXT PRIMARY KEY NOT NULL, value);"
+	"CREATE TABLE IF NOT EXISTS token ("
+	"  token TEXT PRIMARY KEY NOT NULL, email TEXT NOT NULL,"
+	"  prefix_len INTEGER NOT NULL, date INTEGER NOT NULL);"
+	/* One row per leaf of the prefix tree; see db.h. */
+	"CREATE TABLE IF NOT EXISTS cert ("
+	"  prefix TEXT PRIMARY KEY NOT NULL, email TEXT, cert TEXT,"
+	"  serial INTEGER, subject_serial INTEGER, sign_pk BLOB,"
+	"  not_after INTEGER, location TEXT);"
+	"CREATE UNIQUE INDEX IF NOT EXISTS cert_serial ON cert(serial);"
+	"CREATE UNIQUE INDEX IF NOT EXISTS cert_subject_serial ON cert(subject_serial);"
+	"CREATE INDEX IF NOT EXISTS cert_sign_pk ON cert(sign_pk);"
+	"CREATE INDEX IF NOT EXISTS cert_email ON cert(email);"
+	/* Revoked serials with the expiry of the revoked certificate. */
+	"CREATE TABLE IF NOT EXISTS crl ("
+	"  serial INTEGER PRIMARY KEY NOT NULL, date INTEGER NOT NULL,"
+	"  prefix TEXT);"
+	/* Nonces of signed requests seen, until their timestamp window ends. */
+	"CREATE TABLE IF NOT EXISTS nonce ("
+	"  nonce BLOB PRIMARY KEY NOT NULL, expires INTEGER NOT NULL);"
+	/* Endpoints announced by nodes; soft state, rebuilt by heartbeats. */
+	"CREATE TEMP TABLE IF NOT EXISTS peer ("
+	"  prefix TEXT PRIMARY KEY NOT NULL, endpoints TEXT NOT NULL,"
+	"  seen INTEGER NOT NULL);";
+
+static int exec(sqlite3 *db, const char *sql)
+{
+	return sqlite3_exec(db, sql, NULL, NULL, NULL) == SQLITE_OK ? 0 : -EIO;
+}
+
+int db_open(const char *path, sqlite3 **ret)
+{
+	sqlite3 *db = NULL;
+	int r;
+
+	r = sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+				      SQLITE_OPEN_NOMUTEX, NULL);
+	if (r != SQLITE_OK) {
+		r = r == SQLITE_CANTOPEN ? -EACCES : -EIO;
+		sqlite3_close(db);
+		return r;
+	}
+	sqlite3_busy_timeout(db, 5000);
+	if (exec(db, "PRAGMA journal_mode=WAL;") < 0 ||
+	    exec(db, "PRAGMA synchronous=FULL;") < 0 ||
+	    exec(db, "PRAGMA foreign_keys=ON;") < 0 ||
+	    exec(db, schema) < 0) {
+		sqlite3_close(db);
+		return -EIO;
+	}
+	*ret = db;
+	return 0;
+}
+
+void db_close(sqlite3 *db)
+{
+	sqlite3_close(db);
+}
+
+int db_begin(sqlite3 *db)
+{
+	return exec(db, "BEGIN IMMEDIATE");
+}
+
+int db_commit(sqlite3 *db)
+{
+	if (exec(db, "COMMIT") < 0) {
+		db_rollback(db);
+		return -EIO;
+	}
+	return 0;
+}
+
+void db_rollback(sqlite3 *db)
+{
+	if (!sqlite3_get_autocommit(db))
+		(void)exec(db, "ROLLBACK");
+}
+
+static int prepare(sqlite3 *db, const char *sql, sqlite3_stmt **ret)
+{
+	return sqlite3_prepare_v2(db, sql, -1, ret, NULL) == SQLITE_OK ? 0 : -EIO;
+}
+
+int db_config_get_int(sqlite3 *db, const char *name, int64_t *ret)
+{
+	_cleanup_stmt_ sqlite3_stmt *s = NULL;
+	int r;
+
+	if (prepare(db, "SELECT value FROM config WHERE name=?", &s) < 0)
+		return -EIO;
+	sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
+	r = sqlite3_step(s);
+	if (r == SQLITE_DONE || (r == SQLITE_ROW && sqlite3_column_type(s, 0) == SQLITE_NULL))
+		return -ENOENT;
+	if (r != SQLITE_ROW)
+		return -EIO;
+	*ret = sqlite3_column_int64(s, 0);
+	return 0;
+}
+
+int db_config_set_int(sqlite3 *db, const char *name, int64_t value)
+{
+	_cleanup_stmt_ sqlite3_stmt *s = NULL;
+
+	if (prepare(db, "INSERT OR REPLACE INTO config VALUES (?, ?)", &s) < 0)
+		return -EIO;
+	sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 2, value);
+	return sqlite3_step(s) == SQLITE_DONE ? 0 : -EIO;
+}
+
+int db_config_get_blob(sqlite3 *db, const char *name, uint8_t **ret, size_t *ret_len)
+{
+	_cleanup_stmt_ sqlite3_stmt *s = NULL;
+	uint8_t *p;
+	int r, n;
+
+	if (prepare(db, "SELECT value FROM config WHERE name=?", &s) < 0)
+		return -EIO;
+	sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
+	r = sqlite3_step(s);
+	if (r == SQLITE_DONE || (r == SQLITE_ROW && sqlite3_column_type(s, 0) == SQLITE_NULL))
+		return -ENOENT;
+	if (r != SQLITE_ROW)
+		return -EIO;
+	n = sqlite3_column_bytes(s, 0);
+	p = malloc((size_t)n + 1);
+	if (!p)
+		return -ENOMEM;
+	if (n)
+		memcpy(p, sqlite3_column_blob(s, 0), (size_t)n);
+	p[n] = 0;
+	*ret = p;
+	*ret_len = (size_t)n;
+	return 0;
+}
+
+int db_config_set_blob(sqlite3 *db, const char *name, const void *value, size_t len)
+{
+	_cleanup_stmt_ sqlite3_stmt *s = NULL;
+
+	if (prepare(db, "INSERT OR REPLACE INTO config VALUES (?, ?)", &s) < 0)
+		return -EIO;
+	sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
+	sqlite3_bind_blob(s, 2, len ? value : "", (int)len, SQLITE_TRANSIENT);
+	return sqlite3_step(s) == SQLITE_DONE ? 0 : -EIO;
+}
+
+int db_config_delete(sqlite3 *db, const char *name)
+{
+	_cleanup_stmt_ sqlite3_stmt *s = NULL;
+
+	if (prepare(db, "DELETE FROM config WHERE name=?", &s) < 0)
+		return -EIO;
+	sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
+	return sqlite3_step(s) == SQLITE_DONE ? 0 : -EIO;
+}
+
+/* The leaf whose prefix is a prefix of bits (there is exactly one). */
+static int leaf_containing(sqlite3 *db, const char *bits, char ret[129], bool *ret_free)
+{
+	_cleanup_stmt_ sqlite3_stmt *s = NULL;
+	int r;
+
+	if (prepare(db, "SELECT prefix, cert IS NULL FROM cert"
+			" WHERE substr(?1, 1, length(prefix)) = prefix", &s) < 0)
+		return -EIO;
+	sqlite3_bind_text(s, 1, bits, -1, SQLITE_STATIC);
+	r = sqlite3_step(s);
+	if (r == SQLITE_DONE)
+		return -ENOENT;
+	if (r != SQLITE_ROW)
+		return -EIO;
+	snprintf(ret, 129, "%s", (const char *)sqlite3_column_text(s, 0));
+	*ret_free = sqlite3_column_int(s, 1);
+	return 0;
+}
+
+int db_tree_init(sqlite3 *db, const struct community_map *m, char **ret_error)
+{
+	_cleanup_stmt_ sqlite3_stmt *s = NULL;
+	int r;
+
+	if (prepare(db, "SELECT 1 FROM cert LIMIT 1", &s) < 0)
+		return -EIO;
+	r = sqlite3_step(s);
+	if (r == SQLITE_DONE) {
+		if (exec(db, "INSERT INTO cert (prefix) VALUES ('')") < 0)
+			return -EIO;
+	} else if (r != SQLITE_ROW)
+		return -EIO;
+
+	for (size_t i = 0; i < m->n; i++) {
+		char leaf[129];
+		bool is_free;
+
+		r = leaf_containing(db, m->c[i].prefix, leaf, &is_free);
+		if (r == -ENOENT)
+			continue; /* community already split into several leaves */
+		if (r < 0)
+			return r;
+		if (!is_free) {
+			if (asprintf(ret_error, "prefix %s contains community %s", leaf,
+				     m->c[i].prefix) < 0)
+				*ret_error = NULL;
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+static int set_prefix(sqlite3 *db, const char *old, const char *new)
+{
+	_cleanup_stmt_ sqlite3_stmt *s = NULL;
+
+	if (prepare(db, "UPDATE cert SET prefix=?2 WHERE prefix=?1", &s) < 0)
+		return -EIO;
+	sqlite3_bind_text(s, 1, old, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, new, -1, SQLITE_STATIC);
+	return sqlite3_step(s) == SQLITE_DONE && sqlite3_changes(db) == 1 ? 0 : -EIO;
+}
+
+static int insert_free(sqlite3 *db, const char *prefix)
+{
+	_cleanup_stmt_ sqlite3_stmt *s = NULL;
+
+	if (prepare(db, "INSERT INTO cert (prefix) VALUES (?)", &s) < 0)
+		return -EIO;
+	sqlite3_bind_text(s, 1, prefix, -1, SQLITE_STATIC);
+	return sqlite3_step(s) == SQLITE_DONE ? 0 : -EIO;
+}
+
+static int longest_free(sqlite3 *db, const char *community, unsigned prefix_len, char ret[129])
+{
+	_cleanup_stmt_ sqlite3_stmt *s = NULL;
+	_cleanup_free_ char *upper = NULL;
+	int r;
+
+	if (asprintf(&upper, "%s2", community) < 0)
+		return -ENOMEM;
+	if (prepare(db, "SELECT prefix FROM cert WHERE prefix >= ?1 AND prefix < ?2"
+			" AND length(prefix) <= ?3 AND cert IS NULL"
+			" ORDER BY length(prefix) DESC, prefix LIMIT 1", &s) < 0)
+		return -EIO;
+	sqlite3_bind_text(s, 1, community, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, upper, -1, SQLITE_STATIC);
+	sqlite3_bind_int(s, 3, (int)prefix_len);
+	r = sqlite3_step(s);
+	if (r == SQLITE_DONE)
+		return -ENOENT;
+	if (r != SQLITE_ROW)
+		return -EIO;
+	snprintf(ret, 129, "%s", (const char *)sqlite3_column_text(s, 0));
+	return 0;
+}
+
+int db_tree_alloc(sqlite3 *db, unsigned prefix_len, unsigned max_len, const char *community,
+		  char ret[129])
+{
+	size_t clen = strlen(community);
+	int r;
+
+	if (prefix_len == 0 || prefix_len > max_len || prefix_len > 128 || clen > prefix_len)
+		return -EINVAL;
+	for (;;) {
+		char prefix[129 + 1];
+		bool is_free;
+		size_t n;
+
+		r = longest_free(db, community, prefix_len, prefix);
+		if (r == -ENOENT) {
+			/* Community not split off yet: start from the leaf holding it. */
+			r = leaf_containing(db, community, prefix, &is_free);
+			if (r == -ENOENT || (r == 0 && !is_free))
+				return -ENOSPC;
+		}
+		if (r < 0)
+			return r;
+		for (n = strlen(prefix); n < prefix_len; n++) {
+			char bit = n < clen ? community[n] : '0';
+			char other[130];
+
+			snprintf(other, sizeof(other), "%s%c", prefix, bit == '0' ? '1' : '0');
+			r = set_prefix(db, prefix, other);
+			if (r < 0)
+				return r;
+			prefix[n] = bit;
+			prefix[n + 1] = '\0';
+			r = insert_free(db, prefix);
+			if (r < 0)
+				return r;
+		}
+		if (n < max_len || strchr(prefix, '1')) {
+			memcpy(ret, prefix, n + 1);
+			return 0;
+		}
+		{
+			_cleanup_stmt_ sqlite3_stmt *s = NULL;
+			if (prepare(db, "UPDATE cert SET cert='reserved' WHERE prefix=?", &s) < 0)
+				return -EIO;
+			sqlite3_bind_text(s, 1, prefix, -1, SQLITE_STATIC);
+			if (sqlite3_step(s) != SQLITE_DONE)
+				return -EIO;
+		}
+	}
+}
+
+int db_tree_merge(sqlite3 *db)
+{
+	int max_len = 129;
+
+	for (;;) {
+		_cleanup_stmt_ sqlite3_stmt *s = NULL, *l = NULL;
+		char prev[129] = "";
+		bool have_prev = false;
+		int r;
+
+		if (prepare(db, "SELECT max(length(prefix)) FROM cert"
+				" WHERE cert IS NULL AND length(prefix) < ?", &s) < 0)
+			return -EIO;
+		sqlite3_bind_int(s, 1, max_len);
+		if (sqlite3_step(s) != SQLITE_ROW)
+			return -EIO;
+		if (sqlite3_column_type(s, 0) == SQLITE_NULL || sqlite3_column_int(s, 0) == 0)
+			return 0;
+		max_len = sqlite3_column_int(s, 0);
+
+		if (prepare(db, "SELECT prefix FROM cert WHERE cert IS NULL"
+				" AND length(prefix) = ? ORDER BY prefix", &l) < 0)
+			return -EIO;
+		sqlite3_bind_int(l, 1, max_len);
+		/* Collect first: the loop modifies the table. */
+		size_t n = 0, cap = 0;
+		_cleanup_free_ char (*list)[129] = NULL;
+		while ((r = sqlite3_step(l)) == SQLITE_ROW) {
+			if (n == cap) {
+				cap = cap ? 2 * cap : 64;
+				char (*nl)[129] = realloc(list, cap * sizeof(*list));
+				if (!nl)
+					return -ENOMEM;
+				list = nl;
+			}
+			snprintf(list[n++], 129, "%s", (const char *)sqlite3_column_text(l, 0));
+		}
+		if (r != SQLITE_DONE)
+			return -EIO;
+		for (size_t i = 0; i < n; i++) {
+			const char *p = list[i];
+			size_t pl = strlen(p);
+
+			if (have_prev && memcmp(prev, p, pl - 1) == 0) {
+				char parent[129];
+				_cleanup_stmt_ sqlite3_stmt *d = NULL;
+
+				memcpy(parent, p, pl - 1);
+				parent[pl - 1] = '\0';
+				r = set_prefix(db, prev, parent);
+				if (r < 0)
+					return r;
+				if (prepare(db, "DELETE FROM cert WHERE prefix=?", &d) < 0)
+					return -EIO;
+				sqlite3_bind_text(d, 1, p, -1, SQLITE_STATIC);
+				if (sqlite3_step(d) != SQLITE_DONE)
+					return -EIO;
+				have_prev = false;
+			} else {
+				memcpy(prev, p, pl + 1);
+				have_prev = true;
+			}
+		}
+	}
+}
+
+int db_tree_release(sqlite3 *db, const char *prefix)
+{
+	_cleanup_stmt_ sqlite3_stmt *s = NULL;
+
+	if (prepare(db, "UPDATE cert SET email=NULL, cert=NULL, serial=NULL,"
+			" subject_serial=NULL, sign_pk=NULL, not_after=NULL, location=NULL"
+			" WHERE prefix=?", &s) < 0)
+		return -EIO;
+	sqlite3_bind_text(s, 1, prefix, -1, SQLITE_STATIC);
+	if (sqlite3_step(s) != SQLITE_DONE)
+		return -EIO;
+	return db_tree_merge(db);
+}

@@ -1,0 +1,136 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * registry.h - re6st-registry's state shared by the HTTP front end and the
+ * RPC implementations.
+ *
+ * Threads: libmicrohttpd runs a small pool of threads; every access to the
+ * database and to the cached network configuration goes through reg->lock.
+ * Work that may block for long (SMTP) is done outside it.
+ */
+#ifndef RE6ST_REGISTRY_H
+#define RE6ST_REGISTRY_H
+
+#include <pthread.h>
+#include <sqlite3.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "community.h"
+#include "identity.h"
+#include "netconf.h"
+
+#define RENEW_PERIOD (30 * 86400)            /* renew in the last 30 days */
+#define DEFAULT_CERT_DURATION (365 * 86400)  /* certificates last one year */
+#define DEFAULT_GRACE_PERIOD (100 * 86400)
+#define NONCE_WINDOW REQSIGN_DEFAULT_WINDOW
+#define MAX_ORIGINS 32
+
+struct registry_options {
+	unsigned port;
+	const char *bind4, *bind6;
+	const char *db_path, *ca_path, *key_path;
+	const char *mailhost, *smtp_user, *smtp_pwd, *mail_from;
+	bool smtp_starttls;
+	unsigned prefix_length;            /* 0: registration by token disabled */
+	unsigned anonymous_prefix_length;  /* 0: anonymous registration disabled */
+	bool has_ipv4;
+	uint8_t ipv4_net[4];
+	unsigned ipv4_len, ipv4_sublen;
+	unsigned min_protocol;
+	const char *origins[MAX_ORIGINS];
+	unsigned n_origins;
+	const char *community_path;
+	uint64_t grace_period;
+	unsigned hello, client_count, max_clients, tunnel_refresh;
+	const char *same_country;
+	uint32_t tunnel_types;
+	uint64_t cert_duration;            /* testing: --cert-duration */
+	unsigned threads, max_connections, timeout;
+	size_t max_body;
+	unsigned peer_ttl;                 /* announced endpoints expire after */
+};
+
+struct MHD_Response;
+
+struct registry {
+	struct registry_options opt;
+	pthread_mutex_t lock;
+	sqlite3 *db;
+	struct re6st_ca ca;
+	struct re6st_key *ca_key;
+	struct community_map communities;
+	unsigned max_len; /* 128 - network length */
+
+	/* Network configuration, rebuilt on every change (under lock). */
+	uint64_t netconf_version;
+	char *netconf_armour;
+	size_t netconf_armour_len;
+	struct MHD_Response *netconf_response; /* cached, refcounted by MHD */
+	bool has_registry_prefix;
+	char registry_prefix[129];
+};
+
+/* A reply built by an RPC: HTTP status and body (malloc'ed). */
+struct rpc_reply {
+	unsigned status;
+	char *body;
+	size_t len;
+	const char *content_type;
+	struct MHD_Response *response; /* pre-built response to queue instead */
+};
+
+struct query;
+struct reqsig;
+
+struct rpc_call {
+	struct registry *reg;
+	const char *name;
+	const struct query *q;
+	const char *client_ip;             /* the HTTP peer (or the proxied client) */
+	const struct re6st_cert *cert;     /* signed requests: the caller */
+	const char *cert_prefix;           /* its node prefix as '0'/'1' */
+	uint64_t now;
+};
+
+enum {
+	RPC_PRIVATE = 1 << 0,     /* --authorized-origin only */
+	RPC_SIGNED = 1 << 1,      /* by a node, with its certificate */
+	RPC_EXPIRED_OK = 1 << 2,  /* signed, the certificate may be expired/revoked */
+};
+
+struct rpc_def {
+	const char *name;
+	int (*fn)(const struct rpc_call *call, struct rpc_reply *reply);
+	unsigned flags;
+	const char *const *args; /* allowed argument names, NULL-terminated */
+};
+
+/* Lookup an RPC by name; NULL when unknown. */
+const struct rpc_def *rpc_lookup(const char *name);
+
+/* Set reply to status with a text/plain message "msg\n"; returns 0. */
+int rpc_error(struct rpc_reply *reply, unsigned status, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/*
+ * (Re)build the signed network configuration from the database and the
+ * options, bumping the version when bump is true or when the parameters
+ * changed since last time.  Called with reg->lock held, inside a
+ * transaction.  0 or -errno.
+ */
+int registry_update_netconf(struct registry *reg, bool bump, uint64_t now);
+
+/* Purge expired tokens, certificates, nonces and revocations; returns 0 or -errno. */
+int registry_housekeeping(struct registry *reg, uint64_t now);
+
+/* Current time, shifted by RE6ST_REGISTRY_CLOCK_OFFSET (tests only). */
+uint64_t registry_now(void);
+
+/* Send a token by mail (mbox file or SMTP); 0 or -errno, *ret_error set. */
+int mail_send_token(const struct registry_options *opt, const char *to, const char *token,
+		    char **ret_error);
+
+/* Check the address (text) against --authorized-origin. */
+bool registry_origin_allowed(const struct registry *reg, const char *ip);
+
+#endif
