@@ -119,8 +119,11 @@ int netconf_add_revoked(struct re6st_netconf *nc, uint64_t serial, uint64_t not_
 		return -ENOMEM;
 	nc->revoked = n;
 	memmove(n + i + 1, n + i, (nc->n_revoked - i) * sizeof(*n));
-	n[i] = (struct netconf_revoked){ .serial = serial, .not_after = not_after,
-					 .prefix = *prefix };
+	/* Zeroed padding keeps entries comparable with memcmp. */
+	memset(&n[i], 0, sizeof(*n));
+	n[i].serial = serial;
+	n[i].not_after = not_after;
+	n[i].prefix = *prefix;
 	nc->n_revoked++;
 	return 0;
 }
