@@ -1,0 +1,760 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <fcntl.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+
+#include "babel.h"
+#include "config.h"
+#include "log.h"
+
+#define RESTART_MIN_MS 1000
+#define RESTART_MAX_MS 30000
+#define CONNECT_TIMEOUT_MS 5000
+#define RBUF_SIZE 4096
+
+struct pending {
+	babel_reply_fn cb;
+	void *userdata;
+};
+
+struct iface {
+	char name[BABEL_IFNAME_LEN];
+	char *line; /* the full "interface ..." command */
+};
+
+#define DEFINE_VEC(name, type) \
+	struct name {          \
+		type *v;       \
+		size_t n, cap; \
+	}
+DEFINE_VEC(route_vec, struct babel_route);
+DEFINE_VEC(neigh_vec, struct babel_neighbour);
+DEFINE_VEC(ifc_vec, struct babel_interface);
+DEFINE_VEC(pending_vec, struct pending);
+DEFINE_VEC(iface_vec, struct iface);
+
+struct babel {
+	struct loop *loop;
+	char **argv;
+	char *socket_path;
+	char *tunnel_options; /* appended to every tunnel interface line */
+
+	pid_t pid;
+	unsigned starts;
+	uint64_t started_at;
+	uint64_t backoff;
+	struct loop_timer *restart_timer;
+
+	int fd;
+	struct loop_io *io;
+	bool ready;
+	char my_id[BABEL_ID_LEN];
+	char rbuf[RBUF_SIZE];
+	size_t rlen;
+	char *wbuf;
+	size_t wlen, wcap;
+
+	/* Replies awaited, in order. The first two after connecting are the
+	 * header's "ok" and the monitor's. */
+	struct pending_vec pending;
+	unsigned internal_oks;
+
+	struct route_vec routes;
+	struct neigh_vec neighs;
+	struct ifc_vec ifcs;
+	struct iface_vec ifaces; /* added at runtime; re-added after a restart */
+
+	babel_change_fn listener;
+	void *listener_data;
+};
+
+static int vec_grow(void **v, size_t *cap, size_t need, size_t elem)
+{
+	if (need <= *cap)
+		return 0;
+	size_t n = MAX(*cap * 2, (size_t)16);
+	while (n < need)
+		n *= 2;
+	void *p = reallocarray(*v, n, elem);
+	if (!p)
+		return -ENOMEM;
+	*v = p;
+	*cap = n;
+	return 0;
+}
+#define VEC_PUSH(vec, item)                                                               \
+	({                                                                                \
+		int _r = vec_grow((void **)&(vec).v, &(vec).cap, (vec).n + 1, sizeof(*(vec).v)); \
+		if (_r >= 0)                                                              \
+			(vec).v[(vec).n++] = (item);                                      \
+		_r;                                                                       \
+	})
+
+/* ---- command line ---------------------------------------------------------- */
+
+struct argv_builder {
+	char **v;
+	size_t n;
+	int err;
+};
+
+static void add_arg(struct argv_builder *a, const char *fmt, ...) _printf_(2, 3);
+static void add_arg(struct argv_builder *a, const char *fmt, ...)
+{
+	if (a->err)
+		return;
+	char **v = reallocarray(a->v, a->n + 2, sizeof(*v));
+	if (!v) {
+		a->err = -ENOMEM;
+		return;
+	}
+	a->v = v;
+	va_list ap;
+	va_start(ap, fmt);
+	int r = vasprintf(&v[a->n], fmt, ap);
+	va_end(ap);
+	if (r < 0) {
+		a->err = -ENOMEM;
+		return;
+	}
+	v[++a->n] = NULL;
+}
+
+void babel_argv_free(char **argv)
+{
+	if (!argv)
+		return;
+	for (char **a = argv; *a; a++)
+		free(*a);
+	free(argv);
+}
+
+static void hex(const uint8_t *d, size_t n, char *out)
+{
+	for (size_t i = 0; i < n; i++)
+		sprintf(out + 2 * i, "%02x", d[i]);
+	out[2 * n] = '\0';
+}
+
+int babel_build_argv(const struct babel_params *p, char ***ret)
+{
+	struct argv_builder a = { 0 };
+	char node[PREFIX_STRLEN], net[PREFIX_STRLEN], addr[PREFIX_STRLEN];
+	const uint8_t *id = p->router_id;
+
+	if (!p->socket_path || p->hmac_sign_len > 64 || p->hmac_accept_len > 64)
+		return -EINVAL;
+	prefix_format(&p->node_prefix, node);
+	prefix_format(&p->network, net);
+	prefix_format_address(p->node_addr, addr);
+
+	add_arg(&a, "%s", p->babeld_path ? p->babeld_path : BABELD_PATH);
+	add_arg(&a, "-I");
+	add_arg(&a, "%s", p->pid_path ? p->pid_path : "");
+	if (p->state_path) {
+		add_arg(&a, "-S");
+		add_arg(&a, "%s", p->state_path);
+	}
+	if (p->log_path) {
+		add_arg(&a, "-L");
+		add_arg(&a, "%s", p->log_path);
+	}
+	add_arg(&a, "-G");
+	add_arg(&a, "%s", p->socket_path);
+	/* Tunnels are point-to-point: no split horizon needed (-s), as the original. */
+	add_arg(&a, "-s");
+	add_arg(&a, "-C");
+	add_arg(&a, "router-id %02x:%02x:%02x:%02x:%02x:%02x:%02x:%02x", id[0], id[1], id[2],
+		id[3], id[4], id[5], id[6], id[7]);
+
+	/* HMAC: sign with one key, optionally accept an older one. */
+	const char *ktype = p->hmac_type ? p->hmac_type : "blake2s128";
+	char default_line[512] = "";
+	if (p->hmac_sign_len) {
+		char h[129];
+		hex(p->hmac_sign, p->hmac_sign_len, h);
+		add_arg(&a, "-C");
+		add_arg(&a, "key id sign type %s value %s", ktype, h);
+		if (p->hmac_accept_len) {
+			hex(p->hmac_accept, p->hmac_accept_len, h);
+			add_arg(&a, "-C");
+			add_arg(&a, "key id accept type %s value %s", ktype, h);
+		}
+	}
+	if (p->babel_default && *p->babel_default)
+		snprintf(default_line, sizeof(default_line), "default %s", p->babel_default);
+	if (*default_line) {
+		add_arg(&a, "-C");
+		add_arg(&a, "%s", default_line);
+	}
+
+	/* Redistribute our own prefix only: anything else (underlay addresses
+	 * in particular) would be announced into the tunnels. */
+	add_arg(&a, "-C");
+	add_arg(&a, "redistribute local deny");
+	add_arg(&a, "-C");
+	add_arg(&a, "redistribute ip %s eq %u", node, p->node_prefix.len);
+	if (p->has_ipv4) {
+		add_arg(&a, "-C");
+		add_arg(&a, "redistribute ip %s", p->ipv4_prefix);
+	}
+	if (p->gateway) {
+		add_arg(&a, "-C");
+		add_arg(&a, "redistribute ip ::/0 eq 0 src-prefix %s", net);
+	} else if (p->default_route) {
+		/* No source-specific routing: accept a default route from our
+		 * network only, and never announce one. */
+		add_arg(&a, "-C");
+		add_arg(&a, "ipv6-subtrees false");
+		add_arg(&a, "-C");
+		add_arg(&a, "in ip ::/0 eq 0 src-ip %s src-eq %u", net, p->network.len);
+		add_arg(&a, "-C");
+		add_arg(&a, "in ip ::/0 eq 0 src-ip ::/0 src-ge 1 deny");
+		add_arg(&a, "-C");
+		add_arg(&a, "out ip ::/0 eq 0 deny");
+	} else {
+		/* A default route learnt from the network is installed as a
+		 * source-specific one: only traffic from our network uses it. */
+		add_arg(&a, "-C");
+		add_arg(&a, "install ip ::/0 eq 0 src-ip ::/0 src-eq 0 src-prefix %s", net);
+	}
+	add_arg(&a, "-C");
+	add_arg(&a, "redistribute deny");
+	add_arg(&a, "-C");
+	add_arg(&a, "install pref-src %s", addr);
+	if (p->has_ipv4 && *p->ipv4_addr) {
+		add_arg(&a, "-C");
+		add_arg(&a, "install pref-src %s", p->ipv4_addr);
+	}
+	for (size_t i = 0; i < p->n_extra_args; i++)
+		add_arg(&a, "%s", p->extra_args[i]);
+	/* babeld refuses to run on no interface: give it the LAN ones, or lo
+	 * (no link-local address: babeld keeps it down and silent). */
+	for (size_t i = 0; i < p->n_lan_interfaces; i++)
+		add_arg(&a, "%s", p->lan_interfaces[i]);
+	if (!p->n_lan_interfaces)
+		add_arg(&a, "lo");
+
+	if (a.err) {
+		babel_argv_free(a.v);
+		return a.err;
+	}
+	*ret = a.v;
+	return 0;
+}
+
+static char *tunnel_options(const struct babel_params *p)
+{
+	char *s = NULL;
+	/* Measured: the RTT penalty is what moves routes off a drained tunnel. */
+	if (asprintf(&s,
+		     "type tunnel hello-interval %u rtt-max 500 max-rtt-penalty 5000 rtt-decay 125%s%s%s",
+		     p->hello ? p->hello : 4, p->hmac_sign_len ? " key sign" : "",
+		     p->babel_default && *p->babel_default ? " " : "",
+		     p->babel_default ? p->babel_default : "") < 0)
+		return NULL;
+	return s;
+}
+
+/* ---- tables ---------------------------------------------------------------- */
+
+static void notify(struct babel *b, const struct babel_event *ev)
+{
+	if (b->listener)
+		b->listener(b, ev, b->listener_data);
+}
+
+#define APPLY(vec, obj, field_eq)                                              \
+	do {                                                                   \
+		size_t i;                                                      \
+		for (i = 0; i < (vec).n; i++)                                  \
+			if (field_eq)                                          \
+				break;                                         \
+		if (ev->change == BABEL_FLUSH) {                               \
+			if (i < (vec).n)                                       \
+				(vec).v[i] = (vec).v[--(vec).n];               \
+		} else if (i < (vec).n) {                                      \
+			(vec).v[i] = (obj);                                    \
+		} else if (VEC_PUSH(vec, obj) < 0) {                           \
+			return -ENOMEM;                                        \
+		}                                                              \
+	} while (0)
+
+static int apply_event(struct babel *b, const struct babel_event *ev)
+{
+	switch (ev->type) {
+	case BABEL_LINE_ROUTE:
+		APPLY(b->routes, ev->route, !strcmp(b->routes.v[i].id, ev->route.id));
+		break;
+	case BABEL_LINE_NEIGHBOUR:
+		APPLY(b->neighs, ev->neighbour, !strcmp(b->neighs.v[i].id, ev->neighbour.id));
+		break;
+	case BABEL_LINE_INTERFACE:
+		APPLY(b->ifcs, ev->interface, !strcmp(b->ifcs.v[i].ifname, ev->interface.ifname));
+		break;
+	default:
+		return 0;
+	}
+	notify(b, ev);
+	return 0;
+}
+
+/* ---- connection -------------------------------------------------------------- */
+
+static void disconnect(struct babel *b)
+{
+	loop_io_remove(b->io);
+	b->io = NULL;
+	if (b->fd >= 0)
+		close(b->fd);
+	b->fd = -1;
+	b->ready = false;
+	b->rlen = b->wlen = 0;
+	b->internal_oks = 0;
+	/* Fail what was awaited; callbacks may queue new commands. */
+	struct pending_vec p = b->pending;
+	b->pending = (struct pending_vec){ 0 };
+	for (size_t i = 0; i < p.n; i++)
+		if (p.v[i].cb)
+			p.v[i].cb(b, -ECONNRESET, "babeld went away", p.v[i].userdata);
+	free(p.v);
+	b->routes.n = b->neighs.n = b->ifcs.n = 0;
+}
+
+static int queue_write(struct babel *b, const char *line)
+{
+	size_t n = strlen(line);
+	int r = vec_grow((void **)&b->wbuf, &b->wcap, b->wlen + n + 1, 1);
+	if (r < 0)
+		return r;
+	memcpy(b->wbuf + b->wlen, line, n);
+	b->wbuf[b->wlen + n] = '\n';
+	b->wlen += n + 1;
+	if (b->io)
+		loop_io_set_events(b->io, POLLIN | POLLOUT);
+	return 0;
+}
+
+static void flush_writes(struct babel *b)
+{
+	while (b->wlen && b->fd >= 0) {
+		ssize_t n = send(b->fd, b->wbuf, b->wlen, MSG_NOSIGNAL);
+		if (n < 0) {
+			if (errno == EAGAIN || errno == EINTR)
+				return;
+			log_errno(LOG_WARNING, negative_errno(), "babeld socket write");
+			disconnect(b);
+			return;
+		}
+		memmove(b->wbuf, b->wbuf + n, b->wlen - (size_t)n);
+		b->wlen -= (size_t)n;
+	}
+	if (b->io)
+		loop_io_set_events(b->io, POLLIN);
+}
+
+static void handle_line(struct babel *b, const char *line)
+{
+	struct babel_event ev;
+	if (babel_parse_line(line, &ev) < 0) {
+		log_warning("babeld: unparsable line: %.200s", line);
+		return;
+	}
+	switch (ev.type) {
+	case BABEL_LINE_OK:
+	case BABEL_LINE_NO:
+	case BABEL_LINE_BAD:
+		if (b->internal_oks) {
+			if (--b->internal_oks == 0) {
+				b->ready = true;
+				log_info("babeld ready (pid %d, router-id %s)", (int)b->pid, b->my_id);
+			}
+			if (ev.type != BABEL_LINE_OK)
+				log_warning("babeld refused monitoring: %s", ev.msg);
+			return;
+		}
+		if (!b->pending.n) {
+			log_warning("babeld: unexpected answer '%s'", line);
+			return;
+		}
+		struct pending p = b->pending.v[0];
+		memmove(b->pending.v, b->pending.v + 1, (b->pending.n - 1) * sizeof(*b->pending.v));
+		b->pending.n--;
+		if (ev.type != BABEL_LINE_OK)
+			log_debug("babeld answered '%s'", line);
+		if (p.cb)
+			p.cb(b, ev.type == BABEL_LINE_OK ? 0 : ev.type == BABEL_LINE_NO ? -ENOENT : -EINVAL,
+			     ev.type == BABEL_LINE_NO ? ev.msg : "", p.userdata);
+		return;
+	case BABEL_LINE_HEADER:
+		if (ev.msg[0])
+			snprintf(b->my_id, sizeof(b->my_id), "%.*s", (int)sizeof(b->my_id) - 1, ev.msg);
+		return;
+	default:
+		if (apply_event(b, &ev) < 0)
+			log_error("babeld: out of memory for its tables");
+		return;
+	}
+}
+
+static void on_io(struct loop *l, int fd, short revents, void *userdata)
+{
+	struct babel *b = userdata;
+	if (revents & POLLOUT)
+		flush_writes(b);
+	if (b->fd < 0 || !(revents & (POLLIN | POLLHUP | POLLERR)))
+		return;
+	ssize_t n = recv(b->fd, b->rbuf + b->rlen, sizeof(b->rbuf) - b->rlen, 0);
+	if (n <= 0) {
+		if (n < 0 && (errno == EAGAIN || errno == EINTR))
+			return;
+		log_warning("babeld closed its local socket");
+		disconnect(b);
+		return;
+	}
+	b->rlen += (size_t)n;
+	size_t start = 0;
+	for (;;) {
+		char *nl = memchr(b->rbuf + start, '\n', b->rlen - start);
+		if (!nl)
+			break;
+		*nl = '\0';
+		handle_line(b, b->rbuf + start);
+		if (b->fd < 0)
+			return;
+		start = (size_t)(nl - b->rbuf) + 1;
+	}
+	memmove(b->rbuf, b->rbuf + start, b->rlen - start);
+	b->rlen -= start;
+	if (b->rlen == sizeof(b->rbuf)) {
+		log_warning("babeld: line longer than %d bytes, dropped", RBUF_SIZE);
+		b->rlen = 0;
+	}
+}
+
+static int try_connect(const char *path)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	if (strlen(path) >= sizeof(sun.sun_path))
+		return -ENAMETOOLONG;
+	strcpy(sun.sun_path, path);
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return negative_errno();
+	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0) {
+		int r = negative_errno();
+		close(fd);
+		return r;
+	}
+	return fd;
+}
+
+static void on_child_exit(struct loop *l, pid_t pid, int status, void *userdata);
+static void on_restart(struct loop *l, struct loop_timer *t, void *userdata);
+
+/* Spawn babeld and connect to it synchronously. */
+static int spawn_and_connect(struct babel *b)
+{
+	int r;
+	unlink(b->socket_path);
+	r = loop_spawn(b->argv, NULL, &b->pid);
+	if (r < 0)
+		return r;
+	b->starts++;
+	b->started_at = loop_clock_ms();
+	r = loop_watch_child(b->loop, b->pid, on_child_exit, b);
+	if (r < 0)
+		return r;
+
+	uint64_t deadline = loop_clock_ms() + CONNECT_TIMEOUT_MS;
+	int fd = -1;
+	while (fd < 0) {
+		fd = try_connect(b->socket_path);
+		if (fd >= 0)
+			break;
+		int status;
+		if (waitpid(b->pid, &status, WNOHANG) == b->pid) {
+			loop_unwatch_child(b->loop, b->pid);
+			b->pid = 0;
+			return -ECHILD;
+		}
+		if (loop_clock_ms() > deadline)
+			return -ETIMEDOUT;
+		struct timespec ts = { 0, 20 * 1000000 };
+		nanosleep(&ts, NULL);
+	}
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+	b->fd = fd;
+	r = loop_add_io(b->loop, fd, POLLIN, on_io, b, &b->io);
+	if (r < 0)
+		return r;
+	/* The header ends in "ok", then monitor dumps and ends in "ok". */
+	b->internal_oks = 2;
+	r = queue_write(b, "monitor");
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < b->ifaces.n; i++) {
+		struct pending p = { NULL, NULL };
+		if ((r = VEC_PUSH(b->pending, p)) < 0 || (r = queue_write(b, b->ifaces.v[i].line)) < 0)
+			return r;
+	}
+	flush_writes(b);
+	return 0;
+}
+
+static void kill_babeld(struct babel *b)
+{
+	if (b->pid <= 0)
+		return;
+	loop_unwatch_child(b->loop, b->pid);
+	kill(b->pid, SIGTERM);
+	uint64_t deadline = loop_clock_ms() + 3000;
+	while (waitpid(b->pid, NULL, WNOHANG) == 0) {
+		if (loop_clock_ms() > deadline) {
+			kill(b->pid, SIGKILL);
+			waitpid(b->pid, NULL, 0);
+			break;
+		}
+		struct timespec ts = { 0, 10 * 1000000 };
+		nanosleep(&ts, NULL);
+	}
+	b->pid = 0;
+}
+
+static void schedule_restart(struct babel *b)
+{
+	if (loop_clock_ms() - b->started_at > 60000)
+		b->backoff = RESTART_MIN_MS;
+	log_warning("restarting babeld in %llu ms", (unsigned long long)b->backoff);
+	loop_timer_set(b->restart_timer, loop_clock_ms() + b->backoff);
+	b->backoff = MIN(b->backoff * 2, (uint64_t)RESTART_MAX_MS);
+}
+
+static void on_child_exit(struct loop *l, pid_t pid, int status, void *userdata)
+{
+	struct babel *b = userdata;
+	if (WIFEXITED(status))
+		log_error("babeld (pid %d) exited with status %d", (int)pid, WEXITSTATUS(status));
+	else
+		log_error("babeld (pid %d) killed by signal %d", (int)pid, WTERMSIG(status));
+	b->pid = 0;
+	disconnect(b);
+	schedule_restart(b);
+}
+
+static void on_restart(struct loop *l, struct loop_timer *t, void *userdata)
+{
+	struct babel *b = userdata;
+	disconnect(b);
+	kill_babeld(b);
+	int r = spawn_and_connect(b);
+	if (r < 0) {
+		log_errno(LOG_ERR, r, "cannot restart babeld");
+		disconnect(b);
+		kill_babeld(b);
+		schedule_restart(b);
+	}
+}
+
+int babel_start(struct loop *l, const struct babel_params *params, struct babel **ret)
+{
+	_cleanup_(babel_stopp) struct babel *b = calloc(1, sizeof(*b));
+	if (!b)
+		return -ENOMEM;
+	b->loop = l;
+	b->fd = -1;
+	b->backoff = RESTART_MIN_MS;
+	int r = babel_build_argv(params, &b->argv);
+	if (r < 0)
+		return r;
+	b->socket_path = strdup(params->socket_path);
+	b->tunnel_options = tunnel_options(params);
+	if (!b->socket_path || !b->tunnel_options)
+		return -ENOMEM;
+	r = loop_add_timer(l, 0, 0, on_restart, b, &b->restart_timer);
+	if (r < 0)
+		return r;
+	loop_timer_disarm(b->restart_timer);
+	r = spawn_and_connect(b);
+	if (r < 0)
+		return r;
+	*ret = TAKE_PTR(b);
+	return 0;
+}
+
+void babel_stop(struct babel *b)
+{
+	if (!b)
+		return;
+	disconnect(b);
+	kill_babeld(b);
+	if (b->socket_path)
+		unlink(b->socket_path);
+	loop_timer_remove(b->restart_timer);
+	babel_argv_free(b->argv);
+	free(b->socket_path);
+	free(b->tunnel_options);
+	free(b->wbuf);
+	free(b->routes.v);
+	free(b->neighs.v);
+	free(b->ifcs.v);
+	for (size_t i = 0; i < b->ifaces.n; i++)
+		free(b->ifaces.v[i].line);
+	free(b->ifaces.v);
+	free(b);
+}
+
+void babel_set_listener(struct babel *b, babel_change_fn fn, void *userdata)
+{
+	b->listener = fn;
+	b->listener_data = userdata;
+}
+
+int babel_command(struct babel *b, const char *line, babel_reply_fn cb, void *userdata)
+{
+	if (strchr(line, '\n') || strchr(line, '\r'))
+		return -EINVAL;
+	if (b->fd < 0) {
+		/* Not connected: the restart re-adds interfaces; others fail now. */
+		if (cb)
+			cb(b, -ECONNRESET, "babeld not running", userdata);
+		return 0;
+	}
+	struct pending p = { cb, userdata };
+	int r = VEC_PUSH(b->pending, p);
+	if (r < 0)
+		return r;
+	r = queue_write(b, line);
+	if (r < 0) {
+		b->pending.n--;
+		return r;
+	}
+	flush_writes(b);
+	return 0;
+}
+
+static bool valid_ifname(const char *s)
+{
+	size_t n = strlen(s);
+	if (!n || n >= BABEL_IFNAME_LEN)
+		return false;
+	for (; *s; s++)
+		if (*s <= ' ' || *s == '/' || *s == 0x7f)
+			return false;
+	return true;
+}
+
+int babel_add_interface(struct babel *b, const char *ifname, const char *extra,
+			babel_reply_fn cb, void *userdata)
+{
+	if (!valid_ifname(ifname) || (extra && (strchr(extra, '\n') || strchr(extra, '\r'))))
+		return -EINVAL;
+	char *line = NULL;
+	if (asprintf(&line, "interface %s %s%s%s", ifname, b->tunnel_options, extra ? " " : "",
+		     extra ? extra : "") < 0)
+		return -ENOMEM;
+	size_t i;
+	for (i = 0; i < b->ifaces.n; i++)
+		if (!strcmp(b->ifaces.v[i].name, ifname))
+			break;
+	if (i < b->ifaces.n) {
+		free(b->ifaces.v[i].line);
+		b->ifaces.v[i].line = line;
+	} else {
+		struct iface f = { .line = line };
+		snprintf(f.name, sizeof(f.name), "%s", ifname);
+		int r = VEC_PUSH(b->ifaces, f);
+		if (r < 0) {
+			free(line);
+			return r;
+		}
+	}
+	return babel_command(b, line, cb, userdata);
+}
+
+int babel_flush_interface(struct babel *b, const char *ifname, babel_reply_fn cb, void *userdata)
+{
+	if (!valid_ifname(ifname))
+		return -EINVAL;
+	for (size_t i = 0; i < b->ifaces.n; i++)
+		if (!strcmp(b->ifaces.v[i].name, ifname)) {
+			free(b->ifaces.v[i].line);
+			b->ifaces.v[i] = b->ifaces.v[--b->ifaces.n];
+			break;
+		}
+	char line[64];
+	snprintf(line, sizeof(line), "flush interface %s", ifname);
+	return babel_command(b, line, cb, userdata);
+}
+
+bool babel_ready(const struct babel *b)
+{
+	return b->ready;
+}
+
+int babel_pid(const struct babel *b)
+{
+	return (int)b->pid;
+}
+
+unsigned babel_starts(const struct babel *b)
+{
+	return b->starts;
+}
+
+const char *babel_my_id(const struct babel *b)
+{
+	return b->my_id;
+}
+
+size_t babel_routes(const struct babel *b, const struct babel_route **ret)
+{
+	*ret = b->routes.v;
+	return b->routes.n;
+}
+
+size_t babel_neighbours(const struct babel *b, const struct babel_neighbour **ret)
+{
+	*ret = b->neighs.v;
+	return b->neighs.n;
+}
+
+size_t babel_interfaces(const struct babel *b, const struct babel_interface **ret)
+{
+	*ret = b->ifcs.v;
+	return b->ifcs.n;
+}
+
+size_t babel_count_routes_via(const struct babel *b, const char *ifname)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < b->routes.n; i++)
+		if (b->routes.v[i].installed && !strcmp(b->routes.v[i].ifname, ifname))
+			n++;
+	return n;
+}
+
+size_t babel_count_neighbours(const struct babel *b, const char *ifname)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < b->neighs.n; i++)
+		if (!strcmp(b->neighs.v[i].ifname, ifname))
+			n++;
+	return n;
+}
+
+void babel_router_id_from_prefix(const struct re6st_prefix *p, uint8_t ret[8])
+{
+	/* A locally administered EUI-64 from a hash of the prefix. */
+	uint64_t h = 1469598103934665603ULL;
+	for (size_t i = 0; i < 16; i++)
+		h = (h ^ p->addr[i]) * 1099511628211ULL;
+	h = (h ^ p->len) * 1099511628211ULL;
+	for (int i = 0; i < 8; i++)
+		ret[i] = (uint8_t)(h >> (56 - 8 * i));
+	ret[0] = (uint8_t)((ret[0] & ~1u) | 2u);
+}

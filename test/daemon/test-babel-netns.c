@@ -1,0 +1,254 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Two network namespaces joined by a veth pair, each running a real babeld
+ * through daemon/babel.c. Checks that each side learns the other's prefix
+ * in the module's table AND in the kernel (`ip -6 route`), that only the
+ * node prefix is redistributed (not the veth's addresses), and that a
+ * babeld killed with SIGKILL is restarted and its interfaces re-added.
+ * Needs root (exit 77 otherwise).
+ */
+#include <fcntl.h>
+#include <stdarg.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "babel.h"
+#include "config.h"
+#include "log.h"
+#include "loop.h"
+
+static int passed, failed;
+static char tag[64];
+
+#define CHECK(cond, ...)                                              \
+	do {                                                          \
+		if (cond) {                                           \
+			passed++;                                     \
+		} else {                                              \
+			failed++;                                     \
+			fprintf(stderr, "%s FAIL %s:%d: ", tag, __FILE__, __LINE__); \
+			fprintf(stderr, __VA_ARGS__);                 \
+			fputc('\n', stderr);                          \
+		}                                                     \
+	} while (0)
+
+static int sh(const char *fmt, ...) _printf_(1, 2);
+static int sh(const char *fmt, ...)
+{
+	char cmd[1024];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	int r = system(cmd);
+	return WIFEXITED(r) ? WEXITSTATUS(r) : -1;
+}
+
+static char ns[2][32];
+static char dir[64];
+
+static void cleanup(void)
+{
+	for (int i = 0; i < 2; i++)
+		sh("ip netns del %s 2>/dev/null", ns[i]);
+	sh("rm -rf %s", dir);
+}
+
+static bool has_route(struct babel *b, const struct re6st_prefix *p, bool installed)
+{
+	const struct babel_route *r;
+	size_t n = babel_routes(b, &r);
+	for (size_t i = 0; i < n; i++)
+		if (prefix_equal(&r[i].prefix, p) && (!installed || r[i].installed))
+			return true;
+	return false;
+}
+
+static bool run_until(struct loop *l, struct babel *b, const struct re6st_prefix *p, int ms)
+{
+	uint64_t deadline = loop_clock_ms() + (uint64_t)ms;
+	while (loop_clock_ms() < deadline) {
+		loop_run_once(l, 100);
+		if (has_route(b, p, true))
+			return true;
+	}
+	return false;
+}
+
+static void on_reply(struct babel *b, int result, const char *msg, void *userdata)
+{
+	*(int *)userdata = result == 0 ? 1 : -1;
+}
+
+/* One node: runs in namespace i until its parent closes the stop pipe. */
+static int node(int i, int report_fd, int stop_fd)
+{
+	snprintf(tag, sizeof(tag), "[node%d]", i);
+	char path[128];
+	snprintf(path, sizeof(path), "/run/netns/%s", ns[i]);
+	int nsfd = open(path, O_RDONLY | O_CLOEXEC);
+	if (nsfd < 0 || setns(nsfd, CLONE_NEWNET) < 0) {
+		perror("setns");
+		return 1;
+	}
+	close(nsfd);
+
+	struct loop *l = NULL;
+	if (loop_new(&l) < 0)
+		return 1;
+	struct babel_params p = { 0 };
+	char sock[128], state[128], logf[128];
+	snprintf(sock, sizeof(sock), "%s/babeld%d.sock", dir, i);
+	snprintf(state, sizeof(state), "%s/babeld%d.state", dir, i);
+	snprintf(logf, sizeof(logf), "%s/babeld%d.log", dir, i);
+	p.socket_path = sock;
+	p.state_path = state;
+	p.log_path = logf;
+	prefix_parse("2001:db8:42::/48", &p.network);
+	char mine[64], other[64];
+	snprintf(mine, sizeof(mine), "2001:db8:42:%d::/64", i + 1);
+	snprintf(other, sizeof(other), "2001:db8:42:%d::/64", 2 - i);
+	prefix_parse(mine, &p.node_prefix);
+	memcpy(p.node_addr, p.node_prefix.addr, 16);
+	p.node_addr[15] = 1;
+	babel_router_id_from_prefix(&p.node_prefix, p.router_id);
+	p.hello = 1;
+	struct re6st_prefix other_p, veth_net;
+	prefix_parse(other, &other_p);
+	prefix_parse("fd00:99::/64", &veth_net);
+
+	struct babel *b = NULL;
+	int r = babel_start(l, &p, &b);
+	CHECK(r == 0, "babel_start: %s", strerror(-r));
+	if (r < 0)
+		return 1;
+	CHECK(babel_pid(b) > 0, "babeld pid");
+	int answered = 0;
+	r = babel_add_interface(b, "veth0", NULL, on_reply, &answered);
+	CHECK(r == 0, "add interface: %s", strerror(-r));
+	int bad = 0;
+	CHECK(babel_command(b, "this is not a babel command", on_reply, &bad) == 0, "queue bad");
+	CHECK(babel_add_interface(b, "bad name", NULL, NULL, NULL) == -EINVAL, "bad ifname refused");
+
+	bool ok = run_until(l, b, &other_p, 30000);
+	CHECK(ok, "route to %s learnt", other);
+	CHECK(answered == 1, "interface command answered ok (%d)", answered);
+	CHECK(bad == -1, "bad command answered 'bad' (%d)", bad);
+	CHECK(babel_ready(b), "ready");
+	CHECK(babel_count_routes_via(b, "veth0") >= 1, "routes via veth0");
+	CHECK(babel_count_neighbours(b, "veth0") == 1, "one neighbour on veth0");
+	CHECK(!has_route(b, &veth_net, false), "underlay prefix not redistributed");
+	CHECK(sh("ip -6 route show %s | grep -q 'proto babel'", other) == 0,
+	      "kernel has babel route to %s", other);
+	CHECK(sh("ip -6 route show %s | grep -q 'src 2001:db8:42:%d::1'", other, i + 1) == 0,
+	      "route has pref-src");
+	const struct babel_interface *ifc;
+	size_t nifc = babel_interfaces(b, &ifc);
+	bool veth_up = false;
+	for (size_t k = 0; k < nifc; k++)
+		if (!strcmp(ifc[k].ifname, "veth0") && ifc[k].up && ifc[k].has_ipv6)
+			veth_up = true;
+	CHECK(veth_up, "veth0 up with a link-local address in babeld's view");
+
+	if (i == 0 && ok) {
+		/* babeld dies: the module restarts it and re-adds veth0. */
+		kill(babel_pid(b), SIGKILL);
+		uint64_t deadline = loop_clock_ms() + 20000;
+		while (babel_starts(b) < 2 && loop_clock_ms() < deadline)
+			loop_run_once(l, 100);
+		CHECK(babel_starts(b) == 2, "babeld restarted (%u starts)", babel_starts(b));
+		CHECK(run_until(l, b, &other_p, 30000), "route relearnt after restart");
+		CHECK(babel_count_neighbours(b, "veth0") == 1, "veth0 re-added after restart");
+	}
+	if (write(report_fd, "x", 1) != 1)
+		return 1;
+	/* Keep routing for the other node until the parent says stop. */
+	for (;;) {
+		struct pollfd pfd = { stop_fd, POLLIN, 0 };
+		if (poll(&pfd, 1, 0) > 0)
+			break;
+		loop_run_once(l, 100);
+	}
+	int n_flush = 0;
+	CHECK(babel_flush_interface(b, "veth0", on_reply, &n_flush) == 0, "flush");
+	for (int k = 0; k < 20 && !n_flush; k++)
+		loop_run_once(l, 100);
+	CHECK(n_flush == 1, "flush interface answered ok");
+	babel_stop(b);
+	CHECK(sh("ip -6 route show proto babel | grep -q .") != 0, "babeld removed its routes");
+	loop_free(l);
+	printf("%s %d passed, %d failed\n", tag, passed, failed);
+	return failed ? 1 : 0;
+}
+
+int main(void)
+{
+	if (geteuid() != 0) {
+		printf("SKIP: needs root\n");
+		return 77;
+	}
+	if (access(BABELD_PATH, X_OK) != 0) {
+		printf("SKIP: no %s\n", BABELD_PATH);
+		return 77;
+	}
+	log_setup("test-babel", LOG_INFO, LOG_TARGET_STDERR, NULL);
+	for (int i = 0; i < 2; i++)
+		snprintf(ns[i], sizeof(ns[i]), "re6st-tb%d-%d", (int)getpid(), i);
+	snprintf(dir, sizeof(dir), "/tmp/re6st-tb.%d", (int)getpid());
+	atexit(cleanup);
+	if (sh("mkdir -p %s", dir) || sh("ip netns add %s && ip netns add %s", ns[0], ns[1]) ||
+	    sh("ip -n %s link add veth0 type veth peer name veth0 netns %s", ns[0], ns[1])) {
+		printf("SKIP: cannot create namespaces/veth\n");
+		return 77;
+	}
+	for (int i = 0; i < 2; i++)
+		if (sh("ip -n %s link set lo up && ip -n %s link set veth0 up && "
+		       "ip -n %s addr add 2001:db8:42:%d::1/64 dev lo && "
+		       "ip -n %s addr add fd00:99::%d/64 dev veth0 nodad",
+		       ns[i], ns[i], ns[i], i + 1, ns[i], i + 1)) {
+			fprintf(stderr, "namespace set-up failed\n");
+			return 1;
+		}
+
+	int report[2], stop[2];
+	if (pipe(report) < 0 || pipe(stop) < 0)
+		return 1;
+	pid_t pids[2];
+	for (int i = 0; i < 2; i++) {
+		pids[i] = fork();
+		if (pids[i] == 0) {
+			close(report[0]);
+			close(stop[1]);
+			int rc = node(i, report[1], stop[0]);
+			fflush(stdout);
+			_exit(rc);
+		}
+	}
+	close(report[1]);
+	close(stop[0]);
+	char c;
+	int got = 0;
+	while (got < 2) {
+		struct pollfd pfd = { report[0], POLLIN, 0 };
+		if (poll(&pfd, 1, 120000) <= 0 || read(report[0], &c, 1) != 1)
+			break;
+		got++;
+	}
+	close(stop[1]);
+	int rc = got == 2 ? 0 : 1;
+	for (int i = 0; i < 2; i++) {
+		int status;
+		waitpid(pids[i], &status, 0);
+		if (!WIFEXITED(status) || WEXITSTATUS(status))
+			rc = 1;
+	}
+	if (rc)
+		sh("cat %s/babeld0.log %s/babeld1.log >&2", dir, dir);
+	printf("%s\n", rc ? "FAILED" : "all nodes passed");
+	return rc;
+}
