@@ -1,0 +1,771 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include "registry-client.h"
+
+#include <curl/curl.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <sodium.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "armour.h"
+#include "config.h"
+#include "macro.h"
+#include "reqsign.h"
+
+#define MAX_ANSWER (1u << 20)
+
+struct registry_client {
+	char *url;
+	struct registry_client_options opt;
+	bool has_ca;
+	struct re6st_ca ca;
+	const struct re6st_key *key;
+	const struct re6st_cert *cert;
+	char error[512];
+};
+
+enum {
+	CALL_SIGNED = 1 << 0,
+	CALL_RETRY = 1 << 1, /* idempotent: retry on transport errors and 5xx */
+};
+
+struct answer {
+	unsigned status;
+	char *body;
+	size_t len;
+	bool has_sig;
+	uint8_t sig[RE6ST_SIG_LEN];
+	bool too_big;
+};
+
+static void answer_clear(struct answer *a)
+{
+	free(a->body);
+	*a = (struct answer){};
+}
+
+static int set_error(struct registry_client *c, int err, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static int set_error(struct registry_client *c, int err, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(c->error, sizeof(c->error), fmt, ap);
+	va_end(ap);
+	return err;
+}
+
+const char *registry_client_error(const struct registry_client *c)
+{
+	return c->error;
+}
+
+int registry_client_new(const char *url, const struct registry_client_options *opt,
+			struct registry_client **ret)
+{
+	struct registry_client *c;
+	size_t n;
+
+	if (!url || (strncmp(url, "http://", 7) != 0 && strncmp(url, "https://", 8) != 0))
+		return -EINVAL;
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return -ENOMEM;
+	c->url = strdup(url);
+	if (!c->url) {
+		free(c);
+		return -ENOMEM;
+	}
+	n = strlen(c->url);
+	while (n > 8 && c->url[n - 1] == '/')
+		c->url[--n] = '\0';
+	if (opt)
+		c->opt = *opt;
+	if (!c->opt.timeout_ms)
+		c->opt.timeout_ms = 10000;
+	if (!opt)
+		c->opt.retries = 3;
+	if (!c->opt.backoff_ms)
+		c->opt.backoff_ms = 500;
+	if (!c->opt.user_agent)
+		c->opt.user_agent = "re6st/" RE6ST_VERSION;
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+	*ret = c;
+	return 0;
+}
+
+void registry_client_free(struct registry_client *c)
+{
+	if (!c)
+		return;
+	free(c->url);
+	free(c);
+}
+
+void registry_client_set_ca(struct registry_client *c, const struct re6st_ca *ca)
+{
+	c->ca = *ca;
+	c->has_ca = true;
+}
+
+void registry_client_set_identity(struct registry_client *c, const struct re6st_key *k,
+				  const struct re6st_cert *cert)
+{
+	c->key = k;
+	c->cert = cert;
+}
+
+static size_t on_body(char *data, size_t size, size_t nmemb, void *userp)
+{
+	struct answer *a = userp;
+	size_t n = size * nmemb;
+	char *b;
+
+	if (a->len + n > MAX_ANSWER) {
+		a->too_big = true;
+		return 0;
+	}
+	b = realloc(a->body, a->len + n + 1);
+	if (!b)
+		return 0;
+	memcpy(b + a->len, data, n);
+	a->body = b;
+	a->len += n;
+	b[a->len] = '\0';
+	return n;
+}
+
+static size_t on_header(char *data, size_t size, size_t nmemb, void *userp)
+{
+	static const char name[] = "Re6st-Answer-Signature:";
+	struct answer *a = userp;
+	size_t n = size * nmemb;
+
+	if (n > sizeof(name) - 1 && strncasecmp(data, name, sizeof(name) - 1) == 0) {
+		const char *v = data + sizeof(name) - 1;
+		size_t vl = n - (sizeof(name) - 1);
+		while (vl && (*v == ' ' || *v == '\t'))
+			v++, vl--;
+		while (vl && (v[vl - 1] == '\r' || v[vl - 1] == '\n' || v[vl - 1] == ' '))
+			vl--;
+		a->has_sig = sig_from_string(v, vl, a->sig) == 0;
+	}
+	return n;
+}
+
+static int curl_to_errno(CURLcode rc)
+{
+	switch (rc) {
+	case CURLE_COULDNT_CONNECT:
+		return -ECONNREFUSED;
+	case CURLE_OPERATION_TIMEDOUT:
+		return -ETIMEDOUT;
+	case CURLE_COULDNT_RESOLVE_HOST:
+		return -EHOSTUNREACH;
+	case CURLE_OUT_OF_MEMORY:
+		return -ENOMEM;
+	default:
+		return -EIO;
+	}
+}
+
+static int perform_once(struct registry_client *c, const char *rpc, const char *url,
+			const char *query, unsigned flags, struct answer *a, uint8_t nonce[16])
+{
+	char errbuf[CURL_ERROR_SIZE] = "";
+	struct curl_slist *hdrs = NULL;
+	CURL *h;
+	CURLcode rc;
+	long status = 0;
+	int r = 0;
+
+	if (flags & CALL_SIGNED) {
+		uint8_t raw[CERT_SIZE];
+		char b64[sodium_base64_ENCODED_LEN(CERT_SIZE, sodium_base64_VARIANT_ORIGINAL)];
+		char sig_s[REQSIGN_STRLEN];
+		_cleanup_free_ char *h1 = NULL, *h2 = NULL, *data = NULL;
+		struct reqsig sig;
+		size_t qlen = strlen(query);
+
+		if (!c->key || !c->cert)
+			return set_error(c, -EINVAL, "%s: signed RPC without a node identity", rpc);
+		data = malloc(qlen + 2);
+		if (!data)
+			return -ENOMEM;
+		memcpy(data, query, qlen);
+		data[qlen] = '\n';
+		r = reqsign_sign(c->key, c->cert, rpc, (const uint8_t *)data, qlen + 1,
+				 (uint64_t)time(NULL), &sig);
+		if (r < 0)
+			return set_error(c, r, "%s: cannot sign the request (key and certificate"
+					       " do not match?)", rpc);
+		memcpy(nonce, sig.nonce, REQSIGN_NONCE_LEN);
+		cert_encode(c->cert, raw);
+		sodium_bin2base64(b64, sizeof(b64), raw, sizeof(raw), sodium_base64_VARIANT_ORIGINAL);
+		if (asprintf(&h1, "Re6st-Cert: %s", b64) < 0 ||
+		    asprintf(&h2, "Re6st-Signature: %s", reqsig_format(&sig, sig_s)) < 0)
+			return -ENOMEM;
+		hdrs = curl_slist_append(hdrs, h1);
+		hdrs = curl_slist_append(hdrs, h2);
+		if (!hdrs)
+			return -ENOMEM;
+	}
+	h = curl_easy_init();
+	if (!h) {
+		curl_slist_free_all(hdrs);
+		return -ENOMEM;
+	}
+	curl_easy_setopt(h, CURLOPT_URL, url);
+	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, c->opt.timeout_ms);
+	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, c->opt.timeout_ms);
+	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(h, CURLOPT_USERAGENT, c->opt.user_agent);
+	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(h, CURLOPT_WRITEDATA, a);
+	curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
+	curl_easy_setopt(h, CURLOPT_HEADERDATA, a);
+	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
+	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+	if (c->opt.cainfo)
+		curl_easy_setopt(h, CURLOPT_CAINFO, c->opt.cainfo);
+	if (hdrs)
+		curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
+	rc = curl_easy_perform(h);
+	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
+	curl_easy_cleanup(h);
+	curl_slist_free_all(hdrs);
+	if (a->too_big)
+		return set_error(c, -EBADMSG, "%s: answer larger than %u bytes", url, MAX_ANSWER);
+	if (rc != CURLE_OK)
+		return set_error(c, curl_to_errno(rc), "%s: %s", url,
+				 errbuf[0] ? errbuf : curl_easy_strerror(rc));
+	a->status = (unsigned)status;
+	return 0;
+}
+
+/* Perform with retries; on success a->status is any HTTP status. */
+static int perform(struct registry_client *c, const char *rpc, const char *query, unsigned flags,
+		   struct answer *a, uint8_t nonce[16])
+{
+	_cleanup_free_ char *url = NULL;
+	long backoff = c->opt.backoff_ms;
+	int r;
+
+	if (asprintf(&url, "%s/%s%s%s", c->url, rpc, query[0] ? "?" : "", query) < 0)
+		return -ENOMEM;
+	for (unsigned attempt = 0;; attempt++) {
+		answer_clear(a);
+		c->error[0] = '\0';
+		r = perform_once(c, rpc, url, query, flags, a, nonce);
+		bool transient = (r == -ECONNREFUSED || r == -ETIMEDOUT || r == -EIO) ||
+				 (r == 0 && a->status >= 500);
+		/* A refused connection never reached the registry: safe to retry anything. */
+		bool may_retry = (flags & CALL_RETRY) || r == -ECONNREFUSED;
+		if (!transient || !may_retry || attempt >= c->opt.retries)
+			return r;
+		struct timespec ts = { backoff / 1000, (backoff % 1000) * 1000000L };
+		nanosleep(&ts, NULL);
+		backoff *= 2;
+	}
+}
+
+/* Map a non-2xx status to an errno, with the registry's message. */
+static int status_error(struct registry_client *c, const char *rpc, const struct answer *a)
+{
+	char msg[256] = "";
+	int err;
+
+	if (a->body) {
+		size_t n = strcspn(a->body, "\r\n");
+		snprintf(msg, sizeof(msg), "%.*s", (int)MIN(n, sizeof(msg) - 1), a->body);
+	}
+	switch (a->status) {
+	case 400: err = -EINVAL; break;
+	case 403: err = -EACCES; break;
+	case 404: err = -ENOENT; break;
+	default: err = -EPROTO; break;
+	}
+	return set_error(c, err, "%s/%s: HTTP %u%s%s", c->url, rpc, a->status, msg[0] ? ": " : "",
+			 msg);
+}
+
+/*
+ * Full call: perform, require 200 (or 204 when allow_empty), verify the answer
+ * signature of signed calls.
+ */
+static int call(struct registry_client *c, const char *rpc, const char *query, unsigned flags,
+		bool allow_empty, struct answer *a)
+{
+	uint8_t nonce[REQSIGN_NONCE_LEN] = {};
+	int r;
+
+	if ((flags & CALL_SIGNED) && !c->has_ca)
+		return set_error(c, -EINVAL, "%s: no CA set to verify answers", rpc);
+	r = perform(c, rpc, query, flags, a, nonce);
+	if (r < 0)
+		return r;
+	if (a->status == 204) {
+		if (allow_empty)
+			return 0;
+		return set_error(c, -ENOENT, "%s/%s: empty answer", c->url, rpc);
+	}
+	if (a->status != 200)
+		return status_error(c, rpc, a);
+	if (flags & CALL_SIGNED) {
+		if (!a->has_sig)
+			return set_error(c, -EKEYREJECTED, "%s/%s: answer is not signed", c->url, rpc);
+		if (answer_verify(&c->ca, rpc, nonce, (const uint8_t *)(a->body ? a->body : ""),
+				  a->len, a->sig) < 0)
+			return set_error(c, -EKEYREJECTED,
+					 "%s/%s: answer signature does not verify (not our registry?)",
+					 c->url, rpc);
+	}
+	if (!a->body) {
+		a->body = strdup("");
+		if (!a->body)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+int rc_call_raw(struct registry_client *c, const char *rpc, const char *query, bool sign,
+		unsigned *ret_status, char **ret_body, size_t *ret_len)
+{
+	struct answer a = {};
+	uint8_t nonce[REQSIGN_NONCE_LEN];
+	int r = perform(c, rpc, query ? query : "", sign ? CALL_SIGNED : 0, &a, nonce);
+
+	if (r < 0) {
+		answer_clear(&a);
+		return r;
+	}
+	*ret_status = a.status;
+	*ret_len = a.len;
+	*ret_body = a.body ? a.body : strdup("");
+	return *ret_body ? 0 : -ENOMEM;
+}
+
+/* "k1=v1&k2=v2" from NULL-terminated pairs; NULL values skipped. */
+static char *build_query(const char *k, ...)
+{
+	_cleanup_free_ char *q = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&q, &len);
+	bool first = true;
+	va_list ap;
+
+	if (!f)
+		return NULL;
+	va_start(ap, k);
+	for (; k; k = va_arg(ap, const char *)) {
+		const char *v = va_arg(ap, const char *);
+		char *e;
+		if (!v)
+			continue;
+		e = curl_easy_escape(NULL, v, 0);
+		if (!e) {
+			va_end(ap);
+			fclose(f);
+			return NULL;
+		}
+		fprintf(f, "%s%s=%s", first ? "" : "&", k, e);
+		curl_free(e);
+		first = false;
+	}
+	va_end(ap);
+	if (fclose(f) != 0)
+		return NULL;
+	return TAKE_PTR(q);
+}
+
+int rc_get_ca(struct registry_client *c, struct re6st_ca *ret)
+{
+	struct answer a = {};
+	int r = call(c, "getCa", "", CALL_RETRY, false, &a);
+
+	if (r == 0) {
+		r = ca_from_armour(a.body, a.len, ret);
+		if (r < 0)
+			set_error(c, r, "%s/getCa: invalid CA: %s", c->url, identity_strerror(r));
+	}
+	answer_clear(&a);
+	return r;
+}
+
+int rc_get_network_config(struct registry_client *c, struct re6st_netconf **ret,
+			  uint8_t **ret_encoded, size_t *ret_encoded_len)
+{
+	struct answer a = {};
+	uint8_t *enc = NULL;
+	size_t enc_len;
+	int r;
+
+	if (!c->has_ca)
+		return set_error(c, -EINVAL, "getNetworkConfig: no CA set");
+	r = call(c, "getNetworkConfig", "", CALL_RETRY, false, &a);
+	if (r == 0) {
+		r = netconf_from_armour(a.body, a.len, &c->ca, ret, &enc, &enc_len);
+		if (r < 0)
+			set_error(c, r, "%s/getNetworkConfig: %s", c->url, identity_strerror(r));
+		else if (ret_encoded) {
+			*ret_encoded = enc;
+			*ret_encoded_len = enc_len;
+			enc = NULL;
+		}
+	}
+	free(enc);
+	answer_clear(&a);
+	return r;
+}
+
+int rc_request_token(struct registry_client *c, const char *email)
+{
+	_cleanup_free_ char *q = build_query("email", email, NULL);
+	struct answer a = {};
+	int r;
+
+	if (!q)
+		return -ENOMEM;
+	r = call(c, "requestToken", q, 0, true, &a);
+	answer_clear(&a);
+	return r;
+}
+
+static int parse_cert_answer(struct registry_client *c, const char *rpc, struct answer *a,
+			     struct re6st_cert *ret, char **ret_armour)
+{
+	struct re6st_cert cert;
+	int r;
+
+	if (!c->has_ca)
+		return set_error(c, -EINVAL, "%s: no CA set", rpc);
+	r = cert_from_armour(a->body, a->len, &c->ca, (uint64_t)time(NULL), &cert);
+	if (r < 0)
+		return set_error(c, r, "%s/%s: invalid certificate in answer: %s", c->url, rpc,
+				 identity_strerror(r));
+	*ret = cert;
+	if (ret_armour)
+		*ret_armour = TAKE_PTR(a->body);
+	return 0;
+}
+
+int rc_request_certificate(struct registry_client *c, const char *token,
+			   const struct re6st_key *k, const char *location,
+			   struct re6st_cert *ret, char **ret_armour)
+{
+	char pk[RE6ST_KEY_B64LEN], wg[RE6ST_KEY_B64LEN], sig_s[SIG_STRLEN];
+	uint8_t pop[64 + 64], sig[RE6ST_SIG_LEN];
+	size_t tlen = token ? strlen(token) : 0;
+	_cleanup_free_ char *q = NULL;
+	struct answer a = {};
+	int r;
+
+	if (!k->has_wg || tlen > 64)
+		return set_error(c, -EINVAL, "requestCertificate: %s",
+				 tlen > 64 ? "token too long" : "key has no WireGuard part");
+	memcpy(pop, k->sign_pk, 32);
+	memcpy(pop + 32, k->wg_pk, 32);
+	if (tlen)
+		memcpy(pop + 64, token, tlen);
+	data_sign(k, "requestCertificate", pop, 64 + tlen, sig);
+	q = build_query("token", tlen ? token : NULL, "pk", key32_to_base64(k->sign_pk, pk), "wg",
+			key32_to_base64(k->wg_pk, wg), "sig", sig_to_string(sig, sig_s), "location",
+			location, NULL);
+	if (!q)
+		return -ENOMEM;
+	r = call(c, "requestCertificate", q, 0, false, &a);
+	if (r == 0)
+		r = parse_cert_answer(c, "requestCertificate", &a, ret, ret_armour);
+	if (r == 0 && !cert_matches_key(ret, k))
+		r = set_error(c, -EKEYREJECTED, "requestCertificate: certificate is for another key");
+	answer_clear(&a);
+	return r;
+}
+
+int rc_get_country(struct registry_client *c, const char *address, char ret[3])
+{
+	_cleanup_free_ char *q = build_query("address", address, NULL);
+	struct answer a = {};
+	int r;
+
+	if (!q)
+		return -ENOMEM;
+	r = call(c, "getCountry", q, CALL_RETRY, true, &a);
+	if (r == 0 && a.status == 204)
+		r = -ENOENT;
+	else if (r == 0) {
+		if (a.len < 2 || a.body[0] < 'A' || a.body[0] > 'Z' || a.body[1] < 'A' ||
+		    a.body[1] > 'Z')
+			r = set_error(c, -EBADMSG, "getCountry: malformed answer");
+		else {
+			ret[0] = a.body[0];
+			ret[1] = a.body[1];
+			ret[2] = '\0';
+		}
+	}
+	answer_clear(&a);
+	return r;
+}
+
+int rc_renew_certificate(struct registry_client *c, struct re6st_cert *ret, char **ret_armour)
+{
+	struct answer a = {};
+	int r = call(c, "renewCertificate", "", CALL_SIGNED | CALL_RETRY, false, &a);
+
+	if (r == 0)
+		r = parse_cert_answer(c, "renewCertificate", &a, ret, ret_armour);
+	answer_clear(&a);
+	return r;
+}
+
+/* Open an armoured sealed box addressed to this node. */
+static int unseal(struct registry_client *c, const char *rpc, const struct answer *a,
+		  char **ret, size_t *ret_len)
+{
+	_cleanup_free_ uint8_t *box = NULL;
+	uint8_t *plain = NULL;
+	size_t box_len, plen;
+	int r;
+
+	r = armour_decode(ARMOUR_SEALED, a->body, a->len, &box, &box_len);
+	if (r < 0)
+		return set_error(c, -EBADMSG, "%s/%s: malformed sealed answer", c->url, rpc);
+	r = seal_open(c->key, box, box_len, &plain, &plen);
+	if (r < 0)
+		return set_error(c, -EBADMSG, "%s/%s: answer not sealed to this node", c->url, rpc);
+	/* Text payload: make sure it is NUL-terminated. */
+	char *s = malloc(plen + 1);
+	if (!s) {
+		sodium_memzero(plain, plen);
+		free(plain);
+		return -ENOMEM;
+	}
+	memcpy(s, plain, plen);
+	s[plen] = '\0';
+	sodium_memzero(plain, plen);
+	free(plain);
+	*ret = s;
+	*ret_len = plen;
+	return 0;
+}
+
+void rc_bootstrap_peer_clear(struct rc_bootstrap_peer *p)
+{
+	if (!p)
+		return;
+	free(p->endpoints);
+	p->endpoints = NULL;
+}
+
+int rc_get_bootstrap_peer(struct registry_client *c, struct rc_bootstrap_peer *ret)
+{
+	struct answer a = {};
+	_cleanup_free_ char *s = NULL;
+	size_t n;
+	int r = call(c, "getBootstrapPeer", "", CALL_SIGNED | CALL_RETRY, true, &a);
+
+	if (r == 0 && a.status == 204)
+		r = set_error(c, -ENOENT, "getBootstrapPeer: the registry knows no peer");
+	if (r == 0)
+		r = unseal(c, "getBootstrapPeer", &a, &s, &n);
+	answer_clear(&a);
+	if (r < 0)
+		return r;
+	/* "prefix P\nendpoints E\n<armoured certificate>" */
+	char *l1 = s, *l2 = strchr(l1, '\n'), *rest;
+	if (!l2 || strncmp(l1, "prefix ", 7) != 0)
+		return set_error(c, -EBADMSG, "getBootstrapPeer: malformed answer");
+	*l2++ = '\0';
+	rest = strchr(l2, '\n');
+	if (!rest || strncmp(l2, "endpoints ", 10) != 0)
+		return set_error(c, -EBADMSG, "getBootstrapPeer: malformed answer");
+	*rest++ = '\0';
+	struct rc_bootstrap_peer p = {};
+	if (prefix_parse(l1 + 7, &p.prefix) < 0)
+		return set_error(c, -EBADMSG, "getBootstrapPeer: malformed prefix");
+	r = cert_from_armour(rest, strlen(rest), &c->ca, (uint64_t)time(NULL), &p.cert);
+	if (r < 0)
+		return set_error(c, r, "getBootstrapPeer: peer certificate: %s", identity_strerror(r));
+	if (!prefix_equal(&p.cert.node, &p.prefix))
+		return set_error(c, -EBADMSG, "getBootstrapPeer: prefix and certificate differ");
+	p.endpoints = strdup(l2 + 10);
+	if (!p.endpoints)
+		return -ENOMEM;
+	*ret = p;
+	return 0;
+}
+
+int rc_announce(struct registry_client *c, const char *endpoints)
+{
+	_cleanup_free_ char *q = build_query("endpoints", endpoints, NULL);
+	struct answer a = {};
+	int r;
+
+	if (!q)
+		return -ENOMEM;
+	r = call(c, "announce", q, CALL_SIGNED | CALL_RETRY, true, &a);
+	answer_clear(&a);
+	return r;
+}
+
+static int parse_hex_key(const char *hex, uint8_t out[32], size_t *ret_len)
+{
+	size_t n;
+
+	if (sodium_hex2bin(out, 32, hex, strlen(hex), NULL, &n, NULL) != 0 || n == 0)
+		return -EBADMSG;
+	*ret_len = n;
+	return 0;
+}
+
+int rc_get_hmac(struct registry_client *c, struct rc_hmac *ret)
+{
+	struct answer a = {};
+	_cleanup_free_ char *s = NULL;
+	struct rc_hmac h = {};
+	size_t n;
+	char *save = NULL;
+	int r = call(c, "getHMAC", "", CALL_SIGNED | CALL_RETRY, false, &a);
+
+	if (r == 0)
+		r = unseal(c, "getHMAC", &a, &s, &n);
+	answer_clear(&a);
+	if (r < 0)
+		return r;
+	for (char *l = strtok_r(s, "\n", &save); l && r == 0; l = strtok_r(NULL, "\n", &save)) {
+		if (strncmp(l, "version ", 8) == 0)
+			h.version = strtoull(l + 8, NULL, 10);
+		else if (strncmp(l, "sign ", 5) == 0) {
+			r = parse_hex_key(l + 5, h.sign, &h.sign_len);
+			h.has_sign = true;
+		} else if (strcmp(l, "accept") == 0) {
+			h.has_accept = true;
+			h.accept_none = true;
+		} else if (strncmp(l, "accept ", 7) == 0) {
+			r = parse_hex_key(l + 7, h.accept, &h.accept_len);
+			h.has_accept = true;
+		} else
+			r = -EBADMSG;
+	}
+	sodium_memzero(s, n);
+	if (r < 0 || !h.has_sign)
+		return set_error(c, -EBADMSG, "getHMAC: malformed answer");
+	*ret = h;
+	sodium_memzero(&h, sizeof(h));
+	return 0;
+}
+
+static int text_answer(struct registry_client *c, const char *rpc, const char *q, char **ret)
+{
+	struct answer a = {};
+	int r = call(c, rpc, q, CALL_RETRY, true, &a);
+
+	if (r == 0 && a.status == 204)
+		r = set_error(c, -ENOENT, "%s: no such entry", rpc);
+	if (r == 0) {
+		a.body[strcspn(a.body, "\r\n")] = '\0';
+		*ret = TAKE_PTR(a.body);
+	}
+	answer_clear(&a);
+	return r;
+}
+
+int rc_add_token(struct registry_client *c, const char *email, const char *token,
+		 char **ret_token)
+{
+	_cleanup_free_ char *q = build_query("email", email, "token", token, NULL);
+	char *t = NULL;
+	int r;
+
+	if (!q)
+		return -ENOMEM;
+	r = text_answer(c, "addToken", q, &t);
+	if (r == 0 && ret_token)
+		*ret_token = t;
+	else
+		free(t);
+	return r;
+}
+
+int rc_is_token(struct registry_client *c, const char *token, bool *ret)
+{
+	_cleanup_free_ char *q = build_query("token", token, NULL);
+	char *t = NULL;
+	int r;
+
+	if (!q)
+		return -ENOMEM;
+	r = text_answer(c, "isToken", q, &t);
+	free(t);
+	if (r == -ENOENT) {
+		*ret = false;
+		return 0;
+	}
+	if (r == 0)
+		*ret = true;
+	return r;
+}
+
+int rc_delete_token(struct registry_client *c, const char *token)
+{
+	_cleanup_free_ char *q = build_query("token", token, NULL);
+	struct answer a = {};
+	int r;
+
+	if (!q)
+		return -ENOMEM;
+	r = call(c, "deleteToken", q, CALL_RETRY, true, &a);
+	answer_clear(&a);
+	return r;
+}
+
+int rc_revoke(struct registry_client *c, const char *cn_or_serial)
+{
+	_cleanup_free_ char *q = build_query("cn_or_serial", cn_or_serial, NULL);
+	struct answer a = {};
+	int r;
+
+	if (!q)
+		return -ENOMEM;
+	r = call(c, "revoke", q, CALL_RETRY, true, &a);
+	answer_clear(&a);
+	return r;
+}
+
+int rc_update_hmac(struct registry_client *c, char **ret_state)
+{
+	char *s = NULL;
+	/* Not idempotent: no retry beyond refused connections. */
+	struct answer a = {};
+	int r = call(c, "updateHMAC", "", 0, false, &a);
+
+	if (r == 0) {
+		a.body[strcspn(a.body, "\r\n")] = '\0';
+		s = TAKE_PTR(a.body);
+		if (ret_state)
+			*ret_state = s;
+		else
+			free(s);
+	}
+	answer_clear(&a);
+	return r;
+}
+
+int rc_get_node_prefix(struct registry_client *c, const char *email, char **ret)
+{
+	_cleanup_free_ char *q = build_query("email", email, NULL);
+
+	return q ? text_answer(c, "getNodePrefix", q, ret) : -ENOMEM;
+}
+
+int rc_get_ipv6_address(struct registry_client *c, const char *email, char **ret)
+{
+	_cleanup_free_ char *q = build_query("email", email, NULL);
+
+	return q ? text_answer(c, "getIPv6Address", q, ret) : -ENOMEM;
+}

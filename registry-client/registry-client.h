@@ -1,0 +1,135 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * registry-client.h - one C function per re6st-registry RPC, over libcurl.
+ *
+ * Shared by re6st-conf and the re6stnet daemon.  The URL decides http or
+ * https (certificates of https registries are checked by libcurl against
+ * the system store, or opt->cainfo).  Every call has a timeout; calls that
+ * cannot issue anything twice are retried on transport errors and 5xx
+ * answers with exponential back-off.  Answers are verified: certificates and
+ * the network configuration against the CA, answers to signed requests
+ * against the registry's answer signature (header Re6st-Answer-Signature).
+ *
+ * Errors (negative errno); registry_client_error() then says in words what
+ * failed, e.g. "http://reg/requestCertificate: HTTP 403: invalid or expired
+ * token":
+ *   -ECONNREFUSED, -ETIMEDOUT, -EHOSTUNREACH, -EIO   transport (after retries)
+ *   -EACCES        403 (refused: bad token, not authorized, revoked, ...)
+ *   -EINVAL        400 (bad arguments) or bad arguments given to this API
+ *   -ENOENT        404, or 204 where an answer was expected (no such token,
+ *                  no bootstrap peer known, ...)
+ *   -EKEYREJECTED  answer signature or certificate signature does not verify
+ *   -EXDEV         answer for another network (CA)
+ *   -EBADMSG       malformed answer
+ *   -EPROTO        other HTTP status
+ *   -ENOMEM
+ *
+ * Blocking API.  The daemon's poll loop should run these calls from a short
+ * helper process or accept the bounded blocking time (timeout x retries);
+ * a curl-multi based non-blocking variant is future work.
+ */
+#ifndef RE6ST_REGISTRY_CLIENT_H
+#define RE6ST_REGISTRY_CLIENT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "identity.h"
+#include "netconf.h"
+
+struct registry_client;
+
+struct registry_client_options {
+	long timeout_ms;      /* per attempt; default 10000 */
+	unsigned retries;     /* extra attempts; default 3 */
+	long backoff_ms;      /* first back-off, doubled each time; default 500 */
+	const char *cainfo;   /* https: CA bundle; NULL for the system store */
+	const char *user_agent;
+};
+
+/* url: "http://host[:port]" or "https://..." (a trailing '/' is ignored). */
+int registry_client_new(const char *url, const struct registry_client_options *opt,
+			struct registry_client **ret);
+void registry_client_free(struct registry_client *c);
+DEFINE_FREEP(struct registry_client, registry_client_free)
+
+/* Last error, in words ("" when none). */
+const char *registry_client_error(const struct registry_client *c);
+
+/* CA used to verify answers (required by every call but getCa). Copied. */
+void registry_client_set_ca(struct registry_client *c, const struct re6st_ca *ca);
+/* Node identity for signed calls. Pointers kept: must outlive c. */
+void registry_client_set_identity(struct registry_client *c, const struct re6st_key *k,
+				  const struct re6st_cert *cert);
+
+/* ---- public RPCs ---- */
+
+/* The CA (self-signature checked; pin it with ca_fingerprint_check()). */
+int rc_get_ca(struct registry_client *c, struct re6st_ca *ret);
+/* The signed network configuration, verified with the CA. ret_encoded optional. */
+int rc_get_network_config(struct registry_client *c, struct re6st_netconf **ret,
+			  uint8_t **ret_encoded, size_t *ret_encoded_len);
+/* Ask for a token by mail. */
+int rc_request_token(struct registry_client *c, const char *email);
+/*
+ * Register key k: by token, or anonymously when token is NULL.  location:
+ * "FR,EU" hint or NULL.  Returns the verified certificate and its armour.
+ */
+int rc_request_certificate(struct registry_client *c, const char *token,
+			   const struct re6st_key *k, const char *location,
+			   struct re6st_cert *ret, char **ret_armour);
+/* country code of an address (needs no identity); -ENOENT unknown. */
+int rc_get_country(struct registry_client *c, const char *address, char ret[3]);
+
+/* ---- signed RPCs (need set_identity and set_ca) ---- */
+
+/* Renewed (or the same, when not due) certificate. */
+int rc_renew_certificate(struct registry_client *c, struct re6st_cert *ret, char **ret_armour);
+
+struct rc_bootstrap_peer {
+	struct re6st_prefix prefix;
+	char *endpoints;          /* as announced by the peer */
+	struct re6st_cert cert;   /* verified against the CA */
+};
+void rc_bootstrap_peer_clear(struct rc_bootstrap_peer *p);
+/* A random node that announced itself recently; -ENOENT none. */
+int rc_get_bootstrap_peer(struct registry_client *c, struct rc_bootstrap_peer *ret);
+/* Publish this node's endpoints (printable text, <= 1024 bytes). */
+int rc_announce(struct registry_client *c, const char *endpoints);
+
+struct rc_hmac {
+	uint64_t version;   /* network configuration version they go with */
+	bool has_sign;
+	uint8_t sign[32];
+	size_t sign_len;
+	bool has_accept;    /* a second key accepted */
+	bool accept_none;   /* ... or: also accept packets without HMAC */
+	uint8_t accept[32];
+	size_t accept_len;
+};
+/* Babel HMAC keys for this node (unsealed). */
+int rc_get_hmac(struct registry_client *c, struct rc_hmac *ret);
+
+/* ---- private RPCs (answered to --authorized-origin only) ---- */
+
+int rc_add_token(struct registry_client *c, const char *email, const char *token,
+		 char **ret_token);
+int rc_is_token(struct registry_client *c, const char *token, bool *ret);
+int rc_delete_token(struct registry_client *c, const char *token);
+/* cn_or_serial: "2001:db8:42:1::/64", "N/LEN" or a serial number. */
+int rc_revoke(struct registry_client *c, const char *cn_or_serial);
+/* Step the babel HMAC rotation; *ret_state "introduce", "use", "drop", "init". */
+int rc_update_hmac(struct registry_client *c, char **ret_state);
+int rc_get_node_prefix(struct registry_client *c, const char *email, char **ret);
+int rc_get_ipv6_address(struct registry_client *c, const char *email, char **ret);
+
+/*
+ * Low level: call rpc with an already-encoded query; signed or not.
+ * *ret_status is the HTTP status; the body is NUL-terminated.  Errors are
+ * transport ones only (an HTTP error status is returned as-is).
+ */
+int rc_call_raw(struct registry_client *c, const char *rpc, const char *query, bool sign,
+		unsigned *ret_status, char **ret_body, size_t *ret_len);
+
+#endif
