@@ -1,0 +1,687 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <netinet/in.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/utsname.h>
+#include <time.h>
+
+#include "config.h"
+#include "ctx.h"
+#include "log.h"
+#include "loop.h"
+#include "netconf.h"
+#include "peer.h"
+#include "state.h"
+#include "tunnel.h"
+
+/* Set-up rate limits: per source address a bucket of 5 requests refilled
+ * by one every 2 s; globally 50 requests per second. */
+#define RL_SLOTS 64
+#define RL_BURST 5
+#define RL_REFILL_MS 2000
+#define RL_GLOBAL_PER_S 50
+#define MAX_KNOWN 4096
+
+struct rl_slot {
+	uint8_t addr[16];
+	uint32_t tokens_x1000;
+	uint64_t last_ms;
+	uint64_t last_refusal_ms;
+};
+
+struct known {
+	struct peer_known pub;
+	struct pp_replay replay;
+};
+
+struct peer_srv {
+	struct ctx *c;
+	int fd_ovl, fd_und;
+	struct loop_io *io_ovl, *io_und;
+	uint64_t last_seq;
+	uint8_t *buf;     /* receive buffer, PP_MAX_SIZE */
+	uint8_t *out;     /* send buffer, PP_MAX_SIZE */
+	struct peer_known *pub_view; /* rebuilt by peer_known_list() */
+	struct known *known;
+	size_t n_known, cap_known;
+	struct rl_slot rl[RL_SLOTS];
+	uint64_t global_window_ms;
+	unsigned global_count;
+	struct peer_stats stats;
+};
+
+static uint64_t now_us(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+void peer_node_address(const struct re6st_prefix *prefix, uint8_t ret[16])
+{
+	uint8_t a[16];
+	memcpy(a, prefix->addr, 16);
+	a[15] |= 1;
+	memcpy(ret, a, 16);
+}
+
+static const char *addr_str(const struct sockaddr_storage *ss, char *buf, size_t size)
+{
+	char ip[INET6_ADDRSTRLEN] = "?";
+	unsigned port = 0;
+	if (ss->ss_family == AF_INET6) {
+		const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)ss;
+		inet_ntop(AF_INET6, &s6->sin6_addr, ip, sizeof(ip));
+		port = ntohs(s6->sin6_port);
+	} else if (ss->ss_family == AF_INET) {
+		const struct sockaddr_in *s4 = (const struct sockaddr_in *)ss;
+		inet_ntop(AF_INET, &s4->sin_addr, ip, sizeof(ip));
+		port = ntohs(s4->sin_port);
+	}
+	snprintf(buf, size, "[%s]:%u", ip, port);
+	return buf;
+}
+
+/* ---- known peers -------------------------------------------------------- */
+
+static struct known *known_get(struct peer_srv *p, const struct re6st_prefix *prefix, bool create)
+{
+	for (size_t i = 0; i < p->n_known; i++)
+		if (prefix_equal(&p->known[i].pub.prefix, prefix))
+			return &p->known[i];
+	if (!create)
+		return NULL;
+	if (p->n_known == p->cap_known) {
+		if (p->cap_known >= MAX_KNOWN) {
+			/* Forget the one silent the longest. */
+			size_t old = 0;
+			for (size_t i = 1; i < p->n_known; i++)
+				if (p->known[i].pub.last_rx_ms < p->known[old].pub.last_rx_ms)
+					old = i;
+			p->known[old] = p->known[--p->n_known];
+		} else {
+			size_t cap = p->cap_known ? 2 * p->cap_known : 16;
+			struct known *k = realloc(p->known, cap * sizeof(*k));
+			if (!k)
+				return NULL;
+			p->known = k;
+			p->cap_known = cap;
+		}
+	}
+	struct known *k = &p->known[p->n_known++];
+	*k = (struct known){ .pub.prefix = *prefix };
+	return k;
+}
+
+size_t peer_known_list(const struct peer_srv *p, const struct peer_known **ret)
+{
+	struct peer_srv *mp = (struct peer_srv *)p;
+	struct peer_known *v = realloc(mp->pub_view, (p->n_known ? p->n_known : 1) * sizeof(*v));
+	if (!v) {
+		*ret = NULL;
+		return 0;
+	}
+	mp->pub_view = v;
+	for (size_t i = 0; i < p->n_known; i++)
+		v[i] = p->known[i].pub;
+	*ret = v;
+	return p->n_known;
+}
+
+void peer_get_stats(const struct peer_srv *p, struct peer_stats *ret)
+{
+	*ret = p->stats;
+}
+
+/* ---- sending ------------------------------------------------------------ */
+
+static int encode(struct peer_srv *p, const struct re6st_prefix *to, struct pp_msg *m,
+		  size_t *ret_len)
+{
+	uint8_t cert[CERT_SIZE];
+	cert_encode(&p->c->cert, cert);
+	m->seq = pp_next_seq(&p->last_seq, now_us());
+	m->to = *to;
+	m->cert = cert;
+	m->cert_len = sizeof(cert);
+	int r = pp_encode(m, p->c->key->sign_sk, p->out, PP_MAX_SIZE, ret_len);
+	m->cert = NULL;
+	return r;
+}
+
+static int send_to(struct peer_srv *p, int fd, const struct sockaddr_storage *dst, size_t len)
+{
+	socklen_t sl = dst->ss_family == AF_INET6 ? sizeof(struct sockaddr_in6)
+						   : sizeof(struct sockaddr_in);
+	struct sockaddr_in6 mapped;
+	/* The underlay socket is dual-stack: IPv4 goes IPv4-mapped. */
+	if (dst->ss_family == AF_INET) {
+		const struct sockaddr_in *s4 = (const struct sockaddr_in *)dst;
+		mapped = (struct sockaddr_in6){ .sin6_family = AF_INET6, .sin6_port = s4->sin_port };
+		mapped.sin6_addr.s6_addr[10] = 0xff;
+		mapped.sin6_addr.s6_addr[11] = 0xff;
+		memcpy(&mapped.sin6_addr.s6_addr[12], &s4->sin_addr, 4);
+		dst = (const struct sockaddr_storage *)&mapped;
+		sl = sizeof(mapped);
+	}
+	if (sendto(fd, p->out, len, 0, (const struct sockaddr *)dst, sl) < 0)
+		return negative_errno();
+	p->stats.tx++;
+	return 0;
+}
+
+int peer_send(struct peer_srv *p, const struct re6st_prefix *to, struct pp_msg *m)
+{
+	size_t len;
+	int r = encode(p, to, m, &len);
+	if (r < 0)
+		return r;
+	struct sockaddr_in6 dst = { .sin6_family = AF_INET6, .sin6_port = htons(p->c->opt.peer_port) };
+	peer_node_address(to, dst.sin6_addr.s6_addr);
+	return send_to(p, p->fd_ovl, (const struct sockaddr_storage *)&dst, len);
+}
+
+int peer_send_underlay(struct peer_srv *p, const struct sockaddr_storage *dst,
+		       const struct re6st_prefix *to, struct pp_msg *m, uint64_t *ret_seq)
+{
+	size_t len;
+	int r = encode(p, to, m, &len);
+	if (r < 0)
+		return r;
+	r = send_to(p, p->fd_und, dst, len);
+	if (r < 0)
+		return r;
+	if (ret_seq)
+		*ret_seq = m->seq;
+	return 0;
+}
+
+static void reply(struct peer_srv *p, bool overlay, const struct sockaddr_storage *src,
+		  const struct re6st_prefix *to, struct pp_msg *m)
+{
+	size_t len;
+	char b[80];
+	int r = encode(p, to, m, &len);
+	if (r >= 0)
+		r = send_to(p, overlay ? p->fd_ovl : p->fd_und, src, len);
+	if (r < 0)
+		log_debug("peer: cannot send %s to %s: %s", pp_type_to_string(m->type),
+			  addr_str(src, b, sizeof(b)), strerror(-r));
+}
+
+/* ---- network configuration ---------------------------------------------- */
+
+static uint64_t my_netconf_version(const struct peer_srv *p)
+{
+	return p->c->netconf ? p->c->netconf->version : 0;
+}
+
+void peer_announce_netconf(struct peer_srv *p)
+{
+	const struct re6st_prefix *peers;
+	size_t n_client;
+	if (!p->c->tunnels || !p->c->netconf)
+		return;
+	size_t n = tunnel_peer_prefixes(p->c->tunnels, &peers, &n_client);
+	for (size_t i = 0; i < n; i++) {
+		struct pp_msg m = { .type = PP_NETCONF_VERSION,
+				    .netconf_version.version = my_netconf_version(p) };
+		int r = peer_send(p, &peers[i], &m);
+		if (r < 0) {
+			char b[PREFIX_STRLEN];
+			log_debug("peer: cannot announce netconf to %s: %s",
+				  prefix_format(&peers[i], b), strerror(-r));
+		}
+	}
+}
+
+int peer_offer_netconf(struct peer_srv *p, const uint8_t *doc, size_t len)
+{
+	struct ctx *c = p->c;
+	_cleanup_(netconf_freep) struct re6st_netconf *nc = NULL;
+	uint64_t v;
+
+	if (netconf_peek_version(doc, len, &v) < 0)
+		return -EBADMSG;
+	if (v <= my_netconf_version(p))
+		return -EALREADY;
+	int r = netconf_parse(doc, len, &c->ca, &nc);
+	if (r < 0)
+		return r;
+	_cleanup_free_ uint8_t *raw = malloc(len);
+	if (!raw)
+		return -ENOMEM;
+	memcpy(raw, doc, len);
+	if (c->state) {
+		r = state_set_blob(c->state, STATE_KEY_NETCONF, doc, len);
+		if (r < 0)
+			log_warning("cannot store network configuration %" PRIu64 ": %s", v,
+				    state_last_error(c->state));
+	}
+	log_info("network configuration version %" PRIu64 " (was %" PRIu64 ", %zu revoked)", v,
+		 my_netconf_version(p), nc->n_revoked);
+	netconf_free(c->netconf);
+	free(c->netconf_raw);
+	c->netconf = TAKE_PTR(nc);
+	c->netconf_raw = TAKE_PTR(raw);
+	c->netconf_raw_len = len;
+	if (netconf_find_revoked(c->netconf, c->cert.serial))
+		log_error("our certificate (serial %" PRIu64 ") is revoked; renew it with re6st-conf",
+			  c->cert.serial);
+	if (c->tunnels)
+		tunnel_on_netconf(c->tunnels);
+	peer_announce_netconf(p);
+	return 0;
+}
+
+/* ---- rate limiting ------------------------------------------------------ */
+
+static bool rate_limited(struct peer_srv *p, const uint8_t addr[16], uint64_t now, bool *answer)
+{
+	struct rl_slot *s = NULL, *oldest = &p->rl[0];
+
+	*answer = false;
+	if (now - p->global_window_ms >= 1000) {
+		p->global_window_ms = now;
+		p->global_count = 0;
+	}
+	if (++p->global_count > RL_GLOBAL_PER_S)
+		return true;
+	for (size_t i = 0; i < RL_SLOTS; i++) {
+		if (p->rl[i].last_ms && memcmp(p->rl[i].addr, addr, 16) == 0) {
+			s = &p->rl[i];
+			break;
+		}
+		if (p->rl[i].last_ms < oldest->last_ms)
+			oldest = &p->rl[i];
+	}
+	if (!s) {
+		s = oldest;
+		*s = (struct rl_slot){ .tokens_x1000 = RL_BURST * 1000, .last_ms = now };
+		memcpy(s->addr, addr, 16);
+	}
+	uint64_t refill = (now - s->last_ms) * 1000 / RL_REFILL_MS;
+	s->tokens_x1000 = (uint32_t)MIN((uint64_t)RL_BURST * 1000, s->tokens_x1000 + refill);
+	s->last_ms = now;
+	if (s->tokens_x1000 >= 1000) {
+		s->tokens_x1000 -= 1000;
+		return false;
+	}
+	if (now - s->last_refusal_ms >= 1000) {
+		s->last_refusal_ms = now;
+		*answer = true;
+	}
+	return true;
+}
+
+/* ---- receiving ---------------------------------------------------------- */
+
+static void src_addr16(const struct sockaddr_storage *src, uint8_t out[16])
+{
+	memset(out, 0, 16);
+	if (src->ss_family == AF_INET6)
+		memcpy(out, &((const struct sockaddr_in6 *)src)->sin6_addr, 16);
+}
+
+static void handle_setup_request(struct peer_srv *p, const struct pp_msg *m,
+				 const struct re6st_cert *cert, const struct sockaddr_storage *src,
+				 bool overlay, int cert_err)
+{
+	struct ctx *c = p->c;
+	struct pp_msg a = { .type = PP_SETUP_ANSWER, .setup_answer.request_seq = m->seq };
+	uint8_t a16[16];
+	bool answer;
+	char b[80], pb[PREFIX_STRLEN];
+
+	src_addr16(src, a16);
+	if (rate_limited(p, a16, loop_now(c->loop), &answer)) {
+		p->stats.rate_limited++;
+		if (!answer)
+			return;
+		a.setup_answer.status = PP_SETUP_RATE_LIMITED;
+		a.setup_answer.retry_after = RL_REFILL_MS / 1000;
+	} else if (cert_err == -EKEYEXPIRED) {
+		a.setup_answer.status = PP_SETUP_EXPIRED;
+	} else if (cert_err == -EKEYREVOKED) {
+		a.setup_answer.status = PP_SETUP_REVOKED;
+	} else if (!c->tunnels) {
+		a.setup_answer.status = PP_SETUP_INTERNAL;
+	} else {
+		uint16_t port = 0, retry = 0;
+		int st = tunnel_serve(c->tunnels, cert, src, m, &port, &retry);
+		a.setup_answer.status = (uint8_t)st;
+		a.setup_answer.port = port;
+		a.setup_answer.retry_after = retry;
+		a.setup_answer.tunnel_type = m->setup_request.tunnel_type;
+	}
+	if (a.setup_answer.status == PP_SETUP_OK)
+		p->stats.setup_ok++;
+	else
+		p->stats.setup_refused++;
+	log_info("peer: set-up request from %s at %s: %s", prefix_format(&cert->node, pb),
+		 addr_str(src, b, sizeof(b)), pp_setup_status_to_string(a.setup_answer.status));
+	reply(p, overlay, src, &cert->node, &a);
+}
+
+static void handle_overlay_msg(struct peer_srv *p, struct known *k, const struct pp_msg *m,
+			       const struct re6st_cert *cert, const struct sockaddr_storage *src)
+{
+	struct ctx *c = p->c;
+	const struct re6st_prefix *from = &cert->node;
+	char pb[PREFIX_STRLEN];
+
+	switch (m->type) {
+	case PP_NETCONF_VERSION: {
+		uint64_t mine = my_netconf_version(p), theirs = m->netconf_version.version;
+		k->pub.netconf_version = theirs;
+		if (theirs < mine && c->netconf_raw) {
+			if (c->netconf_raw_len + PP_OVERHEAD + CERT_SIZE > PP_MAX_SIZE) {
+				log_debug("peer: network configuration too large for gossip");
+				break;
+			}
+			struct pp_msg a = { .type = PP_NETCONF,
+					    .netconf = { c->netconf_raw, c->netconf_raw_len } };
+			reply(p, true, src, from, &a);
+		} else if (theirs > mine) {
+			struct pp_msg a = { .type = PP_NETCONF_VERSION,
+					    .netconf_version.version = mine };
+			reply(p, true, src, from, &a);
+		}
+		break;
+	}
+	case PP_NETCONF: {
+		int r = peer_offer_netconf(p, m->netconf.doc, m->netconf.len);
+		if (r < 0 && r != -EALREADY)
+			log_warning("peer: network configuration from %s refused: %s",
+				    prefix_format(from, pb), identity_strerror(r));
+		break;
+	}
+	case PP_ADDRESS_REQUEST: {
+		char list[1024] = "";
+		if (c->tunnels && tunnel_my_endpoints(c->tunnels, list, sizeof(list)) < 0)
+			list[0] = 0;
+		struct pp_msg a = { .type = PP_ADDRESS, .address = { list, strlen(list) } };
+		reply(p, true, src, from, &a);
+		break;
+	}
+	case PP_ADDRESS:
+		if (c->state && m->address.len) {
+			_cleanup_free_ char *s = strndup(m->address.list, m->address.len);
+			if (s)
+				state_peer_put(c->state, from, s, ctx_unix_now());
+		}
+		if (c->tunnels)
+			tunnel_on_address(c->tunnels, from, m->address.list, m->address.len);
+		break;
+	case PP_TUNNEL_DRAIN:
+	case PP_TUNNEL_UNDRAIN:
+	case PP_TUNNEL_DESTROY:
+	case PP_TUNNEL_DESTROY_ACK:
+		if (c->tunnels)
+			tunnel_on_tunnel_msg(c->tunnels, from, m->type, m->tunnel.role);
+		break;
+	case PP_NODE_INFO_REQUEST: {
+		struct utsname u;
+		char sw[512];
+		if (uname(&u) < 0)
+			memset(&u, 0, sizeof(u));
+		snprintf(sw, sizeof(sw), "re6stnet %s, %.40s-%.60s-%.30s", RE6ST_VERSION, u.sysname,
+			 u.release, u.machine);
+		for (char *s = sw; *s; s++)
+			if (*s < 0x20 || *s > 0x7e)
+				*s = '?';
+		struct pp_msg a = { .type = PP_NODE_INFO,
+				    .node_info = { my_netconf_version(p), PP_VERSION, sw, strlen(sw) } };
+		reply(p, true, src, from, &a);
+		break;
+	}
+	case PP_NODE_INFO:
+		k->pub.netconf_version = m->node_info.netconf_version;
+		snprintf(k->pub.software, sizeof(k->pub.software), "%.*s",
+			 (int)m->node_info.software_len, m->node_info.software);
+		break;
+	case PP_TOPOLOGY_REQUEST: {
+		const struct re6st_prefix *peers = NULL;
+		size_t n_client = 0, n = 0;
+		if (c->tunnels)
+			n = tunnel_peer_prefixes(c->tunnels, &peers, &n_client);
+		n = MIN(n, (size_t)PP_MAX_TOPOLOGY);
+		n_client = MIN(n_client, n);
+		_cleanup_free_ uint8_t *e = malloc(17 * (n ? n : 1));
+		if (!e)
+			break;
+		for (size_t i = 0; i < n; i++)
+			pp_prefix_pack(&peers[i], e + 17 * i);
+		struct pp_msg a = { .type = PP_TOPOLOGY,
+				    .topology = { my_netconf_version(p), (uint16_t)n_client,
+						  (uint16_t)(n - n_client), e } };
+		reply(p, true, src, from, &a);
+		break;
+	}
+	case PP_TOPOLOGY:
+		k->pub.netconf_version = m->topology.netconf_version;
+		log_debug("peer: topology of %s: %u clients, %u served", prefix_format(from, pb),
+			  m->topology.n_client, m->topology.n_served);
+		break;
+	default:
+		break;
+	}
+}
+
+static void handle_datagram(struct peer_srv *p, const uint8_t *buf, size_t len,
+			    const struct sockaddr_storage *src, bool overlay)
+{
+	struct ctx *c = p->c;
+	struct pp_msg m;
+	struct re6st_cert cert;
+	const char *why = "";
+	char b[80];
+	uint64_t now = ctx_unix_now();
+
+	p->stats.rx++;
+	int r = pp_decode(buf, len, &m, &why);
+	if (r < 0) {
+		p->stats.dropped_malformed++;
+		log_debug("peer: dropped datagram from %s: %s", addr_str(src, b, sizeof(b)), why);
+		return;
+	}
+	/* Only set-up messages travel on the underlay. */
+	if (!overlay && m.type != PP_SETUP_REQUEST && m.type != PP_SETUP_ANSWER) {
+		p->stats.dropped_auth++;
+		log_debug("peer: %s from %s on the underlay: dropped", pp_type_to_string(m.type),
+			  addr_str(src, b, sizeof(b)));
+		return;
+	}
+	r = cert_decode(m.cert, m.cert_len, &cert);
+	if (r >= 0 && memcmp(cert.sign_pk, m.sender_key, PP_KEY_LEN) != 0)
+		r = -EKEYREJECTED;
+	int cert_err = r < 0 ? r : cert_verify(&cert, &c->ca, now);
+	if (cert_err >= 0 && c->netconf && netconf_find_revoked(c->netconf, cert.serial))
+		cert_err = -EKEYREVOKED;
+	if (r < 0 || (cert_err < 0 && cert_err != -EKEYEXPIRED && cert_err != -EKEYREVOKED)) {
+		p->stats.dropped_auth++;
+		log_debug("peer: %s from %s: bad certificate: %s", pp_type_to_string(m.type),
+			  addr_str(src, b, sizeof(b)), identity_strerror(r < 0 ? r : cert_err));
+		return;
+	}
+	if (!prefix_equal(&m.to, &c->prefix)) {
+		p->stats.dropped_auth++;
+		log_debug("peer: %s from %s is for another node", pp_type_to_string(m.type),
+			  addr_str(src, b, sizeof(b)));
+		return;
+	}
+	if (overlay) {
+		uint8_t a16[16];
+		src_addr16(src, a16);
+		if (src->ss_family != AF_INET6 || !prefix_contains_address(&cert.node, a16)) {
+			p->stats.dropped_auth++;
+			log_debug("peer: %s from %s: source outside the sender's prefix",
+				  pp_type_to_string(m.type), addr_str(src, b, sizeof(b)));
+			return;
+		}
+	}
+	struct known *k = known_get(p, &cert.node, true);
+	if (!k)
+		return;
+	r = pp_replay_check(&k->replay, m.seq, now_us());
+	if (r < 0) {
+		p->stats.dropped_replay++;
+		if (r == -ESTALE)
+			log_warning("peer: %s from %s has a timestamp off by more than %d s: "
+				    "check the clocks", pp_type_to_string(m.type),
+				    addr_str(src, b, sizeof(b)), PP_FRESHNESS_S);
+		else
+			log_debug("peer: replayed %s from %s dropped", pp_type_to_string(m.type),
+				  addr_str(src, b, sizeof(b)));
+		return;
+	}
+	k->pub.cert_serial = cert.serial;
+	k->pub.cert_not_after = cert.not_after;
+	k->pub.last_rx_ms = loop_now(c->loop);
+
+	if (m.type == PP_SETUP_REQUEST) {
+		handle_setup_request(p, &m, &cert, src, overlay, cert_err);
+		return;
+	}
+	if (cert_err < 0) {
+		p->stats.dropped_auth++;
+		log_debug("peer: %s from %s: %s", pp_type_to_string(m.type),
+			  addr_str(src, b, sizeof(b)), identity_strerror(cert_err));
+		return;
+	}
+	if (m.type == PP_SETUP_ANSWER) {
+		if (c->tunnels)
+			tunnel_on_setup_answer(c->tunnels, &cert, src, &m);
+		return;
+	}
+	handle_overlay_msg(p, k, &m, &cert, src);
+}
+
+static void on_readable(struct peer_srv *p, int fd, bool overlay)
+{
+	for (int i = 0; i < 64; i++) {
+		struct sockaddr_storage src;
+		socklen_t sl = sizeof(src);
+		ssize_t n = recvfrom(fd, p->buf, PP_MAX_SIZE, MSG_DONTWAIT, (struct sockaddr *)&src,
+				     &sl);
+		if (n < 0) {
+			if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+				log_debug("peer: recvfrom: %m");
+			return;
+		}
+		/* IPv4-mapped sources are reported as IPv4 to the rest. */
+		if (src.ss_family == AF_INET6) {
+			struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&src;
+			if (IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr)) {
+				struct sockaddr_in s4 = { .sin_family = AF_INET,
+							  .sin_port = s6->sin6_port };
+				memcpy(&s4.sin_addr, &s6->sin6_addr.s6_addr[12], 4);
+				memset(&src, 0, sizeof(src));
+				memcpy(&src, &s4, sizeof(s4));
+			}
+		}
+		handle_datagram(p, p->buf, (size_t)n, &src, overlay);
+	}
+}
+
+static void on_overlay(struct loop *l, int fd, short revents, void *userdata)
+{
+	on_readable(userdata, fd, true);
+}
+
+static void on_underlay(struct loop *l, int fd, short revents, void *userdata)
+{
+	on_readable(userdata, fd, false);
+}
+
+/* ---- set-up ------------------------------------------------------------- */
+
+static int open_socket(const uint8_t addr[16], uint16_t port, bool freebind, int *ret)
+{
+	_cleanup_close_ int fd = socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	int one = 1, zero = 0;
+	if (fd < 0)
+		return negative_errno();
+	/* Overlay ([addr]:326) and underlay ([::]:326) share the port. */
+	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0)
+		return negative_errno();
+	if (freebind && setsockopt(fd, IPPROTO_IPV6, IPV6_FREEBIND, &one, sizeof(one)) < 0)
+		return negative_errno();
+	if (!freebind && setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof(zero)) < 0)
+		return negative_errno();
+	struct sockaddr_in6 sa = { .sin6_family = AF_INET6, .sin6_port = htons(port) };
+	memcpy(&sa.sin6_addr, addr, 16);
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+		return negative_errno();
+	*ret = TAKE_FD(fd);
+	return 0;
+}
+
+void peer_srv_free(struct peer_srv *p)
+{
+	if (!p)
+		return;
+	loop_io_remove(p->io_ovl);
+	loop_io_remove(p->io_und);
+	if (p->fd_ovl >= 0)
+		close(p->fd_ovl);
+	if (p->fd_und >= 0)
+		close(p->fd_und);
+	free(p->buf);
+	free(p->out);
+	free(p->known);
+	free(p->pub_view);
+	free(p);
+}
+DEFINE_FREEP(struct peer_srv, peer_srv_free)
+
+int peer_srv_new(struct ctx *c, const uint8_t overlay_addr[16], uint16_t overlay_port,
+		 uint16_t underlay_port, struct peer_srv **ret)
+{
+	_cleanup_(peer_srv_freep) struct peer_srv *p = calloc(1, sizeof(*p));
+	static const uint8_t any[16];
+	int r;
+
+	if (!p)
+		return -ENOMEM;
+	p->c = c;
+	p->fd_ovl = p->fd_und = -1;
+	p->buf = malloc(PP_MAX_SIZE);
+	p->out = malloc(PP_MAX_SIZE);
+	if (!p->buf || !p->out)
+		return -ENOMEM;
+	r = open_socket(overlay_addr, overlay_port, true, &p->fd_ovl);
+	if (r < 0)
+		return r;
+	r = open_socket(any, underlay_port, false, &p->fd_und);
+	if (r < 0)
+		return r;
+	r = loop_add_io(c->loop, p->fd_ovl, POLLIN, on_overlay, p, &p->io_ovl);
+	if (r < 0)
+		return r;
+	r = loop_add_io(c->loop, p->fd_und, POLLIN, on_underlay, p, &p->io_und);
+	if (r < 0)
+		return r;
+	*ret = TAKE_PTR(p);
+	return 0;
+}
+
+int peer_init(struct ctx *c)
+{
+	int r = peer_srv_new(c, c->addr, c->opt.peer_port, c->opt.peer_port, &c->peer);
+	if (r < 0)
+		return log_errno(LOG_ERR, r, "cannot open the peer-protocol sockets on port %u",
+				 c->opt.peer_port);
+	log_info("peer protocol on [%s]:%u (overlay) and [::]:%u (underlay)", c->addr_str,
+		 c->opt.peer_port, c->opt.peer_port);
+	return 0;
+}
+
+void peer_fini(struct ctx *c)
+{
+	peer_srv_free(c->peer);
+	c->peer = NULL;
+}

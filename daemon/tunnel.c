@@ -1,0 +1,1126 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "babel.h"
+#include "control.h"
+#include "ctx.h"
+#include "log.h"
+#include "loop.h"
+#include "netconf.h"
+#include "objects.h"
+#include "peer.h"
+#include "state.h"
+#include "tunnel.h"
+
+#include "addr.h"
+#include "link.h"
+#include "tc.h"
+#include "wireguard.h"
+
+#define TICK_MS 1000
+#define SETUP_RETRY_MS 1000
+#define SETUP_TRIES 3            /* per endpoint */
+#define ADDRESS_WAIT_MS 5000
+#define DRAIN_DELAY_MS 800       /* netem delay on babel packets */
+#define DRAIN_MIN_MS 2000        /* let babel see the delay before judging */
+#define DRAIN_TIMEOUT_MS 60000   /* routes did not move: abort */
+#define DESTROY_ACK_MS 5000
+#define HANDSHAKE_FIRST_MS 20000 /* client: first handshake must come by then */
+#define HANDSHAKE_STALE_S 200    /* WireGuard re-handshakes every 120 s when in use */
+#define HEALTH_EVERY_MS 10000
+#define KEEPALIVE_S 25
+#define SPARE_SERVERS 2
+#define BACKOFF_FAIL_MS 300000
+#define BACKOFF_MAX 256
+#define REACHABLE_MEMORY_MS 600000
+
+enum tstate {
+	T_FREE,       /* interface without peer, reusable */
+	T_SETUP,      /* client: request sent, waiting for the answer */
+	T_UP,
+	T_DRAINING,   /* babel packets delayed, waiting for routes to move */
+	T_DESTROYING, /* waiting for the peer's destroy-ack */
+};
+
+static const char *const state_names[] = {
+	[T_FREE] = "free", [T_SETUP] = "setup", [T_UP] = "up",
+	[T_DRAINING] = "draining", [T_DESTROYING] = "destroying",
+};
+
+struct tunnel {
+	char ifname[IF_NAMESIZE];
+	int ifindex;
+	bool server;
+	uint16_t port;          /* server: WireGuard listen port */
+	enum tstate state;
+	struct re6st_prefix peer;
+	uint64_t peer_serial;
+	uint8_t peer_wg[32];
+	bool nat;               /* keepalive on */
+	bool in_babel;
+	bool drained;           /* our tc drain installed */
+	bool protect;           /* drain aborted: skip it at the next rotation */
+	/* client set-up */
+	struct pp_endpoint eps[PP_MAX_ENDPOINTS];
+	size_t n_eps, ep_idx;
+	unsigned tries;
+	uint64_t setup_seqs[SETUP_TRIES];
+	struct sockaddr_storage endpoint;
+	uint64_t deadline_ms;
+	uint64_t since_ms;      /* state entered */
+	uint64_t checked_ms;    /* last handshake check */
+	uint64_t rotations;     /* times this interface got a new peer */
+};
+
+struct pending { /* address request in flight */
+	struct re6st_prefix prefix;
+	uint64_t until_ms;
+};
+
+struct backoff {
+	struct re6st_prefix prefix;
+	uint64_t until_ms;
+};
+
+struct tunnel_mgr {
+	struct ctx *c;
+	struct tunnel **t;
+	size_t n;
+	struct loop_timer *timer;
+	uint64_t next_refresh_ms;
+	uint64_t served_ms;     /* last time a client reached us over the underlay */
+	struct re6st_prefix *neigh;
+	size_t n_neigh;
+	struct pending pend[32];
+	size_t n_pend;
+	struct backoff back[BACKOFF_MAX];
+	size_t n_back;
+	struct re6st_prefix *view;
+	/* public addresses learned (upnp / peers) */
+	bool has_learned4, has_learned6;
+	uint8_t learned4[16], learned6[16];
+	uint16_t learned_port4, learned_port6;
+	uint64_t rotations;
+};
+
+static uint64_t now_ms(const struct tunnel_mgr *m)
+{
+	return loop_now(m->c->loop);
+}
+
+static int prefix_cmp(const struct re6st_prefix *a, const struct re6st_prefix *b)
+{
+	int r = memcmp(a->addr, b->addr, 16);
+	return r ? r : (int)a->len - (int)b->len;
+}
+
+static const char *pfx(const struct re6st_prefix *p, char buf[PREFIX_STRLEN])
+{
+	return prefix_format(p, buf);
+}
+
+/* ---- parameters (options override the network configuration) ---- */
+
+static unsigned client_count(const struct tunnel_mgr *m)
+{
+	const struct ctx *c = m->c;
+	if (c->opt.client_count >= 0)
+		return (unsigned)c->opt.client_count;
+	return c->netconf ? c->netconf->client_count : NETCONF_DEFAULT_CLIENT_COUNT;
+}
+
+static unsigned max_clients(const struct tunnel_mgr *m)
+{
+	const struct ctx *c = m->c;
+	if (c->opt.max_clients >= 0)
+		return (unsigned)c->opt.max_clients;
+	return c->netconf ? netconf_max_clients(c->netconf) : 2 * NETCONF_DEFAULT_CLIENT_COUNT;
+}
+
+static uint64_t refresh_ms(const struct tunnel_mgr *m)
+{
+	const struct ctx *c = m->c;
+	unsigned s = c->opt.tunnel_refresh > 0 ? (unsigned)c->opt.tunnel_refresh
+		     : c->netconf ? c->netconf->tunnel_refresh : NETCONF_DEFAULT_TUNNEL_REFRESH;
+	return (uint64_t)(s ? s : NETCONF_DEFAULT_TUNNEL_REFRESH) * 1000;
+}
+
+static bool reachable(const struct tunnel_mgr *m)
+{
+	return m->served_ms && now_ms(m) - m->served_ms < REACHABLE_MEMORY_MS;
+}
+
+static bool is_neighbour(const struct tunnel_mgr *m, const struct re6st_prefix *p)
+{
+	for (size_t i = 0; i < m->n_neigh; i++)
+		if (prefix_equal(&m->neigh[i], p))
+			return true;
+	return false;
+}
+
+/* ---- backoff and pending tables ---- */
+
+static bool backed_off(struct tunnel_mgr *m, const struct re6st_prefix *p)
+{
+	for (size_t i = 0; i < m->n_back; i++)
+		if (prefix_equal(&m->back[i].prefix, p))
+			return m->back[i].until_ms > now_ms(m);
+	return false;
+}
+
+static void backoff(struct tunnel_mgr *m, const struct re6st_prefix *p, uint64_t ms)
+{
+	size_t i;
+	for (i = 0; i < m->n_back; i++)
+		if (prefix_equal(&m->back[i].prefix, p))
+			break;
+	if (i == m->n_back) {
+		if (m->n_back == BACKOFF_MAX) {
+			/* Replace the entry that expires first. */
+			i = 0;
+			for (size_t j = 1; j < m->n_back; j++)
+				if (m->back[j].until_ms < m->back[i].until_ms)
+					i = j;
+		} else {
+			m->n_back++;
+		}
+	}
+	m->back[i] = (struct backoff){ *p, now_ms(m) + ms };
+}
+
+static bool pending(struct tunnel_mgr *m, const struct re6st_prefix *p)
+{
+	for (size_t i = 0; i < m->n_pend; i++)
+		if (prefix_equal(&m->pend[i].prefix, p))
+			return true;
+	return false;
+}
+
+static void pending_remove(struct tunnel_mgr *m, const struct re6st_prefix *p)
+{
+	for (size_t i = 0; i < m->n_pend; i++)
+		if (prefix_equal(&m->pend[i].prefix, p)) {
+			m->pend[i] = m->pend[--m->n_pend];
+			return;
+		}
+}
+
+/* ---- the pool ---- */
+
+static struct tunnel *find_peer(struct tunnel_mgr *m, const struct re6st_prefix *p, bool server)
+{
+	for (size_t i = 0; i < m->n; i++) {
+		struct tunnel *t = m->t[i];
+		if (t->server == server && t->state != T_FREE && prefix_equal(&t->peer, p))
+			return t;
+	}
+	return NULL;
+}
+
+static bool connected(struct tunnel_mgr *m, const struct re6st_prefix *p)
+{
+	return find_peer(m, p, false) || find_peer(m, p, true);
+}
+
+static size_t count(const struct tunnel_mgr *m, bool server, bool active)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < m->n; i++)
+		if (m->t[i]->server == server && (m->t[i]->state != T_FREE) == active)
+			n++;
+	return n;
+}
+
+static int wg_program(struct tunnel_mgr *m, struct tunnel *t, const uint8_t pk[32],
+		      const struct sockaddr_storage *endpoint, bool keepalive)
+{
+	struct nl_wg_allowed_ip allowed[2] = {
+		{ .family = AF_INET6, .cidr = 0 },
+		{ .family = AF_INET, .cidr = 0 },
+	};
+	struct nl_wg_peer_config peer = {
+		.persistent_keepalive = keepalive ? KEEPALIVE_S : 0,
+		.set_persistent_keepalive = true,
+		.replace_allowed_ips = true,
+		.allowed_ips = allowed,
+		.n_allowed_ips = 2,
+	};
+	memcpy(peer.public_key, pk, 32);
+	if (endpoint && endpoint->ss_family == AF_INET)
+		memcpy(&peer.endpoint.in, endpoint, sizeof(struct sockaddr_in));
+	else if (endpoint && endpoint->ss_family == AF_INET6)
+		memcpy(&peer.endpoint.in6, endpoint, sizeof(struct sockaddr_in6));
+	return nl_wg_peers_replace(m->c->nl, t->ifindex, &peer, 1);
+}
+
+static int tunnel_create(struct tunnel_mgr *m, bool server, uint16_t port, struct tunnel **ret)
+{
+	struct ctx *c = m->c;
+	_cleanup_free_ struct tunnel *t = calloc(1, sizeof(*t));
+	int r;
+
+	if (!t)
+		return -ENOMEM;
+	struct tunnel **v = realloc(m->t, (m->n + 1) * sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	m->t = v;
+	/* First unused name. */
+	for (unsigned i = 1;; i++) {
+		snprintf(t->ifname, sizeof(t->ifname), "re6st%c%u", server ? 's' : 'c', i);
+		bool used = false;
+		for (size_t j = 0; j < m->n; j++)
+			used |= strcmp(m->t[j]->ifname, t->ifname) == 0;
+		if (!used)
+			break;
+	}
+	t->server = server;
+	t->port = port;
+	r = obj_link_create(c, t->ifname, "wireguard", 0, &t->ifindex);
+	if (r == -EEXIST) {
+		/* Left over by a previous run not cleaned: take it over. */
+		r = obj_link_delete(c, t->ifname);
+		if (r >= 0)
+			r = obj_link_create(c, t->ifname, "wireguard", 0, &t->ifindex);
+	}
+	if (r < 0)
+		return r;
+	struct nl_wg_device_config dev = {
+		.flags = NL_WG_SET_PRIVATE_KEY | NL_WG_SET_LISTEN_PORT | NL_WG_REPLACE_PEERS,
+		.listen_port = port,
+	};
+	memcpy(dev.private_key, c->key->wg_sk, 32);
+	r = nl_wg_device_set(c->nl, t->ifindex, &dev);
+	sodium_memzero(dev.private_key, sizeof(dev.private_key));
+	/* babeld keeps an interface without a link-local address down. */
+	struct nl_prefix ll = { .family = AF_INET6, .len = 64 };
+	ll.addr.in6.s6_addr[0] = 0xfe;
+	ll.addr.in6.s6_addr[1] = 0x80;
+	randombytes_buf(&ll.addr.in6.s6_addr[8], 8);
+	if (r >= 0)
+		r = obj_addr_add(c, t->ifname, &ll, NL_ADDR_NODAD);
+	if (r >= 0)
+		r = nl_link_set_up(c->nl, t->ifindex, true);
+	if (r < 0) {
+		obj_link_delete(c, t->ifname);
+		return r;
+	}
+	log_debug("tunnel: created %s%s%.0u", t->ifname, server ? " port " : "", port);
+	m->t[m->n++] = t;
+	*ret = TAKE_PTR(t);
+	return 0;
+}
+
+static void tunnel_delete(struct tunnel_mgr *m, struct tunnel *t)
+{
+	for (size_t i = 0; i < m->n; i++)
+		if (m->t[i] == t) {
+			m->t[i] = m->t[--m->n];
+			break;
+		}
+	if (t->in_babel && m->c->babel)
+		babel_flush_interface(m->c->babel, t->ifname, NULL, NULL);
+	int r = obj_link_delete(m->c, t->ifname);
+	if (r < 0)
+		log_warning("tunnel: cannot delete %s: %s", t->ifname, strerror(-r));
+	free(t);
+}
+
+/* Drop the peer: the interface goes back to the pool, ready to be reprogrammed. */
+static void tunnel_release(struct tunnel_mgr *m, struct tunnel *t, const char *why)
+{
+	struct ctx *c = m->c;
+	char b[PREFIX_STRLEN];
+
+	if (t->state != T_FREE && t->state != T_SETUP)
+		log_info("tunnel %s %s %s closed: %s", t->ifname, t->server ? "from" : "to",
+			 pfx(&t->peer, b), why);
+	if (t->in_babel && c->babel)
+		babel_flush_interface(c->babel, t->ifname, NULL, NULL);
+	t->in_babel = false;
+	if (t->drained) {
+		nl_tc_drain_remove(c->nl, t->ifindex);
+		obj_tc_journal(c, t->ifname, false);
+		t->drained = false;
+	}
+	if (t->state != T_SETUP) {
+		int r = nl_wg_peers_replace(c->nl, t->ifindex, NULL, 0);
+		if (r < 0)
+			log_warning("tunnel: cannot clear the peer of %s: %s", t->ifname, strerror(-r));
+	}
+	t->state = T_FREE;
+	t->protect = false;
+	t->since_ms = now_ms(m);
+}
+
+static void tunnel_up(struct tunnel_mgr *m, struct tunnel *t)
+{
+	struct ctx *c = m->c;
+	char b[PREFIX_STRLEN];
+
+	t->state = T_UP;
+	t->since_ms = t->checked_ms = now_ms(m);
+	t->rotations++;
+	m->rotations++;
+	if (c->babel) {
+		int r = babel_add_interface(c->babel, t->ifname, NULL, NULL, NULL);
+		if (r < 0)
+			log_warning("tunnel: cannot declare %s to babeld: %s", t->ifname, strerror(-r));
+		else
+			t->in_babel = true;
+	}
+	log_info("tunnel %s %s %s up%s", t->ifname, t->server ? "from" : "to", pfx(&t->peer, b),
+		 t->nat ? " (keepalive)" : "");
+}
+
+/* ---- client side ---- */
+
+static int ep_sockaddr(const struct pp_endpoint *e, uint16_t port, struct sockaddr_storage *ret)
+{
+	memset(ret, 0, sizeof(*ret));
+	if (e->family == AF_INET) {
+		struct sockaddr_in *s = (struct sockaddr_in *)ret;
+		s->sin_family = AF_INET;
+		s->sin_port = htons(port);
+		memcpy(&s->sin_addr, e->addr, 4);
+	} else {
+		struct sockaddr_in6 *s = (struct sockaddr_in6 *)ret;
+		s->sin6_family = AF_INET6;
+		s->sin6_port = htons(port);
+		memcpy(&s->sin6_addr, e->addr, 16);
+	}
+	return 0;
+}
+
+static void send_setup(struct tunnel_mgr *m, struct tunnel *t)
+{
+	struct sockaddr_storage dst;
+	struct pp_msg msg = {
+		.type = PP_SETUP_REQUEST,
+		.setup_request = { .tunnel_type = PP_TUNNEL_WG,
+				   .flags = reachable(m) ? 0 : PP_SETUP_F_NAT },
+	};
+	char b[PREFIX_STRLEN];
+
+	ep_sockaddr(&t->eps[t->ep_idx], t->eps[t->ep_idx].port, &dst);
+	uint64_t seq = 0;
+	int r = m->c->peer ? peer_send_underlay(m->c->peer, &dst, &t->peer, &msg, &seq) : -ENOTCONN;
+	if (r < 0)
+		log_debug("tunnel: set-up request to %s: %s", pfx(&t->peer, b), strerror(-r));
+	t->setup_seqs[t->tries % SETUP_TRIES] = seq;
+	t->tries++;
+	t->deadline_ms = now_ms(m) + SETUP_RETRY_MS;
+}
+
+static void setup_next(struct tunnel_mgr *m, struct tunnel *t)
+{
+	char b[PREFIX_STRLEN];
+	if (t->tries >= SETUP_TRIES) {
+		t->tries = 0;
+		memset(t->setup_seqs, 0, sizeof(t->setup_seqs));
+		if (++t->ep_idx >= t->n_eps) {
+			log_info("tunnel: no answer from %s", pfx(&t->peer, b));
+			backoff(m, &t->peer, BACKOFF_FAIL_MS);
+			tunnel_release(m, t, "no answer");
+			return;
+		}
+	}
+	send_setup(m, t);
+}
+
+/* Open a client tunnel to peer through one of its endpoints. true if started. */
+static bool tunnel_connect(struct tunnel_mgr *m, const struct re6st_prefix *peer,
+			   const char *list, size_t len)
+{
+	struct pp_endpoint eps[PP_MAX_ENDPOINTS];
+	size_t n = 0, k = 0;
+	struct tunnel *t = NULL;
+	char b[PREFIX_STRLEN];
+
+	if (prefix_equal(peer, &m->c->prefix) || connected(m, peer))
+		return false;
+	if (pp_endpoints_parse(list, len, eps, PP_MAX_ENDPOINTS, &n) < 0)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(eps[i].type, "wg") == 0)
+			eps[k++] = eps[i];
+	if (k == 0) {
+		backoff(m, peer, BACKOFF_FAIL_MS);
+		return false;
+	}
+	for (size_t i = 0; i < m->n && !t; i++)
+		if (!m->t[i]->server && m->t[i]->state == T_FREE)
+			t = m->t[i];
+	if (!t) {
+		int r = tunnel_create(m, false, 0, &t);
+		if (r < 0) {
+			log_error("tunnel: cannot create a client interface: %s", strerror(-r));
+			return false;
+		}
+	}
+	t->peer = *peer;
+	memcpy(t->eps, eps, k * sizeof(*eps));
+	t->n_eps = k;
+	t->ep_idx = 0;
+	t->tries = 0;
+	memset(t->setup_seqs, 0, sizeof(t->setup_seqs));
+	t->state = T_SETUP;
+	t->since_ms = now_ms(m);
+	log_info("tunnel: connecting %s to %s", t->ifname, pfx(peer, b));
+	send_setup(m, t);
+	return true;
+}
+
+void tunnel_on_setup_answer(struct tunnel_mgr *m, const struct re6st_cert *server,
+			    const struct sockaddr_storage *src, const struct pp_msg *a)
+{
+	struct tunnel *t = find_peer(m, &server->node, false);
+	char b[PREFIX_STRLEN];
+	bool match = false;
+
+	if (!t || t->state != T_SETUP)
+		return;
+	for (size_t i = 0; i < SETUP_TRIES; i++)
+		match |= t->setup_seqs[i] && t->setup_seqs[i] == a->setup_answer.request_seq;
+	if (!match)
+		return;
+	if (a->setup_answer.status != PP_SETUP_OK) {
+		log_info("tunnel: %s refused our tunnel: %s", pfx(&t->peer, b),
+			 pp_setup_status_to_string(a->setup_answer.status));
+		uint64_t wait = a->setup_answer.retry_after ? a->setup_answer.retry_after * 1000ull
+							   : BACKOFF_FAIL_MS;
+		backoff(m, &t->peer, wait);
+		tunnel_release(m, t, "refused");
+		return;
+	}
+	ep_sockaddr(&t->eps[t->ep_idx], a->setup_answer.port, &t->endpoint);
+	t->nat = !reachable(m);
+	memcpy(t->peer_wg, server->wg_pk, 32);
+	t->peer_serial = server->serial;
+	int r = wg_program(m, t, server->wg_pk, &t->endpoint, t->nat);
+	if (r < 0) {
+		log_error("tunnel: cannot program %s for %s: %s", t->ifname, pfx(&t->peer, b),
+			  strerror(-r));
+		t->state = T_UP; /* so that release clears whatever was set */
+		tunnel_release(m, t, "programming failed");
+		return;
+	}
+	tunnel_up(m, t);
+}
+
+/* ---- server side ---- */
+
+static uint16_t free_port(const struct tunnel_mgr *m)
+{
+	const struct options *o = &m->c->opt;
+	for (unsigned p = o->wg_port_first; p && p <= o->wg_port_last; p++) {
+		bool used = false;
+		for (size_t i = 0; i < m->n; i++)
+			used |= m->t[i]->server && m->t[i]->port == p;
+		if (!used)
+			return (uint16_t)p;
+	}
+	return 0;
+}
+
+static bool in_network(const struct tunnel_mgr *m, const struct sockaddr_storage *ss)
+{
+	return ss->ss_family == AF_INET6 &&
+	       prefix_contains_address(&m->c->network,
+				       ((const struct sockaddr_in6 *)ss)->sin6_addr.s6_addr);
+}
+
+int tunnel_serve(struct tunnel_mgr *m, const struct re6st_cert *client,
+		 const struct sockaddr_storage *src, const struct pp_msg *req, uint16_t *ret_port,
+		 uint16_t *ret_retry_after)
+{
+	struct ctx *c = m->c;
+	struct tunnel *t;
+	char b[PREFIX_STRLEN];
+
+	if (req->setup_request.tunnel_type != PP_TUNNEL_WG)
+		return PP_SETUP_UNSUPPORTED;
+	if (prefix_equal(&client->node, &c->prefix))
+		return PP_SETUP_BAD_CERT;
+	if (!in_network(m, src))
+		m->served_ms = now_ms(m);
+
+	t = find_peer(m, &client->node, true);
+	if (t && t->state != T_FREE) {
+		/* A retry of a request already served: same answer. */
+		*ret_port = t->port;
+		return PP_SETUP_OK;
+	}
+	t = find_peer(m, &client->node, false);
+	if (t) {
+		/* Tunnels both ways: the smaller prefix drops its client side. */
+		if (prefix_cmp(&c->prefix, &client->node) > 0)
+			return PP_SETUP_BUSY;
+		tunnel_release(m, t, "the peer opened a tunnel to us");
+		pending_remove(m, &client->node);
+	}
+	if (count(m, true, true) >= max_clients(m)) {
+		*ret_retry_after = 60;
+		return PP_SETUP_FULL;
+	}
+	t = NULL;
+	for (size_t i = 0; i < m->n && !t; i++)
+		if (m->t[i]->server && m->t[i]->state == T_FREE)
+			t = m->t[i];
+	if (!t) {
+		uint16_t port = free_port(m);
+		if (!port) {
+			*ret_retry_after = 60;
+			return PP_SETUP_FULL;
+		}
+		int r = tunnel_create(m, true, port, &t);
+		if (r < 0) {
+			log_error("tunnel: cannot create a server interface on port %u: %s", port,
+				  strerror(-r));
+			return PP_SETUP_INTERNAL;
+		}
+	}
+	t->peer = client->node;
+	t->peer_serial = client->serial;
+	memcpy(t->peer_wg, client->wg_pk, 32);
+	t->nat = req->setup_request.flags & PP_SETUP_F_NAT;
+	/* Program before answering: a handshake reaching an unknown peer is
+	 * dropped, and WireGuard retries only ~5 s later. */
+	int r = wg_program(m, t, client->wg_pk, NULL, t->nat);
+	if (r < 0) {
+		log_error("tunnel: cannot program %s for %s: %s", t->ifname, pfx(&client->node, b),
+			  strerror(-r));
+		return PP_SETUP_INTERNAL;
+	}
+	tunnel_up(m, t);
+	*ret_port = t->port;
+	return PP_SETUP_OK;
+}
+
+/* ---- destruction ---- */
+
+static void send_tunnel_msg(struct tunnel_mgr *m, struct tunnel *t, enum pp_type type)
+{
+	struct pp_msg msg = { .type = type,
+			      .tunnel.role = t->server ? PP_ROLE_SERVER : PP_ROLE_CLIENT };
+	char b[PREFIX_STRLEN];
+	int r = m->c->peer ? peer_send(m->c->peer, &t->peer, &msg) : -ENOTCONN;
+	if (r < 0)
+		log_debug("tunnel: cannot send %s to %s: %s", pp_type_to_string(type),
+			  pfx(&t->peer, b), strerror(-r));
+}
+
+static void drain_local(struct tunnel_mgr *m, struct tunnel *t, bool on)
+{
+	struct ctx *c = m->c;
+	if (on == t->drained)
+		return;
+	int r = on ? nl_tc_drain_add(c->nl, t->ifindex, DRAIN_DELAY_MS)
+		   : nl_tc_drain_remove(c->nl, t->ifindex);
+	if (r < 0 && !(r == -ENOENT && !on))
+		log_warning("tunnel: cannot %s the drain on %s: %s", on ? "install" : "remove",
+			    t->ifname, strerror(-r));
+	else {
+		t->drained = on;
+		obj_tc_journal(c, t->ifname, on);
+	}
+}
+
+static void start_destroy(struct tunnel_mgr *m, struct tunnel *t)
+{
+	if (t->in_babel && m->c->babel)
+		babel_flush_interface(m->c->babel, t->ifname, NULL, NULL);
+	t->in_babel = false;
+	send_tunnel_msg(m, t, PP_TUNNEL_DESTROY);
+	t->state = T_DESTROYING;
+	t->deadline_ms = now_ms(m) + DESTROY_ACK_MS;
+}
+
+static void start_drain(struct tunnel_mgr *m, struct tunnel *t)
+{
+	char b[PREFIX_STRLEN];
+	size_t routes = m->c->babel ? babel_count_routes_via(m->c->babel, t->ifname) : 0;
+	log_info("tunnel %s to %s: draining (%zu routes)", t->ifname, pfx(&t->peer, b), routes);
+	drain_local(m, t, true);
+	send_tunnel_msg(m, t, PP_TUNNEL_DRAIN);
+	t->state = T_DRAINING;
+	t->since_ms = now_ms(m);
+	t->deadline_ms = t->since_ms + DRAIN_TIMEOUT_MS;
+}
+
+/* Every tunnel-refresh: the client tunnel routing the fewest nodes goes. */
+static void rotate(struct tunnel_mgr *m)
+{
+	struct tunnel *victim = NULL;
+	size_t best = SIZE_MAX, ties = 0, up = 0;
+
+	for (size_t i = 0; i < m->n; i++) {
+		struct tunnel *t = m->t[i];
+		if (t->server || t->state == T_FREE)
+			continue;
+		up++;
+		if (t->state != T_UP)
+			return; /* one rotation at a time */
+	}
+	unsigned limit = reachable(m) ? client_count(m) : MIN(2u, client_count(m));
+	if (up < limit || up == 0)
+		return;
+	for (size_t i = 0; i < m->n; i++) {
+		struct tunnel *t = m->t[i];
+		if (t->server || t->state != T_UP || is_neighbour(m, &t->peer))
+			continue;
+		if (t->protect) {
+			t->protect = false;
+			continue;
+		}
+		size_t n = m->c->babel ? babel_count_routes_via(m->c->babel, t->ifname) : 0;
+		/* Random among equals: reservoir sampling. */
+		if (n < best) {
+			best = n;
+			victim = t;
+			ties = 1;
+		} else if (n == best && randombytes_uniform((uint32_t)++ties) == 0) {
+			victim = t;
+		}
+	}
+	if (victim)
+		start_drain(m, victim);
+}
+
+void tunnel_on_tunnel_msg(struct tunnel_mgr *m, const struct re6st_prefix *peer,
+			  enum pp_type type, uint8_t role)
+{
+	/* The sender's role is the opposite of ours. */
+	struct tunnel *t = find_peer(m, peer, role == PP_ROLE_CLIENT);
+	if (!t)
+		return;
+	switch (type) {
+	case PP_TUNNEL_DRAIN:
+		drain_local(m, t, true);
+		break;
+	case PP_TUNNEL_UNDRAIN:
+		drain_local(m, t, false);
+		break;
+	case PP_TUNNEL_DESTROY: {
+		tunnel_release(m, t, "the peer destroyed it");
+		struct pp_msg msg = { .type = PP_TUNNEL_DESTROY_ACK,
+				      .tunnel.role = t->server ? PP_ROLE_SERVER : PP_ROLE_CLIENT };
+		if (m->c->peer)
+			peer_send(m->c->peer, peer, &msg);
+		break;
+	}
+	case PP_TUNNEL_DESTROY_ACK:
+		if (t->state == T_DESTROYING)
+			tunnel_release(m, t, "rotated");
+		break;
+	default:
+		break;
+	}
+}
+
+/* ---- choosing peers ---- */
+
+static void shuffle(struct re6st_prefix *v, size_t n)
+{
+	for (size_t i = n; i > 1; i--) {
+		size_t j = randombytes_uniform((uint32_t)i);
+		struct re6st_prefix x = v[i - 1];
+		v[i - 1] = v[j];
+		v[j] = x;
+	}
+}
+
+static bool candidate_ok(struct tunnel_mgr *m, const struct re6st_prefix *p)
+{
+	return !prefix_equal(p, &m->c->prefix) && !connected(m, p) && !pending(m, p) &&
+	       !backed_off(m, p);
+}
+
+/* Ask for the endpoints of p, or connect at once when the cache has them. */
+static bool try_peer(struct tunnel_mgr *m, const struct re6st_prefix *p, bool from_cache_only)
+{
+	struct ctx *c = m->c;
+	if (c->state) {
+		struct state_peer sp;
+		if (state_peer_get(c->state, p, &sp) >= 0) {
+			bool ok = sp.endpoints &&
+				  tunnel_connect(m, p, sp.endpoints, strlen(sp.endpoints));
+			free(sp.endpoints);
+			if (ok)
+				return true;
+		}
+	}
+	if (from_cache_only || !c->peer || m->n_pend == ARRAY_SIZE(m->pend))
+		return false;
+	struct pp_msg msg = { .type = PP_ADDRESS_REQUEST };
+	if (peer_send(c->peer, p, &msg) < 0)
+		return false;
+	m->pend[m->n_pend++] = (struct pending){ *p, now_ms(m) + ADDRESS_WAIT_MS };
+	return true;
+}
+
+void tunnel_on_address(struct tunnel_mgr *m, const struct re6st_prefix *peer, const char *list,
+		       size_t len)
+{
+	if (!pending(m, peer))
+		return;
+	pending_remove(m, peer);
+	if (!tunnel_connect(m, peer, list, len))
+		backoff(m, peer, BACKOFF_FAIL_MS);
+}
+
+static void make_new_tunnels(struct tunnel_mgr *m)
+{
+	struct ctx *c = m->c;
+	unsigned limit = reachable(m) ? client_count(m) : MIN(2u, client_count(m));
+	size_t active = count(m, false, true) + m->n_pend;
+	if (active >= limit)
+		return;
+	size_t need = limit - active;
+
+	/* 1. configured neighbours */
+	for (size_t i = 0; i < m->n_neigh && need; i++)
+		if (candidate_ok(m, &m->neigh[i]) && try_peer(m, &m->neigh[i], false))
+			need--;
+	if (!need)
+		return;
+
+	/* 2. distant nodes babel knows, at random */
+	const struct babel_route *routes = NULL;
+	size_t nr = c->babel ? babel_routes(c->babel, &routes) : 0, nc = 0, known = 0;
+	_cleanup_free_ struct re6st_prefix *cand = calloc(nr ? nr : 1, sizeof(*cand));
+	if (!cand)
+		return;
+	for (size_t i = 0; i < nr; i++) {
+		const struct re6st_prefix *p = &routes[i].prefix;
+		if (!prefix_contains(&c->network, p) || p->len <= c->network.len ||
+		    prefix_equal(p, &c->prefix))
+			continue;
+		bool dup = false;
+		for (size_t j = 0; j < nc && !dup; j++)
+			dup = prefix_equal(&cand[j], p);
+		if (dup)
+			continue;
+		known++;
+		if (candidate_ok(m, p))
+			cand[nc++] = *p;
+	}
+	shuffle(cand, nc);
+	for (size_t i = 0; i < nc && need; i++)
+		if (try_peer(m, &cand[i], false))
+			need--;
+	if (!need || known)
+		return;
+
+	/* 3. no route to anyone: the peer cache (we cannot send address
+	 * requests without routes, so only cached endpoints help). */
+	if (c->state) {
+		struct state_peer *sp = NULL;
+		size_t n = 0;
+		if (state_peer_list(c->state, 32, &sp, &n) >= 0) {
+			for (size_t i = 0; i < n && need; i++)
+				if (candidate_ok(m, &sp[i].prefix) && sp[i].endpoints &&
+				    tunnel_connect(m, &sp[i].prefix, sp[i].endpoints,
+						   strlen(sp[i].endpoints)))
+					need--;
+			state_peers_free(sp, n);
+		}
+	}
+	/* 4. the registry's bootstrap peer: see docs/tunnel-manager.md (gap). */
+}
+
+/* ---- periodic work ---- */
+
+static void check_health(struct tunnel_mgr *m, struct tunnel *t, uint64_t now)
+{
+	struct ctx *c = m->c;
+	_cleanup_(nl_wg_device_freep) struct nl_wg_device *d = NULL;
+
+	if (now - t->checked_ms < HEALTH_EVERY_MS)
+		return;
+	t->checked_ms = now;
+	if (nl_wg_device_get(c->nl, t->ifindex, &d) < 0)
+		return;
+	const struct nl_wg_peer *p = nl_wg_device_find_peer(d, t->peer_wg);
+	if (!p)
+		return;
+	uint64_t hs = (uint64_t)p->last_handshake.tv_sec;
+	uint64_t unix_now = ctx_unix_now();
+	if (hs == 0) {
+		if (now - t->since_ms > (t->server ? 3 * HANDSHAKE_FIRST_MS : HANDSHAKE_FIRST_MS)) {
+			if (!t->server)
+				backoff(m, &t->peer, BACKOFF_FAIL_MS);
+			tunnel_release(m, t, "no WireGuard handshake");
+		}
+	} else if (unix_now > hs + HANDSHAKE_STALE_S) {
+		tunnel_release(m, t, "WireGuard handshake too old");
+	}
+}
+
+static void on_tick(struct loop *l, struct loop_timer *timer, void *userdata)
+{
+	struct tunnel_mgr *m = userdata;
+	struct ctx *c = m->c;
+	uint64_t now = now_ms(m);
+
+	for (size_t i = 0; i < m->n_pend;)
+		if (m->pend[i].until_ms <= now)
+			m->pend[i] = m->pend[--m->n_pend];
+		else
+			i++;
+
+	for (size_t i = 0; i < m->n; i++) {
+		struct tunnel *t = m->t[i];
+		switch (t->state) {
+		case T_SETUP:
+			if (now >= t->deadline_ms)
+				setup_next(m, t);
+			break;
+		case T_UP:
+			check_health(m, t, now);
+			break;
+		case T_DRAINING: {
+			size_t routes = c->babel ? babel_count_routes_via(c->babel, t->ifname) : 0;
+			if (now - t->since_ms >= DRAIN_MIN_MS && routes == 0) {
+				start_destroy(m, t);
+			} else if (now >= t->deadline_ms) {
+				char b[PREFIX_STRLEN];
+				log_info("tunnel %s to %s: routes did not move away, keeping it",
+					 t->ifname, pfx(&t->peer, b));
+				drain_local(m, t, false);
+				send_tunnel_msg(m, t, PP_TUNNEL_UNDRAIN);
+				t->state = T_UP;
+				t->protect = true;
+			}
+			break;
+		}
+		case T_DESTROYING:
+			if (now >= t->deadline_ms)
+				tunnel_release(m, t, "rotated (no ack)");
+			break;
+		case T_FREE:
+			break;
+		}
+	}
+
+	if (now >= m->next_refresh_ms) {
+		m->next_refresh_ms = now + refresh_ms(m);
+		rotate(m);
+	}
+	make_new_tunnels(m);
+
+	/* Keep a few spare server interfaces, delete the rest (~270 KB each). */
+	size_t spare = 0;
+	for (size_t i = m->n; i-- > 0;) {
+		struct tunnel *t = m->t[i];
+		if (t->server && t->state == T_FREE && ++spare > SPARE_SERVERS)
+			tunnel_delete(m, t);
+	}
+}
+
+/* ---- netconf, addresses, views ---- */
+
+void tunnel_on_netconf(struct tunnel_mgr *m)
+{
+	const struct re6st_netconf *nc = m->c->netconf;
+	if (!nc)
+		return;
+	for (size_t i = 0; i < m->n; i++) {
+		struct tunnel *t = m->t[i];
+		if (t->state != T_FREE && t->state != T_SETUP && netconf_find_revoked(nc, t->peer_serial))
+			tunnel_release(m, t, "certificate revoked");
+	}
+}
+
+void tunnel_learn_address(struct tunnel_mgr *m, int family, const uint8_t addr[16],
+			  uint16_t port, bool from_upnp)
+{
+	if (family == AF_INET) {
+		memcpy(m->learned4, addr, 4);
+		m->learned_port4 = port;
+		m->has_learned4 = true;
+	} else {
+		memcpy(m->learned6, addr, 16);
+		m->learned_port6 = port;
+		m->has_learned6 = true;
+	}
+}
+
+int tunnel_my_endpoints(struct tunnel_mgr *m, char *buf, size_t size)
+{
+	const struct options *o = &m->c->opt;
+	struct pp_endpoint e[PP_MAX_ENDPOINTS];
+	size_t n = 0;
+
+	for (size_t i = 0; i < o->ip.n && n < PP_MAX_ENDPOINTS; i++) {
+		struct pp_endpoint x = { .port = o->peer_port };
+		if (inet_pton(AF_INET, o->ip.v[i], x.addr) == 1)
+			x.family = AF_INET;
+		else if (inet_pton(AF_INET6, o->ip.v[i], x.addr) == 1)
+			x.family = AF_INET6;
+		else
+			continue; /* "upnp", "any" */
+		e[n++] = x;
+	}
+	if (m->has_learned4 && n < PP_MAX_ENDPOINTS) {
+		e[n] = (struct pp_endpoint){ .family = AF_INET, .port = m->learned_port4 };
+		memcpy(e[n++].addr, m->learned4, 4);
+	}
+	if (m->has_learned6 && n < PP_MAX_ENDPOINTS) {
+		e[n] = (struct pp_endpoint){ .family = AF_INET6, .port = m->learned_port6 };
+		memcpy(e[n++].addr, m->learned6, 16);
+	}
+	for (size_t i = 0; i < n; i++) {
+		strcpy(e[i].type, "wg");
+		if (o->country && strlen(o->country) == 2)
+			memcpy(e[i].country, o->country, 2);
+	}
+	return pp_endpoints_format(e, n, buf, size);
+}
+
+size_t tunnel_peer_prefixes(struct tunnel_mgr *m, const struct re6st_prefix **ret,
+			    size_t *ret_n_client)
+{
+	struct re6st_prefix *v = realloc(m->view, (m->n ? m->n : 1) * sizeof(*v));
+	size_t n = 0, nc = 0;
+	if (!v) {
+		*ret = NULL;
+		*ret_n_client = 0;
+		return 0;
+	}
+	m->view = v;
+	for (int server = 0; server < 2; server++)
+		for (size_t i = 0; i < m->n; i++) {
+			const struct tunnel *t = m->t[i];
+			if (t->server == server && t->state >= T_UP) {
+				v[n++] = t->peer;
+				nc += !server;
+			}
+		}
+	*ret = v;
+	*ret_n_client = nc;
+	return n;
+}
+
+size_t tunnel_server_ports(const struct tunnel_mgr *m, uint16_t *ports, size_t max)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < m->n && n < max; i++)
+		if (m->t[i]->server)
+			ports[n++] = m->t[i]->port;
+	return n;
+}
+
+/* ---- control socket ---- */
+
+static int ctl_tunnels(struct ctx *c, const char *args, struct jbuf *out)
+{
+	struct tunnel_mgr *m = c->tunnels;
+	uint64_t now = now_ms(m);
+	char b[PREFIX_STRLEN];
+
+	jbuf_append(out, "{\"client_count\": %u, \"max_clients\": %u, \"reachable\": %s, "
+			 "\"rotations\": %" PRIu64 ", \"next_refresh_s\": %" PRIu64 ", \"tunnels\": [",
+		    client_count(m), max_clients(m), reachable(m) ? "true" : "false", m->rotations,
+		    m->next_refresh_ms > now ? (m->next_refresh_ms - now) / 1000 : 0);
+	for (size_t i = 0; i < m->n; i++) {
+		const struct tunnel *t = m->t[i];
+		jbuf_append(out, "%s{", i ? ", " : "");
+		jbuf_key(out, "ifname");
+		jbuf_string(out, t->ifname);
+		jbuf_append(out, ", \"role\": \"%s\", \"state\": \"%s\", \"port\": %u, ",
+			    t->server ? "server" : "client", state_names[t->state], t->port);
+		jbuf_key(out, "peer");
+		jbuf_string(out, t->state == T_FREE ? NULL : pfx(&t->peer, b));
+		size_t routes = c->babel ? babel_count_routes_via(c->babel, t->ifname) : 0;
+		jbuf_append(out, ", \"routes\": %zu, \"drained\": %s, \"age_s\": %" PRIu64
+				 ", \"keepalive\": %s, \"neighbour\": %s}",
+			    routes, t->drained ? "true" : "false", (now - t->since_ms) / 1000,
+			    t->nat ? "true" : "false",
+			    t->state != T_FREE && is_neighbour(m, &t->peer) ? "true" : "false");
+	}
+	jbuf_append(out, "]}");
+	return 0;
+}
+
+static int ctl_peers(struct ctx *c, const char *args, struct jbuf *out)
+{
+	const struct peer_known *k = NULL;
+	size_t n = c->peer ? peer_known_list(c->peer, &k) : 0;
+	uint64_t now = loop_now(c->loop);
+	char b[PREFIX_STRLEN];
+
+	jbuf_append(out, "{\"peers\": [");
+	for (size_t i = 0; i < n; i++) {
+		jbuf_append(out, "%s{", i ? ", " : "");
+		jbuf_key(out, "prefix");
+		jbuf_string(out, pfx(&k[i].prefix, b));
+		jbuf_append(out, ", \"serial\": %" PRIu64 ", \"netconf_version\": %" PRIu64
+				 ", \"last_seen_s\": %" PRIu64 ", \"connected\": %s, ",
+			    k[i].cert_serial, k[i].netconf_version, (now - k[i].last_rx_ms) / 1000,
+			    c->tunnels && connected(c->tunnels, &k[i].prefix) ? "true" : "false");
+		jbuf_key(out, "software");
+		jbuf_string(out, k[i].software);
+		jbuf_append(out, "}");
+	}
+	jbuf_append(out, "]}");
+	return 0;
+}
+
+/* ---- module ---- */
+
+int tunnel_init(struct ctx *c)
+{
+	_cleanup_free_ struct tunnel_mgr *m = calloc(1, sizeof(*m));
+	int r;
+
+	if (!m)
+		return log_errno(LOG_ERR, -ENOMEM, "tunnel manager");
+	m->c = c;
+	if (c->opt.neighbours.n) {
+		m->neigh = calloc(c->opt.neighbours.n, sizeof(*m->neigh));
+		if (!m->neigh)
+			return log_errno(LOG_ERR, -ENOMEM, "tunnel manager");
+		for (size_t i = 0; i < c->opt.neighbours.n; i++)
+			if (prefix_parse_relaxed(c->opt.neighbours.v[i], &m->neigh[m->n_neigh]) >= 0)
+				m->n_neigh++;
+	}
+	r = loop_add_timer(c->loop, 0, TICK_MS, on_tick, m, &m->timer);
+	if (r < 0) {
+		free(m->neigh);
+		return log_errno(LOG_ERR, r, "tunnel manager: cannot add a timer");
+	}
+	/* The first rotation comes one period after start-up. */
+	m->next_refresh_ms = loop_now(c->loop) + refresh_ms(m);
+	c->tunnels = TAKE_PTR(m);
+	if (c->control) {
+		control_register(c->control, "tunnels", "tunnels of this node (JSON)", ctl_tunnels);
+		control_register(c->control, "peers", "nodes heard from over the peer protocol",
+				 ctl_peers);
+	}
+	log_info("tunnel manager: %u client tunnels, up to %u clients, refresh every %" PRIu64 " s",
+		 client_count(c->tunnels), max_clients(c->tunnels), refresh_ms(c->tunnels) / 1000);
+	return 0;
+}
+
+void tunnel_fini(struct ctx *c)
+{
+	struct tunnel_mgr *m = c->tunnels;
+	if (!m)
+		return;
+	loop_timer_remove(m->timer);
+	while (m->n)
+		tunnel_delete(m, m->t[m->n - 1]);
+	free(m->t);
+	free(m->neigh);
+	free(m->view);
+	free(m);
+	c->tunnels = NULL;
+}

@@ -1,0 +1,82 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * tunnel.h - the tunnel manager: a random mesh of WireGuard tunnels,
+ * rotated one at a time without losing traffic (docs/tunnel-manager.md).
+ *
+ * It owns a pool of WireGuard interfaces: client interfaces (re6stcN, one
+ * per client tunnel, at most --client-count) and server interfaces
+ * (re6stsN, one per accepted client, each listening on its own port of
+ * --wg-port-range, at most --max-clients, made when clients come, a few
+ * spares kept). An interface is reprogrammed in place (peer replaced) when
+ * its tunnel is rotated; it is declared to babeld only while it has a peer.
+ *
+ * Every 5 s (and after every babel change burst) it:
+ *   - opens client tunnels up to the target count to peers chosen at
+ *     random among the distant nodes babel knows (--neighbour first), then
+ *     from the peer cache, then the registry's bootstrap peer; at most 2
+ *     while no client has reached us from outside;
+ *   - every tunnel-refresh seconds, drains then destroys the client tunnel
+ *     routing the fewest nodes (--neighbour tunnels are protected);
+ *   - reclaims tunnels whose WireGuard handshake is stale.
+ *
+ * All kernel objects go through daemon/objects.h (journaled).
+ */
+#ifndef RE6ST_DAEMON_TUNNEL_H
+#define RE6ST_DAEMON_TUNNEL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "identity.h"
+#include "peerproto.h"
+#include "prefix.h"
+
+struct ctx;
+struct tunnel_mgr;
+
+/* Module hooks. init needs c->nl, c->key, c->cert; c->babel may be NULL. */
+int tunnel_init(struct ctx *c);
+void tunnel_fini(struct ctx *c);
+
+/* ---- called by daemon/peer.c, after authentication ---- */
+
+/*
+ * A set-up request from the holder of `client` (already verified, not
+ * revoked) arriving from src. Programs the server side, then returns the
+ * status to answer (enum pp_setup_status) with *ret_port set when OK.
+ */
+int tunnel_serve(struct tunnel_mgr *t, const struct re6st_cert *client,
+		 const struct sockaddr_storage *src, const struct pp_msg *req, uint16_t *ret_port,
+		 uint16_t *ret_retry_after);
+/* The answer to one of our set-up requests (server's certificate verified). */
+void tunnel_on_setup_answer(struct tunnel_mgr *t, const struct re6st_cert *server,
+			    const struct sockaddr_storage *src, const struct pp_msg *m);
+/* An address answer from peer (validated endpoint list). */
+void tunnel_on_address(struct tunnel_mgr *t, const struct re6st_prefix *peer, const char *list,
+		       size_t len);
+/* tunnel-drain / undrain / destroy / destroy-ack from peer. */
+void tunnel_on_tunnel_msg(struct tunnel_mgr *t, const struct re6st_prefix *peer,
+			  enum pp_type type, uint8_t role);
+/* The network configuration changed: drop revoked peers, apply parameters. */
+void tunnel_on_netconf(struct tunnel_mgr *t);
+
+/* Our underlay endpoints "ip,port,type[,country];..." for address answers. */
+int tunnel_my_endpoints(struct tunnel_mgr *t, char *buf, size_t size);
+/* Tell the manager the public address a peer or the UPnP gateway saw. */
+void tunnel_learn_address(struct tunnel_mgr *t, int family, const uint8_t addr[16],
+			  uint16_t port, bool from_upnp);
+
+/*
+ * Peers we have a tunnel with: clients first (n_client of them), then the
+ * served ones. Returns the total count; *ret points to an internal array
+ * valid until the next return to the loop.
+ */
+size_t tunnel_peer_prefixes(struct tunnel_mgr *t, const struct re6st_prefix **ret,
+			    size_t *ret_n_client);
+
+/* Server ports in use or spare (for UPnP mappings). */
+size_t tunnel_server_ports(const struct tunnel_mgr *t, uint16_t *ports, size_t max);
+
+#endif
