@@ -31,6 +31,7 @@ struct control;
 struct peer_srv;
 struct tunnel_mgr;
 struct upnp;
+struct registry_client;
 
 struct ctx {
 	struct options opt;        /* parsed once at start; read-only after */
@@ -40,6 +41,7 @@ struct ctx {
 	struct re6st_ca ca;
 	struct re6st_cert cert;
 	struct re6st_key *key;     /* secret: wiped on free */
+	bool cert_expired;         /* loaded but outside its validity: renew first */
 	struct re6st_prefix network; /* == ca.network */
 	struct re6st_prefix prefix;  /* the node's prefix (cert.node) */
 	uint8_t addr[16];            /* node address: prefix, host part ::1 */
@@ -51,7 +53,9 @@ struct ctx {
 	struct re6st_netconf *netconf;
 	uint8_t *netconf_raw;        /* its signed encoding, for gossip */
 	size_t netconf_raw_len;
+	uint64_t netconf_version;
 
+	struct registry_client *registry; /* registry-client/, short timeouts */
 	struct state *state;         /* SQLite state db (daemon/state.h) */
 	struct nl_sock *nl;          /* netlink command socket (netlink/nl.h) */
 	struct nl_link_monitor *link_events;
@@ -74,5 +78,13 @@ struct ctx {
 
 /* Unix time in seconds (certificates and netconf are stamped with it). */
 uint64_t ctx_unix_now(void);
+
+/*
+ * A signed network configuration from anywhere (peer gossip, registry):
+ * verified with the CA, adopted and cached if newer than ours. Returns 1 if
+ * adopted, 0 if not newer, or the netconf_parse() error. If it revokes our
+ * own certificate the daemon stops.
+ */
+int daemon_offer_netconf(struct ctx *c, const uint8_t *raw, size_t len);
 
 #endif

@@ -10,10 +10,23 @@
 
 #include <sodium.h>
 
+#include "addr.h"
+#include "babel.h"
 #include "config.h"
+#include "control.h"
 #include "ctx.h"
 #include "fileio.h"
+#include "link.h"
 #include "log.h"
+#include "netconf.h"
+#include "nl.h"
+#include "objects.h"
+#include "peer.h"
+#include "registry-client.h"
+#include "route.h"
+#include "state.h"
+#include "tunnel.h"
+#include "upnp.h"
 
 uint64_t ctx_unix_now(void)
 {
@@ -113,10 +126,8 @@ static int identity_mod_init(struct ctx *c)
 {
 	int r = daemon_load_identity(&c->opt, ctx_unix_now(), &c->ca, &c->cert, &c->key);
 	if (r == -EKEYEXPIRED)
-		/* TODO(registry-client): renew here. Until then refuse to run with it. */
-		return log_errno(LOG_ERR, r, "%s: certificate not valid now; renew it with re6st-conf",
-				 c->opt.cert);
-	if (r < 0)
+		c->cert_expired = true; /* the registry module must renew it */
+	else if (r < 0)
 		return r;
 	c->network = c->ca.network;
 	c->prefix = c->cert.node;
@@ -132,6 +143,316 @@ static void identity_mod_fini(struct ctx *c)
 {
 	key_free(c->key);
 	c->key = NULL;
+}
+
+/* ---- state database -------------------------------------------------------- */
+
+static int state_mod_init(struct ctx *c)
+{
+	_cleanup_free_ char *path = NULL;
+	if (asprintf(&path, "%s/cache.db", c->opt.state_dir) < 0)
+		return -ENOMEM;
+	int r = state_open(path, &c->state);
+	if (r < 0)
+		return log_errno(LOG_ERR, r, "cannot open the state database %s", path);
+	return 0;
+}
+
+static void state_mod_fini(struct ctx *c)
+{
+	if (c->state)
+		state_peer_prune(c->state, 1000);
+	state_close(c->state);
+	c->state = NULL;
+}
+
+/* ---- netlink, and what a previous run left behind --------------------------- */
+
+static int netlink_mod_init(struct ctx *c)
+{
+	int r = nl_sock_open(&c->nl);
+	if (r < 0)
+		return log_errno(LOG_ERR, r, "cannot open netlink");
+	r = nl_link_ifindex(c->nl, c->opt.main_interface, &c->main_ifindex);
+	if (r < 0)
+		return log_errno(LOG_ERR, r, "main interface %s", c->opt.main_interface);
+	r = objects_cleanup(c);
+	if (r < 0)
+		return log_errno(LOG_ERR, r, "cannot read the journal of kernel objects");
+	if (r > 0)
+		log_notice("removed %d kernel objects left by a previous run", r);
+	return 0;
+}
+
+static void netlink_mod_fini(struct ctx *c)
+{
+	/* Whatever the modules above did not remove themselves. */
+	if (c->nl && c->state) {
+		int r = objects_cleanup(c);
+		if (r > 0)
+			log_info("removed %d remaining kernel objects", r);
+	}
+	nl_sock_free(c->nl);
+	c->nl = NULL;
+}
+
+/* ---- registry: certificate renewal, network configuration -------------------- */
+
+static int netconf_adopt(struct ctx *c, struct re6st_netconf *nc, uint8_t *raw, size_t len)
+{
+	netconf_free(c->netconf);
+	free(c->netconf_raw);
+	c->netconf = nc;
+	c->netconf_raw = raw;
+	c->netconf_raw_len = len;
+	c->netconf_version = nc->version;
+	int r = state_set_blob(c->state, STATE_KEY_NETCONF, raw, len);
+	if (r < 0)
+		log_warning("cannot cache the network configuration: %s", state_last_error(c->state));
+	return 0;
+}
+
+int daemon_offer_netconf(struct ctx *c, const uint8_t *raw, size_t len)
+{
+	struct re6st_netconf *nc = NULL;
+	int r = netconf_parse(raw, len, &c->ca, &nc);
+	if (r < 0)
+		return r;
+	if (c->netconf && nc->version <= c->netconf->version) {
+		netconf_free(nc);
+		return 0;
+	}
+	uint8_t *copy = malloc(len);
+	if (!copy) {
+		netconf_free(nc);
+		return -ENOMEM;
+	}
+	memcpy(copy, raw, len);
+	log_info("network configuration version %llu", (unsigned long long)nc->version);
+	netconf_adopt(c, nc, copy, len);
+	r = netconf_check_cert(c->netconf, &c->cert, &c->ca, ctx_unix_now());
+	if (r == -EKEYREVOKED) {
+		log_error("our certificate was revoked: stopping");
+		loop_exit(c->loop, 1);
+	}
+	return 1;
+}
+
+static bool cert_due(const struct re6st_cert *cert, uint64_t now)
+{
+	/* Renew in the last third of the validity period, as a margin. */
+	uint64_t life = cert->not_after > cert->not_before ? cert->not_after - cert->not_before : 0;
+	return now + life / 3 >= cert->not_after;
+}
+
+static int renew_cert(struct ctx *c)
+{
+	struct re6st_cert cert;
+	_cleanup_free_ char *armour = NULL;
+	int r = rc_renew_certificate(c->registry, &cert, &armour);
+	if (r < 0)
+		return r;
+	if (!prefix_equal(&cert.node, &c->cert.node) || !cert_matches_key(&cert, c->key))
+		return -EKEYREJECTED;
+	r = cert_save(&cert, c->opt.cert);
+	if (r < 0)
+		return r;
+	c->cert = cert;
+	c->cert_expired = false;
+	log_notice("certificate renewed, valid until %llu", (unsigned long long)cert.not_after);
+	return 0;
+}
+
+static int registry_mod_init(struct ctx *c)
+{
+	/* Start-up must not hang on a dead registry: short timeouts. */
+	struct registry_client_options o = { .timeout_ms = 3000, .retries = 1, .backoff_ms = 300 };
+	int r = registry_client_new(c->opt.registry, &o, &c->registry);
+	if (r < 0)
+		return log_errno(LOG_ERR, r, "registry client for %s", c->opt.registry);
+	registry_client_set_ca(c->registry, &c->ca);
+	registry_client_set_identity(c->registry, c->key, &c->cert);
+
+	if (c->cert_expired || cert_due(&c->cert, ctx_unix_now())) {
+		r = renew_cert(c);
+		if (r < 0) {
+			log_warning("certificate renewal failed: %s", registry_client_error(c->registry));
+			if (c->cert_expired)
+				return log_errno(LOG_ERR, -EKEYEXPIRED,
+						 "%s expired and cannot be renewed now", c->opt.cert);
+		}
+	}
+
+	struct re6st_netconf *nc = NULL;
+	uint8_t *raw = NULL;
+	size_t len = 0;
+	r = rc_get_network_config(c->registry, &nc, &raw, &len);
+	if (r >= 0) {
+		netconf_adopt(c, nc, raw, len);
+	} else {
+		log_warning("registry unreachable (%s): using the cached network configuration",
+			    registry_client_error(c->registry));
+		r = state_get_blob(c->state, STATE_KEY_NETCONF, &raw, &len);
+		if (r >= 0)
+			r = netconf_parse(raw, len, &c->ca, &nc);
+		if (r < 0) {
+			free(raw);
+			return log_errno(LOG_ERR, r,
+					 "no network configuration: registry unreachable and no "
+					 "usable copy in the state database");
+		}
+		netconf_adopt(c, nc, raw, len);
+	}
+	log_info("network configuration version %llu (hello %us, %u clients, refresh %us)",
+		 (unsigned long long)c->netconf->version, c->netconf->hello,
+		 c->netconf->client_count, c->netconf->tunnel_refresh);
+	r = netconf_check_cert(c->netconf, &c->cert, &c->ca, ctx_unix_now());
+	if (r < 0)
+		return log_errno(LOG_ERR, r, "our certificate is not acceptable: %s",
+				 identity_strerror(r));
+	return 0;
+}
+
+static void registry_mod_fini(struct ctx *c)
+{
+	registry_client_free(c->registry);
+	c->registry = NULL;
+	netconf_free(c->netconf);
+	c->netconf = NULL;
+	free(c->netconf_raw);
+	c->netconf_raw = NULL;
+}
+
+/* ---- the node's address and the network's unreachable route ------------------ */
+
+static void node_routes(struct ctx *c, struct nl_prefix *ret_addr, struct nl_route *ret_unreach)
+{
+	*ret_addr = (struct nl_prefix){ .family = AF_INET6, .len = c->prefix.len };
+	memcpy(&ret_addr->addr.in6, c->addr, 16);
+	*ret_unreach = (struct nl_route){ .family = AF_INET6, .type = NL_ROUTE_UNREACHABLE };
+	ret_unreach->dst = (struct nl_prefix){ .family = AF_INET6, .len = c->network.len };
+	memcpy(&ret_unreach->dst.addr.in6, c->network.addr, 16);
+}
+
+static int address_mod_init(struct ctx *c)
+{
+	struct nl_prefix a;
+	struct nl_route u;
+	node_routes(c, &a, &u);
+	/*
+	 * The address carries the node prefix's length: the kernel's prefix
+	 * route on the main interface is what babeld redistributes.
+	 */
+	int r = obj_addr_add(c, c->opt.main_interface, &a, NL_ADDR_NODAD);
+	if (r < 0 && r != -EEXIST)
+		return log_errno(LOG_ERR, r, "cannot add %s/%u to %s: %s", c->addr_str, a.len,
+				 c->opt.main_interface, nl_last_error(c->nl));
+	/* Packets for the network that babel has no route for are refused
+	 * here rather than leaked to the default route. */
+	r = obj_route_add(c, &u, NULL);
+	if (r < 0 && r != -EEXIST)
+		return log_errno(LOG_ERR, r, "cannot add unreachable route %s: %s", c->network_str,
+				 nl_last_error(c->nl));
+	return 0;
+}
+
+static void address_mod_fini(struct ctx *c)
+{
+	struct nl_prefix a;
+	struct nl_route u;
+	node_routes(c, &a, &u);
+	int r = obj_route_delete(c, &u, NULL);
+	if (r < 0)
+		log_errno(LOG_WARNING, r, "cannot remove unreachable route %s", c->network_str);
+	r = obj_addr_delete(c, c->opt.main_interface, &a);
+	if (r < 0)
+		log_errno(LOG_WARNING, r, "cannot remove %s from %s", c->addr_str,
+			  c->opt.main_interface);
+}
+
+/* ---- babeld ------------------------------------------------------------------ */
+
+static int babel_router_id(struct ctx *c, uint8_t ret[8])
+{
+	uint8_t *v = NULL;
+	size_t n;
+	if (state_get_blob(c->state, STATE_KEY_ROUTER_ID, &v, &n) >= 0 && n == 8) {
+		memcpy(ret, v, 8);
+		free(v);
+		return 0;
+	}
+	free(v);
+	/* Random, locally administered unicast EUI-64, kept across restarts. */
+	randombytes_buf(ret, 8);
+	ret[0] = (uint8_t)((ret[0] & ~1u) | 2u);
+	return state_set_blob(c->state, STATE_KEY_ROUTER_ID, ret, 8);
+}
+
+static int babel_mod_init(struct ctx *c)
+{
+	struct babel_params p = { 0 };
+	_cleanup_free_ char *state = NULL, *logp = NULL, *pid = NULL;
+	struct rc_hmac hmac = { 0 };
+	int r;
+
+	if (asprintf(&state, "%s/babeld.state", c->opt.state_dir) < 0 ||
+	    asprintf(&pid, "%s/babeld.pid", c->opt.run_dir) < 0 ||
+	    (c->opt.log && strcmp(c->opt.log, "-") &&
+	     asprintf(&logp, "%s/babeld.log", c->opt.log) < 0))
+		return -ENOMEM;
+	r = babel_router_id(c, p.router_id);
+	if (r < 0)
+		log_warning("cannot persist the babel router-id: %s", state_last_error(c->state));
+	p.socket_path = c->opt.babel_socket;
+	p.state_path = state;
+	p.log_path = logp;
+	p.pid_path = pid;
+	p.network = c->network;
+	p.node_prefix = c->prefix;
+	memcpy(p.node_addr, c->addr, 16);
+	p.gateway = c->opt.gateway;
+	p.default_route = c->opt.default_route;
+	p.hello = c->opt.hello > 0 ? (unsigned)c->opt.hello : c->netconf->hello;
+	p.babel_default = c->netconf->babel_default;
+	if (c->registry && rc_get_hmac(c->registry, &hmac) >= 0 && hmac.has_sign) {
+		p.hmac_sign = hmac.sign;
+		p.hmac_sign_len = hmac.sign_len;
+		if (hmac.has_accept) {
+			p.hmac_accept = hmac.accept;
+			p.hmac_accept_len = hmac.accept_len;
+		}
+	}
+	p.lan_interfaces = c->opt.interfaces.v;
+	p.n_lan_interfaces = c->opt.interfaces.n;
+	p.extra_args = c->opt.babel_args.v;
+	p.n_extra_args = c->opt.babel_args.n;
+	r = babel_start(c->loop, &p, &c->babel);
+	sodium_memzero(&hmac, sizeof(hmac));
+	if (r < 0)
+		return log_errno(LOG_ERR, r, "cannot start babeld (%s)", BABELD_PATH);
+	return 0;
+}
+
+static void babel_mod_fini(struct ctx *c)
+{
+	babel_stop(c->babel);
+	c->babel = NULL;
+}
+
+/* ---- control socket ------------------------------------------------------------ */
+
+static int control_mod_init(struct ctx *c)
+{
+	int r = control_open(c, c->opt.control_socket, &c->control);
+	if (r < 0)
+		return log_errno(LOG_ERR, r, "cannot open the control socket %s", c->opt.control_socket);
+	return 0;
+}
+
+static void control_mod_fini(struct ctx *c)
+{
+	control_close(c->control);
+	c->control = NULL;
 }
 
 /* ---- signals ------------------------------------------------------------ */
@@ -297,8 +618,17 @@ struct module {
 static const struct module modules[] = {
 	{ "directories", dirs_init, NULL, NULL },
 	{ "signals", signals_init, NULL, NULL },
+	{ "state", state_mod_init, state_mod_fini, NULL },
 	{ "identity", identity_mod_init, identity_mod_fini, NULL },
-	/* mesh modules go here, before the hooks: peer, tunnels, upnp */
+	{ "netlink", netlink_mod_init, netlink_mod_fini, NULL },
+	{ "registry", registry_mod_init, registry_mod_fini, NULL },
+	{ "address", address_mod_init, address_mod_fini, NULL },
+	{ "babel", babel_mod_init, babel_mod_fini, NULL },
+	{ "control", control_mod_init, control_mod_fini, NULL },
+	/* mesh modules: peer protocol, then the tunnel manager (upnp goes here) */
+	{ "peer", peer_init, peer_fini, NULL },
+	{ "tunnels", tunnel_init, tunnel_fini, NULL },
+	{ "upnp", upnp_init, upnp_fini, NULL },
 	{ "hooks", hooks_init, hooks_fini, NULL },
 };
 

@@ -1,0 +1,456 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <fcntl.h>
+#include <stdarg.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+
+#include "babel.h"
+#include "config.h"
+#include "control.h"
+#include "ctx.h"
+#include "log.h"
+
+#define MAX_CLIENTS 16
+#define MAX_REQUEST 512
+#define MAX_COMMANDS 32
+
+struct command {
+	char name[32];
+	char help[96];
+	control_handler_fn fn;
+};
+
+struct client {
+	int fd;
+	struct loop_io *io;
+	char in[MAX_REQUEST];
+	size_t inlen;
+	char *out;
+	size_t outlen, outoff;
+};
+
+struct control {
+	struct ctx *c;
+	char *path;
+	int fd;
+	struct loop_io *io;
+	struct client clients[MAX_CLIENTS];
+	struct client_ref {
+		struct control *ctl;
+		struct client *cl;
+	} refs[MAX_CLIENTS];
+	struct command commands[MAX_COMMANDS];
+	size_t n_commands;
+};
+
+/* ---- JSON building ---- */
+
+void jbuf_append(struct jbuf *b, const char *fmt, ...)
+{
+	if (b->oom)
+		return;
+	for (;;) {
+		size_t room = b->cap - b->len;
+		va_list ap;
+		va_start(ap, fmt);
+		int n = vsnprintf(b->s ? b->s + b->len : NULL, room, fmt, ap);
+		va_end(ap);
+		if (n < 0) {
+			b->oom = true;
+			return;
+		}
+		if ((size_t)n < room) {
+			b->len += (size_t)n;
+			return;
+		}
+		size_t cap = MAX(b->cap * 2, b->len + (size_t)n + 64);
+		char *s = realloc(b->s, cap);
+		if (!s) {
+			b->oom = true;
+			return;
+		}
+		b->s = s;
+		b->cap = cap;
+	}
+}
+
+void jbuf_string(struct jbuf *b, const char *s)
+{
+	if (!s) {
+		jbuf_append(b, "null");
+		return;
+	}
+	jbuf_append(b, "\"");
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		if (*p == '"' || *p == '\\')
+			jbuf_append(b, "\\%c", *p);
+		else if (*p < 0x20 || *p == 0x7f)
+			jbuf_append(b, "\\u%04x", *p);
+		else
+			jbuf_append(b, "%c", *p);
+	}
+	jbuf_append(b, "\"");
+}
+
+void jbuf_key(struct jbuf *b, const char *key)
+{
+	jbuf_string(b, key);
+	jbuf_append(b, ": ");
+}
+
+/* ---- built-in commands ---- */
+
+static int cmd_status(struct ctx *c, const char *args, struct jbuf *o)
+{
+	jbuf_append(o, "{");
+	jbuf_key(o, "version");
+	jbuf_string(o, RE6ST_VERSION);
+	jbuf_append(o, ", ");
+	jbuf_key(o, "pid");
+	jbuf_append(o, "%d, ", (int)getpid());
+	jbuf_key(o, "uptime");
+	jbuf_append(o, "%llu, ", (unsigned long long)((loop_now(c->loop) - c->started_ms) / 1000));
+	jbuf_key(o, "network");
+	jbuf_string(o, c->network_str);
+	jbuf_append(o, ", ");
+	jbuf_key(o, "prefix");
+	jbuf_string(o, c->prefix_str);
+	jbuf_append(o, ", ");
+	jbuf_key(o, "address");
+	jbuf_string(o, c->addr_str);
+	jbuf_append(o, ", ");
+	jbuf_key(o, "main_interface");
+	jbuf_string(o, c->opt.main_interface);
+	jbuf_append(o, ", ");
+	jbuf_key(o, "cert_expires");
+	jbuf_append(o, "%llu, ", (unsigned long long)c->cert.not_after);
+	jbuf_key(o, "netconf_version");
+	jbuf_append(o, "%llu, ", (unsigned long long)c->netconf_version);
+	jbuf_key(o, "babeld");
+	if (c->babel) {
+		const struct babel_route *r;
+		const struct babel_neighbour *nb;
+		size_t nr = babel_routes(c->babel, &r), nn = babel_neighbours(c->babel, &nb), inst = 0;
+		for (size_t i = 0; i < nr; i++)
+			inst += r[i].installed;
+		jbuf_append(o, "{\"pid\": %d, \"ready\": %s, \"starts\": %u, \"router_id\": ",
+			    babel_pid(c->babel), babel_ready(c->babel) ? "true" : "false",
+			    babel_starts(c->babel));
+		jbuf_string(o, babel_my_id(c->babel));
+		jbuf_append(o, ", \"neighbours\": %zu, \"routes\": %zu, \"installed\": %zu}", nn, nr,
+			    inst);
+	} else {
+		jbuf_append(o, "null");
+	}
+	jbuf_append(o, "}");
+	return 0;
+}
+
+static int cmd_routes(struct ctx *c, const char *args, struct jbuf *o)
+{
+	jbuf_append(o, "{\"routes\": [");
+	if (c->babel) {
+		const struct babel_route *r;
+		size_t n = babel_routes(c->babel, &r);
+		for (size_t i = 0; i < n; i++) {
+			char p[PREFIX_STRLEN], f[PREFIX_STRLEN], via[PREFIX_STRLEN];
+			babel_format_prefix(&r[i].prefix, p);
+			babel_format_prefix(&r[i].from, f);
+			prefix_format_address(r[i].via, via);
+			jbuf_append(o, "%s{\"prefix\": ", i ? ", " : "");
+			jbuf_string(o, p);
+			jbuf_append(o, ", \"from\": ");
+			jbuf_string(o, f);
+			jbuf_append(o, ", \"installed\": %s, \"metric\": %u, \"refmetric\": %u, "
+				       "\"router_id\": ",
+				    r[i].installed ? "true" : "false", r[i].metric, r[i].refmetric);
+			jbuf_string(o, r[i].router_id);
+			jbuf_append(o, ", \"via\": ");
+			jbuf_string(o, via);
+			jbuf_append(o, ", \"interface\": ");
+			jbuf_string(o, r[i].ifname);
+			jbuf_append(o, "}");
+		}
+	}
+	jbuf_append(o, "], \"neighbours\": [");
+	if (c->babel) {
+		const struct babel_neighbour *nb;
+		size_t n = babel_neighbours(c->babel, &nb);
+		for (size_t i = 0; i < n; i++) {
+			char a[PREFIX_STRLEN];
+			prefix_format_address(nb[i].address, a);
+			jbuf_append(o, "%s{\"address\": ", i ? ", " : "");
+			jbuf_string(o, a);
+			jbuf_append(o, ", \"interface\": ");
+			jbuf_string(o, nb[i].ifname);
+			jbuf_append(o, ", \"reach\": %u, \"rxcost\": %u, \"txcost\": %u, \"cost\": %u, "
+				       "\"rtt_ms\": %u.%03u}",
+				    nb[i].reach, nb[i].rxcost, nb[i].txcost, nb[i].cost,
+				    nb[i].rtt_us / 1000, nb[i].rtt_us % 1000);
+		}
+	}
+	jbuf_append(o, "]}");
+	return 0;
+}
+
+static int cmd_help(struct ctx *c, const char *args, struct jbuf *o)
+{
+	struct control *ctl = c->control;
+	jbuf_append(o, "{\"commands\": {");
+	for (size_t i = 0; ctl && i < ctl->n_commands; i++) {
+		jbuf_append(o, "%s", i ? ", " : "");
+		jbuf_key(o, ctl->commands[i].name);
+		jbuf_string(o, ctl->commands[i].help);
+	}
+	jbuf_append(o, "}}");
+	return 0;
+}
+
+/* ---- registry of commands ---- */
+
+int control_register(struct control *ctl, const char *name, const char *help,
+		     control_handler_fn fn)
+{
+	size_t n = strlen(name);
+	if (!n || n >= sizeof(ctl->commands[0].name) || strspn(name, "abcdefghijklmnopqrstuvwxyz-") != n ||
+	    !fn)
+		return -EINVAL;
+	size_t i;
+	for (i = 0; i < ctl->n_commands; i++)
+		if (!strcmp(ctl->commands[i].name, name))
+			break;
+	if (i == ctl->n_commands) {
+		if (i == MAX_COMMANDS)
+			return -ENOMEM;
+		ctl->n_commands++;
+	}
+	struct command *cmd = &ctl->commands[i];
+	snprintf(cmd->name, sizeof(cmd->name), "%s", name);
+	snprintf(cmd->help, sizeof(cmd->help), "%s", help ? help : "");
+	cmd->fn = fn;
+	return 0;
+}
+
+int control_execute(struct control *ctl, const char *line, char **ret)
+{
+	struct jbuf o = { 0 };
+	char word[32];
+	size_t n = strcspn(line, " \t");
+	const char *args = line + n;
+	while (*args == ' ' || *args == '\t')
+		args++;
+	const struct command *cmd = NULL;
+	if (n && n < sizeof(word)) {
+		memcpy(word, line, n);
+		word[n] = '\0';
+		for (size_t i = 0; i < ctl->n_commands; i++)
+			if (!strcmp(ctl->commands[i].name, word))
+				cmd = &ctl->commands[i];
+	}
+	if (!cmd) {
+		jbuf_append(&o, "{\"error\": ");
+		char msg[96];
+		snprintf(msg, sizeof(msg), "unknown command '%.32s' (try 'help')", line);
+		jbuf_string(&o, msg);
+		jbuf_append(&o, "}");
+	} else {
+		int r = cmd->fn(ctl->c, args, &o);
+		if (r < 0 || o.oom) {
+			o.len = 0;
+			o.oom = false;
+			jbuf_append(&o, "{\"error\": ");
+			jbuf_string(&o, strerror(r < 0 ? -r : ENOMEM));
+			jbuf_append(&o, "}");
+		}
+	}
+	jbuf_append(&o, "\n");
+	if (o.oom) {
+		free(o.s);
+		return -ENOMEM;
+	}
+	*ret = o.s;
+	return 0;
+}
+
+/* ---- socket ---- */
+
+static void client_close(struct client *cl)
+{
+	loop_io_remove(cl->io);
+	if (cl->fd >= 0)
+		close(cl->fd);
+	free(cl->out);
+	*cl = (struct client){ .fd = -1 };
+}
+
+static void client_flush(struct client *cl)
+{
+	while (cl->outoff < cl->outlen) {
+		ssize_t n = send(cl->fd, cl->out + cl->outoff, cl->outlen - cl->outoff,
+				 MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (n < 0) {
+			if (errno == EAGAIN || errno == EINTR) {
+				loop_io_set_events(cl->io, POLLOUT);
+				return;
+			}
+			client_close(cl);
+			return;
+		}
+		cl->outoff += (size_t)n;
+	}
+	free(cl->out);
+	cl->out = NULL;
+	cl->outlen = cl->outoff = 0;
+	loop_io_set_events(cl->io, POLLIN);
+}
+
+static void client_process(struct control *ctl, struct client *cl)
+{
+	/* One request at a time: the next line is read once the answer is out. */
+	while (!cl->out && cl->fd >= 0) {
+		char *nl = memchr(cl->in, '\n', cl->inlen);
+		if (!nl) {
+			if (cl->inlen == sizeof(cl->in)) {
+				const char *e = "{\"error\": \"request too long\"}\n";
+				if (send(cl->fd, e, strlen(e), MSG_NOSIGNAL | MSG_DONTWAIT) < 0) {
+					/* closing anyway */
+				}
+				client_close(cl);
+			}
+			return;
+		}
+		*nl = '\0';
+		if (nl > cl->in && nl[-1] == '\r')
+			nl[-1] = '\0';
+		char *answer = NULL;
+		int r = control_execute(ctl, cl->in, &answer);
+		size_t used = (size_t)(nl - cl->in) + 1;
+		memmove(cl->in, cl->in + used, cl->inlen - used);
+		cl->inlen -= used;
+		if (r < 0) {
+			client_close(cl);
+			return;
+		}
+		cl->out = answer;
+		cl->outlen = strlen(answer);
+		cl->outoff = 0;
+		client_flush(cl);
+	}
+}
+
+static void on_client(struct loop *l, int fd, short revents, void *userdata)
+{
+	struct client_ref *ref = userdata;
+	struct client *cl = ref->cl;
+	if (cl->fd != fd)
+		return;
+	if (revents & POLLOUT) {
+		client_flush(cl);
+		if (cl->fd < 0)
+			return;
+		client_process(ref->ctl, cl);
+		return;
+	}
+	if (revents & (POLLIN | POLLHUP | POLLERR)) {
+		ssize_t n = recv(fd, cl->in + cl->inlen, sizeof(cl->in) - cl->inlen, MSG_DONTWAIT);
+		if (n <= 0) {
+			if (n < 0 && (errno == EAGAIN || errno == EINTR))
+				return;
+			client_close(cl);
+			return;
+		}
+		cl->inlen += (size_t)n;
+		client_process(ref->ctl, cl);
+	}
+}
+
+static void on_accept(struct loop *l, int fd, short revents, void *userdata)
+{
+	struct control *ctl = userdata;
+	int cfd = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	if (cfd < 0)
+		return;
+	for (size_t i = 0; i < MAX_CLIENTS; i++) {
+		struct client *cl = &ctl->clients[i];
+		if (cl->fd >= 0)
+			continue;
+		*cl = (struct client){ .fd = cfd };
+		if (loop_add_io(l, cfd, POLLIN, on_client, &ctl->refs[i], &cl->io) < 0) {
+			close(cfd);
+			cl->fd = -1;
+		}
+		return;
+	}
+	/* Too many clients: refuse politely. */
+	const char *e = "{\"error\": \"too many control clients\"}\n";
+	if (send(cfd, e, strlen(e), MSG_NOSIGNAL | MSG_DONTWAIT) < 0) {
+		/* nothing more to do */
+	}
+	close(cfd);
+}
+
+int control_open(struct ctx *c, const char *path, struct control **ret)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	if (strlen(path) >= sizeof(sun.sun_path))
+		return -ENAMETOOLONG;
+	strcpy(sun.sun_path, path);
+
+	struct control *ctl = calloc(1, sizeof(*ctl));
+	if (!ctl)
+		return -ENOMEM;
+	ctl->c = c;
+	ctl->fd = -1;
+	for (size_t i = 0; i < MAX_CLIENTS; i++) {
+		ctl->clients[i].fd = -1;
+		ctl->refs[i] = (struct client_ref){ ctl, &ctl->clients[i] };
+	}
+	int r;
+	ctl->path = strdup(path);
+	if (!ctl->path) {
+		r = -ENOMEM;
+		goto fail;
+	}
+	ctl->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (ctl->fd < 0) {
+		r = negative_errno();
+		goto fail;
+	}
+	/* A stale socket from a killed daemon is replaced. */
+	unlink(path);
+	/* Created 0660 from the start: no window where others could connect. */
+	mode_t old = umask(0117);
+	r = bind(ctl->fd, (struct sockaddr *)&sun, sizeof(sun));
+	umask(old);
+	if (r < 0 || chmod(path, 0660) < 0 || listen(ctl->fd, 8) < 0) {
+		r = negative_errno();
+		goto fail;
+	}
+	if ((r = loop_add_io(c->loop, ctl->fd, POLLIN, on_accept, ctl, &ctl->io)) < 0 ||
+	    (r = control_register(ctl, "status", "node, babeld and certificate summary", cmd_status)) < 0 ||
+	    (r = control_register(ctl, "routes", "babel routes and neighbours", cmd_routes)) < 0 ||
+	    (r = control_register(ctl, "help", "list the commands", cmd_help)) < 0)
+		goto fail;
+	*ret = ctl;
+	return 0;
+fail:
+	control_close(ctl);
+	return r;
+}
+
+void control_close(struct control *ctl)
+{
+	if (!ctl)
+		return;
+	for (size_t i = 0; i < MAX_CLIENTS; i++)
+		if (ctl->clients[i].fd >= 0)
+			client_close(&ctl->clients[i]);
+	loop_io_remove(ctl->io);
+	if (ctl->fd >= 0) {
+		close(ctl->fd);
+		unlink(ctl->path);
+	}
+	free(ctl->path);
+	free(ctl);
+}
