@@ -1,0 +1,138 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Unit tests: argument parser, community file, prefix tree allocator. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "community.h"
+#include "db.h"
+#include "query.h"
+
+static unsigned passed, failed;
+
+#define CHECK(cond, ...)                                                 \
+	do {                                                             \
+		if (cond)                                                \
+			passed++;                                        \
+		else {                                                   \
+			failed++;                                        \
+			fprintf(stderr, "FAIL line %d: ", __LINE__);     \
+			fprintf(stderr, __VA_ARGS__);                    \
+			fputc('\n', stderr);                             \
+		}                                                        \
+	} while (0)
+
+static int parse(const char *s, struct query *q)
+{
+	return query_parse(q, s, strlen(s), NULL);
+}
+
+static void test_query(void)
+{
+	static const char *const bad[] = { "a", "a=1&", "&a=1", "a=1&&b=2", "=1", "a=%",
+					   "a=%4", "a=%zz", "a=%00", "a=1&a=2", "k y=1", "a=\x01",
+					   "é=1" };
+	struct query q = {};
+	const char *err = NULL;
+
+	CHECK(parse("email=a%40b.c&x=a+b&e=", &q) == 0 && q.n == 3, "good query");
+	CHECK(strcmp(query_get(&q, "email"), "a@b.c") == 0, "percent decoding");
+	CHECK(strcmp(query_get(&q, "x"), "a b") == 0, "plus is a space");
+	CHECK(strcmp(query_get(&q, "e"), "") == 0, "empty value");
+	CHECK(!query_get(&q, "nope"), "absent key");
+	{
+		static const char *const allowed[] = { "email", "x", NULL };
+		CHECK(strcmp(query_unknown_key(&q, allowed), "e") == 0, "unknown key reported");
+	}
+	CHECK(parse("email=again", &q) == -EINVAL && q.n == 3, "duplicate across sources");
+	query_clear(&q);
+	CHECK(parse("", &q) == 0 && q.n == 0, "empty query");
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		int r = query_parse(&q, bad[i], strlen(bad[i]), &err);
+		CHECK(r < 0 && q.n == 0 && err, "bad query '%s' rejected", bad[i]);
+		query_clear(&q);
+	}
+	{
+		char big[QUERY_MAX_LEN + 10];
+		memset(big, 'a', sizeof(big));
+		memcpy(big, "a=", 2);
+		CHECK(query_parse(&q, big, sizeof(big), &err) == -E2BIG, "too long");
+	}
+}
+
+static void test_community(void)
+{
+	struct community_map m = {};
+	unsigned line = 0;
+	const char *err = NULL;
+	const char *ok = "# c\n0 *\n10 FR BE\n11 @EU\n";
+
+	CHECK(community_parse(ok, strlen(ok), &m, &line, &err) == 0 && m.n == 3, "parse");
+	CHECK(strcmp(community_lookup(&m, "FR", "EU"), "10") == 0, "country wins");
+	CHECK(strcmp(community_lookup(&m, "DE", "EU"), "11") == 0, "continent");
+	CHECK(strcmp(community_lookup(&m, "US", "NA"), "0") == 0, "default");
+	CHECK(strcmp(community_lookup(&m, "*", "*"), "0") == 0, "unknown location");
+	CHECK(community_max_len(&m) == 2, "max len");
+	community_map_clear(&m);
+	CHECK(community_parse("0 *\n01 FR\n", 10, &m, &line, &err) == -EINVAL && line == 2,
+	      "overlap at line 2");
+	CHECK(community_parse("10 FR\n", 6, &m, &line, &err) == -EINVAL && line == 0,
+	      "missing default");
+	CHECK(community_parse("0 *\n1 *\n", 8, &m, &line, &err) == -EINVAL, "two defaults");
+	CHECK(community_parse("0 *\n12 X\n", 9, &m, &line, &err) == -EINVAL, "bad prefix");
+	CHECK(community_default(&m) == 0 && strcmp(community_lookup(&m, "FR", "EU"), "") == 0,
+	      "default map");
+	community_map_clear(&m);
+}
+
+static void test_tree(void)
+{
+	struct community_map m = {};
+	sqlite3 *db = NULL;
+	char *err = NULL;
+	char p[129], q[129], z[129];
+	const char *cf = "0 *\n1 FR\n";
+	unsigned line;
+	int r;
+
+	community_parse(cf, strlen(cf), &m, &line, NULL);
+	CHECK(db_open(":memory:", &db) == 0, "open");
+	CHECK(db_tree_init(db, &m, &err) == 0, "tree init");
+	/* Tiny network of 4 bits: the all-zero /4 is reserved. */
+	r = db_tree_alloc(db, 4, 4, "0", z);
+	CHECK(r == 0 && strcmp(z, "0001") == 0, "zero prefix skipped: got %s", z);
+	sqlite3_exec(db, "UPDATE cert SET cert='x' WHERE prefix='0001'", 0, 0, 0);
+	r = db_tree_alloc(db, 3, 4, "1", p);
+	CHECK(r == 0 && strcmp(p, "100") == 0, "community FR split: %s", p);
+	sqlite3_exec(db, "UPDATE cert SET cert='x' WHERE prefix='100'", 0, 0, 0);
+	r = db_tree_alloc(db, 3, 4, "1", q);
+	CHECK(r == 0 && strcmp(q, "101") == 0, "next: %s", q);
+	sqlite3_exec(db, "UPDATE cert SET cert='x' WHERE prefix='101'", 0, 0, 0);
+	r = db_tree_alloc(db, 2, 4, "1", q);
+	CHECK(r == 0 && strcmp(q, "11") == 0, "a /2 in FR: %s", q);
+	sqlite3_exec(db, "UPDATE cert SET cert='x' WHERE prefix='11'", 0, 0, 0);
+	CHECK(db_tree_alloc(db, 3, 4, "1", q) == -ENOSPC, "FR full");
+	/* Free 100 and 101: they merge back into 10. */
+	CHECK(db_tree_release(db, "100") == 0 && db_tree_release(db, "101") == 0, "release");
+	{
+		sqlite3_stmt *s;
+		sqlite3_prepare_v2(db, "SELECT count(*) FROM cert WHERE prefix='10' AND cert IS NULL",
+				   -1, &s, NULL);
+		sqlite3_step(s);
+		CHECK(sqlite3_column_int(s, 0) == 1, "siblings merged");
+		sqlite3_finalize(s);
+	}
+	db_close(db);
+	community_map_clear(&m);
+	free(err);
+}
+
+int main(void)
+{
+	test_query();
+	test_community();
+	test_tree();
+	printf("%u passed, %u failed\n", passed, failed);
+	return failed ? 1 : 0;
+}
