@@ -235,6 +235,11 @@ int daemon_offer_netconf(struct ctx *c, const uint8_t *raw, size_t len)
 		log_error("our certificate was revoked: stopping");
 		loop_exit(c->loop, 1);
 	}
+	/* Revoked peers lose their tunnels now; neighbours learn the version. */
+	if (c->tunnels)
+		tunnel_on_netconf(c->tunnels);
+	if (c->peer)
+		peer_announce_netconf(c->peer);
 	return 1;
 }
 

@@ -240,41 +240,11 @@ void peer_announce_netconf(struct peer_srv *p)
 
 int peer_offer_netconf(struct peer_srv *p, const uint8_t *doc, size_t len)
 {
-	struct ctx *c = p->c;
-	_cleanup_(netconf_freep) struct re6st_netconf *nc = NULL;
-	uint64_t v;
-
-	if (netconf_peek_version(doc, len, &v) < 0)
-		return -EBADMSG;
-	if (v <= my_netconf_version(p))
-		return -EALREADY;
-	int r = netconf_parse(doc, len, &c->ca, &nc);
+	/* The daemon adopts, caches, applies it to the tunnels and announces it. */
+	int r = daemon_offer_netconf(p->c, doc, len);
 	if (r < 0)
 		return r;
-	_cleanup_free_ uint8_t *raw = malloc(len);
-	if (!raw)
-		return -ENOMEM;
-	memcpy(raw, doc, len);
-	if (c->state) {
-		r = state_set_blob(c->state, STATE_KEY_NETCONF, doc, len);
-		if (r < 0)
-			log_warning("cannot store network configuration %" PRIu64 ": %s", v,
-				    state_last_error(c->state));
-	}
-	log_info("network configuration version %" PRIu64 " (was %" PRIu64 ", %zu revoked)", v,
-		 my_netconf_version(p), nc->n_revoked);
-	netconf_free(c->netconf);
-	free(c->netconf_raw);
-	c->netconf = TAKE_PTR(nc);
-	c->netconf_raw = TAKE_PTR(raw);
-	c->netconf_raw_len = len;
-	if (netconf_find_revoked(c->netconf, c->cert.serial))
-		log_error("our certificate (serial %" PRIu64 ") is revoked; renew it with re6st-conf",
-			  c->cert.serial);
-	if (c->tunnels)
-		tunnel_on_netconf(c->tunnels);
-	peer_announce_netconf(p);
-	return 0;
+	return r == 0 ? -EALREADY : 0;
 }
 
 /* ---- rate limiting ------------------------------------------------------ */

@@ -16,6 +16,7 @@
 #include "netconf.h"
 #include "objects.h"
 #include "peer.h"
+#include "registry-client.h"
 #include "state.h"
 #include "tunnel.h"
 
@@ -40,6 +41,8 @@
 #define BACKOFF_FAIL_MS 300000
 #define BACKOFF_MAX 256
 #define REACHABLE_MEMORY_MS 600000
+#define BOOTSTRAP_EVERY_MS 30000
+#define ANNOUNCE_EVERY_MS 300000
 
 enum tstate {
 	T_FREE,       /* interface without peer, reusable */
@@ -108,6 +111,8 @@ struct tunnel_mgr {
 	uint8_t learned4[16], learned6[16];
 	uint16_t learned_port4, learned_port6;
 	uint64_t rotations;
+	uint64_t next_bootstrap_ms, next_announce_ms;
+	char announced[1024];
 };
 
 static uint64_t now_ms(const struct tunnel_mgr *m)
@@ -833,7 +838,47 @@ static void make_new_tunnels(struct tunnel_mgr *m)
 			state_peers_free(sp, n);
 		}
 	}
-	/* 4. the registry's bootstrap peer: see docs/tunnel-manager.md (gap). */
+	/* 4. the registry's bootstrap peer (blocking call, short timeouts: at
+	 * most every 30 s, and only when nobody else is known). */
+	if (need && c->registry && now_ms(m) >= m->next_bootstrap_ms) {
+		struct rc_bootstrap_peer bp = {};
+		char b[PREFIX_STRLEN];
+		m->next_bootstrap_ms = now_ms(m) + BOOTSTRAP_EVERY_MS;
+		int r = rc_get_bootstrap_peer(c->registry, &bp);
+		if (r < 0) {
+			log_info("tunnel: no bootstrap peer from the registry: %s",
+				 registry_client_error(c->registry));
+			return;
+		}
+		if (bp.endpoints && candidate_ok(m, &bp.prefix)) {
+			log_info("tunnel: bootstrap peer %s (%s)", pfx(&bp.prefix, b), bp.endpoints);
+			if (c->state)
+				state_peer_put(c->state, &bp.prefix, bp.endpoints, ctx_unix_now());
+			tunnel_connect(m, &bp.prefix, bp.endpoints, strlen(bp.endpoints));
+		}
+		rc_bootstrap_peer_clear(&bp);
+	}
+}
+
+/* Publish our endpoints to the registry, so that others can bootstrap from us. */
+static void announce(struct tunnel_mgr *m)
+{
+	struct ctx *c = m->c;
+	char list[1024];
+
+	if (!c->registry || now_ms(m) < m->next_announce_ms)
+		return;
+	if (tunnel_my_endpoints(m, list, sizeof(list)) < 0 || !list[0])
+		return;
+	m->next_announce_ms = now_ms(m) + ANNOUNCE_EVERY_MS;
+	int r = rc_announce(c->registry, list);
+	if (r < 0)
+		log_info("tunnel: cannot announce %s to the registry: %s", list,
+			 registry_client_error(c->registry));
+	else if (strcmp(list, m->announced) != 0) {
+		log_info("tunnel: announced %s to the registry", list);
+		snprintf(m->announced, sizeof(m->announced), "%s", list);
+	}
 }
 
 /* ---- periodic work ---- */
@@ -914,6 +959,7 @@ static void on_tick(struct loop *l, struct loop_timer *timer, void *userdata)
 		m->next_refresh_ms = now + refresh_ms(m);
 		rotate(m);
 	}
+	announce(m);
 	make_new_tunnels(m);
 
 	/* Keep a few spare server interfaces, delete the rest (~270 KB each). */
