@@ -187,7 +187,8 @@ int nl_link_create(struct nl_sock *s, const char *name, const char *kind, uint32
 {
 	uint8_t buf[NL_MSG_SIZE];
 	struct nlmsghdr *nlh = NULL;
-	int r = simple(s, nl_link_build_create(buf, sizeof(buf), name, kind, mtu, &nlh), nlh);
+	int rb = nl_link_build_create(buf, sizeof(buf), name, kind, mtu, &nlh);
+	int r = simple(s, rb, nlh);
 	return r < 0 ? r : lookup_new(s, name, ret_ifindex);
 }
 
@@ -196,8 +197,8 @@ int nl_link_create_veth(struct nl_sock *s, const char *name, const char *peer,
 {
 	uint8_t buf[NL_MSG_SIZE];
 	struct nlmsghdr *nlh = NULL;
-	int r = simple(s, nl_link_build_veth(buf, sizeof(buf), name, peer, peer_netns_fd, &nlh),
-		       nlh);
+	int rb = nl_link_build_veth(buf, sizeof(buf), name, peer, peer_netns_fd, &nlh);
+	int r = simple(s, rb, nlh);
 	return r < 0 ? r : lookup_new(s, name, ret_ifindex);
 }
 
@@ -205,14 +206,16 @@ int nl_link_delete(struct nl_sock *s, int ifindex)
 {
 	uint8_t buf[256];
 	struct nlmsghdr *nlh = NULL;
-	return simple(s, nl_link_build_del(buf, sizeof(buf), ifindex, &nlh), nlh);
+	int rb = nl_link_build_del(buf, sizeof(buf), ifindex, &nlh);
+	return simple(s, rb, nlh);
 }
 
 int nl_link_set_up(struct nl_sock *s, int ifindex, bool up)
 {
 	uint8_t buf[256];
 	struct nlmsghdr *nlh = NULL;
-	return simple(s, nl_link_build_set(buf, sizeof(buf), ifindex, up, 0, -1, &nlh), nlh);
+	int rb = nl_link_build_set(buf, sizeof(buf), ifindex, up, 0, -1, &nlh);
+	return simple(s, rb, nlh);
 }
 
 int nl_link_set_mtu(struct nl_sock *s, int ifindex, uint32_t mtu)
@@ -221,7 +224,8 @@ int nl_link_set_mtu(struct nl_sock *s, int ifindex, uint32_t mtu)
 		return -EINVAL;
 	uint8_t buf[256];
 	struct nlmsghdr *nlh = NULL;
-	return simple(s, nl_link_build_set(buf, sizeof(buf), ifindex, -1, mtu, -1, &nlh), nlh);
+	int rb = nl_link_build_set(buf, sizeof(buf), ifindex, -1, mtu, -1, &nlh);
+	return simple(s, rb, nlh);
 }
 
 int nl_link_set_netns(struct nl_sock *s, int ifindex, int netns_fd)
@@ -230,7 +234,8 @@ int nl_link_set_netns(struct nl_sock *s, int ifindex, int netns_fd)
 		return -EBADF;
 	uint8_t buf[256];
 	struct nlmsghdr *nlh = NULL;
-	return simple(s, nl_link_build_set(buf, sizeof(buf), ifindex, -1, 0, netns_fd, &nlh), nlh);
+	int rb = nl_link_build_set(buf, sizeof(buf), ifindex, -1, 0, netns_fd, &nlh);
+	return simple(s, rb, nlh);
 }
 
 static int get_one_cb(const struct nlmsghdr *nlh, void *data)

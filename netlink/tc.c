@@ -131,18 +131,20 @@ static int tc_send(struct nl_sock *s, tc_builder b, int ifindex)
 
 int nl_tc_drain_remove(struct nl_sock *s, int ifindex)
 {
-	return tc_send(s, nl_tc_build_del_root, ifindex);
+	int r = tc_send(s, nl_tc_build_del_root, ifindex);
+	/* The kernel says "Invalid handle" when the root qdisc is not 1:. */
+	return r == -EINVAL ? -ENOENT : r;
 }
 
 int nl_tc_drain_add(struct nl_sock *s, int ifindex, uint32_t delay_ms)
 {
 	/* Start from scratch so that a second call only changes the delay. */
 	int r = nl_tc_drain_remove(s, ifindex);
-	if (r < 0 && r != -ENOENT && r != -EINVAL)
+	if (r < 0 && r != -ENOENT)
 		return r;
 	r = tc_send(s, nl_tc_build_prio, ifindex);
 	if (r < 0)
-		return r;
+		return r == -ENOENT ? -EOPNOTSUPP : r;
 	uint8_t buf[512];
 	struct nlmsghdr *nlh;
 	r = nl_tc_build_netem(buf, sizeof(buf), ifindex, delay_ms, &nlh);
@@ -150,6 +152,9 @@ int nl_tc_drain_add(struct nl_sock *s, int ifindex, uint32_t delay_ms)
 		r = nl_request(s, NL_PROTO_ROUTE, nlh, NULL, NULL);
 	if (r == 0)
 		r = tc_send(s, nl_tc_build_filter, ifindex);
+	/* An unknown qdisc or filter kind (module missing) is -ENOENT. */
+	if (r == -ENOENT)
+		r = -EOPNOTSUPP;
 	if (r < 0) {
 		/* Keep the failing request's message, not the cleanup's. */
 		char msg[256];
