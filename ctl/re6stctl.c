@@ -1,0 +1,281 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * re6stctl - look into a running re6stnet through its control socket.
+ * Subcommands come from a table; each sends one line and gets one JSON
+ * object back (docs/daemon.md), printed as tables or passed through with
+ * --json.
+ */
+#include <getopt.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+
+#include "config.h"
+#include "json.h"
+#include "macro.h"
+
+#define DEFAULT_SOCKET RE6ST_RUNDIR "/re6stnet.sock"
+#define MAX_ANSWER (16u << 20)
+#define TIMEOUT_MS 10000
+
+static int print_status(const struct json *j);
+static int print_tables(const struct json *j);
+
+static const struct subcommand {
+	const char *name;
+	const char *help;
+	int (*print)(const struct json *j);
+} subcommands[] = {
+	{ "status", "node, babeld and certificate summary", print_status },
+	{ "tunnels", "the tunnels: interface, peer, role, state, routes carried", print_tables },
+	{ "peers", "nodes known to the peer protocol", print_tables },
+	{ "routes", "babel routes and neighbours", print_tables },
+	{ "help", "commands the daemon answers (including newer ones)", print_status },
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: re6stctl [-s SOCKET] [--json] COMMAND [ARGS...]\n"
+		"Inspect a running re6stnet through its control socket.\n"
+		"\n"
+		"Commands:\n");
+	for (size_t i = 0; i < ARRAY_SIZE(subcommands); i++)
+		fprintf(f, "  %-10s %s\n", subcommands[i].name, subcommands[i].help);
+	fprintf(f,
+		"\n"
+		"Options:\n"
+		"  -s, --socket PATH  control socket (default: %s)\n"
+		"  -j, --json         print the daemon's JSON answer as is\n"
+		"  -h, --help         show this help\n"
+		"  -V, --version      show the version\n"
+		"\n"
+		"Any other COMMAND is sent as is and its answer printed. See re6stctl(8).\n"
+		"Exit status: 0 success, 1 the daemon answered an error or cannot be reached,\n"
+		"2 usage error.\n",
+		DEFAULT_SOCKET);
+}
+
+static int query(const char *path, const char *line, char **ret, size_t *ret_len)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	if (strlen(path) >= sizeof(sun.sun_path))
+		return -ENAMETOOLONG;
+	strcpy(sun.sun_path, path);
+	_cleanup_close_ int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return negative_errno();
+	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0)
+		return negative_errno();
+	size_t n = strlen(line);
+	_cleanup_free_ char *req = malloc(n + 2);
+	if (!req)
+		return -ENOMEM;
+	memcpy(req, line, n);
+	req[n] = '\n';
+	req[n + 1] = '\0';
+	for (size_t off = 0; off < n + 1;) {
+		ssize_t w = send(fd, req + off, n + 1 - off, MSG_NOSIGNAL);
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			return negative_errno();
+		}
+		off += (size_t)w;
+	}
+	_cleanup_free_ char *buf = NULL;
+	size_t len = 0, cap = 0;
+	for (;;) {
+		if (len + 4096 > cap) {
+			if (cap >= MAX_ANSWER)
+				return -EFBIG;
+			cap = cap ? cap * 2 : 8192;
+			char *nb = realloc(buf, cap);
+			if (!nb)
+				return -ENOMEM;
+			buf = nb;
+		}
+		struct pollfd pfd = { fd, POLLIN, 0 };
+		int pr = poll(&pfd, 1, TIMEOUT_MS);
+		if (pr == 0)
+			return -ETIMEDOUT;
+		if (pr < 0) {
+			if (errno == EINTR)
+				continue;
+			return negative_errno();
+		}
+		ssize_t r = recv(fd, buf + len, cap - len - 1, 0);
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			return negative_errno();
+		}
+		if (r == 0)
+			return -ECONNRESET;
+		len += (size_t)r;
+		char *nl = memchr(buf, '\n', len);
+		if (nl) {
+			*nl = '\0';
+			*ret_len = (size_t)(nl - buf);
+			*ret = TAKE_PTR(buf);
+			return 0;
+		}
+	}
+}
+
+/* ---- human output ---- */
+
+static void print_flat(const char *prefix, const struct json *j)
+{
+	char cell[512];
+	for (size_t i = 0; i < j->n; i++) {
+		char key[128];
+		snprintf(key, sizeof(key), "%s%s%s", prefix, *prefix ? "." : "", j->keys[i]);
+		if (j->items[i]->type == JSON_OBJECT)
+			print_flat(key, j->items[i]);
+		else
+			printf("%-24s %s\n", key, json_cell(j->items[i], cell, sizeof(cell)));
+	}
+}
+
+static int print_status(const struct json *j)
+{
+	print_flat("", j);
+	return 0;
+}
+
+/* An array of objects as a table whose columns are the first object's keys. */
+static void print_table(const char *title, const struct json *arr)
+{
+	char cell[256];
+	printf("%s (%zu)\n", title, arr->n);
+	if (!arr->n)
+		return;
+	const struct json *first = arr->items[0];
+	if (first->type != JSON_OBJECT) {
+		for (size_t i = 0; i < arr->n; i++)
+			printf("  %s\n", json_cell(arr->items[i], cell, sizeof(cell)));
+		return;
+	}
+	size_t ncol = MIN(first->n, (size_t)16);
+	size_t width[16];
+	for (size_t c = 0; c < ncol; c++) {
+		width[c] = strlen(first->keys[c]);
+		for (size_t i = 0; i < arr->n; i++) {
+			size_t w = strlen(json_cell(json_get(arr->items[i], first->keys[c]), cell,
+						    sizeof(cell)));
+			width[c] = MAX(width[c], w);
+		}
+	}
+	printf(" ");
+	for (size_t c = 0; c < ncol; c++)
+		printf(" %-*s", (int)width[c], first->keys[c]);
+	printf("\n");
+	for (size_t i = 0; i < arr->n; i++) {
+		printf(" ");
+		for (size_t c = 0; c < ncol; c++)
+			printf(" %-*s", (int)width[c],
+			       json_cell(json_get(arr->items[i], first->keys[c]), cell, sizeof(cell)));
+		printf("\n");
+	}
+}
+
+static int print_tables(const struct json *j)
+{
+	bool any = false;
+	for (size_t i = 0; i < j->n; i++) {
+		if (j->items[i]->type == JSON_ARRAY) {
+			if (any)
+				printf("\n");
+			print_table(j->keys[i], j->items[i]);
+			any = true;
+		}
+	}
+	/* Scalars next to the tables (counts, flags). */
+	char cell[256];
+	for (size_t i = 0; i < j->n; i++)
+		if (j->items[i]->type != JSON_ARRAY && j->items[i]->type != JSON_OBJECT)
+			printf("%s: %s\n", j->keys[i], json_cell(j->items[i], cell, sizeof(cell)));
+	return 0;
+}
+
+int main(int argc, char *argv[])
+{
+	static const struct option longopts[] = {
+		{ "socket", required_argument, NULL, 's' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *path = DEFAULT_SOCKET;
+	bool json = false;
+	int c;
+	while ((c = getopt_long(argc, argv, "+s:jhV", longopts, NULL)) != -1) {
+		switch (c) {
+		case 's':
+			path = optarg;
+			break;
+		case 'j':
+			json = true;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		case 'V':
+			printf("re6stctl %s\n", RE6ST_VERSION);
+			return 0;
+		default:
+			fprintf(stderr, "Try 're6stctl --help'.\n");
+			return 2;
+		}
+	}
+	if (optind >= argc) {
+		usage(stderr);
+		return 2;
+	}
+	/* The command line: command and arguments joined by spaces. */
+	char line[512] = "";
+	size_t len = 0;
+	for (int i = optind; i < argc; i++) {
+		int n = snprintf(line + len, sizeof(line) - len, "%s%s", i > optind ? " " : "",
+				 argv[i]);
+		if (n < 0 || (size_t)n >= sizeof(line) - len || strpbrk(argv[i], "\n\r")) {
+			fprintf(stderr, "re6stctl: command too long or with a newline\n");
+			return 2;
+		}
+		len += (size_t)n;
+	}
+	const struct subcommand *sub = NULL;
+	for (size_t i = 0; i < ARRAY_SIZE(subcommands); i++)
+		if (!strcmp(argv[optind], subcommands[i].name))
+			sub = &subcommands[i];
+
+	_cleanup_free_ char *answer = NULL;
+	size_t alen = 0;
+	int r = query(path, line, &answer, &alen);
+	if (r < 0) {
+		fprintf(stderr, "re6stctl: %s: %s%s\n", path, strerror(-r),
+			r == -ENOENT || r == -ECONNREFUSED ? " (is re6stnet running?)" : "");
+		return 1;
+	}
+	_cleanup_(json_freep) struct json *j = NULL;
+	r = json_parse(answer, alen, &j);
+	if (r < 0 || j->type != JSON_OBJECT) {
+		fprintf(stderr, "re6stctl: malformed answer from the daemon\n");
+		return 1;
+	}
+	const struct json *err = json_get(j, "error");
+	if (err) {
+		char cell[256];
+		fprintf(stderr, "re6stctl: %s\n", json_cell(err, cell, sizeof(cell)));
+		if (json)
+			printf("%s\n", answer);
+		return 1;
+	}
+	if (json) {
+		printf("%s\n", answer);
+		return 0;
+	}
+	return (sub ? sub->print : print_tables)(j) < 0 ? 1 : 0;
+}

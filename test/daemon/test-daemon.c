@@ -1,0 +1,558 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Unit tests of the daemon's pure parts: option parsing (command line,
+ * @FILE, re6stnet.conf) with bad input, the babeld line parser and command
+ * line, the state database, the event loop, and the control socket spoken
+ * to by the real re6stctl (path given as argv[1]).
+ */
+#include <fcntl.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include "babel.h"
+#include "control.h"
+#include "ctx.h"
+#include "log.h"
+#include "options.h"
+#include "state.h"
+
+static int passed, failed;
+
+#define CHECK(cond, ...)                                                       \
+	do {                                                                   \
+		if (cond) {                                                    \
+			passed++;                                              \
+		} else {                                                       \
+			failed++;                                              \
+			fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__);   \
+			fprintf(stderr, __VA_ARGS__);                          \
+			fputc('\n', stderr);                                   \
+		}                                                              \
+	} while (0)
+
+static char tmpdir[64];
+
+static void write_file(const char *name, const char *text)
+{
+	char path[256];
+	snprintf(path, sizeof(path), "%s/%s", tmpdir, name);
+	FILE *f = fopen(path, "w");
+	fputs(text, f);
+	fclose(f);
+}
+
+static int parse(struct options *o, char *err, size_t errlen, ...)
+{
+	char *argv[64] = { "re6stnet" };
+	int argc = 1;
+	va_list ap;
+	va_start(ap, errlen);
+	for (char *a; argc < 63 && (a = va_arg(ap, char *));)
+		argv[argc++] = a;
+	va_end(ap);
+	options_init(o);
+	err[0] = '\0';
+	return options_parse_argv(o, argc, argv, err, errlen);
+}
+
+#define BASE "--registry", "http://reg.example/", "--ca", "ca", "--cert", "c", "--key", "k"
+
+static void test_options(void)
+{
+	struct options o;
+	char err[512];
+	int r;
+
+	r = parse(&o, err, sizeof(err), BASE, NULL);
+	CHECK(r == 0, "minimal options: %s", err);
+	CHECK(o.verbose == 2 && o.client_count == -1 && o.max_clients == -1, "defaults");
+	CHECK(!strcmp(o.main_interface, "lo"), "main interface defaults to lo");
+	CHECK(o.n_tunnel_types == 1 && o.tunnel_types[0] == TUNNEL_TYPE_WIREGUARD, "wireguard");
+	CHECK(o.wg_port_first == 41000 && o.wg_port_last == 41099 && o.peer_port == 326, "ports");
+	CHECK(strstr(o.control_socket, "/re6stnet.sock") && strstr(o.babel_socket, "/babeld.sock"),
+	      "socket defaults under the run dir");
+	options_done(&o);
+
+	r = parse(&o, err, sizeof(err), BASE, "-v3", "-I", "eth0", "-i", "eth1", "--interface=eth2",
+		  "--ip", "192.0.2.1", "--ip", "2001:db8::1", "--client-count", "4",
+		  "--max-clients", "8", "--neighbour", "2001:db8:1::/48", "-B", "-d", "-B", "1",
+		  "--gateway", "--country", "fr", "--tunnel-type", "gre", "--tunnel-type",
+		  "wireguard", "--wg-port-range", "5000-5007", "-r", "/tmp/x", NULL);
+	CHECK(r == 0, "full options: %s", err);
+	CHECK(o.verbose == 3 && !strcmp(o.main_interface, "eth0"), "-v3 -I eth0");
+	CHECK(o.interfaces.n == 2 && !strcmp(o.interfaces.v[1], "eth2"), "-i list");
+	CHECK(o.ip.n == 2 && o.client_count == 4 && o.max_clients == 8, "ip, counts");
+	CHECK(o.babel_args.n == 2 && !strcmp(o.babel_args.v[0], "-d"), "-B args");
+	CHECK(o.gateway && !strcmp(o.country, "FR"), "gateway, country upper-cased");
+	CHECK(o.n_tunnel_types == 2 && o.tunnel_types[0] == TUNNEL_TYPE_GRE, "tunnel type order");
+	CHECK(o.wg_port_first == 5000 && o.wg_port_last == 5007, "port range");
+	CHECK(!strcmp(o.control_socket, "/tmp/x/re6stnet.sock"), "socket follows -r");
+	options_done(&o);
+
+	/* Bad input: a clear message, never a crash. */
+	static const struct {
+		const char *args[4];
+		const char *msg;
+	} bad[] = {
+		{ { "--bogus" }, "unknown option '--bogus'" },
+		{ { "-x" }, "unknown option '-x'" },
+		{ { "--client-count", "-1" }, "expects an integer in 0..1000" },
+		{ { "--client-count", "12abc" }, "expects an integer" },
+		{ { "--hello" }, "needs a value" },
+		{ { "--ip", "not-an-ip" }, "neither an IPv4/IPv6 address" },
+		{ { "--ip", "any", "--ip", "upnp" }, "only once" },
+		{ { "--gateway", "--default" }, "conflicting options" },
+		{ { "--tunnel-type", "openvpn" }, "unknown tunnel type" },
+		{ { "--wg-port-range", "9-1" }, "ends before it starts" },
+		{ { "--wg-port-range", "0-10" }, "expected PORT" },
+		{ { "--max-clients", "200", "--wg-port-range", "1000-1009" }, "fewer ports" },
+		{ { "--neighbour", "2001:db8::" }, "expected an IPv6 prefix" },
+		{ { "--country", "FRA" }, "two-letter" },
+		{ { "-v", "9" }, "expected a level" },
+		{ { "positional" }, "unexpected argument" },
+		{ { "-I", "a/b" }, "invalid interface name" },
+		{ { "@/nonexistent/file" }, "No such file" },
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+		r = parse(&o, err, sizeof(err), BASE, bad[i].args[0], bad[i].args[1], bad[i].args[2],
+			  bad[i].args[3], NULL);
+		CHECK(r == -EINVAL && strstr(err, bad[i].msg), "bad input %zu (%s): r=%d err='%s'", i,
+		      bad[i].args[0], r, err);
+		options_done(&o);
+	}
+	r = parse(&o, err, sizeof(err), "--ca", "x", NULL);
+	CHECK(r == -EINVAL && strstr(err, "missing --registry"), "required registry: %s", err);
+	options_done(&o);
+
+	/* re6stnet.conf as re6st-conf writes it, through @FILE, and errors with file:line. */
+	write_file("re6stnet.conf", "# re6stnet configuration\n"
+				    "registry http://reg.example/\n"
+				    "ca ca.crt\ncert cert.crt\nkey cert.key\n"
+				    "#verbose 3\n"
+				    "\n   client-count 3   # trailing comment\n"
+				    "I eth0\n--gateway\nup ip -6 addr show dev lo\n");
+	char arg[128];
+	snprintf(arg, sizeof(arg), "@%s/re6stnet.conf", tmpdir);
+	r = parse(&o, err, sizeof(err), arg, "--client-count", "5", NULL);
+	CHECK(r == 0, "conf file: %s", err);
+	CHECK(o.client_count == 5, "command line after @FILE overrides it");
+	CHECK(!strcmp(o.ca, "ca.crt") && !strcmp(o.main_interface, "eth0") && o.gateway,
+	      "file values");
+	CHECK(o.up && !strcmp(o.up, "ip -6 addr show dev lo"), "value keeps its spaces");
+	CHECK(o.verbose == 2, "commented line ignored");
+	options_done(&o);
+
+	write_file("bad.conf", "registry http://reg.example/\n\nclient-count many\n");
+	snprintf(arg, sizeof(arg), "@%s/bad.conf", tmpdir);
+	r = parse(&o, err, sizeof(err), arg, NULL);
+	CHECK(r == -EINVAL && strstr(err, "bad.conf:3: option --client-count"), "file:line: %s", err);
+	options_done(&o);
+
+	write_file("loop.conf", "@loop.conf\n");
+	char cwd[256];
+	if (!getcwd(cwd, sizeof(cwd)) || chdir(tmpdir) < 0)
+		abort();
+	r = parse(&o, err, sizeof(err), "@loop.conf", NULL);
+	CHECK(r < 0 && strstr(err, "deep"), "include loop stopped: %s", err);
+	options_done(&o);
+	if (chdir(cwd) < 0)
+		abort();
+
+	/* The pure line API. */
+	struct conf_parser p;
+	options_init(&o);
+	conf_parser_init(&p, options_table, options_table_size, &o, err, sizeof(err));
+	p.no_include = true;
+	CHECK(conf_parser_line(&p, "f", 1, "gateway yes") == 0 && o.gateway, "flag yes");
+	CHECK(conf_parser_line(&p, "f", 2, "gateway maybe") == -EINVAL, "flag maybe");
+	CHECK(conf_parser_line(&p, "f", 3, "@x") == -EINVAL && strstr(err, "not allowed"), "no include");
+	CHECK(conf_parser_line(&p, "f", 4, "hello=7") == 0 && o.hello == 7, "name=value");
+	CHECK(conf_parser_buffer(&p, "f", "a\0b", 3) == -EINVAL && strstr(err, "NUL"), "NUL byte");
+	char big[CONF_MAX_LINE + 10];
+	memset(big, 'a', sizeof(big));
+	CHECK(conf_parser_buffer(&p, "f", big, sizeof(big)) == -EINVAL && strstr(err, "longer"),
+	      "long line");
+	CHECK(conf_parser_line(&p, "f", 5, "registry\x01x") == -EINVAL, "control char");
+	options_done(&o);
+
+	FILE *f = fopen("/dev/null", "w");
+	options_help(f);
+	fclose(f);
+	r = parse(&o, err, sizeof(err), "--version", NULL);
+	CHECK(r == 1, "--version returns 1");
+	options_done(&o);
+}
+
+static void test_babel_parse(void)
+{
+	struct babel_event ev;
+	int r = babel_parse_line("add route 55d0c1f0 prefix 2001:db8:42:2::/64 from ::/0 installed yes "
+				 "id 2e:13:7a:b2:b4:9b:71:bf metric 96 refmetric 0 via fe80::1 if veth0",
+				 &ev);
+	CHECK(r == 0 && ev.type == BABEL_LINE_ROUTE && ev.change == BABEL_ADD, "route line");
+	char buf[PREFIX_STRLEN];
+	CHECK(!strcmp(prefix_format(&ev.route.prefix, buf), "2001:db8:42:2::/64"), "route prefix");
+	CHECK(ev.route.installed && ev.route.metric == 96 && !strcmp(ev.route.ifname, "veth0") &&
+		      ev.route.via[0] == 0xfe && !strcmp(ev.route.id, "55d0c1f0"),
+	      "route fields");
+	r = babel_parse_line("flush neighbour 5 address fe80::2 if wg0 reach ff00 ureach 0000 rxcost 96 "
+			     "txcost 65535 rtt 12.345 rttcost 40 cost 65535",
+			     &ev);
+	CHECK(r == 0 && ev.type == BABEL_LINE_NEIGHBOUR && ev.change == BABEL_FLUSH &&
+		      ev.neighbour.reach == 0xff00 && ev.neighbour.rtt_us == 12345 &&
+		      ev.neighbour.txcost == 65535,
+	      "neighbour");
+	r = babel_parse_line("change interface wg0 up true ipv6 fe80::3", &ev);
+	CHECK(r == 0 && ev.type == BABEL_LINE_INTERFACE && ev.interface.up && ev.interface.has_ipv6,
+	      "interface");
+	r = babel_parse_line("add route 1 prefix 10.1.0.0/16 from 0.0.0.0/0 installed no id x metric "
+			     "65535 refmetric 1 via 10.0.0.2 if eth0",
+			     &ev);
+	CHECK(r == 0 && ev.route.prefix.len == 112 &&
+		      !strcmp(babel_format_prefix(&ev.route.prefix, buf), "10.1.0.0/16"),
+	      "ipv4 route mapped");
+	CHECK(babel_parse_line("ok", &ev) == 0 && ev.type == BABEL_LINE_OK, "ok");
+	CHECK(babel_parse_line("bad", &ev) == 0 && ev.type == BABEL_LINE_BAD, "bad");
+	CHECK(babel_parse_line("no such interface", &ev) == 0 && ev.type == BABEL_LINE_NO &&
+		      !strcmp(ev.msg, "such interface"),
+	      "no + message");
+	CHECK(babel_parse_line("my-id 02:00:00:00:00:00:00:01", &ev) == 0 &&
+		      ev.type == BABEL_LINE_HEADER && !strcmp(ev.msg, "02:00:00:00:00:00:00:01"),
+	      "my-id");
+	CHECK(babel_parse_line("something else entirely", &ev) == 0 && ev.type == BABEL_LINE_OTHER,
+	      "other");
+	static const char *const bad[] = {
+		"add route 1 prefix 2001:db8::/129 from ::/0 installed yes id x metric 1 via fe80::1 if a",
+		"add route 1 prefix 2001:db8::/64 from ::/0 installed maybe id x metric 1 via fe80::1 if a",
+		"add route 1 prefix 2001:db8::/64 installed yes id x metric 70000 via fe80::1 if a",
+		"add route 1 prefix 2001:db8::/64 installed yes id x metric 1 via nothing if a",
+		"add route 1 prefix 2001:db8::/64 installed yes id x metric 1 via fe80::1 if "
+		"waytoolonginterfacename",
+		"add route 1 prefix 2001:db8::/64 installed yes id x metric 1 via fe80::1",
+		"add route 1 prefix",
+		"add neighbour 1 address fe80::1 if a reach xyz rxcost 1 txcost 1 cost 1",
+		"add neighbour 1 address fe80::1 if a reach ffff rxcost -1 txcost 1 cost 1",
+		"add neighbour 1 address fe80::1 if a reach ffff rxcost 1 txcost 1 cost 1 rtt 1.2",
+		"add interface x up perhaps",
+		"add xroute a prefix nope",
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++)
+		CHECK(babel_parse_line(bad[i], &ev) == -EBADMSG, "bad line %zu rejected", i);
+	char longline[1100];
+	memset(longline, 'a', sizeof(longline) - 1);
+	longline[sizeof(longline) - 1] = '\0';
+	CHECK(babel_parse_line(longline, &ev) == -EBADMSG, "long line rejected");
+}
+
+static bool argv_has(char **argv, const char *s)
+{
+	for (; *argv; argv++)
+		if (!strcmp(*argv, s))
+			return true;
+	return false;
+}
+
+static void test_babel_argv(void)
+{
+	struct babel_params p = { .socket_path = "/run/x/babeld.sock", .hello = 4 };
+	prefix_parse("2001:db8::/32", &p.network);
+	prefix_parse("2001:db8:1::/48", &p.node_prefix);
+	p.node_addr[0] = 0x20, p.node_addr[1] = 0x01, p.node_addr[2] = 0x0d, p.node_addr[3] = 0xb8;
+	p.node_addr[5] = 1, p.node_addr[15] = 1;
+	for (int i = 0; i < 8; i++)
+		p.router_id[i] = (uint8_t)(i + 1);
+	uint8_t key[16] = { 0xab };
+	p.hmac_sign = key;
+	p.hmac_sign_len = sizeof(key);
+	char **argv = NULL;
+	CHECK(babel_build_argv(&p, &argv) == 0, "argv");
+	CHECK(argv_has(argv, "router-id 01:02:03:04:05:06:07:08"), "router-id");
+	CHECK(argv_has(argv, "-G") && argv_has(argv, "/run/x/babeld.sock"), "local rw socket");
+	CHECK(argv_has(argv, "redistribute local deny") && argv_has(argv, "redistribute deny"),
+	      "redistribute deny");
+	CHECK(argv_has(argv, "redistribute ip 2001:db8:1::/48 eq 48"), "own prefix only");
+	CHECK(argv_has(argv, "install pref-src 2001:db8:1::1"), "pref-src");
+	CHECK(argv_has(argv, "install ip ::/0 eq 0 src-ip ::/0 src-eq 0 src-prefix 2001:db8::/32"),
+	      "source-specific default route");
+	CHECK(argv_has(argv, "key id sign type blake2s128 value ab000000000000000000000000000000"),
+	      "hmac key");
+	CHECK(argv_has(argv, "lo"), "lo as placeholder interface");
+	babel_argv_free(argv);
+	p.gateway = true;
+	CHECK(babel_build_argv(&p, &argv) == 0, "argv gateway");
+	CHECK(argv_has(argv, "redistribute ip ::/0 eq 0 src-prefix 2001:db8::/32"), "gateway");
+	babel_argv_free(argv);
+	p.gateway = false;
+	p.default_route = true;
+	CHECK(babel_build_argv(&p, &argv) == 0, "argv default");
+	CHECK(argv_has(argv, "ipv6-subtrees false") && argv_has(argv, "out ip ::/0 eq 0 deny"),
+	      "--default");
+	babel_argv_free(argv);
+	p.hmac_sign_len = 65;
+	CHECK(babel_build_argv(&p, &argv) == -EINVAL, "oversized key refused");
+}
+
+static void test_state(void)
+{
+	char path[128];
+	snprintf(path, sizeof(path), "%s/cache.db", tmpdir);
+	struct state *s = NULL;
+	CHECK(state_open(path, &s) == 0, "open");
+	uint8_t *v;
+	size_t n;
+	CHECK(state_get_blob(s, "nothing", &v, &n) == -ENOENT, "missing key");
+	CHECK(state_set_blob(s, STATE_KEY_NETCONF, "abc", 3) == 0, "set blob");
+	CHECK(state_set_u64(s, "x", 0x0102030405060708ULL) == 0, "set u64");
+
+	struct re6st_prefix a, b;
+	prefix_parse("2001:db8:1::/48", &a);
+	prefix_parse("2001:db8:2::/48", &b);
+	CHECK(state_peer_put(s, &a, "192.0.2.1,41000,wg", 100) == 0, "peer a");
+	CHECK(state_peer_put(s, &b, "192.0.2.2,41000,wg", 200) == 0, "peer b");
+	CHECK(state_peer_put(s, &a, NULL, 300) == 0, "peer a seen again");
+	struct state_peer sp;
+	CHECK(state_peer_get(s, &a, &sp) == 0 && sp.last_seen == 300 &&
+		      !strcmp(sp.endpoints, "192.0.2.1,41000,wg"),
+	      "endpoints kept when NULL");
+	free(sp.endpoints);
+	CHECK(state_journal_add(s, STATE_OBJ_LINK, "re6stc0", "wireguard") == 0, "journal link");
+	CHECK(state_journal_add(s, STATE_OBJ_ADDRESS, "lo", "2001:db8:1::1/48") == 0, "journal addr");
+	CHECK(state_journal_add(s, STATE_OBJ_LINK, "re6stc0", "wireguard") == 0, "idempotent");
+	char longname[40];
+	memset(longname, 'x', sizeof(longname) - 1);
+	longname[sizeof(longname) - 1] = 0;
+	CHECK(state_journal_add(s, STATE_OBJ_LINK, longname, "x") == -EINVAL, "long ifname");
+	state_close(s);
+
+	/* Everything survives a reopen (as after kill -9). */
+	CHECK(state_open(path, &s) == 0, "reopen");
+	CHECK(state_get_blob(s, STATE_KEY_NETCONF, &v, &n) == 0 && n == 3 && !memcmp(v, "abc", 3),
+	      "blob persisted");
+	free(v);
+	uint64_t x;
+	CHECK(state_get_u64(s, "x", &x) == 0 && x == 0x0102030405060708ULL, "u64 persisted");
+	struct state_object *objs;
+	CHECK(state_journal_list(s, &objs, &n) == 0 && n == 2 && objs[0].type == STATE_OBJ_ADDRESS,
+	      "journal persisted, newest first");
+	free(objs);
+	CHECK(state_journal_remove(s, STATE_OBJ_LINK, "re6stc0", "wireguard") == 0, "journal rm");
+	CHECK(state_journal_list(s, &objs, &n) == 0 && n == 1, "one left");
+	free(objs);
+	struct state_peer *peers;
+	CHECK(state_peer_list(s, 0, &peers, &n) == 0 && n == 2, "two peers");
+	state_peers_free(peers, n);
+	CHECK(state_peer_prune(s, 1) == 0, "prune");
+	CHECK(state_peer_list(s, 0, &peers, &n) == 0 && n == 1 && peers[0].last_seen == 300,
+	      "most recent kept");
+	state_peers_free(peers, n);
+	state_close(s);
+	state_close(NULL);
+
+	/* A corrupt database is an error, not a crash. */
+	write_file("corrupt.db", "this is not a database, not at all, really not............");
+	snprintf(path, sizeof(path), "%s/corrupt.db", tmpdir);
+	s = NULL;
+	int r = state_open(path, &s);
+	CHECK(r == -EIO, "corrupt db refused (%d)", r);
+	state_close(s);
+}
+
+struct loop_probe {
+	struct loop_timer *first;
+	int n;
+	int periodic;
+	int io;
+	int sig;
+	int child_status;
+	pid_t child;
+};
+
+static void on_timer(struct loop *l, struct loop_timer *t, void *ud)
+{
+	struct loop_probe *p = ud;
+	if (!p->n++)
+		p->first = t;
+}
+
+static void on_periodic(struct loop *l, struct loop_timer *t, void *ud)
+{
+	struct loop_probe *p = ud;
+	if (++p->periodic == 3)
+		loop_timer_remove(t);
+}
+
+static void on_pipe(struct loop *l, int fd, short revents, void *ud)
+{
+	struct loop_probe *p = ud;
+	char c;
+	if (read(fd, &c, 1) == 1)
+		p->io++;
+}
+
+static void on_sig(struct loop *l, const struct signalfd_siginfo *si, void *ud)
+{
+	((struct loop_probe *)ud)->sig = (int)si->ssi_signo;
+}
+
+static void on_child(struct loop *l, pid_t pid, int status, void *ud)
+{
+	struct loop_probe *p = ud;
+	p->child = pid;
+	p->child_status = status;
+}
+
+static void on_exit_timer(struct loop *l, struct loop_timer *t, void *ud)
+{
+	loop_exit(l, 42);
+}
+
+static void test_loop(void)
+{
+	struct loop *l = NULL;
+	struct loop_probe p = { .n = 0 };
+	CHECK(loop_new(&l) == 0, "loop");
+	uint64_t now = loop_clock_ms();
+	struct loop_timer *t1, *t2;
+	CHECK(loop_add_timer(l, now + 30, 0, on_timer, &p, &t1) == 0, "timer");
+	CHECK(loop_add_timer(l, now + 10, 0, on_timer, &p, &t2) == 0, "timer");
+	CHECK(loop_add_timer(l, now, 5, on_periodic, &p, NULL) == 0, "periodic");
+	int fds[2];
+	CHECK(pipe(fds) == 0, "pipe");
+	struct loop_io *io;
+	CHECK(loop_add_io(l, fds[0], POLLIN, on_pipe, &p, &io) == 0, "io");
+	CHECK(write(fds[1], "ab", 2) == 2, "write");
+	CHECK(loop_add_signal(l, SIGUSR2, on_sig, &p) == 0, "signal");
+	raise(SIGUSR2);
+	char *argv[] = { "/bin/sh", "-c", "exit 3", NULL };
+	pid_t pid;
+	CHECK(loop_spawn(argv, NULL, &pid) == 0, "spawn");
+	CHECK(loop_watch_child(l, pid, on_child, &p) == 0, "watch");
+	CHECK(loop_add_timer(l, now + 300, 0, on_exit_timer, &p, NULL) == 0, "exit timer");
+	int r = loop_run(l);
+	CHECK(r == 42, "loop_exit code (%d)", r);
+	CHECK(p.n == 2 && !loop_timer_armed(t1) && !loop_timer_armed(t2), "one-shot timers fired once");
+	CHECK(p.first == t2, "earliest timer first");
+	CHECK(p.periodic == 3, "periodic timer fired until removed (%d)", p.periodic);
+	CHECK(p.io == 2, "io read twice (%d)", p.io);
+	CHECK(p.sig == SIGUSR2, "signal through signalfd");
+	CHECK(p.child == pid && WIFEXITED(p.child_status) && WEXITSTATUS(p.child_status) == 3,
+	      "child reaped with its status");
+	loop_io_remove(io);
+	close(fds[0]);
+	close(fds[1]);
+	loop_free(l);
+}
+
+static int cmd_echo(struct ctx *c, const char *args, struct jbuf *o)
+{
+	jbuf_append(o, "{\"tunnels\": [{\"interface\": \"re6stc0\", \"peer\": ");
+	jbuf_string(o, args);
+	jbuf_append(o, "}], \"count\": 1}");
+	return 0;
+}
+
+static int cmd_fail(struct ctx *c, const char *args, struct jbuf *o)
+{
+	jbuf_append(o, "{\"partial");
+	return -EAGAIN;
+}
+
+static int run_ctl(struct loop *l, const char *ctl, const char *cmd, char *out, size_t outlen)
+{
+	char script[1024], outfile[128];
+	snprintf(outfile, sizeof(outfile), "%s/ctl.out", tmpdir);
+	snprintf(script, sizeof(script), "%s -s %s/ctl.sock %s > %s 2>&1", ctl, tmpdir, cmd, outfile);
+	char *argv[] = { "/bin/sh", "-c", script, NULL };
+	pid_t pid;
+	struct loop_probe p = { .child = 0 };
+	if (loop_spawn(argv, NULL, &pid) < 0 || loop_watch_child(l, pid, on_child, &p) < 0)
+		return -1;
+	uint64_t deadline = loop_clock_ms() + 10000;
+	while (!p.child && loop_clock_ms() < deadline)
+		loop_run_once(l, 100);
+	FILE *f = fopen(outfile, "r");
+	size_t n = f ? fread(out, 1, outlen - 1, f) : 0;
+	out[n] = '\0';
+	if (f)
+		fclose(f);
+	return WIFEXITED(p.child_status) ? WEXITSTATUS(p.child_status) : -1;
+}
+
+static void test_control(const char *ctl)
+{
+	struct ctx c = { 0 };
+	CHECK(loop_new(&c.loop) == 0, "loop");
+	options_init(&c.opt);
+	c.opt.main_interface = strdup("lo");
+	snprintf(c.prefix_str, sizeof(c.prefix_str), "2001:db8:1::/48");
+	snprintf(c.addr_str, sizeof(c.addr_str), "2001:db8:1::1");
+	char path[128];
+	snprintf(path, sizeof(path), "%s/ctl.sock", tmpdir);
+	CHECK(control_open(&c, path, &c.control) == 0, "control_open");
+	struct stat st;
+	CHECK(stat(path, &st) == 0 && (st.st_mode & 0777) == 0660, "socket mode 0660");
+	CHECK(control_register(c.control, "tunnels", "test", cmd_echo) == 0, "register");
+	CHECK(control_register(c.control, "Bad Name", "x", cmd_echo) == -EINVAL, "bad name");
+	CHECK(control_register(c.control, "fail", "x", cmd_fail) == 0, "register fail");
+
+	char *answer = NULL;
+	CHECK(control_execute(c.control, "status", &answer) == 0 && strstr(answer, "\"prefix\": "
+										   "\"2001:db8:1::/48\""),
+	      "status: %s", answer ? answer : "");
+	free(answer);
+	CHECK(control_execute(c.control, "nope", &answer) == 0 && strstr(answer, "\"error\""),
+	      "unknown command");
+	free(answer);
+	CHECK(control_execute(c.control, "fail", &answer) == 0 &&
+		      !strcmp(answer, "{\"error\": \"Resource temporarily unavailable\"}\n"),
+	      "failing handler gives an error object: %s", answer);
+	free(answer);
+
+	if (ctl) {
+		char out[4096];
+		int rc = run_ctl(c.loop, ctl, "status", out, sizeof(out));
+		CHECK(rc == 0 && strstr(out, "address") && strstr(out, "2001:db8:1::1"),
+		      "re6stctl status (%d): %s", rc, out);
+		rc = run_ctl(c.loop, ctl, "--json tunnels x\\\"y", out, sizeof(out));
+		CHECK(rc == 0 && strstr(out, "\"peer\": \"x\\\"y\""), "re6stctl --json (%d): %s", rc,
+		      out);
+		rc = run_ctl(c.loop, ctl, "tunnels abc", out, sizeof(out));
+		CHECK(rc == 0 && strstr(out, "tunnels (1)") && strstr(out, "re6stc0") &&
+			      strstr(out, "abc") && strstr(out, "count: 1"),
+		      "re6stctl table (%d): %s", rc, out);
+		rc = run_ctl(c.loop, ctl, "routes", out, sizeof(out));
+		CHECK(rc == 0 && strstr(out, "routes (0)"), "re6stctl routes (%d): %s", rc, out);
+		rc = run_ctl(c.loop, ctl, "bogus", out, sizeof(out));
+		CHECK(rc == 1 && strstr(out, "unknown command"), "re6stctl error (%d): %s", rc, out);
+		rc = run_ctl(c.loop, ctl, "--nope", out, sizeof(out));
+		CHECK(rc == 2, "re6stctl usage error (%d)", rc);
+		rc = run_ctl(c.loop, ctl, "-s /nonexistent status", out, sizeof(out));
+		CHECK(rc == 1 && strstr(out, "is re6stnet running"), "no daemon (%d): %s", rc, out);
+	}
+	control_close(c.control);
+	CHECK(access(path, F_OK) != 0, "socket removed on close");
+	options_done(&c.opt);
+	loop_free(c.loop);
+}
+
+int main(int argc, char *argv[])
+{
+	log_setup("test-daemon", LOG_WARNING, LOG_TARGET_STDERR, NULL);
+	snprintf(tmpdir, sizeof(tmpdir), "/tmp/re6st-test-daemon.XXXXXX");
+	if (!mkdtemp(tmpdir))
+		return 1;
+	test_options();
+	test_babel_parse();
+	test_babel_argv();
+	test_state();
+	test_loop();
+	test_control(argc > 1 ? argv[1] : NULL);
+	char cmd[128];
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", tmpdir);
+	if (system(cmd) != 0)
+		fprintf(stderr, "cannot remove %s\n", tmpdir);
+	printf("%d passed, %d failed\n", passed, failed);
+	return failed ? 1 : 0;
+}
