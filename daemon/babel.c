@@ -41,6 +41,7 @@ struct babel {
 	struct loop *loop;
 	char **argv;
 	char *socket_path;
+	char *pid_path;       /* babeld's -I file, or NULL */
 	char *tunnel_options; /* appended to every tunnel interface line */
 
 	pid_t pid;
@@ -456,10 +457,46 @@ static int try_connect(const char *path)
 static void on_child_exit(struct loop *l, pid_t pid, int status, void *userdata);
 static void on_restart(struct loop *l, struct loop_timer *t, void *userdata);
 
+/*
+ * A babeld left by a re6stnet killed with SIGKILL still runs with its
+ * routes, and its pid file makes a new babeld refuse to start: stop it.
+ */
+static void kill_stale(const char *pid_path)
+{
+	char buf[32] = "", comm[64] = "", path[64];
+	FILE *f = fopen(pid_path, "re");
+	if (f) {
+		if (!fgets(buf, sizeof(buf), f))
+			buf[0] = '\0';
+		fclose(f);
+	}
+	long pid = strtol(buf, NULL, 10);
+	if (pid > 1) {
+		snprintf(path, sizeof(path), "/proc/%ld/comm", pid);
+		f = fopen(path, "re");
+		if (f) {
+			if (!fgets(comm, sizeof(comm), f))
+				comm[0] = '\0';
+			fclose(f);
+		}
+		if (!strcmp(comm, "babeld\n") && kill((pid_t)pid, SIGTERM) == 0) {
+			log_warning("stopping a stale babeld (pid %ld)", pid);
+			for (int i = 0; i < 300 && kill((pid_t)pid, 0) == 0; i++) {
+				struct timespec ts = { 0, 10 * 1000000 };
+				nanosleep(&ts, NULL);
+			}
+			kill((pid_t)pid, SIGKILL);
+		}
+	}
+	unlink(pid_path);
+}
+
 /* Spawn babeld and connect to it synchronously. */
 static int spawn_and_connect(struct babel *b)
 {
 	int r;
+	if (b->pid_path)
+		kill_stale(b->pid_path);
 	unlink(b->socket_path);
 	r = loop_spawn(b->argv, NULL, &b->pid);
 	if (r < 0)
@@ -575,6 +612,8 @@ int babel_start(struct loop *l, const struct babel_params *params, struct babel 
 	b->tunnel_options = tunnel_options(params);
 	if (!b->socket_path || !b->tunnel_options)
 		return -ENOMEM;
+	if (params->pid_path && *params->pid_path && !(b->pid_path = strdup(params->pid_path)))
+		return -ENOMEM;
 	r = loop_add_timer(l, 0, 0, on_restart, b, &b->restart_timer);
 	if (r < 0)
 		return r;
@@ -597,6 +636,7 @@ void babel_stop(struct babel *b)
 	loop_timer_remove(b->restart_timer);
 	babel_argv_free(b->argv);
 	free(b->socket_path);
+	free(b->pid_path);
 	free(b->tunnel_options);
 	free(b->wbuf);
 	free(b->routes.v);
