@@ -4,6 +4,8 @@
 #include <curl/curl.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <poll.h>
+#include <sys/select.h>
 #include <sodium.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -174,14 +176,13 @@ static int curl_to_errno(CURLcode rc)
 	}
 }
 
-static int perform_once(struct registry_client *c, const char *rpc, const char *url,
-			const char *query, unsigned flags, struct answer *a, uint8_t nonce[16])
+/* Build an easy handle for one attempt (signing the request when asked). */
+static int setup_easy(struct registry_client *c, const char *rpc, const char *url,
+		      const char *query, unsigned flags, struct answer *a, uint8_t nonce[16],
+		      struct curl_slist **ret_hdrs, CURL **ret, char *errbuf)
 {
-	char errbuf[CURL_ERROR_SIZE] = "";
 	struct curl_slist *hdrs = NULL;
 	CURL *h;
-	CURLcode rc;
-	long status = 0;
 	int r = 0;
 
 	if (flags & CALL_SIGNED) {
@@ -211,7 +212,10 @@ static int perform_once(struct registry_client *c, const char *rpc, const char *
 		    asprintf(&h2, "Re6st-Signature: %s", reqsig_format(&sig, sig_s)) < 0)
 			return -ENOMEM;
 		hdrs = curl_slist_append(hdrs, h1);
-		hdrs = curl_slist_append(hdrs, h2);
+		if (hdrs && !curl_slist_append(hdrs, h2)) {
+			curl_slist_free_all(hdrs);
+			hdrs = NULL;
+		}
 		if (!hdrs)
 			return -ENOMEM;
 	}
@@ -235,10 +239,17 @@ static int perform_once(struct registry_client *c, const char *rpc, const char *
 		curl_easy_setopt(h, CURLOPT_CAINFO, c->opt.cainfo);
 	if (hdrs)
 		curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
-	rc = curl_easy_perform(h);
+	*ret_hdrs = hdrs;
+	*ret = h;
+	return 0;
+}
+
+static int finish_easy(struct registry_client *c, const char *url, CURL *h, CURLcode rc,
+		       struct answer *a, const char *errbuf)
+{
+	long status = 0;
+
 	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
-	curl_easy_cleanup(h);
-	curl_slist_free_all(hdrs);
 	if (a->too_big)
 		return set_error(c, -EBADMSG, "%s: answer larger than %u bytes", url, MAX_ANSWER);
 	if (rc != CURLE_OK)
@@ -246,6 +257,23 @@ static int perform_once(struct registry_client *c, const char *rpc, const char *
 				 errbuf[0] ? errbuf : curl_easy_strerror(rc));
 	a->status = (unsigned)status;
 	return 0;
+}
+
+static int perform_once(struct registry_client *c, const char *rpc, const char *url,
+			const char *query, unsigned flags, struct answer *a, uint8_t nonce[16])
+{
+	char errbuf[CURL_ERROR_SIZE] = "";
+	struct curl_slist *hdrs = NULL;
+	CURL *h = NULL;
+	int r;
+
+	r = setup_easy(c, rpc, url, query, flags, a, nonce, &hdrs, &h, errbuf);
+	if (r < 0)
+		return r;
+	r = finish_easy(c, url, h, curl_easy_perform(h), a, errbuf);
+	curl_easy_cleanup(h);
+	curl_slist_free_all(hdrs);
+	return r;
 }
 
 /* Perform with retries; on success a->status is any HTTP status. */
@@ -294,6 +322,9 @@ static int status_error(struct registry_client *c, const char *rpc, const struct
 			 msg);
 }
 
+static int check_answer(struct registry_client *c, const char *rpc, unsigned flags,
+			bool allow_empty, struct answer *a, const uint8_t nonce[16]);
+
 /*
  * Full call: perform, require 200 (or 204 when allow_empty), verify the answer
  * signature of signed calls.
@@ -309,6 +340,12 @@ static int call(struct registry_client *c, const char *rpc, const char *query, u
 	r = perform(c, rpc, query, flags, a, nonce);
 	if (r < 0)
 		return r;
+	return check_answer(c, rpc, flags, allow_empty, a, nonce);
+}
+
+static int check_answer(struct registry_client *c, const char *rpc, unsigned flags,
+			bool allow_empty, struct answer *a, const uint8_t nonce[16])
+{
 	if (a->status == 204) {
 		if (allow_empty)
 			return 0;
@@ -768,4 +805,145 @@ int rc_get_ipv6_address(struct registry_client *c, const char *email, char **ret
 	_cleanup_free_ char *q = build_query("email", email, NULL);
 
 	return q ? text_answer(c, "getIPv6Address", q, ret) : -ENOMEM;
+}
+
+/* ---- non-blocking calls ------------------------------------------------- */
+
+struct rc_async {
+	struct registry_client *c;
+	char *rpc, *url;
+	unsigned flags;
+	CURLM *multi;
+	CURL *easy;
+	struct curl_slist *hdrs;
+	struct answer a;
+	uint8_t nonce[REQSIGN_NONCE_LEN];
+	char errbuf[CURL_ERROR_SIZE];
+	bool done;
+	int result;
+};
+
+void rc_async_free(struct rc_async *x)
+{
+	if (!x)
+		return;
+	if (x->multi && x->easy)
+		curl_multi_remove_handle(x->multi, x->easy);
+	if (x->easy)
+		curl_easy_cleanup(x->easy);
+	if (x->multi)
+		curl_multi_cleanup(x->multi);
+	curl_slist_free_all(x->hdrs);
+	answer_clear(&x->a);
+	free(x->rpc);
+	free(x->url);
+	free(x);
+}
+
+int rc_async_start(struct registry_client *c, const char *rpc, const char *query, bool sign,
+		   struct rc_async **ret)
+{
+	_cleanup_(rc_async_freep) struct rc_async *x = calloc(1, sizeof(*x));
+	int r;
+
+	if (!x)
+		return -ENOMEM;
+	if (!query)
+		query = "";
+	if (sign && !c->has_ca)
+		return set_error(c, -EINVAL, "%s: no CA set to verify answers", rpc);
+	x->c = c;
+	x->flags = sign ? CALL_SIGNED : 0;
+	x->rpc = strdup(rpc);
+	if (!x->rpc || asprintf(&x->url, "%s/%s%s%s", c->url, rpc, query[0] ? "?" : "", query) < 0)
+		return -ENOMEM;
+	r = setup_easy(c, rpc, x->url, query, x->flags, &x->a, x->nonce, &x->hdrs, &x->easy,
+		       x->errbuf);
+	if (r < 0)
+		return r;
+	x->multi = curl_multi_init();
+	if (!x->multi || curl_multi_add_handle(x->multi, x->easy) != CURLM_OK)
+		return -ENOMEM;
+	r = rc_async_process(x);
+	if (r < 0)
+		return r;
+	*ret = TAKE_PTR(x);
+	return 0;
+}
+
+int rc_async_fds(struct rc_async *x, struct pollfd *fds, size_t max, size_t *ret_n,
+		 int *ret_timeout_ms)
+{
+	fd_set rd, wr, ex;
+	int maxfd = -1;
+	long t = -1;
+	size_t n = 0;
+
+	if (x->done) {
+		*ret_n = 0;
+		*ret_timeout_ms = 0;
+		return 0;
+	}
+	FD_ZERO(&rd);
+	FD_ZERO(&wr);
+	FD_ZERO(&ex);
+	if (curl_multi_fdset(x->multi, &rd, &wr, &ex, &maxfd) != CURLM_OK ||
+	    curl_multi_timeout(x->multi, &t) != CURLM_OK)
+		return -EIO;
+	for (int fd = 0; fd <= maxfd; fd++) {
+		short ev = (FD_ISSET(fd, &rd) ? POLLIN : 0) | (FD_ISSET(fd, &wr) ? POLLOUT : 0);
+		if (!ev && !FD_ISSET(fd, &ex))
+			continue;
+		if (n == max)
+			return -ENOBUFS;
+		fds[n++] = (struct pollfd){ .fd = fd, .events = ev };
+	}
+	/* No socket yet (e.g. name resolution in progress): poll again soon. */
+	if (n == 0 && (t < 0 || t > 100))
+		t = 100;
+	*ret_n = n;
+	*ret_timeout_ms = t < 0 ? -1 : (int)MIN(t, 60000L);
+	return 0;
+}
+
+int rc_async_process(struct rc_async *x)
+{
+	int running = 0;
+	CURLMsg *m;
+	int left;
+
+	if (x->done)
+		return 1;
+	if (curl_multi_perform(x->multi, &running) != CURLM_OK)
+		return -EIO;
+	while ((m = curl_multi_info_read(x->multi, &left)))
+		if (m->msg == CURLMSG_DONE) {
+			x->done = true;
+			x->result = finish_easy(x->c, x->url, x->easy, m->data.result, &x->a,
+						x->errbuf);
+		}
+	if (!x->done && running == 0) {
+		x->done = true;
+		x->result = set_error(x->c, -EIO, "%s: transfer ended without result", x->url);
+	}
+	return x->done ? 1 : 0;
+}
+
+int rc_async_result(struct rc_async *x, unsigned *ret_status, char **ret_body, size_t *ret_len)
+{
+	int r;
+
+	if (!x->done)
+		return -EAGAIN;
+	if (x->result < 0)
+		return x->result;
+	if (x->a.status >= 200 && x->a.status < 300) {
+		r = check_answer(x->c, x->rpc, x->flags, true, &x->a, x->nonce);
+		if (r < 0)
+			return r;
+	}
+	*ret_status = x->a.status;
+	*ret_len = x->a.len;
+	*ret_body = x->a.body ? TAKE_PTR(x->a.body) : strdup("");
+	return *ret_body ? 0 : -ENOMEM;
 }

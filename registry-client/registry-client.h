@@ -24,9 +24,8 @@
  *   -EPROTO        other HTTP status
  *   -ENOMEM
  *
- * Blocking API.  The daemon's poll loop should run these calls from a short
- * helper process or accept the bounded blocking time (timeout x retries);
- * a curl-multi based non-blocking variant is future work.
+ * The rc_* calls block (bounded by timeout x retries).  For a poll loop,
+ * rc_async_*() run one request without blocking (see the end of this file).
  */
 #ifndef RE6ST_REGISTRY_CLIENT_H
 #define RE6ST_REGISTRY_CLIENT_H
@@ -131,5 +130,30 @@ int rc_get_ipv6_address(struct registry_client *c, const char *email, char **ret
  */
 int rc_call_raw(struct registry_client *c, const char *rpc, const char *query, bool sign,
 		unsigned *ret_status, char **ret_body, size_t *ret_len);
+
+/* ---- non-blocking requests (one per handle; no retries) -----------------
+ *
+ *   rc_async_start(c, "getNetworkConfig", "", false, &x);
+ *   loop: rc_async_fds(x, fds, n, &nfds, &timeout) -> add to poll();
+ *         after poll (readiness or timeout): rc_async_process(x) == 1 -> done
+ *   rc_async_result(x, &status, &body, &len); rc_async_free(x);
+ *
+ * rc_async_result() verifies the answer signature of signed requests (2xx)
+ * and returns transport errors as the blocking calls do; the body is then
+ * parsed by the caller (netconf_from_armour(), cert_from_armour(), ...).
+ */
+struct rc_async;
+struct pollfd;
+int rc_async_start(struct registry_client *c, const char *rpc, const char *query, bool sign,
+		   struct rc_async **ret);
+/* Sockets to poll (-ENOBUFS if more than max) and the longest wait in ms (-1: none). */
+int rc_async_fds(struct rc_async *x, struct pollfd *fds, size_t max, size_t *ret_n,
+		 int *ret_timeout_ms);
+/* Drive the transfer: 1 finished, 0 in progress, <0 error. */
+int rc_async_process(struct rc_async *x);
+/* After completion: HTTP status and body (malloc'ed). -EAGAIN if not finished. */
+int rc_async_result(struct rc_async *x, unsigned *ret_status, char **ret_body, size_t *ret_len);
+void rc_async_free(struct rc_async *x);
+DEFINE_FREEP(struct rc_async, rc_async_free)
 
 #endif

@@ -12,6 +12,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <sodium.h>
@@ -466,6 +467,56 @@ static void test_bootstrap(void)
 	CHECK(r == -EINVAL, "announce with control characters refused");
 }
 
+/* ---- non-blocking client ------------------------------------------------- */
+
+static int run_async(struct registry_client *c, const char *rpc, bool sign, unsigned *status,
+		     char **body)
+{
+	_cleanup_(rc_async_freep) struct rc_async *x = NULL;
+	size_t len;
+	int r = rc_async_start(c, rpc, "", sign, &x);
+
+	if (r < 0)
+		return r;
+	for (int i = 0; i < 1000; i++) {
+		struct pollfd fds[8];
+		size_t n;
+		int t;
+		r = rc_async_fds(x, fds, 8, &n, &t);
+		if (r < 0)
+			return r;
+		poll(fds, n, t);
+		r = rc_async_process(x);
+		if (r != 0)
+			break;
+	}
+	if (r < 0)
+		return r;
+	return rc_async_result(x, status, body, &len);
+}
+
+static void test_async(void)
+{
+	_cleanup_(registry_client_freep) struct registry_client *c = client(&main_srv);
+	unsigned status = 0;
+	char *body = NULL;
+	struct re6st_netconf *nc = NULL;
+	int r;
+
+	r = run_async(c, "getNetworkConfig", false, &status, &body);
+	CHECK(r == 0 && status == 200 &&
+		      netconf_from_armour(body, strlen(body), &the_ca, &nc, NULL, NULL) == 0,
+	      "non-blocking getNetworkConfig (%d)", r);
+	netconf_free(nc);
+	free(body);
+	body = NULL;
+	registry_client_set_identity(c, nodes[2].key, &nodes[2].cert);
+	r = run_async(c, "getHMAC", true, &status, &body);
+	CHECK(r == 0 && status == 200 && strstr(body, "RE6ST SEALED"),
+	      "non-blocking signed getHMAC, answer signature verified (%d)", r);
+	free(body);
+}
+
 /* ---- hostile input ----------------------------------------------------- */
 
 struct raw {
@@ -865,6 +916,7 @@ int main(int argc, char **argv)
 	test_netconf_revoke_renew();
 	test_hmac();
 	test_bootstrap();
+	test_async();
 	test_hostile();
 	test_restart();
 	server_stop(&main_srv, SIGTERM);
