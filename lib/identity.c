@@ -219,7 +219,7 @@ int key32_from_base64(const char *s, uint8_t ret[32])
 	uint8_t tmp[33];
 	size_t n = 0;
 	const char *end = NULL;
-	if (!s || strlen(s) != 44)
+	if (!s || strlen(s) != 44 || !base64_alphabet_ok(s, 44, 0))
 		return -EINVAL;
 	if (sodium_base642bin(tmp, sizeof(tmp), s, 44, NULL, &n, &end,
 			      sodium_base64_VARIANT_ORIGINAL) != 0 ||

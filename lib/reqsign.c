@@ -104,7 +104,7 @@ int sig_from_string(const char *s, size_t len, uint8_t ret[RE6ST_SIG_LEN])
 	size_t n = 0;
 	const char *end = NULL;
 
-	if (len != SIG_B64_CHARS)
+	if (len != SIG_B64_CHARS || !base64_alphabet_ok(s, len, 1))
 		return -EBADMSG;
 	if (sodium_base642bin(tmp, sizeof(tmp), s, len, NULL, &n, &end,
 			      sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0 ||

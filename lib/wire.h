@@ -56,4 +56,23 @@ static inline int all_zero(const uint8_t *p, size_t n)
 	return acc == 0;
 }
 
+/*
+ * True when all n characters belong to the base64 alphabet (standard with
+ * '+' '/' and '=' padding, or URL-safe with '-' '_' and no padding).
+ * libsodium 1.0.18's decoder maps bytes >= 0x80 to digits instead of
+ * rejecting them, so every strict decoder checks the alphabet first.
+ */
+static inline int base64_alphabet_ok(const char *s, size_t n, int urlsafe)
+{
+	for (size_t i = 0; i < n; i++) {
+		char c = s[i];
+		if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'))
+			continue;
+		if (urlsafe ? (c == '-' || c == '_') : (c == '+' || c == '/' || c == '='))
+			continue;
+		return 0;
+	}
+	return 1;
+}
+
 #endif

@@ -255,6 +255,8 @@ static void test_armour(void)
 		"-----BEGIN RE6ST CA-----\nAAEC-----END RE6ST CA-----\n",
 		"-----BEGIN RE6ST CA-----AAEC\n-----END RE6ST CA-----\n",
 		"-----BEGIN RE6ST CA-----\r\r\nAAEC\n-----END RE6ST CA-----\n",
+		"-----BEGIN RE6ST CA-----\nAA\xd1" "C\n-----END RE6ST CA-----\n",
+		"-----BEGIN RE6ST CA-----\nAA-_\n-----END RE6ST CA-----\n",
 	};
 	all = true;
 	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
@@ -438,6 +440,8 @@ static void test_keys(void)
 	CHECK(memcmp(back, k->wg_pk, 32) == 0);
 	CHECK_R(key32_from_base64("short", back), -EINVAL);
 	b64[10] = '*';
+	CHECK_R(key32_from_base64(b64, back), -EINVAL);
+	b64[10] = (char)0x87;
 	CHECK_R(key32_from_base64(b64, back), -EINVAL);
 	CHECK_R(key_load("/nonexistent/key", &k2), -ENOENT);
 	key_free(NULL);
@@ -1104,6 +1108,13 @@ static void test_reqsign(void)
 	CHECK(memcmp(asig, sig2, sizeof(asig)) == 0);
 	CHECK_R(sig_from_string(sstr, 85, sig2), -EBADMSG);
 	sstr[85] = 'B'; /* non-zero padding bits in the last character */
+	CHECK_R(sig_from_string(sstr, 86, sig2), -EBADMSG);
+	/* libsodium decodes bytes >= 0x80 as digits: they must still be refused. */
+	sig_to_string(asig, sstr);
+	sstr[20] = (char)0xd1;
+	CHECK_R(sig_from_string(sstr, 86, sig2), -EBADMSG);
+	sig_to_string(asig, sstr);
+	sstr[20] = '+';
 	CHECK_R(sig_from_string(sstr, 86, sig2), -EBADMSG);
 	key_free(n.ca_key);
 }
