@@ -553,6 +553,29 @@ int cert_from_armour(const char *text, size_t len, const struct re6st_ca *ca, ui
 	return 0;
 }
 
+char *cert_to_base64(const struct re6st_cert *cert, char buf[CERT_B64LEN])
+{
+	uint8_t bin[CERT_SIZE];
+	cert_encode(cert, bin);
+	sodium_bin2base64(buf, CERT_B64LEN, bin, sizeof(bin), sodium_base64_VARIANT_ORIGINAL);
+	return buf;
+}
+
+int cert_from_base64(const char *s, size_t len, struct re6st_cert *ret)
+{
+	uint8_t bin[CERT_SIZE + 3];
+	size_t n = 0;
+	const char *end = NULL;
+
+	if (len != CERT_B64LEN - 1 || !base64_alphabet_ok(s, len, 0))
+		return -EBADMSG;
+	if (sodium_base642bin(bin, sizeof(bin), s, len, NULL, &n, &end,
+			      sodium_base64_VARIANT_ORIGINAL) != 0 ||
+	    end != s + len)
+		return -EBADMSG;
+	return cert_decode(bin, n, ret);
+}
+
 int cert_save(const struct re6st_cert *cert, const char *path)
 {
 	uint8_t bin[CERT_SIZE];

@@ -168,6 +168,14 @@ int cert_from_armour(const char *text, size_t len, const struct re6st_ca *ca, ui
 		     struct re6st_cert *ret);
 /* Armour decode + cert_decode() only (e.g. to show an expired certificate). */
 int cert_from_armour_unverified(const char *text, size_t len, struct re6st_cert *ret);
+/*
+ * One-line form for HTTP headers: padded standard base64 of the 216 bytes
+ * (288 characters). cert_from_base64() is strict (alphabet, length,
+ * canonical padding) and runs cert_decode() only: -EBADMSG.
+ */
+#define CERT_B64LEN 289
+char *cert_to_base64(const struct re6st_cert *cert, char buf[CERT_B64LEN]);
+int cert_from_base64(const char *s, size_t len, struct re6st_cert *ret);
 int cert_save(const struct re6st_cert *cert, const char *path); /* 0644, atomic */
 int cert_load(const char *path, const struct re6st_ca *ca, uint64_t now, struct re6st_cert *ret);
 /* The node's address inside its prefix that re6st uses (prefix, then ::1). */

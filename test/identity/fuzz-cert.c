@@ -37,5 +37,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		free(text);
 	}
 	(void)cert_from_armour((const char *)data, size, &ca, FUZZ_NOW, &c);
+	if (cert_from_base64((const char *)data, size, &c) == 0) {
+		char b[CERT_B64LEN];
+		if (memcmp(cert_to_base64(&c, b), data, size) != 0)
+			abort();
+	}
 	return 0;
 }

@@ -100,6 +100,10 @@ int main(int argc, char **argv)
 	put_armour("cert", ARMOUR_CERTIFICATE, text);
 	free(text);
 	put("cert", "truncated.bin", bin, sizeof(bin) - 1);
+	{
+		char b[CERT_B64LEN];
+		put_str("cert", "valid.b64", cert_to_base64(&c, b));
+	}
 	make_cert(&ca, cakey, 10, "2001:db8:ff00::/40", FUZZ_NOW - 100, FUZZ_NOW - 1, &c);
 	cert_encode(&c, bin);
 	put("cert", "expired.bin", bin, sizeof(bin));

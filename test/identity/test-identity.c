@@ -650,6 +650,20 @@ static void test_cert(void)
 		CHECK_R(cert_sign(&e, &n.ca, other.ca_key), -EINVAL);
 	}
 
+	/* Header form. */
+	{
+		char b[CERT_B64LEN];
+		cert_to_base64(&c, b);
+		CHECK(strlen(b) == CERT_B64LEN - 1);
+		CHECK_R(cert_from_base64(b, strlen(b), &d), 0);
+		CHECK(memcmp(&c, &d, sizeof(c)) == 0);
+		CHECK_R(cert_from_base64(b, strlen(b) - 4, &d), -EBADMSG);
+		b[100] = (char)0xc3;
+		CHECK_R(cert_from_base64(b, strlen(b), &d), -EBADMSG);
+		b[100] = '-';
+		CHECK_R(cert_from_base64(b, strlen(b), &d), -EBADMSG);
+	}
+
 	/* Armour and files. */
 	CHECK_R(cert_to_armour(&c, &text), 0);
 	CHECK_R(cert_from_armour(text, strlen(text), &n.ca, NOW, &d), 0);
