@@ -1,0 +1,81 @@
+#!/bin/bash
+# re6stnet's start-up, clean stop, kill -9 recovery and restart without the
+# registry, for real: a registry and one node in network namespaces (the
+# testbed of test/node), asserting on `ip`, babeld processes and re6stctl.
+# Needs root (exit 77 otherwise). No WireGuard needed: a lone node makes no
+# tunnel. Usage: test-node-lifecycle.sh BUILD_ROOT SOURCE_ROOT
+[ "$(id -u)" = 0 ] || { echo "SKIP: needs root"; exit 77; }
+export RE6ST_BUILD_ROOT=$1
+cd "$2" || exit 1
+. test/node/testbed.sh
+pass=0 fail=0
+check() { # DESCRIPTION CMD...
+	d=$1; shift
+	if "$@" >/dev/null 2>&1; then pass=$((pass + 1)); else
+		fail=$((fail + 1)); echo "FAIL: $d"
+		tail -n 20 "$TB_DIR/n1/log/re6stnet.log" 2>/dev/null | sed 's/^/  log: /'
+	fi
+}
+node_pid() { pgrep -f "daemon/re6stnet @$TB_DIR/n1/" | head -n1; }
+babelds() { pgrep -f "babeld -I $TB_DIR/n1/run/babeld.pid" | wc -l; }
+wait_up() { for _ in $(seq 50); do tb_ctl 1 status >/dev/null 2>&1 && return 0; sleep 0.2; done; return 1; }
+wait_gone() { for _ in $(seq 50); do kill -0 "$1" 2>/dev/null || return 0; sleep 0.2; done; return 1; }
+has_addr() { tb_ns r6-n1 ip -6 addr show dev lo | grep -q "$ADDR/"; }
+has_unreach() { tb_ns r6-n1 ip -6 route show | grep -q "^unreachable 2001:db8:42::/48"; }
+
+tb_init "$(mktemp -d /tmp/re6st-lifecycle.XXXXXX)" || exit 1
+tb_underlay 1 || exit 1
+tb_registry_start || exit 1
+tb_node_add 1
+check "node answers re6stctl" wait_up
+ADDR=$(tb_ctl 1 --json status | sed -n 's/.*"address": "\([^"]*\)".*/\1/p')
+check "node address known ($ADDR)" test -n "$ADDR"
+check "address on lo" has_addr
+check "unreachable route for the network" has_unreach
+check "one babeld" test "$(babelds)" = 1
+check "babeld ready" sh -c "$CTL -s $TB_DIR/n1/run/re6stnet.sock status | grep -q 'babeld.ready *yes'"
+check "control socket mode 0660" test "$(stat -c %a "$TB_DIR/n1/run/re6stnet.sock")" = 660
+check "routes command" sh -c "$CTL -s $TB_DIR/n1/run/re6stnet.sock --json routes | grep -q '\"routes\"'"
+
+# Clean stop removes everything.
+pid=$(node_pid)
+kill -TERM "$pid"
+check "stops on SIGTERM" wait_gone "$pid"
+check "address removed" sh -c "! ip netns exec r6-n1 ip -6 addr show dev lo | grep -q '$ADDR/'"
+check "unreachable route removed" sh -c "! ip netns exec r6-n1 ip -6 route | grep -q unreachable"
+check "babeld stopped" test "$(babelds)" = 0
+check "control socket removed" test ! -e "$TB_DIR/n1/run/re6stnet.sock"
+
+# kill -9 leaves things behind; the next start removes them.
+tb_node_add 1
+check "restarted" wait_up
+pid=$(node_pid)
+kill -9 "$pid"
+wait_gone "$pid"
+check "leftover address after kill -9" has_addr
+check "leftover babeld after kill -9" test "$(babelds)" = 1
+# (the testbed's pid file holds its subshell's pid: find the registry's own)
+reg=$(pgrep -f "re6st-registry --port $TB_REG_PORT .*--db $TB_DIR/registry/" | head -n1)
+kill "$reg"; wait_gone "$reg"
+tb_node_add 1
+check "restarted without registry (cached config)" wait_up
+check "one babeld after restart" test "$(babelds)" = 1
+check "stale babeld stopped" grep -q "stopping a stale babeld" "$TB_DIR/n1/log/re6stnet.log"
+check "leftovers removed" grep -q "left by a previous run" "$TB_DIR/n1/log/re6stnet.log"
+check "cached network configuration used" grep -q "using the cached network configuration" "$TB_DIR/n1/log/re6stnet.log"
+check "address back" has_addr
+pid=$(node_pid)
+kill -TERM "$pid"
+check "stops again" wait_gone "$pid"
+check "nothing left" sh -c "! ip netns exec r6-n1 ip -6 route | grep -q 2001:db8:42"
+
+# Bad configuration: exit 2 with a message naming the file and line.
+printf 'registry http://x/\nclient-count lots\n' >"$TB_DIR/bad.conf"
+"$NODE" @"$TB_DIR/bad.conf" >"$TB_DIR/bad.out" 2>&1
+check "bad config exits 2" test $? = 2
+check "error names file:line" grep -q "bad.conf:2: option --client-count" "$TB_DIR/bad.out"
+"$NODE" @"$TB_DIR/n1/re6stnet.conf" --check >/dev/null 2>&1
+check "--check accepts the real configuration" test $? = 0
+
+echo "$pass passed, $fail failed"
+[ "$fail" = 0 ]
