@@ -1,0 +1,215 @@
+# testbed.sh - a re6st network of namespaces on one machine (sourced).
+#
+# The underlay is an IPv4 LAN 198.18.0.0/24 (RFC 2544 benchmarking range),
+# a bridge in namespace r6-sw; the registry is 198.18.0.1 in r6-reg, node I
+# is 198.18.0.(10+I) in r6-nI. Every process of the network runs inside
+# these namespaces, so no packet leaves them. The network's IPv6 prefix is
+# 2001:db8:42::/48 (documentation range).
+#
+#   tb_init [WORKDIR]      directories, binaries (RE6ST_BUILD_ROOT or ./build)
+#   tb_underlay N          switch, registry and N node namespaces
+#   tb_drop I J            drop underlay traffic between nodes I and J
+#   tb_registry_start [ARGS]  create the network (once) and start the registry
+#   tb_registry_stop [-9]
+#   tb_node_add I [ARGS]   register node I with re6st-conf (once) and start re6stnet
+#   tb_node_stop I [-9]
+#   tb_node_addr I         the node's re6st address (prefix::1)
+#   tb_wait_mesh SECS      until every node reaches every other node's address
+#   tb_ping_matrix         print the ping matrix
+#   tb_dump                what every node sees: tunnels, wg peers, babel routes
+#   tb_cleanup             stop everything, delete the namespaces
+#
+# Requires root, iproute2, nftables; WireGuard in the kernel (test VM).
+
+TB_PREFIX=2001:db8:42::/48
+TB_LAN=198.18.0
+TB_REG_PORT=9080
+TB_HELLO=${TB_HELLO:-1}
+TB_REFRESH=${TB_REFRESH:-300}
+TB_NODES=0
+
+tb_log() { echo "[$(date +%H:%M:%S)] $*"; }
+
+tb_init() {
+	TB_DIR=${1:-$(mktemp -d /tmp/re6st-tb.XXXXXX)}
+	mkdir -p "$TB_DIR"
+	TB_BUILD=${RE6ST_BUILD_ROOT:-$(pwd)/build}
+	for b in registry-server/re6st-registry registry-client/re6st-conf daemon/re6stnet ctl/re6stctl; do
+		[ "$b" = ctl/re6stctl ] && [ ! -x "$TB_BUILD/$b" ] && continue
+		[ -x "$TB_BUILD/$b" ] || { echo "testbed: $TB_BUILD/$b not built" >&2; exit 2; }
+	done
+	REGISTRY=$TB_BUILD/registry-server/re6st-registry
+	CONF=$TB_BUILD/registry-client/re6st-conf
+	NODE=$TB_BUILD/daemon/re6stnet
+	CTL=$TB_BUILD/ctl/re6stctl
+	trap tb_cleanup EXIT
+}
+
+tb_ns() { # NS CMD... (run in namespace)
+	ns=$1; shift
+	ip netns exec "$ns" "$@"
+}
+
+tb_attach() { # NS ADDR
+	ip netns add "$1"
+	ip -n "$1" link set lo up
+	ip link add "v-$1" type veth peer name eth0 netns "$1"
+	ip link set "v-$1" netns r6-sw
+	ip -n r6-sw link set "v-$1" master br0 up
+	ip -n "$1" addr add "$2/24" dev eth0
+	ip -n "$1" link set eth0 up
+	# no IPv6 on the underlay: re6st gives IPv6 to IPv4-only machines
+	ip netns exec "$1" sysctl -qw net.ipv6.conf.eth0.disable_ipv6=1
+	ip netns exec "$1" sysctl -qw net.ipv6.conf.all.forwarding=1
+}
+
+tb_underlay() { # N
+	ip netns add r6-sw
+	ip -n r6-sw link set lo up
+	ip -n r6-sw link add br0 type bridge
+	ip -n r6-sw link set br0 up
+	tb_attach r6-reg "$TB_LAN.1"
+	i=1
+	while [ "$i" -le "$1" ]; do
+		tb_attach "r6-n$i" "$TB_LAN.$((10 + i))"
+		i=$((i + 1))
+	done
+	TB_NODES=$1
+}
+
+tb_drop() { # I J : both directions, in both nodes
+	for pair in "$1 $2" "$2 $1"; do
+		set -- $pair
+		ns=r6-n$1 peer=$TB_LAN.$((10 + $2))
+		tb_ns "$ns" nft list table inet tbdrop >/dev/null 2>&1 ||
+			tb_ns "$ns" nft -f - <<NFT
+table inet tbdrop {
+	chain input { type filter hook input priority 0; }
+	chain output { type filter hook output priority 0; }
+}
+NFT
+		tb_ns "$ns" nft add rule inet tbdrop input ip saddr "$peer" drop
+		tb_ns "$ns" nft add rule inet tbdrop output ip daddr "$peer" drop
+	done
+}
+
+tb_registry_start() { # [EXTRA REGISTRY ARGS]
+	d=$TB_DIR/registry
+	mkdir -p "$d"
+	if [ ! -f "$d/ca.crt" ]; then
+		tb_ns r6-reg "$REGISTRY" --create-network "$TB_PREFIX" --ca "$d/ca.crt" --key "$d/ca.key" \
+			>"$d/create.out" 2>&1 || { cat "$d/create.out"; return 1; }
+		TB_FP=$(grep -Eo '[0-9a-f]{32,}' "$d/create.out" | head -n1)
+	fi
+	tb_ns r6-reg "$REGISTRY" --port "$TB_REG_PORT" -6 '' --db "$d/registry.db" \
+		--ca "$d/ca.crt" --key "$d/ca.key" --anonymous-prefix-length 16 \
+		--hello "$TB_HELLO" --tunnel-refresh "$TB_REFRESH" --client-count "${TB_CLIENTS:-3}" \
+		--max-clients "${TB_MAX_CLIENTS:-8}" -v debug "$@" >>"$d/registry.log" 2>&1 &
+	echo $! >"$d/pid"
+	TB_REG_URL=http://$TB_LAN.1:$TB_REG_PORT/
+	for _ in $(seq 100); do
+		tb_ns r6-reg curl -sf "${TB_REG_URL}getCa" >/dev/null 2>&1 && return 0
+		sleep 0.2
+	done
+	echo "testbed: registry did not start"; cat "$d/registry.log"; return 1
+}
+
+tb_registry_stop() { # [-9]
+	kill ${1:--TERM} "$(cat "$TB_DIR/registry/pid")" 2>/dev/null
+	wait "$(cat "$TB_DIR/registry/pid")" 2>/dev/null
+	return 0
+}
+
+tb_rpc() { # RPC?QUERY  (private RPCs: from the registry's own namespace)
+	tb_ns r6-reg curl -sS "http://127.0.0.1:$TB_REG_PORT/$1"
+}
+
+tb_node_add() { # I [EXTRA re6stnet ARGS]
+	i=$1; shift
+	d=$TB_DIR/n$i
+	mkdir -p "$d/state" "$d/run" "$d/log"
+	if [ ! -f "$d/re6stnet.conf" ]; then
+		tb_ns "r6-n$i" "$CONF" --registry "$TB_REG_URL" --anonymous -d "$d" \
+			${TB_FP:+--fingerprint "$TB_FP"} >"$d/conf.out" 2>&1 || { cat "$d/conf.out"; return 1; }
+	fi
+	tb_ns "r6-n$i" "$NODE" @"$d/re6stnet.conf" -s "$d/state" -r "$d/run" -l "$d/log" -v 3 \
+		--ip "$TB_LAN.$((10 + i))" "$@" >>"$d/log/stderr" 2>&1 &
+	echo $! >"$d/pid"
+}
+
+tb_node_stop() { # I [-9]
+	pid=$(cat "$TB_DIR/n$1/pid")
+	kill ${2:--TERM} "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null
+	return 0
+}
+
+tb_node_addr() { # I -> the node's re6st address (from its re6st-conf output)
+	sed -n 's/.*subnet[^0-9a-f]*\([0-9a-f:]*\)\/.*/\1/p' "$TB_DIR/n$1/conf.out" | head -n1 | sed 's/::$/::1/'
+}
+
+tb_ctl() { # I ARGS...
+	i=$1; shift
+	tb_ns "r6-n$i" "$CTL" -s "$TB_DIR/n$i/run/re6stnet.sock" "$@"
+}
+
+tb_reach() { # I J : does node I reach node J's re6st address?
+	tb_ns "r6-n$1" ping -6 -c 1 -W 1 "$(tb_node_addr "$2")" >/dev/null 2>&1
+}
+
+tb_wait_mesh() { # SECS [NODES...]
+	t=$1; shift
+	nodes=${*:-$(seq "$TB_NODES")}
+	end=$(($(date +%s) + t))
+	while [ "$(date +%s)" -lt "$end" ]; do
+		ok=1
+		for i in $nodes; do
+			for j in $nodes; do
+				[ "$i" = "$j" ] && continue
+				tb_reach "$i" "$j" || { ok=0; break 2; }
+			done
+		done
+		[ $ok = 1 ] && return 0
+		sleep 2
+	done
+	return 1
+}
+
+tb_ping_matrix() { # [NODES...]
+	nodes=${*:-$(seq "$TB_NODES")}
+	printf '%8s' ""
+	for j in $nodes; do printf '%6s' "n$j"; done
+	echo
+	for i in $nodes; do
+		printf '%8s' "n$i"
+		for j in $nodes; do
+			if [ "$i" = "$j" ]; then printf '%6s' -
+			elif tb_reach "$i" "$j"; then printf '%6s' ok
+			else printf '%6s' FAIL; fi
+		done
+		echo
+	done
+}
+
+tb_dump() { # [NODES...] what the nodes saw, for a red run
+	nodes=${*:-$(seq "$TB_NODES")}
+	for i in $nodes; do
+		echo "----- node $i ($(tb_node_addr "$i"))"
+		tb_ctl "$i" tunnels 2>&1 | sed 's/^/  /'
+		tb_ns "r6-n$i" wg show all 2>&1 | sed 's/^/  wg: /'
+		tb_ns "r6-n$i" ip -6 route show 2>&1 | grep -v '^fe80' | sed 's/^/  route: /'
+		tail -n 15 "$TB_DIR/n$i/log/re6stnet.log" 2>/dev/null | sed 's/^/  log: /'
+	done
+}
+
+tb_cleanup() {
+	trap - EXIT
+	for ns in $(ip netns list 2>/dev/null | awk '/^r6-/{print $1}'); do
+		ip netns pids "$ns" 2>/dev/null | xargs -r kill 2>/dev/null
+	done
+	sleep 0.5
+	for ns in $(ip netns list 2>/dev/null | awk '/^r6-/{print $1}'); do
+		ip netns pids "$ns" 2>/dev/null | xargs -r kill -9 2>/dev/null
+		ip netns del "$ns" 2>/dev/null
+	done
+}
