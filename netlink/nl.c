@@ -62,7 +62,11 @@ int nl_sock_open(struct nl_sock **ret)
 		free(s);
 		return -ENOMEM;
 	}
+	/* Both sockets now: a socket is bound to the caller's namespace at
+	 * creation, and the kernel resolves ifindexes in that namespace. */
 	int r = conn_open(&s->conn[NL_PROTO_ROUTE], NETLINK_ROUTE);
+	if (r == 0)
+		r = conn_open(&s->conn[NL_PROTO_GENERIC], NETLINK_GENERIC);
 	if (r < 0) {
 		nl_sock_free(s);
 		return r;
@@ -217,11 +221,6 @@ int nl_request(struct nl_sock *s, enum nl_proto proto, struct nlmsghdr *nlh, nl_
 {
 	s->err[0] = '\0';
 	struct nl_conn *conn = &s->conn[proto];
-	if (!conn->sk) {
-		int r = conn_open(conn, proto == NL_PROTO_GENERIC ? NETLINK_GENERIC : NETLINK_ROUTE);
-		if (r < 0)
-			return r;
-	}
 
 	if (++s->seq == 0)
 		s->seq = 1;

@@ -2,9 +2,9 @@
 /*
  * nl.h - the netlink handle shared by every object family of netlink/.
  *
- * A struct nl_sock carries one rtnetlink socket and, opened on first use,
- * one generic-netlink socket whose family ids ("wireguard", "fou") are
- * resolved once and cached. Every request carries NLM_F_ACK and a fresh
+ * A struct nl_sock carries one rtnetlink socket and one generic-netlink
+ * socket whose family ids ("wireguard", "fou") are resolved on first use
+ * and cached. Every request carries NLM_F_ACK and a fresh
  * sequence number; replies with another sequence number are ignored. All
  * functions of netlink/ return 0 or -errno; when the kernel attached an
  * extended-ACK message to an error, nl_last_error() returns it.
@@ -47,9 +47,8 @@ struct nl_prefix {
 };
 
 /*
- * Open a handle in the caller's network namespace. The rtnetlink socket is
- * opened now (extended ACKs and strict checking enabled where the kernel
- * has them), the generic one on first use.
+ * Open a handle in the caller's network namespace (both sockets are
+ * created now, with extended ACKs enabled where the kernel has them).
  * Errors: -ENOMEM, or the errno of socket()/bind().
  */
 int nl_sock_open(struct nl_sock **ret);
