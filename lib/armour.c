@@ -154,7 +154,7 @@ int armour_decode(enum armour_label label, const char *text, size_t len,
 
 	if ((unsigned)label >= _ARMOUR_LABEL_MAX)
 		return -EINVAL;
-	/* Base64 costs 4/3, line ends 1/64 more, markers a few dozen bytes. */
+	/* Base64 costs 4/3; "\r\n" line ends add 1/24 of the payload; markers a few dozen bytes. */
 	if (len > ARMOUR_MAX_PAYLOAD / 3 * 4 + ARMOUR_MAX_PAYLOAD / 16 + 4096)
 		return -EFBIG;
 

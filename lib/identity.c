@@ -5,6 +5,7 @@
 #include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "armour.h"
 #include "fileio.h"
@@ -206,6 +207,16 @@ int key_load(const char *path, struct re6st_key **ret)
 	r = key_from_armour(text, len, ret);
 	wipe_string(text, len);
 	return r;
+}
+
+int key_file_check_private(const char *path)
+{
+	struct stat st;
+	if (stat(path, &st) < 0)
+		return negative_errno();
+	if (!S_ISREG(st.st_mode))
+		return -EINVAL;
+	return (st.st_mode & 077) ? -EPERM : 0;
 }
 
 char *key32_to_base64(const uint8_t key[32], char buf[RE6ST_KEY_B64LEN])

@@ -82,6 +82,12 @@ int key_from_armour(const char *text, size_t len, struct re6st_key **ret);
 int key_save(const struct re6st_key *k, const char *path);
 /* Read an armoured key file. -errno from reading, or the decode errors. */
 int key_load(const char *path, struct re6st_key **ret);
+/*
+ * 0 when path is a regular file with no group or other permission bits;
+ * -EPERM when it has some (the caller warns or refuses), -EINVAL not a
+ * regular file, -errno from stat.
+ */
+int key_file_check_private(const char *path);
 
 /* WireGuard-style base64 of a 32-byte key (44 chars + NUL); returns buf. */
 char *key32_to_base64(const uint8_t key[32], char buf[RE6ST_KEY_B64LEN]);

@@ -255,7 +255,7 @@ static void test_armour(void)
 		"-----BEGIN RE6ST CA-----\nAAEC-----END RE6ST CA-----\n",
 		"-----BEGIN RE6ST CA-----AAEC\n-----END RE6ST CA-----\n",
 		"-----BEGIN RE6ST CA-----\r\r\nAAEC\n-----END RE6ST CA-----\n",
-		"-----BEGIN RE6ST CA-----\nAA\xd1" "C\n-----END RE6ST CA-----\n",
+		"-----BEGIN RE6ST CA-----\nAA\xd1\x43\n-----END RE6ST CA-----\n",
 		"-----BEGIN RE6ST CA-----\nAA-_\n-----END RE6ST CA-----\n",
 	};
 	all = true;
@@ -301,6 +301,21 @@ static void test_armour(void)
 				CHECK(len == ARMOUR_MAX_PAYLOAD);
 				free(out);
 				out = NULL;
+				/* Same with "\r\n" line ends. */
+				size_t tl = strlen(text), j = 0;
+				char *crlf = malloc(2 * tl + 1);
+				for (size_t i = 0; crlf && i < tl; i++) {
+					if (text[i] == '\n')
+						crlf[j++] = '\r';
+					crlf[j++] = text[i];
+				}
+				if (crlf) {
+					CHECK_R(armour_decode(ARMOUR_CA, crlf, j, &out, &len), 0);
+					CHECK(len == ARMOUR_MAX_PAYLOAD);
+					free(out);
+					out = NULL;
+					free(crlf);
+				}
 				free(text);
 				text = NULL;
 			}
@@ -417,6 +432,11 @@ static void test_keys(void)
 	CHECK_R(key_save(k, path), 0);
 	umask(old);
 	CHECK(stat(path, &st) == 0 && (st.st_mode & 07777) == 0600);
+	CHECK_R(key_file_check_private(path), 0);
+	CHECK(chmod(path, 0640) == 0);
+	CHECK_R(key_file_check_private(path), -EPERM);
+	CHECK(chmod(path, 0600) == 0);
+	CHECK_R(key_file_check_private(tmpdir), -EINVAL);
 	CHECK_R(key_load(path, &k2), 0);
 	CHECK(k2 && memcmp(k2, k, sizeof(*k)) == 0);
 	key_free(TAKE_PTR(k2));
