@@ -24,6 +24,7 @@ struct nl_sock;
 struct nl_link_monitor;
 struct re6st_netconf;
 struct hooks;
+struct refresh;
 struct state;
 struct babel;
 struct control;
@@ -69,6 +70,7 @@ struct ctx {
 	struct upnp *upnp;           /* UPnP port mapping (mesh) */
 
 	struct hooks *hooks;         /* --up / --daemon (main.c) */
+	struct refresh *refresh;     /* periodic registry refresh (main.c) */
 
 	/* Set by signals, acted upon by main.c from the loop. */
 	bool reload_requested;       /* SIGHUP: reopen log, re-read netconf cache */
