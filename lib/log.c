@@ -84,6 +84,7 @@ const char *log_level_to_string(int level)
 	return level_names[level];
 }
 
+static void log_vmsg(int level, const char *fmt, va_list ap, int err) __attribute__((format(printf, 2, 0)));
 static void log_vmsg(int level, const char *fmt, va_list ap, int err)
 {
 	char buf[2048];
