@@ -1,0 +1,78 @@
+#!/bin/bash
+# A small mesh in namespaces (needs WireGuard: run it in the test VM):
+# registry + N nodes (default 3) on the testbed's IPv4 underlay. Asserts
+# that every node reaches every other node's re6st address, that `wg show`
+# lists only peers with a recent handshake, that one babeld runs per node,
+# and (with ROTATE=1) that tunnels rotate while a ping flow loses nothing.
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+N=${N:-3}
+TB_REFRESH=${TB_REFRESH:-20}
+TB_CLIENTS=${TB_CLIENTS:-2}
+. "$here/../node/testbed.sh"
+passed=0 failed=0
+ok() { passed=$((passed + 1)); echo "ok: $*"; }
+ko() { failed=$((failed + 1)); echo "FAILED: $*"; }
+
+TB_DIR=$(mktemp -d /tmp/re6st-mesh.XXXXXX)
+TB_BUILD=${RE6ST_BUILD_ROOT:-$(pwd)/build}
+REGISTRY=$TB_BUILD/registry-server/re6st-registry
+CONF=$TB_BUILD/registry-client/re6st-conf
+NODE=$TB_BUILD/daemon/re6stnet
+CTL=$TB_BUILD/ctl/re6stctl
+for b in "$REGISTRY" "$CONF" "$NODE"; do
+	[ -x "$b" ] || { echo "SKIP: $b not built"; exit 77; }
+done
+trap tb_cleanup EXIT
+ip link add r6-probe type wireguard 2>/dev/null && ip link del r6-probe ||
+	{ echo "SKIP: no WireGuard in this kernel"; exit 77; }
+
+tb_underlay "$N"
+tb_registry_start || exit 1
+for i in $(seq "$N"); do
+	tb_node_add "$i" || { ko "node $i registration"; exit 1; }
+	sleep 1
+done
+
+t0=$(date +%s)
+if tb_wait_mesh 120; then
+	ok "all $N nodes reach each other after $(($(date +%s) - t0)) s"
+else
+	ko "mesh did not converge within 120 s"
+fi
+tb_ping_matrix
+
+for i in $(seq "$N"); do
+	nb=$(ip netns pids "r6-n$i" | xargs -r ps -o comm= -p | grep -c '^babeld$')
+	[ "$nb" = 1 ] && ok "node $i: one babeld" || ko "node $i: $nb babeld"
+	now=$(date +%s)
+	bad=0 peers=0
+	tb_ns "r6-n$i" wg show all latest-handshakes >"$TB_DIR/hs"
+	while read -r _ _ hs; do
+		peers=$((peers + 1))
+		[ "$hs" -gt 0 ] && [ $((now - hs)) -lt 180 ] || bad=$((bad + 1))
+	done <"$TB_DIR/hs"
+	[ "$peers" -gt 0 ] && [ "$bad" = 0 ] && ok "node $i: $peers WireGuard peers, all with recent handshakes" ||
+		ko "node $i: $peers peers, $bad without a recent handshake"
+done
+
+if [ "${ROTATE:-0}" = 1 ]; then
+	before=$(for i in $(seq "$N"); do tb_ns "r6-n$i" wg show all peers; done | sort | md5sum)
+	dst=$(tb_node_addr 2)
+	count=$((${ROTATE_SECONDS:-90} * 10))
+	out=$(tb_ns r6-n1 ping -6 -q -i 0.1 -c "$count" "$dst" 2>&1)
+	echo "$out" | tail -n 2
+	loss=$(echo "$out" | sed -n 's/.* \([0-9.]*\)% packet loss.*/\1/p')
+	after=$(for i in $(seq "$N"); do tb_ns "r6-n$i" wg show all peers; done | sort | md5sum)
+	[ "$before" != "$after" ] && ok "tunnels changed during the flow" || ko "no tunnel rotated"
+	awk "BEGIN { exit !($loss <= 0.5) }" && ok "ping loss $loss% during rotation" ||
+		ko "ping loss $loss% during rotation"
+fi
+
+[ "$failed" = 0 ] || tb_dump
+for i in $(seq "$N"); do
+	echo "----- node $i log (tunnel lines)"
+	grep -E "tunnel|peer:" "$TB_DIR/n$i/log/re6stnet.log" 2>/dev/null | tail -n 25 | sed 's/^/  /'
+done
+echo "$passed passed, $failed failed"
+[ "$failed" = 0 ]
