@@ -531,6 +531,32 @@ static int babel_router_id(struct ctx *c, uint8_t ret[8])
 	return state_set_blob(c->state, STATE_KEY_ROUTER_ID, ret, 8);
 }
 
+/*
+ * Routes of protocol babel left in the kernel: babeld withdraws its routes
+ * when it exits cleanly, but not the "unreachable" hold-down routes it
+ * installs for lost prefixes, and nothing at all after a SIGKILL. Only
+ * routes inside the network are touched.
+ */
+static void flush_babel_routes(struct ctx *c)
+{
+	struct nl_route *rt = NULL;
+	size_t n = 0;
+	if (nl_route_list(c->nl, AF_INET6, 0, &rt, &n) < 0)
+		return;
+	size_t removed = 0;
+	for (size_t i = 0; i < n; i++) {
+		struct re6st_prefix p = { .len = rt[i].dst.len };
+		memcpy(p.addr, &rt[i].dst.addr.in6, 16);
+		if (rt[i].protocol != 42 /* RTPROT_BABEL */ || !prefix_contains(&c->network, &p))
+			continue;
+		if (nl_route_delete(c->nl, &rt[i]) >= 0)
+			removed++;
+	}
+	free(rt);
+	if (removed)
+		log_debug("removed %zu babel routes left in the kernel", removed);
+}
+
 static int babel_mod_init(struct ctx *c)
 {
 	struct babel_params p = { 0 };
@@ -571,6 +597,8 @@ static int babel_mod_init(struct ctx *c)
 	p.n_extra_args = c->opt.babel_args.n;
 	r = babel_start(c->loop, &p, &c->babel);
 	sodium_memzero(&hmac, sizeof(hmac));
+	/* After babel_start: it stops a stale babeld first. */
+	flush_babel_routes(c);
 	if (r < 0)
 		return log_errno(LOG_ERR, r, "cannot start babeld (%s)", BABELD_PATH);
 	return 0;
@@ -580,6 +608,7 @@ static void babel_mod_fini(struct ctx *c)
 {
 	babel_stop(c->babel);
 	c->babel = NULL;
+	flush_babel_routes(c);
 }
 
 /* ---- control socket ------------------------------------------------------------ */
