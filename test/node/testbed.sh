@@ -101,7 +101,7 @@ tb_registry_start() { # [EXTRA REGISTRY ARGS]
 			>"$d/create.out" 2>&1 || { cat "$d/create.out"; return 1; }
 		TB_FP=$(grep -Eo '[0-9a-f]{32,}' "$d/create.out" | head -n1)
 	fi
-	tb_ns r6-reg "$REGISTRY" --port "$TB_REG_PORT" -6 '' --db "$d/registry.db" \
+	ip netns exec r6-reg "$REGISTRY" --port "$TB_REG_PORT" -6 '' --db "$d/registry.db" \
 		--ca "$d/ca.crt" --key "$d/ca.key" --anonymous-prefix-length 16 \
 		--hello "$TB_HELLO" --tunnel-refresh "$TB_REFRESH" --client-count "${TB_CLIENTS:-3}" \
 		--max-clients "${TB_MAX_CLIENTS:-8}" -v debug "$@" >>"$d/registry.log" 2>&1 &
@@ -132,7 +132,7 @@ tb_node_add() { # I [EXTRA re6stnet ARGS]
 		tb_ns "r6-n$i" "$CONF" --registry "$TB_REG_URL" --anonymous -d "$d" \
 			${TB_FP:+--fingerprint "$TB_FP"} >"$d/conf.out" 2>&1 || { cat "$d/conf.out"; return 1; }
 	fi
-	tb_ns "r6-n$i" "$NODE" @"$d/re6stnet.conf" -s "$d/state" -r "$d/run" -l "$d/log" -v 3 \
+	ip netns exec "r6-n$i" "$NODE" @"$d/re6stnet.conf" -s "$d/state" -r "$d/run" -l "$d/log" -v 3 \
 		--ip "$TB_LAN.$((10 + i))" "$@" >>"$d/log/stderr" 2>&1 &
 	echo $! >"$d/pid"
 }
