@@ -82,25 +82,26 @@ int nl_tc_build_filter(void *buf, size_t size, int ifindex, struct nlmsghdr **re
 	struct nlmsghdr *nlh =
 		put_tc_header(buf, RTM_NEWTFILTER, NLM_F_CREATE | NLM_F_EXCL, ifindex, 0,
 			      NL_TC_PRIO_HANDLE, TC_H_MAKE(1u << 16, htons(ETH_P_IPV6)));
-	struct {
-		struct tc_u32_sel sel;
-		struct tc_u32_key keys[2];
-	} s = {};
-	s.sel.flags = TC_U32_TERMINAL;
-	s.sel.nkeys = 2;
+	/* struct tc_u32_sel ends with a flexible array of keys: lay out the
+	 * selector and its two keys in one aligned buffer. */
+	_Alignas(struct tc_u32_sel) uint8_t sbuf[sizeof(struct tc_u32_sel) +
+						  2 * sizeof(struct tc_u32_key)] = { 0 };
+	struct tc_u32_sel *sel = (struct tc_u32_sel *)sbuf;
+	sel->flags = TC_U32_TERMINAL;
+	sel->nkeys = 2;
 	/* Offsets from the IPv6 header: byte 6 is the next header (UDP = 17);
 	 * the UDP destination port is bytes 42-43 (after a 40-byte header). */
-	s.keys[0].off = 4;
-	s.keys[0].mask = htonl(0x0000ff00);
-	s.keys[0].val = htonl(17 << 8);
-	s.keys[1].off = 40;
-	s.keys[1].mask = htonl(0x0000ffff);
-	s.keys[1].val = htonl(NL_TC_BABEL_PORT);
+	sel->keys[0].off = 4;
+	sel->keys[0].mask = htonl(0x0000ff00);
+	sel->keys[0].val = htonl(17 << 8);
+	sel->keys[1].off = 40;
+	sel->keys[1].mask = htonl(0x0000ffff);
+	sel->keys[1].val = htonl(NL_TC_BABEL_PORT);
 	if (!mnl_attr_put_strz_check(nlh, size, TCA_KIND, "u32"))
 		return -EMSGSIZE;
 	struct nlattr *opt = mnl_attr_nest_start_check(nlh, size, TCA_OPTIONS);
 	if (!opt || !mnl_attr_put_u32_check(nlh, size, TCA_U32_CLASSID, NL_TC_DRAIN_CLASS) ||
-	    !mnl_attr_put_check(nlh, size, TCA_U32_SEL, sizeof(s), &s))
+	    !mnl_attr_put_check(nlh, size, TCA_U32_SEL, sizeof(sbuf), sbuf))
 		return -EMSGSIZE;
 	mnl_attr_nest_end(nlh, opt);
 	*ret = nlh;

@@ -228,8 +228,7 @@ static void test_babel_parse(void)
 		"add route 1 prefix 2001:db8::/64 from ::/0 installed maybe id x metric 1 via fe80::1 if a",
 		"add route 1 prefix 2001:db8::/64 installed yes id x metric 70000 via fe80::1 if a",
 		"add route 1 prefix 2001:db8::/64 installed yes id x metric 1 via nothing if a",
-		"add route 1 prefix 2001:db8::/64 installed yes id x metric 1 via fe80::1 if "
-		"waytoolonginterfacename",
+		"add route 1 prefix 2001:db8::/64 installed yes id x metric 1 via fe80::1 if waytoolonginterfacename",
 		"add route 1 prefix 2001:db8::/64 installed yes id x metric 1 via fe80::1",
 		"add route 1 prefix",
 		"add neighbour 1 address fe80::1 if a reach xyz rxcost 1 txcost 1 cost 1",
