@@ -607,7 +607,7 @@ int pp_decode(const uint8_t *buf, size_t len, struct pp_msg *ret, const char **r
 {
 	struct rbuf r = { .p = buf, .len = len };
 	struct pp_msg m = {};
-	const uint8_t *b;
+	const uint8_t *b = NULL;
 	uint8_t type, to_len;
 	uint16_t cert_len, body_len;
 
