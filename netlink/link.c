@@ -381,9 +381,9 @@ int nl_link_monitor_process(struct nl_link_monitor *m, nl_link_event_fn fn, void
 				return 0;
 			return negative_errno();
 		}
-		int len = (int)n;
-		for (const struct nlmsghdr *nlh = (const void *)m->buf; mnl_nlmsg_ok(nlh, len);
-		     nlh = mnl_nlmsg_next(nlh, &len)) {
+		size_t len = (size_t)n;
+		for (const struct nlmsghdr *nlh = (const void *)m->buf; nl_msg_ok(nlh, len);
+		     nlh = nl_msg_next(nlh, &len)) {
 			if (nlh->nlmsg_type != RTM_NEWLINK && nlh->nlmsg_type != RTM_DELLINK)
 				continue;
 			struct nl_link_event ev = {

@@ -36,6 +36,28 @@ enum nl_genl_family {
 	_NL_GENL_MAX,
 };
 
+/*
+ * Whether a whole message starts at nlh within len bytes. Unlike
+ * mnl_nlmsg_ok(), which compares (int)nlmsg_len and so lets a length of
+ * 0xffffffff through, this is safe on untrusted buffers.
+ */
+static inline bool nl_msg_ok(const struct nlmsghdr *nlh, size_t len)
+{
+	return len >= sizeof(*nlh) && nlh->nlmsg_len >= sizeof(*nlh) && nlh->nlmsg_len <= len;
+}
+
+/* The next message after nlh, with *len reduced; check it with nl_msg_ok(). */
+static inline const struct nlmsghdr *nl_msg_next(const struct nlmsghdr *nlh, size_t *len)
+{
+	size_t step = MNL_ALIGN(nlh->nlmsg_len);
+	if (step >= *len) {
+		*len = 0;
+		return nlh;
+	}
+	*len -= step;
+	return (const struct nlmsghdr *)((const uint8_t *)nlh + step);
+}
+
 /* Called for every reply message of the request (not ACK/DONE/ERROR). */
 typedef int (*nl_reply_fn)(const struct nlmsghdr *nlh, void *data);
 

@@ -11,9 +11,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!copy)
 		return 0;
 	memcpy(copy, data, size);
-	int len = (int)MIN(size, (size_t)INT32_MAX);
-	for (const struct nlmsghdr *nlh = (const void *)copy; mnl_nlmsg_ok(nlh, len);
-	     nlh = mnl_nlmsg_next(nlh, &len)) {
+	size_t len = size;
+	for (const struct nlmsghdr *nlh = (const void *)copy; nl_msg_ok(nlh, len);
+	     nlh = nl_msg_next(nlh, &len)) {
 		struct nl_link_info l;
 		struct nl_gre_config g;
 		struct nl_addr_entry a;

@@ -13,9 +13,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	memcpy(copy, data, size);
 	struct nl_wg_device dev = {};
-	int len = (int)MIN(size, (size_t)INT32_MAX);
-	for (const struct nlmsghdr *nlh = (const void *)copy; mnl_nlmsg_ok(nlh, len);
-	     nlh = mnl_nlmsg_next(nlh, &len))
+	size_t len = size;
+	for (const struct nlmsghdr *nlh = (const void *)copy; nl_msg_ok(nlh, len);
+	     nlh = nl_msg_next(nlh, &len))
 		if (nl_wg_parse_device(nlh, &dev) < 0)
 			break;
 	for (size_t i = 0; i < dev.n_peers; i++)

@@ -875,8 +875,11 @@ static int gre_pair(int family, bool fou)
 	}
 	struct nl_gre_config back = {};
 	CHECK_NL(&a, nl_gre_get(a.s, ga, &back), 0);
-	back.mtu = 0;
-	CHECK(memcmp(&back, &ca, sizeof(ca)) == 0);
+	CHECK(back.family == ca.family && memcmp(&back.remote, &ca.remote, sizeof(ca.remote)) == 0 &&
+	      memcmp(&back.local, &ca.local, sizeof(ca.local)) == 0 && back.ttl == 64 &&
+	      back.has_ikey && back.ikey == 42 && back.has_okey && back.okey == 42 &&
+	      back.encap == ca.encap && back.encap_dport == ca.encap_dport &&
+	      back.encap_sport == 0 && back.mtu > 1000);
 	CHECK_NL(&a, nl_gre_get(a.s, ia, &back), -EMEDIUMTYPE);
 
 	CHECK_NL(&a, add_addr(&a, ga, "10.10.0.1/30"), 0);
