@@ -2,7 +2,8 @@
 /*
  * Feeds every file of the given corpus directories (or files) to
  * LLVMFuzzerTestOneInput: the fuzz targets run as ordinary tests in builds
- * without libFuzzer. A crash or sanitizer report fails the test.
+ * without libFuzzer. A crash or sanitizer report fails the test. Shared by
+ * every fuzz target of the project (test/meson.build: fuzz_replay_main).
  */
 #include <dirent.h>
 #include <stdint.h>
