@@ -444,6 +444,15 @@ static int refresh_mod_init(struct ctx *c)
 	return 0;
 }
 
+/* SIGHUP: fetch the network configuration now (e.g. right after a revoke,
+ * so that this node gossips it even if the registry goes away). */
+static void refresh_mod_reload(struct ctx *c)
+{
+	struct refresh *f = c->refresh;
+	if (f && !f->x)
+		loop_timer_set_in(f->timer, 0);
+}
+
 static void refresh_mod_fini(struct ctx *c)
 {
 	struct refresh *f = c->refresh;
@@ -794,7 +803,7 @@ static const struct module modules[] = {
 	{ "identity", identity_mod_init, identity_mod_fini, NULL },
 	{ "netlink", netlink_mod_init, netlink_mod_fini, NULL },
 	{ "registry", registry_mod_init, registry_mod_fini, NULL },
-	{ "refresh", refresh_mod_init, refresh_mod_fini, NULL },
+	{ "refresh", refresh_mod_init, refresh_mod_fini, refresh_mod_reload },
 	{ "address", address_mod_init, address_mod_fini, NULL },
 	{ "babel", babel_mod_init, babel_mod_fini, NULL },
 	{ "control", control_mod_init, control_mod_fini, NULL },
