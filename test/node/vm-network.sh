@@ -1,0 +1,193 @@
+#!/bin/bash
+# vm-network.sh - one 8-node re6st network in namespaces (registry and nodes
+# started by re6st-registry, re6st-conf and re6stnet), several scenarios in
+# turn on the same network (needs WireGuard: run it in the test VM):
+#
+#   mesh      some node-to-node underlay paths dropped (nftables): every node
+#             reaches every other within 120 s; `wg show` holds exactly the
+#             peers `re6stctl tunnels` lists, with recent handshakes; no
+#             tunnel across a dropped path; one babeld per node
+#   kill      kill -9 of a node's re6stnet and its underlay cut: the others
+#             route around it; its restart removes the leftovers (stale
+#             babeld, interfaces) and it rejoins
+#   revoke    `revoke` at the registry, which is stopped right after one node
+#             fetched the new configuration: every peer drops the revoked
+#             node's tunnels within 30 s (gossip), the revoked node stops
+#   registry  (registry still down) the mesh stays connected; a node
+#             restarted from its cache rejoins
+#
+# SCENARIOS="mesh kill" runs a subset (mesh always runs first).
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+N=8
+TB_CLIENTS=${TB_CLIENTS:-3}
+TB_REFRESH=${TB_REFRESH:-300}
+SCENARIOS=${SCENARIOS:-mesh kill revoke registry}
+. "$here/testbed.sh"
+. "$here/checks.sh"
+command -v jq >/dev/null || { echo "SKIP: jq not installed"; exit 77; }
+tb_init
+ip link add r6-probe type wireguard 2>/dev/null && ip link del r6-probe ||
+	{ echo "SKIP: no WireGuard in this kernel"; exit 77; }
+wants() { case " $SCENARIOS " in *" $1 "*) return 0 ;; esac; return 1; }
+all_but() { seq "$N" | grep -vx "$1" | tr '\n' ' '; }
+T0=$(date +%s)
+elapsed() { echo $(($(date +%s) - $1)); }
+
+# Underlay paths dropped: a ring of 8 pairs, so no node reaches all others
+# directly and every node has two it can only reach through the overlay.
+DROPS="1-2 2-3 3-4 4-5 5-6 6-7 7-8 8-1"
+
+# ---------------------------------------------------------------- mesh
+echo "===== mesh: $N nodes, underlay paths dropped: $DROPS"
+tb_underlay "$N"
+for p in $DROPS; do tb_drop "${p%-*}" "${p#*-}"; done
+tb_registry_start || exit 1
+ts=$(date +%s)
+for x in $(seq "$N"); do
+	tb_node_add "$x" || { ko "node $x registration"; exit 1; }
+done
+tb_log "registry and $N nodes started"
+if tb_wait_mesh 120; then
+	ok "mesh: all $N nodes reach each other after $(elapsed "$ts") s"
+else
+	ko "mesh: not converged within 120 s"
+	tb_ping_matrix
+fi
+sleep 3 # let the last tunnels finish their first handshake
+node_pubkeys
+for x in $(seq "$N"); do
+	nb=$(node_babelds "$x")
+	check "mesh: node $x runs one babeld ($nb)" "$x" -- [ "$nb" = 1 ]
+	check "mesh: node $x: wg show = re6stctl tunnels ($(ntunnels_up "$x") up)" "$x" -- check_wg "$x"
+	check "mesh: node $x: recent handshakes on every tunnel" "$x" -- check_handshakes "$x"
+done
+cross=""
+for p in $DROPS; do
+	a=${p%-*} b=${p#*-}
+	[ -n "$(tunnels_to "$a" "$(node_prefix "$b")" | grep -w up)" ] && cross="$cross $p"
+done
+check "mesh: no tunnel across a dropped underlay path${cross:+ (found:$cross)}" "" -- [ -z "$cross" ]
+
+# ---------------------------------------------------------------- kill
+if wants kill; then
+	K=4
+	echo "===== kill: node $K (re6stnet kill -9, underlay cut)"
+	old_babeld=$(cat "$TB_DIR/n$K/run/babeld.pid" 2>/dev/null)
+	old_links=$(tb_ns "r6-n$K" ip -o link show type wireguard | awk -F': ' '{ print $1 ":" $2 }')
+	tb_node_stop "$K" -9
+	tb_ns "r6-n$K" ip link set eth0 down
+	ts=$(date +%s)
+	if tb_wait_mesh 90 $(all_but "$K"); then
+		ok "kill: the other $((N - 1)) nodes reach each other $(elapsed "$ts") s after node $K vanished"
+	else
+		ko "kill: the others do not reach each other without node $K" $(all_but "$K")
+		tb_ping_matrix $(all_but "$K")
+	fi
+	left=$(echo "$old_links" | grep -c .)
+	kill -0 "$old_babeld" 2>/dev/null && stale=yes || stale=no
+	tb_log "left by the killed node: babeld $old_babeld running: $stale; $left WireGuard interfaces"
+	tb_ns "r6-n$K" ip link set eth0 up
+	ts=$(date +%s)
+	tb_node_add "$K"
+	for _ in $(seq 30); do tb_ctl "$K" status >/dev/null 2>&1 && break; sleep 1; done
+	kill -0 "$old_babeld" 2>/dev/null && stale=yes || stale=no
+	check "kill: restart stopped the stale babeld $old_babeld" "$K" -- [ "$stale" = no ]
+	nb=$(node_babelds "$K")
+	check "kill: node $K runs one babeld after restart ($nb)" "$K" -- [ "$nb" = 1 ]
+	now_links=$(tb_ns "r6-n$K" ip -o link show type wireguard | awk -F': ' '{ print $1 ":" $2 }')
+	kept=$(comm -12 <(echo "$old_links" | sort) <(echo "$now_links" | sort) | tr '\n' ' ')
+	check "kill: the $left interfaces of the killed daemon are gone${kept:+ (still there: $kept)}" "$K" -- [ -z "$kept" ]
+	if tb_wait_mesh 120; then
+		ok "kill: node $K rejoined, all $N reach each other $(elapsed "$ts") s after the restart"
+	else
+		ko "kill: node $K did not rejoin within 120 s"
+		tb_ping_matrix
+	fi
+	node_pubkeys
+	check "kill: node $K: wg show = re6stctl tunnels" "$K" -- check_wg "$K"
+fi
+
+# ---------------------------------------------------------------- revoke
+R=6 S=1
+live=$(seq "$N")
+if wants revoke; then
+	echo "===== revoke: node $R, registry stopped right after"
+	rp=$(node_prefix "$R")
+	rkey=$(awk -v i="$R" '$1 == i { print $2 }' "$TB_DIR/pubkeys")
+	v0=$(netconf_version "$S")
+	had=""
+	for x in $(all_but "$R"); do [ -n "$(tunnels_to "$x" "$rp")" ] && had="$had $x"; done
+	tb_log "nodes with a tunnel to node $R ($rp):$had; configuration version $v0"
+	ts=$(date +%s)
+	code=$(tb_ns r6-reg curl -sS -o "$TB_DIR/revoke.out" -w '%{http_code}' \
+		"http://127.0.0.1:$TB_REG_PORT/revoke?cn_or_serial=$rp" 2>&1)
+	check "revoke: registry answered HTTP $code $(head -c 200 "$TB_DIR/revoke.out")" "" -- [ "$code" = 204 ]
+	# The registry is not a node: some node must fetch the new configuration
+	# before the registry goes (SIGHUP fetches at once); gossip does the rest.
+	kill -HUP "$(cat "$TB_DIR/n$S/pid")"
+	for _ in $(seq 20); do [ "$(netconf_version "$S")" != "$v0" ] && break; sleep 0.5; done
+	v1=$(netconf_version "$S")
+	tb_registry_stop
+	tb_log "node $S has configuration $v1 (was $v0); registry stopped $(elapsed "$ts") s after the revoke"
+	check "revoke: node $S fetched the new configuration on SIGHUP" "$S" -- [ "$v1" != "$v0" ]
+	live=$(all_but "$R")
+	left="x"
+	while [ "$(elapsed "$ts")" -le 30 ]; do
+		left=""
+		for x in $live; do
+			[ -n "$(tunnels_to "$x" "$rp")" ] && left="$left $x"
+			tb_ns "r6-n$x" wg show all peers | awk '{ print $2 }' | grep -qxF "$rkey" &&
+				left="$left $x(wg)"
+		done
+		[ -z "$left" ] && break
+		sleep 1
+	done
+	check "revoke: no peer keeps a tunnel to node $R, $(elapsed "$ts") s after the revoke${left:+ (still:$left)}" \
+		"$live" -- [ -z "$left" ]
+	behind=""
+	for x in $live; do [ "$(netconf_version "$x")" = "$v1" ] || behind="$behind $x"; done
+	check "revoke: configuration $v1 reached every node by gossip${behind:+ (not:$behind)}" "$behind" -- [ -z "$behind" ]
+	rpid=$(cat "$TB_DIR/n$R/pid")
+	for _ in $(seq 10); do kill -0 "$rpid" 2>/dev/null || break; sleep 1; done
+	if kill -0 "$rpid" 2>/dev/null; then
+		ko "revoke: node $R still runs" "$R"
+	else
+		wait "$rpid"; st=$?
+		check "revoke: node $R stopped with status 1 ($st)" "" -- [ "$st" = 1 ]
+		grep -h revoked "$TB_DIR/n$R/log/re6stnet.log" | tail -n 2 | sed 's/^/  node '"$R"': /'
+	fi
+fi
+
+# ---------------------------------------------------------------- registry
+if wants registry; then
+	echo "===== registry: stopped; mesh of $(echo $live | wc -w) nodes, node 2 restarted from its cache"
+	tb_registry_stop
+	ts=$(date +%s)
+	if tb_wait_mesh 90 $live; then
+		ok "registry: mesh connected without the registry ($(elapsed "$ts") s)"
+	else
+		ko "registry: mesh not connected without the registry" $live
+		tb_ping_matrix $live
+	fi
+	tb_node_stop 2
+	ts=$(date +%s)
+	tb_node_add 2
+	for _ in $(seq 30); do tb_ctl 2 status >/dev/null 2>&1 && break; sleep 1; done
+	check "registry: node 2 restarted with the cached configuration" 2 -- \
+		grep -q 'using the cached network configuration' "$TB_DIR/n2/log/re6stnet.log"
+	if tb_wait_mesh 120 $live; then
+		ok "registry: node 2 rejoined, all reach each other $(elapsed "$ts") s after its restart"
+	else
+		ko "registry: node 2 did not rejoin within 120 s" $live
+		tb_ping_matrix $live
+	fi
+	node_pubkeys
+	for x in $live; do
+		check "registry: node $x: wg show = re6stctl tunnels, one babeld" "$x" -- \
+			eval 'check_wg '"$x"' && [ "$(node_babelds '"$x"')" = 1 ]'
+	done
+fi
+
+echo "===== total $(elapsed "$T0") s"
+tc_summary
