@@ -25,7 +25,7 @@ struct nl_fou_port {
 	enum nl_fou_type type;
 };
 
-/* Listen on a port. Errors: -EEXIST if that family/port is in use. */
+/* Listen on a port. Errors: -EADDRINUSE if that family/port is in use. */
 int nl_fou_add(struct nl_sock *s, const struct nl_fou_port *p);
 
 /* Stop listening. Errors: -EINVAL if there is no such port (the kernel

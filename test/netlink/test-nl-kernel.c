@@ -741,7 +741,7 @@ static int scenario_wg(void)
 		printf("  31-byte key: \"%s\"\n", nl_last_error(a.ns.s));
 		CHECK(nl_last_error(a.ns.s)[0] != '\0');
 	}
-	sodium_memzero(&a, sizeof(a.priv));
+	sodium_memzero(a.priv, sizeof(a.priv));
 	ns_destroy(&a.ns);
 	ns_destroy(&b.ns);
 	return 0;
@@ -838,7 +838,7 @@ static int gre_pair(int family, bool fou)
 					  .type = NL_FOU_DIRECT };
 		CHECK_NL(&a, nl_fou_add(a.s, &fp), 0);
 		CHECK_NL(&b, nl_fou_add(b.s, &fp), 0);
-		CHECK_NL(&a, nl_fou_add(a.s, &fp), -EEXIST);
+		CHECK_NL(&a, nl_fou_add(a.s, &fp), -EADDRINUSE);
 		_cleanup_free_ char *out = capture("ip -n %s fou show", a.name);
 		snprintf(p, sizeof(p), "port %u ipproto 47%s", port, family == AF_INET6 ? " -6" : "");
 		CHECK_OUTPUT(out, p);
@@ -857,8 +857,10 @@ static int gre_pair(int family, bool fou)
 		ca.encap = NL_GRE_ENCAP_FOU;
 		ca.encap_dport = port;
 	}
-	struct nl_gre_config cb = ca; /* B: any local, remote A */
-	memset(&cb.local, 0, sizeof(cb.local));
+	/* B: local B, remote A. (An ip6gre tunnel with an unspecified local
+	 * address cannot transmit: the kernel checks the source per packet.) */
+	struct nl_gre_config cb = ca;
+	inet_pton(family, ub, &cb.local);
 	inet_pton(family, ua, &cb.remote);
 	int ga = 0, gb = 0;
 	CHECK_NL(&a, nl_gre_create(a.s, "gre1", &ca, &ga), 0);
