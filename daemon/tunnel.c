@@ -648,6 +648,14 @@ static void start_destroy(struct tunnel_mgr *m, struct tunnel *t)
 	t->deadline_ms = now_ms(m) + DESTROY_ACK_MS;
 }
 
+/* The rotated peer is not chosen again for one period: a rotation must change
+ * something (it may still come back by opening a tunnel to us). */
+static void finish_rotation(struct tunnel_mgr *m, struct tunnel *t, const char *why)
+{
+	backoff(m, &t->peer, refresh_ms(m));
+	tunnel_release(m, t, why);
+}
+
 static void start_drain(struct tunnel_mgr *m, struct tunnel *t)
 {
 	char b[PREFIX_STRLEN];
@@ -723,7 +731,7 @@ void tunnel_on_tunnel_msg(struct tunnel_mgr *m, const struct re6st_prefix *peer,
 	}
 	case PP_TUNNEL_DESTROY_ACK:
 		if (t->state == T_DESTROYING)
-			tunnel_release(m, t, "rotated");
+			finish_rotation(m, t, "rotated");
 		break;
 	default:
 		break;
@@ -934,6 +942,9 @@ static void on_tick(struct loop *l, struct loop_timer *timer, void *userdata)
 		case T_DRAINING: {
 			size_t routes = c->babel ? babel_count_routes_via(c->babel, t->ifname) : 0;
 			if (now - t->since_ms >= DRAIN_MIN_MS && routes == 0) {
+				char b[PREFIX_STRLEN];
+				log_info("tunnel %s to %s: drained in %.1f s", t->ifname,
+					 pfx(&t->peer, b), (double)(now - t->since_ms) / 1000);
 				start_destroy(m, t);
 			} else if (now >= t->deadline_ms) {
 				char b[PREFIX_STRLEN];
@@ -948,7 +959,7 @@ static void on_tick(struct loop *l, struct loop_timer *timer, void *userdata)
 		}
 		case T_DESTROYING:
 			if (now >= t->deadline_ms)
-				tunnel_release(m, t, "rotated (no ack)");
+				finish_rotation(m, t, "rotated (no ack)");
 			break;
 		case T_FREE:
 			break;

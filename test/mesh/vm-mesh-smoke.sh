@@ -69,6 +69,11 @@ if [ "${ROTATE:-0}" = 1 ]; then
 		ko "ping loss $loss% during rotation"
 fi
 
+for i in $(seq "$N"); do
+	echo "----- node $i: tunnels and routes"
+	[ -x "$CTL" ] && tb_ctl "$i" tunnels 2>&1 | sed 's/^/  /'
+	tb_ns "r6-n$i" ip -6 route show proto babel 2>&1 | sed 's/^/  route: /'
+done
 [ "$failed" = 0 ] || tb_dump
 for i in $(seq "$N"); do
 	echo "----- node $i log (tunnel lines)"
