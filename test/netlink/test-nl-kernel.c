@@ -811,6 +811,26 @@ static int scenario_wg_replace(void)
 
 /* ---------------- GRE, ip6gre, GRE-in-FOU ---------------- */
 
+/* UDP datagrams received in a namespace (/proc/net/snmp, snmp6). */
+static long udp_in(struct ns *n, int family)
+{
+	_cleanup_free_ char *out = capture("ip netns exec %s cat /proc/net/%s", n->name,
+					   family == AF_INET ? "snmp" : "snmp6");
+	long v = -1;
+	if (family == AF_INET6) {
+		const char *p = strstr(out, "Udp6InDatagrams");
+		if (p && sscanf(p, "Udp6InDatagrams %ld", &v) != 1)
+			v = -1;
+		return v;
+	}
+	/* "Udp: InDatagrams ..." then "Udp: <values>" */
+	const char *p = strstr(out, "Udp: InDatagrams");
+	p = p ? strstr(p + 1, "Udp: ") : NULL;
+	if (p && sscanf(p, "Udp: %ld", &v) != 1)
+		v = -1;
+	return v;
+}
+
 static int gre_pair(int family, bool fou)
 {
 	const char *kind = family == AF_INET ? "gre" : "ip6gre";
@@ -890,15 +910,18 @@ static int gre_pair(int family, bool fou)
 	CHECK_NL(&b, add_addr(&b, gb, "fd01::2/64"), 0);
 	CHECK_NL(&a, nl_link_set_up(a.s, ga, true), 0);
 	CHECK_NL(&b, nl_link_set_up(b.s, gb, true), 0);
+	long udp_before = udp_in(&b, family);
 	CHECK_EQ(ping(&a, "10.10.0.2"), 0);
 	CHECK_EQ(ping(&a, "fd01::2"), 0);
 	CHECK_EQ(iperf(&b, &a, "fd01::2"), 0);
-	if (fou) {
-		/* The packets really went through UDP port `port`. */
-		_cleanup_free_ char *snmp = capture("ip netns exec %s cat /proc/net/%s", b.name,
-						    family == AF_INET ? "snmp" : "snmp6");
-		CHECK(strstr(snmp, family == AF_INET ? "Udp:" : "Udp6InDatagrams") != NULL);
-	}
+	long udp_after = udp_in(&b, family);
+	/* With FOU the tunnel's packets arrive as UDP datagrams; without, not. */
+	CHECK(udp_before >= 0 && udp_after >= 0);
+	if (fou)
+		CHECK(udp_after - udp_before > 1000);
+	else
+		CHECK(udp_after - udp_before < 100);
+	printf("  UDP datagrams received by B: %ld\n", udp_after - udp_before);
 
 	free(out);
 	out = capture("ip -n %s -d link show dev gre1", b.name);
