@@ -33,7 +33,7 @@ enum nl_proto {
 enum nl_genl_family {
 	NL_GENL_WIREGUARD,
 	NL_GENL_FOU,
-	_NL_GENL_MAX,
+	NL_GENL_COUNT,
 };
 
 /*

@@ -16,12 +16,12 @@ struct nl_conn {
 struct nl_sock {
 	struct nl_conn conn[2]; /* by enum nl_proto; GENERIC opened on first use */
 	uint32_t seq;
-	uint16_t genl_id[_NL_GENL_MAX]; /* 0 = not resolved yet */
+	uint16_t genl_id[NL_GENL_COUNT]; /* 0 = not resolved yet */
 	char err[256];
 	uint8_t *rbuf;
 };
 
-static const char *const genl_names[_NL_GENL_MAX] = {
+static const char *const genl_names[NL_GENL_COUNT] = {
 	[NL_GENL_WIREGUARD] = "wireguard",
 	[NL_GENL_FOU] = "fou",
 };
