@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * re6stctl - look into a running re6stnet through its control socket.
- * Subcommands come from a table; each sends one line and gets one JSON
+ * re6stctl - look into a running re6stnet through its control socket, and
+ * administer a re6st-registry (--registry URL, see admin.h).
+ * Node subcommands come from a table; each sends one line and gets one JSON
  * object back (docs/daemon.md), printed as tables or passed through with
  * --json.
  */
@@ -10,6 +11,7 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 
+#include "admin.h"
 #include "config.h"
 #include "json.h"
 #include "macro.h"
@@ -37,22 +39,33 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"Usage: re6stctl [-s SOCKET] [--json] COMMAND [ARGS...]\n"
-		"Inspect a running re6stnet through its control socket.\n"
+		"       re6stctl --registry URL [--ca FILE] [--json] REGISTRY-COMMAND [ARGS...]\n"
+		"Inspect a running re6stnet through its control socket, or administer a\n"
+		"re6st-registry.\n"
 		"\n"
-		"Commands:\n");
+		"Node commands:\n");
 	for (size_t i = 0; i < ARRAY_SIZE(subcommands); i++)
 		fprintf(f, "  %-10s %s\n", subcommands[i].name, subcommands[i].help);
 	fprintf(f,
 		"\n"
-		"Options:\n"
-		"  -s, --socket PATH  control socket (default: %s)\n"
-		"  -j, --json         print the daemon's JSON answer as is\n"
-		"  -h, --help         show this help\n"
-		"  -V, --version      show the version\n"
+		"Registry commands (need --registry; all but network-config are private RPCs,\n"
+		"answered only to the registry's --authorized-origin addresses):\n");
+	admin_usage(f);
+	fprintf(f,
 		"\n"
-		"Any other COMMAND is sent as is and its answer printed. See re6stctl(8).\n"
-		"Exit status: 0 success, 1 the daemon answered an error or cannot be reached,\n"
-		"2 usage error.\n",
+		"Options:\n"
+		"  -s, --socket PATH    control socket (default: %s)\n"
+		"  -r, --registry URL   registry to administer (http://host[:port] or https://)\n"
+		"  -c, --ca FILE        network-config: verify against this CA (else fetched)\n"
+		"  -f, --fingerprint HEX  network-config: pin the CA by its fingerprint\n"
+		"  -t, --timeout SEC    registry request timeout (default 10)\n"
+		"  -j, --json           print JSON (the daemon's answer as is)\n"
+		"  -h, --help           show this help\n"
+		"  -V, --version        show the version\n"
+		"\n"
+		"Any other node COMMAND is sent as is and its answer printed. See re6stctl(8).\n"
+		"Exit status: 0 success, 1 the daemon or registry answered an error or cannot\n"
+		"be reached, 2 usage error.\n",
 		DEFAULT_SOCKET);
 }
 
@@ -203,19 +216,46 @@ int main(int argc, char *argv[])
 {
 	static const struct option longopts[] = {
 		{ "socket", required_argument, NULL, 's' },
+		{ "registry", required_argument, NULL, 'r' },
+		{ "ca", required_argument, NULL, 'c' },
+		{ "fingerprint", required_argument, NULL, 'f' },
+		{ "timeout", required_argument, NULL, 't' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *path = DEFAULT_SOCKET;
+	struct admin_options admin = {};
 	bool json = false;
 	int c;
-	while ((c = getopt_long(argc, argv, "+s:jhV", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+s:r:c:f:t:jhV", longopts, NULL)) != -1) {
 		switch (c) {
 		case 's':
 			path = optarg;
 			break;
+		case 'r':
+			admin.url = optarg;
+			break;
+		case 'c':
+			admin.ca_path = optarg;
+			break;
+		case 'f':
+			admin.fingerprint = optarg;
+			break;
+		case 't': {
+			char *end;
+			errno = 0;
+			unsigned long sec = strtoul(optarg, &end, 10);
+			if (errno || end == optarg || *end || !sec || sec > 3600 || optarg[0] == '-') {
+				fprintf(stderr, "re6stctl: --timeout: '%s' is not a number of seconds"
+						" (1..3600)\n",
+					optarg);
+				return 2;
+			}
+			admin.timeout_ms = (long)sec * 1000;
+			break;
+		}
 		case 'j':
 			json = true;
 			break;
@@ -232,6 +272,26 @@ int main(int argc, char *argv[])
 	}
 	if (optind >= argc) {
 		usage(stderr);
+		return 2;
+	}
+	const char *name = argv[optind];
+	const struct admin_command *acmd = admin_command_find(name);
+	if (acmd) {
+		if (!admin.url) {
+			fprintf(stderr, "re6stctl: '%s' talks to the registry: give --registry URL\n",
+				name);
+			return 2;
+		}
+		admin.json = json;
+		return admin_run(acmd, &admin, argc - optind, argv + optind);
+	}
+	if (admin.url) {
+		bool node = false;
+		for (size_t i = 0; i < ARRAY_SIZE(subcommands); i++)
+			node = node || !strcmp(name, subcommands[i].name);
+		fprintf(stderr, "re6stctl: %s '%s'%s (see re6stctl --help)\n",
+			node ? "--registry given with the node command" : "unknown registry command",
+			name, node ? ", which talks to the control socket" : "");
 		return 2;
 	}
 	/* The command line: command and arguments joined by spaces. */

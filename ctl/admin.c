@@ -1,0 +1,488 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * admin.c - re6stctl's registry commands (see admin.h), from a table like
+ * the node commands of re6stctl.c.
+ */
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <string.h>
+#include <time.h>
+
+#include "admin.h"
+#include "config.h"
+#include "identity.h"
+#include "macro.h"
+#include "netconf.h"
+#include "prefix.h"
+#include "registry-client.h"
+
+struct admin_command;
+typedef int (*admin_fn)(struct registry_client *c, const struct admin_options *o,
+			const struct admin_command *cmd, int argc, char *argv[]);
+
+static int cmd_add_token(struct registry_client *c, const struct admin_options *o,
+			 const struct admin_command *cmd, int argc, char *argv[]);
+static int cmd_is_token(struct registry_client *c, const struct admin_options *o,
+			const struct admin_command *cmd, int argc, char *argv[]);
+static int cmd_delete_token(struct registry_client *c, const struct admin_options *o,
+			    const struct admin_command *cmd, int argc, char *argv[]);
+static int cmd_revoke(struct registry_client *c, const struct admin_options *o,
+		      const struct admin_command *cmd, int argc, char *argv[]);
+static int cmd_update_hmac(struct registry_client *c, const struct admin_options *o,
+			   const struct admin_command *cmd, int argc, char *argv[]);
+static int cmd_lookup(struct registry_client *c, const struct admin_options *o,
+		      const struct admin_command *cmd, int argc, char *argv[]);
+static int cmd_network_config(struct registry_client *c, const struct admin_options *o,
+			      const struct admin_command *cmd, int argc, char *argv[]);
+
+struct admin_command {
+	const char *name;
+	const char *args; /* synopsis of the arguments */
+	const char *help;
+	int nargs;        /* positional arguments; -1: the command parses its own */
+	bool private;     /* a private RPC: refusals get the --authorized-origin hint */
+	admin_fn run;
+};
+
+static const struct admin_command admin_commands[] = {
+	{ "add-token", "[--token TOKEN] EMAIL", "create a registration token, print it (addToken)",
+	  -1, true, cmd_add_token },
+	{ "is-token", "TOKEN", "whether TOKEN is unused: yes or no (isToken)", 1, true,
+	  cmd_is_token },
+	{ "delete-token", "TOKEN", "delete an unused token (deleteToken)", 1, true,
+	  cmd_delete_token },
+	{ "revoke", "PREFIX|SERIAL", "revoke a certificate; a prefix is also freed (revoke)", 1,
+	  true, cmd_revoke },
+	{ "update-hmac", "", "next step of the babel HMAC key rotation (updateHMAC)", 0, true,
+	  cmd_update_hmac },
+	{ "node-prefix", "EMAIL", "prefix of the node registered by EMAIL (getNodePrefix)", 1,
+	  true, cmd_lookup },
+	{ "ipv6-address", "EMAIL", "address of the node registered by EMAIL (getIPv6Address)", 1,
+	  true, cmd_lookup },
+	{ "network-config", "", "fetch, verify and print the signed network configuration", 0,
+	  false, cmd_network_config },
+};
+
+const struct admin_command *admin_command_find(const char *name)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(admin_commands); i++)
+		if (!strcmp(name, admin_commands[i].name))
+			return &admin_commands[i];
+	return NULL;
+}
+
+void admin_usage(FILE *f)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(admin_commands); i++) {
+		char syn[64];
+		snprintf(syn, sizeof(syn), "%s %s", admin_commands[i].name, admin_commands[i].args);
+		fprintf(f, "  %-35s %s\n", syn, admin_commands[i].help);
+	}
+}
+
+/* ---- output ---- */
+
+static void json_string(const char *s)
+{
+	if (!s) {
+		fputs("null", stdout);
+		return;
+	}
+	putchar('"');
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		if (*p == '"' || *p == '\\')
+			printf("\\%c", *p);
+		else if (*p < 0x20 || *p == 0x7f)
+			printf("\\u%04x", *p);
+		else
+			putchar(*p);
+	}
+	putchar('"');
+}
+
+/* {"k1":"v1",...} from NULL-terminated key/value pairs (a NULL value is null). */
+static void json_pairs(const char *k, ...)
+{
+	va_list ap;
+	bool first = true;
+
+	va_start(ap, k);
+	putchar('{');
+	for (; k; k = va_arg(ap, const char *)) {
+		const char *v = va_arg(ap, const char *);
+		if (!first)
+			putchar(',');
+		json_string(k);
+		putchar(':');
+		json_string(v);
+		first = false;
+	}
+	va_end(ap);
+	puts("}");
+}
+
+static const char *format_time(uint64_t t, char buf[32])
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	if ((uint64_t)tt != t || !gmtime_r(&tt, &tm) ||
+	    !strftime(buf, 32, "%Y-%m-%d %H:%M:%S UTC", &tm))
+		snprintf(buf, 32, "%" PRIu64, t);
+	return buf;
+}
+
+/* One error line in the registry's words, plus what to do about it. */
+static int rpc_failed(const struct registry_client *c, const struct admin_options *o,
+		      const struct admin_command *cmd, int r)
+{
+	const char *msg = registry_client_error(c);
+
+	fprintf(stderr, "re6stctl: %s: %s\n", cmd->name, msg[0] ? msg : strerror(-r));
+	if (r == -ECONNREFUSED || r == -ETIMEDOUT || r == -EHOSTUNREACH || r == -EIO)
+		fprintf(stderr, "re6stctl: cannot reach the registry at %s (is re6st-registry"
+				" running there? see --registry and --timeout)\n",
+			o->url);
+	else if (r == -EACCES && cmd->private)
+		fprintf(stderr, "re6stctl: %s is a private RPC, answered only to the registry's"
+				" --authorized-origin addresses (127.0.0.1 and ::1 always): run"
+				" re6stctl on the registry host, or authorize this host there\n",
+			cmd->name);
+	return ADMIN_EXIT_FAILED;
+}
+
+/* ---- commands ---- */
+
+static int cmd_add_token(struct registry_client *c, const struct admin_options *o,
+			 const struct admin_command *cmd, int argc, char *argv[])
+{
+	static const struct option longopts[] = {
+		{ "email", required_argument, NULL, 'e' },
+		{ "token", required_argument, NULL, 't' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *email = NULL, *token = NULL;
+	_cleanup_free_ char *t = NULL;
+	int opt, r;
+
+	optind = 0; /* reinitialise getopt for the command's own options */
+	while ((opt = getopt_long(argc, argv, "e:t:", longopts, NULL)) != -1) {
+		switch (opt) {
+		case 'e':
+			email = optarg;
+			break;
+		case 't':
+			token = optarg;
+			break;
+		default:
+			return ADMIN_EXIT_USAGE;
+		}
+	}
+	if (optind < argc && !email)
+		email = argv[optind++];
+	if (optind < argc || !email || !email[0] || (token && !token[0])) {
+		fprintf(stderr, "re6stctl: usage: add-token [--token TOKEN] EMAIL\n");
+		return ADMIN_EXIT_USAGE;
+	}
+	r = rc_add_token(c, email, token, &t);
+	if (r < 0)
+		return rpc_failed(c, o, cmd, r);
+	if (o->json)
+		json_pairs("token", t, "email", email, NULL);
+	else
+		printf("%s\n", t);
+	return ADMIN_EXIT_OK;
+}
+
+static int cmd_is_token(struct registry_client *c, const struct admin_options *o,
+			const struct admin_command *cmd, int argc, char *argv[])
+{
+	bool yes;
+	int r;
+
+	(void)argc;
+	r = rc_is_token(c, argv[1], &yes);
+	if (r < 0)
+		return rpc_failed(c, o, cmd, r);
+	if (o->json) {
+		printf("{\"token\":");
+		json_string(argv[1]);
+		printf(",\"valid\":%s}\n", yes ? "true" : "false");
+	} else
+		printf("%s\n", yes ? "yes" : "no");
+	return ADMIN_EXIT_OK;
+}
+
+static int cmd_delete_token(struct registry_client *c, const struct admin_options *o,
+			    const struct admin_command *cmd, int argc, char *argv[])
+{
+	bool yes;
+	int r;
+
+	(void)argc;
+	/* deleteToken says nothing of unknown tokens: ask first, so that a typo shows. */
+	r = rc_is_token(c, argv[1], &yes);
+	if (r < 0)
+		return rpc_failed(c, o, cmd, r);
+	if (!yes) {
+		fprintf(stderr, "re6stctl: delete-token: no such token '%s' (unknown or already"
+				" used)\n",
+			argv[1]);
+		return ADMIN_EXIT_FAILED;
+	}
+	r = rc_delete_token(c, argv[1]);
+	if (r < 0)
+		return rpc_failed(c, o, cmd, r);
+	if (o->json)
+		json_pairs("deleted", argv[1], NULL);
+	else
+		printf("deleted %s\n", argv[1]);
+	return ADMIN_EXIT_OK;
+}
+
+/* A serial (digits), a prefix "2001:db8:42:1::/64" or the original's "N/LEN". */
+static bool valid_cn_or_serial(const char *s)
+{
+	struct re6st_prefix p;
+	size_t n = strspn(s, "0123456789");
+
+	if (n && !s[n])
+		return n <= 18;
+	if (strchr(s, ':'))
+		return prefix_parse(s, &p) == 0;
+	return n && s[n] == '/' && s[n + 1] && strspn(s + n + 1, "0123456789") == strlen(s + n + 1);
+}
+
+static int cmd_revoke(struct registry_client *c, const struct admin_options *o,
+		      const struct admin_command *cmd, int argc, char *argv[])
+{
+	const char *what = argv[1];
+	int r;
+
+	(void)argc;
+	if (!valid_cn_or_serial(what)) {
+		fprintf(stderr, "re6stctl: revoke: '%s' is neither a serial nor a node prefix"
+				" (e.g. 17, 2001:db8:42:1::/64 or the original's N/LEN)\n",
+			what);
+		return ADMIN_EXIT_USAGE;
+	}
+	r = rc_revoke(c, what);
+	if (r < 0)
+		return rpc_failed(c, o, cmd, r);
+	if (o->json)
+		json_pairs("revoked", what, NULL);
+	else
+		printf("revoked %s\n", what);
+	return ADMIN_EXIT_OK;
+}
+
+static int cmd_update_hmac(struct registry_client *c, const struct admin_options *o,
+			   const struct admin_command *cmd, int argc, char *argv[])
+{
+	_cleanup_free_ char *state = NULL;
+	int r;
+
+	(void)argc, (void)argv;
+	r = rc_update_hmac(c, &state);
+	if (r < 0)
+		return rpc_failed(c, o, cmd, r);
+	if (o->json)
+		json_pairs("state", state, NULL);
+	else
+		printf("%s\n", state);
+	return ADMIN_EXIT_OK;
+}
+
+/* node-prefix and ipv6-address: one email in, one line out. */
+static int cmd_lookup(struct registry_client *c, const struct admin_options *o,
+		      const struct admin_command *cmd, int argc, char *argv[])
+{
+	bool prefix = !strcmp(cmd->name, "node-prefix");
+	_cleanup_free_ char *v = NULL;
+	int r;
+
+	(void)argc;
+	r = prefix ? rc_get_node_prefix(c, argv[1], &v) : rc_get_ipv6_address(c, argv[1], &v);
+	if (r == -ENOENT && !strstr(registry_client_error(c), "HTTP")) {
+		fprintf(stderr, "re6stctl: %s: no node registered by '%s'\n", cmd->name, argv[1]);
+		return ADMIN_EXIT_FAILED;
+	}
+	if (r < 0)
+		return rpc_failed(c, o, cmd, r);
+	if (o->json)
+		json_pairs("email", argv[1], prefix ? "prefix" : "address", v, NULL);
+	else
+		printf("%s\n", v);
+	return ADMIN_EXIT_OK;
+}
+
+static const char *tunnel_type_names[] = { "wireguard", "gre", "fou" };
+
+static void print_netconf_text(const struct re6st_netconf *nc, const char *fp)
+{
+	char buf[PREFIX_STRLEN], tbuf[32];
+
+	printf("%-24s %" PRIu64 "\n", "version", nc->version);
+	printf("%-24s %s\n", "issued", format_time(nc->issued, tbuf));
+	printf("%-24s %s\n", "network", prefix_format(&nc->network, buf));
+	printf("%-24s %s\n", "ca-fingerprint", fp);
+	printf("%-24s %u\n", "prefix-length", nc->prefix_len);
+	if (nc->anonymous_prefix_len)
+		printf("%-24s %u\n", "anonymous-prefix-length", nc->anonymous_prefix_len);
+	else
+		printf("%-24s %s\n", "anonymous-prefix-length", "- (anonymous registration off)");
+	printf("%-24s %" PRIu32 "\n", "hello", nc->hello);
+	printf("%-24s %" PRIu32 "\n", "client-count", nc->client_count);
+	printf("%-24s %" PRIu32 "\n", "max-clients", netconf_max_clients(nc));
+	printf("%-24s %" PRIu32 "\n", "tunnel-refresh", nc->tunnel_refresh);
+	printf("%-24s %" PRIu32 "\n", "min-protocol", nc->min_protocol);
+	printf("%-24s", "tunnel-types");
+	for (size_t i = 0, n = 0; i < ARRAY_SIZE(tunnel_type_names); i++)
+		if (nc->tunnel_types & (1u << i))
+			printf("%s%s", n++ ? "," : " ", tunnel_type_names[i]);
+	printf("\n");
+	if (nc->has_ipv4)
+		printf("%-24s %u.%u.%u.%u/%u %u\n", "ipv4", nc->ipv4_net[0], nc->ipv4_net[1],
+		       nc->ipv4_net[2], nc->ipv4_net[3], nc->ipv4_len, nc->ipv4_sublen);
+	if (nc->has_registry_prefix)
+		printf("%-24s %s\n", "registry-prefix", prefix_format(&nc->registry_prefix, buf));
+	if (nc->same_country)
+		printf("%-24s %s\n", "same-country", nc->same_country);
+	if (nc->registry_url)
+		printf("%-24s %s\n", "registry-url", nc->registry_url);
+	if (nc->babel_default)
+		printf("%-24s %s\n", "babel-default", nc->babel_default);
+	printf("\nrevoked (%zu)\n", nc->n_revoked);
+	if (nc->n_revoked)
+		printf("  %-20s %-43s %s\n", "serial", "prefix", "expires");
+	for (size_t i = 0; i < nc->n_revoked; i++)
+		printf("  %-20" PRIu64 " %-43s %s\n", nc->revoked[i].serial,
+		       prefix_format(&nc->revoked[i].prefix, buf),
+		       format_time(nc->revoked[i].not_after, tbuf));
+}
+
+static void print_netconf_json(const struct re6st_netconf *nc, const char *fp)
+{
+	char buf[PREFIX_STRLEN];
+
+	printf("{\"version\":%" PRIu64 ",\"issued\":%" PRIu64, nc->version, nc->issued);
+	printf(",\"network\":\"%s\",\"ca_fingerprint\":\"%s\"", prefix_format(&nc->network, buf),
+	       fp);
+	printf(",\"prefix_length\":%u,\"anonymous_prefix_length\":%u", nc->prefix_len,
+	       nc->anonymous_prefix_len);
+	printf(",\"hello\":%" PRIu32 ",\"client_count\":%" PRIu32 ",\"max_clients\":%" PRIu32,
+	       nc->hello, nc->client_count, netconf_max_clients(nc));
+	printf(",\"tunnel_refresh\":%" PRIu32 ",\"min_protocol\":%" PRIu32, nc->tunnel_refresh,
+	       nc->min_protocol);
+	printf(",\"tunnel_types\":[");
+	for (size_t i = 0, n = 0; i < ARRAY_SIZE(tunnel_type_names); i++)
+		if (nc->tunnel_types & (1u << i))
+			printf("%s\"%s\"", n++ ? "," : "", tunnel_type_names[i]);
+	printf("]");
+	if (nc->has_ipv4)
+		printf(",\"ipv4\":\"%u.%u.%u.%u/%u\",\"ipv4_sublen\":%u", nc->ipv4_net[0],
+		       nc->ipv4_net[1], nc->ipv4_net[2], nc->ipv4_net[3], nc->ipv4_len,
+		       nc->ipv4_sublen);
+	else
+		printf(",\"ipv4\":null");
+	printf(",\"registry_prefix\":");
+	if (nc->has_registry_prefix)
+		printf("\"%s\"", prefix_format(&nc->registry_prefix, buf));
+	else
+		printf("null");
+	printf(",\"same_country\":");
+	json_string(nc->same_country);
+	printf(",\"registry_url\":");
+	json_string(nc->registry_url);
+	printf(",\"babel_default\":");
+	json_string(nc->babel_default);
+	printf(",\"revoked\":[");
+	for (size_t i = 0; i < nc->n_revoked; i++)
+		printf("%s{\"serial\":%" PRIu64 ",\"prefix\":\"%s\",\"not_after\":%" PRIu64 "}",
+		       i ? "," : "", nc->revoked[i].serial,
+		       prefix_format(&nc->revoked[i].prefix, buf), nc->revoked[i].not_after);
+	printf("]}\n");
+}
+
+static int cmd_network_config(struct registry_client *c, const struct admin_options *o,
+			      const struct admin_command *cmd, int argc, char *argv[])
+{
+	_cleanup_(netconf_freep) struct re6st_netconf *nc = NULL;
+	struct re6st_ca ca;
+	char fp[RE6ST_FP_HEXLEN];
+	int r;
+
+	(void)argc, (void)argv;
+	if (o->ca_path) {
+		r = ca_load(o->ca_path, &ca);
+		if (r < 0) {
+			fprintf(stderr, "re6stctl: --ca %s: %s\n", o->ca_path, identity_strerror(r));
+			return ADMIN_EXIT_FAILED;
+		}
+	} else {
+		r = rc_get_ca(c, &ca);
+		if (r < 0)
+			return rpc_failed(c, o, cmd, r);
+	}
+	if (o->fingerprint) {
+		r = ca_fingerprint_check(&ca, o->fingerprint);
+		if (r == -EINVAL) {
+			fprintf(stderr, "re6stctl: --fingerprint: '%s' is not a CA fingerprint (32 hex"
+					" digits, or at least 16)\n",
+				o->fingerprint);
+			return ADMIN_EXIT_USAGE;
+		}
+		if (r < 0) {
+			fprintf(stderr, "re6stctl: network-config: the CA's fingerprint is %s, not %s\n",
+				ca_fingerprint_hex(&ca, fp), o->fingerprint);
+			return ADMIN_EXIT_FAILED;
+		}
+	} else if (!o->ca_path)
+		fprintf(stderr, "re6stctl: warning: CA taken from the registry itself, not pinned"
+				" (use --ca FILE or --fingerprint HEX)\n");
+	registry_client_set_ca(c, &ca);
+	r = rc_get_network_config(c, &nc, NULL, NULL);
+	if (r < 0)
+		return rpc_failed(c, o, cmd, r);
+	ca_fingerprint_hex(&ca, fp);
+	if (o->json)
+		print_netconf_json(nc, fp);
+	else
+		print_netconf_text(nc, fp);
+	return ADMIN_EXIT_OK;
+}
+
+int admin_run(const struct admin_command *cmd, const struct admin_options *o, int argc,
+	      char *argv[])
+{
+	struct registry_client_options copt = {
+		.timeout_ms = o->timeout_ms,
+		.retries = 1,
+		.backoff_ms = 300,
+		.user_agent = "re6stctl/" RE6ST_VERSION,
+	};
+	_cleanup_(registry_client_freep) struct registry_client *c = NULL;
+	int r;
+
+	if (cmd->nargs >= 0 && argc - 1 != cmd->nargs) {
+		fprintf(stderr, "re6stctl: usage: %s %s\n", cmd->name, cmd->args);
+		return ADMIN_EXIT_USAGE;
+	}
+	r = registry_client_new(o->url, &copt, &c);
+	if (r == -EINVAL) {
+		fprintf(stderr, "re6stctl: --registry: '%s' is not an http:// or https:// URL\n",
+			o->url);
+		return ADMIN_EXIT_USAGE;
+	}
+	if (r < 0) {
+		fprintf(stderr, "re6stctl: %s\n", strerror(-r));
+		return ADMIN_EXIT_FAILED;
+	}
+	r = cmd->run(c, o, cmd, argc, argv);
+	if (fflush(stdout) != 0) {
+		fprintf(stderr, "re6stctl: cannot write the output: %m\n");
+		return ADMIN_EXIT_FAILED;
+	}
+	return r;
+}
