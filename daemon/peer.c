@@ -458,11 +458,31 @@ static void handle_datagram(struct peer_srv *p, const uint8_t *buf, size_t len,
 		log_debug("peer: dropped datagram from %s: %s", addr_str(src, b, sizeof(b)), why);
 		return;
 	}
-	/* Only set-up messages travel on the underlay. */
-	if (!overlay && m.type != PP_SETUP_REQUEST && m.type != PP_SETUP_ANSWER) {
+	/* Only set-up messages (and registry pushes) travel on the underlay. */
+	if (!overlay && m.type != PP_SETUP_REQUEST && m.type != PP_SETUP_ANSWER &&
+	    !(m.type == PP_NETCONF && m.cert_len == 0)) {
 		p->stats.dropped_auth++;
 		log_debug("peer: %s from %s on the underlay: dropped", pp_type_to_string(m.type),
 			  addr_str(src, b, sizeof(b)));
+		return;
+	}
+	/* The registry pushes the network configuration signed with the CA key,
+	 * without a certificate: the fastest way for a revocation to spread. */
+	if (m.cert_len == 0) {
+		struct known *reg = known_get(p, &c->network, true);
+		if (m.type != PP_NETCONF || memcmp(m.sender_key, c->ca.sign_pk, PP_KEY_LEN) != 0 ||
+		    !prefix_equal(&m.to, &c->prefix) || !reg ||
+		    pp_replay_check(&reg->replay, m.seq, now_us()) < 0) {
+			p->stats.dropped_auth++;
+			log_debug("peer: %s without a certificate from %s: dropped",
+				  pp_type_to_string(m.type), addr_str(src, b, sizeof(b)));
+			return;
+		}
+		reg->pub.last_rx_ms = loop_now(c->loop);
+		r = peer_offer_netconf(p, m.netconf.doc, m.netconf.len);
+		if (r < 0 && r != -EALREADY)
+			log_warning("peer: network configuration pushed by the registry refused: %s",
+				    identity_strerror(r));
 		return;
 	}
 	r = cert_decode(m.cert, m.cert_len, &cert);

@@ -43,6 +43,8 @@
 #define REACHABLE_MEMORY_MS 600000
 #define BOOTSTRAP_EVERY_MS 30000
 #define ANNOUNCE_EVERY_MS 300000
+#define NETCONF_POLL_MS 60000
+#define NETCONF_POLL_FAIL_MS 300000
 
 enum tstate {
 	T_FREE,       /* interface without peer, reusable */
@@ -111,7 +113,7 @@ struct tunnel_mgr {
 	uint8_t learned4[16], learned6[16];
 	uint16_t learned_port4, learned_port6;
 	uint64_t rotations;
-	uint64_t next_bootstrap_ms, next_announce_ms;
+	uint64_t next_bootstrap_ms, next_announce_ms, next_netconf_ms;
 	char announced[1024];
 };
 
@@ -868,6 +870,32 @@ static void make_new_tunnels(struct tunnel_mgr *m)
 	}
 }
 
+/*
+ * Poll the registry for a newer network configuration (revocations). The
+ * registry also pushes it and peers gossip it; polling covers lost pushes.
+ * Blocking call with short timeouts: after a failure, wait longer.
+ */
+static void poll_netconf(struct tunnel_mgr *m)
+{
+	struct ctx *c = m->c;
+	_cleanup_(netconf_freep) struct re6st_netconf *nc = NULL;
+	_cleanup_free_ uint8_t *raw = NULL;
+	size_t len;
+
+	if (!c->registry || now_ms(m) < m->next_netconf_ms)
+		return;
+	int r = rc_get_network_config(c->registry, &nc, &raw, &len);
+	/* Jitter, so that nodes do not poll in step. */
+	uint64_t wait = r < 0 ? NETCONF_POLL_FAIL_MS : NETCONF_POLL_MS;
+	m->next_netconf_ms = now_ms(m) + wait / 2 + randombytes_uniform((uint32_t)wait);
+	if (r < 0) {
+		log_debug("tunnel: network configuration poll: %s", registry_client_error(c->registry));
+		return;
+	}
+	if (!c->netconf || nc->version > c->netconf->version)
+		daemon_offer_netconf(c, raw, len);
+}
+
 /* Publish our endpoints to the registry, so that others can bootstrap from us. */
 static void announce(struct tunnel_mgr *m)
 {
@@ -971,6 +999,7 @@ static void on_tick(struct loop *l, struct loop_timer *timer, void *userdata)
 		rotate(m);
 	}
 	announce(m);
+	poll_netconf(m);
 	make_new_tunnels(m);
 
 	/* Keep a few spare server interfaces, delete the rest (~270 KB each). */
@@ -1156,6 +1185,7 @@ int tunnel_init(struct ctx *c)
 	}
 	/* The first rotation comes one period after start-up. */
 	m->next_refresh_ms = loop_now(c->loop) + refresh_ms(m);
+	m->next_netconf_ms = loop_now(c->loop) + NETCONF_POLL_MS;
 	c->tunnels = TAKE_PTR(m);
 	if (c->control) {
 		control_register(c->control, "tunnels", "tunnels of this node (JSON)", ctl_tunnels);

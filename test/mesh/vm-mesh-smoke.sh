@@ -69,6 +69,26 @@ if [ "${ROTATE:-0}" = 1 ]; then
 		ko "ping loss $loss% during rotation"
 fi
 
+if [ "${REVOKE:-0}" = 1 ]; then
+	# Revoke the last node: every other node must drop its tunnels.
+	victim_pk=$(tb_ns "r6-n$N" wg show all public-key | awk 'NR==1 {print $2}')
+	victim=$(tb_node_addr "$N" | sed 's/::1$/::\/64/')
+	tb_rpc "revoke?cn_or_serial=$victim" >/dev/null
+	t0=$(date +%s) gone=0
+	while [ $(($(date +%s) - t0)) -lt "${REVOKE_WAIT:-120}" ]; do
+		left=0
+		for i in $(seq $((N - 1))); do
+			tb_ns "r6-n$i" wg show all peers | grep -qF "$victim_pk" && left=$((left + 1))
+		done
+		[ "$left" = 0 ] && { gone=1; break; }
+		sleep 2
+	done
+	[ "$gone" = 1 ] && ok "revoked node $victim dropped by every peer after $(($(date +%s) - t0)) s" ||
+		ko "revoked node $victim still has tunnels ($left nodes)"
+	N=$((N - 1))
+	tb_wait_mesh 60 $(seq "$N") && ok "the other nodes still reach each other" || ko "mesh broken after revocation"
+fi
+
 for i in $(seq "$N"); do
 	echo "----- node $i: tunnels and routes"
 	[ -x "$CTL" ] && tb_ctl "$i" tunnels 2>&1 | sed 's/^/  /'
