@@ -1,13 +1,17 @@
 # checks.sh - assertions on a testbed network (sourced after testbed.sh).
+# Few processes per check: under TCG every fork costs.
 #
 #   ok MSG / ko MSG [NODES...]   count a result; ko dumps what the nodes saw
+#   check MSG NODES -- CMD...    ok or ko by CMD's status
 #   tc_summary                   print "N passed, N failed", exit status
-#   node_prefix I                the node's prefix (2001:db8:42:x::/64)
-#   node_pubkeys                 map WireGuard public keys to nodes ($TB_DIR/pubkeys)
+#   nodes_index                  node prefixes and addresses ($TB_DIR/nodes)
+#   node_prefix I / node_addr I
+#   mesh_ok NODES...             every node pings every other (in parallel)
+#   wait_mesh SECS NODES...      until mesh_ok
+#   snapshot I                   re6stctl tunnels + wg show all dump of node I
+#   check_node I                 wg holds exactly the daemon's peers, handshakes recent
 #   node_babelds I               number of babeld processes in the namespace
-#   check_wg I                   `wg show` holds exactly the peers the daemon chose
-#   check_handshakes I           every tunnel up for 25 s had a handshake < 180 s ago
-#   tunnels_to I PREFIX          tunnels of node I whose peer is PREFIX (not free)
+#   tunnels_to I PREFIX          tunnels of node I to PREFIX (not free)
 #   netconf_version I
 
 TC_PASSED=0 TC_FAILED=0
@@ -21,7 +25,7 @@ ko() { # MSG [NODES...]
 	tb_dump "$@"
 	echo "----- end"
 }
-check() { # MSG NODES -- CMD...: ok or ko (with a dump of NODES) by CMD's status
+check() { # MSG NODES -- CMD...
 	local msg=$1 nodes=$2
 	shift 3
 	if "$@"; then ok "$msg"; else ko "$msg" $nodes; fi
@@ -32,30 +36,41 @@ tc_summary() {
 	[ "$TC_FAILED" = 0 ]
 }
 
-node_prefix() {
-	sed -n 's/.*subnet: \([0-9a-f:]*\/[0-9]*\).*/\1/p' "$TB_DIR/n$1/conf.out" | head -n1
-}
-
-node_index() { # PREFIX -> I (or nothing)
-	local i
+# "I PREFIX ADDRESS" per node, from re6st-conf's output.
+nodes_index() {
+	local i p
 	for i in $(seq "$TB_NODES"); do
-		[ "$(node_prefix "$i")" = "$1" ] && { echo "$i"; return; }
+		p=$(sed -n 's/.*subnet: \([0-9a-f:]*\/[0-9]*\).*/\1/p' "$TB_DIR/n$i/conf.out" 2>/dev/null)
+		[ -n "$p" ] && echo "$i $p ${p%/*}1"
+	done >"$TB_DIR/nodes"
+}
+node_prefix() { awk -v i="$1" '$1 == i { print $2 }' "$TB_DIR/nodes"; }
+node_addr() { awk -v i="$1" '$1 == i { print $3 }' "$TB_DIR/nodes"; }
+
+# Prints "I>J" for each pair that does not answer one ping within 2 s.
+mesh_fails() { # NODES...
+	local i addrs
+	for i in "$@"; do
+		addrs=$(awk -v i="$i" -v set=" $* " 'index(set, " " $1 " ") && $1 != i { print $1 "=" $3 }' "$TB_DIR/nodes")
+		tb_ns "r6-n$i" sh -c 'for x in $1; do
+				( ping -6 -n -c 1 -W 2 "${x#*=}" >/dev/null 2>&1 ||
+				  ping -6 -n -c 1 -W 2 "${x#*=}" >/dev/null 2>&1 || echo "$2>${x%%=*}" ) &
+			done; wait' - "$addrs" "$i"
 	done
 }
-
-# Every interface of a node uses the node's WireGuard key (from its
-# certificate): the public key of any of them names the node.
-node_pubkeys() {
-	local i k
-	: >"$TB_DIR/pubkeys.new"
-	for i in $(seq "$TB_NODES"); do
-		k=$(tb_ns "r6-n$i" wg show all public-key 2>/dev/null | awk 'NR == 1 { print $2 }')
-		[ -n "$k" ] || k=$(awk -v i="$i" '$1 == i { print $2 }' "$TB_DIR/pubkeys" 2>/dev/null)
-		[ -n "$k" ] && echo "$i $k" >>"$TB_DIR/pubkeys.new"
+mesh_ok() { [ -z "$(mesh_fails "$@")" ]; }
+wait_mesh() { # SECS NODES...
+	local end=$(($(date +%s) + $1))
+	shift
+	while :; do
+		mesh_ok "$@" && return 0
+		[ "$(date +%s)" -lt "$end" ] || return 1
+		sleep 2
 	done
-	mv "$TB_DIR/pubkeys.new" "$TB_DIR/pubkeys"
 }
-pubkey_node() { awk -v k="$1" '$2 == k { print $1 }' "$TB_DIR/pubkeys"; }
+show_fails() { # NODES...
+	echo "  unreachable pairs (from>to): $(mesh_fails "$@" | sort -n | tr '\n' ' ')"
+}
 
 node_babelds() {
 	ip netns pids "r6-n$1" | xargs -r ps -o comm= -p | grep -c '^babeld$'
@@ -65,74 +80,70 @@ netconf_version() {
 	tb_ctl "$1" --json status 2>/dev/null | jq -r '.netconf_version // empty'
 }
 
-tunnels_tsv() { # I -> ifname role state peer age_s (one line per interface)
+# $TB_DIR/t$I: "ifname role state peer age_s"; $TB_DIR/w$I: wg show all dump.
+snapshot() { # I
 	tb_ctl "$1" --json tunnels 2>/dev/null |
-		jq -r '.tunnels[] | [.ifname, .role, .state, (.peer // "-"), .age_s] | @tsv'
+		jq -r '.tunnels[] | [.ifname, .role, .state, (.peer // "-"), .age_s] | @tsv' >"$TB_DIR/t$1"
+	tb_ns "r6-n$1" wg show all dump >"$TB_DIR/w$1" 2>&1
 }
 
-tunnels_to() { # I PREFIX -> "ifname state" of each non-free tunnel to PREFIX
-	tunnels_tsv "$1" | awk -v p="$2" '$4 == p && $3 != "free" { print $1, $3 }'
+# Every node's WireGuard public key (all its interfaces use the key of its
+# certificate): "I KEY" in $TB_DIR/pubkeys, kept for nodes without interfaces.
+node_pubkeys() {
+	local i k
+	for i in $(seq "$TB_NODES"); do
+		k=$(tb_ns "r6-n$i" wg show all public-key 2>/dev/null | awk 'NR == 1 { print $2 }')
+		[ -n "$k" ] || k=$(awk -v i="$i" '$1 == i { print $2 }' "$TB_DIR/pubkeys" 2>/dev/null)
+		[ -n "$k" ] && echo "$i $k"
+	done >"$TB_DIR/pubkeys.new"
+	mv "$TB_DIR/pubkeys.new" "$TB_DIR/pubkeys"
 }
 
-# One snapshot comparison; prints the differences, returns 1 if any.
-wg_matches_once() { # I
-	local i=$1 bad=0 ifname line state peer peers np j
-	tunnels_tsv "$i" >"$TB_DIR/t$i" || { echo "node $i: no answer from re6stctl"; return 1; }
-	tb_ns "r6-n$i" ip -o link show type wireguard | awk -F': ' '{ print $2 }' | sed 's/@.*//' >"$TB_DIR/l$i"
-	while read -r ifname; do
-		line=$(awk -v n="$ifname" '$1 == n' "$TB_DIR/t$i")
-		if [ -z "$line" ]; then
-			echo "node $i: interface $ifname not known to the daemon (stale?)"; bad=1; continue
-		fi
-		set -- $line
-		state=$3 peer=$4
-		peers=$(tb_ns "r6-n$i" wg show "$ifname" peers)
-		np=$(echo "$peers" | grep -c .)
-		case $state in
-		up|draining|destroying)
-			if [ "$np" != 1 ]; then
-				echo "node $i: $ifname ($state to $peer) has $np WireGuard peers"; bad=1; continue
-			fi
-			j=$(pubkey_node "$peers")
-			if [ -z "$j" ] || [ "$(node_prefix "$j")" != "$peer" ]; then
-				echo "node $i: $ifname has peer ${j:+node $j }$peers, the daemon says $peer"; bad=1
-			fi ;;
-		*)
-			if [ "$np" != 0 ]; then
-				echo "node $i: $ifname is $state in the daemon but has WireGuard peers: $peers"; bad=1
-			fi ;;
-		esac
-	done <"$TB_DIR/l$i"
-	while read -r ifname _; do
-		grep -qx "$ifname" "$TB_DIR/l$i" ||
-			{ echo "node $i: the daemon lists $ifname, which does not exist"; bad=1; }
-	done <"$TB_DIR/t$i"
-	return $bad
+# One comparison of a snapshot: each WireGuard interface is one the daemon
+# lists; up/draining/destroying tunnels have exactly one peer, the node the
+# daemon names (by its key); free/setup ones none; tunnels up for 25 s had
+# a handshake less than 180 s ago. Prints the differences.
+compare_snapshot() { # I
+	awk -v now="$(date +%s)" -v node="$1" '
+		FILENAME ~ /\/nodes$/ { pfx[$1] = $2; next }
+		FILENAME ~ /\/pubkeys$/ { who[$2] = pfx[$1] " (node " $1 ")"; bykey[$2] = pfx[$1]; next }
+		FILENAME ~ /\/t[0-9]+$/ { st[$1] = $3; peer[$1] = $4; age[$1] = $5; role[$1] = $2; next }
+		NF == 5 { ifs[$1] = 1; if (!($1 in st)) print "node " node ": interface " $1 " not known to the daemon"; next }
+		NF == 9 { np[$1]++; key[$1] = $2; hs[$1] = $6; next }
+		END {
+			for (i in st) {
+				if (!(i in ifs)) { print "node " node ": the daemon lists " i ", which does not exist"; continue }
+				busy = st[i] == "up" || st[i] == "draining" || st[i] == "destroying"
+				if (!busy) {
+					if (np[i]) print "node " node ": " i " is " st[i] " but has a WireGuard peer " who[key[i]] key[i]
+					continue
+				}
+				if (np[i] != 1) { print "node " node ": " i " (" st[i] " to " peer[i] ") has " np[i] + 0 " WireGuard peers"; continue }
+				if (bykey[key[i]] != peer[i])
+					print "node " node ": " i " has WireGuard peer " (key[i] in who ? who[key[i]] : key[i]) ", the daemon says " peer[i]
+				if (st[i] == "up" && age[i] >= 25 && (hs[i] == 0 || now - hs[i] >= 180))
+					print "node " node ": " i " (" role[i] " to " peer[i] ", up " age[i] " s): last handshake " (hs[i] ? now - hs[i] " s ago" : "never")
+			}
+		}' "$TB_DIR/nodes" "$TB_DIR/pubkeys" "$TB_DIR/t$1" "$TB_DIR/w$1"
 }
 
-# A rotation may happen between the two snapshots: retry before failing.
-check_wg() { # I
+# A rotation may happen between the two halves of a snapshot: retry.
+check_node() { # I
 	local out _
 	for _ in 1 2 3; do
-		out=$(wg_matches_once "$1") && return 0
+		snapshot "$1"
+		out=$(compare_snapshot "$1")
+		[ -z "$out" ] && [ -s "$TB_DIR/t$1" ] && return 0
 		sleep 2
 	done
+	[ -s "$TB_DIR/t$1" ] || out="node $1: no answer from re6stctl tunnels"
 	echo "$out"
 	return 1
 }
 
-check_handshakes() { # I
-	local now bad=0 ifname role state peer age hs
-	now=$(date +%s)
-	while read -r ifname role state peer age; do
-		[ "$state" = up ] && [ "$age" -ge 25 ] || continue
-		hs=$(tb_ns "r6-n$1" wg show "$ifname" latest-handshakes | awk '{ print $2 }')
-		if [ -z "$hs" ] || [ "$hs" = 0 ] || [ $((now - hs)) -ge 180 ]; then
-			echo "node $1: $ifname ($role to $peer, up for $age s): last handshake ${hs:-none} ($((now - ${hs:-0})) s ago)"
-			bad=1
-		fi
-	done < <(tunnels_tsv "$1")
-	return $bad
-}
+ntunnels_up() { awk '$3 == "up"' "$TB_DIR/t$1" | wc -l; }
 
-ntunnels_up() { tunnels_tsv "$1" | awk '$3 == "up"' | wc -l; }
+tunnels_to() { # I PREFIX -> "ifname state" of each non-free tunnel to PREFIX
+	tb_ctl "$1" --json tunnels 2>/dev/null |
+		jq -r --arg p "$2" '.tunnels[] | select(.peer == $p and .state != "free") | "\(.ifname) \(.state)"'
+}

@@ -47,25 +47,27 @@ ts=$(date +%s)
 for x in $(seq "$N"); do
 	tb_node_add "$x" || { ko "node $x registration"; exit 1; }
 done
-tb_log "registry and $N nodes started"
-if tb_wait_mesh 120; then
-	ok "mesh: all $N nodes reach each other after $(elapsed "$ts") s"
+nodes_index
+tb_log "registry and $N nodes started (registrations took $(elapsed "$ts") s)"
+ts=$(date +%s)
+if wait_mesh 120 $(seq "$N"); then
+	ok "mesh: all $N nodes reach each other $(elapsed "$ts") s after the last start"
 else
 	ko "mesh: not converged within 120 s"
-	tb_ping_matrix
+	show_fails $(seq "$N")
 fi
 sleep 3 # let the last tunnels finish their first handshake
 node_pubkeys
 for x in $(seq "$N"); do
 	nb=$(node_babelds "$x")
 	check "mesh: node $x runs one babeld ($nb)" "$x" -- [ "$nb" = 1 ]
-	check "mesh: node $x: wg show = re6stctl tunnels ($(ntunnels_up "$x") up)" "$x" -- check_wg "$x"
-	check "mesh: node $x: recent handshakes on every tunnel" "$x" -- check_handshakes "$x"
+	check "mesh: node $x: wg show = re6stctl tunnels, recent handshakes" "$x" -- check_node "$x"
+	echo "  node $x: $(ntunnels_up "$x") tunnels up"
 done
 cross=""
 for p in $DROPS; do
 	a=${p%-*} b=${p#*-}
-	[ -n "$(tunnels_to "$a" "$(node_prefix "$b")" | grep -w up)" ] && cross="$cross $p"
+	awk -v p="$(node_prefix "$b")" '$4 == p && $3 == "up"' "$TB_DIR/t$a" | grep -q . && cross="$cross $p"
 done
 check "mesh: no tunnel across a dropped underlay path${cross:+ (found:$cross)}" "" -- [ -z "$cross" ]
 
@@ -78,11 +80,11 @@ if wants kill; then
 	tb_node_stop "$K" -9
 	tb_ns "r6-n$K" ip link set eth0 down
 	ts=$(date +%s)
-	if tb_wait_mesh 90 $(all_but "$K"); then
+	if wait_mesh 90 $(all_but "$K"); then
 		ok "kill: the other $((N - 1)) nodes reach each other $(elapsed "$ts") s after node $K vanished"
 	else
 		ko "kill: the others do not reach each other without node $K" $(all_but "$K")
-		tb_ping_matrix $(all_but "$K")
+		show_fails $(all_but "$K")
 	fi
 	left=$(echo "$old_links" | grep -c .)
 	kill -0 "$old_babeld" 2>/dev/null && stale=yes || stale=no
@@ -98,14 +100,14 @@ if wants kill; then
 	now_links=$(tb_ns "r6-n$K" ip -o link show type wireguard | awk -F': ' '{ print $1 ":" $2 }')
 	kept=$(comm -12 <(echo "$old_links" | sort) <(echo "$now_links" | sort) | tr '\n' ' ')
 	check "kill: the $left interfaces of the killed daemon are gone${kept:+ (still there: $kept)}" "$K" -- [ -z "$kept" ]
-	if tb_wait_mesh 120; then
+	if wait_mesh 120 $(seq "$N"); then
 		ok "kill: node $K rejoined, all $N reach each other $(elapsed "$ts") s after the restart"
 	else
 		ko "kill: node $K did not rejoin within 120 s"
-		tb_ping_matrix
+		show_fails $(seq "$N")
 	fi
 	node_pubkeys
-	check "kill: node $K: wg show = re6stctl tunnels" "$K" -- check_wg "$K"
+	check "kill: node $K: wg show = re6stctl tunnels" "$K" -- check_node "$K"
 fi
 
 # ---------------------------------------------------------------- revoke
@@ -164,11 +166,11 @@ if wants registry; then
 	echo "===== registry: stopped; mesh of $(echo $live | wc -w) nodes, node 2 restarted from its cache"
 	tb_registry_stop
 	ts=$(date +%s)
-	if tb_wait_mesh 90 $live; then
+	if wait_mesh 90 $live; then
 		ok "registry: mesh connected without the registry ($(elapsed "$ts") s)"
 	else
 		ko "registry: mesh not connected without the registry" $live
-		tb_ping_matrix $live
+		show_fails $live
 	fi
 	tb_node_stop 2
 	ts=$(date +%s)
@@ -176,16 +178,16 @@ if wants registry; then
 	for _ in $(seq 30); do tb_ctl 2 status >/dev/null 2>&1 && break; sleep 1; done
 	check "registry: node 2 restarted with the cached configuration" 2 -- \
 		grep -q 'using the cached network configuration' "$TB_DIR/n2/log/re6stnet.log"
-	if tb_wait_mesh 120 $live; then
+	if wait_mesh 120 $live; then
 		ok "registry: node 2 rejoined, all reach each other $(elapsed "$ts") s after its restart"
 	else
 		ko "registry: node 2 did not rejoin within 120 s" $live
-		tb_ping_matrix $live
+		show_fails $live
 	fi
 	node_pubkeys
 	for x in $live; do
 		check "registry: node $x: wg show = re6stctl tunnels, one babeld" "$x" -- \
-			eval 'check_wg '"$x"' && [ "$(node_babelds '"$x"')" = 1 ]'
+			eval 'check_node '"$x"' && [ "$(node_babelds '"$x"')" = 1 ]'
 	done
 fi
 
