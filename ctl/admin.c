@@ -46,21 +46,21 @@ struct admin_command {
 };
 
 static const struct admin_command admin_commands[] = {
-	{ "add-token", "[--token TOKEN] EMAIL", "create a registration token, print it (addToken)",
+	{ "add-token", "[--token TOKEN] EMAIL", "create a registration token, print it",
 	  -1, true, cmd_add_token },
-	{ "is-token", "TOKEN", "whether TOKEN is unused: yes or no (isToken)", 1, true,
+	{ "is-token", "TOKEN", "print yes if TOKEN exists, unused, else no", 1, true,
 	  cmd_is_token },
-	{ "delete-token", "TOKEN", "delete an unused token (deleteToken)", 1, true,
+	{ "delete-token", "TOKEN", "delete an unused token", 1, true,
 	  cmd_delete_token },
-	{ "revoke", "PREFIX|SERIAL", "revoke a certificate; a prefix is also freed (revoke)", 1,
+	{ "revoke", "PREFIX|SERIAL", "revoke a certificate (a prefix is freed)", 1,
 	  true, cmd_revoke },
-	{ "update-hmac", "", "next step of the babel HMAC key rotation (updateHMAC)", 0, true,
+	{ "update-hmac", "", "next step of the babel key rotation", 0, true,
 	  cmd_update_hmac },
-	{ "node-prefix", "EMAIL", "prefix of the node registered by EMAIL (getNodePrefix)", 1,
+	{ "node-prefix", "EMAIL", "prefix of the node of EMAIL", 1,
 	  true, cmd_lookup },
-	{ "ipv6-address", "EMAIL", "address of the node registered by EMAIL (getIPv6Address)", 1,
+	{ "ipv6-address", "EMAIL", "IPv6 address of the node of EMAIL", 1,
 	  true, cmd_lookup },
-	{ "network-config", "", "fetch, verify and print the signed network configuration", 0,
+	{ "network-config", "", "fetch, verify (--ca), print the network config", 0,
 	  false, cmd_network_config },
 };
 
@@ -77,7 +77,7 @@ void admin_usage(FILE *f)
 	for (size_t i = 0; i < ARRAY_SIZE(admin_commands); i++) {
 		char syn[64];
 		snprintf(syn, sizeof(syn), "%s %s", admin_commands[i].name, admin_commands[i].args);
-		fprintf(f, "  %-35s %s\n", syn, admin_commands[i].help);
+		fprintf(f, "  %-32s %s\n", syn, admin_commands[i].help);
 	}
 }
 
