@@ -21,21 +21,10 @@
 #include "config.h"
 #include "log.h"
 #include "loop.h"
+#include "check.h"
 
-static int passed, failed;
 static char tag[64];
 
-#define CHECK(cond, ...)                                              \
-	do {                                                          \
-		if (cond) {                                           \
-			passed++;                                     \
-		} else {                                              \
-			failed++;                                     \
-			fprintf(stderr, "%s FAIL %s:%d: ", tag, __FILE__, __LINE__); \
-			fprintf(stderr, __VA_ARGS__);                 \
-			fputc('\n', stderr);                          \
-		}                                                     \
-	} while (0)
 
 static int sh(const char *fmt, ...) _printf_(1, 2);
 static int sh(const char *fmt, ...)
@@ -89,6 +78,7 @@ static void on_reply(struct babel *b, int result, const char *msg, void *userdat
 static int node(int i, int report_fd, int stop_fd)
 {
 	snprintf(tag, sizeof(tag), "[node%d]", i);
+	check_tag = tag;
 	char path[128];
 	snprintf(path, sizeof(path), "/run/netns/%s", ns[i]);
 	int nsfd = open(path, O_RDONLY | O_CLOEXEC);
@@ -205,8 +195,8 @@ static int node(int i, int report_fd, int stop_fd)
 		CHECK(true, "babeld removed its routes");
 	}
 	loop_free(l);
-	printf("%s %d passed, %d failed\n", tag, passed, failed);
-	return failed ? 1 : 0;
+	printf("%s ", tag);
+	return check_summary();
 }
 
 int main(void)

@@ -19,44 +19,19 @@
 #include "prefix.h"
 #include "reqsign.h"
 #include "wire.h"
+#include "check.h"
 
-static int passed, failed;
 
-#define CHECK(cond)                                                                 \
-	do {                                                                        \
-		if (cond)                                                           \
-			passed++;                                                   \
-		else {                                                              \
-			failed++;                                                   \
-			fprintf(stderr, "%s:%d: %s: check failed: %s\n", __FILE__,  \
-				__LINE__, __func__, #cond);                         \
-		}                                                                   \
-	} while (0)
 
 #define CHECK_R(expr, want)                                                         \
 	do {                                                                        \
 		int r_ = (expr);                                                    \
-		if (r_ == (want))                                                   \
-			passed++;                                                   \
-		else {                                                              \
-			failed++;                                                   \
-			fprintf(stderr, "%s:%d: %s: %s = %d (%s), want %d\n",       \
-				__FILE__, __LINE__, __func__, #expr, r_,            \
-				identity_strerror(r_), (want));                     \
-		}                                                                   \
+		check_report(r_ == (want), __FILE__, __LINE__, #expr, " = %d (%s), want %d", \
+			     r_, identity_strerror(r_), (want));                    \
 	} while (0)
 
 /* Aggregate check for loops: one pass/fail for the whole loop. */
-#define LOOP_CHECK(ok, what)                                                        \
-	do {                                                                        \
-		if (ok)                                                             \
-			passed++;                                                   \
-		else {                                                              \
-			failed++;                                                   \
-			fprintf(stderr, "%s:%d: %s: %s\n", __FILE__, __LINE__,     \
-				__func__, what);                                    \
-		}                                                                   \
-	} while (0)
+#define LOOP_CHECK(ok, what) check_report((ok), __FILE__, __LINE__, what, " ")
 
 static const uint64_t NOW = 1700000000;
 static char tmpdir[] = "/tmp/test-identity.XXXXXX";
@@ -1204,6 +1179,5 @@ int main(void)
 	test_reqsign();
 	test_strerror();
 	rm_rf(tmpdir);
-	printf("%d passed, %d failed\n", passed, failed);
-	return failed ? 1 : 0;
+	return check_summary();
 }

@@ -8,20 +8,9 @@
 #include "community.h"
 #include "db.h"
 #include "query.h"
+#include "check.h"
 
-static unsigned passed, failed;
 
-#define CHECK(cond, ...)                                                 \
-	do {                                                             \
-		if (cond)                                                \
-			passed++;                                        \
-		else {                                                   \
-			failed++;                                        \
-			fprintf(stderr, "FAIL line %d: ", __LINE__);     \
-			fprintf(stderr, __VA_ARGS__);                    \
-			fputc('\n', stderr);                             \
-		}                                                        \
-	} while (0)
 
 static int parse(const char *s, struct query *q)
 {
@@ -133,6 +122,5 @@ int main(void)
 	test_query();
 	test_community();
 	test_tree();
-	printf("%u passed, %u failed\n", passed, failed);
-	return failed ? 1 : 0;
+	return check_summary();
 }

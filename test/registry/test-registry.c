@@ -35,22 +35,11 @@
 #include "prefix.h"
 #include "registry-client.h"
 #include "reqsign.h"
+#include "check.h"
 
-static atomic_uint passed, failed;
 static const char *registry_bin;
 static char tmpdir[64];
 
-#define CHECK(cond, ...)                                                   \
-	do {                                                               \
-		if (cond)                                                  \
-			passed++;                                          \
-		else {                                                     \
-			failed++;                                          \
-			fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__); \
-			fprintf(stderr, __VA_ARGS__);                      \
-			fputc('\n', stderr);                               \
-		}                                                          \
-	} while (0)
 
 struct server {
 	pid_t pid;
@@ -926,12 +915,11 @@ int main(int argc, char **argv)
 	for (int i = 0; i < N_NODES; i++)
 		key_free(nodes[i].key);
 	curl_global_cleanup();
-	if (!failed) {
+	if (!check_failed) {
 		char cmd[128];
 		snprintf(cmd, sizeof(cmd), "rm -rf %s", tmpdir);
 		(void)!system(cmd);
 	} else
 		fprintf(stderr, "logs kept in %s\n", tmpdir);
-	printf("%u passed, %u failed\n", (unsigned)passed, (unsigned)failed);
-	return failed ? 1 : 0;
+	return check_summary();
 }
