@@ -327,6 +327,18 @@ static void handle_setup_request(struct peer_srv *p, const struct pp_msg *m,
 		a.setup_answer.retry_after = retry;
 		a.setup_answer.tunnel_type = m->setup_request.tunnel_type;
 	}
+	/* Tell the client how we see it: behind NAT, that is its public address. */
+	if (src->ss_family == AF_INET) {
+		const struct sockaddr_in *s4 = (const struct sockaddr_in *)src;
+		a.setup_answer.seen_family = AF_INET;
+		memcpy(a.setup_answer.seen_addr, &s4->sin_addr, 4);
+		a.setup_answer.seen_port = ntohs(s4->sin_port);
+	} else if (src->ss_family == AF_INET6 && !overlay) {
+		const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)src;
+		a.setup_answer.seen_family = AF_INET6;
+		memcpy(a.setup_answer.seen_addr, &s6->sin6_addr, 16);
+		a.setup_answer.seen_port = ntohs(s6->sin6_port);
+	}
 	if (a.setup_answer.status == PP_SETUP_OK)
 		p->stats.setup_ok++;
 	else

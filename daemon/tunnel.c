@@ -389,6 +389,13 @@ static void tunnel_up(struct tunnel_mgr *m, struct tunnel *t)
 
 /* ---- client side ---- */
 
+/* `--ip any`, or no --ip at all and no UPnP gateway: learn our address. */
+static bool learn_from_peers(const struct tunnel_mgr *m)
+{
+	const struct options *o = &m->c->opt;
+	return strv_contains(&o->ip, "any") || (o->ip.n == 0 && !m->c->upnp);
+}
+
 static int ep_sockaddr(const struct pp_endpoint *e, uint16_t port, struct sockaddr_storage *ret)
 {
 	memset(ret, 0, sizeof(*ret));
@@ -498,6 +505,19 @@ void tunnel_on_setup_answer(struct tunnel_mgr *m, const struct re6st_cert *serve
 		match |= t->setup_seqs[i] && t->setup_seqs[i] == a->setup_answer.request_seq;
 	if (!match)
 		return;
+	/* --ip any: advertise the address the server saw (our public one). */
+	if (learn_from_peers(m) && a->setup_answer.seen_family) {
+		const uint8_t *have = a->setup_answer.seen_family == AF_INET ? m->learned4 : m->learned6;
+		bool known = a->setup_answer.seen_family == AF_INET ? m->has_learned4 : m->has_learned6;
+		size_t alen = a->setup_answer.seen_family == AF_INET ? 4 : 16;
+		if (!known || memcmp(have, a->setup_answer.seen_addr, alen) != 0) {
+			char ip[INET6_ADDRSTRLEN] = "?";
+			inet_ntop(a->setup_answer.seen_family, a->setup_answer.seen_addr, ip, sizeof(ip));
+			log_info("tunnel: %s sees us as %s: advertising it", pfx(&t->peer, b), ip);
+			tunnel_learn_address(m, a->setup_answer.seen_family, a->setup_answer.seen_addr,
+					     m->c->opt.peer_port, false);
+		}
+	}
 	if (a->setup_answer.status != PP_SETUP_OK) {
 		log_info("tunnel: %s refused our tunnel: %s", pfx(&t->peer, b),
 			 pp_setup_status_to_string(a->setup_answer.status));
@@ -952,10 +972,13 @@ static void on_tick(struct loop *l, struct loop_timer *timer, void *userdata)
 	uint64_t now = now_ms(m);
 
 	for (size_t i = 0; i < m->n_pend;)
-		if (m->pend[i].until_ms <= now)
+		if (m->pend[i].until_ms <= now) {
+			/* No address answer: ask others first. */
+			backoff(m, &m->pend[i].prefix, 60000);
 			m->pend[i] = m->pend[--m->n_pend];
-		else
+		} else {
 			i++;
+		}
 
 	for (size_t i = 0; i < m->n; i++) {
 		struct tunnel *t = m->t[i];

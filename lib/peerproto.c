@@ -440,6 +440,27 @@ static int encode_body(const struct pp_msg *m, struct wbuf *w)
 		w_u8(w, m->setup_answer.tunnel_type);
 		w_u16(w, m->setup_answer.port);
 		w_u16(w, m->setup_answer.retry_after);
+		switch (m->setup_answer.seen_family) {
+		case 0:
+			w_u8(w, 0);
+			break;
+		case AF_INET:
+			w_u8(w, 4);
+			break;
+		case AF_INET6:
+			w_u8(w, 6);
+			break;
+		default:
+			return -EINVAL;
+		}
+		{
+			uint8_t a[16] = {};
+			if (m->setup_answer.seen_family)
+				memcpy(a, m->setup_answer.seen_addr,
+				       m->setup_answer.seen_family == AF_INET ? 4 : 16);
+			w_bytes(w, a, 16);
+		}
+		w_u16(w, m->setup_answer.seen_family ? m->setup_answer.seen_port : 0);
 		return 0;
 	default:
 		return -EINVAL;
@@ -590,6 +611,23 @@ static int decode_body(struct pp_msg *m, const uint8_t *b, size_t n, const char 
 			FAIL(-EBADMSG, "truncated setup-answer");
 		if (m->setup_answer.status >= _PP_SETUP_MAX)
 			FAIL(-EBADMSG, "unknown setup status");
+		{
+			uint8_t fam;
+			const uint8_t *a;
+			if (!r_u8(&r, &fam) || !r_bytes(&r, 16, &a) ||
+			    !r_u16(&r, &m->setup_answer.seen_port))
+				FAIL(-EBADMSG, "truncated setup-answer");
+			size_t used = fam == 4 ? 4 : fam == 6 ? 16 : fam == 0 ? 0 : 17;
+			if (used == 17)
+				FAIL(-EBADMSG, "unknown address family in setup-answer");
+			for (size_t i = used; i < 16; i++)
+				if (a[i])
+					FAIL(-EBADMSG, "garbage after the address in setup-answer");
+			if (fam == 0 && m->setup_answer.seen_port)
+				FAIL(-EBADMSG, "port without an address in setup-answer");
+			m->setup_answer.seen_family = fam == 4 ? AF_INET : fam == 6 ? AF_INET6 : 0;
+			memcpy(m->setup_answer.seen_addr, a, 16);
+		}
 		if (m->setup_answer.status == PP_SETUP_OK &&
 		    (!pp_tunnel_type_to_string(m->setup_answer.tunnel_type) ||
 		     m->setup_answer.port == 0))

@@ -140,6 +140,11 @@ struct pp_msg {
 			uint8_t tunnel_type;
 			uint16_t port;        /* WireGuard listen port (or FOU port) */
 			uint16_t retry_after; /* seconds, for FULL/RATE_LIMITED */
+			/* The request's source as the server saw it (the client's
+			 * public address behind NAT): AF_INET, AF_INET6, or 0. */
+			int seen_family;
+			uint8_t seen_addr[16]; /* IPv4 in the first 4 bytes */
+			uint16_t seen_port;
 		} setup_answer;
 	};
 };

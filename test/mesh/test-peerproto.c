@@ -92,6 +92,9 @@ static struct pp_msg sample(enum pp_type t)
 		m.setup_answer.status = PP_SETUP_OK;
 		m.setup_answer.tunnel_type = PP_TUNNEL_WG;
 		m.setup_answer.port = 51820;
+		m.setup_answer.seen_family = AF_INET;
+		inet_pton(AF_INET, "203.0.113.9", m.setup_answer.seen_addr);
+		m.setup_answer.seen_port = 40000;
 		break;
 	default:
 		break;
@@ -170,6 +173,8 @@ static void test_roundtrip(void)
 		case PP_SETUP_ANSWER:
 			CHECK(d.setup_answer.port == 51820 &&
 			      d.setup_answer.request_seq == 1699999999999999ull);
+			CHECK(d.setup_answer.seen_family == AF_INET && d.setup_answer.seen_port == 40000 &&
+			      d.setup_answer.seen_addr[0] == 203 && d.setup_answer.seen_addr[3] == 9);
 			break;
 		default:
 			break;
@@ -297,12 +302,24 @@ static void test_bad_bodies(void)
 	m.setup_answer.retry_after = 60;
 	CHECK(enc(&m, buf, sizeof(buf), &len) == 0);
 	CHECK(pp_decode(buf, len, &d, &why) == 0 && d.setup_answer.status == PP_SETUP_FULL);
-	buf[len - PP_SIG_LEN - 6] = 0; /* status back to OK with port 0 */
+	buf[len - PP_SIG_LEN - 25] = 0; /* status back to OK with port 0 */
 	resign(buf, len);
 	CHECK(pp_decode(buf, len, &d, &why) == -EBADMSG);
-	buf[len - PP_SIG_LEN - 6] = 200;
+	buf[len - PP_SIG_LEN - 25] = 200;
 	resign(buf, len);
 	CHECK(pp_decode(buf, len, &d, &why) == -EBADMSG);
+	/* Setup answer: bad seen family, garbage after an IPv4 address. */
+	m = sample(PP_SETUP_ANSWER);
+	CHECK(enc(&m, buf, sizeof(buf), &len) == 0);
+	buf[len - PP_SIG_LEN - 19] = 5;
+	resign(buf, len);
+	CHECK(pp_decode(buf, len, &d, &why) == -EBADMSG && strstr(why, "family"));
+	buf[len - PP_SIG_LEN - 19] = 4;
+	buf[len - PP_SIG_LEN - 3] = 1; /* last address byte */
+	resign(buf, len);
+	CHECK(pp_decode(buf, len, &d, &why) == -EBADMSG);
+	m.setup_answer.seen_family = 99;
+	CHECK(enc(&m, buf, sizeof(buf), &len) == -EINVAL);
 	/* Setup request: unknown type and flags. */
 	m = sample(PP_SETUP_REQUEST);
 	m.setup_request.tunnel_type = 9;
