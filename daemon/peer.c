@@ -152,22 +152,22 @@ static int encode(struct peer_srv *p, const struct re6st_prefix *to, struct pp_m
 	return r;
 }
 
-static int send_to(struct peer_srv *p, int fd, const struct sockaddr_storage *dst, size_t len)
+static int send_to(struct peer_srv *p, int fd, const struct sockaddr *dst, size_t len)
 {
-	socklen_t sl = dst->ss_family == AF_INET6 ? sizeof(struct sockaddr_in6)
+	socklen_t sl = dst->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6)
 						   : sizeof(struct sockaddr_in);
 	struct sockaddr_in6 mapped;
 	/* The underlay socket is dual-stack: IPv4 goes IPv4-mapped. */
-	if (dst->ss_family == AF_INET) {
+	if (dst->sa_family == AF_INET) {
 		const struct sockaddr_in *s4 = (const struct sockaddr_in *)dst;
 		mapped = (struct sockaddr_in6){ .sin6_family = AF_INET6, .sin6_port = s4->sin_port };
 		mapped.sin6_addr.s6_addr[10] = 0xff;
 		mapped.sin6_addr.s6_addr[11] = 0xff;
 		memcpy(&mapped.sin6_addr.s6_addr[12], &s4->sin_addr, 4);
-		dst = (const struct sockaddr_storage *)&mapped;
+		dst = (const struct sockaddr *)&mapped;
 		sl = sizeof(mapped);
 	}
-	if (sendto(fd, p->out, len, 0, (const struct sockaddr *)dst, sl) < 0)
+	if (sendto(fd, p->out, len, 0, dst, sl) < 0)
 		return negative_errno();
 	p->stats.tx++;
 	return 0;
@@ -181,7 +181,7 @@ int peer_send(struct peer_srv *p, const struct re6st_prefix *to, struct pp_msg *
 		return r;
 	struct sockaddr_in6 dst = { .sin6_family = AF_INET6, .sin6_port = htons(p->c->opt.peer_port) };
 	peer_node_address(to, dst.sin6_addr.s6_addr);
-	return send_to(p, p->fd_ovl, (const struct sockaddr_storage *)&dst, len);
+	return send_to(p, p->fd_ovl, (const struct sockaddr *)&dst, len);
 }
 
 int peer_send_underlay(struct peer_srv *p, const struct sockaddr_storage *dst,
@@ -191,7 +191,7 @@ int peer_send_underlay(struct peer_srv *p, const struct sockaddr_storage *dst,
 	int r = encode(p, to, m, &len);
 	if (r < 0)
 		return r;
-	r = send_to(p, p->fd_und, dst, len);
+	r = send_to(p, p->fd_und, (const struct sockaddr *)dst, len);
 	if (r < 0)
 		return r;
 	if (ret_seq)
@@ -206,7 +206,7 @@ static void reply(struct peer_srv *p, bool overlay, const struct sockaddr_storag
 	char b[80];
 	int r = encode(p, to, m, &len);
 	if (r >= 0)
-		r = send_to(p, overlay ? p->fd_ovl : p->fd_und, src, len);
+		r = send_to(p, overlay ? p->fd_ovl : p->fd_und, (const struct sockaddr *)src, len);
 	if (r < 0)
 		log_debug("peer: cannot send %s to %s: %s", pp_type_to_string(m->type),
 			  addr_str(src, b, sizeof(b)), strerror(-r));
