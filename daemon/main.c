@@ -540,6 +540,68 @@ static int babel_router_id(struct ctx *c, uint8_t ret[8])
 	return state_set_blob(c->state, STATE_KEY_ROUTER_ID, ret, 8);
 }
 
+/* The HMAC keys as a 66-byte blob: sign length, sign key, accept length, accept key. */
+#define HMAC_BLOB_LEN 66
+
+static int hmac_cache_put(struct ctx *c, const struct rc_hmac *h)
+{
+	uint8_t b[HMAC_BLOB_LEN] = { 0 };
+	if (h->sign_len > 32 || h->accept_len > 32)
+		return -EINVAL;
+	b[0] = (uint8_t)h->sign_len;
+	memcpy(b + 1, h->sign, h->sign_len);
+	if (h->has_accept) {
+		b[33] = (uint8_t)h->accept_len;
+		memcpy(b + 34, h->accept, h->accept_len);
+	}
+	int r = state_set_blob(c->state, STATE_KEY_HMAC, b, sizeof(b));
+	sodium_memzero(b, sizeof(b));
+	return r;
+}
+
+static int hmac_cache_get(struct ctx *c, struct rc_hmac *ret)
+{
+	uint8_t *b = NULL;
+	size_t n = 0;
+	int r = state_get_blob(c->state, STATE_KEY_HMAC, &b, &n);
+	if (r < 0)
+		return r;
+	if (n != HMAC_BLOB_LEN || b[0] == 0 || b[0] > 32 || b[33] > 32)
+		r = -EBADMSG;
+	else {
+		struct rc_hmac h = { .has_sign = true, .sign_len = b[0],
+				     .has_accept = b[33] > 0, .accept_len = b[33] };
+		memcpy(h.sign, b + 1, h.sign_len);
+		memcpy(h.accept, b + 34, h.accept_len);
+		*ret = h;
+		sodium_memzero(&h, sizeof(h));
+	}
+	sodium_memzero(b, n);
+	free(b);
+	return r;
+}
+
+/* The registry's answer is authoritative; without the registry, the cached keys. */
+static void babel_hmac_keys(struct ctx *c, struct rc_hmac *ret)
+{
+	int r = c->registry ? rc_get_hmac(c->registry, ret) : -ENOTCONN;
+	if (r >= 0) {
+		r = ret->has_sign ? hmac_cache_put(c, ret) : state_delete(c->state, STATE_KEY_HMAC);
+		if (r < 0)
+			log_warning("cannot cache the babel HMAC keys: %s", state_last_error(c->state));
+		return;
+	}
+	log_warning("babel HMAC keys not received from the registry (%s)",
+		    c->registry ? registry_client_error(c->registry) : strerror(-r));
+	r = hmac_cache_get(c, ret);
+	if (r >= 0)
+		log_info("babel HMAC keys: using those of the state database");
+	else if (r != -ENOENT)
+		log_errno(LOG_WARNING, r, "babel HMAC keys in the state database unusable");
+	else
+		log_warning("no babel HMAC keys: neighbours that use them will not hear this node");
+}
+
 /*
  * Routes of protocol babel left in the kernel: babeld withdraws its routes
  * when it exits cleanly, but not the "unreachable" hold-down routes it
@@ -592,7 +654,8 @@ static int babel_mod_init(struct ctx *c)
 	p.default_route = c->opt.default_route;
 	p.hello = c->opt.hello > 0 ? (unsigned)c->opt.hello : c->netconf->hello;
 	p.babel_default = c->netconf->babel_default;
-	if (c->registry && rc_get_hmac(c->registry, &hmac) >= 0 && hmac.has_sign) {
+	babel_hmac_keys(c, &hmac);
+	if (hmac.has_sign) {
 		p.hmac_sign = hmac.sign;
 		p.hmac_sign_len = hmac.sign_len;
 		if (hmac.has_accept) {
