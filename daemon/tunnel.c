@@ -32,7 +32,9 @@
 #define DRAIN_DELAY_MS 800       /* netem delay on babel packets */
 #define DRAIN_MIN_MS 2000        /* let babel see the delay before judging */
 #define DRAIN_TIMEOUT_MS 60000   /* routes did not move: abort */
-#define DESTROY_ACK_MS 5000
+#define DESTROY_RESEND_MS 3000
+#define DESTROY_ACK_MS 35000     /* the peer waits up to 30 s for its routes */
+#define PEER_DRAIN_MS 30000
 #define HANDSHAKE_FIRST_MS 20000 /* client: first handshake must come by then */
 #define HANDSHAKE_STALE_S 200    /* WireGuard re-handshakes every 120 s when in use */
 #define HEALTH_EVERY_MS 10000
@@ -72,6 +74,8 @@ struct tunnel {
 	bool in_babel;
 	bool drained;           /* our tc drain installed */
 	bool protect;           /* drain aborted: skip it at the next rotation */
+	bool destroy_requested; /* the peer asked: ack once our routes moved */
+	uint64_t destroy_deadline_ms, resend_ms;
 	/* client set-up */
 	struct pp_endpoint eps[PP_MAX_ENDPOINTS];
 	size_t n_eps, ep_idx;
@@ -364,6 +368,7 @@ static void tunnel_release(struct tunnel_mgr *m, struct tunnel *t, const char *w
 	}
 	t->state = T_FREE;
 	t->protect = false;
+	t->destroy_requested = false;
 	t->since_ms = now_ms(m);
 }
 
@@ -660,14 +665,29 @@ static void drain_local(struct tunnel_mgr *m, struct tunnel *t, bool on)
 	}
 }
 
+/*
+ * Our routes left the tunnel; the peer's may not have yet (it judges its own
+ * side). Babel stays on the interface and the WireGuard peer stays
+ * programmed until the peer acks, so nothing routed either way is lost.
+ */
 static void start_destroy(struct tunnel_mgr *m, struct tunnel *t)
 {
-	if (t->in_babel && m->c->babel)
-		babel_flush_interface(m->c->babel, t->ifname, NULL, NULL);
-	t->in_babel = false;
 	send_tunnel_msg(m, t, PP_TUNNEL_DESTROY);
 	t->state = T_DESTROYING;
 	t->deadline_ms = now_ms(m) + DESTROY_ACK_MS;
+	t->resend_ms = now_ms(m) + DESTROY_RESEND_MS;
+}
+
+static void ack_destroy(struct tunnel_mgr *m, struct tunnel *t)
+{
+	struct pp_msg msg = { .type = PP_TUNNEL_DESTROY_ACK,
+			      .tunnel.role = t->server ? PP_ROLE_SERVER : PP_ROLE_CLIENT };
+	struct re6st_prefix peer = t->peer;
+	tunnel_release(m, t, "the peer destroyed it");
+	/* It comes back by itself if chosen again; not at once. */
+	backoff(m, &peer, refresh_ms(m));
+	if (m->c->peer)
+		peer_send(m->c->peer, &peer, &msg);
 }
 
 /* The rotated peer is not chosen again for one period: a rotation must change
@@ -734,8 +754,16 @@ void tunnel_on_tunnel_msg(struct tunnel_mgr *m, const struct re6st_prefix *peer,
 {
 	/* The sender's role is the opposite of ours. */
 	struct tunnel *t = find_peer(m, peer, role == PP_ROLE_CLIENT);
-	if (!t)
+	if (!t) {
+		/* Already gone here (an ack was lost): say so. */
+		if (type == PP_TUNNEL_DESTROY && m->c->peer) {
+			struct pp_msg msg = { .type = PP_TUNNEL_DESTROY_ACK,
+					      .tunnel.role = role == PP_ROLE_CLIENT ? PP_ROLE_SERVER
+										 : PP_ROLE_CLIENT };
+			peer_send(m->c->peer, peer, &msg);
+		}
 		return;
+	}
 	switch (type) {
 	case PP_TUNNEL_DRAIN:
 		drain_local(m, t, true);
@@ -743,14 +771,14 @@ void tunnel_on_tunnel_msg(struct tunnel_mgr *m, const struct re6st_prefix *peer,
 	case PP_TUNNEL_UNDRAIN:
 		drain_local(m, t, false);
 		break;
-	case PP_TUNNEL_DESTROY: {
-		tunnel_release(m, t, "the peer destroyed it");
-		struct pp_msg msg = { .type = PP_TUNNEL_DESTROY_ACK,
-				      .tunnel.role = t->server ? PP_ROLE_SERVER : PP_ROLE_CLIENT };
-		if (m->c->peer)
-			peer_send(m->c->peer, peer, &msg);
+	case PP_TUNNEL_DESTROY:
+		if (t->destroy_requested)
+			break; /* a resend: the ack comes when our routes moved */
+		/* Keep the tunnel (drained) until our own routes left it. */
+		drain_local(m, t, true);
+		t->destroy_requested = true;
+		t->destroy_deadline_ms = now_ms(m) + PEER_DRAIN_MS;
 		break;
-	}
 	case PP_TUNNEL_DESTROY_ACK:
 		if (t->state == T_DESTROYING)
 			finish_rotation(m, t, "rotated");
@@ -982,6 +1010,13 @@ static void on_tick(struct loop *l, struct loop_timer *timer, void *userdata)
 
 	for (size_t i = 0; i < m->n; i++) {
 		struct tunnel *t = m->t[i];
+		if (t->destroy_requested && t->state != T_FREE) {
+			size_t routes = c->babel ? babel_count_routes_via(c->babel, t->ifname) : 0;
+			if (routes == 0 || now >= t->destroy_deadline_ms) {
+				ack_destroy(m, t);
+				continue;
+			}
+		}
 		switch (t->state) {
 		case T_SETUP:
 			if (now >= t->deadline_ms)
@@ -1009,8 +1044,12 @@ static void on_tick(struct loop *l, struct loop_timer *timer, void *userdata)
 			break;
 		}
 		case T_DESTROYING:
-			if (now >= t->deadline_ms)
+			if (now >= t->deadline_ms) {
 				finish_rotation(m, t, "rotated (no ack)");
+			} else if (now >= t->resend_ms) {
+				send_tunnel_msg(m, t, PP_TUNNEL_DESTROY);
+				t->resend_ms = now + DESTROY_RESEND_MS;
+			}
 			break;
 		case T_FREE:
 			break;
