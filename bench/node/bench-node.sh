@@ -7,7 +7,7 @@
 #                   interface of a few nodes all along, and tunnels are
 #                   reprogrammed in place at each rotation, so the first echo
 #                   reply after the decision is the first packet through
-#                   (resolution: the ping interval, 5 ms)
+#                   (resolution: the ping interval, 10 ms)
 #   loss/rotation   a ping flow between two nodes (20/s) while every node
 #                   rotates one tunnel every BENCH_REFRESH seconds
 #   memory, CPU     of node 1's re6stnet, which keeps 10 tunnels (client-count
@@ -27,6 +27,7 @@ MEM_S=${BENCH_SECONDS:-300}
 TB_CLIENTS=2
 TB_REFRESH=$REFRESH
 . "$src/test/node/testbed.sh"
+. "$src/test/node/checks.sh"
 tb_init
 ip link add r6-probe type wireguard 2>/dev/null && ip link del r6-probe ||
 	{ echo "SKIP: no WireGuard in this kernel"; exit 77; }
@@ -39,19 +40,20 @@ tb_underlay "$N"
 tb_registry_start || exit 1
 tb_node_add 1 --client-count 10 --max-clients 20 --tunnel-refresh 300 || exit 1
 for i in $(seq 2 "$N"); do tb_node_add "$i" || exit 1; done
+nodes_index
 t0=$(date +%s)
-if tb_wait_mesh 300; then
+if wait_mesh 300 $(seq "$N"); then
 	tb_log "mesh converged after $(($(date +%s) - t0)) s"
 else
-	tb_log "mesh not converged after 300 s"; tb_ping_matrix; tb_dump; exit 1
+	tb_log "mesh not converged after 300 s"; show_fails $(seq "$N"); tb_dump; exit 1
 fi
 
 # ---- set-up time and loss per rotation
-PINGERS="2 3 4"
+PINGERS="2 3"
 pids=""
 for n in $PINGERS; do
 	for ifc in $(tb_ns "r6-n$n" ip -o link show type wireguard | awk -F': ' '{ print $2 }' | grep '^re6stc'); do
-		tb_ns "r6-n$n" sh -c "while :; do ping -6 -D -n -i 0.005 -I $ifc ff02::1; sleep 0.005; done" \
+		tb_ns "r6-n$n" sh -c "while :; do ping -6 -D -n -i 0.01 -I $ifc ff02::1; sleep 0.01; done" \
 			>"$TB_DIR/ping-$n-$ifc" 2>/dev/null &
 		pids="$pids $!"
 	done
@@ -60,7 +62,7 @@ for i in $(seq "$N"); do
 	grep -c 'draining' "$TB_DIR/n$i/log/re6stnet.log" 2>/dev/null || echo 0
 done >"$TB_DIR/drains0"
 tb_log "rotations under a ping flow n5 -> n6 (20/s) for $ROTATE_S s"
-flow=$(tb_ns r6-n5 ping -6 -q -n -i 0.05 -c $((ROTATE_S * 20)) "$(tb_node_addr 6)" 2>&1)
+flow=$(tb_ns r6-n5 ping -6 -q -n -i 0.05 -c $((ROTATE_S * 20)) "$(node_addr 6)" 2>&1)
 for p in $pids; do kill "$p" 2>/dev/null; done
 for i in $(seq "$N"); do
 	grep -c 'draining' "$TB_DIR/n$i/log/re6stnet.log" 2>/dev/null || echo 0

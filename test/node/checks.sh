@@ -13,6 +13,8 @@
 #   node_babelds I               number of babeld processes in the namespace
 #   tunnels_to I PREFIX          tunnels of node I to PREFIX (not free)
 #   netconf_version I
+#   log_delay I TEXT T0          seconds from T0 (epoch) to the first log line
+#                                of node I at or after T0 containing TEXT
 
 TC_PASSED=0 TC_FAILED=0
 
@@ -146,4 +148,12 @@ ntunnels_up() { awk '$3 == "up"' "$TB_DIR/t$1" | wc -l; }
 tunnels_to() { # I PREFIX -> "ifname state" of each non-free tunnel to PREFIX
 	tb_ctl "$1" --json tunnels 2>/dev/null |
 		jq -r --arg p "$2" '.tunnels[] | select(.peer == $p and .state != "free") | "\(.ifname) \(.state)"'
+}
+
+log_delay() { # I TEXT T0
+	awk -v pat="$2" -v t0="$3" 'index($0, pat) {
+		split($1, d, "-"); split($2, t, ":")
+		ts = mktime(d[1] " " d[2] " " d[3] " " t[1] " " t[2] " 0") + t[3]
+		if (ts >= t0 - 0.001) { printf "%.1f\n", ts - t0; exit }
+	}' "$TB_DIR/n$1/log/re6stnet.log"
 }
