@@ -35,7 +35,7 @@ for i in $(seq "$N"); do
 done
 
 t0=$(date +%s)
-if tb_wait_mesh 120; then
+if tb_wait_mesh "${CONVERGE_WAIT:-120}"; then
 	ok "all $N nodes reach each other after $(($(date +%s) - t0)) s"
 else
 	ko "mesh did not converge within 120 s"
@@ -60,8 +60,11 @@ if [ "${ROTATE:-0}" = 1 ]; then
 	before=$(for i in $(seq "$N"); do tb_ns "r6-n$i" wg show all peers; done | sort | md5sum)
 	dst=$(tb_node_addr 2)
 	count=$((${ROTATE_SECONDS:-90} * 10))
-	out=$(tb_ns r6-n1 ping -6 -q -i 0.1 -c "$count" "$dst" 2>&1)
+	# -D -O: timestamps of unanswered requests, to match them with the logs.
+	tb_ns r6-n1 ping -6 -D -O -i 0.1 -c "$count" "$dst" >"$TB_DIR/ping.out" 2>&1
+	out=$(cat "$TB_DIR/ping.out")
 	echo "$out" | tail -n 2
+	grep 'no answer' "$TB_DIR/ping.out" | head -n 40 | sed 's/^/  lost: /'
 	loss=$(echo "$out" | sed -n 's/.* \([0-9.]*\)% packet loss.*/\1/p')
 	after=$(for i in $(seq "$N"); do tb_ns "r6-n$i" wg show all peers; done | sort | md5sum)
 	[ "$before" != "$after" ] && ok "tunnels changed during the flow" || ko "no tunnel rotated"
