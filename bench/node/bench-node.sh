@@ -48,24 +48,30 @@ else
 	tb_log "mesh not converged after 300 s"; show_fails $(seq "$N"); tb_dump; exit 1
 fi
 
-# ---- set-up time and loss per rotation
+# ---- set-up time: probes on the client interfaces while tunnels rotate
 PINGERS="2 3"
 pids=""
 for n in $PINGERS; do
 	for ifc in $(tb_ns "r6-n$n" ip -o link show type wireguard | awk -F': ' '{ print $2 }' | grep '^re6stc'); do
-		tb_ns "r6-n$n" sh -c "while :; do ping -6 -D -n -i 0.01 -I $ifc ff02::1; sleep 0.01; done" \
+		tb_ns "r6-n$n" sh -c "trap 'kill \$p; exit 0' TERM
+			while :; do ping -6 -D -n -i 0.01 -I $ifc ff02::1 & p=\$!; wait \$p; sleep 0.01; done" \
 			>"$TB_DIR/ping-$n-$ifc" 2>/dev/null &
 		pids="$pids $!"
 	done
 done
+tb_log "set-up probes on the client interfaces of nodes $PINGERS for $ROTATE_S s"
+sleep "$ROTATE_S"
+for p in $pids; do kill "$p" 2>/dev/null; done
+wait $pids 2>/dev/null
+
+# ---- loss per rotation: a ping flow while every node rotates
 for i in $(seq "$N"); do
-	grep -c 'draining' "$TB_DIR/n$i/log/re6stnet.log" 2>/dev/null || echo 0
+	grep -c 'draining (' "$TB_DIR/n$i/log/re6stnet.log" 2>/dev/null || echo 0
 done >"$TB_DIR/drains0"
 tb_log "rotations under a ping flow n5 -> n6 (20/s) for $ROTATE_S s"
 flow=$(tb_ns r6-n5 ping -6 -q -n -i 0.05 -c $((ROTATE_S * 20)) "$(node_addr 6)" 2>&1)
-for p in $pids; do kill "$p" 2>/dev/null; done
 for i in $(seq "$N"); do
-	grep -c 'draining' "$TB_DIR/n$i/log/re6stnet.log" 2>/dev/null || echo 0
+	grep -c 'draining (' "$TB_DIR/n$i/log/re6stnet.log" 2>/dev/null || echo 0
 done >"$TB_DIR/drains1"
 rot=$(paste "$TB_DIR/drains0" "$TB_DIR/drains1" | awk '{ s += $2 - $1 } END { print s + 0 }')
 sent=$(echo "$flow" | sed -n 's/^\([0-9]*\) packets transmitted.*/\1/p')
@@ -92,7 +98,7 @@ for n in $PINGERS; do
 				}
 				next
 			}
-			/bytes from/ { gsub(/[\[\]]/, "", $1); rep[++nr] = $1 + 0 }
+			/bytes from/ { gsub(/[\[\]]/, "", $1); rep[++nr] = $1 + 0; src[nr] = $5 }
 			END {
 				k = 1; u = 1
 				for (i = 1; i <= nd; i++) {
@@ -101,7 +107,7 @@ for n in $PINGERS; do
 					if (k > nr || (i < nd && rep[k] >= dec[i + 1])) continue
 					if (rep[1] > dec[i]) continue # ping not running yet
 					a = (u <= nu && (i == nd || up[u] < dec[i + 1])) ? (up[u] - dec[i]) * 1000 : -1
-					printf "%.1f %.1f\n", (rep[k] - dec[i]) * 1000, a
+					printf "%.1f %.1f %.3f %s\n", (rep[k] - dec[i]) * 1000, a, dec[i], src[k]
 				}
 			}' "$TB_DIR/n$n/log/re6stnet.log" "$f" >>"$TB_DIR/setup"
 	done
@@ -114,6 +120,8 @@ stats() { # column -> "median p90 max (n)"
 				v[int((NR + 1) / 2)], v[int(NR * 0.9 + 0.999)], v[NR], NR }'
 }
 echo "$flow" | tail -n 2 | sed 's/^/  /'
+echo "  set-up samples (ms to first reply, ms to programmed, decision time, reply source):"
+head -n 8 "$TB_DIR/setup" | sed 's/^/    /'
 
 # ---- memory and CPU of node 1 with 10 tunnels
 pid=$(cat "$TB_DIR/n1/pid")
@@ -143,6 +151,7 @@ figure "ping flow during rotations" "$lost lost of ${sent:-0} ($rot rotations in
 figure "packets lost per rotation" "$(awk -v l="$lost" -v r="$rot" 'BEGIN { printf "%.2f", r ? l / r : l }')"
 figure "re6stnet VmRSS (max over samples)" "$rss kB"
 figure "re6stnet VmHWM" "$hwm kB"
+figure "  of which RssAnon / RssFile (libraries)" "$(kb "$pid" RssAnon) kB / $(kb "$pid" RssFile) kB"
 figure "re6stnet CPU (utime+stime)" "$(awk -v d=$((c1 - c0)) -v hz="$hz" -v s="$MEM_S" 'BEGIN { printf "%.2f s over %d s (%.2f%%)", d / hz, s, 100 * d / hz / s }')"
 figure "babeld CPU (utime+stime)" "$(awk -v d=$((b1 - b0)) -v hz="$hz" 'BEGIN { printf "%.2f s", d / hz }')"
 figure "babeld VmRSS" "$(kb "$bpid" VmRSS) kB"
