@@ -28,6 +28,7 @@ TB_CLIENTS=2
 TB_REFRESH=$REFRESH
 . "$src/test/node/testbed.sh"
 . "$src/test/node/checks.sh"
+{ # parsed whole before it runs: safe against edits of this file mid-run
 tb_init
 ip link add r6-probe type wireguard 2>/dev/null && ip link del r6-probe ||
 	{ echo "SKIP: no WireGuard in this kernel"; exit 77; }
@@ -52,8 +53,8 @@ fi
 PINGERS="2 3"
 pids=""
 for n in $PINGERS; do
-	for ifc in $(tb_ns "r6-n$n" ip -o link show type wireguard | awk -F': ' '{ print $2 }' | grep '^re6stc'); do
-		tb_ns "r6-n$n" sh -c "trap 'kill \$p; exit 0' TERM
+	for ifc in $(nsx "r6-n$n" ip -o link show type wireguard | awk -F': ' '{ print $2 }' | grep '^re6stc'); do
+		nsx "r6-n$n" sh -c "trap 'kill \$p; exit 0' TERM
 			while :; do ping -6 -D -n -i 0.01 -I $ifc ff02::1 & p=\$!; wait \$p; sleep 0.01; done" \
 			>"$TB_DIR/ping-$n-$ifc" 2>/dev/null &
 		pids="$pids $!"
@@ -69,7 +70,7 @@ for i in $(seq "$N"); do
 	grep -c 'draining (' "$TB_DIR/n$i/log/re6stnet.log" 2>/dev/null || echo 0
 done >"$TB_DIR/drains0"
 tb_log "rotations under a ping flow n5 -> n6 (20/s) for $ROTATE_S s"
-flow=$(tb_ns r6-n5 ping -6 -q -n -i 0.05 -c $((ROTATE_S * 20)) "$(node_addr 6)" 2>&1)
+flow=$(nsx r6-n5 ping -6 -q -n -i 0.05 -c $((ROTATE_S * 20)) "$(node_addr 6)" 2>&1)
 for i in $(seq "$N"); do
 	grep -c 'draining (' "$TB_DIR/n$i/log/re6stnet.log" 2>/dev/null || echo 0
 done >"$TB_DIR/drains1"
@@ -129,13 +130,13 @@ bpid=$(cat "$TB_DIR/n1/run/babeld.pid")
 hz=$(getconf CLK_TCK)
 cpu() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 kb() { awk -v k="$2:" '$1 == k { print $2 }' "/proc/$1/status"; }
-tb_log "node 1: $(tb_ctl 1 --json tunnels | jq '[.tunnels[] | select(.state == "up")] | length') tunnels up; measuring for $MEM_S s"
+tb_log "node 1: $(ctl 1 --json tunnels | jq '[.tunnels[] | select(.state == "up")] | length') tunnels up; measuring for $MEM_S s"
 c0=$(cpu "$pid") b0=$(cpu "$bpid") rss=0 tmin=999 tsum=0 k=0
 end=$(($(date +%s) + MEM_S))
 while [ "$(date +%s)" -lt "$end" ]; do
 	r=$(kb "$pid" VmRSS)
 	[ "$r" -gt "$rss" ] && rss=$r
-	nt=$(tb_ctl 1 --json tunnels | jq '[.tunnels[] | select(.state == "up")] | length')
+	nt=$(ctl 1 --json tunnels | jq '[.tunnels[] | select(.state == "up")] | length')
 	[ "$nt" -lt "$tmin" ] && tmin=$nt
 	tsum=$((tsum + nt)) k=$((k + 1))
 	sleep 10
@@ -161,3 +162,4 @@ echo "aims: set-up < 50 ms: $(awk -v m="$med" 'BEGIN { print (m >= 0 && m < 50) 
 	"no loss on drained rotations: $([ "$lost" = 0 ] && echo met || echo "NOT met");" \
 	"< 4 MB resident: $([ "$hwm" -lt 4096 ] && echo met || echo "NOT met")"
 exit 0
+}

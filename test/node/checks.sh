@@ -18,6 +18,42 @@
 
 TC_PASSED=0 TC_FAILED=0
 
+# Cheaper than "ip netns exec" (which also makes a mount namespace and
+# remounts /sys: seconds each under a loaded TCG): only the network
+# namespace. The control socket needs no namespace at all.
+nsx() { # NS CMD...
+	local ns=$1
+	shift
+	nsenter --net="/run/netns/$ns" "$@"
+}
+ctl() { # I ARGS...
+	local i=$1
+	shift
+	"$CTL" -s "$TB_DIR/n$i/run/re6stnet.sock" "$@"
+}
+
+# Drop underlay traffic between node pairs ("1-2 3-4 ..."): one nft
+# transaction per node (tb_drop enters the namespaces several times per pair).
+drop_paths() { # PAIRS
+	local i p a b peers
+	for i in $(seq "$TB_NODES"); do
+		peers=""
+		for p in $1; do
+			a=${p%-*} b=${p#*-}
+			[ "$a" = "$i" ] && peers="$peers, $TB_LAN.$((10 + b))"
+			[ "$b" = "$i" ] && peers="$peers, $TB_LAN.$((10 + a))"
+		done
+		[ -n "$peers" ] || continue
+		peers=${peers#, }
+		nsx "r6-n$i" nft -f - <<NFT || return 1
+table inet tbdrop {
+	chain input { type filter hook input priority 0; ip saddr { $peers } drop; }
+	chain output { type filter hook output priority 0; ip daddr { $peers } drop; }
+}
+NFT
+	done
+}
+
 ok() { TC_PASSED=$((TC_PASSED + 1)); echo "ok: $1"; }
 ko() { # MSG [NODES...]
 	TC_FAILED=$((TC_FAILED + 1))
@@ -54,7 +90,7 @@ mesh_fails() { # NODES...
 	local i addrs
 	for i in "$@"; do
 		addrs=$(awk -v i="$i" -v set=" $* " 'index(set, " " $1 " ") && $1 != i { print $1 "=" $3 }' "$TB_DIR/nodes")
-		tb_ns "r6-n$i" sh -c 'for x in $1; do
+		nsx "r6-n$i" sh -c 'for x in $1; do
 				( ping -6 -n -c 1 -W 2 "${x#*=}" >/dev/null 2>&1 ||
 				  ping -6 -n -c 1 -W 2 "${x#*=}" >/dev/null 2>&1 || echo "$2>${x%%=*}" ) &
 			done; wait' - "$addrs" "$i"
@@ -79,14 +115,14 @@ node_babelds() {
 }
 
 netconf_version() {
-	tb_ctl "$1" --json status 2>/dev/null | jq -r '.netconf_version // empty'
+	ctl "$1" --json status 2>/dev/null | jq -r '.netconf_version // empty'
 }
 
 # $TB_DIR/t$I: "ifname role state peer age_s"; $TB_DIR/w$I: wg show all dump.
 snapshot() { # I
-	tb_ctl "$1" --json tunnels 2>/dev/null |
+	ctl "$1" --json tunnels 2>/dev/null |
 		jq -r '.tunnels[] | [.ifname, .role, .state, (.peer // "-"), .age_s] | @tsv' >"$TB_DIR/t$1"
-	tb_ns "r6-n$1" wg show all dump >"$TB_DIR/w$1" 2>&1
+	nsx "r6-n$1" wg show all dump >"$TB_DIR/w$1" 2>&1
 }
 
 # Every node's WireGuard public key (all its interfaces use the key of its
@@ -94,7 +130,7 @@ snapshot() { # I
 node_pubkeys() {
 	local i k
 	for i in $(seq "$TB_NODES"); do
-		k=$(tb_ns "r6-n$i" wg show all public-key 2>/dev/null | awk 'NR == 1 { print $2 }')
+		k=$(nsx "r6-n$i" wg show all public-key 2>/dev/null | awk 'NR == 1 { print $2 }')
 		[ -n "$k" ] || k=$(awk -v i="$i" '$1 == i { print $2 }' "$TB_DIR/pubkeys" 2>/dev/null)
 		[ -n "$k" ] && echo "$i $k"
 	done >"$TB_DIR/pubkeys.new"
@@ -146,7 +182,7 @@ check_node() { # I
 ntunnels_up() { awk '$3 == "up"' "$TB_DIR/t$1" | wc -l; }
 
 tunnels_to() { # I PREFIX -> "ifname state" of each non-free tunnel to PREFIX
-	tb_ctl "$1" --json tunnels 2>/dev/null |
+	ctl "$1" --json tunnels 2>/dev/null |
 		jq -r --arg p "$2" '.tunnels[] | select(.peer == $p and .state != "free") | "\(.ifname) \(.state)"'
 }
 

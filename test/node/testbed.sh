@@ -59,8 +59,8 @@ tb_attach() { # NS ADDR
 	ip -n "$1" addr add "$2/24" dev eth0
 	ip -n "$1" link set eth0 up
 	# no IPv6 on the underlay: re6st gives IPv6 to IPv4-only machines
-	ip netns exec "$1" sysctl -qw net.ipv6.conf.eth0.disable_ipv6=1
-	ip netns exec "$1" sysctl -qw net.ipv6.conf.all.forwarding=1
+	# one namespace entry (each "ip netns exec" costs a /sys remount)
+	ip netns exec "$1" sysctl -qw net.ipv6.conf.eth0.disable_ipv6=1 net.ipv6.conf.all.forwarding=1
 }
 
 tb_underlay() { # N

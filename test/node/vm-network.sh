@@ -25,6 +25,7 @@ TB_REFRESH=${TB_REFRESH:-300}
 SCENARIOS=${SCENARIOS:-mesh kill revoke registry}
 . "$here/testbed.sh"
 . "$here/checks.sh"
+{ # parsed whole before it runs: safe against edits of this file mid-run
 command -v jq >/dev/null || { echo "SKIP: jq not installed"; exit 77; }
 tb_init
 ip link add r6-probe type wireguard 2>/dev/null && ip link del r6-probe ||
@@ -42,7 +43,7 @@ DROPS="1-2 2-3 3-4 4-5 5-6 6-7 7-8 8-1"
 tb_log "===== mesh: $N nodes, underlay paths dropped: $DROPS"
 tb_underlay "$N"
 tb_log "underlay up"
-for p in $DROPS; do tb_drop "${p%-*}" "${p#*-}"; done
+drop_paths "$DROPS" || { ko "nftables drops"; exit 1; }
 tb_log "paths dropped"
 tb_registry_start || exit 1
 tb_log "registry up"
@@ -79,9 +80,9 @@ if wants kill; then
 	K=4
 	echo "===== kill: node $K (re6stnet kill -9, underlay cut)"
 	old_babeld=$(cat "$TB_DIR/n$K/run/babeld.pid" 2>/dev/null)
-	old_links=$(tb_ns "r6-n$K" ip -o link show type wireguard | awk -F': ' '{ print $1 ":" $2 }')
+	old_links=$(nsx "r6-n$K" ip -o link show type wireguard | awk -F': ' '{ print $1 ":" $2 }')
 	tb_node_stop "$K" -9
-	tb_ns "r6-n$K" ip link set eth0 down
+	nsx "r6-n$K" ip link set eth0 down
 	ts=$(date +%s)
 	if wait_mesh 90 $(all_but "$K"); then
 		ok "kill: the other $((N - 1)) nodes reach each other $(elapsed "$ts") s after node $K vanished"
@@ -92,15 +93,15 @@ if wants kill; then
 	left=$(echo "$old_links" | grep -c .)
 	kill -0 "$old_babeld" 2>/dev/null && stale=yes || stale=no
 	tb_log "left by the killed node: babeld $old_babeld running: $stale; $left WireGuard interfaces"
-	tb_ns "r6-n$K" ip link set eth0 up
+	nsx "r6-n$K" ip link set eth0 up
 	ts=$(date +%s)
 	tb_node_add "$K"
-	for _ in $(seq 30); do tb_ctl "$K" status >/dev/null 2>&1 && break; sleep 1; done
+	for _ in $(seq 30); do ctl "$K" status >/dev/null 2>&1 && break; sleep 1; done
 	kill -0 "$old_babeld" 2>/dev/null && stale=yes || stale=no
 	check "kill: restart stopped the stale babeld $old_babeld" "$K" -- [ "$stale" = no ]
 	nb=$(node_babelds "$K")
 	check "kill: node $K runs one babeld after restart ($nb)" "$K" -- [ "$nb" = 1 ]
-	now_links=$(tb_ns "r6-n$K" ip -o link show type wireguard | awk -F': ' '{ print $1 ":" $2 }')
+	now_links=$(nsx "r6-n$K" ip -o link show type wireguard | awk -F': ' '{ print $1 ":" $2 }')
 	# (no process substitution: the VM has no /dev/fd)
 	kept=$(printf '%s\n' "$old_links" | grep -vxF -e '' | grep -xF "$now_links" | tr '\n' ' ')
 	check "kill: the $left interfaces of the killed daemon are gone${kept:+ (still there: $kept)}" "$K" -- [ -z "$kept" ]
@@ -126,7 +127,7 @@ if wants revoke; then
 	for x in $(all_but "$R"); do [ -n "$(tunnels_to "$x" "$rp")" ] && had="$had $x"; done
 	tb_log "nodes with a tunnel to node $R ($rp):$had; configuration version $v0"
 	t_rev=$(date +%s.%N) ts=$(date +%s)
-	code=$(tb_ns r6-reg curl -sS -o "$TB_DIR/revoke.out" -w '%{http_code}' \
+	code=$(nsx r6-reg curl -sS -o "$TB_DIR/revoke.out" -w '%{http_code}' \
 		"http://127.0.0.1:$TB_REG_PORT/revoke?cn_or_serial=$rp" 2>&1)
 	check "revoke: registry answered HTTP $code $(head -c 200 "$TB_DIR/revoke.out")" "" -- [ "$code" = 204 ]
 	# The registry is not a node: some node must fetch the new configuration
@@ -145,7 +146,7 @@ if wants revoke; then
 		left=""
 		for x in $live; do
 			[ -n "$(tunnels_to "$x" "$rp")" ] && left="$left $x"
-			tb_ns "r6-n$x" wg show all peers | awk '{ print $2 }' | grep -qxF "$rkey" &&
+			nsx "r6-n$x" wg show all peers | awk '{ print $2 }' | grep -qxF "$rkey" &&
 				left="$left $x(wg)"
 		done
 		[ -z "$left" ] && break
@@ -186,7 +187,7 @@ if wants registry; then
 	tb_node_stop 2
 	ts=$(date +%s)
 	tb_node_add 2
-	for _ in $(seq 30); do tb_ctl 2 status >/dev/null 2>&1 && break; sleep 1; done
+	for _ in $(seq 30); do ctl 2 status >/dev/null 2>&1 && break; sleep 1; done
 	check "registry: node 2 restarted with the cached configuration" 2 -- \
 		grep -q 'using the cached network configuration' "$TB_DIR/n2/log/re6stnet.log"
 	check "registry: node 2's babeld signs with the cached HMAC key" 2 -- \
@@ -214,3 +215,4 @@ fi
 
 echo "===== total $(elapsed "$T0") s"
 tc_summary
+}
