@@ -326,6 +326,7 @@ static void registry_done(struct registry *reg)
 	if (reg->netconf_response)
 		MHD_destroy_response(reg->netconf_response);
 	free(reg->netconf_armour);
+	free(reg->netconf_bin);
 	if (reg->db)
 		db_close(reg->db);
 	key_free(reg->ca_key);

@@ -65,6 +65,9 @@ struct registry {
 	uint64_t netconf_version;
 	char *netconf_armour;
 	size_t netconf_armour_len;
+	uint8_t *netconf_bin;                  /* the same, binary: what push.c sends */
+	size_t netconf_bin_len;
+	uint64_t push_seq;                     /* last sequence number pushed */
 	struct MHD_Response *netconf_response; /* cached, refcounted by MHD */
 	bool has_registry_prefix;
 	char registry_prefix[129];

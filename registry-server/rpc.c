@@ -21,6 +21,8 @@
 #include "macro.h"
 #include "prefix.h"
 #include "query.h"
+#include "peerproto.h"
+#include "push.h"
 #include "registry.h"
 #include "reqsign.h"
 
@@ -351,10 +353,23 @@ int registry_update_netconf(struct registry *reg, bool bump, uint64_t now)
 	free(reg->netconf_armour);
 	reg->netconf_armour_len = strlen(armour);
 	reg->netconf_armour = TAKE_PTR(armour);
+	free(reg->netconf_bin);
+	reg->netconf_bin_len = enc_len;
+	reg->netconf_bin = TAKE_PTR(enc);
 	if (reg->netconf_version != (uint64_t)version)
 		log_info("network configuration version %" PRId64, version);
 	reg->netconf_version = (uint64_t)version;
 	return 0;
+}
+
+/* Spread a change at once: the nodes gossip the pushed document on. */
+static void push(struct registry *reg)
+{
+	int r = registry_push_netconf(reg);
+	if (r < 0)
+		log_warning("push of the network configuration failed: %s", strerror(-r));
+	else if (r > 0)
+		log_info("network configuration pushed to %d endpoints", r);
 }
 
 /* ---- public RPCs -------------------------------------------------------- */
@@ -737,8 +752,14 @@ static int rpc_announce(const struct rpc_call *call, struct rpc_reply *reply)
 	_cleanup_stmt_ sqlite3_stmt *s = NULL;
 	int r;
 
+	struct pp_endpoint eps[16];
+	size_t n_eps;
+
 	if (!ep || !ep[0] || !printable(ep, 1024))
 		return rpc_error(reply, 400, "missing or invalid 'endpoints' (printable ASCII, <= 1024)");
+	if (pp_endpoints_parse(ep, strlen(ep), eps, ARRAY_SIZE(eps), &n_eps) < 0 || n_eps == 0)
+		return rpc_error(reply, 400, "invalid 'endpoints': expected ip,port,type[,country]"
+					     " separated by ';' (at most 16)");
 	pthread_mutex_lock(&reg->lock);
 	if (sqlite3_prepare_v2(reg->db, "INSERT OR REPLACE INTO peer VALUES (?,?,?)", -1, &s,
 			       NULL) != SQLITE_OK) {
@@ -1017,6 +1038,7 @@ static int rpc_revoke(const struct rpc_call *call, struct rpc_reply *reply)
 	pthread_mutex_unlock(&reg->lock);
 	log_notice("revoke: serial %" PRId64 "%s%s", serial, by_serial ? "" : ", freed prefix ",
 		   by_serial ? "" : bits);
+	push(reg);
 	return reply_empty(reply);
 fail:
 	db_rollback(reg->db);
@@ -1114,6 +1136,7 @@ out:
 	}
 	pthread_mutex_unlock(&reg->lock);
 	log_notice("updateHMAC: %s", state);
+	push(reg);
 	{
 		char out[32];
 		snprintf(out, sizeof(out), "%s\n", state);

@@ -442,11 +442,11 @@ static void test_bootstrap(void)
 	registry_client_set_identity(b, nodes[4].key, &nodes[4].cert);
 	r = rc_get_bootstrap_peer(b, &p);
 	CHECK(r == -ENOENT, "no bootstrap peer before any announce (%d)", r);
-	r = rc_announce(a, "wg=192.0.2.1:51820 ip6=2001:db8::1");
+	r = rc_announce(a, "127.0.0.1,9,wg;::1,9,wg");
 	CHECK(r == 0, "announce: %s", registry_client_error(a));
 	r = rc_get_bootstrap_peer(b, &p);
 	CHECK(r == 0 && prefix_equal(&p.prefix, &nodes[3].cert.node) && p.endpoints &&
-		      strcmp(p.endpoints, "wg=192.0.2.1:51820 ip6=2001:db8::1") == 0 &&
+		      strcmp(p.endpoints, "127.0.0.1,9,wg;::1,9,wg") == 0 &&
 		      memcmp(p.cert.wg_pk, nodes[3].key->wg_pk, 32) == 0,
 	      "bootstrap peer with endpoints and certificate: %s", registry_client_error(b));
 	rc_bootstrap_peer_clear(&p);
@@ -454,6 +454,8 @@ static void test_bootstrap(void)
 	CHECK(r == -ENOENT, "a node is never its own bootstrap peer");
 	r = rc_announce(a, "bad\nendpoint");
 	CHECK(r == -EINVAL, "announce with control characters refused");
+	r = rc_announce(a, "wg=192.0.2.1:51820");
+	CHECK(r == -EINVAL, "announce of a malformed endpoint list refused");
 }
 
 /* ---- non-blocking client ------------------------------------------------- */

@@ -1,0 +1,129 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <inttypes.h>
+#include <netinet/in.h>
+#include <sqlite3.h>
+#include <sys/socket.h>
+#include <time.h>
+
+#include "log.h"
+#include "peerproto.h"
+#include "prefix.h"
+#include "push.h"
+#include "registry.h"
+
+#define MAX_TARGETS 4096
+#define MAX_ENDPOINTS 16
+
+struct target {
+	struct re6st_prefix node;
+	struct pp_endpoint ep[MAX_ENDPOINTS];
+	size_t n_ep;
+};
+
+static uint64_t now_us(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+static void sockaddr_of(const struct pp_endpoint *e, struct sockaddr_in6 *ret)
+{
+	/* One dual-stack socket: IPv4 endpoints go IPv4-mapped. */
+	*ret = (struct sockaddr_in6){ .sin6_family = AF_INET6, .sin6_port = htons(e->port) };
+	if (e->family == AF_INET) {
+		ret->sin6_addr.s6_addr[10] = 0xff;
+		ret->sin6_addr.s6_addr[11] = 0xff;
+		memcpy(&ret->sin6_addr.s6_addr[12], e->addr, 4);
+	} else {
+		memcpy(&ret->sin6_addr, e->addr, 16);
+	}
+}
+
+/* Under reg->lock: the document and the live announced endpoints. */
+static int collect(struct registry *reg, uint64_t now, uint8_t **ret_doc, size_t *ret_len,
+		   struct target **ret_targets, size_t *ret_n)
+{
+	_cleanup_free_ uint8_t *doc = NULL;
+	_cleanup_free_ struct target *t = NULL;
+	sqlite3_stmt *s = NULL;
+	size_t n = 0;
+
+	if (!reg->netconf_bin)
+		return -ENODATA;
+	doc = malloc(reg->netconf_bin_len);
+	if (!doc)
+		return -ENOMEM;
+	memcpy(doc, reg->netconf_bin, reg->netconf_bin_len);
+	t = calloc(MAX_TARGETS, sizeof(*t));
+	if (!t)
+		return -ENOMEM;
+	if (sqlite3_prepare_v2(reg->db, "SELECT prefix, endpoints FROM peer WHERE seen >= ?", -1, &s,
+			       NULL) != SQLITE_OK)
+		return -EIO;
+	sqlite3_bind_int64(s, 1, (int64_t)(now - reg->opt.peer_ttl));
+	while (n < MAX_TARGETS && sqlite3_step(s) == SQLITE_ROW) {
+		const char *bits = (const char *)sqlite3_column_text(s, 0);
+		const char *eps = (const char *)sqlite3_column_text(s, 1);
+		if (!bits || !eps || prefix_from_bit_string(&reg->ca.network, bits, &t[n].node) < 0 ||
+		    pp_endpoints_parse(eps, strlen(eps), t[n].ep, MAX_ENDPOINTS, &t[n].n_ep) < 0)
+			continue;
+		n++;
+	}
+	sqlite3_finalize(s);
+	*ret_len = reg->netconf_bin_len;
+	*ret_doc = TAKE_PTR(doc);
+	*ret_targets = TAKE_PTR(t);
+	*ret_n = n;
+	return 0;
+}
+
+int registry_push_netconf(struct registry *reg)
+{
+	_cleanup_free_ uint8_t *doc = NULL, *buf = NULL;
+	_cleanup_free_ struct target *t = NULL;
+	_cleanup_close_ int fd = -1;
+	size_t len = 0, n = 0;
+	uint64_t seq;
+	int r, sent = 0;
+
+	pthread_mutex_lock(&reg->lock);
+	r = collect(reg, (uint64_t)time(NULL), &doc, &len, &t, &n);
+	/* seq doubles as the timestamp: strictly increasing for this sender */
+	seq = MAX(now_us(), reg->push_seq + 1);
+	reg->push_seq = seq + n * MAX_ENDPOINTS;
+	pthread_mutex_unlock(&reg->lock);
+	if (r < 0)
+		return r;
+	if (n == 0)
+		return 0;
+	buf = malloc(PP_MAX_SIZE);
+	if (!buf)
+		return -ENOMEM;
+	fd = socket(AF_INET6, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return negative_errno();
+	(void)setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &(int){ 0 }, sizeof(int));
+
+	for (size_t i = 0; i < n; i++) {
+		for (size_t j = 0; j < t[i].n_ep; j++) {
+			struct pp_msg m = {
+				.type = PP_NETCONF,
+				.seq = seq++,
+				.to = t[i].node,
+				.netconf = { doc, len },
+			};
+			struct sockaddr_in6 sa;
+			size_t mlen;
+
+			if (pp_encode(&m, reg->ca_key->sign_sk, buf, PP_MAX_SIZE, &mlen) < 0)
+				continue;
+			sockaddr_of(&t[i].ep[j], &sa);
+			if (sendto(fd, buf, mlen, 0, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+				log_debug("push: to port %u: %s", t[i].ep[j].port, strerror(errno));
+			else
+				sent++;
+		}
+	}
+	return sent;
+}
