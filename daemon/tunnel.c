@@ -857,7 +857,7 @@ static void make_new_tunnels(struct tunnel_mgr *m)
 
 	/* 2. distant nodes babel knows, at random */
 	const struct babel_route *routes = NULL;
-	size_t nr = c->babel ? babel_routes(c->babel, &routes) : 0, nc = 0, known = 0;
+	size_t nr = c->babel ? babel_routes(c->babel, &routes) : 0, nc = 0;
 	_cleanup_free_ struct re6st_prefix *cand = calloc(nr ? nr : 1, sizeof(*cand));
 	if (!cand)
 		return;
@@ -871,7 +871,6 @@ static void make_new_tunnels(struct tunnel_mgr *m)
 			dup = prefix_equal(&cand[j], p);
 		if (dup)
 			continue;
-		known++;
 		if (candidate_ok(m, p))
 			cand[nc++] = *p;
 	}
@@ -879,11 +878,15 @@ static void make_new_tunnels(struct tunnel_mgr *m)
 	for (size_t i = 0; i < nc && need; i++)
 		if (try_peer(m, &cand[i], false))
 			need--;
-	if (!need || known)
+	/* Fall back on the cache and the registry whenever babel offers no
+	 * usable candidate, not only when it knows nobody: a node whose only
+	 * known nodes are already its peers must still look further, or the
+	 * mesh can stay split in islands (seen with 8 nodes). */
+	if (!need || nc)
 		return;
 
-	/* 3. no route to anyone: the peer cache (we cannot send address
-	 * requests without routes, so only cached endpoints help). */
+	/* 3. no usable route: the peer cache (we cannot send address requests
+	 * without routes, so only cached endpoints help). */
 	if (c->state) {
 		struct state_peer *sp = NULL;
 		size_t n = 0;
@@ -897,7 +900,7 @@ static void make_new_tunnels(struct tunnel_mgr *m)
 		}
 	}
 	/* 4. the registry's bootstrap peer (blocking call, short timeouts: at
-	 * most every 30 s, and only when nobody else is known). */
+	 * most every 30 s, and only when babel offers no candidate). */
 	if (need && c->registry && now_ms(m) >= m->next_bootstrap_ms) {
 		struct rc_bootstrap_peer bp = {};
 		char b[PREFIX_STRLEN];
