@@ -14,7 +14,9 @@
 #             fetched the new configuration: every peer drops the revoked
 #             node's tunnels within 30 s (gossip), the revoked node stops
 #   registry  (registry still down) the mesh stays connected; a node
-#             restarted from its cache rejoins
+#             restarts from its cache (configuration, HMAC key)
+#   rejoin    ... and that node rejoins within 120 s (open target: it fails
+#             when every peer of its cache is unreachable)
 #
 # SCENARIOS="mesh kill" runs a subset (mesh always runs first).
 set -u
@@ -22,7 +24,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 N=8
 TB_CLIENTS=${TB_CLIENTS:-3}
 TB_REFRESH=${TB_REFRESH:-300}
-SCENARIOS=${SCENARIOS:-mesh kill revoke registry}
+SCENARIOS=${SCENARIOS:-mesh kill revoke registry rejoin}
 . "$here/testbed.sh"
 . "$here/checks.sh"
 { # parsed whole before it runs: safe against edits of this file mid-run
@@ -193,11 +195,16 @@ if wants registry; then
 	check "registry: node 2's babeld signs with the cached HMAC key" 2 -- \
 		eval 'grep -q "HMAC keys: using those of the state database" "$TB_DIR/n2/log/re6stnet.log" &&
 			tr "\0" " " <"/proc/$(cat "$TB_DIR/n2/run/babeld.pid")/cmdline" | grep -q "key id"'
-	if wait_mesh 120 $live; then
-		ok "registry: node 2 rejoined, all reach each other $(elapsed "$ts") s after its restart"
-	else
-		ko "registry: node 2 did not rejoin within 120 s" $live
-		show_fails $live
+	# "rejoin": a node restarted while the registry is down only has its
+	# peer cache; when every cached peer is unreachable (dropped paths,
+	# revoked) it cannot rejoin yet. An open target: meson suite open-targets.
+	if wants rejoin; then
+		if wait_mesh 120 $live; then
+			ok "registry: node 2 rejoined, all reach each other $(elapsed "$ts") s after its restart"
+		else
+			ko "registry: node 2 did not rejoin within 120 s" $live
+			show_fails $live
+		fi
 	fi
 	node_pubkeys
 	for x in $live; do
