@@ -132,33 +132,32 @@ static int list_cb(const struct nlmsghdr *nlh, void *data)
 	return 0;
 }
 
+static void list_reset(void *data)
+{
+	struct addr_list *l = data;
+	free(l->v);
+	l->v = NULL;
+	l->n = 0;
+}
+
 int nl_addr_list(struct nl_sock *s, int ifindex, int family, struct nl_addr_entry **ret,
 		 size_t *ret_n)
 {
 	if (family != AF_UNSPEC && family != AF_INET && family != AF_INET6)
 		return -EINVAL;
-	for (int attempt = 0; attempt < 5; attempt++) {
-		uint8_t buf[128];
-		struct nlmsghdr *nlh;
-		struct nl_prefix fam = { .family = family };
-		int r = nl_addr_build(buf, sizeof(buf), RTM_GETADDR, 0, &fam, 0, &nlh);
-		if (r < 0)
-			return r;
-		struct addr_list l = { .ifindex = ifindex, .family = family };
-		r = nl_request(s, NL_PROTO_ROUTE, nlh, list_cb, &l);
-		if (r == -EAGAIN) {
-			free(l.v);
-			continue;
-		}
-		if (r < 0) {
-			free(l.v);
-			return r;
-		}
-		*ret = l.v;
-		*ret_n = l.n;
-		return 0;
-	}
-	return -EAGAIN;
+	uint8_t buf[128];
+	struct nlmsghdr *nlh;
+	struct nl_prefix fam = { .family = family };
+	int r = nl_addr_build(buf, sizeof(buf), RTM_GETADDR, 0, &fam, 0, &nlh);
+	if (r < 0)
+		return r;
+	struct addr_list l = { .ifindex = ifindex, .family = family };
+	r = nl_dump(s, NL_PROTO_ROUTE, nlh, list_cb, &l, list_reset);
+	if (r < 0)
+		return r;
+	*ret = l.v;
+	*ret_n = l.n;
+	return 0;
 }
 
 int nl_addr_flush(struct nl_sock *s, int ifindex, int family)

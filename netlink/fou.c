@@ -102,31 +102,30 @@ static int list_cb(const struct nlmsghdr *nlh, void *data)
 	return 0;
 }
 
+static void list_reset(void *data)
+{
+	struct fou_list *l = data;
+	free(l->v);
+	l->v = NULL;
+	l->n = 0;
+}
+
 int nl_fou_list(struct nl_sock *s, struct nl_fou_port **ret_ports, size_t *ret_n)
 {
 	uint16_t family;
 	int r = nl_genl_family_id(s, NL_GENL_FOU, &family);
 	if (r < 0)
 		return r;
-	for (int attempt = 0; attempt < 5; attempt++) {
-		uint8_t buf[256];
-		struct nlmsghdr *nlh;
-		r = nl_fou_build(buf, sizeof(buf), family, FOU_CMD_GET, NULL, &nlh);
-		if (r < 0)
-			return r;
-		struct fou_list l = {};
-		r = nl_request(s, NL_PROTO_GENERIC, nlh, list_cb, &l);
-		if (r == -EAGAIN) {
-			free(l.v);
-			continue;
-		}
-		if (r < 0) {
-			free(l.v);
-			return r;
-		}
-		*ret_ports = l.v;
-		*ret_n = l.n;
-		return 0;
-	}
-	return -EAGAIN;
+	uint8_t buf[256];
+	struct nlmsghdr *nlh;
+	r = nl_fou_build(buf, sizeof(buf), family, FOU_CMD_GET, NULL, &nlh);
+	if (r < 0)
+		return r;
+	struct fou_list l = {};
+	r = nl_dump(s, NL_PROTO_GENERIC, nlh, list_cb, &l, list_reset);
+	if (r < 0)
+		return r;
+	*ret_ports = l.v;
+	*ret_n = l.n;
+	return 0;
 }

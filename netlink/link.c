@@ -302,29 +302,27 @@ static int dump_cb(const struct nlmsghdr *nlh, void *data)
 	return 0;
 }
 
+static void dump_reset(void *data)
+{
+	struct link_list *l = data;
+	free(l->v);
+	*l = (struct link_list){};
+}
+
 int nl_link_dump(struct nl_sock *s, struct nl_link_info **ret_links, size_t *ret_n)
 {
-	for (int attempt = 0; attempt < 5; attempt++) {
-		uint8_t buf[256];
-		struct nlmsghdr *nlh;
-		int r = nl_link_build_get(buf, sizeof(buf), 0, NULL, &nlh);
-		if (r < 0)
-			return r;
-		struct link_list l = {};
-		r = nl_request(s, NL_PROTO_ROUTE, nlh, dump_cb, &l);
-		if (r == -EAGAIN) {
-			free(l.v);
-			continue;
-		}
-		if (r < 0) {
-			free(l.v);
-			return r;
-		}
-		*ret_links = l.v;
-		*ret_n = l.n;
-		return 0;
-	}
-	return -EAGAIN;
+	uint8_t buf[256];
+	struct nlmsghdr *nlh;
+	int r = nl_link_build_get(buf, sizeof(buf), 0, NULL, &nlh);
+	if (r < 0)
+		return r;
+	struct link_list l = {};
+	r = nl_dump(s, NL_PROTO_ROUTE, nlh, dump_cb, &l, dump_reset);
+	if (r < 0)
+		return r;
+	*ret_links = l.v;
+	*ret_n = l.n;
+	return 0;
 }
 
 /* ---- link events ---- */

@@ -69,6 +69,17 @@ typedef int (*nl_reply_fn)(const struct nlmsghdr *nlh, void *data);
  */
 int nl_request(struct nl_sock *s, enum nl_proto proto, struct nlmsghdr *nlh, nl_reply_fn fn,
 	       void *data);
+/*
+ * A dump through nl_request(), sent again (same nlh, new sequence number)
+ * while the kernel marks it NLM_F_DUMP_INTR: the table changed under it, so
+ * what fn collected may hold duplicates or miss entries. Before each new
+ * attempt, and after any failure, reset(data) drops what fn collected, so
+ * data is complete on 0 and empty otherwise. Gives up with -EAGAIN after
+ * NL_DUMP_ATTEMPTS interrupted dumps; other errors are nl_request()'s.
+ */
+#define NL_DUMP_ATTEMPTS 5
+int nl_dump(struct nl_sock *s, enum nl_proto proto, struct nlmsghdr *nlh, nl_reply_fn fn,
+	    void *data, void (*reset)(void *data));
 /* Set a library-side error message for nl_last_error(). */
 void nl_set_error(struct nl_sock *s, const char *fmt, ...) _printf_(2, 3);
 /* Resolve (once, cached) a generic netlink family id. -EOPNOTSUPP if absent. */

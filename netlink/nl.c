@@ -265,6 +265,20 @@ int nl_request(struct nl_sock *s, enum nl_proto proto, struct nlmsghdr *nlh, nl_
 	return 0;
 }
 
+int nl_dump(struct nl_sock *s, enum nl_proto proto, struct nlmsghdr *nlh, nl_reply_fn fn,
+	    void *data, void (*reset)(void *data))
+{
+	for (int attempt = 0; attempt < NL_DUMP_ATTEMPTS; attempt++) {
+		int r = nl_request(s, proto, nlh, fn, data);
+		if (r == 0)
+			return 0;
+		reset(data);
+		if (r != -EAGAIN)
+			return r;
+	}
+	return -EAGAIN;
+}
+
 /* ---- generic netlink ---- */
 
 struct nlmsghdr *nl_genl_put_header(void *buf, uint16_t family, uint16_t flags, uint8_t cmd,

@@ -170,31 +170,30 @@ static int list_cb(const struct nlmsghdr *nlh, void *data)
 	return 0;
 }
 
+static void list_reset(void *data)
+{
+	struct route_list *l = data;
+	free(l->v);
+	l->v = NULL;
+	l->n = 0;
+}
+
 int nl_route_list(struct nl_sock *s, int family, uint32_t table, struct nl_route **ret,
 		  size_t *ret_n)
 {
 	if (family != AF_INET && family != AF_INET6)
 		return -EINVAL;
-	for (int attempt = 0; attempt < 5; attempt++) {
-		uint8_t buf[128];
-		struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
-		nlh->nlmsg_type = RTM_GETROUTE;
-		nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
-		struct rtmsg *rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
-		rtm->rtm_family = (uint8_t)family;
-		struct route_list l = { .table = table ? table : RT_TABLE_MAIN };
-		int r = nl_request(s, NL_PROTO_ROUTE, nlh, list_cb, &l);
-		if (r == -EAGAIN) {
-			free(l.v);
-			continue;
-		}
-		if (r < 0) {
-			free(l.v);
-			return r;
-		}
-		*ret = l.v;
-		*ret_n = l.n;
-		return 0;
-	}
-	return -EAGAIN;
+	uint8_t buf[128];
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	nlh->nlmsg_type = RTM_GETROUTE;
+	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+	struct rtmsg *rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
+	rtm->rtm_family = (uint8_t)family;
+	struct route_list l = { .table = table ? table : RT_TABLE_MAIN };
+	int r = nl_dump(s, NL_PROTO_ROUTE, nlh, list_cb, &l, list_reset);
+	if (r < 0)
+		return r;
+	*ret = l.v;
+	*ret_n = l.n;
+	return 0;
 }

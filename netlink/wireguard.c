@@ -473,30 +473,30 @@ static int get_cb(const struct nlmsghdr *nlh, void *data)
 	return nl_wg_parse_device(nlh, data);
 }
 
+static void get_reset(void *data)
+{
+	nl_wg_device_clear(data);
+}
+
 int nl_wg_device_get(struct nl_sock *s, int ifindex, struct nl_wg_device **ret)
 {
 	uint16_t family;
 	int r = nl_genl_family_id(s, NL_GENL_WIREGUARD, &family);
 	if (r < 0)
 		return r;
-	for (int attempt = 0; attempt < 5; attempt++) {
-		uint8_t buf[256];
-		struct nlmsghdr *nlh;
-		r = nl_wg_build_get(buf, sizeof(buf), family, ifindex, &nlh);
-		if (r < 0)
-			return r;
-		_cleanup_(nl_wg_device_freep) struct nl_wg_device *d = calloc(1, sizeof(*d));
-		if (!d)
-			return -ENOMEM;
-		r = nl_request(s, NL_PROTO_GENERIC, nlh, get_cb, d);
-		if (r == -EAGAIN)
-			continue;
-		if (r < 0)
-			return r;
-		*ret = TAKE_PTR(d);
-		return 0;
-	}
-	return -EAGAIN;
+	uint8_t buf[256];
+	struct nlmsghdr *nlh;
+	r = nl_wg_build_get(buf, sizeof(buf), family, ifindex, &nlh);
+	if (r < 0)
+		return r;
+	_cleanup_(nl_wg_device_freep) struct nl_wg_device *d = calloc(1, sizeof(*d));
+	if (!d)
+		return -ENOMEM;
+	r = nl_dump(s, NL_PROTO_GENERIC, nlh, get_cb, d, get_reset);
+	if (r < 0)
+		return r;
+	*ret = TAKE_PTR(d);
+	return 0;
 }
 
 const struct nl_wg_peer *nl_wg_device_find_peer(const struct nl_wg_device *d,
