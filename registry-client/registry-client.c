@@ -434,28 +434,37 @@ int rc_get_ca(struct registry_client *c, struct re6st_ca *ret)
 	return r;
 }
 
+static int parse_netconf_answer(struct registry_client *c, const struct answer *a,
+				struct re6st_netconf **ret, uint8_t **ret_encoded,
+				size_t *ret_encoded_len)
+{
+	struct re6st_netconf *nc = NULL;
+	uint8_t *enc = NULL;
+	size_t enc_len;
+	int r = netconf_from_armour(a->body, a->len, &c->ca, &nc, &enc, &enc_len);
+
+	if (r < 0)
+		return set_error(c, r, "%s/getNetworkConfig: %s", c->url, identity_strerror(r));
+	*ret = nc;
+	if (ret_encoded) {
+		*ret_encoded = enc;
+		*ret_encoded_len = enc_len;
+	} else
+		free(enc);
+	return 0;
+}
+
 int rc_get_network_config(struct registry_client *c, struct re6st_netconf **ret,
 			  uint8_t **ret_encoded, size_t *ret_encoded_len)
 {
 	struct answer a = {};
-	uint8_t *enc = NULL;
-	size_t enc_len;
 	int r;
 
 	if (!c->has_ca)
 		return set_error(c, -EINVAL, "getNetworkConfig: no CA set");
 	r = call(c, "getNetworkConfig", "", CALL_RETRY, false, &a);
-	if (r == 0) {
-		r = netconf_from_armour(a.body, a.len, &c->ca, ret, &enc, &enc_len);
-		if (r < 0)
-			set_error(c, r, "%s/getNetworkConfig: %s", c->url, identity_strerror(r));
-		else if (ret_encoded) {
-			*ret_encoded = enc;
-			*ret_encoded_len = enc_len;
-			enc = NULL;
-		}
-	}
-	free(enc);
+	if (r == 0)
+		r = parse_netconf_answer(c, &a, ret, ret_encoded, ret_encoded_len);
 	answer_clear(&a);
 	return r;
 }
@@ -549,13 +558,33 @@ int rc_get_country(struct registry_client *c, const char *address, char ret[3])
 	return r;
 }
 
+/* A renewed certificate must be for this node: same key, same prefix. */
+static int parse_renew_answer(struct registry_client *c, struct answer *a,
+			      struct re6st_cert *ret, char **ret_armour)
+{
+	_cleanup_free_ char *armour = NULL;
+	struct re6st_cert cert;
+	int r = parse_cert_answer(c, "renewCertificate", a, &cert, &armour);
+
+	if (r < 0)
+		return r;
+	if ((c->key && !cert_matches_key(&cert, c->key)) ||
+	    (c->cert && !prefix_equal(&cert.node, &c->cert->node)))
+		return set_error(c, -EKEYREJECTED,
+				 "renewCertificate: certificate is for another key or prefix");
+	*ret = cert;
+	if (ret_armour)
+		*ret_armour = TAKE_PTR(armour);
+	return 0;
+}
+
 int rc_renew_certificate(struct registry_client *c, struct re6st_cert *ret, char **ret_armour)
 {
 	struct answer a = {};
 	int r = call(c, "renewCertificate", "", CALL_SIGNED | CALL_RETRY, false, &a);
 
 	if (r == 0)
-		r = parse_cert_answer(c, "renewCertificate", &a, ret, ret_armour);
+		r = parse_renew_answer(c, &a, ret, ret_armour);
 	answer_clear(&a);
 	return r;
 }
@@ -599,21 +628,19 @@ void rc_bootstrap_peer_clear(struct rc_bootstrap_peer *p)
 	p->endpoints = NULL;
 }
 
-int rc_get_bootstrap_peer(struct registry_client *c, struct rc_bootstrap_peer *ret)
+/* "prefix P\nendpoints E\n<armoured certificate>", sealed to this node. */
+static int parse_bootstrap_answer(struct registry_client *c, const struct answer *a,
+				  struct rc_bootstrap_peer *ret)
 {
-	struct answer a = {};
 	_cleanup_free_ char *s = NULL;
 	size_t n;
-	int r = call(c, "getBootstrapPeer", "", CALL_SIGNED | CALL_RETRY, true, &a);
+	int r;
 
-	if (r == 0 && a.status == 204)
-		r = set_error(c, -ENOENT, "getBootstrapPeer: the registry knows no peer");
-	if (r == 0)
-		r = unseal(c, "getBootstrapPeer", &a, &s, &n);
-	answer_clear(&a);
+	if (a->status == 204)
+		return set_error(c, -ENOENT, "getBootstrapPeer: the registry knows no peer");
+	r = unseal(c, "getBootstrapPeer", a, &s, &n);
 	if (r < 0)
 		return r;
-	/* "prefix P\nendpoints E\n<armoured certificate>" */
 	char *l1 = s, *l2 = strchr(l1, '\n'), *rest;
 	if (!l2 || strncmp(l1, "prefix ", 7) != 0)
 		return set_error(c, -EBADMSG, "getBootstrapPeer: malformed answer");
@@ -635,6 +662,17 @@ int rc_get_bootstrap_peer(struct registry_client *c, struct rc_bootstrap_peer *r
 		return -ENOMEM;
 	*ret = p;
 	return 0;
+}
+
+int rc_get_bootstrap_peer(struct registry_client *c, struct rc_bootstrap_peer *ret)
+{
+	struct answer a = {};
+	int r = call(c, "getBootstrapPeer", "", CALL_SIGNED | CALL_RETRY, true, &a);
+
+	if (r == 0)
+		r = parse_bootstrap_answer(c, &a, ret);
+	answer_clear(&a);
+	return r;
 }
 
 int rc_announce(struct registry_client *c, const char *endpoints)
@@ -660,18 +698,15 @@ static int parse_hex_key(const char *hex, uint8_t out[32], size_t *ret_len)
 	return 0;
 }
 
-int rc_get_hmac(struct registry_client *c, struct rc_hmac *ret)
+static int parse_hmac_answer(struct registry_client *c, const struct answer *a,
+			     struct rc_hmac *ret)
 {
-	struct answer a = {};
 	_cleanup_free_ char *s = NULL;
 	struct rc_hmac h = {};
 	size_t n;
 	char *save = NULL;
-	int r = call(c, "getHMAC", "", CALL_SIGNED | CALL_RETRY, false, &a);
+	int r = unseal(c, "getHMAC", a, &s, &n);
 
-	if (r == 0)
-		r = unseal(c, "getHMAC", &a, &s, &n);
-	answer_clear(&a);
 	if (r < 0)
 		return r;
 	for (char *l = strtok_r(s, "\n", &save); l && r == 0; l = strtok_r(NULL, "\n", &save)) {
@@ -690,11 +725,24 @@ int rc_get_hmac(struct registry_client *c, struct rc_hmac *ret)
 			r = -EBADMSG;
 	}
 	sodium_memzero(s, n);
-	if (r < 0 || !h.has_sign)
+	if (r < 0 || !h.has_sign) {
+		sodium_memzero(&h, sizeof(h));
 		return set_error(c, -EBADMSG, "getHMAC: malformed answer");
+	}
 	*ret = h;
 	sodium_memzero(&h, sizeof(h));
 	return 0;
+}
+
+int rc_get_hmac(struct registry_client *c, struct rc_hmac *ret)
+{
+	struct answer a = {};
+	int r = call(c, "getHMAC", "", CALL_SIGNED | CALL_RETRY, false, &a);
+
+	if (r == 0)
+		r = parse_hmac_answer(c, &a, ret);
+	answer_clear(&a);
+	return r;
 }
 
 static int text_answer(struct registry_client *c, const char *rpc, const char *q, char **ret)
@@ -821,7 +869,22 @@ struct rc_async {
 	char errbuf[CURL_ERROR_SIZE];
 	bool done;
 	int result;
+	char error[512];   /* this request's error in words (as c->error) */
 };
+
+/* Keep the client's last error with the request it belongs to. */
+static int async_error(struct rc_async *x, int r)
+{
+	if (r < 0 && r != -EAGAIN)
+		snprintf(x->error, sizeof(x->error), "%s",
+			 x->c->error[0] ? x->c->error : strerror(-r));
+	return r;
+}
+
+const char *rc_async_error(const struct rc_async *x)
+{
+	return x->error;
+}
 
 void rc_async_free(struct rc_async *x)
 {
@@ -926,6 +989,8 @@ int rc_async_process(struct rc_async *x)
 		x->done = true;
 		x->result = set_error(x->c, -EIO, "%s: transfer ended without result", x->url);
 	}
+	if (x->done)
+		async_error(x, x->result);
 	return x->done ? 1 : 0;
 }
 
@@ -940,10 +1005,104 @@ int rc_async_result(struct rc_async *x, unsigned *ret_status, char **ret_body, s
 	if (x->a.status >= 200 && x->a.status < 300) {
 		r = check_answer(x->c, x->rpc, x->flags, true, &x->a, x->nonce);
 		if (r < 0)
-			return r;
+			return async_error(x, r);
 	}
 	*ret_status = x->a.status;
 	*ret_len = x->a.len;
 	*ret_body = x->a.body ? TAKE_PTR(x->a.body) : strdup("");
 	return *ret_body ? 0 : -ENOMEM;
+}
+
+/* ---- non-blocking RPCs with parsed answers ---------------------------- */
+
+/* The finished request's answer, checked as call() checks it. */
+static int async_answer(struct rc_async *x, const char *rpc, bool allow_empty)
+{
+	int r;
+
+	if (!x->done)
+		return -EAGAIN;
+	if (strcmp(x->rpc, rpc) != 0)
+		return -EINVAL;
+	if (x->result < 0)
+		return x->result;
+	x->c->error[0] = '\0';
+	r = check_answer(x->c, x->rpc, x->flags, allow_empty, &x->a, x->nonce);
+	return async_error(x, r);
+}
+
+int rc_async_get_network_config(struct registry_client *c, struct rc_async **ret)
+{
+	if (!c->has_ca)
+		return set_error(c, -EINVAL, "getNetworkConfig: no CA set");
+	return rc_async_start(c, "getNetworkConfig", "", false, ret);
+}
+
+int rc_async_network_config_result(struct rc_async *x, struct re6st_netconf **ret,
+				   uint8_t **ret_encoded, size_t *ret_encoded_len)
+{
+	int r = async_answer(x, "getNetworkConfig", false);
+
+	if (r == 0)
+		r = parse_netconf_answer(x->c, &x->a, ret, ret_encoded, ret_encoded_len);
+	return async_error(x, r);
+}
+
+int rc_async_renew_certificate(struct registry_client *c, struct rc_async **ret)
+{
+	return rc_async_start(c, "renewCertificate", "", true, ret);
+}
+
+int rc_async_certificate_result(struct rc_async *x, struct re6st_cert *ret, char **ret_armour)
+{
+	int r = async_answer(x, "renewCertificate", false);
+
+	if (r == 0)
+		r = parse_renew_answer(x->c, &x->a, ret, ret_armour);
+	return async_error(x, r);
+}
+
+int rc_async_get_bootstrap_peer(struct registry_client *c, struct rc_async **ret)
+{
+	return rc_async_start(c, "getBootstrapPeer", "", true, ret);
+}
+
+int rc_async_bootstrap_peer_result(struct rc_async *x, struct rc_bootstrap_peer *ret)
+{
+	int r = async_answer(x, "getBootstrapPeer", true);
+
+	if (r == 0)
+		r = parse_bootstrap_answer(x->c, &x->a, ret);
+	return async_error(x, r);
+}
+
+int rc_async_announce(struct registry_client *c, const char *endpoints, struct rc_async **ret)
+{
+	_cleanup_free_ char *q = NULL;
+
+	if (!endpoints)
+		return set_error(c, -EINVAL, "announce: no endpoints");
+	q = build_query("endpoints", endpoints, NULL);
+	if (!q)
+		return -ENOMEM;
+	return rc_async_start(c, "announce", q, true, ret);
+}
+
+int rc_async_announce_result(struct rc_async *x)
+{
+	return async_answer(x, "announce", true);
+}
+
+int rc_async_get_hmac(struct registry_client *c, struct rc_async **ret)
+{
+	return rc_async_start(c, "getHMAC", "", true, ret);
+}
+
+int rc_async_hmac_result(struct rc_async *x, struct rc_hmac *ret)
+{
+	int r = async_answer(x, "getHMAC", false);
+
+	if (r == 0)
+		r = parse_hmac_answer(x->c, &x->a, ret);
+	return async_error(x, r);
 }

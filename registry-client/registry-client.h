@@ -25,7 +25,8 @@
  *   -ENOMEM
  *
  * The rc_* calls block (bounded by timeout x retries).  For a poll loop,
- * rc_async_*() run one request without blocking (see the end of this file).
+ * rc_async_*() run one request without blocking, with the same checks and
+ * parsing as the blocking calls (see the end of this file).
  */
 #ifndef RE6ST_REGISTRY_CLIENT_H
 #define RE6ST_REGISTRY_CLIENT_H
@@ -83,7 +84,10 @@ int rc_get_country(struct registry_client *c, const char *address, char ret[3]);
 
 /* ---- signed RPCs (need set_identity and set_ca) ---- */
 
-/* Renewed (or the same, when not due) certificate. */
+/*
+ * Renewed (or the same, when not due) certificate, checked to be for this
+ * node's key and prefix (-EKEYREJECTED otherwise).
+ */
 int rc_renew_certificate(struct registry_client *c, struct re6st_cert *ret, char **ret_armour);
 
 struct rc_bootstrap_peer {
@@ -155,5 +159,35 @@ int rc_async_process(struct rc_async *x);
 int rc_async_result(struct rc_async *x, unsigned *ret_status, char **ret_body, size_t *ret_len);
 void rc_async_free(struct rc_async *x);
 DEFINE_FREEP(struct rc_async, rc_async_free)
+/*
+ * A finished request's error in words ("" if none), kept with the request:
+ * registry_client_error() belongs to whichever request failed last.
+ */
+const char *rc_async_error(const struct rc_async *x);
+
+/* ---- non-blocking RPCs with verified, parsed answers ---------------------
+ *
+ *   rc_async_get_bootstrap_peer(c, &x);  drive x as above until finished;
+ *   rc_async_bootstrap_peer_result(x, &peer); rc_async_free(x);
+ *
+ * Each start function returns 0 with *ret, or an error (registry_client_
+ * error() says which).  Each result function may be called once, after
+ * rc_async_process() returned 1; it returns exactly what the blocking call
+ * returns (the errors listed at the top of this file, the same verification
+ * of signatures, certificates and CA), or -EAGAIN if the request is still
+ * running and -EINVAL if x was started for another RPC.  No retries: the
+ * caller decides when to try again.
+ */
+int rc_async_get_network_config(struct registry_client *c, struct rc_async **ret);
+int rc_async_network_config_result(struct rc_async *x, struct re6st_netconf **ret,
+				   uint8_t **ret_encoded, size_t *ret_encoded_len);
+int rc_async_renew_certificate(struct registry_client *c, struct rc_async **ret);
+int rc_async_certificate_result(struct rc_async *x, struct re6st_cert *ret, char **ret_armour);
+int rc_async_get_bootstrap_peer(struct registry_client *c, struct rc_async **ret);
+int rc_async_bootstrap_peer_result(struct rc_async *x, struct rc_bootstrap_peer *ret);
+int rc_async_announce(struct registry_client *c, const char *endpoints, struct rc_async **ret);
+int rc_async_announce_result(struct rc_async *x);
+int rc_async_get_hmac(struct registry_client *c, struct rc_async **ret);
+int rc_async_hmac_result(struct rc_async *x, struct rc_hmac *ret);
 
 #endif

@@ -2,7 +2,8 @@
 /*
  * Registry tests against a real re6st-registry on 127.0.0.1 (random ports):
  * concurrent registration, revocation, renewal, HMAC rotation, bootstrap,
- * restart and kill -9, hostile input.
+ * the non-blocking calls (also against a black-holed registry), restart and
+ * kill -9, hostile input.
  *
  * Usage: test-registry PATH/re6st-registry
  */
@@ -508,6 +509,246 @@ static void test_async(void)
 	free(body);
 }
 
+/* Drive a started request to its end; returns rc_async_process()'s last value. */
+static int drive_async(struct rc_async *x, uint64_t *ret_ms)
+{
+	struct timespec t0, t1;
+	int r = 0;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (int i = 0; i < 100000 && r == 0; i++) {
+		struct pollfd fds[8];
+		size_t n;
+		int t;
+		r = rc_async_fds(x, fds, 8, &n, &t);
+		if (r < 0)
+			break;
+		poll(fds, n, t < 0 || t > 100 ? 100 : t);
+		r = rc_async_process(x);
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	if (ret_ms)
+		*ret_ms = (uint64_t)((t1.tv_sec - t0.tv_sec) * 1000 +
+				     (t1.tv_nsec - t0.tv_nsec) / 1000000);
+	return r;
+}
+
+static uint64_t elapsed_ms(const struct timespec *t0)
+{
+	struct timespec t1;
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	return (uint64_t)((t1.tv_sec - t0->tv_sec) * 1000 + (t1.tv_nsec - t0->tv_nsec) / 1000000);
+}
+
+/* The typed non-blocking RPCs answer what the blocking ones answer. */
+static void test_async_rpcs(void)
+{
+	_cleanup_(registry_client_freep) struct registry_client *c = client(&main_srv);
+	_cleanup_(registry_client_freep) struct registry_client *b = client(&main_srv);
+	struct rc_async *x = NULL;
+	int r;
+
+	registry_client_set_identity(c, nodes[10].key, &nodes[10].cert);
+	registry_client_set_identity(b, nodes[11].key, &nodes[11].cert);
+
+	/* getNetworkConfig: same document as the blocking call. */
+	{
+		_cleanup_(netconf_freep) struct re6st_netconf *nc = NULL, *nc2 = NULL;
+		_cleanup_free_ uint8_t *raw = NULL, *raw2 = NULL;
+		size_t len = 0, len2 = 0;
+		CHECK(rc_get_network_config(c, &nc, &raw, &len) == 0, "blocking netconf");
+		r = rc_async_get_network_config(c, &x);
+		CHECK(r == 0 && x, "async getNetworkConfig started");
+		if (x) {
+			CHECK(rc_async_network_config_result(x, &nc2, &raw2, &len2) == -EAGAIN ||
+				      nc2 == NULL,
+			      "no result before the end");
+			CHECK(drive_async(x, NULL) == 1, "async getNetworkConfig finished");
+			r = rc_async_network_config_result(x, &nc2, &raw2, &len2);
+			CHECK(r == 0 && nc2 && nc && nc2->version == nc->version && len2 == len &&
+				      memcmp(raw, raw2, len) == 0,
+			      "async netconf = blocking netconf (%d: %s)", r, rc_async_error(x));
+			rc_async_free(x);
+			x = NULL;
+		}
+	}
+
+	/* announce, then getBootstrapPeer from another node finds it. */
+	r = rc_async_announce(c, "127.0.0.1,4242,wg", &x);
+	CHECK(r == 0 && x && drive_async(x, NULL) == 1, "async announce ran");
+	if (x) {
+		struct rc_bootstrap_peer p = {};
+		CHECK(rc_async_bootstrap_peer_result(x, &p) == -EINVAL,
+		      "result of another RPC refused");
+		r = rc_async_announce_result(x);
+		CHECK(r == 0, "async announce accepted (%d: %s)", r, rc_async_error(x));
+		rc_async_free(x);
+		x = NULL;
+	}
+	{
+		bool found = false;
+		/* The registry picks among recent announcers: ask until ours comes. */
+		for (int i = 0; i < 40 && !found; i++) {
+			struct rc_bootstrap_peer p = {};
+			r = rc_async_get_bootstrap_peer(b, &x);
+			if (r < 0 || drive_async(x, NULL) != 1)
+				break;
+			r = rc_async_bootstrap_peer_result(x, &p);
+			if (r == 0 && prefix_equal(&p.prefix, &nodes[10].cert.node)) {
+				found = p.endpoints && strcmp(p.endpoints, "127.0.0.1,4242,wg") == 0 &&
+					memcmp(p.cert.wg_pk, nodes[10].key->wg_pk, 32) == 0;
+			}
+			rc_bootstrap_peer_clear(&p);
+			rc_async_free(x);
+			x = NULL;
+			if (r < 0)
+				break;
+		}
+		CHECK(found, "async getBootstrapPeer: the announced node, certificate verified (%d)",
+		      r);
+	}
+	r = rc_async_announce(c, "bad\nendpoint", &x);
+	CHECK(r == 0 && x && drive_async(x, NULL) == 1, "bad announce ran");
+	if (x) {
+		r = rc_async_announce_result(x);
+		CHECK(r == -EINVAL && strstr(rc_async_error(x), "400"),
+		      "async announce of a bad list: -EINVAL with the registry's words (%d: %s)", r,
+		      rc_async_error(x));
+		rc_async_free(x);
+		x = NULL;
+	}
+	CHECK(rc_async_announce(c, NULL, &x) == -EINVAL && !x, "announce without endpoints");
+
+	/* renewCertificate: not due, the same certificate comes back, checked. */
+	r = rc_async_renew_certificate(c, &x);
+	CHECK(r == 0 && x && drive_async(x, NULL) == 1, "async renewCertificate ran");
+	if (x) {
+		struct re6st_cert cert;
+		_cleanup_free_ char *armour = NULL;
+		r = rc_async_certificate_result(x, &cert, &armour);
+		CHECK(r == 0 && cert.serial == nodes[10].cert.serial && armour &&
+			      strstr(armour, "CERTIFICATE"),
+		      "async renewal: the node's certificate (%d: %s)", r, rc_async_error(x));
+		rc_async_free(x);
+		x = NULL;
+	}
+
+	/* getHMAC: same keys as the blocking call. */
+	{
+		struct rc_hmac h = {}, h2 = {};
+		CHECK(rc_get_hmac(c, &h) == 0, "blocking getHMAC");
+		r = rc_async_get_hmac(c, &x);
+		CHECK(r == 0 && x && drive_async(x, NULL) == 1, "async getHMAC ran");
+		if (x) {
+			r = rc_async_hmac_result(x, &h2);
+			CHECK(r == 0 && h2.has_sign && h2.sign_len == h.sign_len &&
+				      memcmp(h.sign, h2.sign, h.sign_len) == 0 && h2.version == h.version,
+			      "async HMAC keys = blocking ones (%d: %s)", r, rc_async_error(x));
+			rc_async_free(x);
+			x = NULL;
+		}
+	}
+
+	/* A client that trusts another CA rejects the answers. */
+	{
+		_cleanup_(registry_client_freep) struct registry_client *bad = client(&main_srv);
+		struct re6st_ca other = the_ca;
+		struct re6st_netconf *nc = NULL;
+		other.sign_pk[0] ^= 1;
+		registry_client_set_ca(bad, &other);
+		registry_client_set_identity(bad, nodes[10].key, &nodes[10].cert);
+		r = rc_async_get_network_config(bad, &x);
+		CHECK(r == 0 && x && drive_async(x, NULL) == 1, "netconf with another CA ran");
+		if (x) {
+			r = rc_async_network_config_result(x, &nc, NULL, NULL);
+			CHECK(r < 0 && !nc && rc_async_error(x)[0],
+			      "netconf not signed by our CA refused (%d: %s)", r, rc_async_error(x));
+			rc_async_free(x);
+			x = NULL;
+		}
+		r = rc_async_get_hmac(bad, &x);
+		CHECK(r == 0 && x && drive_async(x, NULL) == 1, "getHMAC with another CA ran");
+		if (x) {
+			struct rc_hmac h = {};
+			r = rc_async_hmac_result(x, &h);
+			CHECK(r == -EKEYREJECTED, "answer signature of another registry refused (%d: %s)",
+			      r, rc_async_error(x));
+			rc_async_free(x);
+			x = NULL;
+		}
+	}
+}
+
+/* A registry that accepts connections and never answers, or refuses them:
+ * starting a request never blocks, and it ends with the client's timeout. */
+static void test_async_blackhole(void)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t l = sizeof(a);
+	_cleanup_close_ int fd = socket(AF_INET, SOCK_STREAM, 0);
+	char url[64];
+	struct timespec t0;
+	struct rc_async *x = NULL;
+	uint64_t ms = 0, start_ms;
+	int r;
+
+	/* Listening, never accepting: the kernel completes the handshakes. */
+	CHECK(fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof(a)) == 0 && listen(fd, 16) == 0 &&
+		      getsockname(fd, (struct sockaddr *)&a, &l) == 0,
+	      "black-hole listener");
+	snprintf(url, sizeof(url), "http://127.0.0.1:%u", ntohs(a.sin_port));
+	{
+		_cleanup_(registry_client_freep) struct registry_client *c = NULL;
+		struct registry_client_options o = { .timeout_ms = 700, .retries = 0 };
+		registry_client_new(url, &o, &c);
+		registry_client_set_ca(c, &the_ca);
+		registry_client_set_identity(c, nodes[10].key, &nodes[10].cert);
+
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		r = rc_async_get_bootstrap_peer(c, &x);
+		start_ms = elapsed_ms(&t0);
+		CHECK(r == 0 && x && start_ms < 100, "start returns at once (%" PRIu64 " ms)",
+		      start_ms);
+		if (x) {
+			struct pollfd fds[8];
+			size_t n = 0;
+			int t = -1;
+			CHECK(rc_async_fds(x, fds, 8, &n, &t) == 0 && t >= 0 && t <= 700,
+			      "a deadline to poll for (%d ms)", t);
+			r = drive_async(x, &ms);
+			struct rc_bootstrap_peer p = {};
+			int rr = rc_async_bootstrap_peer_result(x, &p);
+			CHECK(r == 1 && rr == -ETIMEDOUT && ms >= 500 && ms < 2000,
+			      "black hole: -ETIMEDOUT after the timeout (%d, %" PRIu64 " ms: %s)", rr, ms,
+			      rc_async_error(x));
+			CHECK(strstr(rc_async_error(x), url) != NULL, "error names the URL: %s",
+			      rc_async_error(x));
+			rc_async_free(x);
+			x = NULL;
+		}
+	}
+	close(fd);
+	fd = -1;
+	/* Nothing listens any more: refused at once. */
+	{
+		_cleanup_(registry_client_freep) struct registry_client *c = NULL;
+		struct registry_client_options o = { .timeout_ms = 700, .retries = 0 };
+		registry_client_new(url, &o, &c);
+		registry_client_set_ca(c, &the_ca);
+		r = rc_async_get_network_config(c, &x);
+		CHECK(r == 0 && x, "start against a closed port");
+		if (x) {
+			struct re6st_netconf *nc = NULL;
+			r = drive_async(x, &ms);
+			int rr = rc_async_network_config_result(x, &nc, NULL, NULL);
+			CHECK(r == 1 && rr == -ECONNREFUSED && ms < 500,
+			      "closed port: -ECONNREFUSED at once (%d, %" PRIu64 " ms)", rr, ms);
+			rc_async_free(x);
+			x = NULL;
+		}
+	}
+}
+
 /* ---- hostile input ----------------------------------------------------- */
 
 struct raw {
@@ -908,6 +1149,8 @@ int main(int argc, char **argv)
 	test_hmac();
 	test_bootstrap();
 	test_async();
+	test_async_rpcs();
+	test_async_blackhole();
 	test_hostile();
 	test_restart();
 	server_stop(&main_srv, SIGTERM);
