@@ -24,7 +24,6 @@ struct nl_sock;
 struct nl_link_monitor;
 struct re6st_netconf;
 struct hooks;
-struct refresh;
 struct state;
 struct babel;
 struct control;
@@ -33,6 +32,7 @@ struct peer_srv;
 struct tunnel_mgr;
 struct upnp;
 struct registry_client;
+struct reglink;
 
 struct ctx {
 	struct options opt;        /* parsed once at start; read-only after */
@@ -56,7 +56,8 @@ struct ctx {
 	size_t netconf_raw_len;
 	uint64_t netconf_version;
 
-	struct registry_client *registry; /* registry-client/, short timeouts */
+	struct registry_client *registry; /* registry-client/: start-up calls only */
+	struct reglink *reglink;     /* every registry request after start-up (daemon/registry.h) */
 	struct state *state;         /* SQLite state db (daemon/state.h) */
 	struct nl_sock *nl;          /* netlink command socket (netlink/nl.h) */
 	struct nl_link_monitor *link_events;
@@ -70,7 +71,6 @@ struct ctx {
 	struct upnp *upnp;           /* UPnP port mapping (mesh) */
 
 	struct hooks *hooks;         /* --up / --daemon (main.c) */
-	struct refresh *refresh;     /* periodic registry refresh (main.c) */
 
 	/* Set by signals, acted upon by main.c from the loop. */
 	bool reload_requested;       /* SIGHUP: reopen log, re-read netconf cache */
@@ -88,5 +88,14 @@ uint64_t ctx_unix_now(void);
  * own certificate the daemon stops.
  */
 int daemon_offer_netconf(struct ctx *c, const uint8_t *raw, size_t len);
+
+/* The certificate is due for renewal: in the last third of its validity. */
+bool daemon_cert_due(const struct re6st_cert *cert, uint64_t unix_now);
+/*
+ * A renewed certificate (verified: same key and prefix as ours) is saved to
+ * --cert, then used from now on. 0, or cert_save()'s error (then the old
+ * one stays in use).
+ */
+int daemon_adopt_cert(struct ctx *c, const struct re6st_cert *cert);
 
 #endif

@@ -22,6 +22,7 @@
 #include "nl.h"
 #include "objects.h"
 #include "peer.h"
+#include "registry.h"
 #include "registry-client.h"
 #include "route.h"
 #include "state.h"
@@ -243,29 +244,32 @@ int daemon_offer_netconf(struct ctx *c, const uint8_t *raw, size_t len)
 	return 1;
 }
 
-static bool cert_due(const struct re6st_cert *cert, uint64_t now)
+bool daemon_cert_due(const struct re6st_cert *cert, uint64_t unix_now)
 {
 	/* Renew in the last third of the validity period, as a margin. */
 	uint64_t life = cert->not_after > cert->not_before ? cert->not_after - cert->not_before : 0;
-	return now + life / 3 >= cert->not_after;
+	return unix_now + life / 3 >= cert->not_after;
 }
 
+int daemon_adopt_cert(struct ctx *c, const struct re6st_cert *cert)
+{
+	int r = cert_save(cert, c->opt.cert);
+	if (r < 0)
+		return r;
+	c->cert = *cert;
+	c->cert_expired = false;
+	log_notice("certificate renewed, valid until %llu", (unsigned long long)cert->not_after);
+	return 0;
+}
+
+/* Start-up only (blocking, short timeouts); later renewals: daemon/registry.c. */
 static int renew_cert(struct ctx *c)
 {
 	struct re6st_cert cert;
-	_cleanup_free_ char *armour = NULL;
-	int r = rc_renew_certificate(c->registry, &cert, &armour);
+	int r = rc_renew_certificate(c->registry, &cert, NULL);
 	if (r < 0)
 		return r;
-	if (!prefix_equal(&cert.node, &c->cert.node) || !cert_matches_key(&cert, c->key))
-		return -EKEYREJECTED;
-	r = cert_save(&cert, c->opt.cert);
-	if (r < 0)
-		return r;
-	c->cert = cert;
-	c->cert_expired = false;
-	log_notice("certificate renewed, valid until %llu", (unsigned long long)cert.not_after);
-	return 0;
+	return daemon_adopt_cert(c, &cert);
 }
 
 static int registry_mod_init(struct ctx *c)
@@ -278,7 +282,7 @@ static int registry_mod_init(struct ctx *c)
 	registry_client_set_ca(c->registry, &c->ca);
 	registry_client_set_identity(c->registry, c->key, &c->cert);
 
-	if (c->cert_expired || cert_due(&c->cert, ctx_unix_now())) {
+	if (c->cert_expired || daemon_cert_due(&c->cert, ctx_unix_now())) {
 		r = renew_cert(c);
 		if (r < 0) {
 			log_warning("certificate renewal failed: %s", registry_client_error(c->registry));
@@ -316,153 +320,6 @@ static int registry_mod_init(struct ctx *c)
 		return log_errno(LOG_ERR, r, "our certificate is not acceptable: %s",
 				 identity_strerror(r));
 	return 0;
-}
-
-/*
- * Every 10 minutes (with jitter), fetch the network configuration without
- * blocking the loop (rc_async_*: its sockets are polled by the loop), and
- * renew the certificate when due (rare: a blocking call is acceptable).
- * Peers gossip newer configurations too; this is the fallback.
- */
-#ifndef REFRESH_MS /* -DREFRESH_MS=... for tests */
-#define REFRESH_MS (600 * 1000)
-#endif
-#define REFRESH_MAX_FDS 8
-
-struct refresh {
-	struct ctx *c;
-	struct loop_timer *timer;  /* next refresh, or the transfer's timeout */
-	struct rc_async *x;
-	struct loop_io *io[REFRESH_MAX_FDS];
-	size_t n_io;
-};
-
-static void refresh_drive(struct refresh *f);
-
-static void refresh_clear_io(struct refresh *f)
-{
-	for (size_t i = 0; i < f->n_io; i++)
-		loop_io_remove(f->io[i]);
-	f->n_io = 0;
-}
-
-static void refresh_done(struct refresh *f)
-{
-	struct ctx *c = f->c;
-	unsigned status = 0;
-	_cleanup_free_ char *body = NULL;
-	size_t len = 0;
-	int r = rc_async_result(f->x, &status, &body, &len);
-	refresh_clear_io(f);
-	rc_async_free(f->x);
-	f->x = NULL;
-	loop_timer_set_in(f->timer, REFRESH_MS + randombytes_uniform(REFRESH_MS / 10));
-	if (r < 0 || status != 200) {
-		log_info("registry refresh failed (%s, HTTP %u): keeping configuration %llu",
-			 r < 0 ? strerror(-r) : "answer", status,
-			 (unsigned long long)c->netconf_version);
-		return;
-	}
-	struct re6st_netconf *nc = NULL;
-	uint8_t *raw = NULL;
-	size_t rawlen = 0;
-	r = netconf_from_armour(body, len, &c->ca, &nc, &raw, &rawlen);
-	if (r < 0) {
-		log_warning("registry sent a bad network configuration: %s", identity_strerror(r));
-		return;
-	}
-	log_debug("registry refresh: configuration version %llu (ours %llu)",
-		  (unsigned long long)nc->version, (unsigned long long)c->netconf_version);
-	netconf_free(nc);
-	r = daemon_offer_netconf(c, raw, rawlen);
-	free(raw);
-	if (r < 0)
-		log_warning("network configuration refused: %s", identity_strerror(r));
-}
-
-static void on_refresh_io(struct loop *l, int fd, short revents, void *userdata)
-{
-	refresh_drive(userdata);
-}
-
-static void refresh_drive(struct refresh *f)
-{
-	int r = rc_async_process(f->x);
-	if (r != 0) {
-		refresh_done(f);
-		return;
-	}
-	struct pollfd fds[REFRESH_MAX_FDS];
-	size_t n = 0;
-	int timeout = -1;
-	refresh_clear_io(f);
-	if (rc_async_fds(f->x, fds, REFRESH_MAX_FDS, &n, &timeout) < 0) {
-		refresh_done(f);
-		return;
-	}
-	for (size_t i = 0; i < n; i++)
-		if (loop_add_io(f->c->loop, fds[i].fd, fds[i].events, on_refresh_io, f,
-				&f->io[f->n_io]) >= 0)
-			f->n_io++;
-	/* curl wants to be called back after timeout even without readiness. */
-	loop_timer_set_in(f->timer, timeout >= 0 ? (uint64_t)timeout : 1000);
-}
-
-static void on_refresh_timer(struct loop *l, struct loop_timer *t, void *userdata)
-{
-	struct refresh *f = userdata;
-	struct ctx *c = f->c;
-	if (f->x) {
-		refresh_drive(f);
-		return;
-	}
-	if (cert_due(&c->cert, ctx_unix_now()) && renew_cert(c) < 0)
-		log_warning("certificate renewal failed: %s (expires %llu)",
-			    registry_client_error(c->registry), (unsigned long long)c->cert.not_after);
-	int r = rc_async_start(c->registry, "getNetworkConfig", "", false, &f->x);
-	if (r < 0) {
-		log_errno(LOG_WARNING, r, "cannot start a registry refresh");
-		loop_timer_set_in(t, REFRESH_MS);
-		return;
-	}
-	refresh_drive(f);
-}
-
-static int refresh_mod_init(struct ctx *c)
-{
-	struct refresh *f = calloc(1, sizeof(*f));
-	if (!f)
-		return -ENOMEM;
-	f->c = c;
-	int r = loop_add_timer(c->loop, loop_now(c->loop) + REFRESH_MS + randombytes_uniform(REFRESH_MS / 10),
-			       0, on_refresh_timer, f, &f->timer);
-	if (r < 0) {
-		free(f);
-		return log_errno(LOG_ERR, r, "cannot add the registry refresh timer");
-	}
-	c->refresh = f;
-	return 0;
-}
-
-/* SIGHUP: fetch the network configuration now (e.g. right after a revoke,
- * so that this node gossips it even if the registry goes away). */
-static void refresh_mod_reload(struct ctx *c)
-{
-	struct refresh *f = c->refresh;
-	if (f && !f->x)
-		loop_timer_set_in(f->timer, 0);
-}
-
-static void refresh_mod_fini(struct ctx *c)
-{
-	struct refresh *f = c->refresh;
-	if (!f)
-		return;
-	refresh_clear_io(f);
-	rc_async_free(f->x);
-	loop_timer_remove(f->timer);
-	free(f);
-	c->refresh = NULL;
 }
 
 static void registry_mod_fini(struct ctx *c)
@@ -866,7 +723,6 @@ static const struct module modules[] = {
 	{ "identity", identity_mod_init, identity_mod_fini, NULL },
 	{ "netlink", netlink_mod_init, netlink_mod_fini, NULL },
 	{ "registry", registry_mod_init, registry_mod_fini, NULL },
-	{ "refresh", refresh_mod_init, refresh_mod_fini, refresh_mod_reload },
 	{ "address", address_mod_init, address_mod_fini, NULL },
 	{ "babel", babel_mod_init, babel_mod_fini, NULL },
 	{ "control", control_mod_init, control_mod_fini, NULL },
@@ -874,6 +730,8 @@ static const struct module modules[] = {
 	{ "peer", peer_init, peer_fini, NULL },
 	{ "tunnels", tunnel_init, tunnel_fini, NULL },
 	{ "upnp", upnp_init, upnp_fini, NULL },
+	/* after start-up, every registry request goes through the registry link */
+	{ "registry-link", reglink_init, reglink_fini, reglink_reload },
 	{ "hooks", hooks_init, hooks_fini, NULL },
 };
 

@@ -17,6 +17,7 @@
 #include "objects.h"
 #include "peer.h"
 #include "registry-client.h"
+#include "registry.h"
 #include "state.h"
 #include "tunnel.h"
 
@@ -43,10 +44,6 @@
 #define BACKOFF_FAIL_MS 300000
 #define BACKOFF_MAX 256
 #define REACHABLE_MEMORY_MS 600000
-#define BOOTSTRAP_EVERY_MS 30000
-#define ANNOUNCE_EVERY_MS 300000
-#define NETCONF_POLL_MS 60000
-#define NETCONF_POLL_FAIL_MS 300000
 
 enum tstate {
 	T_FREE,       /* interface without peer, reusable */
@@ -117,8 +114,6 @@ struct tunnel_mgr {
 	uint8_t learned4[16], learned6[16];
 	uint16_t learned_port4, learned_port6;
 	uint64_t rotations;
-	uint64_t next_bootstrap_ms, next_announce_ms, next_netconf_ms;
-	char announced[1024];
 };
 
 static uint64_t now_ms(const struct tunnel_mgr *m)
@@ -839,6 +834,24 @@ void tunnel_on_address(struct tunnel_mgr *m, const struct re6st_prefix *peer, co
 		backoff(m, peer, BACKOFF_FAIL_MS);
 }
 
+/* The registry's answer to reglink_want_bootstrap(), a while after the ask. */
+static void on_bootstrap_peer(void *userdata, const struct rc_bootstrap_peer *bp)
+{
+	struct tunnel_mgr *m = userdata;
+	struct ctx *c = m->c;
+	unsigned limit = reachable(m) ? client_count(m) : MIN(2u, client_count(m));
+	char b[PREFIX_STRLEN];
+
+	if (!bp->endpoints || !candidate_ok(m, &bp->prefix))
+		return;
+	log_info("tunnel: bootstrap peer %s (%s)", pfx(&bp->prefix, b), bp->endpoints);
+	if (c->state)
+		state_peer_put(c->state, &bp->prefix, bp->endpoints, ctx_unix_now());
+	/* The mesh may have grown meanwhile. */
+	if (count(m, false, true) + m->n_pend < limit)
+		tunnel_connect(m, &bp->prefix, bp->endpoints, strlen(bp->endpoints));
+}
+
 static void make_new_tunnels(struct tunnel_mgr *m)
 {
 	struct ctx *c = m->c;
@@ -899,73 +912,10 @@ static void make_new_tunnels(struct tunnel_mgr *m)
 			state_peers_free(sp, n);
 		}
 	}
-	/* 4. the registry's bootstrap peer (blocking call, short timeouts: at
-	 * most every 30 s, and only when babel offers no candidate). */
-	if (need && c->registry && now_ms(m) >= m->next_bootstrap_ms) {
-		struct rc_bootstrap_peer bp = {};
-		char b[PREFIX_STRLEN];
-		m->next_bootstrap_ms = now_ms(m) + BOOTSTRAP_EVERY_MS;
-		int r = rc_get_bootstrap_peer(c->registry, &bp);
-		if (r < 0) {
-			log_info("tunnel: no bootstrap peer from the registry: %s",
-				 registry_client_error(c->registry));
-			return;
-		}
-		if (bp.endpoints && candidate_ok(m, &bp.prefix)) {
-			log_info("tunnel: bootstrap peer %s (%s)", pfx(&bp.prefix, b), bp.endpoints);
-			if (c->state)
-				state_peer_put(c->state, &bp.prefix, bp.endpoints, ctx_unix_now());
-			tunnel_connect(m, &bp.prefix, bp.endpoints, strlen(bp.endpoints));
-		}
-		rc_bootstrap_peer_clear(&bp);
-	}
-}
-
-/*
- * Poll the registry for a newer network configuration (revocations). The
- * registry also pushes it and peers gossip it; polling covers lost pushes.
- * Blocking call with short timeouts: after a failure, wait longer.
- */
-static void poll_netconf(struct tunnel_mgr *m)
-{
-	struct ctx *c = m->c;
-	_cleanup_(netconf_freep) struct re6st_netconf *nc = NULL;
-	_cleanup_free_ uint8_t *raw = NULL;
-	size_t len;
-
-	if (!c->registry || now_ms(m) < m->next_netconf_ms)
-		return;
-	int r = rc_get_network_config(c->registry, &nc, &raw, &len);
-	/* Jitter, so that nodes do not poll in step. */
-	uint64_t wait = r < 0 ? NETCONF_POLL_FAIL_MS : NETCONF_POLL_MS;
-	m->next_netconf_ms = now_ms(m) + wait / 2 + randombytes_uniform((uint32_t)wait);
-	if (r < 0) {
-		log_debug("tunnel: network configuration poll: %s", registry_client_error(c->registry));
-		return;
-	}
-	if (!c->netconf || nc->version > c->netconf->version)
-		daemon_offer_netconf(c, raw, len);
-}
-
-/* Publish our endpoints to the registry, so that others can bootstrap from us. */
-static void announce(struct tunnel_mgr *m)
-{
-	struct ctx *c = m->c;
-	char list[1024];
-
-	if (!c->registry || now_ms(m) < m->next_announce_ms)
-		return;
-	if (tunnel_my_endpoints(m, list, sizeof(list)) < 0 || !list[0])
-		return;
-	m->next_announce_ms = now_ms(m) + ANNOUNCE_EVERY_MS;
-	int r = rc_announce(c->registry, list);
-	if (r < 0)
-		log_info("tunnel: cannot announce %s to the registry: %s", list,
-			 registry_client_error(c->registry));
-	else if (strcmp(list, m->announced) != 0) {
-		log_info("tunnel: announced %s to the registry", list);
-		snprintf(m->announced, sizeof(m->announced), "%s", list);
-	}
+	/* 4. the registry's bootstrap peer: asked without blocking (at most
+	 * every 30 s, daemon/registry.h); the answer comes to on_bootstrap_peer(). */
+	if (need)
+		reglink_want_bootstrap(c->reglink, on_bootstrap_peer, m);
 }
 
 /* ---- periodic work ---- */
@@ -1063,8 +1013,6 @@ static void on_tick(struct loop *l, struct loop_timer *timer, void *userdata)
 		m->next_refresh_ms = now + refresh_ms(m);
 		rotate(m);
 	}
-	announce(m);
-	poll_netconf(m);
 	make_new_tunnels(m);
 
 	/* Keep a few spare server interfaces, delete the rest (~270 KB each). */
@@ -1250,7 +1198,6 @@ int tunnel_init(struct ctx *c)
 	}
 	/* The first rotation comes one period after start-up. */
 	m->next_refresh_ms = loop_now(c->loop) + refresh_ms(m);
-	m->next_netconf_ms = loop_now(c->loop) + NETCONF_POLL_MS;
 	c->tunnels = TAKE_PTR(m);
 	if (c->control) {
 		control_register(c->control, "tunnels", "tunnels of this node (JSON)", ctl_tunnels);

@@ -1,0 +1,464 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include "registry.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "control.h"
+#include "ctx.h"
+#include "log.h"
+#include "loop.h"
+#include "netconf.h"
+#include "registry-client.h"
+#include "tunnel.h"
+
+#ifndef REGLINK_TIMEOUT_MS /* -DREGLINK_TIMEOUT_MS=... for tests */
+#define REGLINK_TIMEOUT_MS 10000
+#endif
+#define ABANDON_AFTER_MS 5000     /* past the timeout: libcurl did not stop */
+#define NETCONF_POLL_MS 60000
+#define ANNOUNCE_EVERY_MS 300000
+#define ANNOUNCE_CHECK_MS 5000    /* endpoints changed? */
+#define ANNOUNCE_MIN_MS 10000     /* between two announces */
+#define BOOTSTRAP_MIN_MS 30000
+#define RENEW_CHECK_MS 3600000
+#define BACKOFF_FIRST_MS 30000
+#define BACKOFF_MAX_MS 300000
+#define MAX_FDS 8
+
+enum job_kind { JOB_NETCONF, JOB_ANNOUNCE, JOB_BOOTSTRAP, JOB_RENEW, N_JOBS };
+
+static const char *const job_rpc[N_JOBS] = {
+	[JOB_NETCONF] = "getNetworkConfig", [JOB_ANNOUNCE] = "announce",
+	[JOB_BOOTSTRAP] = "getBootstrapPeer", [JOB_RENEW] = "renewCertificate",
+};
+
+struct job {
+	struct reglink *rl;
+	enum job_kind kind;
+	struct rc_async *x;
+	struct loop_timer *timer;   /* in flight: drive/abandon; idle: next try */
+	struct loop_io *io[MAX_FDS];
+	size_t n_io;
+	uint64_t started_ms, deadline_ms;
+	uint64_t next_ms;           /* idle: timer armed for then (0: not armed) */
+	uint64_t not_before_ms;     /* rate limit and back-off */
+	unsigned failures;          /* in a row */
+	uint64_t n_ok, n_failed;
+	char last_error[256];
+};
+
+struct reglink {
+	struct ctx *c;
+	struct registry_client *client;
+	struct job jobs[N_JOBS];
+	char announced[1024];       /* last list the registry accepted */
+	char announcing[1024];      /* the list in flight */
+	uint64_t next_announce_ms;  /* periodic re-announce */
+	reglink_bootstrap_fn bootstrap_cb;
+	void *bootstrap_data;
+};
+
+static uint64_t now_ms(const struct reglink *rl)
+{
+	return loop_now(rl->c->loop);
+}
+
+/* Uniform in [ms/2, 3ms/2): nodes started together do not stay in step. */
+static uint64_t jitter(uint64_t ms)
+{
+	return ms / 2 + randombytes_uniform((uint32_t)MIN(ms, UINT32_MAX));
+}
+
+static uint64_t backoff_ms(unsigned failures)
+{
+	uint64_t d = BACKOFF_FIRST_MS;
+	for (unsigned i = 1; i < failures && d < BACKOFF_MAX_MS; i++)
+		d *= 2;
+	return jitter(MIN(d, (uint64_t)BACKOFF_MAX_MS));
+}
+
+static void job_arm(struct job *j, uint64_t when)
+{
+	j->next_ms = when;
+	loop_timer_set(j->timer, when);
+}
+
+static void job_clear_io(struct job *j)
+{
+	for (size_t i = 0; i < j->n_io; i++)
+		loop_io_remove(j->io[i]);
+	j->n_io = 0;
+}
+
+/* ---- what each kind does with its answer ---- */
+
+static int netconf_done(struct reglink *rl, struct rc_async *x)
+{
+	struct ctx *c = rl->c;
+	_cleanup_(netconf_freep) struct re6st_netconf *nc = NULL;
+	_cleanup_free_ uint8_t *raw = NULL;
+	size_t len = 0;
+	int r = rc_async_network_config_result(x, &nc, &raw, &len);
+	if (r < 0)
+		return r;
+	log_debug("registry: network configuration version %llu (ours %llu)",
+		  (unsigned long long)nc->version, (unsigned long long)c->netconf_version);
+	if (c->netconf && nc->version <= c->netconf->version)
+		return 0;
+	r = daemon_offer_netconf(c, raw, len);
+	if (r < 0)
+		log_warning("registry: network configuration refused: %s", identity_strerror(r));
+	return 0;
+}
+
+static int announce_done(struct reglink *rl, struct rc_async *x)
+{
+	int r = rc_async_announce_result(x);
+	if (r < 0)
+		return r;
+	if (strcmp(rl->announced, rl->announcing) != 0)
+		log_info("registry: announced %s", rl->announcing);
+	snprintf(rl->announced, sizeof(rl->announced), "%s", rl->announcing);
+	rl->next_announce_ms = now_ms(rl) + jitter(ANNOUNCE_EVERY_MS);
+	return 0;
+}
+
+static int bootstrap_done(struct reglink *rl, struct rc_async *x)
+{
+	struct rc_bootstrap_peer bp = {};
+	char b[PREFIX_STRLEN];
+	int r = rc_async_bootstrap_peer_result(x, &bp);
+	if (r < 0)
+		return r;
+	log_debug("registry: bootstrap peer %s (%s)", prefix_format(&bp.prefix, b), bp.endpoints);
+	if (rl->bootstrap_cb)
+		rl->bootstrap_cb(rl->bootstrap_data, &bp);
+	rc_bootstrap_peer_clear(&bp);
+	return 0;
+}
+
+static int renew_done(struct reglink *rl, struct rc_async *x)
+{
+	struct re6st_cert cert;
+	int r = rc_async_certificate_result(x, &cert, NULL);
+	if (r < 0)
+		return r;
+	r = daemon_adopt_cert(rl->c, &cert);
+	if (r < 0)
+		log_errno(LOG_ERR, r, "registry: cannot save the renewed certificate to %s",
+			  rl->c->opt.cert);
+	return 0;
+}
+
+static int (*const job_done[N_JOBS])(struct reglink *rl, struct rc_async *x) = {
+	[JOB_NETCONF] = netconf_done, [JOB_ANNOUNCE] = announce_done,
+	[JOB_BOOTSTRAP] = bootstrap_done, [JOB_RENEW] = renew_done,
+};
+
+/* ---- driving one request ---- */
+
+/* Idle again: when may this kind run next? */
+static void job_schedule(struct job *j, int result)
+{
+	struct reglink *rl = j->rl;
+	uint64_t now = now_ms(rl);
+
+	if (result < 0 && result != -ENOENT) {
+		j->failures++;
+		j->not_before_ms = now + backoff_ms(j->failures);
+	} else {
+		j->failures = 0;
+		switch (j->kind) {
+		case JOB_NETCONF: j->not_before_ms = now + jitter(NETCONF_POLL_MS); break;
+		case JOB_ANNOUNCE: j->not_before_ms = now + ANNOUNCE_MIN_MS; break;
+		case JOB_BOOTSTRAP: j->not_before_ms = now + BOOTSTRAP_MIN_MS; break;
+		case JOB_RENEW: j->not_before_ms = now + ANNOUNCE_MIN_MS; break;
+		case N_JOBS: break;
+		}
+	}
+	j->next_ms = 0;
+	loop_timer_disarm(j->timer);
+	/* Bootstrap requests are made on demand only. */
+	if (j->kind != JOB_BOOTSTRAP)
+		job_arm(j, j->not_before_ms);
+}
+
+static void job_finish(struct job *j, int forced)
+{
+	struct reglink *rl = j->rl;
+	_cleanup_(rc_async_freep) struct rc_async *x = TAKE_PTR(j->x);
+	int r = forced;
+
+	job_clear_io(j);
+	if (!r)
+		r = job_done[j->kind](rl, x);
+	if (r < 0) {
+		j->n_failed++;
+		snprintf(j->last_error, sizeof(j->last_error), "%s",
+			 forced ? strerror(-forced) : rc_async_error(x));
+	} else {
+		j->n_ok++;
+		j->last_error[0] = '\0';
+	}
+	job_schedule(j, r);
+	if (r == -ENOENT && j->kind == JOB_BOOTSTRAP)
+		log_info("registry: no bootstrap peer known");
+	else if (r < 0)
+		log_info("registry: %s failed after %.1f s: %s (next try in %llu s)",
+			 job_rpc[j->kind], (double)(now_ms(rl) - j->started_ms) / 1000,
+			 j->last_error, (unsigned long long)(j->not_before_ms - now_ms(rl)) / 1000);
+}
+
+static void job_drive(struct job *j);
+
+static void on_job_io(struct loop *l, int fd, short revents, void *userdata)
+{
+	job_drive(userdata);
+}
+
+static void job_drive(struct job *j)
+{
+	struct reglink *rl = j->rl;
+	struct pollfd fds[MAX_FDS];
+	size_t n = 0;
+	int timeout = -1;
+	int r = rc_async_process(j->x);
+
+	if (r != 0) {
+		job_finish(j, r < 0 ? r : 0);
+		return;
+	}
+	if (now_ms(rl) >= j->deadline_ms) {
+		log_warning("registry: %s: no answer in %llu s, abandoned", job_rpc[j->kind],
+			    (unsigned long long)(now_ms(rl) - j->started_ms) / 1000);
+		job_finish(j, -ETIMEDOUT);
+		return;
+	}
+	job_clear_io(j);
+	r = rc_async_fds(j->x, fds, MAX_FDS, &n, &timeout);
+	if (r < 0) {
+		job_finish(j, r);
+		return;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (loop_add_io(rl->c->loop, fds[i].fd, fds[i].events, on_job_io, j,
+				&j->io[j->n_io]) >= 0)
+			j->n_io++;
+	/* libcurl wants to be called after its timeout even without readiness. */
+	uint64_t when = now_ms(rl) + (timeout >= 0 ? (uint64_t)timeout : 1000);
+	loop_timer_set(j->timer, MIN(when, j->deadline_ms));
+}
+
+static int job_start(struct job *j)
+{
+	struct reglink *rl = j->rl;
+	int r;
+
+	switch (j->kind) {
+	case JOB_NETCONF:
+		r = rc_async_get_network_config(rl->client, &j->x);
+		break;
+	case JOB_ANNOUNCE:
+		r = rc_async_announce(rl->client, rl->announcing, &j->x);
+		break;
+	case JOB_BOOTSTRAP:
+		r = rc_async_get_bootstrap_peer(rl->client, &j->x);
+		break;
+	case JOB_RENEW:
+		r = rc_async_renew_certificate(rl->client, &j->x);
+		break;
+	default:
+		r = -EINVAL;
+	}
+	j->started_ms = now_ms(rl);
+	if (r < 0) {
+		j->n_failed++;
+		snprintf(j->last_error, sizeof(j->last_error), "%s",
+			 registry_client_error(rl->client)[0] ? registry_client_error(rl->client)
+							      : strerror(-r));
+		job_schedule(j, r);
+		log_warning("registry: cannot start %s: %s", job_rpc[j->kind], j->last_error);
+		return r;
+	}
+	log_debug("registry: %s request started", job_rpc[j->kind]);
+	j->next_ms = 0;
+	j->deadline_ms = j->started_ms + REGLINK_TIMEOUT_MS + ABANDON_AFTER_MS;
+	job_drive(j);
+	return 0;
+}
+
+/* ---- when each kind is due ---- */
+
+static uint64_t renew_due_ms(struct reglink *rl)
+{
+	const struct re6st_cert *cert = &rl->c->cert;
+	uint64_t life = cert->not_after > cert->not_before ? cert->not_after - cert->not_before : 0;
+	uint64_t due = cert->not_after - life / 3, now = ctx_unix_now();
+	uint64_t wait_s = due > now ? due - now : 0;
+	return now_ms(rl) + MIN(wait_s * 1000, (uint64_t)RENEW_CHECK_MS);
+}
+
+static void on_job_timer(struct loop *l, struct loop_timer *t, void *userdata)
+{
+	struct job *j = userdata;
+	struct reglink *rl = j->rl;
+	struct ctx *c = rl->c;
+
+	if (j->x) {
+		job_drive(j);
+		return;
+	}
+	j->next_ms = 0;
+	switch (j->kind) {
+	case JOB_NETCONF:
+		job_start(j);
+		break;
+	case JOB_ANNOUNCE: {
+		char list[sizeof(rl->announcing)];
+		bool ok = c->tunnels && tunnel_my_endpoints(c->tunnels, list, sizeof(list)) >= 0 &&
+			  list[0];
+		if (ok && (strcmp(list, rl->announced) != 0 || now_ms(rl) >= rl->next_announce_ms)) {
+			memcpy(rl->announcing, list, sizeof(list));
+			job_start(j);
+		} else {
+			job_arm(j, now_ms(rl) + ANNOUNCE_CHECK_MS);
+		}
+		break;
+	}
+	case JOB_RENEW:
+		if (daemon_cert_due(&c->cert, ctx_unix_now()))
+			job_start(j);
+		else
+			job_arm(j, renew_due_ms(rl));
+		break;
+	case JOB_BOOTSTRAP:
+	case N_JOBS:
+		break;
+	}
+}
+
+void reglink_want_bootstrap(struct reglink *rl, reglink_bootstrap_fn cb, void *userdata)
+{
+	if (!rl)
+		return;
+	struct job *j = &rl->jobs[JOB_BOOTSTRAP];
+	if (j->x || now_ms(rl) < j->not_before_ms)
+		return;
+	rl->bootstrap_cb = cb;
+	rl->bootstrap_data = userdata;
+	job_start(j);
+}
+
+/* ---- control command ---- */
+
+static int cmd_registry(struct ctx *c, const char *args, struct jbuf *o)
+{
+	struct reglink *rl = c->reglink;
+	if (!rl)
+		return -ENOTCONN;
+	uint64_t now = now_ms(rl);
+
+	jbuf_append(o, "{");
+	jbuf_key(o, "url");
+	jbuf_string(o, c->opt.registry);
+	jbuf_append(o, ", ");
+	jbuf_key(o, "announced");
+	jbuf_string(o, rl->announced[0] ? rl->announced : NULL);
+	jbuf_append(o, ", ");
+	jbuf_key(o, "requests");
+	jbuf_append(o, "[");
+	for (size_t i = 0; i < N_JOBS; i++) {
+		const struct job *j = &rl->jobs[i];
+		jbuf_append(o, "%s{", i ? ", " : "");
+		jbuf_key(o, "rpc");
+		jbuf_string(o, job_rpc[i]);
+		jbuf_append(o, ", ");
+		jbuf_key(o, "state");
+		jbuf_string(o, j->x ? "pending" : "idle");
+		if (j->x)
+			jbuf_append(o, ", \"pending_ms\": %llu",
+				    (unsigned long long)(now - j->started_ms));
+		else if (j->next_ms)
+			jbuf_append(o, ", \"next_in_ms\": %llu",
+				    (unsigned long long)(j->next_ms > now ? j->next_ms - now : 0));
+		jbuf_append(o, ", \"ok\": %llu, \"failed\": %llu, \"failures_in_row\": %u, ",
+			    (unsigned long long)j->n_ok, (unsigned long long)j->n_failed,
+			    j->failures);
+		jbuf_key(o, "last_error");
+		jbuf_string(o, j->last_error[0] ? j->last_error : NULL);
+		jbuf_append(o, "}");
+	}
+	jbuf_append(o, "]}");
+	return 0;
+}
+
+/* ---- module ---- */
+
+int reglink_init(struct ctx *c)
+{
+	struct registry_client_options o = { .timeout_ms = REGLINK_TIMEOUT_MS, .retries = 0 };
+	struct reglink *rl = calloc(1, sizeof(*rl));
+	int r;
+
+	if (!rl)
+		return -ENOMEM;
+	rl->c = c;
+	c->reglink = rl; /* reglink_fini() frees what is set up so far */
+	r = registry_client_new(c->opt.registry, &o, &rl->client);
+	if (r < 0)
+		return log_errno(LOG_ERR, r, "registry client for %s", c->opt.registry);
+	registry_client_set_ca(rl->client, &c->ca);
+	registry_client_set_identity(rl->client, c->key, &c->cert);
+	for (size_t i = 0; i < N_JOBS; i++) {
+		struct job *j = &rl->jobs[i];
+		j->rl = rl;
+		j->kind = (enum job_kind)i;
+		r = loop_add_timer(c->loop, 0, 0, on_job_timer, j, &j->timer);
+		if (r < 0)
+			return log_errno(LOG_ERR, r, "cannot add the registry timers");
+		loop_timer_disarm(j->timer);
+	}
+	/* Start-up just fetched the configuration and renewed if it could. */
+	uint64_t now = loop_now(c->loop);
+	job_arm(&rl->jobs[JOB_NETCONF], now + jitter(NETCONF_POLL_MS));
+	job_arm(&rl->jobs[JOB_ANNOUNCE], now);
+	job_arm(&rl->jobs[JOB_RENEW], now);
+	if (c->control) {
+		r = control_register(c->control, "registry",
+				     "registry requests: pending, next, failures", cmd_registry);
+		if (r < 0)
+			log_errno(LOG_WARNING, r, "cannot register the control command registry");
+	}
+	return 0;
+}
+
+void reglink_reload(struct ctx *c)
+{
+	struct reglink *rl = c->reglink;
+	if (!rl)
+		return;
+	struct job *j = &rl->jobs[JOB_NETCONF];
+	j->failures = 0;
+	if (!j->x)
+		job_arm(j, now_ms(rl));
+}
+
+void reglink_fini(struct ctx *c)
+{
+	struct reglink *rl = c->reglink;
+	if (!rl)
+		return;
+	for (size_t i = 0; i < N_JOBS; i++) {
+		struct job *j = &rl->jobs[i];
+		job_clear_io(j);
+		rc_async_free(j->x);
+		loop_timer_remove(j->timer);
+	}
+	registry_client_free(rl->client);
+	free(rl);
+	c->reglink = NULL;
+}

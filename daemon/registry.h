@@ -1,0 +1,60 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * registry.h - the registry link: every registry request re6stnet makes
+ * once its loop runs. None of them ever blocks the loop.
+ *
+ * Start-up (main.c, before the loop) may block, with short timeouts: the
+ * renewal of an expired or due certificate, the network configuration
+ * (else the cached one) and the babel HMAC keys (else the cached ones).
+ * From then on every request goes through this module, as a non-blocking
+ * rc_async_* request whose sockets and timeout the loop polls:
+ *
+ *   netconf    getNetworkConfig every ~60 s (jittered) and on SIGHUP; a
+ *              newer configuration goes to daemon_offer_netconf() (the
+ *              registry also pushes it and peers gossip it: this covers
+ *              lost pushes);
+ *   announce   our endpoints (tunnel_my_endpoints()) as soon as they are
+ *              known, whenever they change, and every ~5 min;
+ *   bootstrap  getBootstrapPeer when the tunnel manager asks, at most
+ *              every 30 s; the verified peer goes to the asker's callback;
+ *   renew      renewCertificate once the certificate is in the last third
+ *              of its validity; the new one is saved and used at once.
+ *
+ * Each kind has at most one request in flight (so at most four at once).
+ * A request ends within its timeout (10 s; a request still running 5 s
+ * later is abandoned whatever libcurl thinks). After a failure the same
+ * kind waits a jittered, exponential back-off (30 s doubling up to 5 min)
+ * before it tries again; an answer "none" (no bootstrap peer known) is no
+ * failure. Results and failures are logged here, once each; the control
+ * command "registry" shows every kind's state.
+ */
+#ifndef RE6ST_DAEMON_REGISTRY_H
+#define RE6ST_DAEMON_REGISTRY_H
+
+struct ctx;
+struct reglink;
+struct rc_bootstrap_peer;
+
+/*
+ * Module hooks (main.c's table). init needs c->loop, c->ca, c->key, c->cert
+ * and c->opt.registry; c->control and c->tunnels may be NULL (no "registry"
+ * command, nothing to announce). 0, or -ENOMEM / the registry client's
+ * error (logged).
+ */
+int reglink_init(struct ctx *c);
+void reglink_fini(struct ctx *c);
+/* SIGHUP: poll the network configuration now, back-off forgotten. */
+void reglink_reload(struct ctx *c);
+
+/*
+ * The tunnel manager wants a bootstrap peer. Starts getBootstrapPeer unless
+ * one is in flight or the last one ended less than 30 s ago (or less than
+ * the back-off after a failure): then does nothing, ask again later. When
+ * the answer comes (from the loop, later), cb gets the peer (certificate
+ * verified against the CA, prefix matching it); the peer is only valid
+ * during the call. cb is not called on failure. rl may be NULL (no-op).
+ */
+typedef void (*reglink_bootstrap_fn)(void *userdata, const struct rc_bootstrap_peer *peer);
+void reglink_want_bootstrap(struct reglink *rl, reglink_bootstrap_fn cb, void *userdata);
+
+#endif
