@@ -60,6 +60,8 @@ struct state_peer {
 int state_peer_put(struct state *s, const struct re6st_prefix *prefix, const char *endpoints,
 		   uint64_t last_seen);
 int state_peer_remove(struct state *s, const struct re6st_prefix *prefix);
+/* How many peers the cache holds. */
+int state_peer_count(struct state *s, size_t *ret);
 /* One peer. -ENOENT if unknown. Free ret->endpoints. */
 int state_peer_get(struct state *s, const struct re6st_prefix *prefix, struct state_peer *ret);
 /*

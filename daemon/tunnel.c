@@ -44,6 +44,8 @@
 #define BACKOFF_FAIL_MS 300000
 #define BACKOFF_MAX 256
 #define REACHABLE_MEMORY_MS 600000
+#define CACHE_FILL_MS 30000      /* address request to one random distant node */
+#define CACHE_WANT 32            /* fill faster while the cache has fewer peers */
 
 enum tstate {
 	T_FREE,       /* interface without peer, reusable */
@@ -114,6 +116,7 @@ struct tunnel_mgr {
 	uint8_t learned4[16], learned6[16];
 	uint16_t learned_port4, learned_port6;
 	uint64_t rotations;
+	uint64_t next_fill_ms;
 };
 
 static uint64_t now_ms(const struct tunnel_mgr *m)
@@ -834,6 +837,52 @@ void tunnel_on_address(struct tunnel_mgr *m, const struct re6st_prefix *peer, co
 		backoff(m, peer, BACKOFF_FAIL_MS);
 }
 
+/*
+ * Keep the peer cache a broad random sample of the network, so that a node
+ * restarted while the registry is down (or cut from its last peers) finds
+ * someone to connect to: now and then ask one random distant node known
+ * from babel for its endpoints, preferring nodes not cached yet (the answer
+ * is cached by daemon/peer.c; it opens no tunnel since nothing is pending).
+ */
+static void fill_cache(struct tunnel_mgr *m)
+{
+	struct ctx *c = m->c;
+	if (!c->state || !c->peer || !c->babel || now_ms(m) < m->next_fill_ms)
+		return;
+	size_t cached = 0;
+	state_peer_count(c->state, &cached);
+	uint64_t every = cached < CACHE_WANT ? CACHE_FILL_MS / 3 : CACHE_FILL_MS;
+	m->next_fill_ms = now_ms(m) + every / 2 + randombytes_uniform((uint32_t)every);
+
+	const struct babel_route *routes = NULL;
+	size_t nr = babel_routes(c->babel, &routes);
+	const struct re6st_prefix *pick = NULL, *fallback = NULL;
+	uint32_t seen = 0, seen_fb = 0;
+	for (size_t i = 0; i < nr; i++) {
+		const struct re6st_prefix *p = &routes[i].prefix;
+		if (!prefix_contains(&c->network, p) || p->len <= c->network.len ||
+		    prefix_equal(p, &c->prefix))
+			continue;
+		struct state_peer sp;
+		bool known = state_peer_get(c->state, p, &sp) >= 0;
+		if (known)
+			free(sp.endpoints);
+		/* Reservoir sampling, uncached nodes first. */
+		if (!known && randombytes_uniform(++seen) == 0)
+			pick = p;
+		else if (known && randombytes_uniform(++seen_fb) == 0)
+			fallback = p;
+	}
+	if (!pick)
+		pick = fallback;
+	if (!pick)
+		return;
+	struct pp_msg msg = { .type = PP_ADDRESS_REQUEST };
+	char b[PREFIX_STRLEN];
+	if (peer_send(c->peer, pick, &msg) >= 0)
+		log_debug("tunnel: asking %s for its endpoints (peer cache: %zu)", pfx(pick, b), cached);
+}
+
 /* The registry's answer to reglink_want_bootstrap(), a while after the ask. */
 static void on_bootstrap_peer(void *userdata, const struct rc_bootstrap_peer *bp)
 {
@@ -1014,6 +1063,7 @@ static void on_tick(struct loop *l, struct loop_timer *timer, void *userdata)
 		rotate(m);
 	}
 	make_new_tunnels(m);
+	fill_cache(m);
 
 	/* Keep a few spare server interfaces, delete the rest (~270 KB each). */
 	size_t spare = 0;

@@ -18,6 +18,7 @@
 #   tb_ping_matrix         print the ping matrix
 #   tb_dump                what every node sees: tunnels, wg peers, babel routes
 #   tb_cleanup             stop everything, delete the namespaces
+#                          (TB_SAVE=DIR: copy the logs and state there first)
 #
 # Requires root, iproute2, nftables; WireGuard in the kernel (test VM).
 
@@ -208,6 +209,10 @@ tb_cleanup() {
 		ip netns pids "$ns" 2>/dev/null | xargs -r kill 2>/dev/null
 	done
 	sleep 0.5
+	if [ -n "${TB_SAVE:-}" ] && [ -n "${TB_DIR:-}" ]; then
+		mkdir -p "$TB_SAVE" && cp -r "$TB_DIR/." "$TB_SAVE/" 2>/dev/null
+		echo "testbed: logs saved in $TB_SAVE"
+	fi
 	for ns in $(ip netns list 2>/dev/null | awk '/^r6-/{print $1}'); do
 		ip netns pids "$ns" 2>/dev/null | xargs -r kill -9 2>/dev/null
 		ip netns del "$ns" 2>/dev/null
