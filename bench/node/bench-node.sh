@@ -11,8 +11,11 @@
 #   loss/rotation   a ping flow between two nodes (20/s) while every node
 #                   rotates one tunnel every BENCH_REFRESH seconds
 #   memory, CPU     of node 1's re6stnet, which keeps 10 tunnels (client-count
-#                   10 in an 11-node network): VmRSS (max of samples), VmHWM,
-#                   utime+stime over BENCH_SECONDS (default 300)
+#                   10 in an 11-node network): RssAnon and VmRSS (max of
+#                   samples), VmHWM, the split of memsplit.sh, utime+stime
+#                   over BENCH_SECONDS (default 300). The 4 MB aim is on
+#                   RssAnon, the memory the process itself costs; VmRSS adds
+#                   the shared libraries' pages (docs/daemon.md, "Memory")
 #
 # Env: BENCH_NODES (11), BENCH_REFRESH (15), BENCH_ROTATE_SECONDS (120),
 # BENCH_SECONDS (300). Measure a release build (meson setup build-bench
@@ -131,11 +134,13 @@ hz=$(getconf CLK_TCK)
 cpu() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 kb() { awk -v k="$2:" '$1 == k { print $2 }' "/proc/$1/status"; }
 tb_log "node 1: $(ctl 1 --json tunnels | jq '[.tunnels[] | select(.state == "up")] | length') tunnels up; measuring for $MEM_S s"
-c0=$(cpu "$pid") b0=$(cpu "$bpid") rss=0 tmin=999 tsum=0 k=0
+c0=$(cpu "$pid") b0=$(cpu "$bpid") rss=0 anon=0 tmin=999 tsum=0 k=0
 end=$(($(date +%s) + MEM_S))
 while [ "$(date +%s)" -lt "$end" ]; do
 	r=$(kb "$pid" VmRSS)
 	[ "$r" -gt "$rss" ] && rss=$r
+	r=$(kb "$pid" RssAnon)
+	[ "$r" -gt "$anon" ] && anon=$r
 	nt=$(ctl 1 --json tunnels | jq '[.tunnels[] | select(.state == "up")] | length')
 	[ "$nt" -lt "$tmin" ] && tmin=$nt
 	tsum=$((tsum + nt)) k=$((k + 1))
@@ -150,16 +155,18 @@ figure "tunnel set-up, decision to first packet" "$(stats 1)"
 figure "  of which decision to programmed (log)" "$(stats 2)"
 figure "ping flow during rotations" "$lost lost of ${sent:-0} ($rot rotations in the network, refresh $REFRESH s)"
 figure "packets lost per rotation" "$(awk -v l="$lost" -v r="$rot" 'BEGIN { printf "%.2f", r ? l / r : l }')"
-figure "re6stnet VmRSS (max over samples)" "$rss kB"
+figure "re6stnet RssAnon (max over samples)" "$anon kB: $(awk -v a="$anon" 'BEGIN { printf "%.2f", a / 4096 }') of the 4 MB aim"
+figure "re6stnet VmRSS (max over samples)" "$rss kB (shared library pages included)"
 figure "re6stnet VmHWM" "$hwm kB"
-figure "  of which RssAnon / RssFile (libraries)" "$(kb "$pid" RssAnon) kB / $(kb "$pid" RssFile) kB"
+"$here/memsplit.sh" "$pid" "re6stnet "
 figure "re6stnet CPU (utime+stime)" "$(awk -v d=$((c1 - c0)) -v hz="$hz" -v s="$MEM_S" 'BEGIN { printf "%.2f s over %d s (%.2f%%)", d / hz, s, 100 * d / hz / s }')"
 figure "babeld CPU (utime+stime)" "$(awk -v d=$((b1 - b0)) -v hz="$hz" 'BEGIN { printf "%.2f s", d / hz }')"
-figure "babeld VmRSS" "$(kb "$bpid" VmRSS) kB"
+figure "babeld VmRSS / RssAnon" "$(kb "$bpid" VmRSS) kB / $(kb "$bpid" RssAnon) kB"
 figure "node 1 tunnels up (min / mean)" "$tmin / $(awk -v s="$tsum" -v k="$k" 'BEGIN { printf "%.1f", k ? s / k : 0 }')"
 med=$(awk '{ print $1 }' "$TB_DIR/setup" | sort -n | awk '{ v[NR] = $1 } END { print NR ? v[int((NR + 1) / 2)] : -1 }')
 echo "aims: set-up < 50 ms: $(awk -v m="$med" 'BEGIN { print (m >= 0 && m < 50) ? "met" : "NOT met" }');" \
 	"no loss on drained rotations: $([ "$lost" = 0 ] && echo met || echo "NOT met");" \
-	"< 4 MB resident: $([ "$hwm" -lt 4096 ] && echo met || echo "NOT met")"
+	"< 4 MB resident (RssAnon): $([ "$anon" -lt 4096 ] && echo met || echo "NOT met")" \
+	"(VmRSS < 4 MB: $([ "$rss" -lt 4096 ] && echo met || echo "NOT met"))"
 exit 0
 }
