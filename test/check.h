@@ -4,6 +4,8 @@
  *
  *   CHECK(cond);                      counts a pass, or prints the failed
  *   CHECK(cond, "fmt", args...);      condition (and the message) with its place
+ *   CHECK_EQ(a, b);                   integers; a failure shows both values and
+ *                                     the errno name of a negative -errno one
  *   return check_summary();           prints "N passed, N failed", the closing
  *                                     line CI reads, and gives the exit code
  *
@@ -17,6 +19,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <string.h>
 
 static atomic_uint check_passed, check_failed;
 static const char *check_tag = "";
@@ -49,6 +52,16 @@ static inline bool check_report(bool ok, const char *file, int line, const char 
 
 /* " " keeps the format non-empty when no message is given. */
 #define CHECK(cond, ...) check_report(!!(cond), __FILE__, __LINE__, #cond, " " __VA_ARGS__)
+
+static inline bool check_eq(long long a, long long b, const char *file, int line,
+			    const char *expr)
+{
+	bool errno_like = a < 0 && a > -4096;
+	return check_report(a == b, file, line, expr, " %lld vs %lld%s%s", a, b,
+			    errno_like ? ", " : "", errno_like ? strerror((int)-a) : "");
+}
+
+#define CHECK_EQ(a, b) check_eq((long long)(a), (long long)(b), __FILE__, __LINE__, #a " == " #b)
 
 static inline int check_summary(void)
 {

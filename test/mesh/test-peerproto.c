@@ -13,19 +13,8 @@
 
 #include <sodium.h>
 
+#include "check.h"
 #include "peerproto.h"
-
-static int passed, failed;
-
-#define CHECK(cond)                                                                   \
-	do {                                                                          \
-		if (cond)                                                             \
-			passed++;                                                     \
-		else {                                                                \
-			failed++;                                                     \
-			fprintf(stderr, "%s:%d: FAILED: %s\n", __FILE__, __LINE__, #cond); \
-		}                                                                     \
-	} while (0)
 
 static uint8_t sk[PP_SECRET_LEN], pk[PP_KEY_LEN];
 static const uint8_t fake_cert[40] = "certificate-bytes-opaque-to-peerproto!";
@@ -462,6 +451,5 @@ int main(int argc, char **argv)
 	test_bad_bodies();
 	test_endpoints_format();
 	test_replay();
-	printf("%d passed, %d failed\n", passed, failed);
-	return failed ? 1 : 0;
+	return check_summary();
 }

@@ -18,7 +18,7 @@
 #include <linux/veth.h>
 #include <linux/wireguard.h>
 
-#include "tap.h"
+#include "check.h"
 
 static uint8_t buf[NL_MSG_SIZE];
 
@@ -840,5 +840,5 @@ int main(void)
 	test_tc();
 	test_extack_and_attrs();
 	test_host_readonly();
-	return tap_finish();
+	return check_summary();
 }

@@ -18,7 +18,7 @@
 #include <sodium.h>
 #include <sys/wait.h>
 
-#include "tap.h"
+#include "check.h"
 
 #define SKIP 77
 
@@ -1006,7 +1006,7 @@ int main(int argc, char **argv)
 			if (strcmp(argv[i], scenarios[j].name) != 0)
 				continue;
 			found = true;
-			unsigned failed_before = tap_failed;
+			unsigned failed_before = check_failed;
 			printf("# %s\n", argv[i]);
 			fflush(stdout);
 			int r = scenarios[j].fn();
@@ -1014,11 +1014,11 @@ int main(int argc, char **argv)
 				printf("# %s: skipped\n", argv[i]);
 				skipped++;
 				if (require)
-					tap_failed++;
+					check_failed++;
 			} else {
 				ran++;
 				printf("# %s: %s\n", argv[i],
-				       tap_failed == failed_before ? "ok" : "FAILED");
+				       check_failed == failed_before ? "ok" : "FAILED");
 			}
 			fflush(stdout);
 		}
@@ -1028,8 +1028,9 @@ int main(int argc, char **argv)
 		}
 	}
 	if (ran == 0 && skipped > 0 && !require) {
-		printf("%u passed, %u failed (all skipped)\n", tap_passed, tap_failed);
+		printf("%u passed, %u failed (all skipped)\n", (unsigned)check_passed,
+		       (unsigned)check_failed);
 		return SKIP;
 	}
-	return tap_finish();
+	return check_summary();
 }
