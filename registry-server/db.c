@@ -7,14 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "macro.h"
-
-static void stmt_finalizep(sqlite3_stmt **s)
-{
-	if (*s)
-		sqlite3_finalize(*s);
-}
-#define _cleanup_stmt_ _cleanup_(stmt_finalizep)
 
 static const char schema[] =
 	"CREATE TABLE IF NOT EXISTS config ("
@@ -97,24 +89,90 @@ void db_rollback(sqlite3 *db)
 		(void)exec(db, "ROLLBACK");
 }
 
-static int prepare(sqlite3 *db, const char *sql, sqlite3_stmt **ret)
+int db_prepare(sqlite3 *db, const char *sql, sqlite3_stmt **ret)
 {
 	return sqlite3_prepare_v2(db, sql, -1, ret, NULL) == SQLITE_OK ? 0 : -EIO;
+}
+
+int db_prepare_text(sqlite3 *db, const char *sql, const char *text, sqlite3_stmt **ret)
+{
+	_cleanup_stmt_ sqlite3_stmt *s = NULL;
+
+	if (db_prepare(db, sql, &s) < 0 || sqlite3_bind_text(s, 1, text, -1, SQLITE_STATIC) != SQLITE_OK)
+		return -EIO;
+	*ret = TAKE_PTR(s);
+	return 0;
+}
+
+int db_prepare_int64(sqlite3 *db, const char *sql, int64_t v, sqlite3_stmt **ret)
+{
+	_cleanup_stmt_ sqlite3_stmt *s = NULL;
+
+	if (db_prepare(db, sql, &s) < 0 || sqlite3_bind_int64(s, 1, v) != SQLITE_OK)
+		return -EIO;
+	*ret = TAKE_PTR(s);
+	return 0;
+}
+
+int db_step(sqlite3_stmt *s)
+{
+	switch (sqlite3_step(s)) {
+	case SQLITE_ROW:
+		return 1;
+	case SQLITE_DONE:
+		return 0;
+	case SQLITE_CONSTRAINT:
+		return -EEXIST;
+	default:
+		return -EIO;
+	}
+}
+
+static int exec_stmt(sqlite3_stmt *s)
+{
+	return sqlite3_step(s) == SQLITE_DONE ? 0 : -EIO;
+}
+
+int db_exec_text(sqlite3 *db, const char *sql, const char *text)
+{
+	_cleanup_stmt_ sqlite3_stmt *s = NULL;
+	int r = db_prepare_text(db, sql, text, &s);
+
+	return r < 0 ? r : exec_stmt(s);
+}
+
+int db_exec_int64(sqlite3 *db, const char *sql, int64_t v)
+{
+	_cleanup_stmt_ sqlite3_stmt *s = NULL;
+	int r = db_prepare_int64(db, sql, v, &s);
+
+	return r < 0 ? r : exec_stmt(s);
+}
+
+/* The statement positioned on the row of name, whose value is not NULL; -ENOENT. */
+static int config_lookup(sqlite3 *db, const char *name, sqlite3_stmt **ret)
+{
+	_cleanup_stmt_ sqlite3_stmt *s = NULL;
+	int r = db_prepare_text(db, "SELECT value FROM config WHERE name=?", name, &s);
+
+	if (r < 0)
+		return r;
+	r = db_step(s);
+	if (r < 0)
+		return -EIO;
+	if (r == 0 || sqlite3_column_type(s, 0) == SQLITE_NULL)
+		return -ENOENT;
+	*ret = TAKE_PTR(s);
+	return 0;
 }
 
 int db_config_get_int(sqlite3 *db, const char *name, int64_t *ret)
 {
 	_cleanup_stmt_ sqlite3_stmt *s = NULL;
-	int r;
+	int r = config_lookup(db, name, &s);
 
-	if (prepare(db, "SELECT value FROM config WHERE name=?", &s) < 0)
-		return -EIO;
-	sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
-	r = sqlite3_step(s);
-	if (r == SQLITE_DONE || (r == SQLITE_ROW && sqlite3_column_type(s, 0) == SQLITE_NULL))
-		return -ENOENT;
-	if (r != SQLITE_ROW)
-		return -EIO;
+	if (r < 0)
+		return r;
 	*ret = sqlite3_column_int64(s, 0);
 	return 0;
 }
@@ -123,7 +181,7 @@ int db_config_set_int(sqlite3 *db, const char *name, int64_t value)
 {
 	_cleanup_stmt_ sqlite3_stmt *s = NULL;
 
-	if (prepare(db, "INSERT OR REPLACE INTO config VALUES (?, ?)", &s) < 0)
+	if (db_prepare(db, "INSERT OR REPLACE INTO config VALUES (?, ?)", &s) < 0)
 		return -EIO;
 	sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(s, 2, value);
@@ -134,16 +192,10 @@ int db_config_get_blob(sqlite3 *db, const char *name, uint8_t **ret, size_t *ret
 {
 	_cleanup_stmt_ sqlite3_stmt *s = NULL;
 	uint8_t *p;
-	int r, n;
+	int r = config_lookup(db, name, &s), n;
 
-	if (prepare(db, "SELECT value FROM config WHERE name=?", &s) < 0)
-		return -EIO;
-	sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
-	r = sqlite3_step(s);
-	if (r == SQLITE_DONE || (r == SQLITE_ROW && sqlite3_column_type(s, 0) == SQLITE_NULL))
-		return -ENOENT;
-	if (r != SQLITE_ROW)
-		return -EIO;
+	if (r < 0)
+		return r;
 	n = sqlite3_column_bytes(s, 0);
 	p = malloc((size_t)n + 1);
 	if (!p)
@@ -160,7 +212,7 @@ int db_config_set_blob(sqlite3 *db, const char *name, const void *value, size_t 
 {
 	_cleanup_stmt_ sqlite3_stmt *s = NULL;
 
-	if (prepare(db, "INSERT OR REPLACE INTO config VALUES (?, ?)", &s) < 0)
+	if (db_prepare(db, "INSERT OR REPLACE INTO config VALUES (?, ?)", &s) < 0)
 		return -EIO;
 	sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
 	sqlite3_bind_blob(s, 2, len ? value : "", (int)len, SQLITE_TRANSIENT);
@@ -169,12 +221,7 @@ int db_config_set_blob(sqlite3 *db, const char *name, const void *value, size_t 
 
 int db_config_delete(sqlite3 *db, const char *name)
 {
-	_cleanup_stmt_ sqlite3_stmt *s = NULL;
-
-	if (prepare(db, "DELETE FROM config WHERE name=?", &s) < 0)
-		return -EIO;
-	sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
-	return sqlite3_step(s) == SQLITE_DONE ? 0 : -EIO;
+	return db_exec_text(db, "DELETE FROM config WHERE name=?", name);
 }
 
 /* The leaf whose prefix is a prefix of bits (there is exactly one). */
@@ -183,14 +230,13 @@ static int leaf_containing(sqlite3 *db, const char *bits, char ret[129], bool *r
 	_cleanup_stmt_ sqlite3_stmt *s = NULL;
 	int r;
 
-	if (prepare(db, "SELECT prefix, cert IS NULL FROM cert"
-			" WHERE substr(?1, 1, length(prefix)) = prefix", &s) < 0)
+	if (db_prepare_text(db, "SELECT prefix, cert IS NULL FROM cert"
+			     " WHERE substr(?1, 1, length(prefix)) = prefix", bits, &s) < 0)
 		return -EIO;
-	sqlite3_bind_text(s, 1, bits, -1, SQLITE_STATIC);
-	r = sqlite3_step(s);
-	if (r == SQLITE_DONE)
+	r = db_step(s);
+	if (r == 0)
 		return -ENOENT;
-	if (r != SQLITE_ROW)
+	if (r < 0)
 		return -EIO;
 	snprintf(ret, 129, "%s", (const char *)sqlite3_column_text(s, 0));
 	*ret_free = sqlite3_column_int(s, 1);
@@ -202,7 +248,7 @@ int db_tree_init(sqlite3 *db, const struct community_map *m, char **ret_error)
 	_cleanup_stmt_ sqlite3_stmt *s = NULL;
 	int r;
 
-	if (prepare(db, "SELECT 1 FROM cert LIMIT 1", &s) < 0)
+	if (db_prepare(db, "SELECT 1 FROM cert LIMIT 1", &s) < 0)
 		return -EIO;
 	r = sqlite3_step(s);
 	if (r == SQLITE_DONE) {
@@ -234,7 +280,7 @@ static int set_prefix(sqlite3 *db, const char *old, const char *new)
 {
 	_cleanup_stmt_ sqlite3_stmt *s = NULL;
 
-	if (prepare(db, "UPDATE cert SET prefix=?2 WHERE prefix=?1", &s) < 0)
+	if (db_prepare(db, "UPDATE cert SET prefix=?2 WHERE prefix=?1", &s) < 0)
 		return -EIO;
 	sqlite3_bind_text(s, 1, old, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 2, new, -1, SQLITE_STATIC);
@@ -243,12 +289,7 @@ static int set_prefix(sqlite3 *db, const char *old, const char *new)
 
 static int insert_free(sqlite3 *db, const char *prefix)
 {
-	_cleanup_stmt_ sqlite3_stmt *s = NULL;
-
-	if (prepare(db, "INSERT INTO cert (prefix) VALUES (?)", &s) < 0)
-		return -EIO;
-	sqlite3_bind_text(s, 1, prefix, -1, SQLITE_STATIC);
-	return sqlite3_step(s) == SQLITE_DONE ? 0 : -EIO;
+	return db_exec_text(db, "INSERT INTO cert (prefix) VALUES (?)", prefix);
 }
 
 static int longest_free(sqlite3 *db, const char *community, unsigned prefix_len, char ret[129])
@@ -259,7 +300,7 @@ static int longest_free(sqlite3 *db, const char *community, unsigned prefix_len,
 
 	if (asprintf(&upper, "%s2", community) < 0)
 		return -ENOMEM;
-	if (prepare(db, "SELECT prefix FROM cert WHERE prefix >= ?1 AND prefix < ?2"
+	if (db_prepare(db, "SELECT prefix FROM cert WHERE prefix >= ?1 AND prefix < ?2"
 			" AND length(prefix) <= ?3 AND cert IS NULL"
 			" ORDER BY length(prefix) DESC, prefix LIMIT 1", &s) < 0)
 		return -EIO;
@@ -315,14 +356,9 @@ int db_tree_alloc(sqlite3 *db, unsigned prefix_len, unsigned max_len, const char
 			memcpy(ret, prefix, n + 1);
 			return 0;
 		}
-		{
-			_cleanup_stmt_ sqlite3_stmt *s = NULL;
-			if (prepare(db, "UPDATE cert SET cert='reserved' WHERE prefix=?", &s) < 0)
-				return -EIO;
-			sqlite3_bind_text(s, 1, prefix, -1, SQLITE_STATIC);
-			if (sqlite3_step(s) != SQLITE_DONE)
-				return -EIO;
-		}
+		r = db_exec_text(db, "UPDATE cert SET cert='reserved' WHERE prefix=?", prefix);
+		if (r < 0)
+			return r;
 	}
 }
 
@@ -336,7 +372,7 @@ int db_tree_merge(sqlite3 *db)
 		bool have_prev = false;
 		int r;
 
-		if (prepare(db, "SELECT max(length(prefix)) FROM cert"
+		if (db_prepare(db, "SELECT max(length(prefix)) FROM cert"
 				" WHERE cert IS NULL AND length(prefix) < ?", &s) < 0)
 			return -EIO;
 		sqlite3_bind_int(s, 1, max_len);
@@ -346,7 +382,7 @@ int db_tree_merge(sqlite3 *db)
 			return 0;
 		max_len = sqlite3_column_int(s, 0);
 
-		if (prepare(db, "SELECT prefix FROM cert WHERE cert IS NULL"
+		if (db_prepare(db, "SELECT prefix FROM cert WHERE cert IS NULL"
 				" AND length(prefix) = ? ORDER BY prefix", &l) < 0)
 			return -EIO;
 		sqlite3_bind_int(l, 1, max_len);
@@ -371,18 +407,15 @@ int db_tree_merge(sqlite3 *db)
 
 			if (have_prev && memcmp(prev, p, pl - 1) == 0) {
 				char parent[129];
-				_cleanup_stmt_ sqlite3_stmt *d = NULL;
 
 				memcpy(parent, p, pl - 1);
 				parent[pl - 1] = '\0';
 				r = set_prefix(db, prev, parent);
 				if (r < 0)
 					return r;
-				if (prepare(db, "DELETE FROM cert WHERE prefix=?", &d) < 0)
-					return -EIO;
-				sqlite3_bind_text(d, 1, p, -1, SQLITE_STATIC);
-				if (sqlite3_step(d) != SQLITE_DONE)
-					return -EIO;
+				r = db_exec_text(db, "DELETE FROM cert WHERE prefix=?", p);
+				if (r < 0)
+					return r;
 				have_prev = false;
 			} else {
 				memcpy(prev, p, pl + 1);
@@ -394,14 +427,10 @@ int db_tree_merge(sqlite3 *db)
 
 int db_tree_release(sqlite3 *db, const char *prefix)
 {
-	_cleanup_stmt_ sqlite3_stmt *s = NULL;
-
-	if (prepare(db, "UPDATE cert SET email=NULL, cert=NULL, serial=NULL,"
-			" subject_serial=NULL, sign_pk=NULL, not_after=NULL, location=NULL"
-			" WHERE prefix=?", &s) < 0)
-		return -EIO;
-	sqlite3_bind_text(s, 1, prefix, -1, SQLITE_STATIC);
-	if (sqlite3_step(s) != SQLITE_DONE)
-		return -EIO;
+	int r = db_exec_text(db, "UPDATE cert SET email=NULL, cert=NULL, serial=NULL,"
+				 " subject_serial=NULL, sign_pk=NULL, not_after=NULL, location=NULL"
+				 " WHERE prefix=?", prefix);
+	if (r < 0)
+		return r;
 	return db_tree_merge(db);
 }

@@ -25,6 +25,29 @@
 #include <stdint.h>
 
 #include "community.h"
+#include "macro.h"
+
+/* Statement helpers: every SQLite failure becomes -EIO unless said otherwise. */
+static inline void db_stmt_finalizep(sqlite3_stmt **s)
+{
+	sqlite3_finalize(*s); /* NULL is a no-op */
+}
+#define _cleanup_stmt_ _cleanup_(db_stmt_finalizep)
+
+/* Compile sql. */
+int db_prepare(sqlite3 *db, const char *sql, sqlite3_stmt **ret);
+/* Compile sql and bind ?1 to text (not copied: it must outlive the statement). */
+int db_prepare_text(sqlite3 *db, const char *sql, const char *text, sqlite3_stmt **ret);
+/* Compile sql and bind ?1 to v. */
+int db_prepare_int64(sqlite3 *db, const char *sql, int64_t v, sqlite3_stmt **ret);
+/*
+ * Step s: 1 when a row is ready, 0 when the statement is done, -EEXIST on a
+ * constraint violation (duplicate key), -EIO on other errors.
+ */
+int db_step(sqlite3_stmt *s);
+/* Run a statement without result rows, with ?1 bound to text or v. */
+int db_exec_text(sqlite3 *db, const char *sql, const char *text);
+int db_exec_int64(sqlite3 *db, const char *sql, int64_t v);
 
 /* Open/create the database at path and its schema. -errno (-EIO for SQLite errors). */
 int db_open(const char *path, sqlite3 **ret);

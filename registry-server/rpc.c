@@ -26,13 +26,6 @@
 #include "registry.h"
 #include "reqsign.h"
 
-static void stmt_finalizep(sqlite3_stmt **s)
-{
-	if (*s)
-		sqlite3_finalize(*s);
-}
-#define _cleanup_stmt_ _cleanup_(stmt_finalizep)
-
 /* Babel HMAC keys, as in the original: see rpc_update_hmac(). */
 static const char *const BABEL_HMAC[3] = { "babel_hmac0", "babel_hmac1", "babel_hmac2" };
 #define HMAC_KEY_LEN 16
@@ -168,13 +161,12 @@ static int new_subject_serial(sqlite3 *db, int64_t *ret)
 {
 	_cleanup_stmt_ sqlite3_stmt *s = NULL;
 
-	if (sqlite3_prepare_v2(db,
-			       "SELECT 0 WHERE NOT EXISTS (SELECT 1 FROM cert WHERE subject_serial=0)"
-			       " UNION ALL SELECT c.subject_serial+1 FROM cert c"
-			       " WHERE c.subject_serial IS NOT NULL AND NOT EXISTS"
-			       " (SELECT 1 FROM cert d WHERE d.subject_serial=c.subject_serial+1)"
-			       " ORDER BY 1 LIMIT 1", -1, &s, NULL) != SQLITE_OK ||
-	    sqlite3_step(s) != SQLITE_ROW)
+	if (db_prepare(db, "SELECT 0 WHERE NOT EXISTS (SELECT 1 FROM cert WHERE subject_serial=0)"
+			   " UNION ALL SELECT c.subject_serial+1 FROM cert c"
+			   " WHERE c.subject_serial IS NOT NULL AND NOT EXISTS"
+			   " (SELECT 1 FROM cert d WHERE d.subject_serial=c.subject_serial+1)"
+			   " ORDER BY 1 LIMIT 1", &s) < 0 ||
+	    db_step(s) != 1)
 		return -EIO;
 	*ret = sqlite3_column_int64(s, 0);
 	return 0;
@@ -216,13 +208,12 @@ static int issue(struct registry *reg, const char *bits, const char *email, cons
 	r = cert_to_armour(&cert, &armour);
 	if (r < 0)
 		return r;
-	if (sqlite3_prepare_v2(reg->db,
-			       "UPDATE cert SET cert=?2, email=COALESCE(?3, email), serial=?4,"
-			       " subject_serial=?5, sign_pk=?6, not_after=?7,"
-			       " location=COALESCE(?8, location) WHERE prefix=?1",
-			       -1, &s, NULL) != SQLITE_OK)
+	if (db_prepare_text(reg->db,
+			    "UPDATE cert SET cert=?2, email=COALESCE(?3, email), serial=?4,"
+			    " subject_serial=?5, sign_pk=?6, not_after=?7,"
+			    " location=COALESCE(?8, location) WHERE prefix=?1",
+			    bits, &s) < 0)
 		return -EIO;
-	sqlite3_bind_text(s, 1, bits, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 2, armour, -1, SQLITE_STATIC);
 	if (email)
 		sqlite3_bind_text(s, 3, email, -1, SQLITE_STATIC);
@@ -232,7 +223,7 @@ static int issue(struct registry *reg, const char *bits, const char *email, cons
 	sqlite3_bind_int64(s, 7, (int64_t)not_after);
 	if (location)
 		sqlite3_bind_text(s, 8, location, -1, SQLITE_STATIC);
-	if (sqlite3_step(s) != SQLITE_DONE || sqlite3_changes(reg->db) != 1)
+	if (db_step(s) != 0 || sqlite3_changes(reg->db) != 1)
 		return -EIO;
 	*ret_armour = TAKE_PTR(armour);
 	return 0;
@@ -274,10 +265,10 @@ static int fill_netconf(struct registry *reg, struct re6st_netconf *nc)
 			       "max-rtt-penalty 5000 rtt-max 500 rtt-decay 125");
 	if (r < 0)
 		return r;
-	if (sqlite3_prepare_v2(reg->db, "SELECT serial, date, prefix FROM crl ORDER BY serial",
-			       -1, &s, NULL) != SQLITE_OK)
-		return -EIO;
-	while ((r = sqlite3_step(s)) == SQLITE_ROW) {
+	r = db_prepare(reg->db, "SELECT serial, date, prefix FROM crl ORDER BY serial", &s);
+	if (r < 0)
+		return r;
+	while ((r = db_step(s)) > 0) {
 		struct re6st_prefix p = reg->ca.network;
 		const char *bits = (const char *)sqlite3_column_text(s, 2);
 		if (bits && prefix_of_bits(reg, bits, &p) < 0)
@@ -287,7 +278,7 @@ static int fill_netconf(struct registry *reg, struct re6st_netconf *nc)
 		if (r < 0)
 			return r;
 	}
-	return r == SQLITE_DONE ? 0 : -EIO;
+	return r < 0 ? -EIO : 0;
 }
 
 int registry_update_netconf(struct registry *reg, bool bump, uint64_t now)
@@ -404,19 +395,17 @@ static int add_token(struct registry *reg, const char *email, const char *given,
 			snprintf(token, sizeof(token), "%s", given);
 		else
 			random_token(token);
-		if (sqlite3_prepare_v2(reg->db, "INSERT INTO token VALUES (?,?,?,?)", -1, &s,
-				       NULL) != SQLITE_OK)
+		if (db_prepare_text(reg->db, "INSERT INTO token VALUES (?,?,?,?)", token, &s) < 0)
 			return db_failed(reg, reply, -EIO, "addToken");
-		sqlite3_bind_text(s, 1, token, -1, SQLITE_STATIC);
 		sqlite3_bind_text(s, 2, email, -1, SQLITE_STATIC);
 		sqlite3_bind_int(s, 3, (int)reg->opt.prefix_length);
 		sqlite3_bind_int64(s, 4, (int64_t)now);
-		r = sqlite3_step(s);
-		if (r == SQLITE_DONE) {
+		r = db_step(s);
+		if (r == 0) {
 			snprintf(ret, 64, "%s", token);
 			return 0;
 		}
-		if (r != SQLITE_CONSTRAINT || tries > 8)
+		if (r != -EEXIST || tries > 8)
 			return db_failed(reg, reply, -EIO, "addToken");
 		if (given) {
 			db_rollback(reg->db);
@@ -520,21 +509,18 @@ static int rpc_request_certificate(const struct rpc_call *call, struct rpc_reply
 	if (r < 0)
 		goto fail;
 	if (token) {
-		_cleanup_stmt_ sqlite3_stmt *s = NULL, *d = NULL;
+		_cleanup_stmt_ sqlite3_stmt *s = NULL;
 
 		if (!reg->opt.prefix_length) {
 			db_rollback(reg->db);
 			pthread_mutex_unlock(&reg->lock);
 			return rpc_error(reply, 403, "registration by token is disabled");
 		}
-		if (sqlite3_prepare_v2(reg->db, "SELECT email, prefix_len FROM token WHERE token=?",
-				       -1, &s, NULL) != SQLITE_OK) {
-			r = -EIO;
+		r = db_prepare_text(reg->db, "SELECT email, prefix_len FROM token WHERE token=?",
+				    token, &s);
+		if (r < 0)
 			goto fail;
-		}
-		sqlite3_bind_text(s, 1, token, -1, SQLITE_STATIC);
-		r = sqlite3_step(s);
-		if (r != SQLITE_ROW) {
+		if (db_step(s) != 1) {
 			db_rollback(reg->db);
 			pthread_mutex_unlock(&reg->lock);
 			return rpc_error(reply, 403, "invalid or expired token");
@@ -545,16 +531,9 @@ static int rpc_request_certificate(const struct rpc_call *call, struct rpc_reply
 			r = -ENOMEM;
 			goto fail;
 		}
-		if (sqlite3_prepare_v2(reg->db, "DELETE FROM token WHERE token=?", -1, &d, NULL) !=
-		    SQLITE_OK) {
-			r = -EIO;
+		r = db_exec_text(reg->db, "DELETE FROM token WHERE token=?", token);
+		if (r < 0)
 			goto fail;
-		}
-		sqlite3_bind_text(d, 1, token, -1, SQLITE_STATIC);
-		if (sqlite3_step(d) != SQLITE_DONE) {
-			r = -EIO;
-			goto fail;
-		}
 	} else {
 		plen = reg->opt.anonymous_prefix_length;
 		if (!plen) {
@@ -621,12 +600,11 @@ static int load_own_row(struct registry *reg, const struct rpc_call *call, char 
 {
 	_cleanup_stmt_ sqlite3_stmt *s = NULL;
 
-	if (sqlite3_prepare_v2(reg->db, "SELECT cert, serial, not_after, subject_serial FROM cert"
-				       " WHERE prefix=? AND sign_pk=?", -1, &s, NULL) != SQLITE_OK)
+	if (db_prepare_text(reg->db, "SELECT cert, serial, not_after, subject_serial FROM cert"
+				     " WHERE prefix=? AND sign_pk=?", call->cert_prefix, &s) < 0)
 		return -EIO;
-	sqlite3_bind_text(s, 1, call->cert_prefix, -1, SQLITE_STATIC);
 	sqlite3_bind_blob(s, 2, call->cert->sign_pk, 32, SQLITE_STATIC);
-	if (sqlite3_step(s) != SQLITE_ROW)
+	if (db_step(s) != 1)
 		return -ENOENT;
 	if (ret_armour) {
 		*ret_armour = strdup((const char *)sqlite3_column_text(s, 0));
@@ -646,9 +624,8 @@ static bool serial_revoked(sqlite3 *db, int64_t serial)
 {
 	_cleanup_stmt_ sqlite3_stmt *s = NULL;
 
-	return sqlite3_prepare_v2(db, "SELECT 1 FROM crl WHERE serial=?", -1, &s, NULL) ==
-		       SQLITE_OK &&
-	       sqlite3_bind_int64(s, 1, serial) == SQLITE_OK && sqlite3_step(s) == SQLITE_ROW;
+	return db_prepare_int64(db, "SELECT 1 FROM crl WHERE serial=?", serial, &s) == 0 &&
+	       db_step(s) == 1;
 }
 
 static int rpc_renew_certificate(const struct rpc_call *call, struct rpc_reply *reply)
@@ -719,17 +696,16 @@ static int rpc_get_bootstrap_peer(const struct rpc_call *call, struct rpc_reply 
 	int r;
 
 	pthread_mutex_lock(&reg->lock);
-	if (sqlite3_prepare_v2(reg->db, "SELECT p.prefix, p.endpoints, c.cert FROM peer p"
-				       " JOIN cert c ON c.prefix = p.prefix"
-				       " WHERE p.prefix != ?1 AND p.seen >= ?2"
-				       " ORDER BY random() LIMIT 1", -1, &s, NULL) != SQLITE_OK) {
+	if (db_prepare_text(reg->db, "SELECT p.prefix, p.endpoints, c.cert FROM peer p"
+				     " JOIN cert c ON c.prefix = p.prefix"
+				     " WHERE p.prefix != ?1 AND p.seen >= ?2"
+				     " ORDER BY random() LIMIT 1", call->cert_prefix, &s) < 0) {
 		pthread_mutex_unlock(&reg->lock);
 		return db_failed(reg, reply, -EIO, "getBootstrapPeer");
 	}
-	sqlite3_bind_text(s, 1, call->cert_prefix, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(s, 2, (int64_t)(call->now - reg->opt.peer_ttl));
-	r = sqlite3_step(s);
-	if (r == SQLITE_ROW) {
+	r = db_step(s);
+	if (r == 1) {
 		const char *bits = (const char *)sqlite3_column_text(s, 0);
 		if (prefix_of_bits(reg, bits, &p) < 0 ||
 		    asprintf(&payload, "prefix %s\nendpoints %s\n%s", prefix_format(&p, buf),
@@ -738,7 +714,7 @@ static int rpc_get_bootstrap_peer(const struct rpc_call *call, struct rpc_reply 
 			payload = NULL;
 	}
 	pthread_mutex_unlock(&reg->lock);
-	if (r == SQLITE_DONE)
+	if (r == 0)
 		return reply_empty(reply);
 	if (!payload)
 		return db_failed(reg, reply, -EIO, "getBootstrapPeer");
@@ -761,17 +737,15 @@ static int rpc_announce(const struct rpc_call *call, struct rpc_reply *reply)
 		return rpc_error(reply, 400, "invalid 'endpoints': expected ip,port,type[,country]"
 					     " separated by ';' (at most 16)");
 	pthread_mutex_lock(&reg->lock);
-	if (sqlite3_prepare_v2(reg->db, "INSERT OR REPLACE INTO peer VALUES (?,?,?)", -1, &s,
-			       NULL) != SQLITE_OK) {
-		pthread_mutex_unlock(&reg->lock);
-		return db_failed(reg, reply, -EIO, "announce");
+	r = db_prepare_text(reg->db, "INSERT OR REPLACE INTO peer VALUES (?,?,?)",
+			    call->cert_prefix, &s);
+	if (r == 0) {
+		sqlite3_bind_text(s, 2, ep, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(s, 3, (int64_t)call->now);
+		r = db_step(s);
 	}
-	sqlite3_bind_text(s, 1, call->cert_prefix, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 2, ep, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 3, (int64_t)call->now);
-	r = sqlite3_step(s);
 	pthread_mutex_unlock(&reg->lock);
-	if (r != SQLITE_DONE)
+	if (r != 0)
 		return db_failed(reg, reply, -EIO, "announce");
 	return reply_empty(reply);
 }
@@ -855,14 +829,10 @@ static int rpc_get_country(const struct rpc_call *call, struct rpc_reply *reply)
 	if (prefix_to_bit_string(&reg->ca.network, &p, bits) < 0)
 		return reply_empty(reply);
 	pthread_mutex_lock(&reg->lock);
-	if (sqlite3_prepare_v2(reg->db, "SELECT location FROM cert WHERE cert IS NOT NULL"
-				       " AND substr(?1, 1, length(prefix)) = prefix", -1, &s,
-			       NULL) == SQLITE_OK) {
-		sqlite3_bind_text(s, 1, bits, -1, SQLITE_STATIC);
-		if (sqlite3_step(s) == SQLITE_ROW && sqlite3_column_text(s, 0))
-			snprintf(country, sizeof(country), "%.2s",
-				 (const char *)sqlite3_column_text(s, 0));
-	}
+	if (db_prepare_text(reg->db, "SELECT location FROM cert WHERE cert IS NOT NULL"
+				     " AND substr(?1, 1, length(prefix)) = prefix", bits, &s) == 0 &&
+	    db_step(s) == 1 && sqlite3_column_text(s, 0))
+		snprintf(country, sizeof(country), "%.2s", (const char *)sqlite3_column_text(s, 0));
 	pthread_mutex_unlock(&reg->lock);
 	if (!country[0] || country[0] == '*')
 		return reply_empty(reply);
@@ -917,15 +887,13 @@ static int rpc_is_token(const struct rpc_call *call, struct rpc_reply *reply)
 	if (!token)
 		return rpc_error(reply, 400, "missing 'token'");
 	pthread_mutex_lock(&reg->lock);
-	r = sqlite3_prepare_v2(reg->db, "SELECT 1 FROM token WHERE token=?", -1, &s, NULL);
-	if (r == SQLITE_OK) {
-		sqlite3_bind_text(s, 1, token, -1, SQLITE_STATIC);
-		r = sqlite3_step(s);
-	}
+	r = db_prepare_text(reg->db, "SELECT 1 FROM token WHERE token=?", token, &s);
+	if (r == 0)
+		r = db_step(s);
 	pthread_mutex_unlock(&reg->lock);
-	if (r == SQLITE_ROW)
+	if (r == 1)
 		return reply_text(reply, "1\n");
-	if (r == SQLITE_DONE)
+	if (r == 0)
 		return reply_empty(reply);
 	return db_failed(reg, reply, -EIO, "isToken");
 }
@@ -934,19 +902,14 @@ static int rpc_delete_token(const struct rpc_call *call, struct rpc_reply *reply
 {
 	struct registry *reg = call->reg;
 	const char *token = query_get(call->q, "token");
-	_cleanup_stmt_ sqlite3_stmt *s = NULL;
 	int r;
 
 	if (!token)
 		return rpc_error(reply, 400, "missing 'token'");
 	pthread_mutex_lock(&reg->lock);
-	r = sqlite3_prepare_v2(reg->db, "DELETE FROM token WHERE token=?", -1, &s, NULL);
-	if (r == SQLITE_OK) {
-		sqlite3_bind_text(s, 1, token, -1, SQLITE_STATIC);
-		r = sqlite3_step(s);
-	}
+	r = db_exec_text(reg->db, "DELETE FROM token WHERE token=?", token);
 	pthread_mutex_unlock(&reg->lock);
-	if (r != SQLITE_DONE)
+	if (r < 0)
 		return db_failed(reg, reply, -EIO, "deleteToken");
 	return reply_empty(reply);
 }
@@ -980,23 +943,15 @@ static int rpc_revoke(const struct rpc_call *call, struct rpc_reply *reply)
 	r = db_begin(reg->db);
 	if (r < 0)
 		goto fail;
-	if (by_serial) {
-		if (sqlite3_prepare_v2(reg->db, "SELECT prefix, not_after FROM cert WHERE serial=?",
-				       -1, &s, NULL) != SQLITE_OK) {
-			r = -EIO;
-			goto fail;
-		}
-		sqlite3_bind_int64(s, 1, serial);
-	} else {
-		if (sqlite3_prepare_v2(reg->db, "SELECT prefix, not_after, serial FROM cert"
-					       " WHERE prefix=? AND serial IS NOT NULL",
-				       -1, &s, NULL) != SQLITE_OK) {
-			r = -EIO;
-			goto fail;
-		}
-		sqlite3_bind_text(s, 1, bits, -1, SQLITE_STATIC);
-	}
-	if (sqlite3_step(s) != SQLITE_ROW) {
+	if (by_serial)
+		r = db_prepare_int64(reg->db, "SELECT prefix, not_after FROM cert WHERE serial=?",
+				     serial, &s);
+	else
+		r = db_prepare_text(reg->db, "SELECT prefix, not_after, serial FROM cert"
+					     " WHERE prefix=? AND serial IS NOT NULL", bits, &s);
+	if (r < 0)
+		goto fail;
+	if (db_step(s) != 1) {
 		db_rollback(reg->db);
 		pthread_mutex_unlock(&reg->lock);
 		return rpc_error(reply, 404, "no such certificate: %s", arg);
@@ -1016,15 +971,13 @@ static int rpc_revoke(const struct rpc_call *call, struct rpc_reply *reply)
 			     NULL, NULL, NULL);
 	}
 	if ((uint64_t)not_after > call->now) {
-		if (sqlite3_prepare_v2(reg->db, "INSERT OR IGNORE INTO crl VALUES (?,?,?)", -1, &ins,
-				       NULL) != SQLITE_OK) {
-			r = -EIO;
+		r = db_prepare_int64(reg->db, "INSERT OR IGNORE INTO crl VALUES (?,?,?)", serial,
+				     &ins);
+		if (r < 0)
 			goto fail;
-		}
-		sqlite3_bind_int64(ins, 1, serial);
 		sqlite3_bind_int64(ins, 2, not_after);
 		sqlite3_bind_text(ins, 3, bits, -1, SQLITE_STATIC);
-		if (sqlite3_step(ins) != SQLITE_DONE) {
+		if (db_step(ins) != 0) {
 			r = -EIO;
 			goto fail;
 		}
@@ -1155,12 +1108,10 @@ static int node_prefix_by_email(const struct rpc_call *call, struct rpc_reply *r
 	if (!email)
 		return rpc_error(reply, 400, "missing 'email'"), -EINVAL;
 	pthread_mutex_lock(&reg->lock);
-	if (sqlite3_prepare_v2(reg->db, "SELECT prefix FROM cert WHERE email=? AND cert IS NOT NULL"
-				       " ORDER BY serial DESC LIMIT 1", -1, &s, NULL) == SQLITE_OK) {
-		sqlite3_bind_text(s, 1, email, -1, SQLITE_STATIC);
-		if (sqlite3_step(s) == SQLITE_ROW)
-			r = prefix_of_bits(reg, (const char *)sqlite3_column_text(s, 0), ret);
-	}
+	if (db_prepare_text(reg->db, "SELECT prefix FROM cert WHERE email=? AND cert IS NOT NULL"
+				     " ORDER BY serial DESC LIMIT 1", email, &s) == 0 &&
+	    db_step(s) == 1)
+		r = prefix_of_bits(reg, (const char *)sqlite3_column_text(s, 0), ret);
 	pthread_mutex_unlock(&reg->lock);
 	if (r < 0)
 		reply_empty(reply);
@@ -1244,23 +1195,14 @@ int registry_housekeeping(struct registry *reg, uint64_t now)
 	r = db_begin(reg->db);
 	if (r < 0)
 		goto out;
-	{
-		_cleanup_stmt_ sqlite3_stmt *t = NULL;
-		if (sqlite3_prepare_v2(reg->db, "DELETE FROM token WHERE date <= ?", -1, &t, NULL) !=
-			    SQLITE_OK ||
-		    sqlite3_bind_int64(t, 1, (int64_t)old) != SQLITE_OK ||
-		    sqlite3_step(t) != SQLITE_DONE) {
-			r = -EIO;
-			goto out;
-		}
-	}
-	if (sqlite3_prepare_v2(reg->db, "SELECT prefix FROM cert WHERE serial IS NOT NULL"
-				       " AND not_after <= ?", -1, &s, NULL) != SQLITE_OK) {
-		r = -EIO;
+	r = db_exec_int64(reg->db, "DELETE FROM token WHERE date <= ?", (int64_t)old);
+	if (r < 0)
 		goto out;
-	}
-	sqlite3_bind_int64(s, 1, (int64_t)old);
-	while (sqlite3_step(s) == SQLITE_ROW) {
+	r = db_prepare_int64(reg->db, "SELECT prefix FROM cert WHERE serial IS NOT NULL"
+				      " AND not_after <= ?", (int64_t)old, &s);
+	if (r < 0)
+		goto out;
+	while (db_step(s) == 1) {
 		char **l = realloc(release, (n + 1) * sizeof(*l));
 		if (!l) {
 			r = -ENOMEM;
@@ -1285,33 +1227,14 @@ int registry_housekeeping(struct registry *reg, uint64_t now)
 		if (r < 0)
 			goto out;
 	}
-	{
-		_cleanup_stmt_ sqlite3_stmt *t = NULL;
-		if (sqlite3_prepare_v2(reg->db, "DELETE FROM crl WHERE date < ?", -1, &t, NULL) !=
-			    SQLITE_OK ||
-		    sqlite3_bind_int64(t, 1, (int64_t)now) != SQLITE_OK ||
-		    sqlite3_step(t) != SQLITE_DONE) {
-			r = -EIO;
-			goto out;
-		}
-		crl_changed = sqlite3_changes(reg->db) > 0;
-	}
-	{
-		_cleanup_stmt_ sqlite3_stmt *t = NULL;
-		if (sqlite3_prepare_v2(reg->db, "DELETE FROM nonce WHERE expires < ?", -1, &t, NULL) ==
-		    SQLITE_OK) {
-			sqlite3_bind_int64(t, 1, (int64_t)now);
-			sqlite3_step(t);
-		}
-	}
-	{
-		_cleanup_stmt_ sqlite3_stmt *t = NULL;
-		if (sqlite3_prepare_v2(reg->db, "DELETE FROM peer WHERE seen < ?", -1, &t, NULL) ==
-		    SQLITE_OK) {
-			sqlite3_bind_int64(t, 1, (int64_t)(now - reg->opt.peer_ttl));
-			sqlite3_step(t);
-		}
-	}
+	r = db_exec_int64(reg->db, "DELETE FROM crl WHERE date < ?", (int64_t)now);
+	if (r < 0)
+		goto out;
+	crl_changed = sqlite3_changes(reg->db) > 0;
+	/* Best effort: stale nonces and peers only cost space. */
+	(void)db_exec_int64(reg->db, "DELETE FROM nonce WHERE expires < ?", (int64_t)now);
+	(void)db_exec_int64(reg->db, "DELETE FROM peer WHERE seen < ?",
+			    (int64_t)(now - reg->opt.peer_ttl));
 	if (crl_changed) {
 		r = registry_update_netconf(reg, true, now);
 		if (r < 0)
