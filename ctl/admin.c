@@ -43,25 +43,28 @@ struct admin_command {
 	int nargs;        /* positional arguments; -1: the command parses its own */
 	bool private;     /* a private RPC: refusals get the --authorized-origin hint */
 	admin_fn run;
+	/* Exit status when the registry refuses or cannot be reached: a yes/no
+	 * query answers no with 1, so it fails with 2, like grep. */
+	int error_exit;
 };
 
 static const struct admin_command admin_commands[] = {
 	{ "add-token", "[--token TOKEN] EMAIL", "create a registration token, print it",
-	  -1, true, cmd_add_token },
-	{ "is-token", "TOKEN", "print yes if TOKEN exists, unused, else no", 1, true,
-	  cmd_is_token },
+	  -1, true, cmd_add_token, ADMIN_EXIT_FAILED },
+	{ "is-token", "TOKEN", "yes if TOKEN exists, unused (exit 0), else no (1); error: 2", 1,
+	  true, cmd_is_token, ADMIN_EXIT_USAGE },
 	{ "delete-token", "TOKEN", "delete an unused token", 1, true,
-	  cmd_delete_token },
+	  cmd_delete_token, ADMIN_EXIT_FAILED },
 	{ "revoke", "PREFIX|SERIAL", "revoke a certificate (a prefix is freed)", 1,
-	  true, cmd_revoke },
+	  true, cmd_revoke, ADMIN_EXIT_FAILED },
 	{ "update-hmac", "", "next step of the babel key rotation", 0, true,
-	  cmd_update_hmac },
+	  cmd_update_hmac, ADMIN_EXIT_FAILED },
 	{ "node-prefix", "EMAIL", "prefix of the node of EMAIL", 1,
-	  true, cmd_lookup },
+	  true, cmd_lookup, ADMIN_EXIT_FAILED },
 	{ "ipv6-address", "EMAIL", "IPv6 address of the node of EMAIL", 1,
-	  true, cmd_lookup },
+	  true, cmd_lookup, ADMIN_EXIT_FAILED },
 	{ "network-config", "", "fetch, verify (--ca), print the network config", 0,
-	  false, cmd_network_config },
+	  false, cmd_network_config, ADMIN_EXIT_FAILED },
 };
 
 const struct admin_command *admin_command_find(const char *name)
@@ -149,7 +152,7 @@ static int rpc_failed(const struct registry_client *c, const struct admin_option
 				" --authorized-origin addresses (127.0.0.1 and ::1 always): run"
 				" re6stctl on the registry host, or authorize this host there\n",
 			cmd->name);
-	return ADMIN_EXIT_FAILED;
+	return cmd->error_exit;
 }
 
 /* ---- commands ---- */
@@ -211,7 +214,7 @@ static int cmd_is_token(struct registry_client *c, const struct admin_options *o
 		printf(",\"valid\":%s}\n", yes ? "true" : "false");
 	} else
 		printf("%s\n", yes ? "yes" : "no");
-	return ADMIN_EXIT_OK;
+	return yes ? ADMIN_EXIT_OK : ADMIN_EXIT_FAILED;
 }
 
 static int cmd_delete_token(struct registry_client *c, const struct admin_options *o,
@@ -477,12 +480,12 @@ int admin_run(const struct admin_command *cmd, const struct admin_options *o, in
 	}
 	if (r < 0) {
 		fprintf(stderr, "re6stctl: %s\n", strerror(-r));
-		return ADMIN_EXIT_FAILED;
+		return cmd->error_exit;
 	}
 	r = cmd->run(c, o, cmd, argc, argv);
 	if (fflush(stdout) != 0) {
 		fprintf(stderr, "re6stctl: cannot write the output: %m\n");
-		return ADMIN_EXIT_FAILED;
+		return cmd->error_exit;
 	}
 	return r;
 }

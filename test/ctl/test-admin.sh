@@ -81,9 +81,11 @@ ok test $rc -eq 0 -a "$(cat "$T/out")" = yes
 ok test $? -eq 0
 B_PREFIX=$(sed -n 's/^Your subnet: \([^ ]*\) .*/\1/p' "$T/b.out")
 ok has '^Your subnet: 2001:db8:7:.*/64 ' "$T/b.out"
-ctl $R is-token "$TOKEN"       # consumed
-ok test $rc -eq 0 -a "$(cat "$T/out")" = no
+ctl $R is-token "$TOKEN"       # consumed: "no", exit 1 like grep
+ok test $rc -eq 1 -a "$(cat "$T/out")" = no
+ok test ! -s "$T/err"
 ctl $R --json is-token "$TOKEN"
+ok test $rc -eq 1
 ok test "$(json 'd["token"], d["valid"]')" = "$TOKEN False"
 
 # node-prefix / ipv6-address by email.
@@ -110,11 +112,13 @@ ctl $R --json add-token dave@example.org
 ok test $rc -eq 0
 ok test "$(json 'd["email"]')" = dave@example.org
 ctl $R is-token tok-12345
-ok test "$(cat "$T/out")" = yes
+ok test $rc -eq 0 -a "$(cat "$T/out")" = yes
 ctl $R delete-token tok-12345
 ok test $rc -eq 0
 ctl $R is-token tok-12345
-ok test "$(cat "$T/out")" = no
+ok test $rc -eq 1 -a "$(cat "$T/out")" = no
+ctl $R is-token
+ok test $rc -eq 2
 ctl $R delete-token tok-12345
 ok test $rc -eq 1
 ok has 'no such token' "$T/err"
@@ -197,6 +201,9 @@ ok has 'authorized-origin' "$T/err"
 ctl --registry "$PURL" add-token eve@example.org
 ok test $rc -eq 1
 ok has 'HTTP 403' "$T/err"
+ctl --registry "$PURL" is-token x     # refused: 2, not "no"
+ok test $rc -eq 2
+ok has 'HTTP 403' "$T/err"
 ctl --registry "$PURL" --ca "$T/ca.crt" network-config   # public: allowed
 ok test $rc -eq 0
 
@@ -217,9 +224,12 @@ ok test $rc -eq 2
 ctl $R --bogus revoke 1
 ok test $rc -eq 2
 DEAD=http://127.0.0.1:$(free_port)
-ctl --registry "$DEAD" --timeout 2 is-token x
-ok test $rc -eq 1
+ctl --registry "$DEAD" --timeout 2 is-token x   # no answer: 2, not "no"
+ok test $rc -eq 2
+ok test ! -s "$T/out"
 ok has 'cannot reach the registry' "$T/err"
+ctl --registry "$DEAD" --timeout 2 delete-token x
+ok test $rc -eq 1
 ctl --registry "$DEAD" network-config
 ok test $rc -eq 1
 ok test ! -s "$T/out"
