@@ -25,6 +25,7 @@
 #define ANNOUNCE_MIN_MS 10000     /* between two announces */
 #define BOOTSTRAP_MIN_MS 30000
 #define RENEW_CHECK_MS 3600000
+#define RENEW_MIN_MS 10000        /* after a renewal, before checking again */
 #define BACKOFF_FIRST_MS 30000
 #define BACKOFF_MAX_MS 300000
 #define MAX_FDS 8
@@ -176,7 +177,7 @@ static void job_schedule(struct job *j, int result)
 		case JOB_NETCONF: j->not_before_ms = now + jitter(NETCONF_POLL_MS); break;
 		case JOB_ANNOUNCE: j->not_before_ms = now + ANNOUNCE_MIN_MS; break;
 		case JOB_BOOTSTRAP: j->not_before_ms = now + BOOTSTRAP_MIN_MS; break;
-		case JOB_RENEW: j->not_before_ms = now + ANNOUNCE_MIN_MS; break;
+		case JOB_RENEW: j->not_before_ms = now + RENEW_MIN_MS; break;
 		case N_JOBS: break;
 		}
 	}
