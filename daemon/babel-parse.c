@@ -158,7 +158,9 @@ static int parse_neighbour(char **tok, size_t n, struct babel_neighbour *nb)
 		return -EBADMSG;
 	if (!(v = value_of(tok, n, 3, "address")) || parse_address(v, nb->address) < 0)
 		return -EBADMSG;
-	if (!(v = value_of(tok, n, 3, "if")) || copy_token(nb->ifname, sizeof(nb->ifname), v) < 0)
+	/* Empty after "flush interface": see babel-parse.h. */
+	if (!(v = value_of(tok, n, 3, "if")) ||
+	    (*v && copy_token(nb->ifname, sizeof(nb->ifname), v) < 0))
 		return -EBADMSG;
 	if (!(v = value_of(tok, n, 3, "reach")) || parse_uint(v, 16, 0xffff, &nb->reach) < 0)
 		return -EBADMSG;
@@ -233,13 +235,14 @@ int babel_parse_line(const char *line, struct babel_event *ret)
 		goto done;
 	}
 
+	/* babeld separates fields by exactly one space: split on each one, so
+	 * that an empty field stays a (empty) token in its place. */
 	char *tok[MAX_TOKENS];
 	size_t n = 0;
-	char *save = NULL;
-	for (char *t = strtok_r(buf, " ", &save); t; t = strtok_r(NULL, " ", &save)) {
+	for (char *rest = buf; rest;) {
 		if (n == MAX_TOKENS)
 			return -EBADMSG;
-		tok[n++] = t;
+		tok[n++] = strsep(&rest, " ");
 	}
 	if (n < 2)
 		goto done;

@@ -14,9 +14,16 @@
  *        metric M refmetric R via ADDR if IFNAME
  *   (add|change|flush) neighbour ID address ADDR if IFNAME reach XXXX
  *        [ureach XXXX] rxcost N txcost N [rtt MS rttcost N] cost N
+ *        IFNAME may be empty ("if  reach"): after "flush interface", babeld
+ *        1.12 frees the interface but keeps its neighbours until their
+ *        hellos time out, printing the name from the freed memory. Such a
+ *        line is parsed, with ifname "", so that its flush still applies.
  *   (add|change|flush) interface NAME up true|false [ipv6 ADDR] [ipv4 ADDR]
  *   (add|change|flush) xroute ... -> BABEL_LINE_XROUTE (prefix only)
  * Any other line is BABEL_LINE_OTHER (ignored by the caller).
+ *
+ * Fields are separated by exactly one space, as babeld prints them; any
+ * other spacing in a route/neighbour/interface line is malformed.
  *
  * IPv4 prefixes are stored IPv4-mapped (::ffff:a.b.c.d, length + 96), as
  * babeld does internally.
@@ -61,7 +68,7 @@ struct babel_route {
 struct babel_neighbour {
 	char id[BABEL_ID_LEN];
 	uint8_t address[16];
-	char ifname[BABEL_IFNAME_LEN];
+	char ifname[BABEL_IFNAME_LEN]; /* "": its interface was flushed */
 	unsigned reach, ureach, rxcost, txcost, cost, rttcost;
 	unsigned rtt_us;            /* 0 if babeld gave none */
 };

@@ -193,6 +193,20 @@ static void test_babel_parse(void)
 		      ev.neighbour.reach == 0xff00 && ev.neighbour.rtt_us == 12345 &&
 		      ev.neighbour.txcost == 65535,
 	      "neighbour");
+	/* babeld 1.12 after "flush interface": the freed interface's name is empty. */
+	r = babel_parse_line("flush neighbour 55906632d720 address fe80::8aa:12ff:fe3c:2ce7 if  reach "
+			     "0000 ureach 0000 rxcost 65535 txcost 65535 cost 65535",
+			     &ev);
+	CHECK(r == 0 && ev.type == BABEL_LINE_NEIGHBOUR && ev.change == BABEL_FLUSH &&
+		      !strcmp(ev.neighbour.id, "55906632d720") && ev.neighbour.ifname[0] == '\0' &&
+		      ev.neighbour.reach == 0 && ev.neighbour.cost == 65535,
+	      "neighbour of a flushed interface");
+	r = babel_parse_line("change neighbour 1 address fe80::1 if  reach 8000 ureach 0000 rxcost 96 "
+			     "txcost 96 rtt 0.500 rttcost 0 cost 96",
+			     &ev);
+	CHECK(r == 0 && ev.type == BABEL_LINE_NEIGHBOUR && ev.change == BABEL_CHANGE &&
+		      ev.neighbour.ifname[0] == '\0' && ev.neighbour.rtt_us == 500,
+	      "change of a neighbour of a flushed interface");
 	r = babel_parse_line("change interface wg0 up true ipv6 fe80::3", &ev);
 	CHECK(r == 0 && ev.type == BABEL_LINE_INTERFACE && ev.interface.up && ev.interface.has_ipv6,
 	      "interface");
@@ -223,6 +237,16 @@ static void test_babel_parse(void)
 		"add neighbour 1 address fe80::1 if a reach xyz rxcost 1 txcost 1 cost 1",
 		"add neighbour 1 address fe80::1 if a reach ffff rxcost -1 txcost 1 cost 1",
 		"add neighbour 1 address fe80::1 if a reach ffff rxcost 1 txcost 1 cost 1 rtt 1.2",
+		/* an empty field is accepted only as a neighbour's interface name */
+		"add neighbour 1 address fe80::1 if reach ffff rxcost 1 txcost 1 cost 1",
+		"add neighbour 1 address  if a reach ffff rxcost 1 txcost 1 cost 1",
+		"add neighbour  address fe80::1 if a reach ffff rxcost 1 txcost 1 cost 1",
+		"add neighbour 1 address fe80::1 if  reach  rxcost 1 txcost 1 cost 1",
+		"add neighbour 1 address fe80::1 if   reach ffff rxcost 1 txcost 1 cost 1",
+		"add neighbour 1 address fe80::1 if a reach ffff rxcost 1 txcost 1 cost 1 ",
+		"add route 1 prefix 2001:db8::/64 installed yes id x metric 1 via fe80::1 if ",
+		"add route 1 prefix 2001:db8::/64 installed yes id x metric 1 via fe80::1 if  x y",
+		"add interface  up true",
 		"add interface x up perhaps",
 		"add xroute a prefix nope",
 	};
