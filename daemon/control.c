@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <arpa/inet.h>
 #include <fcntl.h>
 #include <stdarg.h>
 #include <sys/socket.h>
@@ -10,6 +11,7 @@
 #include "control.h"
 #include "ctx.h"
 #include "log.h"
+#include "netconf.h"
 
 #define MAX_CLIENTS 16
 #define MAX_REQUEST 512
@@ -120,6 +122,14 @@ static int cmd_status(struct ctx *c, const char *args, struct jbuf *o)
 	jbuf_key(o, "address");
 	jbuf_string(o, c->addr_str);
 	jbuf_append(o, ", ");
+	uint8_t sub4[4], addr4[4];
+	if (c->netconf && netconf_node_ipv4(c->netconf, c->cert.subject_serial, sub4, addr4) >= 0) {
+		char a4[INET_ADDRSTRLEN];
+		inet_ntop(AF_INET, addr4, a4, sizeof(a4));
+		jbuf_key(o, "ipv4");
+		jbuf_string(o, a4);
+		jbuf_append(o, ", ");
+	}
 	jbuf_key(o, "main_interface");
 	jbuf_string(o, c->opt.main_interface);
 	jbuf_append(o, ", ");

@@ -4,6 +4,8 @@
  * modules of the table below in order, runs the event loop, and tears the
  * modules down in reverse order. Adding a module is one line in the table.
  */
+#include <arpa/inet.h>
+#include <inttypes.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -343,6 +345,72 @@ static void node_routes(struct ctx *c, struct nl_prefix *ret_addr, struct nl_rou
 	memcpy(&ret_unreach->dst.addr.in6, c->network.addr, 16);
 }
 
+/*
+ * IPv4 payload (network configuration's --ipv4 NET/N SUBLEN): the node's
+ * subnet (the subject-serial-th /SUBLEN, lib/netconf.h) routed to the main
+ * interface, which babeld redistributes; the first host of it as a /32 on
+ * that interface; and NET/N unreachable like the IPv6 network.
+ */
+static int node_routes4(struct ctx *c, struct nl_prefix *ret_addr, struct nl_route *ret_subnet,
+			struct nl_route *ret_unreach)
+{
+	uint8_t sub[4], a[4];
+	int r = netconf_node_ipv4(c->netconf, c->cert.subject_serial, sub, a);
+	if (r < 0)
+		return r;
+	*ret_addr = (struct nl_prefix){ .family = AF_INET, .len = 32 };
+	memcpy(&ret_addr->addr.in, a, 4);
+	*ret_subnet = (struct nl_route){ .family = AF_INET, .ifindex = c->main_ifindex };
+	ret_subnet->dst = (struct nl_prefix){ .family = AF_INET, .len = c->netconf->ipv4_sublen };
+	memcpy(&ret_subnet->dst.addr.in, sub, 4);
+	*ret_unreach = (struct nl_route){ .family = AF_INET, .type = NL_ROUTE_UNREACHABLE };
+	ret_unreach->dst = (struct nl_prefix){ .family = AF_INET, .len = c->netconf->ipv4_len };
+	memcpy(&ret_unreach->dst.addr.in, c->netconf->ipv4_net, 4);
+	return 0;
+}
+
+static int address4_init(struct ctx *c)
+{
+	struct nl_prefix a;
+	struct nl_route sub, u;
+	char b[INET6_ADDRSTRLEN + 8];
+	int r = node_routes4(c, &a, &sub, &u);
+	if (r == -ENOENT)
+		return 0;
+	if (r < 0)
+		return log_errno(LOG_ERR, r, "IPv4 payload: subject serial %" PRIu32
+				 " is beyond the network's IPv4 subnets", c->cert.subject_serial);
+	nl_prefix_to_string(&a, b, sizeof(b));
+	r = obj_addr_add(c, c->opt.main_interface, &a, 0);
+	if (r < 0 && r != -EEXIST)
+		return log_errno(LOG_ERR, r, "cannot add %s to %s: %s", b, c->opt.main_interface,
+				 nl_last_error(c->nl));
+	r = obj_route_add(c, &sub, c->opt.main_interface);
+	if (r < 0 && r != -EEXIST)
+		return log_errno(LOG_ERR, r, "cannot route the IPv4 subnet to %s: %s",
+				 c->opt.main_interface, nl_last_error(c->nl));
+	r = obj_route_add(c, &u, NULL);
+	if (r < 0 && r != -EEXIST)
+		return log_errno(LOG_ERR, r, "cannot add the IPv4 unreachable route: %s",
+				 nl_last_error(c->nl));
+	log_info("IPv4 payload: %s, subnet routed to %s", b, c->opt.main_interface);
+	return 0;
+}
+
+static void address4_fini(struct ctx *c)
+{
+	struct nl_prefix a;
+	struct nl_route sub, u;
+	if (node_routes4(c, &a, &sub, &u) < 0)
+		return;
+	if (obj_route_delete(c, &u, NULL) < 0)
+		log_warning("cannot remove the IPv4 unreachable route");
+	if (obj_route_delete(c, &sub, c->opt.main_interface) < 0)
+		log_warning("cannot remove the IPv4 subnet route");
+	if (obj_addr_delete(c, c->opt.main_interface, &a) < 0)
+		log_warning("cannot remove the IPv4 payload address from %s", c->opt.main_interface);
+}
+
 static int address_mod_init(struct ctx *c)
 {
 	struct nl_prefix a;
@@ -362,13 +430,14 @@ static int address_mod_init(struct ctx *c)
 	if (r < 0 && r != -EEXIST)
 		return log_errno(LOG_ERR, r, "cannot add unreachable route %s: %s", c->network_str,
 				 nl_last_error(c->nl));
-	return 0;
+	return address4_init(c);
 }
 
 static void address_mod_fini(struct ctx *c)
 {
 	struct nl_prefix a;
 	struct nl_route u;
+	address4_fini(c);
 	node_routes(c, &a, &u);
 	int r = obj_route_delete(c, &u, NULL);
 	if (r < 0)
@@ -507,6 +576,15 @@ static int babel_mod_init(struct ctx *c)
 	p.network = c->network;
 	p.node_prefix = c->prefix;
 	memcpy(p.node_addr, c->addr, 16);
+	uint8_t sub4[4], addr4[4];
+	if (netconf_node_ipv4(c->netconf, c->cert.subject_serial, sub4, addr4) >= 0) {
+		p.has_ipv4 = true;
+		inet_ntop(AF_INET, sub4, p.ipv4_prefix, sizeof(p.ipv4_prefix));
+		snprintf(p.ipv4_prefix + strlen(p.ipv4_prefix),
+			 sizeof(p.ipv4_prefix) - strlen(p.ipv4_prefix), "/%u",
+			 c->netconf->ipv4_sublen);
+		inet_ntop(AF_INET, addr4, p.ipv4_addr, sizeof(p.ipv4_addr));
+	}
 	p.gateway = c->opt.gateway;
 	p.default_route = c->opt.default_route;
 	p.hello = c->opt.hello > 0 ? (unsigned)c->opt.hello : c->netconf->hello;

@@ -159,6 +159,25 @@ int netconf_check_cert(const struct re6st_netconf *nc, const struct re6st_cert *
 	return 0;
 }
 
+int netconf_node_ipv4(const struct re6st_netconf *nc, uint32_t subject_serial,
+		      uint8_t ret_subnet[4], uint8_t ret_addr[4])
+{
+	if (!nc->has_ipv4)
+		return -ENOENT;
+	unsigned bits = (unsigned)nc->ipv4_sublen - nc->ipv4_len;
+	if (nc->ipv4_sublen > 32 || nc->ipv4_sublen < nc->ipv4_len ||
+	    (bits < 32 && subject_serial >> bits))
+		return -ERANGE;
+	uint32_t net = get_be32(nc->ipv4_net);
+	uint32_t sub = net | (nc->ipv4_sublen == 32 ? subject_serial
+						    : subject_serial << (32 - nc->ipv4_sublen));
+	/* The first host of the subnet; a /31 or /32 subnet is the address. */
+	uint32_t addr = nc->ipv4_sublen >= 31 ? sub : sub + 1;
+	put_be32(ret_subnet, sub);
+	put_be32(ret_addr, addr);
+	return 0;
+}
+
 uint32_t netconf_max_clients(const struct re6st_netconf *nc)
 {
 	if (nc->max_clients)

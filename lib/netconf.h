@@ -107,6 +107,14 @@ const struct netconf_revoked *netconf_find_revoked(const struct re6st_netconf *n
 /* cert_verify() + -EKEYREVOKED if the certificate's serial is revoked. */
 int netconf_check_cert(const struct re6st_netconf *nc, const struct re6st_cert *cert,
 		       const struct re6st_ca *ca, uint64_t now);
+/*
+ * The node's IPv4 payload subnet: the subject_serial-th subnet of length
+ * ipv4_sublen inside ipv4_net/ipv4_len, and its address (the subnet's first
+ * host, or the subnet itself for /31 and /32). -ENOENT no IPv4 payload in
+ * this network, -ERANGE the serial does not fit (more nodes than subnets).
+ */
+int netconf_node_ipv4(const struct re6st_netconf *nc, uint32_t subject_serial,
+		      uint8_t ret_subnet[4], uint8_t ret_addr[4]);
 /* Effective max clients: max_clients, or 2 x client_count when 0. */
 uint32_t netconf_max_clients(const struct re6st_netconf *nc);
 

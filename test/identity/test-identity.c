@@ -786,6 +786,28 @@ static void test_netconf(void)
 	memcpy(nc->ipv4_net, (uint8_t[]){ 10, 42, 0, 0 }, 4);
 	nc->ipv4_len = 16;
 	nc->ipv4_sublen = 24;
+	{ /* the node's IPv4 payload subnet: the serial-th /24 of 10.42/16 */
+		uint8_t sub[4], a[4];
+		CHECK_R(netconf_node_ipv4(nc, 0, sub, a), 0);
+		CHECK(!memcmp(sub, ((uint8_t[]){ 10, 42, 0, 0 }), 4) &&
+		      !memcmp(a, ((uint8_t[]){ 10, 42, 0, 1 }), 4));
+		CHECK_R(netconf_node_ipv4(nc, 255, sub, a), 0);
+		CHECK(!memcmp(sub, ((uint8_t[]){ 10, 42, 255, 0 }), 4) &&
+		      !memcmp(a, ((uint8_t[]){ 10, 42, 255, 1 }), 4));
+		CHECK_R(netconf_node_ipv4(nc, 256, sub, a), -ERANGE);
+		nc->ipv4_sublen = 32;
+		CHECK_R(netconf_node_ipv4(nc, 65535, sub, a), 0);
+		CHECK(!memcmp(a, ((uint8_t[]){ 10, 42, 255, 255 }), 4));
+		CHECK_R(netconf_node_ipv4(nc, 65536, sub, a), -ERANGE);
+		nc->ipv4_len = 0;
+		CHECK_R(netconf_node_ipv4(nc, UINT32_MAX, sub, a), 0);
+		CHECK(!memcmp(a, ((uint8_t[]){ 255, 255, 255, 255 }), 4));
+		nc->ipv4_len = 16;
+		nc->ipv4_sublen = 24;
+		nc->has_ipv4 = false;
+		CHECK_R(netconf_node_ipv4(nc, 0, sub, a), -ENOENT);
+		nc->has_ipv4 = true;
+	}
 	nc->has_registry_prefix = true;
 	CHECK_R(prefix_parse("2001:db8::/48", &nc->registry_prefix), 0);
 	CHECK_R(netconf_set_string(&nc->same_country, "FR,DE"), 0);
