@@ -26,7 +26,7 @@ figure "${label}Pss / private (USS)" "$(rk Pss) kB / $(($(rk Private_Clean) + $(
 
 # Libraries that only libcurl brings: its dependencies minus those of the
 # program's other direct dependencies.
-exe=$(readlink "/proc/$pid/exe")
+exe=$(readlink "/proc/$pid/exe" | sed "s/ (deleted)$//")
 curl=$(awk '$6 ~ /\/libcurl[^\/]*\.so/ { print $6; exit }' "/proc/$pid/maps")
 deps() { ldd "$1" 2>/dev/null | awk '$3 ~ /^\// { print $3 } $1 ~ /^\// { print $1 }' |
 	xargs -r -n1 readlink -f | sort -u; }
@@ -34,13 +34,15 @@ curl_only=""
 if [ -n "$curl" ]; then
 	others=$(for lib in $(awk '$6 ~ /\.so/ { print $6 }' "/proc/$pid/maps" | sort -u); do
 		case $lib in *libcurl*) continue ;; esac
-		if readelf -d "$exe" 2>/dev/null | grep -q "NEEDED.*\[$(basename "$lib" | sed 's/\.so.*/.so/')"; then
+		if readelf -d "/proc/$pid/exe" 2>/dev/null | grep -q "NEEDED.*\[$(basename "$lib" | sed 's/\.so.*/.so/')"; then
 			echo "$lib"; deps "$lib"
 		fi
 	done | xargs -r -n1 readlink -f | sort -u)
-	curl_only=$( (readlink -f "$curl"; deps "$curl") | sort -u | comm -23 - <(echo "$others"))
+	# (no process substitution: the test VM has no /dev/fd)
+	curl_only=$({ echo "$others" | sed 's/^/O /'; { readlink -f "$curl"; deps "$curl"; } | sed 's/^/C /'; } |
+		awk '$1 == "O" { o[$2] = 1 } $1 == "C" && !($2 in o) { print $2 }' | sort -u)
 fi
-awk -v curl_only="$curl_only" -v exe="$(readlink -f "$exe")" '
+awk -v curl_only="$curl_only" -v exe="$exe" '
 	BEGIN { n = split(curl_only, c, "\n"); for (i = 1; i <= n; i++) if (c[i] != "") cur[c[i]] = 1 }
 	/^[0-9a-f]+-[0-9a-f]+ / {
 		f = $6
