@@ -346,6 +346,21 @@ static void node_routes(struct ctx *c, struct nl_prefix *ret_addr, struct nl_rou
 }
 
 /*
+ * A node is a router: the mesh needs it to forward for others. Forwarding
+ * is the host's setting (turning it on makes interfaces configured by
+ * router advertisements need accept_ra=2), so only say when it is off.
+ */
+static void check_forwarding(const char *path, const char *what)
+{
+	_cleanup_free_ char *v = NULL;
+	size_t len;
+	if (read_file_full(path, 16, &v, &len) >= 0 && len && v[0] == '0')
+		log_warning("%s forwarding is off (%s = 0): this node will not carry traffic for "
+			    "others; set it to 1 (and accept_ra=2 on interfaces configured by router "
+			    "advertisements)", what, path);
+}
+
+/*
  * IPv4 payload (network configuration's --ipv4 NET/N SUBLEN): the node's
  * subnet (the subject-serial-th /SUBLEN, lib/netconf.h) routed to the main
  * interface, which babeld redistributes; the first host of it as a /32 on
@@ -377,6 +392,7 @@ static int address4_init(struct ctx *c)
 	int r = node_routes4(c, &a, &sub, &u);
 	if (r == -ENOENT)
 		return 0;
+	check_forwarding("/proc/sys/net/ipv4/ip_forward", "IPv4");
 	if (r < 0)
 		return log_errno(LOG_ERR, r, "IPv4 payload: subject serial %" PRIu32
 				 " is beyond the network's IPv4 subnets", c->cert.subject_serial);
@@ -416,6 +432,7 @@ static int address_mod_init(struct ctx *c)
 	struct nl_prefix a;
 	struct nl_route u;
 	node_routes(c, &a, &u);
+	check_forwarding("/proc/sys/net/ipv6/conf/all/forwarding", "IPv6");
 	/*
 	 * The address carries the node prefix's length: the kernel's prefix
 	 * route on the main interface is what babeld redistributes.
