@@ -53,6 +53,15 @@ else
 fi
 tb_ping_matrix
 
+if [ "$TB_UNDERLAY" = 6 ]; then
+	# IPv6-only underlay: every WireGuard endpoint is an IPv6 address.
+	eps=$(for i in $(seq "$N"); do tb_ns "r6-n$i" wg show all endpoints; done | awk '$3 != "(none)" {print $3}')
+	n6=$(echo "$eps" | grep -c '^\[fd42:198:18::')
+	[ "$n6" -gt 0 ] && [ "$n6" = "$(echo "$eps" | grep -c .)" ] &&
+		ok "IPv6 underlay: all $n6 WireGuard endpoints are IPv6 underlay addresses" ||
+		ko "IPv6 underlay: endpoints $(echo $eps)"
+fi
+
 if [ "${IPV4:-0}" = 1 ]; then
 	# The IPv4 payload over the same tunnels (babel routes IPv4 via IPv6
 	# next hops): every node reaches node 1's IPv4 address and back.

@@ -20,10 +20,15 @@
 #   tb_cleanup             stop everything, delete the namespaces
 #                          (TB_SAVE=DIR: copy the logs and state there first)
 #
+# TB_UNDERLAY=6: the underlay is IPv6-only instead (fd42:198:18::N/64, the
+# registry [fd42:198:18::1], node I fd42:198:18::(10+I)); tb_drop is IPv4-only.
+#
 # Requires root, iproute2, nftables; WireGuard in the kernel (test VM).
 
 TB_PREFIX=2001:db8:42::/48
 TB_LAN=198.18.0
+TB_LAN6=fd42:198:18:
+TB_UNDERLAY=${TB_UNDERLAY:-4} # 6: an IPv6-only underlay fd42:198:18::/64
 TB_REG_PORT=9080
 TB_HELLO=${TB_HELLO:-1}
 TB_REFRESH=${TB_REFRESH:-300}
@@ -51,17 +56,26 @@ tb_ns() { # NS CMD... (run in namespace)
 	ip netns exec "$ns" "$@"
 }
 
-tb_attach() { # NS ADDR
+tb_uaddr() { # N -> underlay address of host N (registry 1, node I 10+I)
+	if [ "$TB_UNDERLAY" = 6 ]; then echo "$TB_LAN6:$1"; else echo "$TB_LAN.$1"; fi
+}
+
+tb_attach() { # NS N (underlay host number)
 	ip netns add "$1"
 	ip -n "$1" link set lo up
 	ip link add "v-$1" type veth peer name eth0 netns "$1"
 	ip link set "v-$1" netns r6-sw
 	ip -n r6-sw link set "v-$1" master br0 up
-	ip -n "$1" addr add "$2/24" dev eth0
+	if [ "$TB_UNDERLAY" = 6 ]; then
+		ip netns exec "$1" sysctl -qw net.ipv6.conf.all.forwarding=1 net.ipv6.conf.eth0.accept_ra=0
+		ip -n "$1" addr add "$(tb_uaddr "$2")/64" dev eth0 nodad
+	else
+		ip -n "$1" addr add "$(tb_uaddr "$2")/24" dev eth0
+		# no IPv6 on the underlay: re6st gives IPv6 to IPv4-only machines
+		# one namespace entry (each "ip netns exec" costs a /sys remount)
+		ip netns exec "$1" sysctl -qw net.ipv6.conf.eth0.disable_ipv6=1 net.ipv6.conf.all.forwarding=1
+	fi
 	ip -n "$1" link set eth0 up
-	# no IPv6 on the underlay: re6st gives IPv6 to IPv4-only machines
-	# one namespace entry (each "ip netns exec" costs a /sys remount)
-	ip netns exec "$1" sysctl -qw net.ipv6.conf.eth0.disable_ipv6=1 net.ipv6.conf.all.forwarding=1
 }
 
 tb_underlay() { # N
@@ -69,10 +83,10 @@ tb_underlay() { # N
 	ip -n r6-sw link set lo up
 	ip -n r6-sw link add br0 type bridge
 	ip -n r6-sw link set br0 up
-	tb_attach r6-reg "$TB_LAN.1"
+	tb_attach r6-reg 1
 	i=1
 	while [ "$i" -le "$1" ]; do
-		tb_attach "r6-n$i" "$TB_LAN.$((10 + i))"
+		tb_attach "r6-n$i" $((10 + i))
 		i=$((i + 1))
 	done
 	TB_NODES=$1
@@ -102,12 +116,14 @@ tb_registry_start() { # [EXTRA REGISTRY ARGS]
 			>"$d/create.out" 2>&1 || { cat "$d/create.out"; return 1; }
 		TB_FP=$(grep -Eo '[0-9a-f]{32,}' "$d/create.out" | head -n1)
 	fi
-	ip netns exec r6-reg "$REGISTRY" --port "$TB_REG_PORT" -6 '' --db "$d/registry.db" \
+	if [ "$TB_UNDERLAY" = 6 ]; then set -- -4 '' -6 :: "$@"; else set -- -6 '' "$@"; fi
+	ip netns exec r6-reg "$REGISTRY" --port "$TB_REG_PORT" --db "$d/registry.db" \
 		--ca "$d/ca.crt" --key "$d/ca.key" --anonymous-prefix-length 16 \
 		--hello "$TB_HELLO" --tunnel-refresh "$TB_REFRESH" --client-count "${TB_CLIENTS:-3}" \
 		--max-clients "${TB_MAX_CLIENTS:-8}" -v debug "$@" >>"$d/registry.log" 2>&1 &
 	echo $! >"$d/pid"
-	TB_REG_URL=http://$TB_LAN.1:$TB_REG_PORT/
+	if [ "$TB_UNDERLAY" = 6 ]; then TB_REG_URL="http://[$(tb_uaddr 1)]:$TB_REG_PORT/"
+	else TB_REG_URL=http://$(tb_uaddr 1):$TB_REG_PORT/; fi
 	for _ in $(seq 100); do
 		tb_ns r6-reg curl -sf "${TB_REG_URL}getCa" >/dev/null 2>&1 && return 0
 		sleep 0.2
@@ -134,7 +150,7 @@ tb_node_add() { # I [EXTRA re6stnet ARGS]
 			${TB_FP:+--fingerprint "$TB_FP"} >"$d/conf.out" 2>&1 || { cat "$d/conf.out"; return 1; }
 	fi
 	ip netns exec "r6-n$i" "$NODE" @"$d/re6stnet.conf" -s "$d/state" -r "$d/run" -l "$d/log" -v 3 \
-		--ip "$TB_LAN.$((10 + i))" "$@" >>"$d/log/stderr" 2>&1 &
+		--ip "$(tb_uaddr $((10 + i)))" "$@" >>"$d/log/stderr" 2>&1 &
 	echo $! >"$d/pid"
 }
 
