@@ -41,6 +41,8 @@ void admin_usage(FILE *f);
  * ADMIN_EXIT_OK, ADMIN_EXIT_FAILED (message on stderr: the registry's own
  * words, with a hint for refused private RPCs and unreachable registries)
  * or ADMIN_EXIT_USAGE (bad arguments, refused before any request).
+ * is-token answers like grep: ADMIN_EXIT_OK the token exists, 1 it does
+ * not, 2 any error (unreachable or refusing registry, bad arguments).
  */
 int admin_run(const struct admin_command *cmd, const struct admin_options *o, int argc,
 	      char *argv[]);

@@ -65,7 +65,7 @@ static void usage(FILE *f)
 		"\n"
 		"Any other node COMMAND is sent as is and its answer printed. See re6stctl(8).\n"
 		"Exit status: 0 success, 1 the daemon or registry answered an error or cannot\n"
-		"be reached, 2 usage error.\n",
+		"be reached, 2 usage error; is-token: 0 the token exists, 1 it does not, 2 error.\n",
 		DEFAULT_SOCKET);
 }
 

@@ -345,12 +345,24 @@ static void dispatch_signals(struct loop *l)
 
 static void fire_timers(struct loop *l)
 {
-	/* Timers added by a callback have index >= n and wait for the next turn. */
+	/*
+	 * Due timers fire earliest deadline first (a late turn may find several
+	 * due). Timers added by a callback have index >= n and wait for the next
+	 * turn; at most n fire per turn, so a callback re-arming a timer in the
+	 * past cannot starve the rest of the loop.
+	 */
 	size_t n = l->n_timers;
-	for (size_t i = 0; i < n && !l->exiting; i++) {
-		struct loop_timer *t = l->timers[i];
-		if (t->dead || t->when == 0 || t->when > l->now)
-			continue;
+	for (size_t fired = 0; fired < n && !l->exiting; fired++) {
+		struct loop_timer *t = NULL;
+		for (size_t i = 0; i < n; i++) {
+			struct loop_timer *x = l->timers[i];
+			if (x->dead || x->when == 0 || x->when > l->now)
+				continue;
+			if (!t || x->when < t->when)
+				t = x;
+		}
+		if (!t)
+			break;
 		if (t->period) {
 			uint64_t next = t->when + t->period;
 			if (next <= l->now)
