@@ -787,6 +787,15 @@ size_t babel_count_neighbours(const struct babel *b, const char *ifname)
 	return n;
 }
 
+size_t babel_count_neighbours_2way(const struct babel *b, const char *ifname)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < b->neighs.n; i++)
+		if (!strcmp(b->neighs.v[i].ifname, ifname) && b->neighs.v[i].txcost < 0xFFFF)
+			n++;
+	return n;
+}
+
 void babel_router_id_from_prefix(const struct re6st_prefix *p, uint8_t ret[8])
 {
 	/* A locally administered EUI-64 from a hash of the prefix. */

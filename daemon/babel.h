@@ -122,6 +122,9 @@ size_t babel_interfaces(const struct babel *b, const struct babel_interface **re
 size_t babel_count_routes_via(const struct babel *b, const char *ifname);
 /* Neighbours on ifname. */
 size_t babel_count_neighbours(const struct babel *b, const char *ifname);
+/* Neighbours on ifname that hear us too (their IHUs give a finite txcost):
+ * the link works both ways. */
+size_t babel_count_neighbours_2way(const struct babel *b, const char *ifname);
 
 /* Derive a stable router-id (EUI-64) from a node prefix, e.g. for tests. */
 void babel_router_id_from_prefix(const struct re6st_prefix *p, uint8_t ret[8]);

@@ -4,6 +4,8 @@
 #include <stdio.h>
 
 #include "addr.h"
+#include "fou.h"
+#include "gre.h"
 #include "ctx.h"
 #include "link.h"
 #include "log.h"
@@ -27,6 +29,17 @@ int obj_link_create(struct ctx *c, const char *name, const char *kind, uint32_t 
 {
 	journal(c, true, STATE_OBJ_LINK, name, kind);
 	int r = nl_link_create(c->nl, name, kind, mtu, ret_ifindex);
+	if (r < 0 && r != -EEXIST)
+		journal(c, false, STATE_OBJ_LINK, name, kind);
+	return r;
+}
+
+int obj_gre_create(struct ctx *c, const char *name, const struct nl_gre_config *cfg,
+		   int *ret_ifindex)
+{
+	const char *kind = cfg->family == AF_INET6 ? "ip6gre" : "gre";
+	journal(c, true, STATE_OBJ_LINK, name, kind);
+	int r = nl_gre_create(c->nl, name, cfg, ret_ifindex);
 	if (r < 0 && r != -EEXIST)
 		journal(c, false, STATE_OBJ_LINK, name, kind);
 	return r;
@@ -156,6 +169,42 @@ int obj_tc_journal(struct ctx *c, const char *ifname, bool present)
 	return 0;
 }
 
+static void fou_spec(int family, uint16_t port, char buf[16])
+{
+	snprintf(buf, 16, "%s %u", family == AF_INET6 ? "inet6" : "inet", port);
+}
+
+static struct nl_fou_port fou_gre_port(int family, uint16_t port)
+{
+	return (struct nl_fou_port){ .family = family, .port = port, .ipproto = 47,
+				     .type = NL_FOU_DIRECT };
+}
+
+int obj_fou_add(struct ctx *c, int family, uint16_t port)
+{
+	char spec[16];
+	struct nl_fou_port p = fou_gre_port(family, port);
+	fou_spec(family, port, spec);
+	journal(c, true, STATE_OBJ_FOU, "", spec);
+	int r = nl_fou_add(c->nl, &p);
+	if (r < 0)
+		journal(c, false, STATE_OBJ_FOU, "", spec);
+	return r;
+}
+
+int obj_fou_delete(struct ctx *c, int family, uint16_t port)
+{
+	char spec[16];
+	struct nl_fou_port p = fou_gre_port(family, port);
+	fou_spec(family, port, spec);
+	int r = nl_fou_delete(c->nl, &p);
+	if (r == -EINVAL || r == -ENOENT)
+		r = 0; /* not there */
+	if (r >= 0)
+		journal(c, false, STATE_OBJ_FOU, "", spec);
+	return r;
+}
+
 static int cleanup_one(struct ctx *c, const struct state_object *o)
 {
 	int ifindex = 0;
@@ -185,6 +234,16 @@ static int cleanup_one(struct ctx *c, const struct state_object *o)
 	}
 	case STATE_OBJ_TC:
 		return 0; /* goes with the link; nothing to undo on a foreign one */
+	case STATE_OBJ_FOU: {
+		char fam[8];
+		unsigned port;
+		if (sscanf(o->data, "%7s %u", fam, &port) != 2 || !port || port > 65535)
+			return 0;
+		struct nl_fou_port p = fou_gre_port(strcmp(fam, "inet6") ? AF_INET : AF_INET6,
+						    (uint16_t)port);
+		r = nl_fou_delete(c->nl, &p);
+		return r == -EINVAL || r == -ENOENT ? 0 : r;
+	}
 	case STATE_OBJ_LINK: {
 		struct nl_link_info info;
 		r = nl_link_get(c->nl, ifindex, &info);
@@ -213,7 +272,7 @@ int objects_cleanup(struct ctx *c)
 	int removed = 0;
 	/* Routes, then addresses, then links: a link takes the rest with it. */
 	static const enum state_object_type order[] = { STATE_OBJ_ROUTE, STATE_OBJ_ADDRESS,
-							STATE_OBJ_TC, STATE_OBJ_LINK };
+							STATE_OBJ_TC, STATE_OBJ_FOU, STATE_OBJ_LINK };
 	for (size_t k = 0; k < ARRAY_SIZE(order); k++)
 		for (size_t i = 0; i < n; i++) {
 			if (objs[i].type != order[k])

@@ -24,6 +24,10 @@ struct nl_route;
 /* Create a link of kind (nl_link_create()) and journal it. */
 int obj_link_create(struct ctx *c, const char *name, const char *kind, uint32_t mtu,
 		    int *ret_ifindex);
+/* Create a GRE link (netlink/gre.h) and journal it with its kind. */
+struct nl_gre_config;
+int obj_gre_create(struct ctx *c, const char *name, const struct nl_gre_config *cfg,
+		   int *ret_ifindex);
 /* Delete it (absent is fine) and forget it. */
 int obj_link_delete(struct ctx *c, const char *name);
 
@@ -35,12 +39,20 @@ int obj_addr_delete(struct ctx *c, const char *ifname, const struct nl_prefix *p
 int obj_route_add(struct ctx *c, const struct nl_route *r, const char *ifname);
 int obj_route_delete(struct ctx *c, const struct nl_route *r, const char *ifname);
 
+/*
+ * A FOU receive port for GRE (netlink/fou.h, ipproto 47), journaled.
+ * -EADDRINUSE if the port is taken (by anything: the caller decides).
+ * Deleting an absent port is fine.
+ */
+int obj_fou_add(struct ctx *c, int family, uint16_t port);
+int obj_fou_delete(struct ctx *c, int family, uint16_t port);
+
 /* Mark a traffic-control drain on ifname (netlink/tc.h) as ours / gone. */
 int obj_tc_journal(struct ctx *c, const char *ifname, bool present);
 
 /*
  * Delete every journaled object (routes, then addresses, then tc, then
- * links) and empty the journal. Objects already gone are fine. Returns how
+ * FOU ports, then links) and empty the journal. Objects already gone are fine. Returns how
  * many were removed, or -errno reading the journal.
  */
 int objects_cleanup(struct ctx *c);

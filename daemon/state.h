@@ -80,6 +80,7 @@ enum state_object_type {
 	STATE_OBJ_ROUTE = 3,   /* ifname = "" or interface, data = route spec (see
 	                          objects.h) */
 	STATE_OBJ_TC = 4,      /* ifname = interface, data = "drain" */
+	STATE_OBJ_FOU = 5,     /* ifname = "", data = "inet PORT" or "inet6 PORT" */
 };
 
 struct state_object {

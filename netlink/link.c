@@ -228,6 +228,23 @@ int nl_link_set_mtu(struct nl_sock *s, int ifindex, uint32_t mtu)
 	return simple(s, rb, nlh);
 }
 
+int nl_link_set_ipv6_addrgen_none(struct nl_sock *s, int ifindex)
+{
+	uint8_t buf[256];
+	struct nlmsghdr *nlh = NULL;
+	int r = nl_link_build_set(buf, sizeof(buf), ifindex, -1, 0, -1, &nlh);
+	if (r < 0)
+		return r;
+	struct nlattr *af = mnl_attr_nest_start_check(nlh, sizeof(buf), IFLA_AF_SPEC);
+	struct nlattr *in6 = af ? mnl_attr_nest_start_check(nlh, sizeof(buf), AF_INET6) : NULL;
+	if (!in6 || !mnl_attr_put_u8_check(nlh, sizeof(buf), IFLA_INET6_ADDR_GEN_MODE,
+					   IN6_ADDR_GEN_MODE_NONE))
+		return -EMSGSIZE;
+	mnl_attr_nest_end(nlh, in6);
+	mnl_attr_nest_end(nlh, af);
+	return simple(s, 0, nlh);
+}
+
 int nl_link_set_netns(struct nl_sock *s, int ifindex, int netns_fd)
 {
 	if (netns_fd < 0)

@@ -50,6 +50,15 @@ int nl_link_set_up(struct nl_sock *s, int ifindex, bool up);
 /* Set the MTU. Errors: -ENODEV, -EINVAL if out of the link's range. */
 int nl_link_set_mtu(struct nl_sock *s, int ifindex, uint32_t mtu);
 
+/*
+ * Make the kernel give the link no IPv6 address of its own (address
+ * generation mode "none"; e.g. GRE links would otherwise get a link-local
+ * address derived from their IPv4 local address, the same on every GRE
+ * link of a node). Set it before the link goes up. Errors: -ENODEV,
+ * -EAFNOSUPPORT (IPv6 disabled).
+ */
+int nl_link_set_ipv6_addrgen_none(struct nl_sock *s, int ifindex);
+
 /* Move the link into another network namespace. Errors: -ENODEV, -EINVAL. */
 int nl_link_set_netns(struct nl_sock *s, int ifindex, int netns_fd);
 
