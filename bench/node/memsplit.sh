@@ -24,23 +24,24 @@ figure "${label}VmRSS / VmHWM" "$(kb VmRSS) kB / $(kb VmHWM) kB"
 figure "${label}RssAnon / RssFile / RssShmem" "$(kb RssAnon) kB / $(kb RssFile) kB / $(kb RssShmem) kB"
 figure "${label}Pss / private (USS)" "$(rk Pss) kB / $(($(rk Private_Clean) + $(rk Private_Dirty))) kB"
 
-# Libraries that only libcurl brings: its dependencies minus those of the
-# program's other direct dependencies.
+# Libraries that only libcurl brings: libcurl's dependencies minus those
+# of every other library mapped outside that set. (ldd only: readelf reads
+# are very slow over the test VM's 9p root.)
 exe=$(readlink "/proc/$pid/exe" | sed "s/ (deleted)$//")
 curl=$(awk '$6 ~ /\/libcurl[^\/]*\.so/ { print $6; exit }' "/proc/$pid/maps")
 deps() { ldd "$1" 2>/dev/null | awk '$3 ~ /^\// { print $3 } $1 ~ /^\// { print $1 }' |
 	xargs -r -n1 readlink -f | sort -u; }
 curl_only=""
 if [ -n "$curl" ]; then
-	others=$(for lib in $(awk '$6 ~ /\.so/ { print $6 }' "/proc/$pid/maps" | sort -u); do
-		case $lib in *libcurl*) continue ;; esac
-		if readelf -d "/proc/$pid/exe" 2>/dev/null | grep -q "NEEDED.*\[$(basename "$lib" | sed 's/\.so.*/.so/')"; then
-			echo "$lib"; deps "$lib"
-		fi
-	done | xargs -r -n1 readlink -f | sort -u)
+	closure=$({ readlink -f "$curl"; deps "$curl"; } | sort -u)
+	mapped=$(awk '$6 ~ /\.so/ { print $6 }' "/proc/$pid/maps" | sort -u | xargs -r -n1 readlink -f | sort -u)
+	others=$(for lib in $mapped; do
+		echo "$closure" | grep -qxF "$lib" && continue
+		echo "$lib"; deps "$lib"
+	done | sort -u)
 	# (no process substitution: the test VM has no /dev/fd)
-	curl_only=$({ echo "$others" | sed 's/^/O /'; { readlink -f "$curl"; deps "$curl"; } | sed 's/^/C /'; } |
-		awk '$1 == "O" { o[$2] = 1 } $1 == "C" && !($2 in o) { print $2 }' | sort -u)
+	curl_only=$({ echo "$others" | sed 's/^/O /'; echo "$closure" | sed 's/^/C /'; } |
+		awk '$1 == "O" { o[$2] = 1 } $1 == "C" && !($2 in o) { print $2 }')
 fi
 awk -v curl_only="$curl_only" -v exe="$exe" '
 	BEGIN { n = split(curl_only, c, "\n"); for (i = 1; i <= n; i++) if (c[i] != "") cur[c[i]] = 1 }
