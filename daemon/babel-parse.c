@@ -19,6 +19,18 @@ static int copy_token(char *dst, size_t size, const char *src)
 	return 0;
 }
 
+/* Printable ASCII without '/' and shorter than IF_NAMESIZE (16). */
+static bool ifname_ok(const char *s)
+{
+	size_t n = strlen(s);
+	if (n == 0 || n >= 16)
+		return false;
+	for (; *s; s++)
+		if (*s <= ' ' || *s >= 0x7f || *s == '/')
+			return false;
+	return true;
+}
+
 static int parse_uint(const char *s, int base, unsigned max, unsigned *ret)
 {
 	if (!*s || *s == '-' || *s == '+' || *s == ' ')
@@ -158,10 +170,12 @@ static int parse_neighbour(char **tok, size_t n, struct babel_neighbour *nb)
 		return -EBADMSG;
 	if (!(v = value_of(tok, n, 3, "address")) || parse_address(v, nb->address) < 0)
 		return -EBADMSG;
-	/* Empty after "flush interface": see babel-parse.h. */
-	if (!(v = value_of(tok, n, 3, "if")) ||
-	    (*v && copy_token(nb->ifname, sizeof(nb->ifname), v) < 0))
+	/* Empty or garbage after "flush interface" (see babel-parse.h): a name
+	 * that is no interface name stands for the freed interface, "". */
+	if (!(v = value_of(tok, n, 3, "if")))
 		return -EBADMSG;
+	if (!ifname_ok(v) || copy_token(nb->ifname, sizeof(nb->ifname), v) < 0)
+		nb->ifname[0] = '\0';
 	if (!(v = value_of(tok, n, 3, "reach")) || parse_uint(v, 16, 0xffff, &nb->reach) < 0)
 		return -EBADMSG;
 	if ((v = value_of(tok, n, 3, "ureach")) && parse_uint(v, 16, 0xffff, &nb->ureach) < 0)

@@ -14,10 +14,12 @@
  *        metric M refmetric R via ADDR if IFNAME
  *   (add|change|flush) neighbour ID address ADDR if IFNAME reach XXXX
  *        [ureach XXXX] rxcost N txcost N [rtt MS rttcost N] cost N
- *        IFNAME may be empty ("if  reach"): after "flush interface", babeld
- *        1.12 frees the interface but keeps its neighbours until their
- *        hellos time out, printing the name from the freed memory. Such a
- *        line is parsed, with ifname "", so that its flush still applies.
+ *        IFNAME may be empty ("if  reach") or garbage: after "flush
+ *        interface", babeld 1.12 frees the interface but keeps its
+ *        neighbours until their hellos time out, printing the name from the
+ *        freed memory. Such a line (a name that is not printable ASCII
+ *        without '/', or 16 bytes or more) is parsed with ifname "", so
+ *        that its flush still applies.
  *   (add|change|flush) interface NAME up true|false [ipv6 ADDR] [ipv4 ADDR]
  *   (add|change|flush) xroute ... -> BABEL_LINE_XROUTE (prefix only)
  * Any other line is BABEL_LINE_OTHER (ignored by the caller).

@@ -207,6 +207,18 @@ static void test_babel_parse(void)
 	CHECK(r == 0 && ev.type == BABEL_LINE_NEIGHBOUR && ev.change == BABEL_CHANGE &&
 		      ev.neighbour.ifname[0] == '\0' && ev.neighbour.rtt_us == 500,
 	      "change of a neighbour of a flushed interface");
+	/* The freed name as babeld prints it under MALLOC_PERTURB_ (0xef bytes). */
+	r = babel_parse_line("change neighbour 5650cf657800 address fe80::331e:7539:cfb3:b744 if "
+			     "\xef\xef\xef\xef\xef\xef\xef\xef\xef\xef\xef\xef\xef\xef\xef\xef"
+			     "\xef\xef\xef\xef reach 8000 rxcost 96 txcost 96 cost 96",
+			     &ev);
+	CHECK(r == 0 && ev.type == BABEL_LINE_NEIGHBOUR && ev.neighbour.ifname[0] == '\0' &&
+		      !strcmp(ev.neighbour.id, "5650cf657800"),
+	      "neighbour of a flushed interface, garbage name");
+	r = babel_parse_line("change neighbour 1 address fe80::1 if w\x01g reach 8000 rxcost 96 "
+			     "txcost 96 cost 96",
+			     &ev);
+	CHECK(r == 0 && ev.neighbour.ifname[0] == '\0', "neighbour with a control byte in its name");
 	r = babel_parse_line("change interface wg0 up true ipv6 fe80::3", &ev);
 	CHECK(r == 0 && ev.type == BABEL_LINE_INTERFACE && ev.interface.up && ev.interface.has_ipv6,
 	      "interface");
