@@ -181,11 +181,11 @@ const struct conf_option options_table[] = {
 	FN_OPT("tunnel-type", 0, parse_tunnel_type, "TYPE",
 	       "Tunnel type offered and used, by preference: wireguard (default), gre, fou "
 	       "(GRE in UDP). GRE and FOU carry no encryption: trusted underlays only. "
-	       "Repeatable."),
+	       "Only the types the network allows are offered. Repeatable."),
 	FN_OPT("wg-port-range", 0, parse_port_range, "FIRST-LAST",
 	       "UDP ports of the WireGuard server interfaces, one per accepted client. "
 	       "Default: 41000-41099"),
-	FN_OPT("fou-port", 0, parse_fou_port, "PORT", "UDP port of GRE-in-FOU. Default: 5555"),
+	FN_OPT("fou-port", 0, parse_fou_port, "PORT", "UDP port where GRE-in-FOU is received. Default: 5555"),
 	FN_OPT("peer-port", 0, parse_peer_port, "PORT",
 	       "UDP port of the peer protocol, on the overlay and the underlay. Default: 326"),
 	INT_OPT("tunnel-refresh", 0, tunnel_refresh, 5, 86400, "SECONDS",

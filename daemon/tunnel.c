@@ -5,6 +5,8 @@
 #include <net/if.h>
 #include <netinet/in.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <sodium.h>
 
@@ -19,9 +21,12 @@
 #include "registry-client.h"
 #include "registry.h"
 #include "state.h"
+#include "tunnel-type.h"
 #include "tunnel.h"
 
 #include "addr.h"
+#include "fou.h"
+#include "gre.h"
 #include "link.h"
 #include "tc.h"
 #include "wireguard.h"
@@ -38,6 +43,7 @@
 #define PEER_DRAIN_MS 30000
 #define HANDSHAKE_FIRST_MS 20000 /* client: first handshake must come by then */
 #define HANDSHAKE_STALE_S 200    /* WireGuard re-handshakes every 120 s when in use */
+#define GRE_TTL 64
 #define HEALTH_EVERY_MS 10000
 #define KEEPALIVE_S 25
 #define SPARE_SERVERS 2
@@ -62,9 +68,12 @@ static const char *const state_names[] = {
 
 struct tunnel {
 	char ifname[IF_NAMESIZE];
-	int ifindex;
+	int ifindex;            /* 0: a GRE record whose link is not made yet */
+	uint8_t type;           /* enum pp_tunnel_type, fixed for the interface */
 	bool server;
 	uint16_t port;          /* server: WireGuard listen port */
+	struct nl_gre_config gre; /* GRE/FOU: as programmed (family = link kind) */
+	uint64_t alive_ms;      /* GRE/FOU: last time babel had a neighbour on it */
 	enum tstate state;
 	struct re6st_prefix peer;
 	uint64_t peer_serial;
@@ -117,6 +126,7 @@ struct tunnel_mgr {
 	uint16_t learned_port4, learned_port6;
 	uint64_t rotations;
 	uint64_t next_fill_ms;
+	bool fou_open[2];       /* FOU receive port listening: [0] IPv4, [1] IPv6 */
 };
 
 static uint64_t now_ms(const struct tunnel_mgr *m)
@@ -172,6 +182,37 @@ static bool is_neighbour(const struct tunnel_mgr *m, const struct re6st_prefix *
 		if (prefix_equal(&m->neigh[i], p))
 			return true;
 	return false;
+}
+
+/* ---- tunnel types ---- */
+
+/* Our types now, by preference: --tunnel-type as the network allows. */
+static size_t offered(const struct tunnel_mgr *m, uint8_t ret[TUNNEL_TYPE_COUNT])
+{
+	const struct ctx *c = m->c;
+	uint32_t allowed = c->netconf ? c->netconf->tunnel_types : NETCONF_DEFAULT_TUNNEL_TYPES;
+	return tunnel_types_offered(c->opt.tunnel_types, c->opt.n_tunnel_types, allowed, ret);
+}
+
+static bool offers(const struct tunnel_mgr *m, uint8_t type)
+{
+	uint8_t v[TUNNEL_TYPE_COUNT];
+	size_t n = offered(m, v);
+	for (size_t i = 0; i < n; i++)
+		if (v[i] == type)
+			return true;
+	return false;
+}
+
+static bool is_gre(const struct tunnel *t)
+{
+	return t->type == PP_TUNNEL_GRE || t->type == PP_TUNNEL_FOU;
+}
+
+static const char *type_name(uint8_t type)
+{
+	const char *s = pp_tunnel_type_to_string(type);
+	return s ? s : "?";
 }
 
 /* ---- backoff and pending tables ---- */
@@ -269,7 +310,28 @@ static int wg_program(struct tunnel_mgr *m, struct tunnel *t, const uint8_t pk[3
 	return nl_wg_peers_replace(m->c->nl, t->ifindex, &peer, 1);
 }
 
-static int tunnel_create(struct tunnel_mgr *m, bool server, uint16_t port, struct tunnel **ret)
+/* Every tunnel interface: a link-local address (babeld keeps an interface
+ * without one down), then up. */
+static int link_finish(struct tunnel_mgr *m, struct tunnel *t)
+{
+	struct nl_prefix ll = { .family = AF_INET6, .len = 64 };
+	ll.addr.in6.s6_addr[0] = 0xfe;
+	ll.addr.in6.s6_addr[1] = 0x80;
+	randombytes_buf(&ll.addr.in6.s6_addr[8], 8);
+	int r = obj_addr_add(m->c, t->ifname, &ll, NL_ADDR_NODAD);
+	if (r >= 0)
+		r = nl_link_set_up(m->c->nl, t->ifindex, true);
+	return r;
+}
+
+/*
+ * A new pool entry of type. WireGuard: its interface is made now. GRE/FOU:
+ * only the name is reserved; the link is made by gre_program() once the
+ * remote is known (a GRE link made without a remote would be an NBMA
+ * tunnel, which cannot be turned point-to-point later).
+ */
+static int tunnel_create(struct tunnel_mgr *m, uint8_t type, bool server, uint16_t port,
+			 struct tunnel **ret)
 {
 	struct ctx *c = m->c;
 	_cleanup_free_ struct tunnel *t = calloc(1, sizeof(*t));
@@ -281,17 +343,28 @@ static int tunnel_create(struct tunnel_mgr *m, bool server, uint16_t port, struc
 	if (!v)
 		return -ENOMEM;
 	m->t = v;
-	/* First unused name. */
+	/* First unused name: re6stcN/re6stsN (WireGuard), re6sgN (GRE),
+	 * re6sfN (GRE in FOU). */
+	const char *base = type == PP_TUNNEL_GRE ? "re6sg"
+			   : type == PP_TUNNEL_FOU ? "re6sf"
+			   : server		   ? "re6sts"
+						   : "re6stc";
 	for (unsigned i = 1;; i++) {
-		snprintf(t->ifname, sizeof(t->ifname), "re6st%c%u", server ? 's' : 'c', i);
+		snprintf(t->ifname, sizeof(t->ifname), "%s%u", base, i);
 		bool used = false;
 		for (size_t j = 0; j < m->n; j++)
 			used |= strcmp(m->t[j]->ifname, t->ifname) == 0;
 		if (!used)
 			break;
 	}
+	t->type = type;
 	t->server = server;
 	t->port = port;
+	if (type != PP_TUNNEL_WG) {
+		m->t[m->n++] = t;
+		*ret = TAKE_PTR(t);
+		return 0;
+	}
 	r = obj_link_create(c, t->ifname, "wireguard", 0, &t->ifindex);
 	if (r == -EEXIST) {
 		/* Left over by a previous run not cleaned: take it over. */
@@ -308,15 +381,8 @@ static int tunnel_create(struct tunnel_mgr *m, bool server, uint16_t port, struc
 	memcpy(dev.private_key, c->key->wg_sk, 32);
 	r = nl_wg_device_set(c->nl, t->ifindex, &dev);
 	sodium_memzero(dev.private_key, sizeof(dev.private_key));
-	/* babeld keeps an interface without a link-local address down. */
-	struct nl_prefix ll = { .family = AF_INET6, .len = 64 };
-	ll.addr.in6.s6_addr[0] = 0xfe;
-	ll.addr.in6.s6_addr[1] = 0x80;
-	randombytes_buf(&ll.addr.in6.s6_addr[8], 8);
 	if (r >= 0)
-		r = obj_addr_add(c, t->ifname, &ll, NL_ADDR_NODAD);
-	if (r >= 0)
-		r = nl_link_set_up(c->nl, t->ifindex, true);
+		r = link_finish(m, t);
 	if (r < 0) {
 		obj_link_delete(c, t->ifname);
 		return r;
@@ -325,6 +391,151 @@ static int tunnel_create(struct tunnel_mgr *m, bool server, uint16_t port, struc
 	m->t[m->n++] = t;
 	*ret = TAKE_PTR(t);
 	return 0;
+}
+
+/* A free pool entry for a tunnel of type in role server, or a new one.
+ * GRE entries have no port and serve either role. */
+static int tunnel_take(struct tunnel_mgr *m, uint8_t type, bool server, uint16_t port,
+		       struct tunnel **ret)
+{
+	for (size_t i = 0; i < m->n; i++) {
+		struct tunnel *t = m->t[i];
+		if (t->state == T_FREE && t->type == type && (is_gre(t) || t->server == server)) {
+			t->server = server;
+			*ret = t;
+			return 0;
+		}
+	}
+	if (type == PP_TUNNEL_WG && server && !port)
+		return -EADDRINUSE;
+	return tunnel_create(m, type, server, port, ret);
+}
+
+/* Open the node's FOU receive port for family, once. */
+static int fou_open(struct tunnel_mgr *m, int family)
+{
+	bool *open = &m->fou_open[family == AF_INET6];
+	if (*open)
+		return 0;
+	int r = obj_fou_add(m->c, family, m->c->opt.fou_port);
+	if (r == -EADDRINUSE) {
+		/* Ours, left by a killed run (journaled, but cleaned only at
+		 * start-up before this): take it over. Anything else holding
+		 * the port is seen by the peers as a dead tunnel. */
+		obj_fou_delete(m->c, family, m->c->opt.fou_port);
+		r = obj_fou_add(m->c, family, m->c->opt.fou_port);
+	}
+	if (r < 0)
+		return r;
+	log_info("tunnel: FOU port %u/%s open", m->c->opt.fou_port,
+		 family == AF_INET6 ? "IPv6" : "IPv4");
+	*open = true;
+	return 0;
+}
+
+/* The source address the kernel would use towards remote (no packet is sent). */
+static int underlay_source(int family, const union nl_addr *remote, union nl_addr *ret)
+{
+	struct sockaddr_storage dst = { .ss_family = (sa_family_t)family }, src;
+	socklen_t len = family == AF_INET ? sizeof(struct sockaddr_in) : sizeof(struct sockaddr_in6);
+	if (family == AF_INET) {
+		struct sockaddr_in *d = (struct sockaddr_in *)&dst;
+		d->sin_port = htons(9);
+		d->sin_addr = remote->in;
+	} else {
+		struct sockaddr_in6 *d = (struct sockaddr_in6 *)&dst;
+		d->sin6_port = htons(9);
+		d->sin6_addr = remote->in6;
+	}
+	_cleanup_close_ int fd = socket(family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (connect(fd, (struct sockaddr *)&dst, len) < 0)
+		return -errno;
+	len = sizeof(src);
+	if (getsockname(fd, (struct sockaddr *)&src, &len) < 0)
+		return -errno;
+	if (family == AF_INET)
+		ret->in = ((struct sockaddr_in *)&src)->sin_addr;
+	else
+		ret->in6 = ((struct sockaddr_in6 *)&src)->sin6_addr;
+	return 0;
+}
+
+/*
+ * Point t's GRE link at remote (family, 4 or 16 bytes), from the address
+ * the kernel would use to reach it; FOU: UDP-encapsulated to dport. The
+ * link is reprogrammed in place, or made now if t has none yet (or remade
+ * when the underlay family, hence the kind gre/ip6gre, changed).
+ */
+static int gre_program(struct tunnel_mgr *m, struct tunnel *t, int family, const uint8_t *remote,
+		       uint16_t dport)
+{
+	struct ctx *c = m->c;
+	struct nl_gre_config cfg = { .family = family, .ttl = GRE_TTL };
+	int r;
+
+	memcpy(&cfg.remote, remote, family == AF_INET ? 4 : 16);
+	r = underlay_source(family, &cfg.remote, &cfg.local);
+	if (r < 0)
+		return r;
+	if (t->type == PP_TUNNEL_FOU) {
+		r = fou_open(m, family);
+		if (r < 0)
+			return r;
+		cfg.encap = NL_GRE_ENCAP_FOU;
+		cfg.encap_dport = dport;
+	}
+	if (t->ifindex && t->gre.family != family) {
+		obj_link_delete(c, t->ifname);
+		t->ifindex = 0;
+	}
+	if (t->ifindex)
+		r = nl_gre_change(c->nl, t->ifindex, &cfg);
+	else {
+		r = obj_gre_create(c, t->ifname, &cfg, &t->ifindex);
+		if (r == -EEXIST) {
+			/* A leftover of a killed run under that name. */
+			r = obj_link_delete(c, t->ifname);
+			if (r >= 0)
+				r = obj_gre_create(c, t->ifname, &cfg, &t->ifindex);
+		}
+		/* Only our random link-local address, as on WireGuard links: the
+		 * kernel's would be derived from the IPv4 local address, the same
+		 * on all our GRE links and after a restart. */
+		if (r >= 0)
+			r = nl_link_set_ipv6_addrgen_none(c->nl, t->ifindex);
+		if (r >= 0) {
+			r = link_finish(m, t);
+			if (r < 0) {
+				obj_link_delete(c, t->ifname);
+				t->ifindex = 0;
+			}
+		}
+		if (r >= 0)
+			log_debug("tunnel: created %s", t->ifname);
+	}
+	if (r >= 0)
+		t->gre = cfg;
+	return r;
+}
+
+/*
+ * A free GRE link keeps its last remote but gets a key of its own: it then
+ * matches no packet (peers send GRE without key) and collides with no
+ * tunnel asked for next (the kernel refuses two tunnels with the same
+ * local, remote and key). The remote cannot be cleared: the kernel refuses
+ * to turn a point-to-point GRE link into an NBMA one.
+ */
+static int gre_park(struct tunnel_mgr *m, struct tunnel *t)
+{
+	struct nl_gre_config cfg = t->gre;
+	cfg.has_ikey = cfg.has_okey = true;
+	cfg.ikey = cfg.okey = (uint32_t)t->ifindex;
+	int r = nl_gre_change(m->c->nl, t->ifindex, &cfg);
+	if (r >= 0)
+		t->gre = cfg;
+	return r;
 }
 
 static void tunnel_delete(struct tunnel_mgr *m, struct tunnel *t)
@@ -359,8 +570,8 @@ static void tunnel_release(struct tunnel_mgr *m, struct tunnel *t, const char *w
 		obj_tc_journal(c, t->ifname, false);
 		t->drained = false;
 	}
-	if (t->state != T_SETUP) {
-		int r = nl_wg_peers_replace(c->nl, t->ifindex, NULL, 0);
+	if (t->state != T_SETUP && t->state != T_FREE && t->ifindex) {
+		int r = is_gre(t) ? gre_park(m, t) : nl_wg_peers_replace(c->nl, t->ifindex, NULL, 0);
 		if (r < 0)
 			log_warning("tunnel: cannot clear the peer of %s: %s", t->ifname, strerror(-r));
 	}
@@ -376,7 +587,7 @@ static void tunnel_up(struct tunnel_mgr *m, struct tunnel *t)
 	char b[PREFIX_STRLEN];
 
 	t->state = T_UP;
-	t->since_ms = t->checked_ms = now_ms(m);
+	t->since_ms = t->checked_ms = t->alive_ms = now_ms(m);
 	t->rotations++;
 	m->rotations++;
 	if (c->babel) {
@@ -386,8 +597,8 @@ static void tunnel_up(struct tunnel_mgr *m, struct tunnel *t)
 		else
 			t->in_babel = true;
 	}
-	log_info("tunnel %s %s %s up%s", t->ifname, t->server ? "from" : "to", pfx(&t->peer, b),
-		 t->nat ? " (keepalive)" : "");
+	log_info("tunnel %s %s %s up (%s)%s", t->ifname, t->server ? "from" : "to",
+		 pfx(&t->peer, b), type_name(t->type), t->nat ? " (keepalive)" : "");
 }
 
 /* ---- client side ---- */
@@ -421,8 +632,9 @@ static void send_setup(struct tunnel_mgr *m, struct tunnel *t)
 	struct sockaddr_storage dst;
 	struct pp_msg msg = {
 		.type = PP_SETUP_REQUEST,
-		.setup_request = { .tunnel_type = PP_TUNNEL_WG,
-				   .flags = reachable(m) ? 0 : PP_SETUP_F_NAT },
+		.setup_request = { .tunnel_type = t->type,
+				   .flags = reachable(m) ? 0 : PP_SETUP_F_NAT,
+				   .fou_port = t->type == PP_TUNNEL_FOU ? m->c->opt.fou_port : 0 },
 	};
 	char b[PREFIX_STRLEN];
 
@@ -457,30 +669,25 @@ static bool tunnel_connect(struct tunnel_mgr *m, const struct re6st_prefix *peer
 			   const char *list, size_t len)
 {
 	struct pp_endpoint eps[PP_MAX_ENDPOINTS];
-	size_t n = 0, k = 0;
+	uint8_t types[TUNNEL_TYPE_COUNT];
+	size_t k = 0;
 	struct tunnel *t = NULL;
 	char b[PREFIX_STRLEN];
 
 	if (prefix_equal(peer, &m->c->prefix) || connected(m, peer))
 		return false;
-	if (pp_endpoints_parse(list, len, eps, PP_MAX_ENDPOINTS, &n) < 0)
+	if (pp_endpoints_parse(list, len, eps, PP_MAX_ENDPOINTS, &k) < 0)
 		return false;
-	for (size_t i = 0; i < n; i++)
-		if (strcmp(eps[i].type, "wg") == 0)
-			eps[k++] = eps[i];
+	/* One type per attempt: the first of ours the peer offers. */
+	uint8_t type = tunnel_pick_endpoints(types, offered(m, types), eps, &k);
 	if (k == 0) {
 		backoff(m, peer, BACKOFF_FAIL_MS);
 		return false;
 	}
-	for (size_t i = 0; i < m->n && !t; i++)
-		if (!m->t[i]->server && m->t[i]->state == T_FREE)
-			t = m->t[i];
-	if (!t) {
-		int r = tunnel_create(m, false, 0, &t);
-		if (r < 0) {
-			log_error("tunnel: cannot create a client interface: %s", strerror(-r));
-			return false;
-		}
+	int r = tunnel_take(m, type, false, 0, &t);
+	if (r < 0) {
+		log_error("tunnel: cannot create a client interface: %s", strerror(-r));
+		return false;
 	}
 	t->peer = *peer;
 	memcpy(t->eps, eps, k * sizeof(*eps));
@@ -490,7 +697,7 @@ static bool tunnel_connect(struct tunnel_mgr *m, const struct re6st_prefix *peer
 	memset(t->setup_seqs, 0, sizeof(t->setup_seqs));
 	t->state = T_SETUP;
 	t->since_ms = now_ms(m);
-	log_info("tunnel: connecting %s to %s", t->ifname, pfx(peer, b));
+	log_info("tunnel: connecting %s to %s (%s)", t->ifname, pfx(peer, b), type_name(type));
 	send_setup(m, t);
 	return true;
 }
@@ -530,11 +737,32 @@ void tunnel_on_setup_answer(struct tunnel_mgr *m, const struct re6st_cert *serve
 		tunnel_release(m, t, "refused");
 		return;
 	}
-	ep_sockaddr(&t->eps[t->ep_idx], a->setup_answer.port, &t->endpoint);
-	t->nat = !reachable(m);
+	if (a->setup_answer.tunnel_type != t->type) {
+		log_warning("tunnel: %s answered for a %s tunnel, we asked for %s", pfx(&t->peer, b),
+			    type_name(a->setup_answer.tunnel_type), type_name(t->type));
+		backoff(m, &t->peer, BACKOFF_FAIL_MS);
+		tunnel_release(m, t, "wrong type");
+		return;
+	}
+	const struct pp_endpoint *ep = &t->eps[t->ep_idx];
+	ep_sockaddr(ep, a->setup_answer.port, &t->endpoint);
+	t->nat = !reachable(m) && t->type == PP_TUNNEL_WG; /* keepalive: WireGuard only */
 	memcpy(t->peer_wg, server->wg_pk, 32);
 	t->peer_serial = server->serial;
-	int r = wg_program(m, t, server->wg_pk, &t->endpoint, t->nat);
+	int r;
+	if (is_gre(t)) {
+		/* FOU: the answer's port is the server's FOU receive port. */
+		r = gre_program(m, t, ep->family, ep->addr, a->setup_answer.port);
+		if (r < 0 && !t->ifindex) {
+			log_error("tunnel: cannot make %s for %s: %s", t->ifname, pfx(&t->peer, b),
+				  strerror(-r));
+			backoff(m, &t->peer, BACKOFF_FAIL_MS);
+			tunnel_release(m, t, "programming failed");
+			return;
+		}
+	} else {
+		r = wg_program(m, t, server->wg_pk, &t->endpoint, t->nat);
+	}
 	if (r < 0) {
 		log_error("tunnel: cannot program %s for %s: %s", t->ifname, pfx(&t->peer, b),
 			  strerror(-r));
@@ -575,19 +803,40 @@ int tunnel_serve(struct tunnel_mgr *m, const struct re6st_cert *client,
 	struct tunnel *t;
 	char b[PREFIX_STRLEN];
 
-	if (req->setup_request.tunnel_type != PP_TUNNEL_WG)
+	uint8_t type = req->setup_request.tunnel_type;
+	bool gre = type == PP_TUNNEL_GRE || type == PP_TUNNEL_FOU;
+	if (!offers(m, type) || (type == PP_TUNNEL_FOU && !req->setup_request.fou_port))
+		return PP_SETUP_UNSUPPORTED;
+	/* GRE goes to the address the request came from; never into the overlay. */
+	if (gre && (in_network(m, src) || (src->ss_family != AF_INET && src->ss_family != AF_INET6)))
 		return PP_SETUP_UNSUPPORTED;
 	if (prefix_equal(&client->node, &c->prefix))
 		return PP_SETUP_BAD_CERT;
 	if (!in_network(m, src))
 		m->served_ms = now_ms(m);
 
+	/* The GRE remote: the client's underlay address as we see it. */
+	const uint8_t *remote = src->ss_family == AF_INET
+					? (const uint8_t *)&((const struct sockaddr_in *)src)->sin_addr
+					: ((const struct sockaddr_in6 *)src)->sin6_addr.s6_addr;
+	uint16_t answer_port = type == PP_TUNNEL_FOU ? c->opt.fou_port
+			       : type == PP_TUNNEL_GRE ? c->opt.peer_port /* unused, not 0 */
+						       : 0;
 	t = find_peer(m, &client->node, true);
-	if (t && t->state != T_FREE) {
-		/* A retry of a request already served: same answer. */
-		*ret_port = t->port;
+	if (t && t->state != T_FREE && t->type == type) {
+		/* A retry of a request already served: same answer (the
+		 * client's address may have changed: GRE follows it). */
+		if (gre) {
+			int r = gre_program(m, t, src->ss_family, remote, req->setup_request.fou_port);
+			if (r < 0)
+				log_warning("tunnel: cannot reprogram %s for %s: %s", t->ifname,
+					    pfx(&client->node, b), strerror(-r));
+		}
+		*ret_port = gre ? answer_port : t->port;
 		return PP_SETUP_OK;
 	}
+	if (t && t->state != T_FREE)
+		tunnel_release(m, t, "the peer asks for another tunnel type");
 	t = find_peer(m, &client->node, false);
 	if (t) {
 		/* Tunnels both ways: the smaller prefix drops its client side. */
@@ -601,36 +850,35 @@ int tunnel_serve(struct tunnel_mgr *m, const struct re6st_cert *client,
 		return PP_SETUP_FULL;
 	}
 	t = NULL;
-	for (size_t i = 0; i < m->n && !t; i++)
-		if (m->t[i]->server && m->t[i]->state == T_FREE)
-			t = m->t[i];
-	if (!t) {
-		uint16_t port = free_port(m);
-		if (!port) {
-			*ret_retry_after = 60;
-			return PP_SETUP_FULL;
-		}
-		int r = tunnel_create(m, true, port, &t);
-		if (r < 0) {
-			log_error("tunnel: cannot create a server interface on port %u: %s", port,
-				  strerror(-r));
-			return PP_SETUP_INTERNAL;
-		}
+	uint16_t port = type == PP_TUNNEL_WG ? free_port(m) : 0;
+	int r = tunnel_take(m, type, true, port, &t);
+	if (r == -EADDRINUSE) {
+		*ret_retry_after = 60;
+		return PP_SETUP_FULL;
+	}
+	if (r < 0) {
+		log_error("tunnel: cannot create a server interface on port %u: %s", port,
+			  strerror(-r));
+		return PP_SETUP_INTERNAL;
 	}
 	t->peer = client->node;
 	t->peer_serial = client->serial;
 	memcpy(t->peer_wg, client->wg_pk, 32);
-	t->nat = req->setup_request.flags & PP_SETUP_F_NAT;
+	t->nat = !gre && (req->setup_request.flags & PP_SETUP_F_NAT);
 	/* Program before answering: a handshake reaching an unknown peer is
-	 * dropped, and WireGuard retries only ~5 s later. */
-	int r = wg_program(m, t, client->wg_pk, NULL, t->nat);
+	 * dropped, and WireGuard retries only ~5 s later (GRE: the client's
+	 * first packets are not lost either). */
+	if (gre)
+		r = gre_program(m, t, src->ss_family, remote, req->setup_request.fou_port);
+	else
+		r = wg_program(m, t, client->wg_pk, NULL, t->nat);
 	if (r < 0) {
 		log_error("tunnel: cannot program %s for %s: %s", t->ifname, pfx(&client->node, b),
 			  strerror(-r));
 		return PP_SETUP_INTERNAL;
 	}
 	tunnel_up(m, t);
-	*ret_port = t->port;
+	*ret_port = gre ? answer_port : t->port;
 	return PP_SETUP_OK;
 }
 
@@ -977,6 +1225,28 @@ static void check_health(struct tunnel_mgr *m, struct tunnel *t, uint64_t now)
 	if (now - t->checked_ms < HEALTH_EVERY_MS)
 		return;
 	t->checked_ms = now;
+	if (is_gre(t)) {
+		/* No handshake to look at: a babel neighbour on the link that
+		 * hears us (hellos one way, IHUs back) tells that packets flow
+		 * both ways. Same time-outs as WireGuard's. */
+		if (!c->babel)
+			return;
+		if (babel_count_neighbours_2way(c->babel, t->ifname)) {
+			if (t->alive_ms == t->since_ms)
+				log_debug("tunnel %s: babel neighbour after %.1f s", t->ifname,
+					  (double)(now - t->since_ms) / 1000);
+			t->alive_ms = now;
+		} else if (t->alive_ms == t->since_ms) {
+			if (now - t->since_ms > (t->server ? 3 * HANDSHAKE_FIRST_MS : HANDSHAKE_FIRST_MS)) {
+				if (!t->server)
+					backoff(m, &t->peer, BACKOFF_FAIL_MS);
+				tunnel_release(m, t, "no babel neighbour");
+			}
+		} else if (now - t->alive_ms > HANDSHAKE_STALE_S * 1000ull) {
+			tunnel_release(m, t, "babel neighbour gone");
+		}
+		return;
+	}
 	if (nl_wg_device_get(c->nl, t->ifindex, &d) < 0)
 		return;
 	const struct nl_wg_peer *p = nl_wg_device_find_peer(d, t->peer_wg);
@@ -1065,26 +1335,39 @@ static void on_tick(struct loop *l, struct loop_timer *timer, void *userdata)
 	make_new_tunnels(m);
 	fill_cache(m);
 
-	/* Keep a few spare server interfaces, delete the rest (~270 KB each). */
-	size_t spare = 0;
+	/* Keep a few spare server interfaces, delete the rest (~270 KB each
+	 * for WireGuard); the same for free GRE and FOU links, per type. */
+	size_t spare[4] = { 0 };
 	for (size_t i = m->n; i-- > 0;) {
 		struct tunnel *t = m->t[i];
-		if (t->server && t->state == T_FREE && ++spare > SPARE_SERVERS)
+		if ((t->server || is_gre(t)) && t->state == T_FREE && t->type < ARRAY_SIZE(spare) &&
+		    ++spare[t->type] > SPARE_SERVERS)
 			tunnel_delete(m, t);
 	}
 }
 
 /* ---- netconf, addresses, views ---- */
 
+static void warn_no_type(const struct tunnel_mgr *m)
+{
+	uint8_t v[TUNNEL_TYPE_COUNT];
+	if (offered(m, v) == 0)
+		log_error("tunnel manager: none of our --tunnel-type is allowed by the network: "
+			  "no tunnel can be made");
+}
+
 void tunnel_on_netconf(struct tunnel_mgr *m)
 {
 	const struct re6st_netconf *nc = m->c->netconf;
 	if (!nc)
 		return;
+	warn_no_type(m);
 	for (size_t i = 0; i < m->n; i++) {
 		struct tunnel *t = m->t[i];
 		if (t->state != T_FREE && t->state != T_SETUP && netconf_find_revoked(nc, t->peer_serial))
 			tunnel_release(m, t, "certificate revoked");
+		else if (t->state != T_FREE && !offers(m, t->type))
+			tunnel_release(m, t, "tunnel type no longer allowed by the network");
 	}
 }
 
@@ -1126,12 +1409,16 @@ int tunnel_my_endpoints(struct tunnel_mgr *m, char *buf, size_t size)
 		e[n] = (struct pp_endpoint){ .family = AF_INET6, .port = m->learned_port6 };
 		memcpy(e[n++].addr, m->learned6, 16);
 	}
-	for (size_t i = 0; i < n; i++) {
-		strcpy(e[i].type, "wg");
+	for (size_t i = 0; i < n; i++)
 		if (o->country && strlen(o->country) == 2)
 			memcpy(e[i].country, o->country, 2);
-	}
-	return pp_endpoints_format(e, n, buf, size);
+	/* One entry per address and type we offer; every entry's port is the
+	 * peer-protocol port, where set-up requests go. */
+	struct pp_endpoint all[PP_MAX_ENDPOINTS];
+	uint8_t types[TUNNEL_TYPE_COUNT];
+	size_t nt = offered(m, types);
+	size_t na = tunnel_endpoints_expand(e, n, types, nt, all, PP_MAX_ENDPOINTS);
+	return pp_endpoints_format(all, na, buf, size);
 }
 
 size_t tunnel_peer_prefixes(struct tunnel_mgr *m, const struct re6st_prefix **ret,
@@ -1162,7 +1449,7 @@ size_t tunnel_server_ports(const struct tunnel_mgr *m, uint16_t *ports, size_t m
 {
 	size_t n = 0;
 	for (size_t i = 0; i < m->n && n < max; i++)
-		if (m->t[i]->server)
+		if (m->t[i]->server && m->t[i]->type == PP_TUNNEL_WG)
 			ports[n++] = m->t[i]->port;
 	return n;
 }
@@ -1184,10 +1471,23 @@ static int ctl_tunnels(struct ctx *c, const char *args, struct jbuf *out)
 		jbuf_append(out, "%s{", i ? ", " : "");
 		jbuf_key(out, "ifname");
 		jbuf_string(out, t->ifname);
-		jbuf_append(out, ", \"role\": \"%s\", \"state\": \"%s\", \"port\": %u, ",
-			    t->server ? "server" : "client", state_names[t->state], t->port);
+		jbuf_append(out, ", \"type\": \"%s\", \"role\": \"%s\", \"state\": \"%s\", "
+				 "\"port\": %u, ",
+			    type_name(t->type), t->server ? "server" : "client",
+			    state_names[t->state], is_gre(t) ? t->gre.encap_dport : t->port);
 		jbuf_key(out, "peer");
 		jbuf_string(out, t->state == T_FREE ? NULL : pfx(&t->peer, b));
+		/* GRE: the underlay ends as programmed (as `ip -d link` shows them). */
+		char lo[INET6_ADDRSTRLEN], re[INET6_ADDRSTRLEN];
+		bool ends = is_gre(t) && t->ifindex && t->state != T_FREE &&
+			    inet_ntop(t->gre.family, &t->gre.local, lo, sizeof(lo)) &&
+			    inet_ntop(t->gre.family, &t->gre.remote, re, sizeof(re));
+		jbuf_append(out, ", ");
+		jbuf_key(out, "local");
+		jbuf_string(out, ends ? lo : NULL);
+		jbuf_append(out, ", ");
+		jbuf_key(out, "remote");
+		jbuf_string(out, ends ? re : NULL);
 		size_t routes = c->babel ? babel_count_routes_via(c->babel, t->ifname) : 0;
 		jbuf_append(out, ", \"routes\": %zu, \"drained\": %s, \"age_s\": %" PRIu64
 				 ", \"keepalive\": %s, \"neighbour\": %s}",
@@ -1254,8 +1554,17 @@ int tunnel_init(struct ctx *c)
 		control_register(c->control, "peers", "nodes heard from over the peer protocol",
 				 ctl_peers);
 	}
-	log_info("tunnel manager: %u client tunnels, up to %u clients, refresh every %" PRIu64 " s",
-		 client_count(c->tunnels), max_clients(c->tunnels), refresh_ms(c->tunnels) / 1000);
+	uint8_t types[TUNNEL_TYPE_COUNT];
+	size_t nt = offered(c->tunnels, types);
+	char tl[32] = "";
+	for (size_t i = 0; i < nt; i++)
+		snprintf(tl + strlen(tl), sizeof(tl) - strlen(tl), "%s%s", i ? "," : "",
+			 type_name(types[i]));
+	log_info("tunnel manager: %u client tunnels, up to %u clients, refresh every %" PRIu64
+		 " s, types %s",
+		 client_count(c->tunnels), max_clients(c->tunnels), refresh_ms(c->tunnels) / 1000,
+		 nt ? tl : "none");
+	warn_no_type(c->tunnels);
 	return 0;
 }
 
@@ -1267,6 +1576,9 @@ void tunnel_fini(struct ctx *c)
 	loop_timer_remove(m->timer);
 	while (m->n)
 		tunnel_delete(m, m->t[m->n - 1]);
+	for (int i = 0; i < 2; i++)
+		if (m->fou_open[i])
+			obj_fou_delete(c, i ? AF_INET6 : AF_INET, c->opt.fou_port);
 	free(m->t);
 	free(m->neigh);
 	free(m->view);

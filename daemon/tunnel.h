@@ -1,13 +1,17 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * tunnel.h - the tunnel manager: a random mesh of WireGuard tunnels,
- * rotated one at a time without losing traffic (docs/tunnel-manager.md).
+ * tunnel.h - the tunnel manager: a random mesh of kernel tunnels
+ * (WireGuard by default; GRE or GRE in FOU on trusted underlays when the
+ * node offers them and the network allows them), rotated one at a time
+ * without losing traffic (docs/tunnel-manager.md).
  *
- * It owns a pool of WireGuard interfaces: client interfaces (re6stcN, one
+ * It owns a pool of interfaces: WireGuard client interfaces (re6stcN, one
  * per client tunnel, at most --client-count) and server interfaces
  * (re6stsN, one per accepted client, each listening on its own port of
  * --wg-port-range, at most --max-clients, made when clients come, a few
- * spares kept). An interface is reprogrammed in place (peer replaced) when
+ * spares kept); GRE (re6sgN) and GRE-in-FOU (re6sfN) links for either
+ * role, and one FOU receive port (--fou-port). An interface is
+ * reprogrammed in place (WireGuard peer replaced, GRE remote changed) when
  * its tunnel is rotated; it is declared to babeld only while it has a peer.
  *
  * Every 5 s (and after every babel change burst) it:
@@ -17,7 +21,8 @@
  *     while no client has reached us from outside;
  *   - every tunnel-refresh seconds, drains then destroys the client tunnel
  *     routing the fewest nodes (--neighbour tunnels are protected);
- *   - reclaims tunnels whose WireGuard handshake is stale.
+ *   - reclaims tunnels whose WireGuard handshake is stale (GRE: whose
+ *     babel neighbour is gone).
  *
  * All kernel objects go through daemon/objects.h (journaled).
  */
@@ -45,7 +50,8 @@ void tunnel_fini(struct ctx *c);
 /*
  * A set-up request from the holder of `client` (already verified, not
  * revoked) arriving from src. Programs the server side, then returns the
- * status to answer (enum pp_setup_status) with *ret_port set when OK.
+ * status to answer (enum pp_setup_status) with *ret_port set when OK (the
+ * WireGuard port, our FOU port for fou, our peer port for gre).
  */
 int tunnel_serve(struct tunnel_mgr *t, const struct re6st_cert *client,
 		 const struct sockaddr_storage *src, const struct pp_msg *req, uint16_t *ret_port,
@@ -62,7 +68,8 @@ void tunnel_on_tunnel_msg(struct tunnel_mgr *t, const struct re6st_prefix *peer,
 /* The network configuration changed: drop revoked peers, apply parameters. */
 void tunnel_on_netconf(struct tunnel_mgr *t);
 
-/* Our underlay endpoints "ip,port,type[,country];..." for address answers. */
+/* Our underlay endpoints "ip,port,type[,country];..." for address answers:
+ * one per address and offered type, port the peer-protocol port. */
 int tunnel_my_endpoints(struct tunnel_mgr *t, char *buf, size_t size);
 /* Tell the manager the public address a peer or the UPnP gateway saw. */
 void tunnel_learn_address(struct tunnel_mgr *t, int family, const uint8_t addr[16],
@@ -76,7 +83,7 @@ void tunnel_learn_address(struct tunnel_mgr *t, int family, const uint8_t addr[1
 size_t tunnel_peer_prefixes(struct tunnel_mgr *t, const struct re6st_prefix **ret,
 			    size_t *ret_n_client);
 
-/* Server ports in use or spare (for UPnP mappings). */
+/* WireGuard server ports in use or spare (for UPnP mappings). */
 size_t tunnel_server_ports(const struct tunnel_mgr *t, uint16_t *ports, size_t max);
 
 #endif

@@ -1,0 +1,173 @@
+#!/bin/bash
+# GRE and GRE-in-FOU meshes in namespaces (needs ip_gre, fou: run it in the
+# test VM). The registry allows gre,fou only (no WireGuard); nodes 1-2 offer
+# GRE only, nodes 3-4 GRE in FOU first, then GRE: so 3<->4 use FOU and the
+# other pairs GRE. Asserts that every node reaches every other node's re6st
+# address; that no WireGuard interface was made; that every GRE/FOU tunnel
+# re6stctl reports is in `ip -d link` with the same local, remote and FOU
+# port, and points at the peer's underlay address; that nodes offering FOU
+# listen on their FOU port; that pings flow; that after a kill -9 a node
+# restarted cleans its leftovers (links, FOU port) and rejoins; that a
+# revoked node's tunnels go from every peer (no unkeyed GRE link to it left)
+# while the others stay connected. TB_UNDERLAY=6: the same over an
+# IPv6-only underlay (ip6gre, FOU over IPv6). TB_SAVE=DIR keeps the logs.
+set -u
+{ # parsed whole before it runs: safe against edits of this file mid-run
+here=$(cd "$(dirname "$0")" && pwd)
+N=4
+TB_REFRESH=${TB_REFRESH:-300}
+TB_CLIENTS=${TB_CLIENTS:-2}
+. "$here/../node/testbed.sh"
+passed=0 failed=0
+ok() { passed=$((passed + 1)); echo "ok: $*"; }
+ko() { failed=$((failed + 1)); echo "FAILED: $*"; }
+
+TB_DIR=$(mktemp -d /tmp/re6st-gre.XXXXXX)
+TB_BUILD=${RE6ST_BUILD_ROOT:-$(pwd)/build}
+REGISTRY=$TB_BUILD/registry-server/re6st-registry
+CONF=$TB_BUILD/registry-client/re6st-conf
+NODE=$TB_BUILD/daemon/re6stnet
+CTL=$TB_BUILD/ctl/re6stctl
+for b in "$REGISTRY" "$CONF" "$NODE" "$CTL"; do
+	[ -x "$b" ] || { echo "SKIP: $b not built"; exit 77; }
+done
+command -v jq >/dev/null || { echo "SKIP: jq missing"; exit 77; }
+trap tb_cleanup EXIT
+ip link add r6-probe type gre remote 192.0.2.1 local 192.0.2.2 2>/dev/null && ip link del r6-probe ||
+	{ echo "SKIP: no GRE in this kernel"; exit 77; }
+
+node_args() { # I -> the tunnel types node I offers
+	if [ "$1" -le 2 ]; then echo "--tunnel-type gre"; else echo "--tunnel-type fou --tunnel-type gre"; fi
+}
+ip_of() { tb_uaddr $((10 + $1)); }
+kind=gre; [ "${TB_UNDERLAY:-4}" = 6 ] && kind=ip6gre
+
+tb_underlay "$N"
+tb_registry_start --tunnel-types gre,fou || exit 1
+for i in $(seq "$N"); do
+	tb_node_add "$i" $(node_args "$i") || { ko "node $i registration"; exit 1; }
+	sleep 1
+done
+
+t0=$(date +%s)
+if tb_wait_mesh "${CONVERGE_WAIT:-120}"; then
+	ok "all $N nodes reach each other over GRE/FOU after $(($(date +%s) - t0)) s"
+else
+	ko "mesh did not converge within ${CONVERGE_WAIT:-120} s"
+fi
+tb_ping_matrix
+
+# Every up tunnel the daemon reports must be in the kernel as reported.
+# Prints "ifname type peer local remote port" per up tunnel of node I.
+up_tunnels() {
+	tb_ctl "$1" --json tunnels | jq -r '.tunnels[] | select(.state != "free" and .state != "setup")
+		| "\(.ifname) \(.type) \(.peer) \(.local) \(.remote) \(.port)"'
+}
+checked=0
+check_kernel() { # I: failures reported, checked counted (no /dev/fd in the VM: files)
+	up_tunnels "$1" >"$TB_DIR/up.$1"
+	while read -r ifn type peer lo re port; do
+		checked=$((checked + 1))
+		link=$(tb_ns "r6-n$1" ip -d link show "$ifn" 2>&1)
+		case $type in
+		gre) echo "$link" | grep -q "gre remote $re local $lo " && ! echo "$link" | grep -q "encap fou" ||
+			ko "node $1: $ifn ($type to $peer $lo -> $re) is not so in the kernel: $link" ;;
+		fou) echo "$link" | grep -q "gre remote $re local $lo " && echo "$link" | grep -q "encap fou " &&
+			echo "$link" | grep -q "encap-dport $port " ||
+			ko "node $1: $ifn ($type to $peer $lo -> $re:$port) is not so in the kernel: $link" ;;
+		*) ko "node $1: $ifn is a $type tunnel" ;;
+		esac
+		echo "$link" | grep -qE " [io]?key " && ko "node $1: $ifn is up but keyed (parked): $link"
+		[ "$lo" = "$(ip_of "$1")" ] || ko "node $1: $ifn local $lo is not our underlay address"
+		# The remote is the peer's underlay address.
+		j=$(for k in $(seq "$N"); do [ "$(tb_node_addr "$k" | sed 's/::1$/::\/64/')" = "$peer" ] && echo "$k"; done)
+		[ -n "$j" ] && [ "$re" = "$(ip_of "$j")" ] || ko "node $1: $ifn remote $re is not $peer's address"
+		if [ -n "$j" ]; then
+			want=gre; [ "$1" -gt 2 ] && [ "$j" -gt 2 ] && want=fou
+			[ "$type" = "$want" ] || ko "node $1: tunnel to node $j is $type, expected $want"
+		fi
+	done <"$TB_DIR/up.$1"
+}
+
+for i in $(seq "$N"); do
+	nwg=$(tb_ns "r6-n$i" ip -o link show type wireguard | wc -l)
+	[ "$nwg" = 0 ] && ok "node $i: no WireGuard interface" || ko "node $i: $nwg WireGuard interfaces"
+	check_kernel "$i"
+	tb_ctl "$i" tunnels 2>&1 | sed "s/^/  n$i: /"
+	tb_ns "r6-n$i" ip -d link show 2>/dev/null | grep -A2 -E '^[0-9]+: re6s[gf]' | sed "s/^/  n$i link: /"
+	if [ "$i" -gt 2 ]; then
+		tb_ns "r6-n$i" ip fou show | grep -q "port 5555 ipproto 47" &&
+			ok "node $i: FOU port 5555 listening" || ko "node $i: no FOU port: $(tb_ns "r6-n$i" ip fou show)"
+	fi
+done
+[ "$checked" -ge "$N" ] && ok "$checked GRE/FOU tunnels as the daemons report them" ||
+	ko "only $checked tunnels up"
+fou_up=$(for i in 3 4; do up_tunnels "$i"; done | awk '$2 == "fou"' | wc -l)
+[ "$fou_up" -ge 1 ] && ok "node 3-4 pair uses GRE in FOU" || echo "note: nodes 3 and 4 have no direct tunnel"
+
+out=$(tb_ns r6-n1 ping -6 -c 20 -i 0.2 "$(tb_node_addr 4)" 2>&1 | tail -n 2)
+loss=$(echo "$out" | sed -n 's/.* \([0-9.]*\)% packet loss.*/\1/p')
+echo "$out"
+awk "BEGIN { exit !(${loss:-100} <= 5) }" && ok "ping n1 -> n4: $loss% loss" || ko "ping n1 -> n4: ${loss:-?}% loss"
+
+# kill -9: the links and the FOU port stay; the restarted node removes them
+# (journal), makes its own and rejoins.
+tb_node_stop 3 -9
+left=$(tb_ns r6-n3 ip -o link show | grep -c ': re6s')
+echo "after kill -9, node 3 left $left tunnel links, FOU: $(tb_ns r6-n3 ip fou show | tr '\n' ' ')"
+tb_node_add 3 $(node_args 3)
+t0=$(date +%s)
+if tb_wait_mesh 90; then
+	ok "node 3 restarted after kill -9 rejoined in $(($(date +%s) - t0)) s"
+else
+	ko "node 3 did not rejoin within 90 s"
+	tb_ping_matrix
+	for i in $(seq "$N"); do
+		tb_ctl "$i" tunnels 2>&1 | sed "s/^/  n$i: /"
+		tb_ctl "$i" routes 2>&1 | sed "s/^/  n$i: /"
+	done
+fi
+reported=$(tb_ctl 3 --json tunnels | jq -r '.tunnels[] | .ifname' | sort)
+links=$(tb_ns r6-n3 ip -o link show | awk -F': ' '$2 ~ /^re6s/ {sub(/@.*/, "", $2); print $2}' | sort)
+echo "$reported" >"$TB_DIR/reported"
+echo "$links" >"$TB_DIR/links"
+stale=$(comm -13 "$TB_DIR/reported" "$TB_DIR/links" | tr '\n' ' ')
+[ -z "$stale" ] && ok "node 3: no leftover links (links: $(echo "$links" | tr '\n' ' '))" ||
+	ko "node 3: links not reported by the daemon: $stale"
+# The FOU port is opened with the first FOU tunnel and kept: the killed
+# run's one was removed at start-up; at most one, and one if FOU is in use.
+nfou=$(tb_ns r6-n3 ip fou show | grep -c "port 5555")
+wfou=$(tb_ctl 3 --json tunnels | jq '[.tunnels[] | select(.type == "fou" and .state != "free")] | length')
+[ "$nfou" -le 1 ] && { [ "$wfou" = 0 ] || [ "$nfou" = 1 ]; } &&
+	ok "node 3: $nfou FOU port after restart ($wfou FOU tunnels)" ||
+	ko "node 3: $nfou FOU ports after restart with $wfou FOU tunnels"
+
+# Revocation of node 4 (FOU/GRE): every peer drops its tunnels to it.
+victim=$(tb_node_addr 4 | sed 's/::1$/::\/64/')
+victim_ip=$(ip_of 4)
+tb_rpc "revoke?cn_or_serial=$victim" >/dev/null
+t0=$(date +%s) gone=0
+while [ $(($(date +%s) - t0)) -lt "${REVOKE_WAIT:-60}" ]; do
+	left=0
+	for i in 1 2 3; do
+		up_tunnels "$i" | awk -v p="$victim" '$3 == p' | grep -q . && left=$((left + 1))
+		# A free GRE link keeps its last remote but is keyed: no packet matches it.
+		tb_ns "r6-n$i" ip -d link show type "$kind" | grep "remote $victim_ip " | grep -vqE " [io]?key " &&
+			left=$((left + 1))
+	done
+	[ "$left" = 0 ] && { gone=1; break; }
+	sleep 2
+done
+[ "$gone" = 1 ] && ok "revoked node 4 dropped by every peer after $(($(date +%s) - t0)) s" ||
+	ko "revoked node 4 still has tunnels ($left)"
+tb_ns r6-n1 ip -d link show type "$kind" | grep -A1 -E '^[0-9]+: re6s' | sed 's/^/  n1 link: /'
+tb_wait_mesh 60 1 2 3 && ok "nodes 1-3 still reach each other" ||
+	{ ko "mesh broken after revocation"; tb_ping_matrix 1 2 3; }
+
+for i in $(seq "$N"); do
+	echo "----- node $i log (tunnel lines)"
+	grep -E "tunnel|FOU" "$TB_DIR/n$i/log/re6stnet.log" 2>/dev/null | tail -n 20 | sed 's/^/  /'
+done
+echo "$passed passed, $failed failed"
+[ "$failed" = 0 ]
+}
