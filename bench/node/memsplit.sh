@@ -20,19 +20,16 @@ pid=$1 label=${2:-}
 kb() { awk -v k="$1:" '$1 == k { print $2 }' "/proc/$pid/status"; }
 rk() { awk -v k="$1:" '$1 == k { print $2 }' "/proc/$pid/smaps_rollup"; }
 figure() { printf 'figure: %-40s %s\n' "$1" "$2"; }
-figure "${label}VmRSS / VmHWM" "$(kb VmRSS) kB / $(kb VmHWM) kB"
-figure "${label}RssAnon / RssFile / RssShmem" "$(kb RssAnon) kB / $(kb RssFile) kB / $(kb RssShmem) kB"
-figure "${label}Pss / private (USS)" "$(rk Pss) kB / $(($(rk Private_Clean) + $(rk Private_Dirty))) kB"
 
 # Libraries that only libcurl brings: libcurl's dependencies minus those
-# of every other library mapped outside that set. (ldd only: readelf reads
-# are very slow over the test VM's 9p root.)
-exe=$(readlink "/proc/$pid/exe" | sed "s/ (deleted)$//")
-curl=$(awk '$6 ~ /\/libcurl[^\/]*\.so/ { print $6; exit }' "/proc/$pid/maps")
-deps() { ldd "$1" 2>/dev/null | awk '$3 ~ /^\// { print $3 } $1 ~ /^\// { print $1 }' |
-	xargs -r -n1 readlink -f | sort -u; }
-curl_only=""
-if [ -n "$curl" ]; then
+# of every other library mapped outside that set (ldd only). In the test VM
+# every file read goes over 9p and may crawl: bounded, and without it each
+# library gets its own line.
+if [ "${MEMSPLIT_CURL_ONLY:-}" = 1 ]; then
+	curl=$(awk '$6 ~ /\/libcurl[^\/]*\.so/ { print $6; exit }' "/proc/$pid/maps")
+	[ -n "$curl" ] || exit 0
+	deps() { ldd "$1" 2>/dev/null | awk '$3 ~ /^\// { print $3 } $1 ~ /^\// { print $1 }' |
+		xargs -r -n1 readlink -f | sort -u; }
 	closure=$({ readlink -f "$curl"; deps "$curl"; } | sort -u)
 	mapped=$(awk '$6 ~ /\.so/ { print $6 }' "/proc/$pid/maps" | sort -u | xargs -r -n1 readlink -f | sort -u)
 	others=$(for lib in $mapped; do
@@ -40,9 +37,16 @@ if [ -n "$curl" ]; then
 		echo "$lib"; deps "$lib"
 	done | sort -u)
 	# (no process substitution: the test VM has no /dev/fd)
-	curl_only=$({ echo "$others" | sed 's/^/O /'; echo "$closure" | sed 's/^/C /'; } |
-		awk '$1 == "O" { o[$2] = 1 } $1 == "C" && !($2 in o) { print $2 }')
+	{ echo "$others" | sed 's/^/O /'; echo "$closure" | sed 's/^/C /'; } |
+		awk '$1 == "O" { o[$2] = 1 } $1 == "C" && !($2 in o) { print $2 }'
+	exit 0
 fi
+figure "${label}VmRSS / VmHWM" "$(kb VmRSS) kB / $(kb VmHWM) kB"
+figure "${label}RssAnon / RssFile / RssShmem" "$(kb RssAnon) kB / $(kb RssFile) kB / $(kb RssShmem) kB"
+figure "${label}Pss / private (USS)" "$(rk Pss) kB / $(($(rk Private_Clean) + $(rk Private_Dirty))) kB"
+exe=$(readlink "/proc/$pid/exe" | sed "s/ (deleted)$//")
+curl_only=$(MEMSPLIT_CURL_ONLY=1 timeout "${MEMSPLIT_TIMEOUT:-30}" "$0" "$pid" 2>/dev/null) ||
+	echo "  (libcurl's libraries not told apart: ldd too slow here)"
 awk -v curl_only="$curl_only" -v exe="$exe" '
 	BEGIN { n = split(curl_only, c, "\n"); for (i = 1; i <= n; i++) if (c[i] != "") cur[c[i]] = 1 }
 	/^[0-9a-f]+-[0-9a-f]+ / {
