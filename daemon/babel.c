@@ -46,6 +46,7 @@ struct babel {
 
 	pid_t pid;
 	unsigned starts;
+	unsigned unparsable;   /* monitor lines not understood since babeld started */
 	uint64_t started_at;
 	uint64_t backoff;
 	struct loop_timer *restart_timer;
@@ -362,7 +363,14 @@ static void handle_line(struct babel *b, const char *line)
 {
 	struct babel_event ev;
 	if (babel_parse_line(line, &ev) < 0) {
-		log_warning("babeld: unparsable line: %.200s", line);
+		/* babeld 1.12 prints the freed name of a flushed interface's
+		 * neighbours (any bytes, newlines included) until they time out:
+		 * say it once per babeld, then at debug level. */
+		if (!b->unparsable++)
+			log_warning("babeld: unparsable line (further ones at debug level): %.200s",
+				    line);
+		else
+			log_debug("babeld: unparsable line: %.200s", line);
 		return;
 	}
 	switch (ev.type) {
@@ -502,6 +510,7 @@ static int spawn_and_connect(struct babel *b)
 	if (r < 0)
 		return r;
 	b->starts++;
+	b->unparsable = 0;
 	b->started_at = loop_clock_ms();
 	r = loop_watch_child(b->loop, b->pid, on_child_exit, b);
 	if (r < 0)
