@@ -470,8 +470,11 @@ static void handle_datagram(struct peer_srv *p, const uint8_t *buf, size_t len,
 		log_debug("peer: dropped datagram from %s: %s", addr_str(src, b, sizeof(b)), why);
 		return;
 	}
-	/* Only set-up messages (and registry pushes) travel on the underlay. */
+	/* Only set-up messages, registry pushes and tunnel messages (when the
+	 * overlay has no route to the peer) travel on the underlay. */
 	if (!overlay && m.type != PP_SETUP_REQUEST && m.type != PP_SETUP_ANSWER &&
+	    m.type != PP_TUNNEL_DRAIN && m.type != PP_TUNNEL_UNDRAIN &&
+	    m.type != PP_TUNNEL_DESTROY && m.type != PP_TUNNEL_DESTROY_ACK &&
 	    !(m.type == PP_NETCONF && m.cert_len == 0)) {
 		p->stats.dropped_auth++;
 		log_debug("peer: %s from %s on the underlay: dropped", pp_type_to_string(m.type),

@@ -90,6 +90,10 @@ struct tunnel {
 	unsigned tries;
 	uint64_t setup_seqs[SETUP_TRIES];
 	struct sockaddr_storage endpoint;
+	/* The peer's peer-protocol address on the underlay (client: the
+	 * server's control endpoint; server: the set-up request's source):
+	 * tunnel messages go there when the overlay has no route to the peer. */
+	struct sockaddr_storage peer_ul;
 	uint64_t deadline_ms;
 	uint64_t since_ms;      /* state entered */
 	uint64_t checked_ms;    /* last handshake check */
@@ -579,6 +583,7 @@ static void tunnel_release(struct tunnel_mgr *m, struct tunnel *t, const char *w
 	t->protect = false;
 	t->destroy_requested = false;
 	t->since_ms = now_ms(m);
+	memset(&t->peer_ul, 0, sizeof(t->peer_ul));
 }
 
 static void tunnel_up(struct tunnel_mgr *m, struct tunnel *t)
@@ -746,6 +751,7 @@ void tunnel_on_setup_answer(struct tunnel_mgr *m, const struct re6st_cert *serve
 	}
 	const struct pp_endpoint *ep = &t->eps[t->ep_idx];
 	ep_sockaddr(ep, a->setup_answer.port, &t->endpoint);
+	ep_sockaddr(ep, ep->port, &t->peer_ul);
 	t->nat = !reachable(m) && t->type == PP_TUNNEL_WG; /* keepalive: WireGuard only */
 	memcpy(t->peer_wg, server->wg_pk, 32);
 	t->peer_serial = server->serial;
@@ -863,6 +869,7 @@ int tunnel_serve(struct tunnel_mgr *m, const struct re6st_cert *client,
 	}
 	t->peer = client->node;
 	t->peer_serial = client->serial;
+	t->peer_ul = *src;
 	memcpy(t->peer_wg, client->wg_pk, 32);
 	t->nat = !gre && (req->setup_request.flags & PP_SETUP_F_NAT);
 	/* Program before answering: a handshake reaching an unknown peer is
@@ -884,15 +891,30 @@ int tunnel_serve(struct tunnel_mgr *m, const struct re6st_cert *client,
 
 /* ---- destruction ---- */
 
+/*
+ * Tunnel messages go over the overlay; when it has no route to the peer
+ * (babel not converged yet, or a partition), over the underlay to the
+ * peer's control endpoint, which the tunnel's own path proves reachable.
+ */
+static void send_to_peer(struct tunnel_mgr *m, const struct re6st_prefix *peer,
+			 const struct sockaddr_storage *peer_ul, struct pp_msg *msg)
+{
+	char b[PREFIX_STRLEN];
+	if (!m->c->peer)
+		return;
+	int r = peer_send(m->c->peer, peer, msg);
+	if (r < 0 && peer_ul->ss_family != AF_UNSPEC)
+		r = peer_send_underlay(m->c->peer, peer_ul, peer, msg, NULL);
+	if (r < 0)
+		log_debug("tunnel: cannot send %s to %s: %s", pp_type_to_string(msg->type),
+			  pfx(peer, b), strerror(-r));
+}
+
 static void send_tunnel_msg(struct tunnel_mgr *m, struct tunnel *t, enum pp_type type)
 {
 	struct pp_msg msg = { .type = type,
 			      .tunnel.role = t->server ? PP_ROLE_SERVER : PP_ROLE_CLIENT };
-	char b[PREFIX_STRLEN];
-	int r = m->c->peer ? peer_send(m->c->peer, &t->peer, &msg) : -ENOTCONN;
-	if (r < 0)
-		log_debug("tunnel: cannot send %s to %s: %s", pp_type_to_string(type),
-			  pfx(&t->peer, b), strerror(-r));
+	send_to_peer(m, &t->peer, &t->peer_ul, &msg);
 }
 
 static void drain_local(struct tunnel_mgr *m, struct tunnel *t, bool on)
@@ -929,11 +951,11 @@ static void ack_destroy(struct tunnel_mgr *m, struct tunnel *t)
 	struct pp_msg msg = { .type = PP_TUNNEL_DESTROY_ACK,
 			      .tunnel.role = t->server ? PP_ROLE_SERVER : PP_ROLE_CLIENT };
 	struct re6st_prefix peer = t->peer;
+	struct sockaddr_storage peer_ul = t->peer_ul;
 	tunnel_release(m, t, "the peer destroyed it");
 	/* It comes back by itself if chosen again; not at once. */
 	backoff(m, &peer, refresh_ms(m));
-	if (m->c->peer)
-		peer_send(m->c->peer, &peer, &msg);
+	send_to_peer(m, &peer, &peer_ul, &msg);
 }
 
 /* The rotated peer is not chosen again for one period: a rotation must change
@@ -942,6 +964,9 @@ static void finish_rotation(struct tunnel_mgr *m, struct tunnel *t, const char *
 {
 	backoff(m, &t->peer, refresh_ms(m));
 	tunnel_release(m, t, why);
+	/* The next period starts now: a slow rotation (drain, ack) must not be
+	 * followed at once by another one, before the new tunnel carries routes. */
+	m->next_refresh_ms = now_ms(m) + refresh_ms(m);
 }
 
 static void start_drain(struct tunnel_mgr *m, struct tunnel *t)
@@ -976,6 +1001,10 @@ static void rotate(struct tunnel_mgr *m)
 	for (size_t i = 0; i < m->n; i++) {
 		struct tunnel *t = m->t[i];
 		if (t->server || t->state != T_UP || is_neighbour(m, &t->peer))
+			continue;
+		/* A tunnel just opened has no routes yet because babel has not
+		 * used it yet, not because it is useless: let it settle. */
+		if (now_ms(m) - t->since_ms < refresh_ms(m) / 2)
 			continue;
 		if (t->protect) {
 			t->protect = false;
