@@ -158,7 +158,7 @@ figure "packets lost per rotation" "$(awk -v l="$lost" -v r="$rot" 'BEGIN { prin
 figure "re6stnet RssAnon (max over samples)" "$anon kB: $(awk -v a="$anon" 'BEGIN { printf "%.2f", a / 4096 }') of the 4 MB aim"
 figure "re6stnet VmRSS (max over samples)" "$rss kB (shared library pages included)"
 figure "re6stnet VmHWM" "$hwm kB"
-timeout 120 "$here/memsplit.sh" "$pid" "re6stnet "
+MEMSPLIT_TIMEOUT=60 timeout 150 "$here/memsplit.sh" "$pid" "re6stnet "
 figure "re6stnet CPU (utime+stime)" "$(awk -v d=$((c1 - c0)) -v hz="$hz" -v s="$MEM_S" 'BEGIN { printf "%.2f s over %d s (%.2f%%)", d / hz, s, 100 * d / hz / s }')"
 figure "babeld CPU (utime+stime)" "$(awk -v d=$((b1 - b0)) -v hz="$hz" 'BEGIN { printf "%.2f s", d / hz }')"
 figure "babeld VmRSS / RssAnon" "$(kb "$bpid" VmRSS) kB / $(kb "$bpid" RssAnon) kB"

@@ -26,16 +26,17 @@ figure() { printf 'figure: %-40s %s\n' "$1" "$2"; }
 # every file read goes over 9p and may crawl: bounded, and without it each
 # library gets its own line.
 if [ "${MEMSPLIT_CURL_ONLY:-}" = 1 ]; then
+	# few processes: each one costs under TCG (one ldd, one readlink per set)
 	curl=$(awk '$6 ~ /\/libcurl[^\/]*\.so/ { print $6; exit }' "/proc/$pid/maps")
 	[ -n "$curl" ] || exit 0
-	deps() { ldd "$1" 2>/dev/null | awk '$3 ~ /^\// { print $3 } $1 ~ /^\// { print $1 }' |
-		xargs -r -n1 readlink -f | sort -u; }
+	deps() { ldd "$@" 2>/dev/null |
+		awk '$3 ~ /^\// { print $3 } $1 ~ /^\// { sub(/:$/, "", $1); print $1 }' |
+		sort -u | xargs -r readlink -f | sort -u; }
 	closure=$({ readlink -f "$curl"; deps "$curl"; } | sort -u)
-	mapped=$(awk '$6 ~ /\.so/ { print $6 }' "/proc/$pid/maps" | sort -u | xargs -r -n1 readlink -f | sort -u)
-	others=$(for lib in $mapped; do
-		echo "$closure" | grep -qxF "$lib" && continue
-		echo "$lib"; deps "$lib"
-	done | sort -u)
+	mapped=$(awk '$6 ~ /\.so/ { print $6 }' "/proc/$pid/maps" | sort -u | xargs -r readlink -f | sort -u)
+	direct=$({ echo "$closure" | sed 's/^/C /'; echo "$mapped" | sed 's/^/M /'; } |
+		awk '$1 == "C" { c[$2] = 1 } $1 == "M" && !($2 in c) { print $2 }')
+	others=$({ echo "$direct"; [ -z "$direct" ] || deps $direct; } | sort -u)
 	# (no process substitution: the test VM has no /dev/fd)
 	{ echo "$others" | sed 's/^/O /'; echo "$closure" | sed 's/^/C /'; } |
 		awk '$1 == "O" { o[$2] = 1 } $1 == "C" && !($2 in o) { print $2 }'
