@@ -55,11 +55,14 @@ tb_ping_matrix
 
 if [ "$TB_UNDERLAY" = 6 ]; then
 	# IPv6-only underlay: every WireGuard endpoint is an IPv6 address.
-	eps=$(for i in $(seq "$N"); do tb_ns "r6-n$i" wg show all endpoints; done | awk '$3 != "(none)" {print $3}')
+	# (`wg show all endpoints`: "IFACE<tab>PEER<tab>ENDPOINT", or "(none)")
+	eps=$(for i in $(seq "$N"); do tb_ns "r6-n$i" wg show all endpoints; done |
+		awk -F'\t' '$3 ~ /:[0-9]+$/ {print $3}')
 	n6=$(echo "$eps" | grep -c '^\[fd42:198:18::')
-	[ "$n6" -gt 0 ] && [ "$n6" = "$(echo "$eps" | grep -c .)" ] &&
+	n4=$(echo "$eps" | grep -c '^[0-9.]*:[0-9]*$')
+	[ "$n6" -gt 0 ] && [ "$n4" = 0 ] &&
 		ok "IPv6 underlay: all $n6 WireGuard endpoints are IPv6 underlay addresses" ||
-		ko "IPv6 underlay: endpoints $(echo $eps)"
+		ko "IPv6 underlay: $n6 IPv6 and $n4 IPv4 endpoints: $(echo $eps)"
 fi
 
 if [ "${IPV4:-0}" = 1 ]; then

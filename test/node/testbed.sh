@@ -138,7 +138,8 @@ tb_registry_stop() { # [-9]
 }
 
 tb_rpc() { # RPC?QUERY  (private RPCs: from the registry's own namespace)
-	tb_ns r6-reg curl -sS "http://127.0.0.1:$TB_REG_PORT/$1"
+	if [ "$TB_UNDERLAY" = 6 ]; then tb_ns r6-reg curl -sS "http://[::1]:$TB_REG_PORT/$1"
+	else tb_ns r6-reg curl -sS "http://127.0.0.1:$TB_REG_PORT/$1"; fi
 }
 
 tb_node_add() { # I [EXTRA re6stnet ARGS]
