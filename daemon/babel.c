@@ -1,11 +1,16 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <fcntl.h>
 #include <signal.h>
+#include <sodium.h>
 #include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "babel.h"
 #include "config.h"
@@ -42,6 +47,11 @@ struct babel {
 	char **argv;
 	char *socket_path;
 	char *pid_path;       /* babeld's -I file, or NULL */
+	char *state_path;     /* babeld's -S file, or NULL */
+	size_t id_arg;        /* argv index of the "router-id ..." statement */
+	uint8_t router_id[8];
+	babel_router_id_fn id_changed;
+	void *id_changed_data;
 	char *tunnel_options; /* appended to every tunnel interface line */
 
 	pid_t pid;
@@ -171,7 +181,7 @@ int babel_build_argv(const struct babel_params *p, char ***ret)
 	add_arg(&a, "-s");
 	add_arg(&a, "-C");
 	add_arg(&a, "router-id %02x:%02x:%02x:%02x:%02x:%02x:%02x:%02x", id[0], id[1], id[2],
-		id[3], id[4], id[5], id[6], id[7]);
+		id[3], id[4], id[5], id[6], id[7]); /* babel_start() finds it by this prefix */
 
 	/* HMAC: sign with one key, optionally accept an older one. */
 	const char *ktype = p->hmac_type ? p->hmac_type : "blake2s128";
@@ -499,12 +509,55 @@ static void kill_stale(const char *pid_path)
 	unlink(pid_path);
 }
 
+static int router_id_arg(const uint8_t id[8], char **ret)
+{
+	char *s;
+	if (asprintf(&s, "router-id %02x:%02x:%02x:%02x:%02x:%02x:%02x:%02x", id[0], id[1], id[2],
+		     id[3], id[4], id[5], id[6], id[7]) < 0)
+		return -ENOMEM;
+	*ret = s;
+	return 0;
+}
+
+/*
+ * babeld keeps its sequence number only across a clean exit: it writes it
+ * to its state file (-S) then, and removes the file when it starts. Started
+ * without it, it picks a random seqno, and peers that remember a newer one
+ * for its router-id hold its routes unfeasible until their source entry
+ * expires, minutes later (babeld does not even ask for a new seqno when the
+ * gap is large). Under a new router-id its routes are a new source, accepted
+ * at once. So: keep the router-id while the seqno is saved, change it when
+ * it is not (first start, babeld crashed or was killed).
+ */
+static int pick_router_id(struct babel *b)
+{
+	if (!b->state_path || access(b->state_path, F_OK) == 0)
+		return 0;
+	uint8_t id[8];
+	char *arg;
+	randombytes_buf(id, sizeof(id));
+	id[0] = (uint8_t)((id[0] & ~1u) | 2u); /* locally administered, unicast */
+	int r = router_id_arg(id, &arg);
+	if (r < 0)
+		return r;
+	free(b->argv[b->id_arg]);
+	b->argv[b->id_arg] = arg;
+	memcpy(b->router_id, id, sizeof(id));
+	log_info("babeld: no saved sequence number (%s missing): new %s", b->state_path, arg);
+	if (b->id_changed)
+		b->id_changed(b->router_id, b->id_changed_data);
+	return 0;
+}
+
 /* Spawn babeld and connect to it synchronously. */
 static int spawn_and_connect(struct babel *b)
 {
 	int r;
 	if (b->pid_path)
 		kill_stale(b->pid_path);
+	/* After kill_stale: a stale babeld stopped cleanly has saved its seqno. */
+	if ((r = pick_router_id(b)) < 0)
+		return r;
 	unlink(b->socket_path);
 	r = loop_spawn(b->argv, NULL, &b->pid);
 	if (r < 0)
@@ -623,6 +676,16 @@ int babel_start(struct loop *l, const struct babel_params *params, struct babel 
 		return -ENOMEM;
 	if (params->pid_path && *params->pid_path && !(b->pid_path = strdup(params->pid_path)))
 		return -ENOMEM;
+	if (params->state_path && !(b->state_path = strdup(params->state_path)))
+		return -ENOMEM;
+	for (b->id_arg = 0; b->argv[b->id_arg]; b->id_arg++)
+		if (!strncmp(b->argv[b->id_arg], "router-id ", 10))
+			break;
+	if (!b->argv[b->id_arg])
+		return -EINVAL;
+	memcpy(b->router_id, params->router_id, 8);
+	b->id_changed = params->router_id_changed;
+	b->id_changed_data = params->router_id_data;
 	r = loop_add_timer(l, 0, 0, on_restart, b, &b->restart_timer);
 	if (r < 0)
 		return r;
@@ -646,6 +709,7 @@ void babel_stop(struct babel *b)
 	babel_argv_free(b->argv);
 	free(b->socket_path);
 	free(b->pid_path);
+	free(b->state_path);
 	free(b->tunnel_options);
 	free(b->wbuf);
 	free(b->routes.v);

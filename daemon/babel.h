@@ -3,10 +3,10 @@
  * babel.h - one long-lived babeld, driven over its read-write local socket.
  *
  * babel_start() spawns babeld (Debian's /usr/sbin/babeld 1.12) with an
- * explicit router-id and a configuration built from struct babel_params
- * (filters that redistribute only the node's prefix, pref-src, default
- * route handling, HMAC keys), connects to its local socket and switches
- * it to "monitor". From then on:
+ * explicit router-id (a new one when babeld's seqno was not saved) and a
+ * configuration built from struct babel_params (filters that redistribute
+ * only the node's prefix, pref-src, default route handling, HMAC keys),
+ * connects to its local socket and switches it to "monitor". From then on:
  *   - commands are queued and sent one at a time; each gets babeld's
  *     "ok" / "no ..." / "bad" answer through an optional callback;
  *   - the monitor stream (neighbours, routes, interfaces) is kept in
@@ -30,13 +30,23 @@
 
 struct babel;
 
+/* A new router-id was chosen (see router_id below): worth persisting. */
+typedef void (*babel_router_id_fn)(const uint8_t id[8], void *userdata);
+
 struct babel_params {
 	const char *babeld_path;   /* NULL: BABELD_PATH */
 	const char *socket_path;   /* read-write local socket (-G) */
 	const char *state_path;    /* -S (NULL: none) */
 	const char *log_path;      /* -L (NULL: inherit stderr) */
 	const char *pid_path;      /* -I (NULL: none) */
-	uint8_t router_id[8];      /* explicit router-id (EUI-64) */
+	/* Explicit router-id (EUI-64). Kept while babeld's seqno is saved in
+	 * state_path (it is after a clean exit); when it is not (first start,
+	 * babeld killed or crashed), every start picks a random one, so that
+	 * peers do not hold the new babeld's routes unfeasible for minutes,
+	 * and calls router_id_changed. Without state_path: always this one. */
+	uint8_t router_id[8];
+	babel_router_id_fn router_id_changed;
+	void *router_id_data;
 
 	struct re6st_prefix network;     /* the whole re6st network */
 	struct re6st_prefix node_prefix; /* the only prefix redistributed */

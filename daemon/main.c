@@ -467,20 +467,25 @@ static void address_mod_fini(struct ctx *c)
 
 /* ---- babeld ------------------------------------------------------------------ */
 
-static int babel_router_id(struct ctx *c, uint8_t ret[8])
+/* The router-id of the last babeld whose seqno may be saved; babel.c
+ * replaces it when the seqno was not saved (see babel.h). */
+static void babel_router_id(struct ctx *c, uint8_t ret[8])
 {
 	uint8_t *v = NULL;
 	size_t n;
-	if (state_get_blob(c->state, STATE_KEY_ROUTER_ID, &v, &n) >= 0 && n == 8) {
+	if (state_get_blob(c->state, STATE_KEY_ROUTER_ID, &v, &n) >= 0 && n == 8)
 		memcpy(ret, v, 8);
-		free(v);
-		return 0;
-	}
+	else
+		randombytes_buf(ret, 8);
 	free(v);
-	/* Random, locally administered unicast EUI-64, kept across restarts. */
-	randombytes_buf(ret, 8);
 	ret[0] = (uint8_t)((ret[0] & ~1u) | 2u);
-	return state_set_blob(c->state, STATE_KEY_ROUTER_ID, ret, 8);
+}
+
+static void babel_router_id_changed(const uint8_t id[8], void *userdata)
+{
+	struct ctx *c = userdata;
+	if (state_set_blob(c->state, STATE_KEY_ROUTER_ID, id, 8) < 0)
+		log_warning("cannot persist the babel router-id: %s", state_last_error(c->state));
 }
 
 /* The HMAC keys as a 66-byte blob: sign length, sign key, accept length, accept key. */
@@ -583,9 +588,9 @@ static int babel_mod_init(struct ctx *c)
 	    (c->opt.log && strcmp(c->opt.log, "-") &&
 	     asprintf(&logp, "%s/babeld.log", c->opt.log) < 0))
 		return -ENOMEM;
-	r = babel_router_id(c, p.router_id);
-	if (r < 0)
-		log_warning("cannot persist the babel router-id: %s", state_last_error(c->state));
+	babel_router_id(c, p.router_id);
+	p.router_id_changed = babel_router_id_changed;
+	p.router_id_data = c;
 	p.socket_path = c->opt.babel_socket;
 	p.state_path = state;
 	p.log_path = logp;

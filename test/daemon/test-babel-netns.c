@@ -24,6 +24,7 @@
 #include "check.h"
 
 static char tag[64];
+static int ids_changed; /* router_id_changed calls */
 
 
 static int sh(const char *fmt, ...) _printf_(1, 2);
@@ -74,6 +75,27 @@ static void on_reply(struct babel *b, int result, const char *msg, void *userdat
 	*(int *)userdata = result == 0 ? 1 : -1;
 }
 
+static void on_new_id(const uint8_t id[8], void *userdata)
+{
+	memcpy(userdata, id, 8);
+	ids_changed++;
+}
+
+/* Wait for babeld's "ready" (its own router-id known to the module). */
+static void run_until_ready(struct loop *l, struct babel *b)
+{
+	for (int k = 0; k < 100 && !babel_ready(b); k++)
+		loop_run_once(l, 100);
+}
+
+static bool same_id(const char *text, const uint8_t id[8])
+{
+	char want[32];
+	snprintf(want, sizeof(want), "%02x:%02x:%02x:%02x:%02x:%02x:%02x:%02x", id[0], id[1],
+		 id[2], id[3], id[4], id[5], id[6], id[7]);
+	return !strcmp(text, want);
+}
+
 /* One node: runs in namespace i until its parent closes the stop pipe. */
 static int node(int i, int report_fd, int stop_fd)
 {
@@ -107,6 +129,10 @@ static int node(int i, int report_fd, int stop_fd)
 	memcpy(p.node_addr, p.node_prefix.addr, 16);
 	p.node_addr[15] = 1;
 	babel_router_id_from_prefix(&p.node_prefix, p.router_id);
+	uint8_t first_id[8], new_id[8] = { 0 };
+	memcpy(first_id, p.router_id, 8);
+	p.router_id_changed = on_new_id;
+	p.router_id_data = new_id;
 	p.hello = 1;
 	struct re6st_prefix other_p, veth_net;
 	prefix_parse(other, &other_p);
@@ -130,6 +156,9 @@ static int node(int i, int report_fd, int stop_fd)
 	CHECK(answered == 1, "interface command answered ok (%d)", answered);
 	CHECK(bad == -1, "bad command answered 'bad' (%d)", bad);
 	CHECK(babel_ready(b), "ready");
+	/* No saved seqno at a first start: a fresh router-id, reported. */
+	CHECK(ids_changed == 1 && memcmp(new_id, first_id, 8) && same_id(babel_my_id(b), new_id),
+	      "first start: new router-id %s (%d reported)", babel_my_id(b), ids_changed);
 	CHECK(babel_count_routes_via(b, "veth0") >= 1, "routes via veth0");
 	CHECK(babel_count_neighbours(b, "veth0") == 1, "one neighbour on veth0");
 	CHECK(!has_route(b, &veth_net, false), "underlay prefix not redistributed");
@@ -161,6 +190,9 @@ static int node(int i, int report_fd, int stop_fd)
 		while (babel_starts(b) < 2 && loop_clock_ms() < deadline)
 			loop_run_once(l, 100);
 		CHECK(babel_starts(b) == 2, "babeld restarted (%u starts)", babel_starts(b));
+		run_until_ready(l, b);
+		CHECK(ids_changed == 2 && same_id(babel_my_id(b), new_id),
+		      "killed babeld saved no seqno: router-id changed to %s", babel_my_id(b));
 		CHECK(run_until(l, b, &other_p, 30000), "route relearnt after restart");
 		CHECK(babel_count_neighbours(b, "veth0") == 1, "veth0 re-added after restart");
 	}
@@ -193,6 +225,18 @@ static int node(int i, int report_fd, int stop_fd)
 		sh("ip -6 route show proto babel >&2");
 	} else {
 		CHECK(true, "babeld removed its routes");
+	}
+	/* A clean stop saved the seqno: the next babeld keeps the router-id. */
+	CHECK(access(state, F_OK) == 0, "babeld saved its state at a clean stop");
+	memcpy(p.router_id, new_id, 8);
+	int before = ids_changed;
+	r = babel_start(l, &p, &b);
+	CHECK(r == 0, "babel_start again: %s", strerror(-r));
+	if (r == 0) {
+		run_until_ready(l, b);
+		CHECK(ids_changed == before && same_id(babel_my_id(b), new_id),
+		      "restart after a clean stop keeps router-id %s", babel_my_id(b));
+		babel_stop(b);
 	}
 	loop_free(l);
 	printf("%s ", tag);

@@ -20,7 +20,9 @@ TB_CLIENTS=${TB_CLIENTS:-2}
 . "$here/../node/testbed.sh"
 passed=0 failed=0
 ok() { passed=$((passed + 1)); echo "ok: $*"; }
-ko() { failed=$((failed + 1)); echo "FAILED: $*"; }
+failures=""
+ko() { failed=$((failed + 1)); failures="$failures  FAILED: $*
+"; echo "FAILED: $*"; }
 
 TB_DIR=$(mktemp -d /tmp/re6st-gre.XXXXXX)
 TB_BUILD=${RE6ST_BUILD_ROOT:-$(pwd)/build}
@@ -185,6 +187,7 @@ for i in $(seq "$N"); do
 	echo "----- node $i log (tunnel lines)"
 	grep -E "tunnel|FOU" "$TB_DIR/n$i/log/re6stnet.log" 2>/dev/null | tail -n 20 | sed 's/^/  /'
 done
+printf '%s' "$failures" # again at the end: a CI log may keep only its last lines
 echo "$passed passed, $failed failed"
 [ "$failed" = 0 ]
 }

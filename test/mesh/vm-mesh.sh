@@ -17,7 +17,9 @@ TB_CLIENTS=${TB_CLIENTS:-2}
 . "$here/../node/testbed.sh"
 passed=0 failed=0
 ok() { passed=$((passed + 1)); echo "ok: $*"; }
-ko() { failed=$((failed + 1)); echo "FAILED: $*"; }
+failures=""
+ko() { failed=$((failed + 1)); failures="$failures  FAILED: $*
+"; echo "FAILED: $*"; }
 
 TB_DIR=$(mktemp -d /tmp/re6st-mesh.XXXXXX)
 TB_BUILD=${RE6ST_BUILD_ROOT:-$(pwd)/build}
@@ -161,6 +163,7 @@ for i in $(seq "$N"); do
 	echo "----- node $i log (tunnel lines)"
 	grep -E "tunnel|peer:" "$TB_DIR/n$i/log/re6stnet.log" 2>/dev/null | tail -n 25 | sed 's/^/  /'
 done
+printf '%s' "$failures" # again at the end: a CI log may keep only its last lines
 echo "$passed passed, $failed failed"
 [ "$failed" = 0 ]
 }

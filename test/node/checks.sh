@@ -57,6 +57,8 @@ NFT
 ok() { TC_PASSED=$((TC_PASSED + 1)); echo "ok: $1"; }
 ko() { # MSG [NODES...]
 	TC_FAILED=$((TC_FAILED + 1))
+	TC_FAILURES="${TC_FAILURES:-}  FAILED: $1
+"
 	echo "FAILED: $1"
 	shift
 	echo "----- what the nodes saw"
@@ -70,6 +72,8 @@ check() { # MSG NODES -- CMD...
 }
 
 tc_summary() {
+	# Again at the end: a CI log may keep only its last lines.
+	printf '%s' "${TC_FAILURES:-}"
 	echo "$TC_PASSED passed, $TC_FAILED failed"
 	[ "$TC_FAILED" = 0 ]
 }
