@@ -34,6 +34,7 @@
 #define TICK_MS 1000
 #define SETUP_RETRY_MS 1000
 #define SETUP_TRIES 3            /* per endpoint */
+#define CROSSING_MS 3000         /* a request this soon after ours succeeded crossed it */
 #define ADDRESS_WAIT_MS 5000
 #define DRAIN_DELAY_MS 800       /* netem delay on babel packets */
 #define DRAIN_MIN_MS 2000        /* let babel see the delay before judging */
@@ -845,10 +846,19 @@ int tunnel_serve(struct tunnel_mgr *m, const struct re6st_cert *client,
 		tunnel_release(m, t, "the peer asks for another tunnel type");
 	t = find_peer(m, &client->node, false);
 	if (t) {
-		/* Tunnels both ways: the smaller prefix drops its client side. */
-		if (prefix_cmp(&c->prefix, &client->node) > 0)
+		/*
+		 * We have a client tunnel to the requester. Either both opened
+		 * one at once (its request crossed ours): the smaller prefix
+		 * drops its client side. Or ours has been up a while: then the
+		 * requester no longer serves it (it restarted, or released its
+		 * side and our ack was lost), as it would not ask otherwise:
+		 * ours is dead, serve it.
+		 */
+		bool crossing = t->state == T_SETUP || now_ms(m) - t->since_ms < CROSSING_MS;
+		if (crossing && prefix_cmp(&c->prefix, &client->node) > 0)
 			return PP_SETUP_BUSY;
-		tunnel_release(m, t, "the peer opened a tunnel to us");
+		tunnel_release(m, t, crossing ? "the peer opened a tunnel to us"
+					      : "the peer asks again: it lost its side");
 		pending_remove(m, &client->node);
 	}
 	if (count(m, true, true) >= max_clients(m)) {
