@@ -1,11 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "registry-client.h"
 
-#include <curl/curl.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <poll.h>
-#include <sys/select.h>
 #include <sodium.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -17,8 +15,7 @@
 #include "config.h"
 #include "macro.h"
 #include "reqsign.h"
-
-#define MAX_ANSWER (1u << 20)
+#include "transport.h"
 
 struct registry_client {
 	char *url;
@@ -41,7 +38,6 @@ struct answer {
 	size_t len;
 	bool has_sig;
 	uint8_t sig[RE6ST_SIG_LEN];
-	bool too_big;
 };
 
 static void answer_clear(struct answer *a)
@@ -96,7 +92,10 @@ int registry_client_new(const char *url, const struct registry_client_options *o
 		c->opt.backoff_ms = 500;
 	if (!c->opt.user_agent)
 		c->opt.user_agent = "re6st/" RE6ST_VERSION;
-	curl_global_init(CURL_GLOBAL_DEFAULT);
+	if (rc_transport_init() < 0) {
+		registry_client_free(c);
+		return -ENOMEM;
+	}
 	*ret = c;
 	return 0;
 }
@@ -122,76 +121,38 @@ void registry_client_set_identity(struct registry_client *c, const struct re6st_
 	c->cert = cert;
 }
 
-static size_t on_body(char *data, size_t size, size_t nmemb, void *userp)
-{
-	struct answer *a = userp;
-	size_t n = size * nmemb;
-	char *b;
+/* A request ready for the transport, with the headers of a signed one. */
+struct prepared {
+	char *hdr[2];
+	const char *hdrs[2];
+	struct rc_request req;
+};
 
-	if (a->len + n > MAX_ANSWER) {
-		a->too_big = true;
-		return 0;
-	}
-	b = realloc(a->body, a->len + n + 1);
-	if (!b)
-		return 0;
-	memcpy(b + a->len, data, n);
-	a->body = b;
-	a->len += n;
-	b[a->len] = '\0';
-	return n;
+static void prepared_clear(struct prepared *p)
+{
+	free(p->hdr[0]);
+	free(p->hdr[1]);
+	*p = (struct prepared){};
 }
 
-static size_t on_header(char *data, size_t size, size_t nmemb, void *userp)
+/* Prepare one attempt (signing the request when asked: a fresh nonce each time). */
+static int prepare(struct registry_client *c, const char *rpc, const char *url,
+		   const char *query, unsigned flags, uint8_t nonce[16], struct prepared *ret)
 {
-	static const char name[] = "Re6st-Answer-Signature:";
-	struct answer *a = userp;
-	size_t n = size * nmemb;
-
-	if (n > sizeof(name) - 1 && strncasecmp(data, name, sizeof(name) - 1) == 0) {
-		const char *v = data + sizeof(name) - 1;
-		size_t vl = n - (sizeof(name) - 1);
-		while (vl && (*v == ' ' || *v == '\t'))
-			v++, vl--;
-		while (vl && (v[vl - 1] == '\r' || v[vl - 1] == '\n' || v[vl - 1] == ' '))
-			vl--;
-		a->has_sig = sig_from_string(v, vl, a->sig) == 0;
-	}
-	return n;
-}
-
-static int curl_to_errno(CURLcode rc)
-{
-	switch (rc) {
-	case CURLE_COULDNT_CONNECT:
-		return -ECONNREFUSED;
-	case CURLE_OPERATION_TIMEDOUT:
-		return -ETIMEDOUT;
-	case CURLE_COULDNT_RESOLVE_HOST:
-		return -EHOSTUNREACH;
-	case CURLE_OUT_OF_MEMORY:
-		return -ENOMEM;
-	default:
-		return -EIO;
-	}
-}
-
-/* Build an easy handle for one attempt (signing the request when asked). */
-static int setup_easy(struct registry_client *c, const char *rpc, const char *url,
-		      const char *query, unsigned flags, struct answer *a, uint8_t nonce[16],
-		      struct curl_slist **ret_hdrs, CURL **ret, char *errbuf)
-{
-	struct curl_slist *hdrs = NULL;
-	CURL *h;
-	int r = 0;
+	struct prepared p = {
+		.req = { .url = url, .timeout_ms = c->opt.timeout_ms,
+			 .user_agent = c->opt.user_agent, .cainfo = c->opt.cainfo,
+			 .helper = c->opt.fetch_helper },
+	};
 
 	if (flags & CALL_SIGNED) {
 		uint8_t raw[CERT_SIZE];
 		char b64[sodium_base64_ENCODED_LEN(CERT_SIZE, sodium_base64_VARIANT_ORIGINAL)];
 		char sig_s[REQSIGN_STRLEN];
-		_cleanup_free_ char *h1 = NULL, *h2 = NULL, *data = NULL;
+		_cleanup_free_ char *data = NULL;
 		struct reqsig sig;
 		size_t qlen = strlen(query);
+		int r;
 
 		if (!c->key || !c->cert)
 			return set_error(c, -EINVAL, "%s: signed RPC without a node identity", rpc);
@@ -208,72 +169,54 @@ static int setup_easy(struct registry_client *c, const char *rpc, const char *ur
 		memcpy(nonce, sig.nonce, REQSIGN_NONCE_LEN);
 		cert_encode(c->cert, raw);
 		sodium_bin2base64(b64, sizeof(b64), raw, sizeof(raw), sodium_base64_VARIANT_ORIGINAL);
-		if (asprintf(&h1, "Re6st-Cert: %s", b64) < 0 ||
-		    asprintf(&h2, "Re6st-Signature: %s", reqsig_format(&sig, sig_s)) < 0)
+		if (asprintf(&p.hdr[0], "Re6st-Cert: %s", b64) < 0) {
+			p.hdr[0] = NULL;
 			return -ENOMEM;
-		hdrs = curl_slist_append(hdrs, h1);
-		if (hdrs && !curl_slist_append(hdrs, h2)) {
-			curl_slist_free_all(hdrs);
-			hdrs = NULL;
 		}
-		if (!hdrs)
+		if (asprintf(&p.hdr[1], "Re6st-Signature: %s", reqsig_format(&sig, sig_s)) < 0) {
+			p.hdr[1] = NULL;
+			prepared_clear(&p);
 			return -ENOMEM;
+		}
+		p.req.n_headers = 2;
 	}
-	h = curl_easy_init();
-	if (!h) {
-		curl_slist_free_all(hdrs);
-		return -ENOMEM;
-	}
-	curl_easy_setopt(h, CURLOPT_URL, url);
-	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, c->opt.timeout_ms);
-	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, c->opt.timeout_ms);
-	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(h, CURLOPT_USERAGENT, c->opt.user_agent);
-	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
-	curl_easy_setopt(h, CURLOPT_WRITEDATA, a);
-	curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
-	curl_easy_setopt(h, CURLOPT_HEADERDATA, a);
-	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
-	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
-	if (c->opt.cainfo)
-		curl_easy_setopt(h, CURLOPT_CAINFO, c->opt.cainfo);
-	if (hdrs)
-		curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
-	*ret_hdrs = hdrs;
-	*ret = h;
+	*ret = p;
+	ret->hdrs[0] = ret->hdr[0];
+	ret->hdrs[1] = ret->hdr[1];
+	ret->req.headers = ret->hdrs;
 	return 0;
 }
 
-static int finish_easy(struct registry_client *c, const char *url, CURL *h, CURLcode rc,
-		       struct answer *a, const char *errbuf)
+/* The transport's answer as ours (body moved), or its error in c->error. */
+static int take_response(struct registry_client *c, const char *url, int r,
+			 struct rc_response *resp, const char *err, struct answer *a)
 {
-	long status = 0;
-
-	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
-	if (a->too_big)
-		return set_error(c, -EBADMSG, "%s: answer larger than %u bytes", url, MAX_ANSWER);
-	if (rc != CURLE_OK)
-		return set_error(c, curl_to_errno(rc), "%s: %s", url,
-				 errbuf[0] ? errbuf : curl_easy_strerror(rc));
-	a->status = (unsigned)status;
+	if (r < 0)
+		return set_error(c, r, "%s: %s", url, err[0] ? err : strerror(-r));
+	answer_clear(a);
+	a->status = resp->status;
+	a->body = TAKE_PTR(resp->body);
+	a->len = resp->len;
+	a->has_sig = resp->has_signature &&
+		     sig_from_string(resp->signature, strlen(resp->signature), a->sig) == 0;
+	rc_response_clear(resp);
 	return 0;
 }
 
 static int perform_once(struct registry_client *c, const char *rpc, const char *url,
 			const char *query, unsigned flags, struct answer *a, uint8_t nonce[16])
 {
-	char errbuf[CURL_ERROR_SIZE] = "";
-	struct curl_slist *hdrs = NULL;
-	CURL *h = NULL;
+	struct prepared p;
+	struct rc_response resp = {};
+	char err[RC_ERRLEN] = "";
 	int r;
 
-	r = setup_easy(c, rpc, url, query, flags, a, nonce, &hdrs, &h, errbuf);
+	r = prepare(c, rpc, url, query, flags, nonce, &p);
 	if (r < 0)
 		return r;
-	r = finish_easy(c, url, h, curl_easy_perform(h), a, errbuf);
-	curl_easy_cleanup(h);
-	curl_slist_free_all(hdrs);
-	return r;
+	r = rc_transport_perform(&p.req, &resp, err);
+	prepared_clear(&p);
+	return take_response(c, url, r, &resp, err, a);
 }
 
 /* Perform with retries; on success a->status is any HTTP status. */
@@ -387,6 +330,29 @@ int rc_call_raw(struct registry_client *c, const char *rpc, const char *query, b
 	return *ret_body ? 0 : -ENOMEM;
 }
 
+/* Percent-encoding of every byte but the unreserved ones (RFC 3986). */
+static char *url_escape(const char *v)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	size_t n = strlen(v);
+	char *e = malloc(3 * n + 1), *o = e;
+
+	if (!e)
+		return NULL;
+	for (const unsigned char *p = (const unsigned char *)v; *p; p++) {
+		if ((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') ||
+		    (*p >= '0' && *p <= '9') || *p == '-' || *p == '.' || *p == '_' || *p == '~')
+			*o++ = (char)*p;
+		else {
+			*o++ = '%';
+			*o++ = hex[*p >> 4];
+			*o++ = hex[*p & 15];
+		}
+	}
+	*o = '\0';
+	return e;
+}
+
 /* "k1=v1&k2=v2" from NULL-terminated pairs; NULL values skipped. */
 static char *build_query(const char *k, ...)
 {
@@ -404,14 +370,14 @@ static char *build_query(const char *k, ...)
 		char *e;
 		if (!v)
 			continue;
-		e = curl_easy_escape(NULL, v, 0);
+		e = url_escape(v);
 		if (!e) {
 			va_end(ap);
 			fclose(f);
 			return NULL;
 		}
 		fprintf(f, "%s%s=%s", first ? "" : "&", k, e);
-		curl_free(e);
+		free(e);
 		first = false;
 	}
 	va_end(ap);
@@ -861,12 +827,9 @@ struct rc_async {
 	struct registry_client *c;
 	char *rpc, *url;
 	unsigned flags;
-	CURLM *multi;
-	CURL *easy;
-	struct curl_slist *hdrs;
+	struct rc_transfer *t;
 	struct answer a;
 	uint8_t nonce[REQSIGN_NONCE_LEN];
-	char errbuf[CURL_ERROR_SIZE];
 	bool done;
 	int result;
 	char error[512];   /* this request's error in words (as c->error) */
@@ -890,13 +853,7 @@ void rc_async_free(struct rc_async *x)
 {
 	if (!x)
 		return;
-	if (x->multi && x->easy)
-		curl_multi_remove_handle(x->multi, x->easy);
-	if (x->easy)
-		curl_easy_cleanup(x->easy);
-	if (x->multi)
-		curl_multi_cleanup(x->multi);
-	curl_slist_free_all(x->hdrs);
+	rc_transfer_free(x->t);
 	answer_clear(&x->a);
 	free(x->rpc);
 	free(x->url);
@@ -907,6 +864,8 @@ int rc_async_start(struct registry_client *c, const char *rpc, const char *query
 		   struct rc_async **ret)
 {
 	_cleanup_(rc_async_freep) struct rc_async *x = calloc(1, sizeof(*x));
+	char err[RC_ERRLEN] = "";
+	struct prepared p;
 	int r;
 
 	if (!x)
@@ -920,13 +879,14 @@ int rc_async_start(struct registry_client *c, const char *rpc, const char *query
 	x->rpc = strdup(rpc);
 	if (!x->rpc || asprintf(&x->url, "%s/%s%s%s", c->url, rpc, query[0] ? "?" : "", query) < 0)
 		return -ENOMEM;
-	r = setup_easy(c, rpc, x->url, query, x->flags, &x->a, x->nonce, &x->hdrs, &x->easy,
-		       x->errbuf);
+	c->error[0] = '\0';
+	r = prepare(c, rpc, x->url, query, x->flags, x->nonce, &p);
 	if (r < 0)
 		return r;
-	x->multi = curl_multi_init();
-	if (!x->multi || curl_multi_add_handle(x->multi, x->easy) != CURLM_OK)
-		return -ENOMEM;
+	r = rc_transfer_start(&p.req, &x->t, err);
+	prepared_clear(&p);
+	if (r < 0)
+		return set_error(c, r, "%s: %s", x->url, err[0] ? err : strerror(-r));
 	r = rc_async_process(x);
 	if (r < 0)
 		return r;
@@ -937,61 +897,32 @@ int rc_async_start(struct registry_client *c, const char *rpc, const char *query
 int rc_async_fds(struct rc_async *x, struct pollfd *fds, size_t max, size_t *ret_n,
 		 int *ret_timeout_ms)
 {
-	fd_set rd, wr, ex;
-	int maxfd = -1;
-	long t = -1;
-	size_t n = 0;
-
 	if (x->done) {
 		*ret_n = 0;
 		*ret_timeout_ms = 0;
 		return 0;
 	}
-	FD_ZERO(&rd);
-	FD_ZERO(&wr);
-	FD_ZERO(&ex);
-	if (curl_multi_fdset(x->multi, &rd, &wr, &ex, &maxfd) != CURLM_OK ||
-	    curl_multi_timeout(x->multi, &t) != CURLM_OK)
-		return -EIO;
-	for (int fd = 0; fd <= maxfd; fd++) {
-		short ev = (FD_ISSET(fd, &rd) ? POLLIN : 0) | (FD_ISSET(fd, &wr) ? POLLOUT : 0);
-		if (!ev && !FD_ISSET(fd, &ex))
-			continue;
-		if (n == max)
-			return -ENOBUFS;
-		fds[n++] = (struct pollfd){ .fd = fd, .events = ev };
-	}
-	/* No socket yet (e.g. name resolution in progress): poll again soon. */
-	if (n == 0 && (t < 0 || t > 100))
-		t = 100;
-	*ret_n = n;
-	*ret_timeout_ms = t < 0 ? -1 : (int)MIN(t, 60000L);
-	return 0;
+	return rc_transfer_fds(x->t, fds, max, ret_n, ret_timeout_ms);
 }
 
 int rc_async_process(struct rc_async *x)
 {
-	int running = 0;
-	CURLMsg *m;
-	int left;
+	struct rc_response resp = {};
+	char err[RC_ERRLEN] = "";
+	int r;
 
 	if (x->done)
 		return 1;
-	if (curl_multi_perform(x->multi, &running) != CURLM_OK)
-		return -EIO;
-	while ((m = curl_multi_info_read(x->multi, &left)))
-		if (m->msg == CURLMSG_DONE) {
-			x->done = true;
-			x->result = finish_easy(x->c, x->url, x->easy, m->data.result, &x->a,
-						x->errbuf);
-		}
-	if (!x->done && running == 0) {
-		x->done = true;
-		x->result = set_error(x->c, -EIO, "%s: transfer ended without result", x->url);
-	}
-	if (x->done)
-		async_error(x, x->result);
-	return x->done ? 1 : 0;
+	r = rc_transfer_process(x->t);
+	if (r <= 0)
+		return r;
+	x->done = true;
+	r = rc_transfer_result(x->t, &resp, err);
+	x->result = take_response(x->c, x->url, r, &resp, err, &x->a);
+	/* The helper (spawn transport) is gone: nothing to keep. */
+	rc_transfer_free(TAKE_PTR(x->t));
+	async_error(x, x->result);
+	return 1;
 }
 
 int rc_async_result(struct rc_async *x, unsigned *ret_status, char **ret_body, size_t *ret_len)

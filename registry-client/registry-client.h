@@ -1,10 +1,14 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * registry-client.h - one C function per re6st-registry RPC, over libcurl.
+ * registry-client.h - one C function per re6st-registry RPC, over HTTP(S).
  *
- * Shared by re6st-conf and the re6stnet daemon.  The URL decides http or
- * https (certificates of https registries are checked by libcurl against
- * the system store, or opt->cainfo).  Every call has a timeout; calls that
+ * Shared by re6st-conf and the re6stnet daemon, in two builds that differ
+ * only in how a transfer is done (transport.h): registry_client_dep runs
+ * libcurl in the process; registry_client_nocurl_dep (re6stnet) runs each
+ * transfer in a short-lived re6st-fetch helper, so libcurl is never mapped
+ * in the daemon.  The URL decides http or https (certificates of https
+ * registries are checked by libcurl against the system store, or
+ * opt->cainfo).  Every call has a timeout; calls that
  * cannot issue anything twice are retried on transport errors and 5xx
  * answers with exponential back-off.  Answers are verified: certificates and
  * the network configuration against the CA, answers to signed requests
@@ -13,7 +17,10 @@
  * Errors (negative errno); registry_client_error() then says in words what
  * failed, e.g. "http://reg/requestCertificate: HTTP 403: invalid or expired
  * token":
- *   -ECONNREFUSED, -ETIMEDOUT, -EHOSTUNREACH, -EIO   transport (after retries)
+ *   -ECONNREFUSED, -ETIMEDOUT, -EHOSTUNREACH, -EIO   transport (after retries);
+ *                  nocurl: -EIO also when re6st-fetch crashed or wrote
+ *                  garbage, -ETIMEDOUT when it was killed at its deadline
+ *   -ENOEXEC       nocurl: re6st-fetch cannot be run (missing, not executable)
  *   -EACCES        403 (refused: bad token, not authorized, revoked, ...)
  *   -EINVAL        400 (bad arguments) or bad arguments given to this API
  *   -ENOENT        404, or 204 where an answer was expected (no such token,
@@ -46,6 +53,13 @@ struct registry_client_options {
 	long backoff_ms;      /* first back-off, doubled each time; default 500 */
 	const char *cainfo;   /* https: CA bundle; NULL for the system store */
 	const char *user_agent;
+	/*
+	 * nocurl build: the re6st-fetch to run (kept, must outlive the client).
+	 * NULL: $RE6ST_FETCH_HELPER, else re6st-fetch next to the running
+	 * program (/proc/self/exe: the build tree), else RE6ST_FETCH_PATH (the
+	 * installed one, libexecdir/re6st/re6st-fetch). Ignored by libcurl.
+	 */
+	const char *fetch_helper;
 };
 
 /* url: "http://host[:port]" or "https://..." (a trailing '/' is ignored). */
@@ -141,6 +155,12 @@ int rc_call_raw(struct registry_client *c, const char *rpc, const char *query, b
  *   loop: rc_async_fds(x, fds, n, &nfds, &timeout) -> add to poll();
  *         after poll (readiness or timeout): rc_async_process(x) == 1 -> done
  *   rc_async_result(x, &status, &body, &len); rc_async_free(x);
+ *
+ * nocurl build: the one fd is the helper's stdout; the helper is killed
+ * (SIGKILL) when the transfer outlives timeout_ms by 2 s, and by
+ * rc_async_free() when still running; rc_async_process() reaps it itself
+ * (waitpid on its pid only: a loop that reaps the children it watches, as
+ * daemon/loop.c, is no trouble).
  *
  * rc_async_result() verifies the answer signature of signed requests (2xx)
  * and returns transport errors as the blocking calls do; the body is then
