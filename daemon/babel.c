@@ -28,7 +28,8 @@ struct pending {
 
 struct iface {
 	char name[BABEL_IFNAME_LEN];
-	char *line; /* the full "interface ..." command */
+	char *extra; /* the caller's options, or NULL */
+	char *line;  /* the full "interface ..." command */
 };
 
 #define DEFINE_VEC(name, type) \
@@ -270,6 +271,21 @@ static char *tunnel_options(const struct babel_params *p)
 		     p->babel_default ? p->babel_default : "") < 0)
 		return NULL;
 	return s;
+}
+
+static char *iface_line(const struct babel *b, const char *ifname, const char *extra)
+{
+	char *line = NULL;
+	if (asprintf(&line, "interface %s %s%s%s", ifname, b->tunnel_options, extra ? " " : "",
+		     extra ? extra : "") < 0)
+		return NULL;
+	return line;
+}
+
+static void iface_clear(struct iface *f)
+{
+	free(f->extra);
+	free(f->line);
 }
 
 /* ---- tables ---------------------------------------------------------------- */
@@ -659,6 +675,16 @@ static void on_restart(struct loop *l, struct loop_timer *t, void *userdata)
 	}
 }
 
+static int find_id_arg(char **argv, size_t *ret)
+{
+	for (size_t i = 0; argv[i]; i++)
+		if (!strncmp(argv[i], "router-id ", 10)) {
+			*ret = i;
+			return 0;
+		}
+	return -EINVAL;
+}
+
 int babel_start(struct loop *l, const struct babel_params *params, struct babel **ret)
 {
 	_cleanup_(babel_stopp) struct babel *b = calloc(1, sizeof(*b));
@@ -678,11 +704,8 @@ int babel_start(struct loop *l, const struct babel_params *params, struct babel 
 		return -ENOMEM;
 	if (params->state_path && !(b->state_path = strdup(params->state_path)))
 		return -ENOMEM;
-	for (b->id_arg = 0; b->argv[b->id_arg]; b->id_arg++)
-		if (!strncmp(b->argv[b->id_arg], "router-id ", 10))
-			break;
-	if (!b->argv[b->id_arg])
-		return -EINVAL;
+	if ((r = find_id_arg(b->argv, &b->id_arg)) < 0)
+		return r;
 	memcpy(b->router_id, params->router_id, 8);
 	b->id_changed = params->router_id_changed;
 	b->id_changed_data = params->router_id_data;
@@ -695,6 +718,64 @@ int babel_start(struct loop *l, const struct babel_params *params, struct babel 
 		return r;
 	*ret = TAKE_PTR(b);
 	return 0;
+}
+
+int babel_reconfigure(struct babel *b, const struct babel_params *params)
+{
+	struct babel_params p = *params;
+	char **argv = NULL, **lines = NULL;
+	char *opts = NULL;
+	size_t id_arg = 0, n = b->ifaces.n;
+	int r;
+
+	/* Same router-id: a clean restart saves the seqno that goes with it. */
+	memcpy(p.router_id, b->router_id, sizeof(p.router_id));
+	if ((r = babel_build_argv(&p, &argv)) < 0)
+		return r;
+	r = -ENOMEM;
+	if (find_id_arg(argv, &id_arg) < 0 || !(opts = tunnel_options(&p)) ||
+	    !(lines = calloc(n + 1, sizeof(*lines))))
+		goto fail;
+	/* Interface lines carry the tunnel options (hello, key): rebuild them. */
+	char *old_opts = b->tunnel_options;
+	b->tunnel_options = opts;
+	for (size_t i = 0; i < n; i++)
+		if (!(lines[i] = iface_line(b, b->ifaces.v[i].name, b->ifaces.v[i].extra))) {
+			b->tunnel_options = old_opts;
+			goto fail;
+		}
+	free(old_opts);
+	for (size_t i = 0; i < n; i++) {
+		free(b->ifaces.v[i].line);
+		b->ifaces.v[i].line = lines[i];
+	}
+	free(lines);
+	babel_argv_free(b->argv);
+	b->argv = argv;
+	b->id_arg = id_arg;
+
+	log_info("babeld: configuration changed: restarting it");
+	disconnect(b);
+	kill_babeld(b);
+	loop_timer_disarm(b->restart_timer);
+	r = spawn_and_connect(b);
+	if (r < 0) {
+		log_errno(LOG_ERR, r, "cannot restart babeld");
+		disconnect(b);
+		kill_babeld(b);
+		schedule_restart(b);
+	}
+	return 0;
+
+fail:
+	if (lines)
+		for (size_t i = 0; i < n; i++)
+			free(lines[i]);
+	free(lines);
+	if (opts != b->tunnel_options)
+		free(opts);
+	babel_argv_free(argv);
+	return r;
 }
 
 void babel_stop(struct babel *b)
@@ -716,7 +797,7 @@ void babel_stop(struct babel *b)
 	free(b->neighs.v);
 	free(b->ifcs.v);
 	for (size_t i = 0; i < b->ifaces.n; i++)
-		free(b->ifaces.v[i].line);
+		iface_clear(&b->ifaces.v[i]);
 	free(b->ifaces.v);
 	free(b);
 }
@@ -766,27 +847,27 @@ int babel_add_interface(struct babel *b, const char *ifname, const char *extra,
 {
 	if (!valid_ifname(ifname) || (extra && (strchr(extra, '\n') || strchr(extra, '\r'))))
 		return -EINVAL;
-	char *line = NULL;
-	if (asprintf(&line, "interface %s %s%s%s", ifname, b->tunnel_options, extra ? " " : "",
-		     extra ? extra : "") < 0)
+	struct iface f = { .line = iface_line(b, ifname, extra) };
+	if (!f.line || (extra && !(f.extra = strdup(extra)))) {
+		iface_clear(&f);
 		return -ENOMEM;
+	}
+	snprintf(f.name, sizeof(f.name), "%s", ifname);
 	size_t i;
 	for (i = 0; i < b->ifaces.n; i++)
 		if (!strcmp(b->ifaces.v[i].name, ifname))
 			break;
 	if (i < b->ifaces.n) {
-		free(b->ifaces.v[i].line);
-		b->ifaces.v[i].line = line;
+		iface_clear(&b->ifaces.v[i]);
+		b->ifaces.v[i] = f;
 	} else {
-		struct iface f = { .line = line };
-		snprintf(f.name, sizeof(f.name), "%s", ifname);
 		int r = VEC_PUSH(b->ifaces, f);
 		if (r < 0) {
-			free(line);
+			iface_clear(&f);
 			return r;
 		}
 	}
-	return babel_command(b, line, cb, userdata);
+	return babel_command(b, f.line, cb, userdata);
 }
 
 int babel_flush_interface(struct babel *b, const char *ifname, babel_reply_fn cb, void *userdata)
@@ -795,7 +876,7 @@ int babel_flush_interface(struct babel *b, const char *ifname, babel_reply_fn cb
 		return -EINVAL;
 	for (size_t i = 0; i < b->ifaces.n; i++)
 		if (!strcmp(b->ifaces.v[i].name, ifname)) {
-			free(b->ifaces.v[i].line);
+			iface_clear(&b->ifaces.v[i]);
 			b->ifaces.v[i] = b->ifaces.v[--b->ifaces.n];
 			break;
 		}

@@ -84,6 +84,16 @@ typedef void (*babel_reply_fn)(struct babel *b, int result, const char *msg, voi
  */
 int babel_start(struct loop *l, const struct babel_params *params, struct babel **ret);
 /*
+ * New parameters (HMAC keys, hello interval, default options) for a running
+ * babeld: most are command-line only, so babeld is restarted cleanly (it
+ * saves its seqno; the router-id is kept) and every interface is re-added
+ * with the new options. Routes through this node pause for the restart
+ * (babeld withdraws its routes on exit; measured in the VM: ...).
+ * state_path, socket and pid paths must not change. 0, or -ENOMEM / -EINVAL
+ * with nothing changed; a failed restart is retried like a crash.
+ */
+int babel_reconfigure(struct babel *b, const struct babel_params *params);
+/*
  * Stop babeld (SIGTERM: babeld removes the routes it installed; SIGKILL
  * after 3 s) and free everything. NULL-safe.
  */

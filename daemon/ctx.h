@@ -89,6 +89,14 @@ uint64_t ctx_unix_now(void);
  */
 int daemon_offer_netconf(struct ctx *c, const uint8_t *raw, size_t len);
 
+/*
+ * Babel HMAC keys from the registry (after a configuration change): if they
+ * differ from the cached ones, they are cached and babeld is restarted with
+ * them (babel_reconfigure()). 1 if changed, 0 if the same, or -errno.
+ */
+struct rc_hmac;
+int daemon_offer_hmac(struct ctx *c, const struct rc_hmac *h);
+
 /* The certificate is due for renewal: in the last third of its validity. */
 bool daemon_cert_due(const struct re6st_cert *cert, uint64_t unix_now);
 /*

@@ -243,6 +243,8 @@ int daemon_offer_netconf(struct ctx *c, const uint8_t *raw, size_t len)
 		tunnel_on_netconf(c->tunnels);
 	if (c->peer)
 		peer_announce_netconf(c->peer);
+	/* updateHMAC bumps the version: the keys may have changed. */
+	reglink_want_hmac(c->reglink);
 	return 1;
 }
 
@@ -576,61 +578,108 @@ static void flush_babel_routes(struct ctx *c)
 		log_debug("removed %zu babel routes left in the kernel", removed);
 }
 
+/* babeld's parameters; the strings are the caller's to free. */
+static int babel_params_fill(struct ctx *c, const struct rc_hmac *hmac, struct babel_params *p,
+			     char **state, char **pid, char **logp)
+{
+	if (asprintf(state, "%s/babeld.state", c->opt.state_dir) < 0 ||
+	    asprintf(pid, "%s/babeld.pid", c->opt.run_dir) < 0 ||
+	    (c->opt.log && strcmp(c->opt.log, "-") &&
+	     asprintf(logp, "%s/babeld.log", c->opt.log) < 0))
+		return -ENOMEM;
+	babel_router_id(c, p->router_id);
+	p->router_id_changed = babel_router_id_changed;
+	p->router_id_data = c;
+	p->socket_path = c->opt.babel_socket;
+	p->state_path = *state;
+	p->log_path = *logp;
+	p->pid_path = *pid;
+	p->network = c->network;
+	p->node_prefix = c->prefix;
+	memcpy(p->node_addr, c->addr, 16);
+	uint8_t sub4[4], addr4[4];
+	if (netconf_node_ipv4(c->netconf, c->cert.subject_serial, sub4, addr4) >= 0) {
+		p->has_ipv4 = true;
+		inet_ntop(AF_INET, sub4, p->ipv4_prefix, sizeof(p->ipv4_prefix));
+		snprintf(p->ipv4_prefix + strlen(p->ipv4_prefix),
+			 sizeof(p->ipv4_prefix) - strlen(p->ipv4_prefix), "/%u",
+			 c->netconf->ipv4_sublen);
+		inet_ntop(AF_INET, addr4, p->ipv4_addr, sizeof(p->ipv4_addr));
+	}
+	p->gateway = c->opt.gateway;
+	p->default_route = c->opt.default_route;
+	p->hello = c->opt.hello > 0 ? (unsigned)c->opt.hello : c->netconf->hello;
+	p->babel_default = c->netconf->babel_default;
+	if (hmac->has_sign) {
+		p->hmac_sign = hmac->sign;
+		p->hmac_sign_len = hmac->sign_len;
+		if (hmac->has_accept) {
+			p->hmac_accept = hmac->accept;
+			p->hmac_accept_len = hmac->accept_len;
+		}
+	}
+	p->lan_interfaces = c->opt.interfaces.v;
+	p->n_lan_interfaces = c->opt.interfaces.n;
+	p->extra_args = c->opt.babel_args.v;
+	p->n_extra_args = c->opt.babel_args.n;
+	return 0;
+}
+
 static int babel_mod_init(struct ctx *c)
 {
 	struct babel_params p = { 0 };
 	_cleanup_free_ char *state = NULL, *logp = NULL, *pid = NULL;
 	struct rc_hmac hmac = { 0 };
-	int r;
 
-	if (asprintf(&state, "%s/babeld.state", c->opt.state_dir) < 0 ||
-	    asprintf(&pid, "%s/babeld.pid", c->opt.run_dir) < 0 ||
-	    (c->opt.log && strcmp(c->opt.log, "-") &&
-	     asprintf(&logp, "%s/babeld.log", c->opt.log) < 0))
-		return -ENOMEM;
-	babel_router_id(c, p.router_id);
-	p.router_id_changed = babel_router_id_changed;
-	p.router_id_data = c;
-	p.socket_path = c->opt.babel_socket;
-	p.state_path = state;
-	p.log_path = logp;
-	p.pid_path = pid;
-	p.network = c->network;
-	p.node_prefix = c->prefix;
-	memcpy(p.node_addr, c->addr, 16);
-	uint8_t sub4[4], addr4[4];
-	if (netconf_node_ipv4(c->netconf, c->cert.subject_serial, sub4, addr4) >= 0) {
-		p.has_ipv4 = true;
-		inet_ntop(AF_INET, sub4, p.ipv4_prefix, sizeof(p.ipv4_prefix));
-		snprintf(p.ipv4_prefix + strlen(p.ipv4_prefix),
-			 sizeof(p.ipv4_prefix) - strlen(p.ipv4_prefix), "/%u",
-			 c->netconf->ipv4_sublen);
-		inet_ntop(AF_INET, addr4, p.ipv4_addr, sizeof(p.ipv4_addr));
-	}
-	p.gateway = c->opt.gateway;
-	p.default_route = c->opt.default_route;
-	p.hello = c->opt.hello > 0 ? (unsigned)c->opt.hello : c->netconf->hello;
-	p.babel_default = c->netconf->babel_default;
 	babel_hmac_keys(c, &hmac);
-	if (hmac.has_sign) {
-		p.hmac_sign = hmac.sign;
-		p.hmac_sign_len = hmac.sign_len;
-		if (hmac.has_accept) {
-			p.hmac_accept = hmac.accept;
-			p.hmac_accept_len = hmac.accept_len;
-		}
-	}
-	p.lan_interfaces = c->opt.interfaces.v;
-	p.n_lan_interfaces = c->opt.interfaces.n;
-	p.extra_args = c->opt.babel_args.v;
-	p.n_extra_args = c->opt.babel_args.n;
-	r = babel_start(c->loop, &p, &c->babel);
+	int r = babel_params_fill(c, &hmac, &p, &state, &pid, &logp);
+	if (r >= 0)
+		r = babel_start(c->loop, &p, &c->babel);
 	sodium_memzero(&hmac, sizeof(hmac));
 	/* After babel_start: it stops a stale babeld first. */
 	flush_babel_routes(c);
 	if (r < 0)
 		return log_errno(LOG_ERR, r, "cannot start babeld (%s)", BABELD_PATH);
 	return 0;
+}
+
+static bool hmac_equal(const struct rc_hmac *a, const struct rc_hmac *b)
+{
+	if (a->has_sign != b->has_sign)
+		return false;
+	if (!a->has_sign)
+		return true;
+	if (a->sign_len != b->sign_len || sodium_memcmp(a->sign, b->sign, a->sign_len) ||
+	    a->has_accept != b->has_accept)
+		return false;
+	return !a->has_accept ||
+	       (a->accept_len == b->accept_len && !sodium_memcmp(a->accept, b->accept, a->accept_len));
+}
+
+int daemon_offer_hmac(struct ctx *c, const struct rc_hmac *h)
+{
+	struct rc_hmac cur = { 0 };
+	if (hmac_cache_get(c, &cur) < 0)
+		cur = (struct rc_hmac){ 0 };
+	bool same = hmac_equal(&cur, h);
+	sodium_memzero(&cur, sizeof(cur));
+	if (same)
+		return 0;
+	int r = h->has_sign ? hmac_cache_put(c, h) : state_delete(c->state, STATE_KEY_HMAC);
+	if (r < 0)
+		log_warning("cannot cache the babel HMAC keys: %s", state_last_error(c->state));
+	if (!c->babel)
+		return 1;
+	struct babel_params p = { 0 };
+	_cleanup_free_ char *state = NULL, *logp = NULL, *pid = NULL;
+	r = babel_params_fill(c, h, &p, &state, &pid, &logp);
+	if (r >= 0)
+		r = babel_reconfigure(c->babel, &p);
+	if (r < 0)
+		return log_errno(LOG_ERR, r, "cannot give babeld the new HMAC keys");
+	log_info("babel HMAC keys changed (configuration %llu): babeld restarted with them",
+		 (unsigned long long)h->version);
+	return 1;
 }
 
 static void babel_mod_fini(struct ctx *c)

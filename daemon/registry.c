@@ -30,11 +30,12 @@
 #define BACKOFF_MAX_MS 300000
 #define MAX_FDS 8
 
-enum job_kind { JOB_NETCONF, JOB_ANNOUNCE, JOB_BOOTSTRAP, JOB_RENEW, N_JOBS };
+enum job_kind { JOB_NETCONF, JOB_ANNOUNCE, JOB_BOOTSTRAP, JOB_RENEW, JOB_HMAC, N_JOBS };
 
 static const char *const job_rpc[N_JOBS] = {
 	[JOB_NETCONF] = "getNetworkConfig", [JOB_ANNOUNCE] = "announce",
 	[JOB_BOOTSTRAP] = "getBootstrapPeer", [JOB_RENEW] = "renewCertificate",
+	[JOB_HMAC] = "getHMAC",
 };
 
 struct job {
@@ -61,6 +62,7 @@ struct reglink {
 	uint64_t next_announce_ms;  /* periodic re-announce */
 	reglink_bootstrap_fn bootstrap_cb;
 	void *bootstrap_data;
+	bool hmac_wanted;           /* the configuration changed since the last getHMAC */
 };
 
 static uint64_t now_ms(const struct reglink *rl)
@@ -155,9 +157,20 @@ static int renew_done(struct reglink *rl, struct rc_async *x)
 	return 0;
 }
 
+static int hmac_done(struct reglink *rl, struct rc_async *x)
+{
+	struct rc_hmac h = { 0 };
+	int r = rc_async_hmac_result(x, &h);
+	if (r < 0)
+		return r;
+	daemon_offer_hmac(rl->c, &h);
+	sodium_memzero(&h, sizeof(h));
+	return 0;
+}
+
 static int (*const job_done[N_JOBS])(struct reglink *rl, struct rc_async *x) = {
 	[JOB_NETCONF] = netconf_done, [JOB_ANNOUNCE] = announce_done,
-	[JOB_BOOTSTRAP] = bootstrap_done, [JOB_RENEW] = renew_done,
+	[JOB_BOOTSTRAP] = bootstrap_done, [JOB_RENEW] = renew_done, [JOB_HMAC] = hmac_done,
 };
 
 /* ---- driving one request ---- */
@@ -178,13 +191,17 @@ static void job_schedule(struct job *j, int result)
 		case JOB_ANNOUNCE: j->not_before_ms = now + ANNOUNCE_MIN_MS; break;
 		case JOB_BOOTSTRAP: j->not_before_ms = now + BOOTSTRAP_MIN_MS; break;
 		case JOB_RENEW: j->not_before_ms = now + RENEW_MIN_MS; break;
+		case JOB_HMAC: j->not_before_ms = now; break;
 		case N_JOBS: break;
 		}
 	}
 	j->next_ms = 0;
 	loop_timer_disarm(j->timer);
-	/* Bootstrap requests are made on demand only. */
-	if (j->kind != JOB_BOOTSTRAP)
+	/* Bootstrap requests are made on demand only; HMAC ones on demand and
+	 * retried until one succeeds after the last configuration change. */
+	if (j->kind == JOB_HMAC)
+		rl->hmac_wanted |= result < 0;
+	if (j->kind == JOB_HMAC ? rl->hmac_wanted : j->kind != JOB_BOOTSTRAP)
 		job_arm(j, j->not_before_ms);
 }
 
@@ -272,6 +289,10 @@ static int job_start(struct job *j)
 	case JOB_RENEW:
 		r = rc_async_renew_certificate(rl->client, &j->x);
 		break;
+	case JOB_HMAC:
+		rl->hmac_wanted = false; /* a change during the request sets it again */
+		r = rc_async_get_hmac(rl->client, &j->x);
+		break;
 	default:
 		r = -EINVAL;
 	}
@@ -336,6 +357,9 @@ static void on_job_timer(struct loop *l, struct loop_timer *t, void *userdata)
 		else
 			job_arm(j, renew_due_ms(rl));
 		break;
+	case JOB_HMAC:
+		job_start(j);
+		break;
 	case JOB_BOOTSTRAP:
 	case N_JOBS:
 		break;
@@ -352,6 +376,17 @@ void reglink_want_bootstrap(struct reglink *rl, reglink_bootstrap_fn cb, void *u
 	rl->bootstrap_cb = cb;
 	rl->bootstrap_data = userdata;
 	job_start(j);
+}
+
+void reglink_want_hmac(struct reglink *rl)
+{
+	if (!rl)
+		return;
+	struct job *j = &rl->jobs[JOB_HMAC];
+	rl->hmac_wanted = true;
+	if (j->x || j->next_ms)
+		return; /* in flight (done_cb asks again) or already armed */
+	job_arm(j, MAX(now_ms(rl), j->not_before_ms));
 }
 
 /* ---- control command ---- */

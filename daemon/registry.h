@@ -18,9 +18,11 @@
  *   bootstrap  getBootstrapPeer when the tunnel manager asks, at most
  *              every 30 s; the verified peer goes to the asker's callback;
  *   renew      renewCertificate once the certificate is in the last third
- *              of its validity; the new one is saved and used at once.
+ *              of its validity; the new one is saved and used at once;
+ *   hmac       getHMAC after each configuration change; new keys go to
+ *              daemon_offer_hmac() (babeld restarted with them).
  *
- * Each kind has at most one request in flight (so at most four at once).
+ * Each kind has at most one request in flight (so at most five at once).
  * A request ends within its timeout (10 s; a request still running 5 s
  * later is abandoned whatever libcurl thinks). After a failure the same
  * kind waits a jittered, exponential back-off (30 s doubling up to 5 min)
@@ -56,5 +58,14 @@ void reglink_reload(struct ctx *c);
  */
 typedef void (*reglink_bootstrap_fn)(void *userdata, const struct rc_bootstrap_peer *peer);
 void reglink_want_bootstrap(struct reglink *rl, reglink_bootstrap_fn cb, void *userdata);
+
+/*
+ * The network configuration changed (updateHMAC bumps its version): fetch
+ * the babel HMAC keys (getHMAC) and hand them to daemon_offer_hmac(), which
+ * restarts babeld if they differ. Retried with back-off until it succeeds
+ * (the registry may be down: gossip brings configurations without it).
+ * rl may be NULL (no-op).
+ */
+void reglink_want_hmac(struct reglink *rl);
 
 #endif

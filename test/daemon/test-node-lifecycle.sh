@@ -37,6 +37,25 @@ check "babeld ready" sh -c "$CTL -s $TB_DIR/n1/run/re6stnet.sock status | grep -
 check "control socket mode 0660" test "$(stat -c %a "$TB_DIR/n1/run/re6stnet.sock")" = 660
 check "routes command" sh -c "$CTL -s $TB_DIR/n1/run/re6stnet.sock --json routes | grep -q '\"routes\"'"
 
+# updateHMAC: the node fetches the new keys after the configuration change
+# and restarts babeld with them, under the same router-id.
+bpid() { pgrep -f "babeld -I $TB_DIR/n1/run/babeld.pid" | head -n1; }
+b0=$(bpid)
+state=$(tb_ns r6-reg curl -sS "http://127.0.0.1:$TB_REG_PORT/updateHMAC")
+check "updateHMAC answered introduce ($state)" test "$state" = introduce
+kill -HUP "$(node_pid)"
+hmac_changed() { grep -q "babel HMAC keys changed" "$TB_DIR/n1/log/re6stnet.log"; }
+wait_for() { for _ in $(seq 50); do "$@" && return 0; sleep 0.2; done; return 1; }
+check "node took the new HMAC keys" wait_for hmac_changed
+new_babeld() { b1=$(bpid); [ -n "$b1" ] && [ "$b1" != "$b0" ]; }
+check "babeld restarted ($b0 -> $(bpid))" wait_for new_babeld
+check "new babeld accepts the introduced key" sh -c "tr '\\0' ' ' </proc/$(bpid)/cmdline | grep -q 'key id accept'"
+check "one babeld after the HMAC change" test "$(babelds)" = 1
+ids=$(grep -o "babeld ready (pid [0-9]*, router-id [0-9a-f:]*" "$TB_DIR/n1/log/re6stnet.log" |
+	awk '{print $NF}' | tail -n 2 | sort -u | wc -l)
+check "same router-id after the clean babeld restart" test "$ids" = 1
+check "babeld ready again" wait_for sh -c "$CTL -s $TB_DIR/n1/run/re6stnet.sock status | grep -q 'babeld.ready *yes'"
+
 # Clean stop removes everything.
 pid=$(node_pid)
 kill -TERM "$pid"
