@@ -189,9 +189,6 @@ int rc_transfer_start(const struct rc_request *req, struct rc_transfer **ret,
 	t->multi = curl_multi_init();
 	if (!t->multi || curl_multi_add_handle(t->multi, t->easy) != CURLM_OK)
 		return -ENOMEM;
-	r = rc_transfer_process(t);
-	if (r < 0)
-		return r;
 	*ret = TAKE_PTR(t);
 	return 0;
 }

@@ -48,7 +48,8 @@ struct rc_transfer {
 	char *buf;
 	size_t len, cap;
 	long timeout_ms;
-	uint64_t deadline_ms;
+	uint64_t due_ms;        /* the helper should have answered by then */
+	uint64_t deadline_ms;   /* ... and is killed then */
 	bool done;
 	int error;          /* set with err when the transfer failed on this side */
 	char err[RC_ERRLEN];
@@ -258,7 +259,8 @@ int rc_transfer_start(const struct rc_request *req, struct rc_transfer **ret,
 	}
 	if (fcntl(t->fd, F_SETFL, O_NONBLOCK) < 0)
 		return -errno;
-	t->deadline_ms = now_ms() + (uint64_t)MAX(req->timeout_ms, 0L) + HELPER_SLACK_MS;
+	t->due_ms = now_ms() + (uint64_t)MAX(req->timeout_ms, 0L);
+	t->deadline_ms = t->due_ms + HELPER_SLACK_MS;
 	*ret = TAKE_PTR(t);
 	return 0;
 }
@@ -267,7 +269,9 @@ int rc_transfer_fds(struct rc_transfer *t, struct pollfd *fds, size_t max, size_
 		    int *ret_timeout_ms)
 {
 	uint64_t now = now_ms();
-	int left = t->deadline_ms > now ? (int)MIN(t->deadline_ms - now, 60000u) : 0;
+	/* Wake up when the answer is due, then now and then until the kill. */
+	uint64_t until = t->due_ms > now ? t->due_ms : MIN(t->deadline_ms, now + 100);
+	int left = until > now ? (int)MIN(until - now, 60000u) : 0;
 
 	if (t->done) {
 		*ret_n = 0;
