@@ -491,11 +491,7 @@ static int try_connect(const char *path)
 static void on_child_exit(struct loop *l, pid_t pid, int status, void *userdata);
 static void on_restart(struct loop *l, struct loop_timer *t, void *userdata);
 
-/*
- * A babeld left by a re6stnet killed with SIGKILL still runs with its
- * routes, and its pid file makes a new babeld refuse to start: stop it.
- */
-static void kill_stale(const char *pid_path)
+void babel_stop_stale(const char *pid_path)
 {
 	char buf[32] = "", comm[64] = "", path[64];
 	FILE *f = fopen(pid_path, "re");
@@ -570,8 +566,8 @@ static int spawn_and_connect(struct babel *b)
 {
 	int r;
 	if (b->pid_path)
-		kill_stale(b->pid_path);
-	/* After kill_stale: a stale babeld stopped cleanly has saved its seqno. */
+		babel_stop_stale(b->pid_path);
+	/* After babel_stop_stale: a stale babeld stopped cleanly saved its seqno. */
 	if ((r = pick_router_id(b)) < 0)
 		return r;
 	unlink(b->socket_path);

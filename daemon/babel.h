@@ -84,6 +84,17 @@ typedef void (*babel_reply_fn)(struct babel *b, int result, const char *msg, voi
  */
 int babel_start(struct loop *l, const struct babel_params *params, struct babel **ret);
 /*
+ * A babeld left by a re6stnet killed with SIGKILL still runs with its
+ * routes, and its pid file makes a new babeld refuse to start: if pid_path
+ * names a running babeld, SIGTERM it (it then withdraws its routes and saves
+ * its seqno) and wait up to 3 s, then SIGKILL it. Removes pid_path. Call it
+ * before removing the tunnel interfaces it uses: Debian's babeld 1.12.1 was
+ * seen to abort (flushbuf assertion) when they vanished under it, saving
+ * nothing. babel_start() calls it too.
+ */
+void babel_stop_stale(const char *pid_path);
+
+/*
  * New parameters (HMAC keys, hello interval, default options) for a running
  * babeld: most are command-line only, so babeld is restarted cleanly (it
  * saves its seqno; the router-id is kept) and every interface is re-added

@@ -179,6 +179,12 @@ static int netlink_mod_init(struct ctx *c)
 	r = nl_link_ifindex(c->nl, c->opt.main_interface, &c->main_ifindex);
 	if (r < 0)
 		return log_errno(LOG_ERR, r, "main interface %s", c->opt.main_interface);
+	/* A babeld left by a killed re6stnet: stopped cleanly before its
+	 * interfaces go (see babel.h). */
+	_cleanup_free_ char *pid = NULL;
+	if (asprintf(&pid, "%s/babeld.pid", c->opt.run_dir) < 0)
+		return log_errno(LOG_ERR, -ENOMEM, "netlink module");
+	babel_stop_stale(pid);
 	r = objects_cleanup(c);
 	if (r < 0)
 		return log_errno(LOG_ERR, r, "cannot read the journal of kernel objects");

@@ -101,6 +101,10 @@ if wants kill; then
 	for _ in $(seq 30); do ctl "$K" status >/dev/null 2>&1 && break; sleep 1; done
 	kill -0 "$old_babeld" 2>/dev/null && stale=yes || stale=no
 	check "kill: restart stopped the stale babeld $old_babeld" "$K" -- [ "$stale" = no ]
+	# Stopped cleanly before its interfaces were removed, it saved its seqno:
+	# the new babeld keeps the router-id (one "no saved" line: the first start).
+	nosave=$(grep -c "no saved sequence number" "$TB_DIR/n$K/log/re6stnet.log")
+	check "kill: the stale babeld saved its seqno (router-id kept)" "$K" -- [ "$nosave" = 1 ]
 	nb=$(node_babelds "$K")
 	check "kill: node $K runs one babeld after restart ($nb)" "$K" -- [ "$nb" = 1 ]
 	now_links=$(nsx "r6-n$K" ip -o link show type wireguard | awk -F': ' '{ print $1 ":" $2 }')
