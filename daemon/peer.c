@@ -546,6 +546,10 @@ static void handle_datagram(struct peer_srv *p, const uint8_t *buf, size_t len,
 	k->pub.cert_serial = cert.serial;
 	k->pub.cert_not_after = cert.not_after;
 	k->pub.last_rx_ms = loop_now(c->loop);
+	/* Whatever it says: a revoked node gets no tunnel from us, and we try
+	 * none to it (it may not know it was revoked, cut off from gossip). */
+	if (cert_err == -EKEYREVOKED && c->tunnels)
+		tunnel_on_revoked_peer(c->tunnels, &cert.node);
 
 	if (m.type == PP_SETUP_REQUEST) {
 		handle_setup_request(p, &m, &cert, src, overlay, cert_err);

@@ -49,6 +49,7 @@
 #define KEEPALIVE_S 25
 #define SPARE_SERVERS 2
 #define BACKOFF_FAIL_MS 300000
+#define REVOKED_BACKOFF_MS 600000
 #define BACKOFF_MAX 256
 #define REACHABLE_MEMORY_MS 600000
 #define CACHE_FILL_MS 30000      /* address request to one random distant node */
@@ -1395,6 +1396,26 @@ static void warn_no_type(const struct tunnel_mgr *m)
 			  "no tunnel can be made");
 }
 
+/* A revoked peer: no tunnel, not in the cache, not chosen for a while. */
+static void forget_revoked(struct tunnel_mgr *m, const struct re6st_prefix *peer)
+{
+	for (size_t i = 0; i < m->n; i++) {
+		struct tunnel *t = m->t[i];
+		if (t->state != T_FREE && prefix_equal(&t->peer, peer))
+			tunnel_release(m, t, "certificate revoked");
+	}
+	pending_remove(m, peer);
+	backoff(m, peer, REVOKED_BACKOFF_MS);
+	if (m->c->state)
+		state_peer_remove(m->c->state, peer);
+}
+
+void tunnel_on_revoked_peer(struct tunnel_mgr *m, const struct re6st_prefix *peer)
+{
+	if (m)
+		forget_revoked(m, peer);
+}
+
 void tunnel_on_netconf(struct tunnel_mgr *m)
 {
 	const struct re6st_netconf *nc = m->c->netconf;
@@ -1403,9 +1424,10 @@ void tunnel_on_netconf(struct tunnel_mgr *m)
 	warn_no_type(m);
 	for (size_t i = 0; i < m->n; i++) {
 		struct tunnel *t = m->t[i];
-		if (t->state != T_FREE && t->state != T_SETUP && netconf_find_revoked(nc, t->peer_serial))
-			tunnel_release(m, t, "certificate revoked");
-		else if (t->state != T_FREE && !offers(m, t->type))
+		if (t->state != T_FREE && t->state != T_SETUP && netconf_find_revoked(nc, t->peer_serial)) {
+			struct re6st_prefix peer = t->peer;
+			forget_revoked(m, &peer);
+		} else if (t->state != T_FREE && !offers(m, t->type))
 			tunnel_release(m, t, "tunnel type no longer allowed by the network");
 	}
 }

@@ -67,6 +67,12 @@ void tunnel_on_tunnel_msg(struct tunnel_mgr *t, const struct re6st_prefix *peer,
 			  enum pp_type type, uint8_t role);
 /* The network configuration changed: drop revoked peers, apply parameters. */
 void tunnel_on_netconf(struct tunnel_mgr *t);
+/*
+ * An authenticated message came from peer with a revoked certificate: its
+ * tunnels (even one being set up) are freed, it leaves the peer cache and
+ * is not chosen again for 10 minutes (its prefix may go to a new node).
+ */
+void tunnel_on_revoked_peer(struct tunnel_mgr *t, const struct re6st_prefix *peer);
 
 /* Our underlay endpoints "ip,port,type[,country];..." for address answers:
  * one per address and offered type, port the peer-protocol port. */

@@ -164,12 +164,13 @@ static int node(int i, int report_fd, int stop_fd)
 	CHECK(!has_route(b, &veth_net, false), "underlay prefix not redistributed");
 	CHECK(sh("ip -6 route show %s | grep -q 'proto babel'", other) == 0,
 	      "kernel has babel route to %s", other);
-	/* babeld's own table may be a beat ahead of the kernel: poll a little. */
+	/* babeld's own table may be a beat ahead of the kernel, and the other node
+	 * kills its babeld for the restart check meanwhile: poll up to 15 s. */
 	int tries = 0;
 	while (sh("ip -6 route show %s | grep -q 'src 2001:db8:42:%d::1'", other, i + 1) != 0 &&
-	       ++tries < 30)
+	       ++tries < 150)
 		loop_run_once(l, 100);
-	if (tries == 30) {
+	if (tries == 150) {
 		CHECK(false, "route has pref-src");
 		sh("ip -6 route >&2");
 	} else {
