@@ -23,6 +23,7 @@
 #include "state.h"
 #include "tunnel-type.h"
 #include "tunnel.h"
+#include "upnp.h"
 
 #include "addr.h"
 #include "fou.h"
@@ -1524,9 +1525,18 @@ static int ctl_tunnels(struct ctx *c, const char *args, struct jbuf *out)
 	char b[PREFIX_STRLEN];
 
 	jbuf_append(out, "{\"client_count\": %u, \"max_clients\": %u, \"reachable\": %s, "
-			 "\"rotations\": %" PRIu64 ", \"next_refresh_s\": %" PRIu64 ", \"tunnels\": [",
+			 "\"rotations\": %" PRIu64 ", \"next_refresh_s\": %" PRIu64 ", ",
 		    client_count(m), max_clients(m), reachable(m) ? "true" : "false", m->rotations,
 		    m->next_refresh_ms > now ? (m->next_refresh_ms - now) / 1000 : 0);
+	/* What the node advertises (--ip, the UPnP gateway's address, the
+	 * address peers saw), and the gateway's address while ports are mapped. */
+	char eps[1024];
+	jbuf_key(out, "endpoints");
+	jbuf_string(out, tunnel_my_endpoints(m, eps, sizeof(eps)) >= 0 ? eps : NULL);
+	jbuf_append(out, ", ");
+	jbuf_key(out, "upnp");
+	jbuf_string(out, upnp_external_address(c->upnp));
+	jbuf_append(out, ", \"tunnels\": [");
 	for (size_t i = 0; i < m->n; i++) {
 		const struct tunnel *t = m->t[i];
 		jbuf_append(out, "%s{", i ? ", " : "");

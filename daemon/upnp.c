@@ -134,3 +134,8 @@ void upnp_fini(struct ctx *c)
 	upnp_free(c->upnp);
 	c->upnp = NULL;
 }
+
+const char *upnp_external_address(const struct upnp *u)
+{
+	return u && u->ext_addr[0] ? u->ext_addr : NULL;
+}

@@ -25,4 +25,7 @@ struct upnp;
 int upnp_init(struct ctx *c);
 void upnp_fini(struct ctx *c);
 
+/* The gateway's external address while ports are mapped, else NULL. */
+const char *upnp_external_address(const struct upnp *u);
+
 #endif

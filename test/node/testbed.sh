@@ -9,6 +9,7 @@
 #   tb_init [WORKDIR]      directories, binaries (RE6ST_BUILD_ROOT or ./build)
 #   tb_underlay N          switch, registry and N node namespaces
 #   tb_drop I J            drop underlay traffic between nodes I and J
+#   tb_nat I [upnp]        put node I behind a NAT gateway (after tb_underlay)
 #   tb_registry_start [ARGS]  create the network (once) and start the registry
 #   tb_registry_stop [-9]
 #   tb_node_add I [ARGS]   register node I with re6st-conf (once) and start re6stnet
@@ -20,13 +21,22 @@
 #   tb_cleanup             stop everything, delete the namespaces
 #                          (TB_SAVE=DIR: copy the logs and state there first)
 #
+# tb_nat: node I moves to a LAN 192.168.I.0/24 (node .2, gateway .1) behind
+# namespace r6-gwI, whose WAN is host 100+I of the underlay; the gateway
+# masquerades with random source ports (a symmetric NAT: nothing gets in
+# unless mapped). With "upnp" it also runs miniupnpd (Debian's, nftables
+# backend) as the LAN's Internet gateway device. miniupnpd refuses to map
+# ports on a reserved external address (198.18.0.0/15 is one), so a test
+# with UPnP sets TB_LAN to a routable-looking range; no namespace has a way
+# out, so no packet leaves the testbed either way.
+#
 # TB_UNDERLAY=6: the underlay is IPv6-only instead (fd42:198:18::N/64, the
 # registry [fd42:198:18::1], node I fd42:198:18::(10+I)); tb_drop is IPv4-only.
 #
 # Requires root, iproute2, nftables; WireGuard in the kernel (test VM).
 
 TB_PREFIX=2001:db8:42::/48
-TB_LAN=198.18.0
+TB_LAN=${TB_LAN:-198.18.0}
 TB_LAN6=fd42:198:18:
 TB_UNDERLAY=${TB_UNDERLAY:-4} # 6: an IPv6-only underlay fd42:198:18::/64
 TB_REG_PORT=9080
@@ -108,6 +118,52 @@ NFT
 	done
 }
 
+tb_nat() { # I [upnp]
+	local i=$1 gw=r6-gw$1 n=r6-n$1
+	ip -n "$n" link del eth0
+	tb_attach "$gw" $((100 + i))
+	ip -n "$gw" link add lan0 type veth peer name eth0 netns "$n"
+	ip -n "$gw" addr add "192.168.$i.1/24" dev lan0
+	ip -n "$gw" link set lan0 up
+	ip -n "$n" addr add "192.168.$i.2/24" dev eth0
+	ip netns exec "$n" sysctl -qw net.ipv6.conf.eth0.disable_ipv6=1
+	ip -n "$n" link set eth0 up
+	ip -n "$n" route add default via "192.168.$i.1"
+	ip netns exec "$gw" sysctl -qw net.ipv4.ip_forward=1
+	# miniupnpd's tables and chains (its nftables backend only fills them)
+	ip netns exec "$gw" nft -f - <<NFT || return 1
+table inet filter {
+	chain forward { type filter hook forward priority 0; policy accept; jump miniupnpd; }
+	chain miniupnpd { }
+	chain prerouting { type nat hook prerouting priority -100; jump prerouting_miniupnpd; }
+	chain postrouting {
+		type nat hook postrouting priority 100;
+		jump postrouting_miniupnpd
+		oifname "eth0" masquerade random
+	}
+	chain prerouting_miniupnpd { }
+	chain postrouting_miniupnpd { }
+}
+NFT
+	mkdir -p "$TB_DIR"
+	: >"$TB_DIR/n$i.nat"
+	[ "${2:-}" = upnp ] || return 0
+	cat >"$TB_DIR/gw$i.conf" <<CONF
+ext_ifname=eth0
+listening_ip=lan0
+http_port=0
+enable_natpmp=no
+enable_upnp=yes
+secure_mode=yes
+system_uptime=yes
+uuid=3b0d0f2e-6c2a-4b8e-9a55-2f6d2d0b7e0$i
+allow 1-65535 192.168.$i.0/24 1-65535
+deny 0-65535 0.0.0.0/0 0-65535
+CONF
+	ip netns exec "$gw" miniupnpd -f "$TB_DIR/gw$i.conf" -d -P "$TB_DIR/gw$i.pid" \
+		>>"$TB_DIR/gw$i.log" 2>&1 &
+}
+
 tb_registry_start() { # [EXTRA REGISTRY ARGS]
 	d=$TB_DIR/registry
 	mkdir -p "$d"
@@ -150,8 +206,10 @@ tb_node_add() { # I [EXTRA re6stnet ARGS]
 		tb_ns "r6-n$i" "$CONF" --registry "$TB_REG_URL" --anonymous -d "$d" \
 			${TB_FP:+--fingerprint "$TB_FP"} >"$d/conf.out" 2>&1 || { cat "$d/conf.out"; return 1; }
 	fi
+	# behind NAT (tb_nat): no --ip of ours, the caller says (any, upnp, none)
+	[ -f "$TB_DIR/n$i.nat" ] || set -- --ip "$(tb_uaddr $((10 + i)))" "$@"
 	ip netns exec "r6-n$i" "$NODE" @"$d/re6stnet.conf" -s "$d/state" -r "$d/run" -l "$d/log" -v 3 \
-		--ip "$(tb_uaddr $((10 + i)))" "$@" >>"$d/log/stderr" 2>&1 &
+		"$@" >>"$d/log/stderr" 2>&1 &
 	echo $! >"$d/pid"
 }
 
