@@ -64,6 +64,7 @@ struct ctx {
 	int main_ifindex;            /* -I/--main-interface */
 
 	struct babel *babel;         /* babeld child + local socket (daemon/babel.h) */
+	bool hmac_unconfirmed;       /* start-up did not get the HMAC keys from the registry */
 	struct control *control;     /* control socket (daemon/control.h) */
 
 	struct peer_srv *peer;       /* peer protocol (mesh) */

@@ -547,8 +547,11 @@ static void babel_hmac_keys(struct ctx *c, struct rc_hmac *ret)
 			log_warning("cannot cache the babel HMAC keys: %s", state_last_error(c->state));
 		return;
 	}
-	log_warning("babel HMAC keys not received from the registry (%s)",
+	log_warning("babel HMAC keys not received from the registry (%s): asking again later",
 		    c->registry ? registry_client_error(c->registry) : strerror(-r));
+	/* Cached keys may be stale, and a node without the network's keys is
+	 * deaf to its neighbours: the registry link asks until it answers. */
+	c->hmac_unconfirmed = true;
 	r = hmac_cache_get(c, ret);
 	if (r >= 0)
 		log_info("babel HMAC keys: using those of the state database");

@@ -463,6 +463,8 @@ int reglink_init(struct ctx *c)
 	job_arm(&rl->jobs[JOB_NETCONF], now + jitter(NETCONF_POLL_MS));
 	job_arm(&rl->jobs[JOB_ANNOUNCE], now);
 	job_arm(&rl->jobs[JOB_RENEW], now);
+	if (c->hmac_unconfirmed)
+		reglink_want_hmac(rl);
 	if (c->control) {
 		r = control_register(c->control, "registry",
 				     "registry requests: pending, next, failures", cmd_registry);

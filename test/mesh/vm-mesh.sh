@@ -115,11 +115,35 @@ if [ "${ROTATE:-0}" = 1 ]; then
 	for i in 1 2; do tb_ctl "$i" tunnels 2>&1 | sed "s/^/  n$i: /"; done
 	dst=$(tb_node_addr 2)
 	count=$((${ROTATE_SECONDS:-90} * 10))
+	# Route changes on every node during the flow (timestamped), to explain
+	# a lost packet: which prefix went where, and when.
+	mons=""
+	for i in $(seq "$N"); do
+		tb_ns "r6-n$i" ip -6 -ts monitor route >"$TB_DIR/mon.n$i" 2>&1 &
+		mons="$mons $!"
+	done
 	# -D -O: timestamps of unanswered requests, to match them with the logs.
 	tb_ns r6-n1 ping -6 -D -O -i 0.1 -c "$count" "$dst" >"$TB_DIR/ping.out" 2>&1
+	kill $mons 2>/dev/null
 	out=$(cat "$TB_DIR/ping.out")
 	echo "$out" | tail -n 2
 	grep 'no answer' "$TB_DIR/ping.out" | head -n 40 | sed 's/^/  lost: /'
+	# Each gap (lost requests less than 1 s apart): the route changes and
+	# tunnel events of every node from 3 s before to 1 s after it.
+	sed -n 's/^\[\([0-9]*\)\.[0-9]*\] no answer.*/\1/p' "$TB_DIR/ping.out" | uniq |
+		awk 'NR == 1 || $1 > last + 1 { print } { last = $1 }' | head -n 4 | while read -r t; do
+		from=$(date -u -d "@$((t - 3))" +%H:%M:%S) to=$(date -u -d "@$((t + 1))" +%H:%M:%S)
+		echo "  ----- around the gap at $(date -u -d "@$t" +%H:%M:%S)"
+		for i in $(seq "$N"); do
+			awk -v a="$from" -v b="$to" -v n="n$i" '{ ts = substr($1, 13, 12) }
+				substr(ts, 1, 8) >= a && substr(ts, 1, 8) <= b {
+					sub(/^[^ ]* /, ""); print "    " ts " " n " route: " $0 }' "$TB_DIR/mon.n$i"
+			awk -v a="$from" -v b="$to" -v n="n$i" '{ ts = $2 }
+				substr(ts, 1, 8) >= a && substr(ts, 1, 8) <= b && /tunnel/ {
+					sub(/^[^ ]* [^ ]* [^ ]* /, ""); print "    " ts "000 " n " log: " $0 }' \
+				"$TB_DIR/n$i/log/re6stnet.log"
+		done | sort | head -n 60
+	done
 	loss=$(echo "$out" | sed -n 's/.* \([0-9.]*\)% packet loss.*/\1/p')
 	after=$(for i in $(seq "$N"); do tb_ns "r6-n$i" wg show all peers; done | sort | md5sum)
 	r1=$(rotations)
