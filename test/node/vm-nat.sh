@@ -99,7 +99,12 @@ check "node 5: counts as reachable" 5 -- [ "$(echo "$tun5" | jq .reachable)" = t
 if [ -n "$served" ]; then
 	port=${served%% *} peer=${served#* }
 	i=$(awk -v p="$peer" '$2 == p { print $1 }' "$TB_DIR/nodes")
-	ep=$(nsx "r6-n$i" wg show all endpoints | awk -v e="$GW5:$port" '$3 == e' | head -n1)
+	# (the server is up before the client programs its side: poll)
+	for _ in $(seq 15); do
+		ep=$(nsx "r6-n$i" wg show all endpoints | awk -v e="$GW5:$port" '$3 == e' | head -n1)
+		[ -n "$ep" ] && break
+		sleep 1
+	done
 	check "node $i's WireGuard endpoint for node 5 is the gateway's $GW5:$port (${ep:-none})" "$i 5" -- [ -n "$ep" ]
 	check "node 5: the gateway maps WireGuard port $port" 5 -- \
 		sh -c 'printf "%s\n" "$1" | grep -q " $2->192.168.5.2:$2 "' - "$maps" "$port"
