@@ -160,8 +160,11 @@ uuid=3b0d0f2e-6c2a-4b8e-9a55-2f6d2d0b7e0$i
 allow 1-65535 192.168.$i.0/24 1-65535
 deny 0-65535 0.0.0.0/0 0-65535
 CONF
-	ip netns exec "$gw" miniupnpd -f "$TB_DIR/gw$i.conf" -d -P "$TB_DIR/gw$i.pid" \
-		>>"$TB_DIR/gw$i.log" 2>&1 &
+	# Not -d: its debug lines go to syslog, which (no syslogd in the test VM)
+	# writes them to the console; daemonized it logs notices only. It stays
+	# in the namespace, where tb_cleanup kills it.
+	ip netns exec "$gw" miniupnpd -f "$TB_DIR/gw$i.conf" -P "$TB_DIR/gw$i.pid" \
+		>>"$TB_DIR/gw$i.log" 2>&1
 }
 
 tb_registry_start() { # [EXTRA REGISTRY ARGS]
