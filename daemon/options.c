@@ -177,7 +177,8 @@ const struct conf_option options_table[] = {
 		"Maximum number of accepted clients. Default: from the network configuration."),
 	STRV_OPT("neighbour", 0, neighbours, "PREFIX",
 		 "Node (by its re6st prefix) that must stay reachable directly: a tunnel to it "
-		 "is made if needed and never rotated away. Repeatable."),
+		 "is made as soon as its endpoints are known, even beyond --client-count, and "
+		 "never rotated away. Repeatable."),
 	FN_OPT("tunnel-type", 0, parse_tunnel_type, "TYPE",
 	       "Tunnel type offered and used, by preference: wireguard (default), gre, fou "
 	       "(GRE in UDP). GRE and FOU carry no encryption: trusted underlays only. "

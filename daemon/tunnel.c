@@ -1194,17 +1194,19 @@ static void make_new_tunnels(struct tunnel_mgr *m)
 {
 	struct ctx *c = m->c;
 	unsigned limit = reachable(m) ? client_count(m) : MIN(2u, client_count(m));
+
+	/* 1. configured neighbours, even when the target is already met: a
+	 * neighbour whose endpoints came after the random tunnels filled the
+	 * slots would otherwise wait for a rotation. The target is then
+	 * exceeded until the next rotations (which never pick a neighbour)
+	 * bring it back, since a rotated tunnel is replaced only below it. */
+	for (size_t i = 0; i < m->n_neigh; i++)
+		if (candidate_ok(m, &m->neigh[i]))
+			try_peer(m, &m->neigh[i], false);
 	size_t active = count(m, false, true) + m->n_pend;
 	if (active >= limit)
 		return;
 	size_t need = limit - active;
-
-	/* 1. configured neighbours */
-	for (size_t i = 0; i < m->n_neigh && need; i++)
-		if (candidate_ok(m, &m->neigh[i]) && try_peer(m, &m->neigh[i], false))
-			need--;
-	if (!need)
-		return;
 
 	/* 2. distant nodes babel knows, at random */
 	const struct babel_route *routes = NULL;
