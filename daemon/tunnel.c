@@ -29,6 +29,7 @@
 #include "fou.h"
 #include "gre.h"
 #include "link.h"
+#include "route.h"
 #include "tc.h"
 #include "wireguard.h"
 
@@ -972,6 +973,48 @@ static void ack_destroy(struct tunnel_mgr *m, struct tunnel *t)
 
 /* The rotated peer is not chosen again for one period: a rotation must change
  * something (it may still come back by opening a tunnel to us). */
+/*
+ * Routes babeld has in the kernel through a tunnel (either family). The
+ * drain ends on babeld's word (its installed routes, from the monitor
+ * stream) and on the kernel's: a packet follows the kernel's table, and a
+ * vm-mesh rotation lost a second of traffic when a tunnel was freed right
+ * after its drain was declared over. Errors count as "still in use".
+ */
+static size_t kernel_routes_via(struct tunnel_mgr *m, const struct tunnel *t)
+{
+	static const int families[] = { AF_INET6, AF_INET };
+	size_t n = 0;
+
+	if (!t->ifindex)
+		return 0;
+	for (size_t f = 0; f < ARRAY_SIZE(families); f++) {
+		_cleanup_free_ struct nl_route *rt = NULL;
+		size_t nr = 0;
+		if (nl_route_list(m->c->nl, families[f], 0, &rt, &nr) < 0)
+			return 1;
+		for (size_t i = 0; i < nr; i++)
+			if (rt[i].ifindex == t->ifindex && rt[i].protocol == 42 /* RTPROT_BABEL */)
+				n++;
+	}
+	return n;
+}
+
+/* No route left on the tunnel, by babeld's account and the kernel's. */
+static bool routes_gone(struct tunnel_mgr *m, struct tunnel *t)
+{
+	struct ctx *c = m->c;
+	if (c->babel && babel_count_routes_via(c->babel, t->ifname))
+		return false;
+	size_t k = kernel_routes_via(m, t);
+	if (k) {
+		char b[PREFIX_STRLEN];
+		log_debug("tunnel %s to %s: babeld reports no route on it, the kernel still has %zu",
+			  t->ifname, pfx(&t->peer, b), k);
+		return false;
+	}
+	return true;
+}
+
 static void finish_rotation(struct tunnel_mgr *m, struct tunnel *t, const char *why)
 {
 	backoff(m, &t->peer, refresh_ms(m));
@@ -1311,7 +1354,6 @@ static void check_health(struct tunnel_mgr *m, struct tunnel *t, uint64_t now)
 static void on_tick(struct loop *l, struct loop_timer *timer, void *userdata)
 {
 	struct tunnel_mgr *m = userdata;
-	struct ctx *c = m->c;
 	uint64_t now = now_ms(m);
 
 	for (size_t i = 0; i < m->n_pend;)
@@ -1326,8 +1368,7 @@ static void on_tick(struct loop *l, struct loop_timer *timer, void *userdata)
 	for (size_t i = 0; i < m->n; i++) {
 		struct tunnel *t = m->t[i];
 		if (t->destroy_requested && t->state != T_FREE) {
-			size_t routes = c->babel ? babel_count_routes_via(c->babel, t->ifname) : 0;
-			if (routes == 0 || now >= t->destroy_deadline_ms) {
+			if (now >= t->destroy_deadline_ms || routes_gone(m, t)) {
 				ack_destroy(m, t);
 				continue;
 			}
@@ -1341,8 +1382,7 @@ static void on_tick(struct loop *l, struct loop_timer *timer, void *userdata)
 			check_health(m, t, now);
 			break;
 		case T_DRAINING: {
-			size_t routes = c->babel ? babel_count_routes_via(c->babel, t->ifname) : 0;
-			if (now - t->since_ms >= DRAIN_MIN_MS && routes == 0) {
+			if (now - t->since_ms >= DRAIN_MIN_MS && routes_gone(m, t)) {
 				char b[PREFIX_STRLEN];
 				log_info("tunnel %s to %s: drained in %.1f s", t->ifname,
 					 pfx(&t->peer, b), (double)(now - t->since_ms) / 1000);

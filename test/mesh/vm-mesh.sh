@@ -121,7 +121,11 @@ if [ "${ROTATE:-0}" = 1 ]; then
 	for i in $(seq "$N"); do
 		tb_ns "r6-n$i" ip -6 -ts monitor route >"$TB_DIR/mon.n$i" 2>&1 &
 		mons="$mons $!"
+		# The starting tables: with the monitor's changes, every node's
+		# route to either end at any instant of the flow.
+		tb_ns "r6-n$i" ip -6 route show proto babel >"$TB_DIR/rt0.n$i" 2>&1
 	done
+	src_p=$(tb_node_addr 1 | sed 's/::1$/::\/64/') dst_p=$(echo "$dst" | sed 's/::1$/::\/64/')
 	# -D -O: timestamps of unanswered requests, to match them with the logs.
 	tb_ns r6-n1 ping -6 -D -O -i 0.1 -c "$count" "$dst" >"$TB_DIR/ping.out" 2>&1
 	kill $mons 2>/dev/null
@@ -143,6 +147,26 @@ if [ "${ROTATE:-0}" = 1 ]; then
 					sub(/^[^ ]* [^ ]* [^ ]* /, ""); print "    " ts "000 " n " log: " $0 }' \
 				"$TB_DIR/n$i/log/re6stnet.log"
 		done | sort | head -n 60
+		# Where each node forwarded either end's packets as the gap began
+		# (-O reports a request 0.1 s after it left): the starting table
+		# replayed up to then, and which peer each of those tunnels led to
+		# (the last up/closed line before).
+		ft=$(sed -n "s/^\[\($t\.[0-9]*\)\] no answer.*/\1/p" "$TB_DIR/ping.out" | head -n 1)
+		at=$(date -u -d "@$ft" +%H:%M:%S.%3N)
+		for i in $(seq "$N"); do
+			for p in "$dst_p" "$src_p"; do
+				r=$({ awk -v p="$p" '$1 == p { print "add " $0 }' "$TB_DIR/rt0.n$i"
+					awk -v p="$p" -v at="$at" '{ ts = substr($1, 13, 12) }
+						ts < at && $2 == p { $1 = ""; print "add" $0 }
+						ts < at && $2 == "Deleted" && $3 == p { print "del" }' "$TB_DIR/mon.n$i"
+				} | awk '$1 == "add" { r = $0 } $1 == "del" { r = "" } END { print r }')
+				dev=$(echo "$r" | sed -n 's/.* dev \([^ ]*\).*/\1/p')
+				peer=$(awk -v d="$dev" -v at="$at" '$2 < at && $0 ~ "tunnel " d " " &&
+					/ (up|closed)/ { l = $0 } END { sub(/^[^ ]* [^ ]* [^ ]* [^ ]* /, "", l); print l }' \
+					"$TB_DIR/n$i/log/re6stnet.log")
+				echo "    n$i -> $p: ${dev:-no route}${peer:+ ($peer)}"
+			done
+		done
 	done
 	loss=$(echo "$out" | sed -n 's/.* \([0-9.]*\)% packet loss.*/\1/p')
 	after=$(for i in $(seq "$N"); do tb_ns "r6-n$i" wg show all peers; done | sort | md5sum)
