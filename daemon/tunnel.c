@@ -999,6 +999,16 @@ static size_t kernel_routes_via(struct tunnel_mgr *m, const struct tunnel *t)
 	return n;
 }
 
+/* Routes through a tunnel: the larger of babeld's account and the
+ * kernel's (they were seen to differ: babeld's monitor said 0 while the
+ * kernel sent a node's every route through the tunnel). */
+static size_t routes_via(struct tunnel_mgr *m, const struct tunnel *t)
+{
+	size_t b = m->c->babel ? babel_count_routes_via(m->c->babel, t->ifname) : 0;
+	size_t k = kernel_routes_via(m, t);
+	return MAX(b, k);
+}
+
 /* No route left on the tunnel, by babeld's account and the kernel's. */
 static bool routes_gone(struct tunnel_mgr *m, struct tunnel *t)
 {
@@ -1027,7 +1037,7 @@ static void finish_rotation(struct tunnel_mgr *m, struct tunnel *t, const char *
 static void start_drain(struct tunnel_mgr *m, struct tunnel *t)
 {
 	char b[PREFIX_STRLEN];
-	size_t routes = m->c->babel ? babel_count_routes_via(m->c->babel, t->ifname) : 0;
+	size_t routes = routes_via(m, t);
 	log_info("tunnel %s to %s: draining (%zu routes)", t->ifname, pfx(&t->peer, b), routes);
 	drain_local(m, t, true);
 	send_tunnel_msg(m, t, PP_TUNNEL_DRAIN);
@@ -1065,7 +1075,7 @@ static void rotate(struct tunnel_mgr *m)
 			t->protect = false;
 			continue;
 		}
-		size_t n = m->c->babel ? babel_count_routes_via(m->c->babel, t->ifname) : 0;
+		size_t n = routes_via(m, t);
 		/* Random among equals: reservoir sampling. */
 		if (n < best) {
 			best = n;
@@ -1601,7 +1611,7 @@ static int ctl_tunnels(struct ctx *c, const char *args, struct jbuf *out)
 		jbuf_append(out, ", ");
 		jbuf_key(out, "remote");
 		jbuf_string(out, ends ? re : NULL);
-		size_t routes = c->babel ? babel_count_routes_via(c->babel, t->ifname) : 0;
+		size_t routes = routes_via(m, t);
 		jbuf_append(out, ", \"routes\": %zu, \"drained\": %s, \"age_s\": %" PRIu64
 				 ", \"keepalive\": %s, \"neighbour\": %s}",
 			    routes, t->drained ? "true" : "false", (now - t->since_ms) / 1000,
