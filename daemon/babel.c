@@ -19,6 +19,8 @@
 #define RESTART_MIN_MS 1000
 #define RESTART_MAX_MS 30000
 #define CONNECT_TIMEOUT_MS 5000
+#define RECONNECT_MS 200    /* after babeld shut its local socket on us */
+#define RECONNECT_TRIES 25  /* then restart babeld */
 #define RBUF_SIZE 4096
 
 struct pending {
@@ -61,6 +63,9 @@ struct babel {
 	uint64_t started_at;
 	uint64_t backoff;
 	struct loop_timer *restart_timer;
+	struct loop_timer *reconnect_timer;
+	unsigned connects;     /* local-socket connections made (any babeld) */
+	unsigned reconnects;   /* failed attempts since the socket was lost */
 
 	int fd;
 	struct loop_io *io;
@@ -367,6 +372,8 @@ static int queue_write(struct babel *b, const char *line)
 	return 0;
 }
 
+static void lost_socket(struct babel *b, const char *why);
+
 static void flush_writes(struct babel *b)
 {
 	while (b->wlen && b->fd >= 0) {
@@ -375,7 +382,7 @@ static void flush_writes(struct babel *b)
 			if (errno == EAGAIN || errno == EINTR)
 				return;
 			log_errno(LOG_WARNING, negative_errno(), "babeld socket write");
-			disconnect(b);
+			lost_socket(b, "cannot write to babeld's local socket");
 			return;
 		}
 		memmove(b->wbuf, b->wbuf + n, b->wlen - (size_t)n);
@@ -447,8 +454,7 @@ static void on_io(struct loop *l, int fd, short revents, void *userdata)
 	if (n <= 0) {
 		if (n < 0 && (errno == EAGAIN || errno == EINTR))
 			return;
-		log_warning("babeld closed its local socket");
-		disconnect(b);
+		lost_socket(b, "babeld closed its local socket");
 		return;
 	}
 	b->rlen += (size_t)n;
@@ -489,6 +495,8 @@ static int try_connect(const char *path)
 }
 
 static void on_child_exit(struct loop *l, pid_t pid, int status, void *userdata);
+static void kill_babeld(struct babel *b);
+static void schedule_restart(struct babel *b);
 static void on_restart(struct loop *l, struct loop_timer *t, void *userdata);
 
 void babel_stop_stale(const char *pid_path)
@@ -562,9 +570,33 @@ static int pick_router_id(struct babel *b)
 }
 
 /* Spawn babeld and connect to it synchronously. */
+/* Monitor babeld over fd (a fresh connection) and re-add every interface. */
+static int use_socket(struct babel *b, int fd)
+{
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+	b->fd = fd;
+	b->connects++;
+	int r = loop_add_io(b->loop, fd, POLLIN, on_io, b, &b->io);
+	if (r < 0)
+		return r;
+	/* The header ends in "ok", then monitor dumps and ends in "ok". */
+	b->internal_oks = 2;
+	r = queue_write(b, "monitor");
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < b->ifaces.n; i++) {
+		struct pending p = { NULL, NULL };
+		if ((r = VEC_PUSH(b->pending, p)) < 0 || (r = queue_write(b, b->ifaces.v[i].line)) < 0)
+			return r;
+	}
+	flush_writes(b);
+	return 0;
+}
+
 static int spawn_and_connect(struct babel *b)
 {
 	int r;
+	loop_timer_disarm(b->reconnect_timer);
 	if (b->pid_path)
 		babel_stop_stale(b->pid_path);
 	/* After babel_stop_stale: a stale babeld stopped cleanly saved its seqno. */
@@ -598,23 +630,48 @@ static int spawn_and_connect(struct babel *b)
 		struct timespec ts = { 0, 20 * 1000000 };
 		nanosleep(&ts, NULL);
 	}
-	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
-	b->fd = fd;
-	r = loop_add_io(b->loop, fd, POLLIN, on_io, b, &b->io);
-	if (r < 0)
-		return r;
-	/* The header ends in "ok", then monitor dumps and ends in "ok". */
-	b->internal_oks = 2;
-	r = queue_write(b, "monitor");
-	if (r < 0)
-		return r;
-	for (size_t i = 0; i < b->ifaces.n; i++) {
-		struct pending p = { NULL, NULL };
-		if ((r = VEC_PUSH(b->pending, p)) < 0 || (r = queue_write(b, b->ifaces.v[i].line)) < 0)
-			return r;
+	return use_socket(b, fd);
+}
+
+/*
+ * babeld lives but the connection to it is gone. Seen with Debian's babeld
+ * 1.12: it shuts a monitoring socket down when a line to it cannot be
+ * written within 100 ms, or is longer than its 512-byte buffer (a flushed
+ * interface's lingering neighbours are printed with the freed interface's
+ * name, any bytes). Without a new connection the node would add no tunnel
+ * to babeld again and count no route. So: connect again (the monitor dump
+ * rebuilds the tables, every interface is re-added); babeld and its routes
+ * stay. After RECONNECT_TRIES failed attempts babeld is restarted.
+ */
+static void lost_socket(struct babel *b, const char *why)
+{
+	disconnect(b);
+	if (b->pid <= 0)
+		return; /* it died: on_child_exit() restarts it */
+	log_warning("%s: connecting again", why);
+	b->reconnects = 0;
+	loop_timer_set_in(b->reconnect_timer, RECONNECT_MS);
+}
+
+static void on_reconnect(struct loop *l, struct loop_timer *t, void *userdata)
+{
+	struct babel *b = userdata;
+	if (b->pid <= 0 || b->fd >= 0)
+		return;
+	int fd = try_connect(b->socket_path);
+	int r = fd < 0 ? fd : use_socket(b, fd);
+	if (r >= 0) {
+		log_info("babeld: connected again to its local socket (pid %d)", (int)b->pid);
+		return;
 	}
-	flush_writes(b);
-	return 0;
+	disconnect(b);
+	if (++b->reconnects < RECONNECT_TRIES) {
+		loop_timer_set_in(b->reconnect_timer, RECONNECT_MS);
+		return;
+	}
+	log_errno(LOG_ERR, r, "cannot connect to babeld's local socket again: restarting babeld");
+	kill_babeld(b);
+	schedule_restart(b);
 }
 
 static void kill_babeld(struct babel *b)
@@ -654,6 +711,7 @@ static void on_child_exit(struct loop *l, pid_t pid, int status, void *userdata)
 		log_error("babeld (pid %d) killed by signal %d", (int)pid, WTERMSIG(status));
 	b->pid = 0;
 	disconnect(b);
+	loop_timer_disarm(b->reconnect_timer);
 	schedule_restart(b);
 }
 
@@ -709,6 +767,10 @@ int babel_start(struct loop *l, const struct babel_params *params, struct babel 
 	if (r < 0)
 		return r;
 	loop_timer_disarm(b->restart_timer);
+	r = loop_add_timer(l, 0, 0, on_reconnect, b, &b->reconnect_timer);
+	if (r < 0)
+		return r;
+	loop_timer_disarm(b->reconnect_timer);
 	r = spawn_and_connect(b);
 	if (r < 0)
 		return r;
@@ -783,6 +845,7 @@ void babel_stop(struct babel *b)
 	if (b->socket_path)
 		unlink(b->socket_path);
 	loop_timer_remove(b->restart_timer);
+	loop_timer_remove(b->reconnect_timer);
 	babel_argv_free(b->argv);
 	free(b->socket_path);
 	free(b->pid_path);
@@ -894,6 +957,11 @@ int babel_pid(const struct babel *b)
 unsigned babel_starts(const struct babel *b)
 {
 	return b->starts;
+}
+
+unsigned babel_connects(const struct babel *b)
+{
+	return b->connects;
 }
 
 const char *babel_my_id(const struct babel *b)

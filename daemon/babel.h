@@ -12,7 +12,10 @@
  *   - the monitor stream (neighbours, routes, interfaces) is kept in
  *     in-memory tables that the tunnel manager reads;
  *   - if babeld dies it is restarted (after 1 s, then backing off to 30 s)
- *     and every interface added with babel_add_interface() is re-added.
+ *     and every interface added with babel_add_interface() is re-added;
+ *   - if babeld shuts the local socket while it runs (babeld 1.12 does when
+ *     a monitor line cannot be written), the module connects again within
+ *     200 ms, rebuilds its tables and re-adds every interface.
  *
  * Interfaces added at runtime do not inherit babeld's `default` options,
  * so babel_add_interface() puts the tunnel options on the interface line.
@@ -142,6 +145,9 @@ bool babel_ready(const struct babel *b);
 int babel_pid(const struct babel *b);
 /* How many times babeld was (re)started. */
 unsigned babel_starts(const struct babel *b);
+/* How many times re6stnet connected to babeld's local socket: at each start,
+ * and again whenever babeld shut the socket while running (see babel.c). */
+unsigned babel_connects(const struct babel *b);
 /* babeld's own router-id as it announced it ("my-id"). */
 const char *babel_my_id(const struct babel *b);
 

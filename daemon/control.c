@@ -144,9 +144,11 @@ static int cmd_status(struct ctx *c, const char *args, struct jbuf *o)
 		size_t nr = babel_routes(c->babel, &r), nn = babel_neighbours(c->babel, &nb), inst = 0;
 		for (size_t i = 0; i < nr; i++)
 			inst += r[i].installed;
-		jbuf_append(o, "{\"pid\": %d, \"ready\": %s, \"starts\": %u, \"router_id\": ",
+		jbuf_append(o,
+			    "{\"pid\": %d, \"ready\": %s, \"starts\": %u, \"connects\": %u, "
+			    "\"router_id\": ",
 			    babel_pid(c->babel), babel_ready(c->babel) ? "true" : "false",
-			    babel_starts(c->babel));
+			    babel_starts(c->babel), babel_connects(c->babel));
 		jbuf_string(o, babel_my_id(c->babel));
 		jbuf_append(o, ", \"neighbours\": %zu, \"routes\": %zu, \"installed\": %zu}", nn, nr,
 			    inst);

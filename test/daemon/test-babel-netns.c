@@ -224,6 +224,28 @@ static int node(int i, int report_fd, int stop_fd)
 		CHECK(run_until(l, b, &other_p, 30000), "route relearnt after restart");
 		CHECK(babel_count_neighbours(b, "veth0") == 1, "veth0 re-added after restart");
 	}
+	if (i == 1 && ok) {
+		/* babeld shuts our socket while it runs ("quit" does what babeld
+		 * 1.12 does when a monitor line cannot be written): the module
+		 * connects again to the same babeld, tables and veth0 come back. */
+		int pid = babel_pid(b), quit = 0;
+		unsigned c0 = babel_connects(b), s0 = babel_starts(b);
+		CHECK(babel_command(b, "quit", on_reply, &quit) == 0, "queue quit");
+		uint64_t deadline = loop_clock_ms() + 10000;
+		while ((babel_connects(b) == c0 || !babel_ready(b)) && loop_clock_ms() < deadline)
+			loop_run_once(l, 100);
+		CHECK(babel_connects(b) == c0 + 1 && babel_ready(b),
+		      "connected again after babeld shut its socket (%u connections)",
+		      babel_connects(b));
+		CHECK(babel_pid(b) == pid && babel_starts(b) == s0,
+		      "same babeld kept (pid %d, %u starts)", babel_pid(b), babel_starts(b));
+		CHECK(quit == -1, "the command in flight failed (%d)", quit);
+		CHECK(run_until(l, b, &other_p, 30000), "route back in the table after reconnecting");
+		deadline = loop_clock_ms() + 10000;
+		while (babel_count_neighbours(b, "veth0") != 1 && loop_clock_ms() < deadline)
+			loop_run_once(l, 100);
+		CHECK(babel_count_neighbours(b, "veth0") == 1, "veth0 neighbour back");
+	}
 	if (write(report_fd, "x", 1) != 1)
 		return 1;
 	/* Keep routing for the other node until the parent says stop. */

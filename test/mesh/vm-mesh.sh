@@ -210,6 +210,11 @@ done
 for i in $(seq "$N"); do
 	echo "----- node $i log (tunnel lines)"
 	grep -E "tunnel|peer:" "$TB_DIR/n$i/log/re6stnet.log" 2>/dev/null | tail -n 25 | sed 's/^/  /'
+	# babeld shutting the local socket on us (re-connected, babel.c), and
+	# drains where babeld's account and the kernel's differed.
+	lost=$(grep -c "local socket: connecting again" "$TB_DIR/n$i/log/re6stnet.log" 2>/dev/null)
+	differ=$(grep -c "the kernel still has" "$TB_DIR/n$i/log/re6stnet.log" 2>/dev/null)
+	echo "  babeld socket lost and re-connected: ${lost:-0} times; drain checks where the kernel still routed: ${differ:-0}"
 done
 printf '%s' "$failures" # again at the end: a CI log may keep only its last lines
 echo "$passed passed, $failed failed"
