@@ -19,8 +19,9 @@
 #define RESTART_MIN_MS 1000
 #define RESTART_MAX_MS 30000
 #define CONNECT_TIMEOUT_MS 5000
-#define RECONNECT_MS 200    /* after babeld shut its local socket on us */
-#define RECONNECT_TRIES 25  /* then restart babeld */
+#define RECONNECT_MS 200    /* after babeld shut its local socket on us, */
+#define RECONNECT_MAX_MS 5000 /* doubling while it keeps doing so */
+#define RECONNECT_TRIES 25  /* failed attempts, then restart babeld */
 #define RBUF_SIZE 4096
 
 struct pending {
@@ -66,6 +67,9 @@ struct babel {
 	struct loop_timer *reconnect_timer;
 	unsigned connects;     /* local-socket connections made (any babeld) */
 	unsigned reconnects;   /* failed attempts since the socket was lost */
+	uint64_t reconnect_ms; /* delay before the next connection */
+	uint64_t connected_at;
+	char last_line[96];    /* the last monitor line, printable, for logs */
 
 	int fd;
 	struct loop_io *io;
@@ -395,6 +399,10 @@ static void flush_writes(struct babel *b)
 static void handle_line(struct babel *b, const char *line)
 {
 	struct babel_event ev;
+	size_t k = 0;
+	for (; line[k] && k < sizeof(b->last_line) - 1; k++)
+		b->last_line[k] = line[k] >= ' ' && line[k] < 0x7f ? line[k] : '?';
+	b->last_line[k] = '\0';
 	if (babel_parse_line(line, &ev) < 0) {
 		/* babeld 1.12 prints the freed name of a flushed interface's
 		 * neighbours (any bytes, newlines included) until they time out:
@@ -576,6 +584,7 @@ static int use_socket(struct babel *b, int fd)
 	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
 	b->fd = fd;
 	b->connects++;
+	b->connected_at = loop_clock_ms();
 	int r = loop_add_io(b->loop, fd, POLLIN, on_io, b, &b->io);
 	if (r < 0)
 		return r;
@@ -648,9 +657,18 @@ static void lost_socket(struct babel *b, const char *why)
 	disconnect(b);
 	if (b->pid <= 0)
 		return; /* it died: on_child_exit() restarts it */
-	log_warning("%s: connecting again", why);
+	/* A flushed interface's neighbour lingers until it times out, and
+	 * babeld shuts every new connection at its line in the dump: back off
+	 * while connections do not last. */
+	if (loop_clock_ms() - b->connected_at > 4 * RECONNECT_MAX_MS)
+		b->reconnect_ms = RECONNECT_MS;
+	else
+		b->reconnect_ms = MIN(MAX(b->reconnect_ms * 2, (uint64_t)RECONNECT_MS),
+				      (uint64_t)RECONNECT_MAX_MS);
+	log_warning("%s: connecting again in %llu ms (its last line: %s)", why,
+		    (unsigned long long)b->reconnect_ms, b->last_line);
 	b->reconnects = 0;
-	loop_timer_set_in(b->reconnect_timer, RECONNECT_MS);
+	loop_timer_set_in(b->reconnect_timer, b->reconnect_ms);
 }
 
 static void on_reconnect(struct loop *l, struct loop_timer *t, void *userdata)

@@ -14,8 +14,9 @@
  *   - if babeld dies it is restarted (after 1 s, then backing off to 30 s)
  *     and every interface added with babel_add_interface() is re-added;
  *   - if babeld shuts the local socket while it runs (babeld 1.12 does when
- *     a monitor line cannot be written), the module connects again within
- *     200 ms, rebuilds its tables and re-adds every interface.
+ *     a monitor line cannot be written), the module connects again after
+ *     200 ms (backing off to 5 s), rebuilds its tables and re-adds every
+ *     interface.
  *
  * Interfaces added at runtime do not inherit babeld's `default` options,
  * so babel_add_interface() puts the tunnel options on the interface line.
