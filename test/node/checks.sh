@@ -144,7 +144,9 @@ node_pubkeys() {
 # One comparison of a snapshot: each WireGuard interface is one the daemon
 # lists; up/draining/destroying tunnels have exactly one peer, the node the
 # daemon names (by its key); free/setup ones none; tunnels up for 25 s had
-# a handshake less than 180 s ago. Prints the differences.
+# a handshake less than 215 s ago: the daemon frees a tunnel whose last
+# handshake is over 200 s old (HANDSHAKE_STALE_S, checked every 10 s), so
+# a dead tunnel may show up to 210 s before it goes. Prints the differences.
 compare_snapshot() { # I
 	awk -v now="$(date +%s)" -v node="$1" '
 		FILENAME ~ /\/nodes$/ { pfx[$1] = $2; next }
@@ -163,7 +165,7 @@ compare_snapshot() { # I
 				if (np[i] != 1) { print "node " node ": " i " (" st[i] " to " peer[i] ") has " np[i] + 0 " WireGuard peers"; continue }
 				if (bykey[key[i]] != peer[i])
 					print "node " node ": " i " has WireGuard peer " (key[i] in who ? who[key[i]] : key[i]) ", the daemon says " peer[i]
-				if (st[i] == "up" && age[i] >= 25 && (hs[i] == 0 || now - hs[i] >= 180))
+				if (st[i] == "up" && age[i] >= 25 && (hs[i] == 0 || now - hs[i] >= 215))
 					print "node " node ": " i " (" role[i] " to " peer[i] ", up " age[i] " s): last handshake " (hs[i] ? now - hs[i] " s ago" : "never")
 			}
 		}' "$TB_DIR/nodes" "$TB_DIR/pubkeys" "$TB_DIR/t$1" "$TB_DIR/w$1"
