@@ -16,6 +16,7 @@
 #define MAX_CLIENTS 16
 #define MAX_REQUEST 512
 #define MAX_COMMANDS 32
+#define MAX_SECTIONS 8
 
 struct command {
 	char name[32];
@@ -44,6 +45,8 @@ struct control {
 	} refs[MAX_CLIENTS];
 	struct command commands[MAX_COMMANDS];
 	size_t n_commands;
+	struct command sections[MAX_SECTIONS]; /* extra objects in "status" */
+	size_t n_sections;
 };
 
 /* ---- JSON building ---- */
@@ -155,6 +158,14 @@ static int cmd_status(struct ctx *c, const char *args, struct jbuf *o)
 	} else {
 		jbuf_append(o, "null");
 	}
+	for (size_t i = 0; c->control && i < c->control->n_sections; i++) {
+		const struct command *sec = &c->control->sections[i];
+		jbuf_append(o, ", ");
+		jbuf_key(o, sec->name);
+		int r = sec->fn(c, "", o);
+		if (r < 0)
+			return r;
+	}
 	jbuf_append(o, "}");
 	return 0;
 }
@@ -221,27 +232,39 @@ static int cmd_help(struct ctx *c, const char *args, struct jbuf *o)
 
 /* ---- registry of commands ---- */
 
-int control_register(struct control *ctl, const char *name, const char *help,
-		     control_handler_fn fn)
+/* Add or replace name in a table of max entries. */
+static int table_put(struct command *table, size_t *n_table, size_t max, const char *name,
+		     const char *help, control_handler_fn fn)
 {
 	size_t n = strlen(name);
-	if (!n || n >= sizeof(ctl->commands[0].name) || strspn(name, "abcdefghijklmnopqrstuvwxyz-") != n ||
+	if (!n || n >= sizeof(table[0].name) || strspn(name, "abcdefghijklmnopqrstuvwxyz-") != n ||
 	    !fn)
 		return -EINVAL;
 	size_t i;
-	for (i = 0; i < ctl->n_commands; i++)
-		if (!strcmp(ctl->commands[i].name, name))
+	for (i = 0; i < *n_table; i++)
+		if (!strcmp(table[i].name, name))
 			break;
-	if (i == ctl->n_commands) {
-		if (i == MAX_COMMANDS)
+	if (i == *n_table) {
+		if (i == max)
 			return -ENOMEM;
-		ctl->n_commands++;
+		(*n_table)++;
 	}
-	struct command *cmd = &ctl->commands[i];
+	struct command *cmd = &table[i];
 	snprintf(cmd->name, sizeof(cmd->name), "%s", name);
 	snprintf(cmd->help, sizeof(cmd->help), "%s", help ? help : "");
 	cmd->fn = fn;
 	return 0;
+}
+
+int control_register(struct control *ctl, const char *name, const char *help,
+		     control_handler_fn fn)
+{
+	return table_put(ctl->commands, &ctl->n_commands, MAX_COMMANDS, name, help, fn);
+}
+
+int control_register_status(struct control *ctl, const char *name, control_handler_fn fn)
+{
+	return table_put(ctl->sections, &ctl->n_sections, MAX_SECTIONS, name, NULL, fn);
 }
 
 int control_execute(struct control *ctl, const char *line, char **ret)

@@ -55,6 +55,13 @@ void control_close(struct control *ctl);
 int control_register(struct control *ctl, const char *name, const char *help,
 		     control_handler_fn fn);
 
+/*
+ * Add (or replace) a section of "status": the answer gets "name": followed
+ * by the one JSON object fn appends (args ""), after the core's fields. The
+ * mesh modules show their parameters this way. 0, -EINVAL, -ENOMEM.
+ */
+int control_register_status(struct control *ctl, const char *name, control_handler_fn fn);
+
 /* Run a command line as if received on the socket (tests). *ret malloc'ed. */
 int control_execute(struct control *ctl, const char *line, char **ret);
 

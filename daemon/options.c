@@ -8,7 +8,9 @@
 #include <sys/un.h>
 
 #include "config.h"
+#include "netconf.h"
 #include "options.h"
+#include "prefix.h"
 
 static const char *const tunnel_type_names[] = {
 	[TUNNEL_TYPE_WIREGUARD] = "wireguard",
@@ -100,6 +102,23 @@ bad:
 DEFINE_PORT_PARSER(parse_fou_port, fou_port)
 DEFINE_PORT_PARSER(parse_peer_port, peer_port)
 
+#define DEFINE_SHARE_PARSER(fn, field, what)                                                \
+	static int fn(void *target, const char *value, char *err, size_t errlen)             \
+	{                                                                                    \
+		uint32_t v;                                                                  \
+		if (netconf_parse_share(value, &v) < 0 || (what[0] == 'w' && v == 0)) {      \
+			snprintf(err, errlen, "expected a %s, not '%.64s'", what, value);     \
+			return -EINVAL;                                                      \
+		}                                                                            \
+		((struct options *)target)->field = v;                                       \
+		return 0;                                                                    \
+	}
+
+DEFINE_SHARE_PARSER(parse_rotate_share, rotate_share, "share from 0 to 1")
+DEFINE_SHARE_PARSER(parse_busy_share, busy_share, "share from 0 to 1")
+DEFINE_SHARE_PARSER(parse_busy_weight, busy_weight, "weight above 0, at most 1")
+DEFINE_SHARE_PARSER(parse_anchor_share, anchor_share, "share from 0 to 1")
+
 static int parse_verbose(void *target, const char *value, char *err, size_t errlen)
 {
 	struct options *o = target;
@@ -190,7 +209,26 @@ const struct conf_option options_table[] = {
 	FN_OPT("peer-port", 0, parse_peer_port, "PORT",
 	       "UDP port of the peer protocol, on the overlay and the underlay. Default: 326"),
 	INT_OPT("tunnel-refresh", 0, tunnel_refresh, 5, 86400, "SECONDS",
-		"Replace one tunnel every SECONDS. Default: from the network configuration."),
+		"Rotation period: every SECONDS a random share of the client tunnels is "
+		"destroyed and replaced. Default: from the network configuration."),
+	FN_OPT("rotate-share", 0, parse_rotate_share, "SHARE",
+	       "Expected share of client tunnels destroyed every period (0..1), chosen at "
+	       "random. Default: from the network configuration (0.3)."),
+	FN_OPT("busy-share", 0, parse_busy_share, "SHARE",
+	       "Share of client tunnels carrying the most routes that are picked with "
+	       "--busy-weight. Default: from the network configuration (0.2)."),
+	FN_OPT("busy-weight", 0, parse_busy_weight, "WEIGHT",
+	       "Chance of a busy tunnel to be picked, relative to the others (above 0, at "
+	       "most 1). Default: from the network configuration (0.25)."),
+	INT_OPT("drain-limit", 0, drain_limit, 1, 864000, "SECONDS",
+		"A tunnel being rotated that routes still use after SECONDS is destroyed "
+		"anyway. Default: from the network configuration (3600)."),
+	STRV_OPT("anchor", 0, anchors, "PREFIX",
+		 "Anchor prefix (nodes in well-known places): --anchor-share of new tunnels go "
+		 "to nodes inside one. Repeatable; replaces the network's list."),
+	FN_OPT("anchor-share", 0, parse_anchor_share, "SHARE",
+	       "Share of new tunnels that go to anchors when any is known (0..1). Default: "
+	       "from the network configuration (0.3)."),
 	STR_OPT("country", 0, country, "CC",
 		"Country code advertised with our addresses (two letters)."),
 	FLAG_OPT("gateway", 0, gateway,
@@ -220,6 +258,11 @@ void options_init(struct options *o)
 		.client_count = -1,
 		.max_clients = -1,
 		.tunnel_refresh = -1,
+		.rotate_share = OPT_FROM_NETWORK,
+		.busy_share = OPT_FROM_NETWORK,
+		.busy_weight = OPT_FROM_NETWORK,
+		.anchor_share = OPT_FROM_NETWORK,
+		.drain_limit = -1,
 		.hello = -1,
 	};
 }
@@ -239,6 +282,7 @@ void options_done(struct options *o)
 	free(o->main_interface);
 	strv_clear(&o->ip);
 	strv_clear(&o->neighbours);
+	strv_clear(&o->anchors);
 	free(o->country);
 	strv_clear(&o->babel_args);
 	free(o->up);
@@ -361,6 +405,15 @@ int options_finish(struct options *o, char *err, size_t errlen)
 bad_neighbour:
 		return failf(err, errlen, "--neighbour: expected an IPv6 prefix ADDR/LEN, not '%s'",
 			     n);
+	}
+
+	if (o->anchors.n > NETCONF_MAX_ANCHORS)
+		return failf(err, errlen, "--anchor: at most %d prefixes", NETCONF_MAX_ANCHORS);
+	for (size_t i = 0; i < o->anchors.n; i++) {
+		struct re6st_prefix p;
+		if (prefix_parse(o->anchors.v[i], &p) < 0)
+			return failf(err, errlen, "--anchor: expected an IPv6 prefix ADDR/LEN, not '%s'",
+				     o->anchors.v[i]);
 	}
 
 	if (o->country && (strlen(o->country) != 2 || !isalpha((unsigned char)o->country[0]) ||

@@ -35,6 +35,8 @@ const char *tunnel_type_to_string(enum tunnel_type t);
 /* -EINVAL for an unknown name. */
 int tunnel_type_from_string(const char *s, enum tunnel_type *ret);
 
+#define OPT_FROM_NETWORK UINT32_MAX
+
 struct options {
 	/* identity and registry */
 	char *registry;            /* --registry URL (required) */
@@ -66,6 +68,13 @@ struct options {
 	uint16_t peer_port;        /* --peer-port, default 326 (peer protocol) */
 	int tunnel_refresh;        /* --tunnel-refresh SECONDS, -1: network config */
 	char *country;             /* --country CC: advertised with our endpoints */
+	/* The tunnel policy (daemon/policy.h); OPT_FROM_NETWORK: the network's */
+	uint32_t rotate_share;     /* --rotate-share, millionths */
+	uint32_t busy_share;       /* --busy-share, millionths */
+	uint32_t busy_weight;      /* --busy-weight, millionths, never 0 */
+	uint32_t anchor_share;     /* --anchor-share, millionths */
+	int drain_limit;           /* --drain-limit SECONDS, -1: network config */
+	struct strv anchors;       /* --anchor PREFIX: replaces the network's list */
 
 	/* routing */
 	bool gateway;              /* --gateway: export the default route */

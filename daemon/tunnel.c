@@ -18,6 +18,7 @@
 #include "netconf.h"
 #include "objects.h"
 #include "peer.h"
+#include "policy.h"
 #include "registry-client.h"
 #include "registry.h"
 #include "state.h"
@@ -40,7 +41,6 @@
 #define ADDRESS_WAIT_MS 5000
 #define DRAIN_DELAY_MS 800       /* netem delay on babel packets */
 #define DRAIN_MIN_MS 2000        /* let babel see the delay before judging */
-#define DRAIN_TIMEOUT_MS 60000   /* routes did not move: abort */
 #define DESTROY_RESEND_MS 3000
 #define DESTROY_ACK_MS 35000     /* the peer waits up to 30 s for its routes */
 #define PEER_DRAIN_MS 30000
@@ -85,7 +85,6 @@ struct tunnel {
 	bool nat;               /* keepalive on */
 	bool in_babel;
 	bool drained;           /* our tc drain installed */
-	bool protect;           /* drain aborted: skip it at the next rotation */
 	bool destroy_requested; /* the peer asked: ack once our routes moved */
 	uint64_t destroy_deadline_ms, resend_ms;
 	/* client set-up */
@@ -133,6 +132,10 @@ struct tunnel_mgr {
 	uint8_t learned4[16], learned6[16];
 	uint16_t learned_port4, learned_port6;
 	uint64_t rotations;
+	uint64_t destroyed;     /* rotation victims (policy) */
+	uint64_t forced;        /* of which destroyed at the drain limit */
+	struct re6st_prefix anchors[NETCONF_MAX_ANCHORS]; /* --anchor */
+	size_t n_anchors;
 	uint64_t next_fill_ms;
 	bool fou_open[2];       /* FOU receive port listening: [0] IPv4, [1] IPv6 */
 };
@@ -177,6 +180,42 @@ static uint64_t refresh_ms(const struct tunnel_mgr *m)
 	unsigned s = c->opt.tunnel_refresh > 0 ? (unsigned)c->opt.tunnel_refresh
 		     : c->netconf ? c->netconf->tunnel_refresh : NETCONF_DEFAULT_TUNNEL_REFRESH;
 	return (uint64_t)(s ? s : NETCONF_DEFAULT_TUNNEL_REFRESH) * 1000;
+}
+
+static double share(uint32_t opt, uint32_t net)
+{
+	return (double)(opt != OPT_FROM_NETWORK ? opt : net) / NETCONF_MILLION;
+}
+
+/* The policy's parameters: options, else the network's (whose decoder gives
+ * the defaults for fields a document lacks), else the defaults. */
+static struct policy_params params(const struct tunnel_mgr *m)
+{
+	const struct ctx *c = m->c;
+	const struct re6st_netconf *nc = c->netconf;
+	struct policy_params p = {
+		.rotate_share = share(c->opt.rotate_share,
+				      nc ? nc->rotate_share : NETCONF_DEFAULT_ROTATE_SHARE),
+		.busy_share = share(c->opt.busy_share,
+				    nc ? nc->busy_share : NETCONF_DEFAULT_BUSY_SHARE),
+		.busy_weight = share(c->opt.busy_weight,
+				     nc ? nc->busy_weight : NETCONF_DEFAULT_BUSY_WEIGHT),
+		.anchor_share = share(c->opt.anchor_share,
+				      nc ? nc->anchor_share : NETCONF_DEFAULT_ANCHOR_SHARE),
+		.drain_limit = c->opt.drain_limit > 0 ? (uint32_t)c->opt.drain_limit
+			       : nc ? nc->drain_limit : NETCONF_DEFAULT_DRAIN_LIMIT,
+	};
+	return p;
+}
+
+static const struct re6st_prefix *anchors(const struct tunnel_mgr *m, size_t *ret_n)
+{
+	if (m->c->opt.anchors.n || !m->c->netconf) {
+		*ret_n = m->n_anchors;
+		return m->anchors;
+	}
+	*ret_n = m->c->netconf->n_anchors;
+	return m->c->netconf->anchors;
 }
 
 static bool reachable(const struct tunnel_mgr *m)
@@ -293,6 +332,16 @@ static size_t count(const struct tunnel_mgr *m, bool server, bool active)
 	for (size_t i = 0; i < m->n; i++)
 		if (m->t[i]->server == server && (m->t[i]->state != T_FREE) == active)
 			n++;
+	return n;
+}
+
+/* Client tunnels that count towards client-count: a rotated one (draining,
+ * destroying) no longer does, so that its replacement opens at once. */
+static size_t count_clients(const struct tunnel_mgr *m)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < m->n; i++)
+		n += !m->t[i]->server && (m->t[i]->state == T_SETUP || m->t[i]->state == T_UP);
 	return n;
 }
 
@@ -584,7 +633,6 @@ static void tunnel_release(struct tunnel_mgr *m, struct tunnel *t, const char *w
 			log_warning("tunnel: cannot clear the peer of %s: %s", t->ifname, strerror(-r));
 	}
 	t->state = T_FREE;
-	t->protect = false;
 	t->destroy_requested = false;
 	t->since_ms = now_ms(m);
 	memset(&t->peer_ul, 0, sizeof(t->peer_ul));
@@ -687,6 +735,17 @@ static bool tunnel_connect(struct tunnel_mgr *m, const struct re6st_prefix *peer
 		return false;
 	if (pp_endpoints_parse(list, len, eps, PP_MAX_ENDPOINTS, &k) < 0)
 		return false;
+	/* Exception 6 of policy.h: a listed country keeps to itself. */
+	const char *theirs = "";
+	for (size_t i = 0; i < k && !*theirs; i++)
+		theirs = eps[i].country;
+	if (m->c->netconf && !policy_country_ok(m->c->netconf->same_country,
+						m->c->opt.country ? m->c->opt.country : "", theirs)) {
+		log_debug("tunnel: not connecting to %s: same-country rule (%s)", pfx(peer, b),
+			  *theirs ? theirs : "country unknown");
+		backoff(m, peer, REVOKED_BACKOFF_MS);
+		return false;
+	}
 	/* One type per attempt: the first of ours the peer offers. */
 	uint8_t type = tunnel_pick_endpoints(types, offered(m, types), eps, &k);
 	if (k == 0) {
@@ -1029,9 +1088,6 @@ static void finish_rotation(struct tunnel_mgr *m, struct tunnel *t, const char *
 {
 	backoff(m, &t->peer, refresh_ms(m));
 	tunnel_release(m, t, why);
-	/* The next period starts now: a slow rotation (drain, ack) must not be
-	 * followed at once by another one, before the new tunnel carries routes. */
-	m->next_refresh_ms = now_ms(m) + refresh_ms(m);
 }
 
 static void start_drain(struct tunnel_mgr *m, struct tunnel *t)
@@ -1043,50 +1099,43 @@ static void start_drain(struct tunnel_mgr *m, struct tunnel *t)
 	send_tunnel_msg(m, t, PP_TUNNEL_DRAIN);
 	t->state = T_DRAINING;
 	t->since_ms = now_ms(m);
-	t->deadline_ms = t->since_ms + DRAIN_TIMEOUT_MS;
 }
 
-/* Every tunnel-refresh: the client tunnel routing the fewest nodes goes. */
+/*
+ * Every tunnel-refresh: a random share of the client tunnels goes, busy
+ * ones less often but never never (policy.h). Configured neighbours are
+ * the only ones spared. Rotation waits neither for the full target nor
+ * for earlier rotations: a draining tunnel no longer counts as a client,
+ * so its replacement opens at once.
+ */
 static void rotate(struct tunnel_mgr *m)
 {
-	struct tunnel *victim = NULL;
-	size_t best = SIZE_MAX, ties = 0, up = 0;
+	struct policy_params p = params(m);
+	_cleanup_free_ struct tunnel **cand = calloc(m->n + 1, sizeof(*cand));
+	_cleanup_free_ size_t *routes = calloc(m->n + 1, sizeof(*routes));
+	_cleanup_free_ size_t *idx = calloc(m->n + 1, sizeof(*idx));
+	size_t n = 0;
 
-	for (size_t i = 0; i < m->n; i++) {
-		struct tunnel *t = m->t[i];
-		if (t->server || t->state == T_FREE)
-			continue;
-		up++;
-		if (t->state != T_UP)
-			return; /* one rotation at a time */
-	}
-	unsigned limit = reachable(m) ? client_count(m) : MIN(2u, client_count(m));
-	if (up < limit || up == 0)
+	if (!cand || !routes || !idx) {
+		log_warning("tunnel: cannot choose the tunnels to rotate: %s", strerror(ENOMEM));
 		return;
+	}
+
 	for (size_t i = 0; i < m->n; i++) {
 		struct tunnel *t = m->t[i];
 		if (t->server || t->state != T_UP || is_neighbour(m, &t->peer))
 			continue;
-		/* A tunnel just opened has no routes yet because babel has not
-		 * used it yet, not because it is useless: let it settle. */
-		if (now_ms(m) - t->since_ms < refresh_ms(m) / 2)
-			continue;
-		if (t->protect) {
-			t->protect = false;
-			continue;
-		}
-		size_t n = routes_via(m, t);
-		/* Random among equals: reservoir sampling. */
-		if (n < best) {
-			best = n;
-			victim = t;
-			ties = 1;
-		} else if (n == best && randombytes_uniform((uint32_t)++ties) == 0) {
-			victim = t;
-		}
+		routes[n] = routes_via(m, t);
+		cand[n++] = t;
 	}
-	if (victim)
-		start_drain(m, victim);
+	size_t k = policy_rotation_count(p.rotate_share, n, &policy_rand_sodium);
+	int got = k ? policy_pick_victims(&p, routes, n, k, &policy_rand_sodium, idx) : 0;
+	if (got < 0)
+		log_warning("tunnel: cannot choose the tunnels to rotate: %s", strerror(-got));
+	for (int i = 0; i < got; i++) {
+		m->destroyed++;
+		start_drain(m, cand[idx[i]]);
+	}
 }
 
 void tunnel_on_tunnel_msg(struct tunnel_mgr *m, const struct re6st_prefix *peer,
@@ -1130,14 +1179,23 @@ void tunnel_on_tunnel_msg(struct tunnel_mgr *m, const struct re6st_prefix *peer,
 
 /* ---- choosing peers ---- */
 
-static void shuffle(struct re6st_prefix *v, size_t n)
+/*
+ * A node babel hears directly on a LAN interface (-i): it originates a route
+ * (refmetric 0) received there. Such a node is reachable without a tunnel,
+ * so it is not a distant node and never a tunnel peer.
+ */
+static bool direct_neighbour(const struct tunnel_mgr *m, const struct babel_route *r, size_t n,
+			     const struct re6st_prefix *p)
 {
-	for (size_t i = n; i > 1; i--) {
-		size_t j = randombytes_uniform((uint32_t)i);
-		struct re6st_prefix x = v[i - 1];
-		v[i - 1] = v[j];
-		v[j] = x;
+	const struct strv *lan = &m->c->opt.interfaces;
+	for (size_t i = 0; lan->n && i < n; i++) {
+		if (r[i].refmetric != 0 || !prefix_equal(&r[i].prefix, p))
+			continue;
+		for (size_t j = 0; j < lan->n; j++)
+			if (!strcmp(r[i].ifname, lan->v[j]))
+				return true;
 	}
+	return false;
 }
 
 static bool candidate_ok(struct tunnel_mgr *m, const struct re6st_prefix *p)
@@ -1239,7 +1297,7 @@ static void on_bootstrap_peer(void *userdata, const struct rc_bootstrap_peer *bp
 	if (c->state)
 		state_peer_put(c->state, &bp->prefix, bp->endpoints, ctx_unix_now());
 	/* The mesh may have grown meanwhile. */
-	if (count(m, false, true) + m->n_pend < limit)
+	if (count_clients(m) + m->n_pend < limit)
 		tunnel_connect(m, &bp->prefix, bp->endpoints, strlen(bp->endpoints));
 }
 
@@ -1256,33 +1314,41 @@ static void make_new_tunnels(struct tunnel_mgr *m)
 	for (size_t i = 0; i < m->n_neigh; i++)
 		if (candidate_ok(m, &m->neigh[i]))
 			try_peer(m, &m->neigh[i], false);
-	size_t active = count(m, false, true) + m->n_pend;
+	size_t active = count_clients(m) + m->n_pend;
 	if (active >= limit)
 		return;
 	size_t need = limit - active;
 
-	/* 2. distant nodes babel knows, at random */
+	/* 2. distant nodes babel knows, at random (anchors for their share) */
 	const struct babel_route *routes = NULL;
 	size_t nr = c->babel ? babel_routes(c->babel, &routes) : 0, nc = 0;
 	_cleanup_free_ struct re6st_prefix *cand = calloc(nr ? nr : 1, sizeof(*cand));
-	if (!cand)
+	_cleanup_free_ bool *anchor = calloc(nr ? nr : 1, sizeof(*anchor));
+	_cleanup_free_ size_t *order = calloc(nr ? nr : 1, sizeof(*order));
+	if (!cand || !anchor || !order)
 		return;
+	size_t na;
+	const struct re6st_prefix *anc = anchors(m, &na);
 	for (size_t i = 0; i < nr; i++) {
 		const struct re6st_prefix *p = &routes[i].prefix;
 		if (!prefix_contains(&c->network, p) || p->len <= c->network.len ||
-		    prefix_equal(p, &c->prefix))
+		    prefix_equal(p, &c->prefix) || direct_neighbour(m, routes, nr, p))
 			continue;
 		bool dup = false;
 		for (size_t j = 0; j < nc && !dup; j++)
 			dup = prefix_equal(&cand[j], p);
 		if (dup)
 			continue;
-		if (candidate_ok(m, p))
+		if (candidate_ok(m, p)) {
+			anchor[nc] = policy_is_anchor(anc, na, p);
 			cand[nc++] = *p;
+		}
 	}
-	shuffle(cand, nc);
+	struct policy_params pp = params(m);
+	if (policy_order_candidates(&pp, anchor, nc, &policy_rand_sodium, order) < 0)
+		return;
 	for (size_t i = 0; i < nc && need; i++)
-		if (try_peer(m, &cand[i], false))
+		if (try_peer(m, &cand[order[i]], false))
 			need--;
 	/* Fall back on the cache and the registry whenever babel offers no
 	 * usable candidate, not only when it knows nobody: a node whose only
@@ -1392,19 +1458,27 @@ static void on_tick(struct loop *l, struct loop_timer *timer, void *userdata)
 			check_health(m, t, now);
 			break;
 		case T_DRAINING: {
-			if (now - t->since_ms >= DRAIN_MIN_MS && routes_gone(m, t)) {
-				char b[PREFIX_STRLEN];
+			uint64_t took = now - t->since_ms;
+			size_t left = took < DRAIN_MIN_MS || !routes_gone(m, t);
+			uint32_t limit = params(m).drain_limit;
+			char b[PREFIX_STRLEN];
+			switch (policy_drain_verdict(took, DRAIN_MIN_MS, left, limit)) {
+			case POLICY_DRAIN_DONE:
 				log_info("tunnel %s to %s: drained in %.1f s", t->ifname,
-					 pfx(&t->peer, b), (double)(now - t->since_ms) / 1000);
+					 pfx(&t->peer, b), (double)took / 1000);
 				start_destroy(m, t);
-			} else if (now >= t->deadline_ms) {
-				char b[PREFIX_STRLEN];
-				log_info("tunnel %s to %s: routes did not move away, keeping it",
-					 t->ifname, pfx(&t->peer, b));
-				drain_local(m, t, false);
-				send_tunnel_msg(m, t, PP_TUNNEL_UNDRAIN);
-				t->state = T_UP;
-				t->protect = true;
+				break;
+			case POLICY_DRAIN_FORCE:
+				/* Destruction creates life: a tunnel some route still
+				 * needs goes too, and the mesh finds another path. */
+				log_notice("tunnel %s to %s: routes still use it after the drain "
+					   "limit (%u s): destroyed anyway",
+					   t->ifname, pfx(&t->peer, b), limit);
+				m->forced++;
+				start_destroy(m, t);
+				break;
+			case POLICY_DRAIN_WAIT:
+				break;
 			}
 			break;
 		}
@@ -1570,6 +1644,33 @@ size_t tunnel_server_ports(const struct tunnel_mgr *m, uint16_t *ports, size_t m
 
 /* ---- control socket ---- */
 
+/* "policy" in status: the parameters in force and what they did. */
+static int ctl_policy(struct ctx *c, const char *args, struct jbuf *out)
+{
+	struct tunnel_mgr *m = c->tunnels;
+	struct policy_params p = params(m);
+	size_t na;
+	const struct re6st_prefix *anc = anchors(m, &na);
+	char b[PREFIX_STRLEN];
+
+	jbuf_append(out, "{\"tunnel_refresh\": %" PRIu64 ", \"rotate_share\": %g, "
+			 "\"busy_share\": %g, \"busy_weight\": %g, \"drain_limit\": %u, "
+			 "\"anchor_share\": %g, \"anchors\": [",
+		    refresh_ms(m) / 1000, p.rotate_share, p.busy_share, p.busy_weight,
+		    p.drain_limit, p.anchor_share);
+	for (size_t i = 0; i < na; i++) {
+		jbuf_append(out, "%s", i ? ", " : "");
+		jbuf_string(out, pfx(&anc[i], b));
+	}
+	jbuf_append(out, "], \"same_country\": ");
+	jbuf_string(out, c->netconf ? c->netconf->same_country : NULL);
+	jbuf_append(out, ", \"country\": ");
+	jbuf_string(out, c->opt.country);
+	jbuf_append(out, ", \"destroyed\": %" PRIu64 ", \"forced\": %" PRIu64 "}", m->destroyed,
+		    m->forced);
+	return 0;
+}
+
 static int ctl_tunnels(struct ctx *c, const char *args, struct jbuf *out)
 {
 	struct tunnel_mgr *m = c->tunnels;
@@ -1664,6 +1765,9 @@ int tunnel_init(struct ctx *c)
 			if (prefix_parse_relaxed(c->opt.neighbours.v[i], &m->neigh[m->n_neigh]) >= 0)
 				m->n_neigh++;
 	}
+	for (size_t i = 0; i < c->opt.anchors.n && i < ARRAY_SIZE(m->anchors); i++)
+		if (prefix_parse(c->opt.anchors.v[i], &m->anchors[m->n_anchors]) >= 0)
+			m->n_anchors++;
 	r = loop_add_timer(c->loop, 0, TICK_MS, on_tick, m, &m->timer);
 	if (r < 0) {
 		free(m->neigh);
@@ -1676,6 +1780,7 @@ int tunnel_init(struct ctx *c)
 		control_register(c->control, "tunnels", "tunnels of this node (JSON)", ctl_tunnels);
 		control_register(c->control, "peers", "nodes heard from over the peer protocol",
 				 ctl_peers);
+		control_register_status(c->control, "policy", ctl_policy);
 	}
 	uint8_t types[TUNNEL_TYPE_COUNT];
 	size_t nt = offered(c->tunnels, types);

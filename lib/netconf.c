@@ -31,6 +31,12 @@ enum {
 	T_SAME_COUNTRY = 12,
 	T_REGISTRY_URL = 13,
 	T_BABEL_DEFAULT = 14,
+	T_ROTATE_SHARE = 16,
+	T_BUSY_SHARE = 17,
+	T_BUSY_WEIGHT = 18,
+	T_DRAIN_LIMIT = 19,
+	T_ANCHOR_SHARE = 20,
+	T_ANCHORS = 21,
 	_T_SINGLE_MAX = 32, /* types below are singletons */
 	T_REVOKED = 32,
 };
@@ -47,6 +53,11 @@ int netconf_new(struct re6st_netconf **ret)
 	nc->client_count = NETCONF_DEFAULT_CLIENT_COUNT;
 	nc->tunnel_refresh = NETCONF_DEFAULT_TUNNEL_REFRESH;
 	nc->tunnel_types = NETCONF_DEFAULT_TUNNEL_TYPES;
+	nc->rotate_share = NETCONF_DEFAULT_ROTATE_SHARE;
+	nc->busy_share = NETCONF_DEFAULT_BUSY_SHARE;
+	nc->busy_weight = NETCONF_DEFAULT_BUSY_WEIGHT;
+	nc->anchor_share = NETCONF_DEFAULT_ANCHOR_SHARE;
+	nc->drain_limit = NETCONF_DEFAULT_DRAIN_LIMIT;
 	*ret = nc;
 	return 0;
 }
@@ -178,6 +189,32 @@ int netconf_node_ipv4(const struct re6st_netconf *nc, uint32_t subject_serial,
 	return 0;
 }
 
+int netconf_parse_share(const char *s, uint32_t *ret)
+{
+	/* Digits only: strtod would take hex, exponents and "nan". */
+	uint64_t v = 0, scale = NETCONF_MILLION;
+	const char *p = s;
+	if (*p != '0' && *p != '1')
+		return -EINVAL;
+	v = (uint64_t)(*p++ - '0') * NETCONF_MILLION;
+	if (*p == '.') {
+		if (!p[1])
+			return -EINVAL;
+		for (p++; *p; p++) {
+			if (*p < '0' || *p > '9')
+				return -EINVAL;
+			scale /= 10;
+			if (scale == 0 && *p != '0')
+				return -EINVAL; /* finer than a millionth */
+			v += (uint64_t)(*p - '0') * scale;
+		}
+	}
+	if (*p || v > NETCONF_MILLION)
+		return -EINVAL;
+	*ret = (uint32_t)v;
+	return 0;
+}
+
 uint32_t netconf_max_clients(const struct re6st_netconf *nc)
 {
 	if (nc->max_clients)
@@ -212,6 +249,16 @@ static bool fields_ok(const struct re6st_netconf *nc, bool strict)
 		return false;
 	if (!ipv4_ok(nc))
 		return false;
+	if (nc->rotate_share > NETCONF_MILLION || nc->busy_share > NETCONF_MILLION ||
+	    nc->busy_weight == 0 || nc->busy_weight > NETCONF_MILLION ||
+	    nc->anchor_share > NETCONF_MILLION || nc->drain_limit == 0)
+		return false;
+	if (nc->n_anchors > NETCONF_MAX_ANCHORS)
+		return false;
+	for (size_t i = 0; i < nc->n_anchors; i++)
+		if (!prefix_is_canonical(&nc->anchors[i]) ||
+		    !prefix_contains(&nc->network, &nc->anchors[i]))
+			return false;
 	if (nc->has_registry_prefix && (!prefix_is_canonical(&nc->registry_prefix) ||
 					!prefix_contains(&nc->network, &nc->registry_prefix)))
 		return false;
@@ -296,7 +343,8 @@ int netconf_encode(struct re6st_netconf *nc, const struct re6st_ca *ca,
 	if (nc->n_revoked > NETCONF_MAX_REVOKED)
 		return -E2BIG;
 
-	body = 4 + PREFIX_BYTES + 2 * (4 + 1) + 6 * (4 + 4);
+	body = 4 + PREFIX_BYTES + 2 * (4 + 1) + 11 * (4 + 4); /* 11 u32 fields */
+	body += nc->n_anchors ? 4 + nc->n_anchors * PREFIX_BYTES : 0;
 	body += nc->has_ipv4 ? 4 + 6 : 0;
 	body += nc->has_registry_prefix ? 4 + PREFIX_BYTES : 0;
 	for (size_t i = 0; i < ARRAY_SIZE(strs); i++)
@@ -337,6 +385,16 @@ int netconf_encode(struct re6st_netconf *nc, const struct re6st_ca *ca,
 	tlv_string(&w, T_SAME_COUNTRY, nc->same_country);
 	tlv_string(&w, T_REGISTRY_URL, nc->registry_url);
 	tlv_string(&w, T_BABEL_DEFAULT, nc->babel_default);
+	tlv_u32(&w, T_ROTATE_SHARE, nc->rotate_share);
+	tlv_u32(&w, T_BUSY_SHARE, nc->busy_share);
+	tlv_u32(&w, T_BUSY_WEIGHT, nc->busy_weight);
+	tlv_u32(&w, T_DRAIN_LIMIT, nc->drain_limit);
+	tlv_u32(&w, T_ANCHOR_SHARE, nc->anchor_share);
+	if (nc->n_anchors) {
+		uint8_t *p = tlv(&w, T_ANCHORS, (uint16_t)(nc->n_anchors * PREFIX_BYTES));
+		for (size_t i = 0; i < nc->n_anchors; i++)
+			put_prefix(p + i * PREFIX_BYTES, &nc->anchors[i]);
+	}
 	for (size_t i = 0; i < nc->n_revoked; i++) {
 		const struct netconf_revoked *rv = &nc->revoked[i];
 		uint8_t *p = tlv(&w, T_REVOKED, REVOKED_BYTES);
@@ -419,12 +477,18 @@ static int known_len(uint16_t type)
 	case T_TUNNEL_REFRESH:
 	case T_MIN_PROTOCOL:
 	case T_TUNNEL_TYPES:
+	case T_ROTATE_SHARE:
+	case T_BUSY_SHARE:
+	case T_BUSY_WEIGHT:
+	case T_DRAIN_LIMIT:
+	case T_ANCHOR_SHARE:
 		return 4;
 	case T_IPV4:
 		return 6;
 	case T_SAME_COUNTRY:
 	case T_REGISTRY_URL:
 	case T_BABEL_DEFAULT:
+	case T_ANCHORS: /* a multiple of PREFIX_BYTES, checked below */
 		return 0;
 	case T_REVOKED:
 		return REVOKED_BYTES;
@@ -547,6 +611,28 @@ int netconf_decode(const uint8_t *buf, size_t len, struct re6st_netconf **ret)
 			break;
 		case T_BABEL_DEFAULT:
 			r = dup_string(v, tl, &nc->babel_default);
+			break;
+		case T_ROTATE_SHARE:
+			nc->rotate_share = get_be32(v);
+			break;
+		case T_BUSY_SHARE:
+			nc->busy_share = get_be32(v);
+			break;
+		case T_BUSY_WEIGHT:
+			nc->busy_weight = get_be32(v);
+			break;
+		case T_DRAIN_LIMIT:
+			nc->drain_limit = get_be32(v);
+			break;
+		case T_ANCHOR_SHARE:
+			nc->anchor_share = get_be32(v);
+			break;
+		case T_ANCHORS:
+			if (tl == 0 || tl % PREFIX_BYTES || tl / PREFIX_BYTES > NETCONF_MAX_ANCHORS)
+				return -EBADMSG;
+			nc->n_anchors = tl / PREFIX_BYTES;
+			for (size_t i = 0; i < nc->n_anchors; i++)
+				get_prefix(v + i * PREFIX_BYTES, &nc->anchors[i]);
 			break;
 		case T_REVOKED: {
 			struct netconf_revoked *rv = &nc->revoked[nc->n_revoked++];

@@ -37,6 +37,14 @@ enum {
 #define NETCONF_DEFAULT_TUNNEL_REFRESH 300
 #define NETCONF_DEFAULT_PREFIX_LEN 16 /* bits added to the network prefix */
 #define NETCONF_DEFAULT_TUNNEL_TYPES TUNNEL_WIREGUARD
+/* The tunnel policy (daemon/policy.h); shares and weights in millionths. */
+#define NETCONF_MILLION 1000000u
+#define NETCONF_DEFAULT_ROTATE_SHARE 300000u
+#define NETCONF_DEFAULT_BUSY_SHARE 200000u
+#define NETCONF_DEFAULT_BUSY_WEIGHT 250000u
+#define NETCONF_DEFAULT_ANCHOR_SHARE 300000u
+#define NETCONF_DEFAULT_DRAIN_LIMIT 3600u
+#define NETCONF_MAX_ANCHORS 64
 
 /* Limits checked by encoder and decoder. */
 #define NETCONF_MAX_STRING 1024
@@ -63,6 +71,14 @@ struct re6st_netconf {
 	uint32_t tunnel_refresh;      /* --tunnel-refresh, seconds */
 	uint32_t min_protocol;        /* --min-protocol */
 	uint32_t tunnel_types;        /* TUNNEL_* bitmask, never 0 */
+	/* The tunnel policy: shares and weights in millionths (<= 10^6). */
+	uint32_t rotate_share;        /* --rotate-share */
+	uint32_t busy_share;          /* --busy-share */
+	uint32_t busy_weight;         /* --busy-weight, never 0 */
+	uint32_t anchor_share;        /* --anchor-share */
+	uint32_t drain_limit;         /* --drain-limit, seconds, never 0 */
+	size_t n_anchors;             /* --anchor PREFIX, at most NETCONF_MAX_ANCHORS */
+	struct re6st_prefix anchors[NETCONF_MAX_ANCHORS];
 
 	bool has_ipv4;                /* --ipv4 NET/N SUBLEN */
 	uint8_t ipv4_net[4];
@@ -115,6 +131,12 @@ int netconf_check_cert(const struct re6st_netconf *nc, const struct re6st_cert *
  */
 int netconf_node_ipv4(const struct re6st_netconf *nc, uint32_t subject_serial,
 		      uint8_t ret_subnet[4], uint8_t ret_addr[4]);
+/*
+ * A share or weight as written on command lines, a decimal in [0, 1] ("0.3",
+ * "1", "0.125"), into millionths. -EINVAL otherwise.
+ */
+int netconf_parse_share(const char *s, uint32_t *ret);
+
 /* Effective max clients: max_clients, or 2 x client_count when 0. */
 uint32_t netconf_max_clients(const struct re6st_netconf *nc);
 

@@ -997,6 +997,112 @@ static void test_netconf(void)
 	key_free(other.ca_key);
 }
 
+/* The tunnel policy's fields (types 16-21): round trip, defaults, hostile values. */
+static void test_netconf_policy(void)
+{
+	struct network n;
+	_cleanup_(netconf_freep) struct re6st_netconf *nc = NULL, *nc2 = NULL;
+	_cleanup_free_ uint8_t *enc = NULL;
+	size_t len = 0;
+	uint32_t v;
+
+	network_make(&n, "2001:db8::/32");
+	CHECK_R(netconf_new(&nc), 0);
+	CHECK(nc->rotate_share == 300000 && nc->busy_share == 200000 &&
+	      nc->busy_weight == 250000 && nc->anchor_share == 300000 && nc->drain_limit == 3600 &&
+	      nc->n_anchors == 0);
+	nc->rotate_share = 500000;
+	nc->busy_share = 0;
+	nc->busy_weight = 1000000;
+	nc->anchor_share = 125000;
+	nc->drain_limit = 60;
+	CHECK_R(prefix_parse("2001:db8:100::/40", &nc->anchors[0]), 0);
+	CHECK_R(prefix_parse("2001:db8:7:7::/64", &nc->anchors[1]), 0);
+	nc->n_anchors = 2;
+	CHECK_R(netconf_encode(nc, &n.ca, n.ca_key, &enc, &len), 0);
+	CHECK_R(netconf_parse(enc, len, &n.ca, &nc2), 0);
+	CHECK(nc2 && nc2->rotate_share == 500000 && nc2->busy_share == 0 &&
+	      nc2->busy_weight == 1000000 && nc2->anchor_share == 125000 &&
+	      nc2->drain_limit == 60 && nc2->n_anchors == 2 &&
+	      prefix_equal(&nc2->anchors[0], &nc->anchors[0]) &&
+	      prefix_equal(&nc2->anchors[1], &nc->anchors[1]));
+	netconf_free(TAKE_PTR(nc2));
+
+	/* The encoder refuses what the decoder would. */
+	uint8_t *e2 = NULL;
+	size_t l2;
+	nc->busy_weight = 0;
+	CHECK_R(netconf_encode(nc, &n.ca, n.ca_key, &e2, &l2), -EINVAL);
+	nc->busy_weight = 1000001;
+	CHECK_R(netconf_encode(nc, &n.ca, n.ca_key, &e2, &l2), -EINVAL);
+	nc->busy_weight = 1;
+	nc->drain_limit = 0;
+	CHECK_R(netconf_encode(nc, &n.ca, n.ca_key, &e2, &l2), -EINVAL);
+	nc->drain_limit = 1;
+	CHECK_R(prefix_parse("2001:db9::/48", &nc->anchors[1]), 0); /* outside the network */
+	CHECK_R(netconf_encode(nc, &n.ca, n.ca_key, &e2, &l2), -EINVAL);
+
+	/* A document without them: the defaults; hostile values: refused. */
+	uint8_t doc[44 + 4 + 17 + 64] = { 0 };
+	memcpy(doc, "R6NC", 4);
+	doc[4] = 1;
+	memcpy(doc + 8, n.ca.fingerprint, 16);
+	put_be64(doc + 24, 1);
+	put_be16(doc + 44, 1);
+	put_be16(doc + 46, 17);
+	memcpy(doc + 48, n.ca.network.addr, 16);
+	doc[64] = n.ca.network.len;
+	resign(doc, sizeof(doc), n.ca_key);
+	CHECK_R(netconf_parse(doc, sizeof(doc), &n.ca, &nc2), 0);
+	CHECK(nc2 && nc2->rotate_share == NETCONF_DEFAULT_ROTATE_SHARE &&
+	      nc2->drain_limit == NETCONF_DEFAULT_DRAIN_LIMIT && nc2->n_anchors == 0);
+	netconf_free(TAKE_PTR(nc2));
+	static const struct {
+		uint16_t type, len;
+		uint32_t value;
+	} bad[] = {
+		{ 16, 4, 1000001 }, /* rotate share over 1 */
+		{ 18, 4, 0 },       /* busy weight 0 */
+		{ 19, 4, 0 },       /* drain limit 0 */
+		{ 20, 4, UINT32_MAX },
+		{ 17, 3, 0 },       /* wrong length */
+		{ 21, 16, 0 },      /* anchors: not a multiple of 17 */
+		{ 21, 0, 0 },       /* anchors: empty */
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+		uint8_t val[17] = { 0 };
+		size_t ml;
+		put_be32(val, bad[i].value);
+		uint8_t *m = with_tlv(doc, sizeof(doc), bad[i].type, val, bad[i].len, n.ca_key, &ml);
+		int r = netconf_parse(m, ml, &n.ca, &nc2);
+		CHECK(r == -EBADMSG, "type %u len %u value %u: %d", bad[i].type, bad[i].len,
+		      bad[i].value, r);
+		if (r == 0)
+			netconf_free(TAKE_PTR(nc2));
+		free(m);
+	}
+	{ /* an anchor outside the network */
+		uint8_t a[17] = { 0x20, 0x01, 0x0d, 0xb9 };
+		size_t ml;
+		a[16] = 48;
+		uint8_t *m = with_tlv(doc, sizeof(doc), 21, a, 17, n.ca_key, &ml);
+		CHECK_R(netconf_parse(m, ml, &n.ca, &nc2), -EBADMSG);
+		free(m);
+	}
+
+	/* Shares as written on command lines. */
+	CHECK(netconf_parse_share("0.3", &v) == 0 && v == 300000);
+	CHECK(netconf_parse_share("1", &v) == 0 && v == 1000000);
+	CHECK(netconf_parse_share("0", &v) == 0 && v == 0);
+	CHECK(netconf_parse_share("0.000001", &v) == 0 && v == 1);
+	CHECK(netconf_parse_share("1.0", &v) == 0 && v == 1000000);
+	static const char *const nope[] = { "", "1.5", "2", "-0.1", ".5", "0.", "0.0000001",
+					    "0x1", "1e-1", "nan", " 0.3", "0.3 " };
+	for (size_t i = 0; i < ARRAY_SIZE(nope); i++)
+		CHECK(netconf_parse_share(nope[i], &v) == -EINVAL, "'%s' accepted", nope[i]);
+	key_free(n.ca_key);
+}
+
 /* Many revocations: the list round-trips and lookups stay right. */
 static void test_netconf_large(void)
 {
@@ -1197,6 +1303,7 @@ int main(void)
 	test_cert();
 	test_seal();
 	test_netconf();
+	test_netconf_policy();
 	test_netconf_large();
 	test_reqsign();
 	test_strerror();

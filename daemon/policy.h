@@ -1,0 +1,116 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * policy.h - which tunnels a node destroys and which peers it chooses.
+ *
+ * THE RULE is randomness (seed 003, "Three key principles"): every
+ * tunnel-refresh period a node destroys a random share of its client
+ * tunnels and opens new ones to nodes chosen at random among the distant
+ * nodes it knows. A tunnel is not kept because it is used or because its
+ * metric is good: paths never settle, so nobody can predict or target them,
+ * and better paths keep being found.
+ *
+ * THE EXCEPTIONS, each bounded, and none of them a reason to keep a tunnel
+ * forever:
+ *   1. busy tunnels: the busy_share of tunnels carrying the most routes are
+ *      picked with a lower weight (busy_weight), never zero;
+ *   2. the drain: a doomed tunnel carrying routes is drained first (no
+ *      packet lost); after drain_limit it is destroyed anyway;
+ *   3. --neighbour peers are always connected and never rotated;
+ *   4. the registry's bootstrap peer, when nothing else is known;
+ *   5. anchors: a share anchor_share of new choices goes to nodes inside
+ *      the network's anchor prefixes (when any is a candidate);
+ *   6. same-country: a node in a listed country connects only to nodes of
+ *      its country, and other nodes do not connect into it.
+ * Exceptions 3 and 4 live with the candidate lists in tunnel.c; the others
+ * are here. Everything here is pure: no I/O, randomness from the caller.
+ */
+#ifndef RE6ST_DAEMON_POLICY_H
+#define RE6ST_DAEMON_POLICY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "prefix.h"
+
+/* A random source: uniform(ud, n) returns a uniform integer in [0, n), n > 0. */
+struct policy_rand {
+	uint32_t (*uniform)(void *ud, uint32_t n);
+	void *ud;
+};
+
+/* The daemon's source: libsodium's randombytes_uniform(). */
+extern const struct policy_rand policy_rand_sodium;
+
+struct policy_params {
+	double rotate_share;  /* [0, 1]: expected share of client tunnels destroyed per period */
+	double busy_share;    /* [0, 1]: share of tunnels counted busy (most routes) */
+	double busy_weight;   /* (0, 1]: a busy tunnel's weight, the others' being 1 */
+	double anchor_share;  /* [0, 1]: share of new choices that go to anchors */
+	uint32_t drain_limit; /* seconds a drain may last before the tunnel goes anyway */
+};
+
+#define POLICY_DEFAULT_ROTATE_SHARE 0.3
+#define POLICY_DEFAULT_BUSY_SHARE 0.2
+#define POLICY_DEFAULT_BUSY_WEIGHT 0.25
+#define POLICY_DEFAULT_ANCHOR_SHARE 0.3
+#define POLICY_DEFAULT_DRAIN_LIMIT 3600
+
+/* True with probability p (clamped to [0, 1]), at 2^-24 resolution. */
+bool policy_chance(const struct policy_rand *r, double p);
+
+/*
+ * How many of n tunnels to destroy this period: share x n rounded at random
+ * (floor, plus one with the fractional part's probability), so the expected
+ * count is share x n even for 1 to 3 tunnels.
+ */
+size_t policy_rotation_count(double share, size_t n, const struct policy_rand *r);
+
+/*
+ * Mark the busy tunnels: the round(busy_share x n) tunnels carrying the most
+ * routes, among those carrying at least one (ties broken at random).
+ * ret_busy has n entries. -ENOMEM.
+ */
+int policy_mark_busy(double busy_share, const size_t *routes, size_t n,
+		     const struct policy_rand *r, bool *ret_busy);
+
+/*
+ * Pick k distinct victims among n tunnels (k > n picks all), one at a time,
+ * each with probability proportional to its weight: busy_weight for a busy
+ * tunnel, 1 for the others. ret_idx gets the indices, in draw order.
+ * Returns the count, or -ENOMEM.
+ */
+int policy_pick_victims(const struct policy_params *p, const size_t *routes, size_t n, size_t k,
+			const struct policy_rand *r, size_t *ret_idx);
+
+enum policy_drain {
+	POLICY_DRAIN_WAIT,    /* routes still use it (or too early to judge) */
+	POLICY_DRAIN_DONE,    /* no route left: destroy it */
+	POLICY_DRAIN_FORCE,   /* drain_limit reached with routes: destroy it anyway */
+};
+
+/* A drain that began elapsed_ms ago, judged after min_ms, with routes left. */
+enum policy_drain policy_drain_verdict(uint64_t elapsed_ms, uint64_t min_ms, size_t routes,
+				       uint32_t drain_limit);
+
+/* Is p inside one of the n anchor prefixes? */
+bool policy_is_anchor(const struct re6st_prefix *anchors, size_t n, const struct re6st_prefix *p);
+
+/*
+ * Same-country rule. list: the network's comma-separated country codes
+ * (NULL or "" when the rule is off); mine, theirs: two upper-case letters
+ * or "" when unknown. Allowed when the countries are equal and known, or
+ * when neither is in the list (an unknown country is never in it).
+ */
+bool policy_country_ok(const char *list, const char *mine, const char *theirs);
+
+/*
+ * The order in which to try n candidates (each an anchor or not): position
+ * after position, an anchor with probability anchor_share while both kinds
+ * remain, uniformly at random within the kind. ret_idx gets a permutation of
+ * 0..n-1. -ENOMEM.
+ */
+int policy_order_candidates(const struct policy_params *p, const bool *anchor, size_t n,
+			    const struct policy_rand *r, size_t *ret_idx);
+
+#endif
