@@ -80,6 +80,27 @@ static void test_options(void)
 	CHECK(!strcmp(o.control_socket, "/tmp/x/re6stnet.sock"), "socket follows -r");
 	options_done(&o);
 
+	/* getopt_long's abbreviations: a unique prefix, on the command line only. */
+	r = parse(&o, err, sizeof(err), "--regis", "http://reg.example/", "--ca=ca", "--cer", "c",
+		  "--ke", "k", "--tunnel-t", "gre", "--gate", NULL);
+	CHECK(r == 0, "abbreviated options: %s", err);
+	CHECK(o.registry && o.n_tunnel_types == 1 && o.tunnel_types[0] == TUNNEL_TYPE_GRE &&
+	      o.gateway, "abbreviations set their options");
+	options_done(&o);
+	r = parse(&o, err, sizeof(err), BASE, "--c", "3", NULL);
+	CHECK(r == -EINVAL && strstr(err, "ambiguous option '--c' (--check, --ca, ...)"),
+	      "ambiguous prefix: %s", err);
+	options_done(&o);
+	{
+		struct conf_parser p;
+		options_init(&o);
+		conf_parser_init(&p, options_table, options_table_size, &o, err, sizeof(err));
+		r = conf_parser_line(&p, "f", 1, "regis http://reg.example/");
+		CHECK(r == -EINVAL && strstr(err, "unknown option 'regis'"),
+		      "no abbreviation in files: %s", err);
+		options_done(&o);
+	}
+
 	/* Bad input: a clear message, never a crash. */
 	static const struct {
 		const char *args[4];
