@@ -6,12 +6,13 @@
  * object back (docs/daemon.md), printed as tables or passed through with
  * --json.
  */
-#include <getopt.h>
+#include <stddef.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 
 #include "admin.h"
+#include "conffile.h"
 #include "config.h"
 #include "json.h"
 #include "macro.h"
@@ -64,6 +65,7 @@ static void usage(FILE *f)
 		"  -V, --version        show the version\n"
 		"\n"
 		"Any other node COMMAND is sent as is and its answer printed. See re6stctl(8).\n"
+		"Long options may be abbreviated while unambiguous.\n"
 		"Exit status: 0 success, 1 the daemon or registry answered an error or cannot\n"
 		"be reached, 2 usage error; is-token: 0 the token exists, 1 it does not, 2 error.\n",
 		DEFAULT_SOCKET);
@@ -212,69 +214,69 @@ static int print_tables(const struct json *j)
 	return 0;
 }
 
+struct args {
+	char *socket, *registry, *ca, *fingerprint;
+	int timeout;
+	bool json, help, version;
+};
+
+#define OFF(f) offsetof(struct args, f)
+static const struct conf_option options[] = {
+	{ "socket", 's', CONF_STRING, OFF(socket), 0, 0, NULL, "PATH", NULL },
+	{ "registry", 'r', CONF_STRING, OFF(registry), 0, 0, NULL, "URL", NULL },
+	{ "ca", 'c', CONF_STRING, OFF(ca), 0, 0, NULL, "FILE", NULL },
+	{ "fingerprint", 'f', CONF_STRING, OFF(fingerprint), 0, 0, NULL, "HEX", NULL },
+	{ "timeout", 't', CONF_INT, OFF(timeout), 1, 3600, NULL, "SEC", NULL },
+	{ "json", 'j', CONF_FLAG, OFF(json), 0, 0, NULL, NULL, NULL },
+	{ "help", 'h', CONF_FLAG, OFF(help), 0, 0, NULL, NULL, NULL },
+	{ "version", 'V', CONF_FLAG, OFF(version), 0, 0, NULL, NULL, NULL },
+};
+
+static void args_done(struct args *a)
+{
+	free(a->socket);
+	free(a->registry);
+	free(a->ca);
+	free(a->fingerprint);
+}
+
 int main(int argc, char *argv[])
 {
-	static const struct option longopts[] = {
-		{ "socket", required_argument, NULL, 's' },
-		{ "registry", required_argument, NULL, 'r' },
-		{ "ca", required_argument, NULL, 'c' },
-		{ "fingerprint", required_argument, NULL, 'f' },
-		{ "timeout", required_argument, NULL, 't' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },
-		{ NULL, 0, NULL, 0 },
-	};
-	const char *path = DEFAULT_SOCKET;
-	struct admin_options admin = {};
-	bool json = false;
-	int c;
-	while ((c = getopt_long(argc, argv, "+s:r:c:f:t:jhV", longopts, NULL)) != -1) {
-		switch (c) {
-		case 's':
-			path = optarg;
-			break;
-		case 'r':
-			admin.url = optarg;
-			break;
-		case 'c':
-			admin.ca_path = optarg;
-			break;
-		case 'f':
-			admin.fingerprint = optarg;
-			break;
-		case 't': {
-			char *end;
-			errno = 0;
-			unsigned long sec = strtoul(optarg, &end, 10);
-			if (errno || end == optarg || *end || !sec || sec > 3600 || optarg[0] == '-') {
-				fprintf(stderr, "re6stctl: --timeout: '%s' is not a number of seconds"
-						" (1..3600)\n",
-					optarg);
-				return 2;
-			}
-			admin.timeout_ms = (long)sec * 1000;
-			break;
-		}
-		case 'j':
-			json = true;
-			break;
-		case 'h':
-			usage(stdout);
-			return 0;
-		case 'V':
-			printf("re6stctl %s\n", RE6ST_VERSION);
-			return 0;
-		default:
-			fprintf(stderr, "Try 're6stctl --help'.\n");
-			return 2;
-		}
+	_cleanup_(args_done) struct args args = {};
+	char perr[512];
+	struct conf_parser p;
+
+	/* Options up to the command, which keeps the rest (getopt's "+"). */
+	conf_parser_init(&p, options, ARRAY_SIZE(options), &args, perr, sizeof(perr));
+	p.stop_at_argument = true;
+	int r = conf_parser_argv(&p, argc, argv);
+	if (r < 0) {
+		fprintf(stderr, "re6stctl: %s\nTry 're6stctl --help'.\n",
+			r == -ENOMEM ? "out of memory" : perr);
+		return r == -ENOMEM ? 1 : 2;
 	}
-	if (optind >= argc) {
-		usage(stderr);
+	if (args.help) {
+		usage(stdout);
+		return 0;
+	}
+	if (args.version) {
+		printf("re6stctl %s\n", RE6ST_VERSION);
+		return 0;
+	}
+	const char *path = args.socket ? args.socket : DEFAULT_SOCKET;
+	struct admin_options admin = {
+		.url = args.registry,
+		.ca_path = args.ca,
+		.fingerprint = args.fingerprint,
+		.timeout_ms = args.timeout * 1000L,
+	};
+	bool json = args.json;
+	int cmd = p.optind; /* argv[cmd]: the command */
+	if (cmd >= argc) {
+		fprintf(stderr, "re6stctl: no command given\nTry 're6stctl --help'.\n");
 		return 2;
 	}
-	const char *name = argv[optind];
+	const char *name = argv[cmd];
 	const struct admin_command *acmd = admin_command_find(name);
 	if (acmd) {
 		if (!admin.url) {
@@ -283,7 +285,7 @@ int main(int argc, char *argv[])
 			return 2;
 		}
 		admin.json = json;
-		return admin_run(acmd, &admin, argc - optind, argv + optind);
+		return admin_run(acmd, &admin, argc - cmd, argv + cmd);
 	}
 	if (admin.url) {
 		bool node = false;
@@ -297,8 +299,8 @@ int main(int argc, char *argv[])
 	/* The command line: command and arguments joined by spaces. */
 	char line[512] = "";
 	size_t len = 0;
-	for (int i = optind; i < argc; i++) {
-		int n = snprintf(line + len, sizeof(line) - len, "%s%s", i > optind ? " " : "",
+	for (int i = cmd; i < argc; i++) {
+		int n = snprintf(line + len, sizeof(line) - len, "%s%s", i > cmd ? " " : "",
 				 argv[i]);
 		if (n < 0 || (size_t)n >= sizeof(line) - len || strpbrk(argv[i], "\n\r")) {
 			fprintf(stderr, "re6stctl: command too long or with a newline\n");
@@ -308,12 +310,12 @@ int main(int argc, char *argv[])
 	}
 	const struct subcommand *sub = NULL;
 	for (size_t i = 0; i < ARRAY_SIZE(subcommands); i++)
-		if (!strcmp(argv[optind], subcommands[i].name))
+		if (!strcmp(argv[cmd], subcommands[i].name))
 			sub = &subcommands[i];
 
 	_cleanup_free_ char *answer = NULL;
 	size_t alen = 0;
-	int r = query(path, line, &answer, &alen);
+	r = query(path, line, &answer, &alen);
 	if (r < 0) {
 		fprintf(stderr, "re6stctl: %s: %s%s\n", path, strerror(-r),
 			r == -ENOENT || r == -ECONNREFUSED ? " (is re6stnet running?)" : "");
