@@ -7,9 +7,12 @@
  * --json.
  */
 #include <stddef.h>
+#include <ctype.h>
+#include <inttypes.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <time.h>
 
 #include "admin.h"
 #include "conffile.h"
@@ -140,6 +143,78 @@ static int query(const char *path, const char *line, char **ret, size_t *ret_len
 
 /* ---- human output ---- */
 
+/* A JSON number that is a whole count (seconds, a unix time). */
+static int json_u64(const struct json *v, uint64_t *ret)
+{
+	char *end;
+	if (v->type != JSON_NUMBER || !isdigit((unsigned char)v->text[0]))
+		return -EINVAL;
+	errno = 0;
+	unsigned long long n = strtoull(v->text, &end, 10);
+	if (errno || *end)
+		return -EINVAL;
+	*ret = n;
+	return 0;
+}
+
+/* "45s", "12m 5s", "3h 12m", "4d 2h". */
+static const char *human_duration(uint64_t s, char *buf, size_t size)
+{
+	if (s < 60)
+		snprintf(buf, size, "%" PRIu64 "s", s);
+	else if (s < 3600)
+		snprintf(buf, size, "%" PRIu64 "m %" PRIu64 "s", s / 60, s % 60);
+	else if (s < 86400)
+		snprintf(buf, size, "%" PRIu64 "h %" PRIu64 "m", s / 3600, s % 3600 / 60);
+	else
+		snprintf(buf, size, "%" PRIu64 "d %" PRIu64 "h", s / 86400, s % 86400 / 3600);
+	return buf;
+}
+
+static const char *fmt_uptime(uint64_t v, char *buf, size_t size)
+{
+	return human_duration(v, buf, size);
+}
+
+/* "2027-12-04 11:31 UTC (in 364 days)", or "(expired 2h 5m ago)". */
+static const char *fmt_date(uint64_t v, char *buf, size_t size)
+{
+	time_t t = (time_t)v, now = time(NULL);
+	struct tm tm;
+	char date[32], d[32];
+	if (!gmtime_r(&t, &tm) || !strftime(date, sizeof(date), "%Y-%m-%d %H:%M UTC", &tm))
+		return NULL;
+	if (t >= now && t - now >= 86400)
+		snprintf(buf, size, "%s (in %lld days)", date, (long long)((t - now) / 86400));
+	else if (t >= now)
+		snprintf(buf, size, "%s (in %s)", date, human_duration((uint64_t)(t - now), d, sizeof(d)));
+	else
+		snprintf(buf, size, "%s (expired %s ago)", date,
+			 human_duration((uint64_t)(now - t), d, sizeof(d)));
+	return buf;
+}
+
+/* Values shown in human units; --json keeps the daemon's raw numbers. */
+static const struct {
+	const char *key;
+	const char *(*format)(uint64_t v, char *buf, size_t size);
+} human_units[] = {
+	{ "uptime", fmt_uptime },
+	{ "cert_expires", fmt_date },
+};
+
+static const char *cell_text(const char *key, const struct json *v, char *buf, size_t size)
+{
+	uint64_t n;
+	for (size_t i = 0; i < ARRAY_SIZE(human_units); i++) {
+		const char *s;
+		if (!strcmp(key, human_units[i].key) && json_u64(v, &n) == 0 &&
+		    (s = human_units[i].format(n, buf, size)))
+			return s;
+	}
+	return json_cell(v, buf, size);
+}
+
 static void print_flat(const char *prefix, const struct json *j)
 {
 	char cell[512];
@@ -149,7 +224,7 @@ static void print_flat(const char *prefix, const struct json *j)
 		if (j->items[i]->type == JSON_OBJECT)
 			print_flat(key, j->items[i]);
 		else
-			printf("%-24s %s\n", key, json_cell(j->items[i], cell, sizeof(cell)));
+			printf("%-24s %s\n", key, cell_text(key, j->items[i], cell, sizeof(cell)));
 	}
 }
 

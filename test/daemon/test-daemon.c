@@ -9,6 +9,7 @@
 #include <signal.h>
 #include <stdarg.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <sys/wait.h>
 
 #include "babel.h"
@@ -567,6 +568,23 @@ static void test_control(const char *ctl)
 		int rc = run_ctl(c.loop, ctl, "status", out, sizeof(out));
 		CHECK(rc == 0 && strstr(out, "address") && strstr(out, "2001:db8:1::1"),
 		      "re6stctl status (%d): %s", rc, out);
+		/* Human units in the table, raw values with --json. */
+		c.started_ms = loop_now(c.loop) - 725000;
+		c.cert.not_after = (uint64_t)time(NULL) + 10 * 86400 + 3600;
+		rc = run_ctl(c.loop, ctl, "status", out, sizeof(out));
+		CHECK(rc == 0 && strstr(out, "uptime                   12m 5s\n") &&
+			      strstr(out, " UTC (in 10 days)\n"),
+		      "re6stctl status in human units (%d): %s", rc, out);
+		char raw[64];
+		snprintf(raw, sizeof(raw), "\"cert_expires\": %llu,",
+			 (unsigned long long)c.cert.not_after);
+		rc = run_ctl(c.loop, ctl, "--json status", out, sizeof(out));
+		CHECK(rc == 0 && strstr(out, "\"uptime\": 725,") && strstr(out, raw),
+		      "re6stctl --json status keeps raw values (%d): %s", rc, out);
+		c.cert.not_after = (uint64_t)time(NULL) - 7200;
+		rc = run_ctl(c.loop, ctl, "status", out, sizeof(out));
+		CHECK(rc == 0 && strstr(out, "(expired 2h 0m ago)"), "expired certificate (%d): %s",
+		      rc, out);
 		rc = run_ctl(c.loop, ctl, "--json tunnels x\\\"y", out, sizeof(out));
 		CHECK(rc == 0 && strstr(out, "\"peer\": \"x\\\"y\""), "re6stctl --json (%d): %s", rc,
 		      out);
