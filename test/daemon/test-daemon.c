@@ -9,8 +9,8 @@
 #include <signal.h>
 #include <stdarg.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <sys/wait.h>
+#include <time.h>
 
 #include "babel.h"
 #include "control.h"
