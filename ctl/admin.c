@@ -3,13 +3,13 @@
  * admin.c - re6stctl's registry commands (see admin.h), from a table like
  * the node commands of re6stctl.c.
  */
-#include <getopt.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <string.h>
 #include <time.h>
 
 #include "admin.h"
+#include "conffile.h"
 #include "config.h"
 #include "identity.h"
 #include "macro.h"
@@ -160,42 +160,66 @@ static int rpc_failed(const struct registry_client *c, const struct admin_option
 static int cmd_add_token(struct registry_client *c, const struct admin_options *o,
 			 const struct admin_command *cmd, int argc, char *argv[])
 {
-	static const struct option longopts[] = {
-		{ "email", required_argument, NULL, 'e' },
-		{ "token", required_argument, NULL, 't' },
-		{ NULL, 0, NULL, 0 },
+	struct args {
+		char *email, *token;
+	} args = {};
+	static const struct conf_option opts[] = {
+		{ "email", 'e', CONF_STRING, offsetof(struct args, email), 0, 0, NULL, "EMAIL", NULL },
+		{ "token", 't', CONF_STRING, offsetof(struct args, token), 0, 0, NULL, "TOKEN", NULL },
 	};
-	const char *email = NULL, *token = NULL;
 	_cleanup_free_ char *t = NULL;
-	int opt, r;
+	char err[256];
+	struct conf_parser p;
+	int r, npos = 0;
 
-	optind = 0; /* reinitialise getopt for the command's own options */
-	while ((opt = getopt_long(argc, argv, "e:t:", longopts, NULL)) != -1) {
-		switch (opt) {
-		case 'e':
-			email = optarg;
+	/*
+	 * Options and one EMAIL in any order, as getopt_long permutes them:
+	 * each parse stops at an argument, which becomes the next argv[0].
+	 */
+	conf_parser_init(&p, opts, ARRAY_SIZE(opts), &args, err, sizeof(err));
+	p.stop_at_argument = true;
+	for (int i = 0;;) {
+		r = conf_parser_argv(&p, argc - i, argv + i);
+		if (r < 0) {
+			fprintf(stderr, "re6stctl: add-token: %s\n", r == -ENOMEM ? "out of memory" : err);
+			goto out;
+		}
+		i += p.optind;
+		if (i >= argc)
 			break;
-		case 't':
-			token = optarg;
+		if (npos++ || args.email) {
+			npos = 2;
 			break;
-		default:
-			return ADMIN_EXIT_USAGE;
+		}
+		args.email = strdup(argv[i]);
+		if (!args.email) {
+			r = -ENOMEM;
+			goto out;
 		}
 	}
-	if (optind < argc && !email)
-		email = argv[optind++];
-	if (optind < argc || !email || !email[0] || (token && !token[0])) {
+	const char *email = args.email, *token = args.token;
+	r = 0;
+	if (npos > 1 || !email || !email[0]) {
 		fprintf(stderr, "re6stctl: usage: add-token [--token TOKEN] EMAIL\n");
-		return ADMIN_EXIT_USAGE;
+		r = -EINVAL;
+		goto out;
 	}
 	r = rc_add_token(c, email, token, &t);
-	if (r < 0)
-		return rpc_failed(c, o, cmd, r);
+	if (r < 0) {
+		r = rpc_failed(c, o, cmd, r);
+		goto out;
+	}
 	if (o->json)
 		json_pairs("token", t, "email", email, NULL);
 	else
 		printf("%s\n", t);
-	return ADMIN_EXIT_OK;
+	r = ADMIN_EXIT_OK;
+out:
+	free(args.email);
+	free(args.token);
+	if (r == -ENOMEM)
+		return cmd->error_exit;
+	return r < 0 ? ADMIN_EXIT_USAGE : r;
 }
 
 static int cmd_is_token(struct registry_client *c, const struct admin_options *o,

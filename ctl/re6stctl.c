@@ -6,12 +6,16 @@
  * object back (docs/daemon.md), printed as tables or passed through with
  * --json.
  */
-#include <getopt.h>
+#include <stddef.h>
+#include <ctype.h>
+#include <inttypes.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <time.h>
 
 #include "admin.h"
+#include "conffile.h"
 #include "config.h"
 #include "json.h"
 #include "macro.h"
@@ -64,6 +68,7 @@ static void usage(FILE *f)
 		"  -V, --version        show the version\n"
 		"\n"
 		"Any other node COMMAND is sent as is and its answer printed. See re6stctl(8).\n"
+		"Long options may be abbreviated while unambiguous.\n"
 		"Exit status: 0 success, 1 the daemon or registry answered an error or cannot\n"
 		"be reached, 2 usage error; is-token: 0 the token exists, 1 it does not, 2 error.\n",
 		DEFAULT_SOCKET);
@@ -138,6 +143,78 @@ static int query(const char *path, const char *line, char **ret, size_t *ret_len
 
 /* ---- human output ---- */
 
+/* A JSON number that is a whole count (seconds, a unix time). */
+static int json_u64(const struct json *v, uint64_t *ret)
+{
+	char *end;
+	if (v->type != JSON_NUMBER || !isdigit((unsigned char)v->text[0]))
+		return -EINVAL;
+	errno = 0;
+	unsigned long long n = strtoull(v->text, &end, 10);
+	if (errno || *end)
+		return -EINVAL;
+	*ret = n;
+	return 0;
+}
+
+/* "45s", "12m 5s", "3h 12m", "4d 2h". */
+static const char *human_duration(uint64_t s, char *buf, size_t size)
+{
+	if (s < 60)
+		snprintf(buf, size, "%" PRIu64 "s", s);
+	else if (s < 3600)
+		snprintf(buf, size, "%" PRIu64 "m %" PRIu64 "s", s / 60, s % 60);
+	else if (s < 86400)
+		snprintf(buf, size, "%" PRIu64 "h %" PRIu64 "m", s / 3600, s % 3600 / 60);
+	else
+		snprintf(buf, size, "%" PRIu64 "d %" PRIu64 "h", s / 86400, s % 86400 / 3600);
+	return buf;
+}
+
+static const char *fmt_uptime(uint64_t v, char *buf, size_t size)
+{
+	return human_duration(v, buf, size);
+}
+
+/* "2027-12-04 11:31 UTC (in 364 days)", or "(expired 2h 5m ago)". */
+static const char *fmt_date(uint64_t v, char *buf, size_t size)
+{
+	time_t t = (time_t)v, now = time(NULL);
+	struct tm tm;
+	char date[32], d[32];
+	if (!gmtime_r(&t, &tm) || !strftime(date, sizeof(date), "%Y-%m-%d %H:%M UTC", &tm))
+		return NULL;
+	if (t >= now && t - now >= 86400)
+		snprintf(buf, size, "%s (in %lld days)", date, (long long)((t - now) / 86400));
+	else if (t >= now)
+		snprintf(buf, size, "%s (in %s)", date, human_duration((uint64_t)(t - now), d, sizeof(d)));
+	else
+		snprintf(buf, size, "%s (expired %s ago)", date,
+			 human_duration((uint64_t)(now - t), d, sizeof(d)));
+	return buf;
+}
+
+/* Values shown in human units; --json keeps the daemon's raw numbers. */
+static const struct {
+	const char *key;
+	const char *(*format)(uint64_t v, char *buf, size_t size);
+} human_units[] = {
+	{ "uptime", fmt_uptime },
+	{ "cert_expires", fmt_date },
+};
+
+static const char *cell_text(const char *key, const struct json *v, char *buf, size_t size)
+{
+	uint64_t n;
+	for (size_t i = 0; i < ARRAY_SIZE(human_units); i++) {
+		const char *s;
+		if (!strcmp(key, human_units[i].key) && json_u64(v, &n) == 0 &&
+		    (s = human_units[i].format(n, buf, size)))
+			return s;
+	}
+	return json_cell(v, buf, size);
+}
+
 static void print_flat(const char *prefix, const struct json *j)
 {
 	char cell[512];
@@ -147,7 +224,7 @@ static void print_flat(const char *prefix, const struct json *j)
 		if (j->items[i]->type == JSON_OBJECT)
 			print_flat(key, j->items[i]);
 		else
-			printf("%-24s %s\n", key, json_cell(j->items[i], cell, sizeof(cell)));
+			printf("%-24s %s\n", key, cell_text(key, j->items[i], cell, sizeof(cell)));
 	}
 }
 
@@ -212,69 +289,69 @@ static int print_tables(const struct json *j)
 	return 0;
 }
 
+struct args {
+	char *socket, *registry, *ca, *fingerprint;
+	int timeout;
+	bool json, help, version;
+};
+
+#define OFF(f) offsetof(struct args, f)
+static const struct conf_option options[] = {
+	{ "socket", 's', CONF_STRING, OFF(socket), 0, 0, NULL, "PATH", NULL },
+	{ "registry", 'r', CONF_STRING, OFF(registry), 0, 0, NULL, "URL", NULL },
+	{ "ca", 'c', CONF_STRING, OFF(ca), 0, 0, NULL, "FILE", NULL },
+	{ "fingerprint", 'f', CONF_STRING, OFF(fingerprint), 0, 0, NULL, "HEX", NULL },
+	{ "timeout", 't', CONF_INT, OFF(timeout), 1, 3600, NULL, "SEC", NULL },
+	{ "json", 'j', CONF_FLAG, OFF(json), 0, 0, NULL, NULL, NULL },
+	{ "help", 'h', CONF_FLAG, OFF(help), 0, 0, NULL, NULL, NULL },
+	{ "version", 'V', CONF_FLAG, OFF(version), 0, 0, NULL, NULL, NULL },
+};
+
+static void args_done(struct args *a)
+{
+	free(a->socket);
+	free(a->registry);
+	free(a->ca);
+	free(a->fingerprint);
+}
+
 int main(int argc, char *argv[])
 {
-	static const struct option longopts[] = {
-		{ "socket", required_argument, NULL, 's' },
-		{ "registry", required_argument, NULL, 'r' },
-		{ "ca", required_argument, NULL, 'c' },
-		{ "fingerprint", required_argument, NULL, 'f' },
-		{ "timeout", required_argument, NULL, 't' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },
-		{ NULL, 0, NULL, 0 },
-	};
-	const char *path = DEFAULT_SOCKET;
-	struct admin_options admin = {};
-	bool json = false;
-	int c;
-	while ((c = getopt_long(argc, argv, "+s:r:c:f:t:jhV", longopts, NULL)) != -1) {
-		switch (c) {
-		case 's':
-			path = optarg;
-			break;
-		case 'r':
-			admin.url = optarg;
-			break;
-		case 'c':
-			admin.ca_path = optarg;
-			break;
-		case 'f':
-			admin.fingerprint = optarg;
-			break;
-		case 't': {
-			char *end;
-			errno = 0;
-			unsigned long sec = strtoul(optarg, &end, 10);
-			if (errno || end == optarg || *end || !sec || sec > 3600 || optarg[0] == '-') {
-				fprintf(stderr, "re6stctl: --timeout: '%s' is not a number of seconds"
-						" (1..3600)\n",
-					optarg);
-				return 2;
-			}
-			admin.timeout_ms = (long)sec * 1000;
-			break;
-		}
-		case 'j':
-			json = true;
-			break;
-		case 'h':
-			usage(stdout);
-			return 0;
-		case 'V':
-			printf("re6stctl %s\n", RE6ST_VERSION);
-			return 0;
-		default:
-			fprintf(stderr, "Try 're6stctl --help'.\n");
-			return 2;
-		}
+	_cleanup_(args_done) struct args args = {};
+	char perr[512];
+	struct conf_parser p;
+
+	/* Options up to the command, which keeps the rest (getopt's "+"). */
+	conf_parser_init(&p, options, ARRAY_SIZE(options), &args, perr, sizeof(perr));
+	p.stop_at_argument = true;
+	int r = conf_parser_argv(&p, argc, argv);
+	if (r < 0) {
+		fprintf(stderr, "re6stctl: %s\nTry 're6stctl --help'.\n",
+			r == -ENOMEM ? "out of memory" : perr);
+		return r == -ENOMEM ? 1 : 2;
 	}
-	if (optind >= argc) {
-		usage(stderr);
+	if (args.help) {
+		usage(stdout);
+		return 0;
+	}
+	if (args.version) {
+		printf("re6stctl %s\n", RE6ST_VERSION);
+		return 0;
+	}
+	const char *path = args.socket ? args.socket : DEFAULT_SOCKET;
+	struct admin_options admin = {
+		.url = args.registry,
+		.ca_path = args.ca,
+		.fingerprint = args.fingerprint,
+		.timeout_ms = args.timeout * 1000L,
+	};
+	bool json = args.json;
+	int cmd = p.optind; /* argv[cmd]: the command */
+	if (cmd >= argc) {
+		fprintf(stderr, "re6stctl: no command given\nTry 're6stctl --help'.\n");
 		return 2;
 	}
-	const char *name = argv[optind];
+	const char *name = argv[cmd];
 	const struct admin_command *acmd = admin_command_find(name);
 	if (acmd) {
 		if (!admin.url) {
@@ -283,7 +360,7 @@ int main(int argc, char *argv[])
 			return 2;
 		}
 		admin.json = json;
-		return admin_run(acmd, &admin, argc - optind, argv + optind);
+		return admin_run(acmd, &admin, argc - cmd, argv + cmd);
 	}
 	if (admin.url) {
 		bool node = false;
@@ -297,8 +374,8 @@ int main(int argc, char *argv[])
 	/* The command line: command and arguments joined by spaces. */
 	char line[512] = "";
 	size_t len = 0;
-	for (int i = optind; i < argc; i++) {
-		int n = snprintf(line + len, sizeof(line) - len, "%s%s", i > optind ? " " : "",
+	for (int i = cmd; i < argc; i++) {
+		int n = snprintf(line + len, sizeof(line) - len, "%s%s", i > cmd ? " " : "",
 				 argv[i]);
 		if (n < 0 || (size_t)n >= sizeof(line) - len || strpbrk(argv[i], "\n\r")) {
 			fprintf(stderr, "re6stctl: command too long or with a newline\n");
@@ -308,12 +385,12 @@ int main(int argc, char *argv[])
 	}
 	const struct subcommand *sub = NULL;
 	for (size_t i = 0; i < ARRAY_SIZE(subcommands); i++)
-		if (!strcmp(argv[optind], subcommands[i].name))
+		if (!strcmp(argv[cmd], subcommands[i].name))
 			sub = &subcommands[i];
 
 	_cleanup_free_ char *answer = NULL;
 	size_t alen = 0;
-	int r = query(path, line, &answer, &alen);
+	r = query(path, line, &answer, &alen);
 	if (r < 0) {
 		fprintf(stderr, "re6stctl: %s: %s%s\n", path, strerror(-r),
 			r == -ENOENT || r == -ECONNREFUSED ? " (is re6stnet running?)" : "");

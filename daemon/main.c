@@ -934,6 +934,7 @@ int main(int argc, char *argv[])
 		return 2;
 	}
 
+	log_setup("re6stnet", verbose_to_level[c.opt.verbose], LOG_TARGET_STDERR, NULL);
 	if (c.opt.check) {
 		/* Options are fine; the identity files must be too. */
 		struct re6st_key *key = NULL;

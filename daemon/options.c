@@ -478,6 +478,7 @@ void options_help(FILE *f)
 		"@FILE reads options from FILE, one \"name value\" per line (long option names\n"
 		"without dashes, '#' comments), e.g. the re6stnet.conf written by re6st-conf:\n"
 		"    re6stnet @/etc/re6stnet/re6stnet.conf\n"
+		"Long options may be abbreviated on the command line while unambiguous.\n"
 		"\n");
 	conf_print_help(f, options_table, options_table_size);
 	fprintf(f, "\nSee re6stnet(8). Exit status: 0 clean stop, 1 runtime failure, 2 bad "

@@ -81,6 +81,35 @@ const struct conf_option *conf_find_long(const struct conf_parser *p, const char
 	return NULL;
 }
 
+int conf_match_long(struct conf_parser *p, const char *name, size_t namelen,
+		    const struct conf_option **ret)
+{
+	const struct conf_option *found = conf_find_long(p, name, namelen), *other = NULL;
+	size_t n = 0;
+	if (found) {
+		*ret = found;
+		return 0;
+	}
+	for (size_t i = 0; namelen && i < p->n_opts; i++) {
+		const char *o = p->opts[i].name;
+		if (!o || strncmp(o, name, namelen))
+			continue;
+		if (n++ == 0)
+			found = &p->opts[i];
+		else if (!other)
+			other = &p->opts[i];
+	}
+	if (!found)
+		return fail(p, -EINVAL, NULL, "unknown option '--%.*s'", (int)MIN(namelen, 64),
+			    name);
+	if (other)
+		return fail(p, -EINVAL, NULL, "ambiguous option '--%.*s' (--%s, --%s%s)",
+			    (int)MIN(namelen, 64), name, found->name, other->name,
+			    n > 2 ? ", ..." : "");
+	*ret = found;
+	return 0;
+}
+
 const struct conf_option *conf_find_short(const struct conf_parser *p, char c)
 {
 	for (size_t i = 0; i < p->n_opts; i++)
@@ -159,7 +188,8 @@ int conf_parser_set(struct conf_parser *p, const struct conf_option *o, const ch
 		*(int *)field = (int)v;
 		return 0;
 	}
-	case CONF_CUSTOM: {
+	case CONF_CUSTOM:
+	case CONF_PAIR: {
 		char msg[256] = "";
 		int r = o->parse(p->target, value, msg, sizeof(msg));
 		if (r == -EINVAL)
@@ -323,13 +353,34 @@ int conf_parser_file(struct conf_parser *p, const char *path)
 	return r;
 }
 
+/* The value of a CONF_PAIR option: two words joined by one space. */
+static int pair_value(struct conf_parser *p, const struct conf_option *o, const char *label,
+		      const char *first, int argc, char *const argv[], int *i, char **ret)
+{
+	if (!first) {
+		if (*i + 1 >= argc)
+			goto missing;
+		first = argv[++*i];
+	}
+	if (*i + 1 >= argc)
+		goto missing;
+	const char *second = argv[++*i];
+	if (asprintf(ret, "%s %s", first, second) < 0)
+		return -ENOMEM;
+	return 0;
+missing:
+	return fail(p, -EINVAL, NULL, "option %s needs two values (%s)", label,
+		    o->metavar ? o->metavar : "ARG ARG");
+}
+
 int conf_parser_argv(struct conf_parser *p, int argc, char *const argv[])
 {
+	p->optind = argc;
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
 		int r;
 
-		if (a[0] == '@') {
+		if (a[0] == '@' && !p->stop_at_argument) {
 			if (p->no_include)
 				return fail(p, -EINVAL, NULL, "option files are not allowed here");
 			r = conf_parser_file(p, a + 1);
@@ -337,9 +388,18 @@ int conf_parser_argv(struct conf_parser *p, int argc, char *const argv[])
 				return r;
 			continue;
 		}
-		if (a[0] != '-' || a[1] == '\0')
+		if (a[0] != '-' || a[1] == '\0') {
+			if (p->stop_at_argument) {
+				p->optind = i;
+				return 0;
+			}
 			return fail(p, -EINVAL, NULL, "unexpected argument '%s'", a);
+		}
 		if (!strcmp(a, "--")) {
+			if (p->stop_at_argument) {
+				p->optind = i + 1;
+				return 0;
+			}
 			if (i + 1 < argc)
 				return fail(p, -EINVAL, NULL, "unexpected argument '%s'",
 					    argv[i + 1]);
@@ -349,20 +409,29 @@ int conf_parser_argv(struct conf_parser *p, int argc, char *const argv[])
 			const char *name = a + 2;
 			const char *eq = strchr(name, '=');
 			size_t namelen = eq ? (size_t)(eq - name) : strlen(name);
-			const struct conf_option *o = conf_find_long(p, name, namelen);
-			if (!o)
-				return fail(p, -EINVAL, NULL, "unknown option '--%.*s'",
-					    (int)MIN(namelen, 64), name);
-			const char *value = NULL;
-			if (eq)
-				value = eq + 1;
-			else if (o->type != CONF_FLAG) {
-				if (i + 1 >= argc)
-					return fail(p, -EINVAL, NULL, "option --%s needs a value (%s)",
-						    o->name, o->metavar ? o->metavar : "ARG");
-				value = argv[++i];
+			const struct conf_option *o;
+			r = conf_match_long(p, name, namelen, &o);
+			if (r < 0)
+				return r;
+			const char *value = eq ? eq + 1 : NULL;
+			if (o->type == CONF_PAIR) {
+				_cleanup_free_ char *pair = NULL;
+				char label[80];
+				snprintf(label, sizeof(label), "--%s", o->name);
+				r = pair_value(p, o, label, value, argc, argv, &i, &pair);
+				if (r < 0)
+					return r;
+				r = conf_parser_set(p, o, pair, NULL);
+			} else {
+				if (!eq && o->type != CONF_FLAG) {
+					if (i + 1 >= argc)
+						return fail(p, -EINVAL, NULL,
+							    "option --%s needs a value (%s)", o->name,
+							    o->metavar ? o->metavar : "ARG");
+					value = argv[++i];
+				}
+				r = conf_parser_set(p, o, value, NULL);
 			}
-			r = conf_parser_set(p, o, value, NULL);
 			if (r < 0)
 				return r;
 			continue;
@@ -378,14 +447,20 @@ int conf_parser_argv(struct conf_parser *p, int argc, char *const argv[])
 					return r;
 				continue;
 			}
-			const char *value;
-			if (c[1])
-				value = c + 1;
-			else if (i + 1 < argc)
+			const char *value = c[1] ? c + 1 : NULL;
+			_cleanup_free_ char *pair = NULL;
+			if (o->type == CONF_PAIR) {
+				char label[8] = { '-', *c, '\0' };
+				r = pair_value(p, o, label, value, argc, argv, &i, &pair);
+				if (r < 0)
+					return r;
+				value = pair;
+			} else if (!value) {
+				if (i + 1 >= argc)
+					return fail(p, -EINVAL, NULL, "option -%c needs a value (%s)",
+						    *c, o->metavar ? o->metavar : "ARG");
 				value = argv[++i];
-			else
-				return fail(p, -EINVAL, NULL, "option -%c needs a value (%s)", *c,
-					    o->metavar ? o->metavar : "ARG");
+			}
 			r = conf_parser_set(p, o, value, NULL);
 			if (r < 0)
 				return r;

@@ -5,10 +5,14 @@
  *
  * A program describes its options in a table of struct conf_option, each
  * naming a field of a target structure. The same table serves:
- *   - argv: "--name value", "--name=value", "-x value", "-xvalue", "-ab"
- *     (combined flags), "@FILE", and "--" ending the options;
+ *   - argv, with getopt_long's conventions: "--name value", "--name=value",
+ *     "--na" (any unambiguous prefix of a long name, as getopt_long allows),
+ *     "-x value", "-xvalue", "-ab" (combined flags), "@FILE", and "--" ending
+ *     the options;
  *   - files (re6stnet.conf and @FILE): one "name value" per line, the
- *     option's long name (a one-letter name is the short option), the value
+ *     option's long name in full (a one-letter name is the short option:
+ *     files are kept for years, and a prefix that is unique today may become
+ *     ambiguous when an option is added), the value
  *     being the rest of the line with surrounding blanks removed; '#' at
  *     the start of a line or after a blank starts a comment; "@FILE" on its
  *     own line includes another file (relative to the current directory).
@@ -49,6 +53,9 @@ enum conf_type {
 	CONF_STRV,   /* struct strv, each value appended */
 	CONF_INT,    /* int within [min, max] */
 	CONF_CUSTOM, /* parse() decides */
+	CONF_PAIR,   /* like CONF_CUSTOM, but two words on the command line
+	                ("--ipv4 NET/N SUBLEN"), given to parse() joined by one
+	                space; in a file the rest of the line, as always */
 };
 
 struct conf_option {
@@ -58,7 +65,7 @@ struct conf_option {
 	size_t offset;      /* of the field in the target structure */
 	long min, max;      /* CONF_INT range */
 	/*
-	 * CONF_CUSTOM: store value into target. Return 0, -ENOMEM, or -EINVAL
+	 * CONF_CUSTOM, CONF_PAIR: store value into target. Return 0, -ENOMEM, or -EINVAL
 	 * with a message (without position or option name) in err.
 	 */
 	int (*parse)(void *target, const char *value, char *err, size_t errlen);
@@ -74,6 +81,13 @@ struct conf_parser {
 	size_t errlen;
 	bool no_include;    /* refuse "@FILE" (fuzzing, untrusted buffers) */
 	unsigned depth;     /* include nesting */
+	/*
+	 * argv: stop at the first argument that is not an option (or after
+	 * "--") instead of refusing it, as getopt with "+": a command follows
+	 * (re6stctl). "@..." is then such an argument too.
+	 */
+	bool stop_at_argument;
+	int optind;         /* argv: index of the first argument not parsed */
 };
 
 #define CONF_MAX_LINE 4096
@@ -82,10 +96,17 @@ struct conf_parser {
 void conf_parser_init(struct conf_parser *p, const struct conf_option *opts, size_t n_opts,
 		      void *target, char *err, size_t errlen);
 
-/* Find an option by long name / short letter; NULL if none. */
+/* Find an option by its exact long name / short letter; NULL if none. */
 const struct conf_option *conf_find_long(const struct conf_parser *p, const char *name,
 					 size_t namelen);
 const struct conf_option *conf_find_short(const struct conf_parser *p, char c);
+/*
+ * The command line's lookup: the exact long name, else the only option whose
+ * long name starts with name. 0, or -EINVAL (unknown or ambiguous, message
+ * in err).
+ */
+int conf_match_long(struct conf_parser *p, const char *name, size_t namelen,
+		    const struct conf_option **ret);
 
 /*
  * Apply one option. value may be NULL only for CONF_FLAG. where (may be
@@ -112,7 +133,8 @@ int conf_parser_file(struct conf_parser *p, const char *path);
 
 /*
  * Process argv[1..argc-1]. Arguments that are not options are an error
- * (re6st programs take none). 0, -EINVAL, -ENOMEM, -errno (@FILE).
+ * (re6stnet and re6st-registry take none) unless stop_at_argument; optind
+ * is then set. 0, -EINVAL, -ENOMEM, -errno (@FILE).
  */
 int conf_parser_argv(struct conf_parser *p, int argc, char *const argv[]);
 

@@ -14,7 +14,13 @@ static struct {
 	int level;
 	enum log_target target;
 	FILE *file;
-} logger = { "re6st", LOG_INFO, LOG_TARGET_STDERR, NULL };
+} logger = { NULL, LOG_INFO, LOG_TARGET_STDERR, NULL };
+
+/* Before log_setup(), messages carry the program's own name. */
+static const char *ident(void)
+{
+	return logger.ident ? logger.ident : program_invocation_short_name;
+}
 
 static const char *const level_names[] = {
 	[LOG_EMERG] = "emerg", [LOG_ALERT] = "alert", [LOG_CRIT] = "critical",
@@ -106,11 +112,11 @@ static void log_vmsg(int level, const char *fmt, va_list ap, int err)
 		localtime_r(&tv.tv_sec, &tm);
 		strftime(ts, sizeof(ts), "%Y-%m-%d %H:%M:%S", &tm);
 		fprintf(logger.file, "%s.%03ld %s[%d] %s: %s\n", ts, (long)tv.tv_usec / 1000,
-			logger.ident, (int)getpid(), log_level_to_string(level), buf);
+			ident(), (int)getpid(), log_level_to_string(level), buf);
 		break;
 	}
 	default:
-		fprintf(stderr, "%s: %s: %s\n", logger.ident, log_level_to_string(level), buf);
+		fprintf(stderr, "%s: %s: %s\n", ident(), log_level_to_string(level), buf);
 		break;
 	}
 }

@@ -6,9 +6,10 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
-#include <getopt.h>
 #include <limits.h>
 #include <netinet/in.h>
+#include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "conffile.h"
 #include "config.h"
 #include "fileio.h"
 #include "identity.h"
@@ -31,9 +33,51 @@
 #define CONF_PATH "re6stnet.conf"
 #define RENEW_PERIOD (30 * 86400)
 
+struct args {
+	char *registry, *fingerprint, *token, *email, *location, *dir;
+	bool anonymous, ca_only, is_needed, help, version;
+	int timeout;
+};
+
+#define OFF(f) offsetof(struct args, f)
+#define STR_OPT(n, s, f, mv, h) { n, s, CONF_STRING, OFF(f), 0, 0, NULL, mv, h }
+#define FLAG_OPT(n, s, f, h) { n, s, CONF_FLAG, OFF(f), 0, 0, NULL, NULL, h }
+
+static const struct conf_option options[] = {
+	STR_OPT("registry", 0, registry, "URL", "Registry, http:// or https:// (required)."),
+	STR_OPT("fingerprint", 0, fingerprint, "HEX",
+		"Expected CA fingerprint (as printed by re6st-registry --create-network); "
+		"strongly advised."),
+	STR_OPT("token", 0, token, "TOKEN", "The token received by mail."),
+	STR_OPT("email", 0, email, "ADDR",
+		"Ask the registry to mail a token to ADDR, then prompt for it."),
+	FLAG_OPT("anonymous", 0, anonymous, "Request an anonymous certificate (no token)."),
+	STR_OPT("location", 0, location, "CC,CT",
+		"Country and continent codes (e.g. FR,EU) used to choose the community."),
+	STR_OPT("dir", 'd', dir, "DIR", "Where to write the files. Default: current directory"),
+	FLAG_OPT("ca-only", 0, ca_only, "Only fetch and write the CA."),
+	FLAG_OPT("is-needed", 0, is_needed,
+		 "Exit 0 if this host is not already inside the network (so re6st is needed), "
+		 "1 if it is."),
+	{ "timeout", 0, CONF_INT, OFF(timeout), 1, 3600, NULL, "SEC",
+	  "Per-request timeout. Default: 10" },
+	FLAG_OPT("help", 'h', help, "Show this help and exit."),
+	FLAG_OPT("version", 'V', version, "Show the version and exit."),
+};
+
+static void args_done(struct args *a)
+{
+	free(a->registry);
+	free(a->fingerprint);
+	free(a->token);
+	free(a->email);
+	free(a->location);
+	free(a->dir);
+}
+
 static void help(void)
 {
-	printf("Usage: re6st-conf --registry URL [OPTIONS]\n"
+	printf("Usage: re6st-conf --registry URL [OPTION]... [@FILE]...\n"
 	       "\n"
 	       "Join a re6st network: fetch the CA, generate this node's keys, register\n"
 	       "with the registry and write, in the current directory or DIR:\n"
@@ -41,26 +85,26 @@ static void help(void)
 	       "  " CERT_PATH "      this node's certificate\n"
 	       "  " KEY_PATH "      this node's secret keys (mode 0600; back it up)\n"
 	       "  " CONF_PATH " options for re6stnet (registry, ca, cert, key)\n"
-	       "\n"
-	       "  --registry URL      registry, http:// or https:// (required)\n"
-	       "  --fingerprint HEX   expected CA fingerprint (as printed by\n"
-	       "                      re6st-registry --create-network); strongly advised\n"
-	       "  --token TOKEN       the token received by mail\n"
-	       "  --email ADDR        ask the registry to mail a token to ADDR, then\n"
-	       "                      prompt for it\n"
-	       "  --anonymous         request an anonymous certificate (no token)\n"
-	       "  --location CC,CT    country and continent codes (e.g. FR,EU) used to\n"
-	       "                      choose the community\n"
-	       "  -d, --dir DIR       where to write the files (default: current directory)\n"
-	       "  --ca-only           only fetch and write the CA\n"
-	       "  --is-needed         exit 0 if this host is not already inside the\n"
-	       "                      network (so re6st is needed), 1 if it is\n"
-	       "  --timeout SEC       per-request timeout (default 10)\n"
-	       "  -h, --help          show this help\n"
-	       "  -V, --version       show the version\n"
-	       "\n"
+	       "\n");
+	conf_print_help(stdout, options, ARRAY_SIZE(options));
+	printf("\n"
 	       "Files of another network are never overwritten: use another DIR.\n"
-	       "An existing " KEY_PATH " is reused.\n");
+	       "An existing " KEY_PATH " is reused. Long options may be abbreviated while\n"
+	       "unambiguous; @FILE reads options from FILE, one 'name value' per line.\n"
+	       "Exit status: 0 success (--is-needed: re6st is needed), 1 failure (--is-needed:\n"
+	       "this host is already inside the network), 2 bad command line.\n");
+}
+
+static int usage_error(const char *fmt, ...) _printf_(1, 2);
+static int usage_error(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	fputs("re6st-conf: ", stderr);
+	vfprintf(stderr, fmt, ap);
+	fputs("\nTry 're6st-conf --help'.\n", stderr);
+	va_end(ap);
+	return 2;
 }
 
 /* Is this host already routed inside the network (behind re6st)? */
@@ -127,78 +171,48 @@ static int write_conf(const char *registry, const char *dir, const char *locatio
 
 int main(int argc, char **argv)
 {
-	static const struct option options[] = {
-		{ "registry", required_argument, NULL, 'r' },
-		{ "fingerprint", required_argument, NULL, 'f' },
-		{ "token", required_argument, NULL, 't' },
-		{ "email", required_argument, NULL, 'e' },
-		{ "anonymous", no_argument, NULL, 'a' },
-		{ "location", required_argument, NULL, 'L' },
-		{ "dir", required_argument, NULL, 'd' },
-		{ "ca-only", no_argument, NULL, 'c' },
-		{ "is-needed", no_argument, NULL, 'n' },
-		{ "timeout", required_argument, NULL, 'T' },
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },
-		{}
-	};
-	const char *registry = NULL, *fingerprint = NULL, *email = NULL, *location = NULL;
-	const char *dir = ".";
-	_cleanup_free_ char *token = NULL, *cert_armour = NULL;
+	_cleanup_(args_done) struct args args = { .timeout = 10 };
+	_cleanup_free_ char *cert_armour = NULL;
 	_cleanup_(registry_client_freep) struct registry_client *rc = NULL;
 	_cleanup_(key_freep) struct re6st_key *key = NULL;
 	struct registry_client_options copt = { .retries = 3 };
-	bool anonymous = false, ca_only = false, is_needed = false;
 	struct re6st_ca ca, old_ca;
 	struct re6st_cert cert, old_cert;
-	char buf[PREFIX_STRLEN], fp[RE6ST_FP_HEXLEN];
-	int c, r;
+	char buf[PREFIX_STRLEN], fp[RE6ST_FP_HEXLEN], err[512];
+	struct conf_parser p;
+	int r;
 
-	while ((c = getopt_long(argc, argv, "d:hV", options, NULL)) != -1) {
-		switch (c) {
-		case 'r': registry = optarg; break;
-		case 'f': fingerprint = optarg; break;
-		case 't':
-			free(token);
-			token = strdup(optarg);
-			if (!token)
-				return 1;
-			break;
-		case 'e': email = optarg; break;
-		case 'a': anonymous = true; break;
-		case 'L': location = optarg; break;
-		case 'd': dir = optarg; break;
-		case 'c': ca_only = true; break;
-		case 'n': is_needed = true; break;
-		case 'T': {
-			char *end;
-			long t = strtol(optarg, &end, 10);
-			if (*end || t < 1 || t > 3600) {
-				fprintf(stderr, "re6st-conf: --timeout: invalid value '%s'\n", optarg);
-				return 2;
-			}
-			copt.timeout_ms = t * 1000;
-			break;
-		}
-		case 'h': help(); return 0;
-		case 'V': printf("re6st-conf %s\n", RE6ST_VERSION); return 0;
-		default:
-			fprintf(stderr, "Try 're6st-conf --help'.\n");
-			return 2;
-		}
+	conf_parser_init(&p, options, ARRAY_SIZE(options), &args, err, sizeof(err));
+	r = conf_parser_argv(&p, argc, argv);
+	if (r == -ENOMEM)
+		return 1;
+	if (r < 0)
+		return usage_error("%s", err);
+	if (args.help) {
+		help();
+		return 0;
 	}
-	if (optind < argc) {
-		fprintf(stderr, "re6st-conf: unexpected argument '%s'\n", argv[optind]);
-		return 2;
+	if (args.version) {
+		printf("re6st-conf %s\n", RE6ST_VERSION);
+		return 0;
 	}
-	if (!registry) {
-		fprintf(stderr, "re6st-conf: --registry URL is required (see --help)\n");
-		return 2;
-	}
-	if (anonymous && (token || email)) {
-		fprintf(stderr, "re6st-conf: --anonymous conflicts with --email/--token\n");
-		return 2;
-	}
+	const char *registry = args.registry, *fingerprint = args.fingerprint;
+	const char *email = args.email, *location = args.location;
+	const char *dir = args.dir ? args.dir : ".";
+	bool anonymous = args.anonymous, ca_only = args.ca_only, is_needed = args.is_needed;
+	char *token = args.token; /* args owns it */
+	copt.timeout_ms = args.timeout * 1000L;
+	if (!registry)
+		return usage_error("%s", "--registry URL is required");
+	if (strncmp(registry, "http://", 7) && strncmp(registry, "https://", 8))
+		return usage_error("--registry: expected http://... or https://..., not '%s'",
+				   registry);
+	struct re6st_ca zero = {};
+	if (fingerprint && ca_fingerprint_check(&zero, fingerprint) == -EINVAL)
+		return usage_error("--fingerprint: '%s' is not a fingerprint (hex digits, ':' allowed)",
+				   fingerprint);
+	if (anonymous && (token || email))
+		return usage_error("%s", "--anonymous conflicts with --email/--token");
 	log_setup("re6st-conf", LOG_INFO, LOG_TARGET_STDERR, NULL);
 	if (identity_init() < 0) {
 		log_error("cannot initialise libsodium");
@@ -220,18 +234,14 @@ int main(int argc, char **argv)
 	}
 	if (fingerprint) {
 		r = ca_fingerprint_check(&ca, fingerprint);
-		if (r == -EINVAL) {
-			log_error("invalid --fingerprint '%s'", fingerprint);
-			return 2;
-		}
 		if (r < 0) {
 			log_error("CA fingerprint %s does not match %s: wrong registry or"
 				  " man-in-the-middle", ca_fingerprint_hex(&ca, fp), fingerprint);
 			return 1;
 		}
 	} else
-		printf("WARNING: it is strongly recommended to use --fingerprint (this CA: %s).\n",
-		       ca_fingerprint_hex(&ca, fp));
+		log_warning("it is strongly recommended to use --fingerprint (this CA: %s)",
+			    ca_fingerprint_hex(&ca, fp));
 	registry_client_set_ca(rc, &ca);
 
 	if (is_needed)
@@ -307,9 +317,9 @@ int main(int argc, char **argv)
 			log_error("cannot request a token: %s", registry_client_error(rc));
 			return 1;
 		}
-		while (!token || !token[0]) {
-			free(token);
-			token = read_line("Please enter your token: ");
+		while (!args.token || !args.token[0]) {
+			free(args.token);
+			args.token = token = read_line("Please enter your token: ");
 			if (!token) {
 				log_error("no token given; use --token to retry without asking"
 					  " a new one");

@@ -6,7 +6,6 @@
 #include <arpa/inet.h>
 #include <curl/curl.h>
 #include <errno.h>
-#include <getopt.h>
 #include <inttypes.h>
 #include <microhttpd.h>
 #include <signal.h>
@@ -28,178 +27,11 @@
 #include "macro.h"
 #include "netconf.h"
 #include "prefix.h"
+#include "options.h"
 #include "registry.h"
 
 int registry_init_hmac(sqlite3 *db);
 
-#define DEFAULT_DB RE6ST_STATEDIR "/registry.db"
-#define PROTOCOL_VERSION 1
-
-static void help(void)
-{
-	printf("Usage: re6st-registry --ca FILE --key FILE [OPTIONS]\n"
-	       "       re6st-registry --create-network PREFIX/LEN --ca FILE --key FILE\n"
-	       "\n"
-	       "re6st registry: issues node certificates and IPv6 prefixes, serves the\n"
-	       "signed network configuration, revokes nodes and rotates babel HMAC keys.\n"
-	       "\n"
-	       "Network creation:\n"
-	       "  --create-network PREFIX/LEN  create a network: write a new registry key\n"
-	       "                      (--key, mode 0600) and CA (--ca) for PREFIX/LEN, print\n"
-	       "                      the CA fingerprint and exit. Existing files are kept.\n"
-	       "\n"
-	       "Server:\n"
-	       "  --port PORT         TCP port to listen on (default 80)\n"
-	       "  -4 ADDR             IPv4 address to bind (default 0.0.0.0; '' disables)\n"
-	       "  -6 ADDR             IPv6 address to bind (default ::; '' disables)\n"
-	       "  --db PATH           SQLite database (default " DEFAULT_DB "),\n"
-	       "                      created if missing\n"
-	       "  --ca PATH           CA file of the network (required)\n"
-	       "  --key PATH          registry private key (required)\n"
-	       "  --authorized-origin IP  address allowed to call private RPCs; repeatable\n"
-	       "                      (default 127.0.0.1 and ::1, always included)\n"
-	       "  --threads N         HTTP worker threads (default 2)\n"
-	       "  --max-connections N concurrent connections (default 1024)\n"
-	       "  --timeout SEC       idle/slow connection timeout (default 15)\n"
-	       "  --max-body BYTES    largest request body (default 16384)\n"
-	       "  -v, --verbose LEVEL error|warning|notice|info|debug, or the original's\n"
-	       "                      0..4 (1=warning, 2=info, 3=debug; default info)\n"
-	       "  -l, --log PATH      log to this file instead of stderr\n"
-	       "\n"
-	       "Registration:\n"
-	       "  --mailhost HOST     SMTP server for token mails (smtp://, smtps://, or\n"
-	       "                      host[:port]); an absolute or existing path is an mbox\n"
-	       "                      file the mails are appended to. Unset: no requestToken\n"
-	       "  --smtp-user USER    SMTP login\n"
-	       "  --smtp-pwd PWD      SMTP password\n"
-	       "  --smtp-starttls     require STARTTLS\n"
-	       "  --mail-from ADDR    sender of token mails (default re6st-registry@localhost)\n"
-	       "  --prefix-length N   length of prefixes given by token (default 16);\n"
-	       "                      0 disables registration by token\n"
-	       "  --anonymous-prefix-length N  length of anonymous prefixes; 0 or unset\n"
-	       "                      disables anonymous registration\n"
-	       "  --community FILE    communities: lines 'BITS LOCATION...' (FR, @EU, *)\n"
-	       "  --grace-period SEC  keep expired certificates and tokens that long before\n"
-	       "                      purging them (default 8640000 = 100 days)\n"
-	       "  --cert-duration SEC certificate validity (default 31536000 = 1 year;\n"
-	       "                      shorter values are for tests)\n"
-	       "\n"
-	       "Network parameters pushed to nodes (signed network configuration):\n"
-	       "  --hello SEC         babel hello interval (default 15)\n"
-	       "  --client-count N    tunnels each node sets up (default 10)\n"
-	       "  --max-clients N     tunnels a node accepts (default 2 x client-count)\n"
-	       "  --tunnel-refresh SEC  interval between tunnel refreshes (default 300)\n"
-	       "  --same-country CODE forbid tunnels across the borders of CODE; repeatable\n"
-	       "  --tunnel-types LIST allowed tunnel types among wireguard,gre,fou\n"
-	       "                      (default wireguard)\n"
-	       "  --ipv4 NET/N SUBLEN enable IPv4: each node gets a /SUBLEN inside NET/N\n"
-	       "  --min-protocol N    reject nodes older than protocol N (default 1)\n"
-	       "  --peer-ttl SEC      forget announced endpoints after SEC (default 900)\n"
-	       "\n"
-	       "  -h, --help          show this help\n"
-	       "  -V, --version       show the version\n"
-	       "\n"
-	       "Private RPCs (addToken, revoke, updateHMAC, ...) are answered only to\n"
-	       "--authorized-origin addresses: curl 'http://[::1]:PORT/revoke?cn_or_serial=7'.\n"
-	       "See re6st-registry(8) and docs/registry-api.md.\n");
-}
-
-enum {
-	OPT_PORT = 256, OPT_DB, OPT_CA, OPT_KEY, OPT_MAILHOST, OPT_SMTP_USER, OPT_SMTP_PWD,
-	OPT_SMTP_STARTTLS, OPT_MAIL_FROM, OPT_PREFIX_LENGTH, OPT_ANON_PREFIX_LENGTH, OPT_IPV4,
-	OPT_MIN_PROTOCOL, OPT_ORIGIN, OPT_COMMUNITY, OPT_GRACE, OPT_HELLO, OPT_CLIENT_COUNT,
-	OPT_MAX_CLIENTS, OPT_TUNNEL_REFRESH, OPT_SAME_COUNTRY, OPT_TUNNEL_TYPES, OPT_CREATE,
-	OPT_THREADS, OPT_MAX_CONN, OPT_TIMEOUT, OPT_MAX_BODY, OPT_CERT_DURATION, OPT_PEER_TTL,
-};
-
-static const struct option options[] = {
-	{ "port", required_argument, NULL, OPT_PORT },
-	{ "db", required_argument, NULL, OPT_DB },
-	{ "ca", required_argument, NULL, OPT_CA },
-	{ "key", required_argument, NULL, OPT_KEY },
-	{ "mailhost", required_argument, NULL, OPT_MAILHOST },
-	{ "smtp-user", required_argument, NULL, OPT_SMTP_USER },
-	{ "smtp-pwd", required_argument, NULL, OPT_SMTP_PWD },
-	{ "smtp-starttls", no_argument, NULL, OPT_SMTP_STARTTLS },
-	{ "mail-from", required_argument, NULL, OPT_MAIL_FROM },
-	{ "prefix-length", required_argument, NULL, OPT_PREFIX_LENGTH },
-	{ "anonymous-prefix-length", required_argument, NULL, OPT_ANON_PREFIX_LENGTH },
-	{ "ipv4", required_argument, NULL, OPT_IPV4 },
-	{ "min-protocol", required_argument, NULL, OPT_MIN_PROTOCOL },
-	{ "authorized-origin", required_argument, NULL, OPT_ORIGIN },
-	{ "community", required_argument, NULL, OPT_COMMUNITY },
-	{ "grace-period", required_argument, NULL, OPT_GRACE },
-	{ "hello", required_argument, NULL, OPT_HELLO },
-	{ "client-count", required_argument, NULL, OPT_CLIENT_COUNT },
-	{ "max-clients", required_argument, NULL, OPT_MAX_CLIENTS },
-	{ "tunnel-refresh", required_argument, NULL, OPT_TUNNEL_REFRESH },
-	{ "same-country", required_argument, NULL, OPT_SAME_COUNTRY },
-	{ "tunnel-types", required_argument, NULL, OPT_TUNNEL_TYPES },
-	{ "create-network", required_argument, NULL, OPT_CREATE },
-	{ "threads", required_argument, NULL, OPT_THREADS },
-	{ "max-connections", required_argument, NULL, OPT_MAX_CONN },
-	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
-	{ "max-body", required_argument, NULL, OPT_MAX_BODY },
-	{ "cert-duration", required_argument, NULL, OPT_CERT_DURATION },
-	{ "peer-ttl", required_argument, NULL, OPT_PEER_TTL },
-	{ "verbose", required_argument, NULL, 'v' },
-	{ "log", required_argument, NULL, 'l' },
-	{ "help", no_argument, NULL, 'h' },
-	{ "version", no_argument, NULL, 'V' },
-	{}
-};
-
-static int parse_uint(const char *opt, const char *s, uint64_t min, uint64_t max, uint64_t *ret)
-{
-	char *end;
-	unsigned long long v;
-
-	errno = 0;
-	if (!s[0] || s[0] == '-' || s[0] == '+')
-		goto bad;
-	v = strtoull(s, &end, 10);
-	if (errno || *end || v < min || v > max)
-		goto bad;
-	*ret = v;
-	return 0;
-bad:
-	fprintf(stderr, "re6st-registry: %s: invalid value '%s' (expected %" PRIu64 "..%" PRIu64
-			")\n", opt, s, min, max);
-	return -EINVAL;
-}
-
-static int parse_tunnel_types(const char *s, uint32_t *ret)
-{
-	_cleanup_free_ char *copy = strdup(s);
-	char *save = NULL;
-	uint32_t t = 0;
-
-	if (!copy)
-		return -ENOMEM;
-	for (char *w = strtok_r(copy, ",", &save); w; w = strtok_r(NULL, ",", &save)) {
-		if (strcmp(w, "wireguard") == 0)
-			t |= TUNNEL_WIREGUARD;
-		else if (strcmp(w, "gre") == 0)
-			t |= TUNNEL_GRE;
-		else if (strcmp(w, "fou") == 0)
-			t |= TUNNEL_FOU;
-		else
-			return -EINVAL;
-	}
-	if (!t)
-		return -EINVAL;
-	*ret = t;
-	return 0;
-}
-
-static int parse_verbose(const char *s)
-{
-	if (s[0] >= '0' && s[0] <= '4' && !s[1]) {
-		static const int map[] = { LOG_CRIT, LOG_WARNING, LOG_INFO, LOG_DEBUG, LOG_DEBUG };
-		return map[s[0] - '0'];
-	}
-	return log_level_from_string(s);
-}
 
 static int create_network(const char *spec, const char *ca_path, const char *key_path)
 {
@@ -336,214 +168,30 @@ static void registry_done(struct registry *reg)
 
 int main(int argc, char **argv)
 {
-	struct registry reg = {
-		.opt = {
-			.port = 80,
-			.bind4 = "0.0.0.0",
-			.bind6 = "::",
-			.db_path = DEFAULT_DB,
-			.prefix_length = 16,
-			.min_protocol = PROTOCOL_VERSION,
-			.origins = { "127.0.0.1", "::1" },
-			.n_origins = 2,
-			.grace_period = DEFAULT_GRACE_PERIOD,
-			.hello = NETCONF_DEFAULT_HELLO,
-			.client_count = NETCONF_DEFAULT_CLIENT_COUNT,
-			.tunnel_refresh = NETCONF_DEFAULT_TUNNEL_REFRESH,
-			.tunnel_types = NETCONF_DEFAULT_TUNNEL_TYPES,
-			.cert_duration = DEFAULT_CERT_DURATION,
-			.threads = 2,
-			.max_connections = 1024,
-			.timeout = 15,
-			.max_body = 16384,
-			.peer_ttl = 900,
-		},
-	};
+	/* Static: the options live as long as the process, early exits included. */
+	static struct registry_cmdline cmd;
+	struct registry reg = {};
 	struct registry_options *o = &reg.opt;
-	const char *create = NULL, *log_path = NULL;
-	_cleanup_free_ char *same_country = NULL;
 	struct MHD_Daemon *d4 = NULL, *d6 = NULL;
-	int level = LOG_INFO, c, r;
-	bool max_clients_set = false;
-	uint64_t v;
+	char err[512] = "";
+	int r;
 	sigset_t sigs;
 
-	pthread_mutex_init(&reg.lock, NULL);
-	while ((c = getopt_long(argc, argv, "4:6:v:l:hV", options, NULL)) != -1) {
-		switch (c) {
-		case '4': o->bind4 = optarg; break;
-		case '6': o->bind6 = optarg; break;
-		case OPT_PORT:
-			if (parse_uint("--port", optarg, 1, 65535, &v) < 0)
-				return 2;
-			o->port = (unsigned)v;
-			break;
-		case OPT_DB: o->db_path = optarg; break;
-		case OPT_CA: o->ca_path = optarg; break;
-		case OPT_KEY: o->key_path = optarg; break;
-		case OPT_MAILHOST: o->mailhost = optarg; break;
-		case OPT_SMTP_USER: o->smtp_user = optarg; break;
-		case OPT_SMTP_PWD: o->smtp_pwd = optarg; break;
-		case OPT_SMTP_STARTTLS: o->smtp_starttls = true; break;
-		case OPT_MAIL_FROM: o->mail_from = optarg; break;
-		case OPT_PREFIX_LENGTH:
-			if (parse_uint("--prefix-length", optarg, 0, 127, &v) < 0)
-				return 2;
-			o->prefix_length = (unsigned)v;
-			break;
-		case OPT_ANON_PREFIX_LENGTH:
-			if (parse_uint("--anonymous-prefix-length", optarg, 0, 127, &v) < 0)
-				return 2;
-			o->anonymous_prefix_length = (unsigned)v;
-			break;
-		case OPT_IPV4: {
-			/* Two arguments, like the original: --ipv4 NET/N SUBLEN */
-			char *slash = strchr(optarg, '/');
-			uint64_t n, sub;
-			if (!slash || optind >= argc) {
-				fprintf(stderr, "re6st-registry: --ipv4 expects NET/N SUBLEN\n");
-				return 2;
-			}
-			*slash = '\0';
-			if (inet_pton(AF_INET, optarg, o->ipv4_net) != 1 ||
-			    parse_uint("--ipv4", slash + 1, 1, 32, &n) < 0 ||
-			    parse_uint("--ipv4", argv[optind], n, 32, &sub) < 0) {
-				fprintf(stderr, "re6st-registry: invalid argument --ipv4\n");
-				return 2;
-			}
-			optind++;
-			o->has_ipv4 = true;
-			o->ipv4_len = (unsigned)n;
-			o->ipv4_sublen = (unsigned)sub;
-			break;
-		}
-		case OPT_MIN_PROTOCOL:
-			if (parse_uint("--min-protocol", optarg, 1, PROTOCOL_VERSION, &v) < 0)
-				return 2;
-			o->min_protocol = (unsigned)v;
-			break;
-		case OPT_ORIGIN: {
-			unsigned char tmp[16];
-			if (inet_pton(AF_INET, optarg, tmp) != 1 &&
-			    inet_pton(AF_INET6, optarg, tmp) != 1) {
-				fprintf(stderr, "re6st-registry: --authorized-origin: '%s' is not an"
-						" IP address\n", optarg);
-				return 2;
-			}
-			if (o->n_origins >= MAX_ORIGINS) {
-				fprintf(stderr, "re6st-registry: too many --authorized-origin\n");
-				return 2;
-			}
-			o->origins[o->n_origins++] = optarg;
-			break;
-		}
-		case OPT_COMMUNITY: o->community_path = optarg; break;
-		case OPT_GRACE:
-			if (parse_uint("--grace-period", optarg, 0, UINT32_MAX, &v) < 0)
-				return 2;
-			o->grace_period = v;
-			break;
-		case OPT_HELLO:
-			if (parse_uint("--hello", optarg, 1, 3600, &v) < 0)
-				return 2;
-			o->hello = (unsigned)v;
-			break;
-		case OPT_CLIENT_COUNT:
-			if (parse_uint("--client-count", optarg, 0, 1000, &v) < 0)
-				return 2;
-			o->client_count = (unsigned)v;
-			break;
-		case OPT_MAX_CLIENTS:
-			if (parse_uint("--max-clients", optarg, 0, 10000, &v) < 0)
-				return 2;
-			o->max_clients = (unsigned)v;
-			max_clients_set = true;
-			break;
-		case OPT_TUNNEL_REFRESH:
-			if (parse_uint("--tunnel-refresh", optarg, 1, 86400, &v) < 0)
-				return 2;
-			o->tunnel_refresh = (unsigned)v;
-			break;
-		case OPT_SAME_COUNTRY: {
-			char *n = NULL;
-			if (strlen(optarg) != 2 || optarg[0] < 'A' || optarg[0] > 'Z' ||
-			    optarg[1] < 'A' || optarg[1] > 'Z') {
-				fprintf(stderr, "re6st-registry: --same-country: '%s' is not a"
-						" two-letter country code\n", optarg);
-				return 2;
-			}
-			if (asprintf(&n, "%s%s%s", same_country ? same_country : "",
-				     same_country ? "," : "", optarg) < 0)
-				return 1;
-			free(same_country);
-			same_country = n;
-			o->same_country = n;
-			break;
-		}
-		case OPT_TUNNEL_TYPES:
-			if (parse_tunnel_types(optarg, &o->tunnel_types) < 0) {
-				fprintf(stderr, "re6st-registry: --tunnel-types: '%s': expected a"
-						" comma-separated list of wireguard,gre,fou\n", optarg);
-				return 2;
-			}
-			break;
-		case OPT_CREATE: create = optarg; break;
-		case OPT_THREADS:
-			if (parse_uint("--threads", optarg, 1, 64, &v) < 0)
-				return 2;
-			o->threads = (unsigned)v;
-			break;
-		case OPT_MAX_CONN:
-			if (parse_uint("--max-connections", optarg, 1, 100000, &v) < 0)
-				return 2;
-			o->max_connections = (unsigned)v;
-			break;
-		case OPT_TIMEOUT:
-			if (parse_uint("--timeout", optarg, 1, 3600, &v) < 0)
-				return 2;
-			o->timeout = (unsigned)v;
-			break;
-		case OPT_MAX_BODY:
-			if (parse_uint("--max-body", optarg, 256, 1 << 20, &v) < 0)
-				return 2;
-			o->max_body = v;
-			break;
-		case OPT_CERT_DURATION:
-			if (parse_uint("--cert-duration", optarg, 1, 20 * 365 * 86400ull, &v) < 0)
-				return 2;
-			o->cert_duration = v;
-			break;
-		case OPT_PEER_TTL:
-			if (parse_uint("--peer-ttl", optarg, 1, 86400, &v) < 0)
-				return 2;
-			o->peer_ttl = (unsigned)v;
-			break;
-		case 'v':
-			level = parse_verbose(optarg);
-			if (level < 0) {
-				fprintf(stderr, "re6st-registry: --verbose: invalid level '%s'\n",
-					optarg);
-				return 2;
-			}
-			break;
-		case 'l': log_path = optarg; break;
-		case 'h': help(); return 0;
-		case 'V': printf("re6st-registry %s\n", RE6ST_VERSION); return 0;
-		default:
+	r = registry_cmdline_init(&cmd);
+	if (r >= 0)
+		r = registry_cmdline_parse(&cmd, argc, argv, err, sizeof(err));
+	if (r != 0) {
+		if (r < 0)
+			fprintf(stderr, "re6st-registry: %s\n", r == -ENOMEM ? "out of memory" : err);
+		if (r == -EINVAL)
 			fprintf(stderr, "Try 're6st-registry --help'.\n");
-			return 2;
-		}
+		registry_cmdline_done(&cmd);
+		return r > 0 ? 0 : 2;
 	}
-	if (optind < argc) {
-		fprintf(stderr, "re6st-registry: unexpected argument '%s'\n", argv[optind]);
-		return 2;
-	}
-	if (!o->ca_path || !o->key_path) {
-		fprintf(stderr, "re6st-registry: --ca and --key are required (see --help)\n");
-		return 2;
-	}
-	if (!max_clients_set)
-		o->max_clients = 2 * o->client_count;
+	reg.opt = cmd.opt; /* the strings stay cmd's */
+	const char *log_path = cmd.log_path;
+	int level = cmd.level;
+	pthread_mutex_init(&reg.lock, NULL);
 	r = log_setup("re6st-registry", level, log_path ? LOG_TARGET_FILE : LOG_TARGET_STDERR,
 		      log_path);
 	if (r < 0) {
@@ -554,8 +202,8 @@ int main(int argc, char **argv)
 		log_error("cannot initialise libsodium");
 		return 1;
 	}
-	if (create)
-		return create_network(create, o->ca_path, o->key_path) < 0 ? 1 : 0;
+	if (cmd.create_network)
+		return create_network(cmd.create_network, o->ca_path, o->key_path) < 0 ? 1 : 0;
 
 	r = ca_load(o->ca_path, &reg.ca);
 	if (r < 0) {
@@ -578,11 +226,12 @@ int main(int argc, char **argv)
 		log_error("prefix lengths must be at most %u for network /%u", reg.max_len,
 			  reg.ca.network.len);
 		registry_done(&reg);
-		return 1;
+		return 2;
 	}
-	if (load_communities(&reg) < 0) {
+	r = load_communities(&reg);
+	if (r < 0) {
 		registry_done(&reg);
-		return 1;
+		return r == -EINVAL ? 2 : 1;
 	}
 	{
 		size_t cl = community_max_len(&reg.communities);
@@ -590,7 +239,7 @@ int main(int argc, char **argv)
 		    (o->anonymous_prefix_length && cl >= o->anonymous_prefix_length)) {
 			log_error("communities (%zu bits) must be shorter than the prefix lengths", cl);
 			registry_done(&reg);
-			return 1;
+			return 2;
 		}
 	}
 	curl_global_init(CURL_GLOBAL_DEFAULT);
@@ -623,11 +272,6 @@ int main(int argc, char **argv)
 			goto out;
 		}
 	}
-	if (!d4 && !d6) {
-		log_error("nothing to listen on (-4 and -6 both empty)");
-		r = -EINVAL;
-		goto out;
-	}
 	{
 		char buf[PREFIX_STRLEN];
 		log_notice("re6st-registry %s: network %s, port %u, configuration version %" PRIu64,
@@ -653,6 +297,7 @@ out:
 	http_stop(d4);
 	http_stop(d6);
 	registry_done(&reg);
+	registry_cmdline_done(&cmd);
 	curl_global_cleanup();
 	log_close();
 	return r < 0 ? 1 : 0;

@@ -27,9 +27,9 @@
 
 struct registry_options {
 	unsigned port;
-	const char *bind4, *bind6;
-	const char *db_path, *ca_path, *key_path;
-	const char *mailhost, *smtp_user, *smtp_pwd, *mail_from;
+	char *bind4, *bind6;               /* "" disables that family */
+	char *db_path, *ca_path, *key_path;
+	char *mailhost, *smtp_user, *smtp_pwd, *mail_from;
 	bool smtp_starttls;
 	unsigned prefix_length;            /* 0: registration by token disabled */
 	unsigned anonymous_prefix_length;  /* 0: anonymous registration disabled */
@@ -37,12 +37,12 @@ struct registry_options {
 	uint8_t ipv4_net[4];
 	unsigned ipv4_len, ipv4_sublen;
 	unsigned min_protocol;
-	const char *origins[MAX_ORIGINS];
+	char *origins[MAX_ORIGINS];
 	unsigned n_origins;
-	const char *community_path;
+	char *community_path;
 	uint64_t grace_period;
 	unsigned hello, client_count, max_clients, tunnel_refresh;
-	const char *same_country;
+	char *same_country;
 	uint32_t tunnel_types;
 	uint64_t cert_duration;            /* testing: --cert-duration */
 	unsigned threads, max_connections, timeout;

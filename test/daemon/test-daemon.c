@@ -10,6 +10,7 @@
 #include <stdarg.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 
 #include "babel.h"
 #include "control.h"
@@ -79,6 +80,27 @@ static void test_options(void)
 	CHECK(o.wg_port_first == 5000 && o.wg_port_last == 5007, "port range");
 	CHECK(!strcmp(o.control_socket, "/tmp/x/re6stnet.sock"), "socket follows -r");
 	options_done(&o);
+
+	/* getopt_long's abbreviations: a unique prefix, on the command line only. */
+	r = parse(&o, err, sizeof(err), "--regis", "http://reg.example/", "--ca=ca", "--cer", "c",
+		  "--ke", "k", "--tunnel-t", "gre", "--gate", NULL);
+	CHECK(r == 0, "abbreviated options: %s", err);
+	CHECK(o.registry && o.n_tunnel_types == 1 && o.tunnel_types[0] == TUNNEL_TYPE_GRE &&
+	      o.gateway, "abbreviations set their options");
+	options_done(&o);
+	r = parse(&o, err, sizeof(err), BASE, "--c", "3", NULL);
+	CHECK(r == -EINVAL && strstr(err, "ambiguous option '--c' (--check, --ca, ...)"),
+	      "ambiguous prefix: %s", err);
+	options_done(&o);
+	{
+		struct conf_parser p;
+		options_init(&o);
+		conf_parser_init(&p, options_table, options_table_size, &o, err, sizeof(err));
+		r = conf_parser_line(&p, "f", 1, "regis http://reg.example/");
+		CHECK(r == -EINVAL && strstr(err, "unknown option 'regis'"),
+		      "no abbreviation in files: %s", err);
+		options_done(&o);
+	}
 
 	/* Bad input: a clear message, never a crash. */
 	static const struct {
@@ -546,6 +568,23 @@ static void test_control(const char *ctl)
 		int rc = run_ctl(c.loop, ctl, "status", out, sizeof(out));
 		CHECK(rc == 0 && strstr(out, "address") && strstr(out, "2001:db8:1::1"),
 		      "re6stctl status (%d): %s", rc, out);
+		/* Human units in the table, raw values with --json. */
+		c.started_ms = loop_now(c.loop) - 725000;
+		c.cert.not_after = (uint64_t)time(NULL) + 10 * 86400 + 3600;
+		rc = run_ctl(c.loop, ctl, "status", out, sizeof(out));
+		CHECK(rc == 0 && strstr(out, "uptime                   12m 5s\n") &&
+			      strstr(out, " UTC (in 10 days)\n"),
+		      "re6stctl status in human units (%d): %s", rc, out);
+		char raw[64];
+		snprintf(raw, sizeof(raw), "\"cert_expires\": %llu,",
+			 (unsigned long long)c.cert.not_after);
+		rc = run_ctl(c.loop, ctl, "--json status", out, sizeof(out));
+		CHECK(rc == 0 && strstr(out, "\"uptime\": 725,") && strstr(out, raw),
+		      "re6stctl --json status keeps raw values (%d): %s", rc, out);
+		c.cert.not_after = (uint64_t)time(NULL) - 7200;
+		rc = run_ctl(c.loop, ctl, "status", out, sizeof(out));
+		CHECK(rc == 0 && strstr(out, "(expired 2h 0m ago)"), "expired certificate (%d): %s",
+		      rc, out);
 		rc = run_ctl(c.loop, ctl, "--json tunnels x\\\"y", out, sizeof(out));
 		CHECK(rc == 0 && strstr(out, "\"peer\": \"x\\\"y\""), "re6stctl --json (%d): %s", rc,
 		      out);
