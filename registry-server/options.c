@@ -58,6 +58,39 @@ UINT_PARSER(parse_timeout, timeout, 1, 3600)
 UINT_PARSER(parse_max_body, max_body, 256, 1 << 20)
 UINT_PARSER(parse_cert_duration, cert_duration, 1, 20 * 365 * 86400ull)
 UINT_PARSER(parse_peer_ttl, peer_ttl, 1, 86400)
+UINT_PARSER(parse_drain_limit, drain_limit, 1, 864000)
+
+#define SHARE_PARSER(fn, field, what, min)                                                 \
+	static int fn(void *target, const char *value, char *err, size_t errlen)           \
+	{                                                                                  \
+		struct registry_cmdline *c = target;                                       \
+		uint32_t v;                                                                \
+		if (netconf_parse_share(value, &v) < 0 || v < (min)) {                     \
+			snprintf(err, errlen, "expected a %s, not '%.64s'", what, value);   \
+			return -EINVAL;                                                    \
+		}                                                                          \
+		c->opt.field = v;                                                          \
+		return 0;                                                                  \
+	}
+SHARE_PARSER(parse_rotate_share, rotate_share, "share from 0 to 1", 0)
+SHARE_PARSER(parse_busy_share, busy_share, "share from 0 to 1", 0)
+SHARE_PARSER(parse_busy_weight, busy_weight, "weight above 0, at most 1", 1)
+SHARE_PARSER(parse_anchor_share, anchor_share, "share from 0 to 1", 0)
+
+static int parse_anchor(void *target, const char *value, char *err, size_t errlen)
+{
+	struct registry_options *o = &((struct registry_cmdline *)target)->opt;
+	if (o->n_anchors >= NETCONF_MAX_ANCHORS) {
+		snprintf(err, errlen, "more than %d anchors", NETCONF_MAX_ANCHORS);
+		return -EINVAL;
+	}
+	if (prefix_parse(value, &o->anchors[o->n_anchors]) < 0) {
+		snprintf(err, errlen, "expected an IPv6 prefix ADDR/LEN, not '%.64s'", value);
+		return -EINVAL;
+	}
+	o->n_anchors++;
+	return 0;
+}
 
 static int parse_max_clients(void *target, const char *value, char *err, size_t errlen)
 {
@@ -276,6 +309,21 @@ const struct conf_option registry_options_table[] = {
 	       "Interval between tunnel refreshes. Default: 300"),
 	FN_OPT("same-country", 0, parse_same_country, "CODE",
 	       "Forbid tunnels across the borders of CODE; repeatable."),
+	FN_OPT("rotate-share", 0, parse_rotate_share, "SHARE",
+	       "Expected share of its client tunnels a node destroys every tunnel-refresh, "
+	       "chosen at random. Default: 0.3"),
+	FN_OPT("busy-share", 0, parse_busy_share, "SHARE",
+	       "Share of a node's tunnels carrying the most routes counted busy. Default: 0.2"),
+	FN_OPT("busy-weight", 0, parse_busy_weight, "WEIGHT",
+	       "A busy tunnel's chance to be destroyed relative to the others (above 0). "
+	       "Default: 0.25"),
+	FN_OPT("drain-limit", 0, parse_drain_limit, "SEC",
+	       "A tunnel routes still use this long after its drain began is destroyed "
+	       "anyway. Default: 3600"),
+	FN_OPT("anchor", 0, parse_anchor, "PREFIX",
+	       "Anchor prefix inside the network (nodes in well-known places); repeatable."),
+	FN_OPT("anchor-share", 0, parse_anchor_share, "SHARE",
+	       "Share of new tunnels that go to anchors. Default: 0.3"),
 	FN_OPT("tunnel-types", 0, parse_tunnel_types, "LIST",
 	       "Allowed tunnel types among wireguard,gre,fou. Default: wireguard"),
 	{ "ipv4", 0, CONF_PAIR, 0, 0, 0, parse_ipv4, "NET/N SUBLEN",
@@ -302,6 +350,11 @@ int registry_cmdline_init(struct registry_cmdline *c)
 			.client_count = NETCONF_DEFAULT_CLIENT_COUNT,
 			.tunnel_refresh = NETCONF_DEFAULT_TUNNEL_REFRESH,
 			.tunnel_types = NETCONF_DEFAULT_TUNNEL_TYPES,
+			.rotate_share = NETCONF_DEFAULT_ROTATE_SHARE,
+			.busy_share = NETCONF_DEFAULT_BUSY_SHARE,
+			.busy_weight = NETCONF_DEFAULT_BUSY_WEIGHT,
+			.anchor_share = NETCONF_DEFAULT_ANCHOR_SHARE,
+			.drain_limit = NETCONF_DEFAULT_DRAIN_LIMIT,
 			.cert_duration = DEFAULT_CERT_DURATION,
 			.threads = 2,
 			.max_connections = 1024,

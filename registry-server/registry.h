@@ -44,6 +44,10 @@ struct registry_options {
 	unsigned hello, client_count, max_clients, tunnel_refresh;
 	char *same_country;
 	uint32_t tunnel_types;
+	/* the tunnel policy: shares and weights in millionths (lib/netconf.h) */
+	uint32_t rotate_share, busy_share, busy_weight, anchor_share, drain_limit;
+	struct re6st_prefix anchors[NETCONF_MAX_ANCHORS];
+	size_t n_anchors;
 	uint64_t cert_duration;            /* testing: --cert-duration */
 	unsigned threads, max_connections, timeout;
 	size_t max_body;

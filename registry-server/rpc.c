@@ -246,6 +246,19 @@ static int fill_netconf(struct registry *reg, struct re6st_netconf *nc)
 	nc->tunnel_refresh = o->tunnel_refresh;
 	nc->min_protocol = o->min_protocol;
 	nc->tunnel_types = o->tunnel_types;
+	nc->rotate_share = o->rotate_share;
+	nc->busy_share = o->busy_share;
+	nc->busy_weight = o->busy_weight;
+	nc->anchor_share = o->anchor_share;
+	nc->drain_limit = o->drain_limit;
+	for (size_t i = 0; i < o->n_anchors; i++)
+		if (!prefix_contains(&reg->ca.network, &o->anchors[i])) {
+			char b[PREFIX_STRLEN];
+			log_error("--anchor %s: not inside the network", prefix_format(&o->anchors[i], b));
+			return -EINVAL;
+		}
+	memcpy(nc->anchors, o->anchors, o->n_anchors * sizeof(*o->anchors));
+	nc->n_anchors = o->n_anchors;
 	if (o->has_ipv4) {
 		nc->has_ipv4 = true;
 		memcpy(nc->ipv4_net, o->ipv4_net, 4);

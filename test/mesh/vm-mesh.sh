@@ -113,6 +113,16 @@ if [ "${ROTATE:-0}" = 1 ]; then
 	r0=$(rotations)
 	echo "tunnels before the flow:"
 	for i in 1 2; do tb_ctl "$i" tunnels 2>&1 | sed "s/^/  n$i: /"; done
+	# Each node's busiest client tunnel at the start ("I PEER ROUTES"): the
+	# policy picks busy tunnels less often, never never (issue 10).
+	for i in $(seq "$N"); do
+		tb_ctl "$i" --json tunnels 2>/dev/null | jq -r --arg i "$i" '[.tunnels[] |
+			select(.role == "client" and .state == "up")] | sort_by(-.routes) |
+			.[0] | select(. != null) | "\($i) \(.peer) \(.routes)"'
+	done >"$TB_DIR/busiest"
+	sed 's/^/  busiest at the start: node /' "$TB_DIR/busiest"
+	destroyed0=$(for i in $(seq "$N"); do tb_ctl "$i" --json status 2>/dev/null |
+		jq '.policy.destroyed'; done | awk '{ s += $1 } END { print s + 0 }')
 	dst=$(tb_node_addr 2)
 	count=$((${ROTATE_SECONDS:-90} * 10))
 	# Route changes on every node during the flow (timestamped), to explain
@@ -173,6 +183,30 @@ if [ "${ROTATE:-0}" = 1 ]; then
 	r1=$(rotations)
 	echo "tunnels after the flow:"
 	for i in 1 2; do tb_ctl "$i" tunnels 2>&1 | sed "s/^/  n$i: /"; done
+	# Which busiest tunnels went: the node no longer has a client tunnel
+	# to that peer, or it has one again only after a rotation (younger
+	# than the flow).
+	gone=0 busy=0
+	while read -r i peer routes; do
+		[ "$routes" -gt 0 ] || continue
+		busy=$((busy + 1))
+		tb_ctl "$i" --json tunnels 2>/dev/null | jq -e --arg p "$peer" --argjson t "${ROTATE_SECONDS:-90}" \
+			'[.tunnels[] | select(.role == "client" and .peer == $p and .age_s > $t)] | length > 0' \
+			>/dev/null || gone=$((gone + 1))
+	done <"$TB_DIR/busiest"
+	destroyed1=$(for i in $(seq "$N"); do tb_ctl "$i" --json status 2>/dev/null |
+		jq '.policy.destroyed'; done | awk '{ s += $1 } END { print s + 0 }')
+	periods=$(( ${ROTATE_SECONDS:-90} / TB_REFRESH ))
+	lost=$(echo "$out" | sed -n 's/^\([0-9]*\) packets transmitted, \([0-9]*\) received.*/\1 \2/p' |
+		awk '{ print $1 - $2 }')
+	echo "rotation: $((destroyed1 - destroyed0)) tunnels picked in $periods periods by $N nodes" \
+		"($(awk -v d=$((destroyed1 - destroyed0)) -v p="$periods" -v n="$N" \
+		'BEGIN { printf "%.2f", d / (p * n) }') per node and period), ${lost:-?} packets lost" \
+		"($(awk -v l="${lost:-0}" -v d=$((destroyed1 - destroyed0)) \
+		'BEGIN { printf "%.2f", d ? l / d : 0 }') per rotation)"
+	[ "$busy" -gt 0 ] && [ "$gone" -gt 0 ] &&
+		ok "busiest tunnels rotated too: $gone of $busy nodes' busiest client tunnels went during the flow" ||
+		ko "no busiest tunnel rotated ($gone of $busy)"
 	[ "$before" != "$after" ] && [ "$r1" -gt "$r0" ] &&
 		ok "tunnels changed during the flow: $((r1 - r0)) drained rotations in the network" ||
 		ko "no tunnel rotated ($((r1 - r0)) rotations)"
