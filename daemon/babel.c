@@ -14,6 +14,7 @@
 
 #include "babel.h"
 #include "config.h"
+#include "fileio.h"
 #include "log.h"
 
 #define RESTART_MIN_MS 1000
@@ -52,6 +53,7 @@ struct babel {
 	char *socket_path;
 	char *pid_path;       /* babeld's -I file, or NULL */
 	char *state_path;     /* babeld's -S file, or NULL */
+	char *key_path;       /* babeld's -c file (HMAC keys), or NULL */
 	size_t id_arg;        /* argv index of the "router-id ..." statement */
 	uint8_t router_id[8];
 	babel_router_id_fn id_changed;
@@ -168,7 +170,8 @@ int babel_build_argv(const struct babel_params *p, char ***ret)
 	char node[PREFIX_STRLEN], net[PREFIX_STRLEN], addr[PREFIX_STRLEN];
 	const uint8_t *id = p->router_id;
 
-	if (!p->socket_path || p->hmac_sign_len > 64 || p->hmac_accept_len > 64)
+	if (!p->socket_path || p->hmac_sign_len > 64 || p->hmac_accept_len > 64 ||
+	    (p->hmac_sign_len && !p->key_path))
 		return -EINVAL;
 	prefix_format(&p->node_prefix, node);
 	prefix_format(&p->network, net);
@@ -193,20 +196,15 @@ int babel_build_argv(const struct babel_params *p, char ***ret)
 	add_arg(&a, "router-id %02x:%02x:%02x:%02x:%02x:%02x:%02x:%02x", id[0], id[1], id[2],
 		id[3], id[4], id[5], id[6], id[7]); /* babel_start() finds it by this prefix */
 
-	/* HMAC: sign with one key, optionally accept an older one. */
-	const char *ktype = p->hmac_type ? p->hmac_type : "blake2s128";
-	char default_line[512] = "";
-	if (p->hmac_sign_len) {
-		char h[129];
-		hex(p->hmac_sign, p->hmac_sign_len, h);
-		add_arg(&a, "-C");
-		add_arg(&a, "key id sign type %s value %s", ktype, h);
-		if (p->hmac_accept_len) {
-			hex(p->hmac_accept, p->hmac_accept_len, h);
-			add_arg(&a, "-C");
-			add_arg(&a, "key id accept type %s value %s", ktype, h);
-		}
+	/* The HMAC keys are in key_path (babel_write_key_file()), never in
+	 * argv, which every local user can read. babeld reads -c files after
+	 * the -C statements; none of these uses a key. Always given, so that
+	 * babeld never reads /etc/babeld.conf instead. */
+	if (p->key_path) {
+		add_arg(&a, "-c");
+		add_arg(&a, "%s", p->key_path);
 	}
+	char default_line[512] = "";
 	if (p->babel_default && *p->babel_default)
 		snprintf(default_line, sizeof(default_line), "default %s", p->babel_default);
 	if (*default_line) {
@@ -267,6 +265,48 @@ int babel_build_argv(const struct babel_params *p, char ***ret)
 	}
 	*ret = a.v;
 	return 0;
+}
+
+int babel_key_file_text(const struct babel_params *p, char **ret)
+{
+	const char *ktype = p->hmac_type ? p->hmac_type : "blake2s128";
+	char buf[512], h[129];
+	size_t n = 0;
+	if (p->hmac_sign_len > 64 || p->hmac_accept_len > 64)
+		return -EINVAL;
+	n += (size_t)snprintf(buf, sizeof(buf), "# babeld's HMAC keys, from re6stnet (mode 0600)\n");
+	/* HMAC: sign with one key, optionally accept an older one. */
+	if (p->hmac_sign_len) {
+		hex(p->hmac_sign, p->hmac_sign_len, h);
+		n += (size_t)snprintf(buf + n, sizeof(buf) - n, "key id sign type %s value %s\n",
+				      ktype, h);
+		if (p->hmac_accept_len) {
+			hex(p->hmac_accept, p->hmac_accept_len, h);
+			n += (size_t)snprintf(buf + n, sizeof(buf) - n,
+					      "key id accept type %s value %s\n", ktype, h);
+		}
+	}
+	char *text = strdup(buf);
+	sodium_memzero(h, sizeof(h));
+	sodium_memzero(buf, sizeof(buf));
+	if (!text)
+		return -ENOMEM;
+	*ret = text;
+	return 0;
+}
+
+static int write_key_file(const struct babel_params *p)
+{
+	char *text = NULL;
+	if (!p->key_path)
+		return 0;
+	int r = babel_key_file_text(p, &text);
+	if (r < 0)
+		return r;
+	r = write_file_atomic(p->key_path, text, strlen(text), 0600);
+	sodium_memzero(text, strlen(text));
+	free(text);
+	return r;
 }
 
 static char *tunnel_options(const struct babel_params *p)
@@ -768,6 +808,10 @@ int babel_start(struct loop *l, const struct babel_params *params, struct babel 
 	int r = babel_build_argv(params, &b->argv);
 	if (r < 0)
 		return r;
+	if ((r = write_key_file(params)) < 0)
+		return r;
+	if (params->key_path && !(b->key_path = strdup(params->key_path)))
+		return -ENOMEM;
 	b->socket_path = strdup(params->socket_path);
 	b->tunnel_options = tunnel_options(params);
 	if (!b->socket_path || !b->tunnel_options)
@@ -808,6 +852,9 @@ int babel_reconfigure(struct babel *b, const struct babel_params *params)
 	memcpy(p.router_id, b->router_id, sizeof(p.router_id));
 	if ((r = babel_build_argv(&p, &argv)) < 0)
 		return r;
+	/* Read by babeld only when it starts: the running one keeps its keys. */
+	if ((r = write_key_file(&p)) < 0)
+		goto fail;
 	r = -ENOMEM;
 	if (find_id_arg(argv, &id_arg) < 0 || !(opts = tunnel_options(&p)) ||
 	    !(lines = calloc(n + 1, sizeof(*lines))))
@@ -868,6 +915,9 @@ void babel_stop(struct babel *b)
 	free(b->socket_path);
 	free(b->pid_path);
 	free(b->state_path);
+	if (b->key_path)
+		unlink(b->key_path);
+	free(b->key_path);
 	free(b->tunnel_options);
 	free(b->wbuf);
 	free(b->routes.v);

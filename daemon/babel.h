@@ -43,6 +43,10 @@ struct babel_params {
 	const char *state_path;    /* -S (NULL: none) */
 	const char *log_path;      /* -L (NULL: inherit stderr) */
 	const char *pid_path;      /* -I (NULL: none) */
+	/* -c: the HMAC keys, written 0600 by babel_start() and
+	 * babel_reconfigure(), removed by babel_stop(); keys never go on the
+	 * command line. Needed when there is a key. */
+	const char *key_path;
 	/* Explicit router-id (EUI-64). Kept while babeld's seqno is saved in
 	 * state_path (it is after a clean exit); when it is not (first start,
 	 * babeld killed or crashed), every start picks a random one, so that
@@ -118,6 +122,9 @@ DEFINE_FREEP(struct babel, babel_stop)
 /* The babeld command line built from params (argv, NULL-terminated; free with
  * babel_argv_free()). Exposed for tests and --check. */
 int babel_build_argv(const struct babel_params *p, char ***ret);
+/* The text of key_path: "key id sign ..." and "key id accept ..." lines
+ * (free after sodium_memzero). 0, -EINVAL (key too long), -ENOMEM. */
+int babel_key_file_text(const struct babel_params *p, char **ret);
 void babel_argv_free(char **argv);
 
 /* Listener for changes (one; NULL to remove). */

@@ -28,6 +28,7 @@
 #include "registry-client.h"
 #include "route.h"
 #include "state.h"
+#include "statedir.h"
 #include "tunnel.h"
 #include "upnp.h"
 
@@ -40,31 +41,11 @@ uint64_t ctx_unix_now(void)
 
 /* ---- directories -------------------------------------------------------- */
 
-static int mkdir_p(const char *path, mode_t mode)
-{
-	_cleanup_free_ char *p = strdup(path);
-	if (!p)
-		return -ENOMEM;
-	for (char *s = p + 1; *s; s++) {
-		if (*s != '/')
-			continue;
-		*s = '\0';
-		if (mkdir(p, 0755) < 0 && errno != EEXIST)
-			return negative_errno();
-		*s = '/';
-	}
-	if (mkdir(p, mode) < 0 && errno != EEXIST)
-		return negative_errno();
-	return 0;
-}
-
+/* The state directory was made (0700) and locked by main(). */
 static int dirs_init(struct ctx *c)
 {
-	int r = mkdir_p(c->opt.state_dir, 0700);
-	if (r < 0)
-		return log_errno(LOG_ERR, r, "cannot create state directory %s", c->opt.state_dir);
 	/* 0755: re6stctl users reach the 0660 control socket through it. */
-	r = mkdir_p(c->opt.run_dir, 0755);
+	int r = mkdir_p(c->opt.run_dir, 0755);
 	if (r < 0)
 		return log_errno(LOG_ERR, r, "cannot create run directory %s", c->opt.run_dir);
 	return 0;
@@ -589,9 +570,10 @@ static void flush_babel_routes(struct ctx *c)
 
 /* babeld's parameters; the strings are the caller's to free. */
 static int babel_params_fill(struct ctx *c, const struct rc_hmac *hmac, struct babel_params *p,
-			     char **state, char **pid, char **logp)
+			     char **state, char **pid, char **logp, char **keys)
 {
 	if (asprintf(state, "%s/babeld.state", c->opt.state_dir) < 0 ||
+	    asprintf(keys, "%s/babeld.keys", c->opt.state_dir) < 0 ||
 	    asprintf(pid, "%s/babeld.pid", c->opt.run_dir) < 0 ||
 	    (c->opt.log && strcmp(c->opt.log, "-") &&
 	     asprintf(logp, "%s/babeld.log", c->opt.log) < 0))
@@ -603,6 +585,7 @@ static int babel_params_fill(struct ctx *c, const struct rc_hmac *hmac, struct b
 	p->state_path = *state;
 	p->log_path = *logp;
 	p->pid_path = *pid;
+	p->key_path = *keys;
 	p->network = c->network;
 	p->node_prefix = c->prefix;
 	memcpy(p->node_addr, c->addr, 16);
@@ -637,11 +620,11 @@ static int babel_params_fill(struct ctx *c, const struct rc_hmac *hmac, struct b
 static int babel_mod_init(struct ctx *c)
 {
 	struct babel_params p = { 0 };
-	_cleanup_free_ char *state = NULL, *logp = NULL, *pid = NULL;
+	_cleanup_free_ char *state = NULL, *logp = NULL, *pid = NULL, *keys = NULL;
 	struct rc_hmac hmac = { 0 };
 
 	babel_hmac_keys(c, &hmac);
-	int r = babel_params_fill(c, &hmac, &p, &state, &pid, &logp);
+	int r = babel_params_fill(c, &hmac, &p, &state, &pid, &logp, &keys);
 	if (r >= 0)
 		r = babel_start(c->loop, &p, &c->babel);
 	sodium_memzero(&hmac, sizeof(hmac));
@@ -680,8 +663,8 @@ int daemon_offer_hmac(struct ctx *c, const struct rc_hmac *h)
 	if (!c->babel)
 		return 1;
 	struct babel_params p = { 0 };
-	_cleanup_free_ char *state = NULL, *logp = NULL, *pid = NULL;
-	r = babel_params_fill(c, h, &p, &state, &pid, &logp);
+	_cleanup_free_ char *state = NULL, *logp = NULL, *pid = NULL, *keys = NULL;
+	r = babel_params_fill(c, h, &p, &state, &pid, &logp, &keys);
 	if (r >= 0)
 		r = babel_reconfigure(c->babel, &p);
 	if (r < 0)
@@ -917,7 +900,7 @@ int main(int argc, char *argv[])
 {
 	struct ctx c = { .main_ifindex = 0 };
 	char err[512] = "";
-	int r, exit_code = 0;
+	int r, exit_code = 0, lock_fd = -1;
 	size_t n_up = 0;
 
 	options_init(&c.opt);
@@ -946,10 +929,27 @@ int main(int argc, char *argv[])
 		return 0;
 	}
 
+	/* Secrets (cache.db, babeld's key file) are created private. */
+	umask(077);
+	/* Before anything else: a second re6stnet must leave the first alone. */
+	pid_t holder = 0;
+	r = statedir_lock(c.opt.state_dir, &lock_fd, &holder);
+	if (r < 0) {
+		if (r == -EBUSY)
+			fprintf(stderr, "re6stnet: another re6stnet (pid %ld) uses the state directory %s: "
+				"not starting\n", (long)holder, c.opt.state_dir);
+		else
+			fprintf(stderr, "re6stnet: cannot lock the state directory %s: %s\n",
+				c.opt.state_dir, strerror(-r));
+		options_done(&c.opt);
+		return 2;
+	}
+
 	r = log_open(&c.opt);
 	if (r < 0) {
 		fprintf(stderr, "re6stnet: cannot open the log in %s: %s\n", c.opt.log, strerror(-r));
 		options_done(&c.opt);
+		close(lock_fd);
 		return 2;
 	}
 	log_info("re6stnet %s starting", RE6ST_VERSION);
@@ -1003,5 +1003,6 @@ out:
 	log_info("re6stnet stopped");
 	log_close();
 	options_done(&c.opt);
+	close(lock_fd); /* last: everything of ours is gone */
 	return exit_code;
 }

@@ -8,7 +8,9 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 
 #include "babel.h"
@@ -291,6 +293,8 @@ static void test_babel_argv(void)
 	p.hmac_sign = key;
 	p.hmac_sign_len = sizeof(key);
 	char **argv = NULL;
+	CHECK(babel_build_argv(&p, &argv) == -EINVAL, "a key needs a key file");
+	p.key_path = "/var/lib/x/babeld.keys";
 	CHECK(babel_build_argv(&p, &argv) == 0, "argv");
 	CHECK(argv_has(argv, "router-id 01:02:03:04:05:06:07:08"), "router-id");
 	CHECK(argv_has(argv, "-G") && argv_has(argv, "/run/x/babeld.sock"), "local rw socket");
@@ -300,8 +304,19 @@ static void test_babel_argv(void)
 	CHECK(argv_has(argv, "install pref-src 2001:db8:1::1"), "pref-src");
 	CHECK(argv_has(argv, "install ip ::/0 eq 0 src-ip ::/0 src-eq 0 src-prefix 2001:db8::/32"),
 	      "source-specific default route");
-	CHECK(argv_has(argv, "key id sign type blake2s128 value ab000000000000000000000000000000"),
-	      "hmac key");
+	CHECK(argv_has(argv, "-c") && argv_has(argv, "/var/lib/x/babeld.keys"), "key file");
+	for (char **a = argv; *a; a++)
+		CHECK(!strstr(*a, "ab0000") && !strstr(*a, "key id"), "no key in argv: %s", *a);
+	char *text = NULL;
+	uint8_t old[32] = { 0xcd };
+	p.hmac_accept = old;
+	p.hmac_accept_len = sizeof(old);
+	CHECK(babel_key_file_text(&p, &text) == 0 && text &&
+		      strstr(text, "\nkey id sign type blake2s128 value ab000000000000000000000000000000\n") &&
+		      strstr(text, "\nkey id accept type blake2s128 value cd00"),
+	      "key file text: %s", text ? text : "(none)");
+	free(text);
+	p.hmac_accept_len = 0;
 	CHECK(argv_has(argv, "lo"), "lo as placeholder interface");
 	babel_argv_free(argv);
 	p.gateway = true;
@@ -511,6 +526,53 @@ static int run_ctl(struct loop *l, const char *ctl, const char *cmd, char *out, 
 	return WIFEXITED(p.child_status) ? WEXITSTATUS(p.child_status) : -1;
 }
 
+static int connect_unix(const char *path)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path);
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd >= 0 && connect(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0) {
+		close(fd);
+		fd = -1;
+	}
+	return fd;
+}
+
+/* 16 clients that connect and say nothing (all the slots) do not lock
+ * re6stctl out, and idle clients are closed after 3 s. */
+static void test_control_idle(struct ctx *c, const char *ctl, const char *path)
+{
+	int idle[16];
+	int n = 0;
+	for (int i = 0; i < 16; i++) {
+		idle[i] = connect_unix(path);
+		n += idle[i] >= 0;
+		loop_run_once(c->loop, 10); /* accepted one at a time */
+	}
+	CHECK(n == 16, "16 idle clients connected (%d)", n);
+	char out[4096];
+	uint64_t t0 = loop_clock_ms();
+	int rc = run_ctl(c->loop, ctl, "status", out, sizeof(out));
+	CHECK(rc == 0 && strstr(out, "2001:db8:1::1"), "re6stctl status with 16 idle clients (%d): %s",
+	      rc, out);
+	CHECK(loop_clock_ms() - t0 < 2000, "answered in %llu ms",
+	      (unsigned long long)(loop_clock_ms() - t0));
+	/* The oldest idle one made room: it reads end of file. */
+	char b;
+	CHECK(recv(idle[0], &b, 1, MSG_DONTWAIT) == 0, "oldest idle client closed to make room");
+	uint64_t end = loop_clock_ms() + 4000;
+	while (loop_clock_ms() < end)
+		loop_run_once(c->loop, 100);
+	int closed = 0;
+	for (int i = 0; i < 16; i++) {
+		if (idle[i] >= 0 && recv(idle[i], &b, 1, MSG_DONTWAIT) == 0)
+			closed++;
+		if (idle[i] >= 0)
+			close(idle[i]);
+	}
+	CHECK(closed == n, "every idle client closed after 3 s (%d of %d)", closed, n);
+}
+
 static void test_control(const char *ctl)
 {
 	struct ctx c = { 0 };
@@ -561,6 +623,7 @@ static void test_control(const char *ctl)
 		CHECK(rc == 2, "re6stctl usage error (%d)", rc);
 		rc = run_ctl(c.loop, ctl, "-s /nonexistent status", out, sizeof(out));
 		CHECK(rc == 1 && strstr(out, "is re6stnet running"), "no daemon (%d): %s", rc, out);
+		test_control_idle(&c, ctl, path);
 	}
 	control_close(c.control);
 	CHECK(access(path, F_OK) != 0, "socket removed on close");
