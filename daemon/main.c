@@ -235,22 +235,29 @@ int daemon_offer_netconf(struct ctx *c, const uint8_t *raw, size_t len)
 	return 1;
 }
 
-bool daemon_cert_due(const struct re6st_cert *cert, uint64_t unix_now)
+bool daemon_cert_due(const struct ctx *c, uint64_t unix_now)
 {
-	/* Renew in the last third of the validity period, as a margin. */
-	uint64_t life = cert->not_after > cert->not_before ? cert->not_after - cert->not_before : 0;
-	return unix_now + life / 3 >= cert->not_after;
+	return cert_renew_due((int64_t)c->cert.not_before, (int64_t)c->cert.not_after,
+			      (int64_t)unix_now);
+}
+
+bool daemon_cert_past_grace(const struct ctx *c, uint64_t unix_now)
+{
+	uint64_t grace = c->netconf ? c->netconf->grace_period : NETCONF_DEFAULT_GRACE_PERIOD;
+	return unix_now > c->cert.not_after + grace;
 }
 
 int daemon_adopt_cert(struct ctx *c, const struct re6st_cert *cert)
 {
+	if (cert->serial == c->cert.serial && cert->not_after == c->cert.not_after)
+		return 0;
 	int r = cert_save(cert, c->opt.cert);
 	if (r < 0)
 		return r;
 	c->cert = *cert;
 	c->cert_expired = false;
 	log_notice("certificate renewed, valid until %llu", (unsigned long long)cert->not_after);
-	return 0;
+	return 1;
 }
 
 /* Start-up only (blocking, short timeouts); later renewals: daemon/registry.c. */
@@ -273,14 +280,12 @@ static int registry_mod_init(struct ctx *c)
 	registry_client_set_ca(c->registry, &c->ca);
 	registry_client_set_identity(c->registry, c->key, &c->cert);
 
-	if (c->cert_expired || daemon_cert_due(&c->cert, ctx_unix_now())) {
+	if (c->cert_expired || daemon_cert_due(c, ctx_unix_now())) {
 		r = renew_cert(c);
-		if (r < 0) {
+		if (r < 0)
 			log_warning("certificate renewal failed: %s", registry_client_error(c->registry));
-			if (c->cert_expired)
-				return log_errno(LOG_ERR, -EKEYEXPIRED,
-						 "%s expired and cannot be renewed now", c->opt.cert);
-		}
+		else if (r == 0)
+			log_info("certificate renewal: the registry kept the current one");
 	}
 
 	struct re6st_netconf *nc = NULL;
@@ -306,7 +311,17 @@ static int registry_mod_init(struct ctx *c)
 	log_info("network configuration version %llu (hello %us, %u clients, refresh %us)",
 		 (unsigned long long)c->netconf->version, c->netconf->hello,
 		 c->netconf->client_count, c->netconf->tunnel_refresh);
-	r = netconf_check_cert(c->netconf, &c->cert, &c->ca, ctx_unix_now());
+	uint64_t now = ctx_unix_now();
+	r = netconf_check_cert(c->netconf, &c->cert, &c->ca, now);
+	if (r == -EKEYEXPIRED && now > c->cert.not_after && !daemon_cert_past_grace(c, now)) {
+		/* The registry renews it until the grace period ends: the
+		 * registry link keeps asking (with back-off). */
+		log_warning("%s expired %llu s ago and the registry did not renew it: running on "
+			    "for the network's grace period (%llu s left)",
+			    c->opt.cert, (unsigned long long)(now - c->cert.not_after),
+			    (unsigned long long)(c->cert.not_after + c->netconf->grace_period - now));
+		return 0;
+	}
 	if (r < 0)
 		return log_errno(LOG_ERR, r, "our certificate is not acceptable: %s",
 				 identity_strerror(r));
