@@ -108,6 +108,14 @@ static int daemon_load_identity(const struct options *o, uint64_t now, struct re
 
 static int identity_mod_init(struct ctx *c)
 {
+	/* The secret key readable by others (copied by hand, say): fix it. */
+	if (key_file_check_private(c->opt.key) == -EPERM) {
+		if (chmod(c->opt.key, 0600) < 0)
+			log_errno(LOG_WARNING, negative_errno(), "%s is readable by others and "
+				  "cannot be made private", c->opt.key);
+		else
+			log_warning("%s was readable by others: now mode 0600", c->opt.key);
+	}
 	int r = daemon_load_identity(&c->opt, ctx_unix_now(), &c->ca, &c->cert, &c->key);
 	if (r == -EKEYEXPIRED)
 		c->cert_expired = true; /* the registry module must renew it */

@@ -5,6 +5,7 @@
  * line, the state database, the event loop, and the control socket spoken
  * to by the real re6stctl (path given as argv[1]).
  */
+#include <arpa/inet.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -17,6 +18,7 @@
 #include "control.h"
 #include "ctx.h"
 #include "log.h"
+#include "loglimit.h"
 #include "options.h"
 #include "state.h"
 #include "check.h"
@@ -631,6 +633,79 @@ static void test_control(const char *ctl)
 	loop_free(c.loop);
 }
 
+static unsigned count_lines(const char *path, const char *what)
+{
+	char line[512];
+	unsigned n = 0;
+	FILE *f = fopen(path, "r");
+	while (f && fgets(line, sizeof(line), f))
+		n += strstr(line, what) != NULL;
+	if (f)
+		fclose(f);
+	return n;
+}
+
+/* Lines caused by remote packets: 5 per source per 10 s window, 20 from
+ * all sources, the rest counted and reported when the window ends; the
+ * table stays 64 entries whatever the number of sources. */
+static void test_loglimit(void)
+{
+	char path[160];
+	snprintf(path, sizeof(path), "%s/loglimit.log", tmpdir);
+	log_setup("test-daemon", LOG_INFO, LOG_TARGET_FILE, path);
+	struct loglimit ll;
+	loglimit_init(&ll, "peer");
+	struct sockaddr_storage a = { 0 }, b = { 0 };
+	struct sockaddr_in *a4 = (struct sockaddr_in *)&a;
+	a4->sin_family = AF_INET;
+	inet_pton(AF_INET, "198.18.0.12", &a4->sin_addr);
+	struct sockaddr_in6 *b6 = (struct sockaddr_in6 *)&b;
+	b6->sin6_family = AF_INET6;
+	inet_pton(AF_INET6, "2001:db8::7", &b6->sin6_addr);
+
+	unsigned allowed = 0;
+	for (int i = 0; i < 1000; i++)
+		allowed += loglimit_allow(&ll, &a, LOG_WARNING, 1000);
+	CHECK(allowed == 5, "1000 lines from one source: %u logged", allowed);
+	CHECK(!loglimit_allow(&ll, &a, LOG_DEBUG, 1000), "debug not logged: not counted");
+	CHECK(loglimit_allow(&ll, &b, LOG_WARNING, 1000), "another source has its own budget");
+	loglimit_tick(&ll, 10999);
+	CHECK(count_lines(path, "suppressed") == 0, "nothing reported before the window ends");
+	loglimit_tick(&ll, 11000);
+	CHECK(count_lines(path, "peer: 995 log lines caused by ::ffff:198.18.0.12 suppressed in "
+			  "the last 10 s") == 1, "one line counts the 995 suppressed");
+	CHECK(count_lines(path, "2001:db8::7") == 0, "no report for a source within its budget");
+	CHECK(loglimit_allow(&ll, &a, LOG_WARNING, 11000), "a new window, a new budget");
+
+	/* 10000 spoofed sources: 20 lines logged in all, the table stays fixed. */
+	loglimit_init(&ll, "peer");
+	allowed = 0;
+	for (uint32_t i = 0; i < 10000; i++) {
+		b6->sin6_addr.s6_addr[12] = (uint8_t)(i >> 8);
+		b6->sin6_addr.s6_addr[13] = (uint8_t)i;
+		allowed += loglimit_allow(&ll, &b, LOG_WARNING, 50000);
+	}
+	CHECK(allowed == LOGLIMIT_GLOBAL, "10000 sources: %u lines logged", allowed);
+	loglimit_flush(&ll, 50000);
+	CHECK(count_lines(path, "peer: 9980 log lines suppressed in the last 0 s (over 20 from all "
+			  "sources, or from more than 64 sources)") == 1, "global count reported");
+	/* 200 sources over their budget, in turn: evicted ones add to the
+	 * global count, nothing is reported per eviction. */
+	loglimit_init(&ll, "peer");
+	unsigned before = count_lines(path, "suppressed");
+	for (int round = 0; round < 7; round++)
+		for (uint32_t i = 0; i < 200; i++) {
+			b6->sin6_addr.s6_addr[13] = (uint8_t)i;
+			loglimit_allow(&ll, &b, LOG_WARNING, 60000 + (uint64_t)round);
+		}
+	CHECK(count_lines(path, "suppressed") == before, "no report line while sources churn");
+	loglimit_flush(&ll, 60100);
+	CHECK(count_lines(path, "suppressed") <= before + 1 + 64, "reports bounded by the table: %u",
+	      count_lines(path, "suppressed") - before);
+	CHECK(sizeof(ll.slots) / sizeof(ll.slots[0]) == 64, "fixed table");
+	log_setup("test-daemon", LOG_WARNING, LOG_TARGET_STDERR, NULL);
+}
+
 int main(int argc, char *argv[])
 {
 	log_setup("test-daemon", LOG_WARNING, LOG_TARGET_STDERR, NULL);
@@ -643,6 +718,7 @@ int main(int argc, char *argv[])
 	test_state();
 	test_loop();
 	test_control(argc > 1 ? argv[1] : NULL);
+	test_loglimit();
 	char cmd[128];
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", tmpdir);
 	if (system(cmd) != 0)

@@ -131,6 +131,7 @@ check "leftover babeld after kill -9" test "$(babelds)" = 1
 # (the testbed's pid file holds its subshell's pid: find the registry's own)
 reg=$(pgrep -f "re6st-registry --port $TB_REG_PORT .*--db $TB_DIR/registry/" | head -n1)
 kill "$reg"; wait_gone "$reg"
+chmod 0644 "$TB_DIR/n1/cert.key" # a careless copy: re6stnet makes it private again
 tb_node_add 1
 check "restarted without registry (cached config)" wait_up
 check "one babeld after restart" test "$(babelds)" = 1
@@ -138,6 +139,7 @@ check "stale babeld stopped" grep -q "stopping a stale babeld" "$TB_DIR/n1/log/r
 check "leftovers removed" grep -q "left by a previous run" "$TB_DIR/n1/log/re6stnet.log"
 check "cached network configuration used" grep -q "using the cached network configuration" "$TB_DIR/n1/log/re6stnet.log"
 check "address back" has_addr
+check "secret key made 0600 again ($(mode "$TB_DIR/n1/cert.key"))" test "$(mode "$TB_DIR/n1/cert.key")" = 600
 # Started without the registry: the cached HMAC keys may be stale, so the
 # registry link keeps asking getHMAC (with back-off) until it answers.
 hmac_retry() {
