@@ -1,9 +1,12 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <time.h>
 
+#include "log.h"
 #include "macro.h"
 #include "statedir.h"
 
@@ -72,4 +75,34 @@ int statedir_lock(const char *state_dir, int *ret_fd, pid_t *ret_holder)
 		return negative_errno();
 	*ret_fd = TAKE_FD(fd);
 	return 0;
+}
+
+void babel_stop_stale(const char *pid_path)
+{
+	char buf[32] = "", comm[64] = "", path[64];
+	FILE *f = fopen(pid_path, "re");
+	if (f) {
+		if (!fgets(buf, sizeof(buf), f))
+			buf[0] = '\0';
+		fclose(f);
+	}
+	long pid = strtol(buf, NULL, 10);
+	if (pid > 1) {
+		snprintf(path, sizeof(path), "/proc/%ld/comm", pid);
+		f = fopen(path, "re");
+		if (f) {
+			if (!fgets(comm, sizeof(comm), f))
+				comm[0] = '\0';
+			fclose(f);
+		}
+		if (!strcmp(comm, "babeld\n") && kill((pid_t)pid, SIGTERM) == 0) {
+			log_warning("stopping a stale babeld (pid %ld)", pid);
+			for (int i = 0; i < 300 && kill((pid_t)pid, 0) == 0; i++) {
+				struct timespec ts = { 0, 10 * 1000000 };
+				nanosleep(&ts, NULL);
+			}
+			kill((pid_t)pid, SIGKILL);
+		}
+	}
+	unlink(pid_path);
 }

@@ -27,4 +27,16 @@ int mkdir_p(const char *path, mode_t mode);
  */
 int statedir_lock(const char *state_dir, int *ret_fd, pid_t *ret_holder);
 
+/*
+ * A babeld left by a re6stnet killed with SIGKILL still runs with its
+ * routes, and its pid file makes a new babeld refuse to start: if pid_path
+ * names a running babeld, SIGTERM it (it then withdraws its routes and saves
+ * its seqno) and wait up to 3 s, then SIGKILL it. Removes pid_path. Call it
+ * before removing the tunnel interfaces it uses: Debian's babeld 1.12.1 was
+ * seen to abort (flushbuf assertion) when they vanished under it, saving
+ * nothing. babel_start() calls it too. Only with the state directory
+ * locked: then the babeld it finds is a dead re6stnet's, never a live one's.
+ */
+void babel_stop_stale(const char *pid_path);
+
 #endif
