@@ -26,9 +26,8 @@
 #define BOOTSTRAP_MIN_MS 30000
 #define RENEW_CHECK_MS 3600000   /* at most, between two looks at cert_renew_due() */
 #define RENEW_MIN_MS 10000        /* after a renewal, before checking again */
-#define RENEW_RETRY_MS 10000      /* first retry of a renewal that failed or changed */
-#define RENEW_RETRY_MAX_MS 86400000 /* nothing, doubling up to a tenth of the life, */
-				    /* at most a day */
+#define RENEW_RETRY_MS 10000      /* first retry of a renewal that failed or changed nothing */
+#define RENEW_RETRY_MAX_MS 86400000 /* the doubling stops at a tenth of the life, or this */
 #define BACKOFF_FIRST_MS 30000
 #define BACKOFF_MAX_MS 300000
 #define MAX_FDS 8
