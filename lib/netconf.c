@@ -31,6 +31,7 @@ enum {
 	T_SAME_COUNTRY = 12,
 	T_REGISTRY_URL = 13,
 	T_BABEL_DEFAULT = 14,
+	T_GRACE_PERIOD = 15,
 	_T_SINGLE_MAX = 32, /* types below are singletons */
 	T_REVOKED = 32,
 };
@@ -46,6 +47,7 @@ int netconf_new(struct re6st_netconf **ret)
 	nc->hello = NETCONF_DEFAULT_HELLO;
 	nc->client_count = NETCONF_DEFAULT_CLIENT_COUNT;
 	nc->tunnel_refresh = NETCONF_DEFAULT_TUNNEL_REFRESH;
+	nc->grace_period = NETCONF_DEFAULT_GRACE_PERIOD;
 	nc->tunnel_types = NETCONF_DEFAULT_TUNNEL_TYPES;
 	*ret = nc;
 	return 0;
@@ -296,7 +298,7 @@ int netconf_encode(struct re6st_netconf *nc, const struct re6st_ca *ca,
 	if (nc->n_revoked > NETCONF_MAX_REVOKED)
 		return -E2BIG;
 
-	body = 4 + PREFIX_BYTES + 2 * (4 + 1) + 6 * (4 + 4);
+	body = 4 + PREFIX_BYTES + 2 * (4 + 1) + 7 * (4 + 4); /* 7 u32 fields */
 	body += nc->has_ipv4 ? 4 + 6 : 0;
 	body += nc->has_registry_prefix ? 4 + PREFIX_BYTES : 0;
 	for (size_t i = 0; i < ARRAY_SIZE(strs); i++)
@@ -337,6 +339,7 @@ int netconf_encode(struct re6st_netconf *nc, const struct re6st_ca *ca,
 	tlv_string(&w, T_SAME_COUNTRY, nc->same_country);
 	tlv_string(&w, T_REGISTRY_URL, nc->registry_url);
 	tlv_string(&w, T_BABEL_DEFAULT, nc->babel_default);
+	tlv_u32(&w, T_GRACE_PERIOD, nc->grace_period);
 	for (size_t i = 0; i < nc->n_revoked; i++) {
 		const struct netconf_revoked *rv = &nc->revoked[i];
 		uint8_t *p = tlv(&w, T_REVOKED, REVOKED_BYTES);
@@ -419,6 +422,7 @@ static int known_len(uint16_t type)
 	case T_TUNNEL_REFRESH:
 	case T_MIN_PROTOCOL:
 	case T_TUNNEL_TYPES:
+	case T_GRACE_PERIOD:
 		return 4;
 	case T_IPV4:
 		return 6;
@@ -522,6 +526,9 @@ int netconf_decode(const uint8_t *buf, size_t len, struct re6st_netconf **ret)
 			break;
 		case T_TUNNEL_REFRESH:
 			nc->tunnel_refresh = get_be32(v);
+			break;
+		case T_GRACE_PERIOD:
+			nc->grace_period = get_be32(v);
 			break;
 		case T_MIN_PROTOCOL:
 			nc->min_protocol = get_be32(v);
