@@ -2,7 +2,6 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <sodium.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +14,7 @@
 #include "babel.h"
 #include "config.h"
 #include "log.h"
+#include "statedir.h"
 
 #define RESTART_MIN_MS 1000
 #define RESTART_MAX_MS 30000
@@ -52,6 +52,7 @@ struct babel {
 	char *socket_path;
 	char *pid_path;       /* babeld's -I file, or NULL */
 	char *state_path;     /* babeld's -S file, or NULL */
+	char *key_path;       /* babeld's -c file (HMAC keys), or NULL */
 	size_t id_arg;        /* argv index of the "router-id ..." statement */
 	uint8_t router_id[8];
 	babel_router_id_fn id_changed;
@@ -115,159 +116,6 @@ static int vec_grow(void **v, size_t *cap, size_t need, size_t elem)
 			(vec).v[(vec).n++] = (item);                                      \
 		_r;                                                                       \
 	})
-
-/* ---- command line ---------------------------------------------------------- */
-
-struct argv_builder {
-	char **v;
-	size_t n;
-	int err;
-};
-
-static void add_arg(struct argv_builder *a, const char *fmt, ...) _printf_(2, 3);
-static void add_arg(struct argv_builder *a, const char *fmt, ...)
-{
-	if (a->err)
-		return;
-	char **v = reallocarray(a->v, a->n + 2, sizeof(*v));
-	if (!v) {
-		a->err = -ENOMEM;
-		return;
-	}
-	a->v = v;
-	va_list ap;
-	va_start(ap, fmt);
-	int r = vasprintf(&v[a->n], fmt, ap);
-	va_end(ap);
-	if (r < 0) {
-		a->err = -ENOMEM;
-		return;
-	}
-	v[++a->n] = NULL;
-}
-
-void babel_argv_free(char **argv)
-{
-	if (!argv)
-		return;
-	for (char **a = argv; *a; a++)
-		free(*a);
-	free(argv);
-}
-
-static void hex(const uint8_t *d, size_t n, char *out)
-{
-	for (size_t i = 0; i < n; i++)
-		sprintf(out + 2 * i, "%02x", d[i]);
-	out[2 * n] = '\0';
-}
-
-int babel_build_argv(const struct babel_params *p, char ***ret)
-{
-	struct argv_builder a = { 0 };
-	char node[PREFIX_STRLEN], net[PREFIX_STRLEN], addr[PREFIX_STRLEN];
-	const uint8_t *id = p->router_id;
-
-	if (!p->socket_path || p->hmac_sign_len > 64 || p->hmac_accept_len > 64)
-		return -EINVAL;
-	prefix_format(&p->node_prefix, node);
-	prefix_format(&p->network, net);
-	prefix_format_address(p->node_addr, addr);
-
-	add_arg(&a, "%s", p->babeld_path ? p->babeld_path : BABELD_PATH);
-	add_arg(&a, "-I");
-	add_arg(&a, "%s", p->pid_path ? p->pid_path : "");
-	if (p->state_path) {
-		add_arg(&a, "-S");
-		add_arg(&a, "%s", p->state_path);
-	}
-	if (p->log_path) {
-		add_arg(&a, "-L");
-		add_arg(&a, "%s", p->log_path);
-	}
-	add_arg(&a, "-G");
-	add_arg(&a, "%s", p->socket_path);
-	/* Tunnels are point-to-point: no split horizon needed (-s), as the original. */
-	add_arg(&a, "-s");
-	add_arg(&a, "-C");
-	add_arg(&a, "router-id %02x:%02x:%02x:%02x:%02x:%02x:%02x:%02x", id[0], id[1], id[2],
-		id[3], id[4], id[5], id[6], id[7]); /* babel_start() finds it by this prefix */
-
-	/* HMAC: sign with one key, optionally accept an older one. */
-	const char *ktype = p->hmac_type ? p->hmac_type : "blake2s128";
-	char default_line[512] = "";
-	if (p->hmac_sign_len) {
-		char h[129];
-		hex(p->hmac_sign, p->hmac_sign_len, h);
-		add_arg(&a, "-C");
-		add_arg(&a, "key id sign type %s value %s", ktype, h);
-		if (p->hmac_accept_len) {
-			hex(p->hmac_accept, p->hmac_accept_len, h);
-			add_arg(&a, "-C");
-			add_arg(&a, "key id accept type %s value %s", ktype, h);
-		}
-	}
-	if (p->babel_default && *p->babel_default)
-		snprintf(default_line, sizeof(default_line), "default %s", p->babel_default);
-	if (*default_line) {
-		add_arg(&a, "-C");
-		add_arg(&a, "%s", default_line);
-	}
-
-	/* Redistribute our own prefix only: anything else (underlay addresses
-	 * in particular) would be announced into the tunnels. */
-	add_arg(&a, "-C");
-	add_arg(&a, "redistribute local deny");
-	add_arg(&a, "-C");
-	add_arg(&a, "redistribute ip %s eq %u", node, p->node_prefix.len);
-	if (p->has_ipv4) {
-		add_arg(&a, "-C");
-		add_arg(&a, "redistribute ip %s", p->ipv4_prefix);
-	}
-	if (p->gateway) {
-		add_arg(&a, "-C");
-		add_arg(&a, "redistribute ip ::/0 eq 0 src-prefix %s", net);
-	} else if (p->default_route) {
-		/* No source-specific routing: accept a default route from our
-		 * network only, and never announce one. */
-		add_arg(&a, "-C");
-		add_arg(&a, "ipv6-subtrees false");
-		add_arg(&a, "-C");
-		add_arg(&a, "in ip ::/0 eq 0 src-ip %s src-eq %u", net, p->network.len);
-		add_arg(&a, "-C");
-		add_arg(&a, "in ip ::/0 eq 0 src-ip ::/0 src-ge 1 deny");
-		add_arg(&a, "-C");
-		add_arg(&a, "out ip ::/0 eq 0 deny");
-	} else {
-		/* A default route learnt from the network is installed as a
-		 * source-specific one: only traffic from our network uses it. */
-		add_arg(&a, "-C");
-		add_arg(&a, "install ip ::/0 eq 0 src-ip ::/0 src-eq 0 src-prefix %s", net);
-	}
-	add_arg(&a, "-C");
-	add_arg(&a, "redistribute deny");
-	add_arg(&a, "-C");
-	add_arg(&a, "install pref-src %s", addr);
-	if (p->has_ipv4 && *p->ipv4_addr) {
-		add_arg(&a, "-C");
-		add_arg(&a, "install pref-src %s", p->ipv4_addr);
-	}
-	for (size_t i = 0; i < p->n_extra_args; i++)
-		add_arg(&a, "%s", p->extra_args[i]);
-	/* babeld refuses to run on no interface: give it the LAN ones, or lo
-	 * (no link-local address: babeld keeps it down and silent). */
-	for (size_t i = 0; i < p->n_lan_interfaces; i++)
-		add_arg(&a, "%s", p->lan_interfaces[i]);
-	if (!p->n_lan_interfaces)
-		add_arg(&a, "lo");
-
-	if (a.err) {
-		babel_argv_free(a.v);
-		return a.err;
-	}
-	*ret = a.v;
-	return 0;
-}
 
 static char *tunnel_options(const struct babel_params *p)
 {
@@ -507,36 +355,6 @@ static void kill_babeld(struct babel *b);
 static void schedule_restart(struct babel *b);
 static void on_restart(struct loop *l, struct loop_timer *t, void *userdata);
 
-void babel_stop_stale(const char *pid_path)
-{
-	char buf[32] = "", comm[64] = "", path[64];
-	FILE *f = fopen(pid_path, "re");
-	if (f) {
-		if (!fgets(buf, sizeof(buf), f))
-			buf[0] = '\0';
-		fclose(f);
-	}
-	long pid = strtol(buf, NULL, 10);
-	if (pid > 1) {
-		snprintf(path, sizeof(path), "/proc/%ld/comm", pid);
-		f = fopen(path, "re");
-		if (f) {
-			if (!fgets(comm, sizeof(comm), f))
-				comm[0] = '\0';
-			fclose(f);
-		}
-		if (!strcmp(comm, "babeld\n") && kill((pid_t)pid, SIGTERM) == 0) {
-			log_warning("stopping a stale babeld (pid %ld)", pid);
-			for (int i = 0; i < 300 && kill((pid_t)pid, 0) == 0; i++) {
-				struct timespec ts = { 0, 10 * 1000000 };
-				nanosleep(&ts, NULL);
-			}
-			kill((pid_t)pid, SIGKILL);
-		}
-	}
-	unlink(pid_path);
-}
-
 static int router_id_arg(const uint8_t id[8], char **ret)
 {
 	char *s;
@@ -768,6 +586,10 @@ int babel_start(struct loop *l, const struct babel_params *params, struct babel 
 	int r = babel_build_argv(params, &b->argv);
 	if (r < 0)
 		return r;
+	if ((r = babel_write_key_file(params)) < 0)
+		return r;
+	if (params->key_path && !(b->key_path = strdup(params->key_path)))
+		return -ENOMEM;
 	b->socket_path = strdup(params->socket_path);
 	b->tunnel_options = tunnel_options(params);
 	if (!b->socket_path || !b->tunnel_options)
@@ -808,6 +630,9 @@ int babel_reconfigure(struct babel *b, const struct babel_params *params)
 	memcpy(p.router_id, b->router_id, sizeof(p.router_id));
 	if ((r = babel_build_argv(&p, &argv)) < 0)
 		return r;
+	/* Read by babeld only when it starts: the running one keeps its keys. */
+	if ((r = babel_write_key_file(&p)) < 0)
+		goto fail;
 	r = -ENOMEM;
 	if (find_id_arg(argv, &id_arg) < 0 || !(opts = tunnel_options(&p)) ||
 	    !(lines = calloc(n + 1, sizeof(*lines))))
@@ -868,6 +693,9 @@ void babel_stop(struct babel *b)
 	free(b->socket_path);
 	free(b->pid_path);
 	free(b->state_path);
+	if (b->key_path)
+		unlink(b->key_path);
+	free(b->key_path);
 	free(b->tunnel_options);
 	free(b->wbuf);
 	free(b->routes.v);

@@ -43,6 +43,10 @@ struct babel_params {
 	const char *state_path;    /* -S (NULL: none) */
 	const char *log_path;      /* -L (NULL: inherit stderr) */
 	const char *pid_path;      /* -I (NULL: none) */
+	/* -c: the HMAC keys, written 0600 by babel_start() and
+	 * babel_reconfigure(), removed by babel_stop(); keys never go on the
+	 * command line. Needed when there is a key. */
+	const char *key_path;
 	/* Explicit router-id (EUI-64). Kept while babeld's seqno is saved in
 	 * state_path (it is after a clean exit); when it is not (first start,
 	 * babeld killed or crashed), every start picks a random one, so that
@@ -87,16 +91,6 @@ typedef void (*babel_reply_fn)(struct babel *b, int result, const char *msg, voi
  * params is copied. Errors: -errno of spawn/connect, -ETIMEDOUT, -ENOMEM.
  */
 int babel_start(struct loop *l, const struct babel_params *params, struct babel **ret);
-/*
- * A babeld left by a re6stnet killed with SIGKILL still runs with its
- * routes, and its pid file makes a new babeld refuse to start: if pid_path
- * names a running babeld, SIGTERM it (it then withdraws its routes and saves
- * its seqno) and wait up to 3 s, then SIGKILL it. Removes pid_path. Call it
- * before removing the tunnel interfaces it uses: Debian's babeld 1.12.1 was
- * seen to abort (flushbuf assertion) when they vanished under it, saving
- * nothing. babel_start() calls it too.
- */
-void babel_stop_stale(const char *pid_path);
 
 /*
  * New parameters (HMAC keys, hello interval, default options) for a running
@@ -118,6 +112,11 @@ DEFINE_FREEP(struct babel, babel_stop)
 /* The babeld command line built from params (argv, NULL-terminated; free with
  * babel_argv_free()). Exposed for tests and --check. */
 int babel_build_argv(const struct babel_params *p, char ***ret);
+/* The text of key_path: "key id sign ..." and "key id accept ..." lines
+ * (free after sodium_memzero). 0, -EINVAL (key too long), -ENOMEM. */
+int babel_key_file_text(const struct babel_params *p, char **ret);
+/* Write key_path (mode 0600, atomically); nothing without key_path. 0 or -errno. */
+int babel_write_key_file(const struct babel_params *p);
 void babel_argv_free(char **argv);
 
 /* Listener for changes (one; NULL to remove). */

@@ -14,6 +14,10 @@
 #include "netconf.h"
 
 #define MAX_CLIENTS 16
+/* A client that sends nothing and reads nothing for this long is closed,
+ * and when all slots are taken the longest idle one makes room: a local
+ * user holding connections open cannot lock re6stctl out. */
+#define IDLE_MS 3000
 #define MAX_REQUEST 512
 #define MAX_COMMANDS 32
 #define MAX_SECTIONS 8
@@ -31,6 +35,7 @@ struct client {
 	size_t inlen;
 	char *out;
 	size_t outlen, outoff;
+	uint64_t active_ms;  /* loop_clock_ms() of the last byte in or out */
 };
 
 struct control {
@@ -38,6 +43,7 @@ struct control {
 	char *path;
 	int fd;
 	struct loop_io *io;
+	struct loop_timer *idle_timer;
 	struct client clients[MAX_CLIENTS];
 	struct client_ref {
 		struct control *ctl;
@@ -333,6 +339,7 @@ static void client_flush(struct client *cl)
 			return;
 		}
 		cl->outoff += (size_t)n;
+		cl->active_ms = loop_clock_ms();
 	}
 	free(cl->out);
 	cl->out = NULL;
@@ -396,8 +403,28 @@ static void on_client(struct loop *l, int fd, short revents, void *userdata)
 			return;
 		}
 		cl->inlen += (size_t)n;
+		cl->active_ms = loop_clock_ms();
 		client_process(ref->ctl, cl);
 	}
+}
+
+/* The free slot, or else the client idle the longest, closed. */
+static struct client *free_slot(struct control *ctl, size_t *ret_i)
+{
+	size_t oldest = 0;
+	for (size_t i = 0; i < MAX_CLIENTS; i++) {
+		if (ctl->clients[i].fd < 0) {
+			*ret_i = i;
+			return &ctl->clients[i];
+		}
+		if (ctl->clients[i].active_ms < ctl->clients[oldest].active_ms)
+			oldest = i;
+	}
+	log_debug("control socket: %d clients, closing the one idle for %llu ms", MAX_CLIENTS,
+		  (unsigned long long)(loop_clock_ms() - ctl->clients[oldest].active_ms));
+	client_close(&ctl->clients[oldest]);
+	*ret_i = oldest;
+	return &ctl->clients[oldest];
 }
 
 static void on_accept(struct loop *l, int fd, short revents, void *userdata)
@@ -406,23 +433,22 @@ static void on_accept(struct loop *l, int fd, short revents, void *userdata)
 	int cfd = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 	if (cfd < 0)
 		return;
-	for (size_t i = 0; i < MAX_CLIENTS; i++) {
-		struct client *cl = &ctl->clients[i];
-		if (cl->fd >= 0)
-			continue;
-		*cl = (struct client){ .fd = cfd };
-		if (loop_add_io(l, cfd, POLLIN, on_client, &ctl->refs[i], &cl->io) < 0) {
-			close(cfd);
-			cl->fd = -1;
-		}
-		return;
+	size_t i;
+	struct client *cl = free_slot(ctl, &i);
+	*cl = (struct client){ .fd = cfd, .active_ms = loop_clock_ms() };
+	if (loop_add_io(l, cfd, POLLIN, on_client, &ctl->refs[i], &cl->io) < 0) {
+		close(cfd);
+		cl->fd = -1;
 	}
-	/* Too many clients: refuse politely. */
-	const char *e = "{\"error\": \"too many control clients\"}\n";
-	if (send(cfd, e, strlen(e), MSG_NOSIGNAL | MSG_DONTWAIT) < 0) {
-		/* nothing more to do */
-	}
-	close(cfd);
+}
+
+static void on_idle_check(struct loop *l, struct loop_timer *t, void *userdata)
+{
+	struct control *ctl = userdata;
+	uint64_t now = loop_clock_ms();
+	for (size_t i = 0; i < MAX_CLIENTS; i++)
+		if (ctl->clients[i].fd >= 0 && now - ctl->clients[i].active_ms >= IDLE_MS)
+			client_close(&ctl->clients[i]);
 }
 
 int control_open(struct ctx *c, const char *path, struct control **ret)
@@ -463,6 +489,7 @@ int control_open(struct ctx *c, const char *path, struct control **ret)
 		goto fail;
 	}
 	if ((r = loop_add_io(c->loop, ctl->fd, POLLIN, on_accept, ctl, &ctl->io)) < 0 ||
+	    (r = loop_add_timer(c->loop, 0, IDLE_MS / 3, on_idle_check, ctl, &ctl->idle_timer)) < 0 ||
 	    (r = control_register(ctl, "status", "node, babeld and certificate summary", cmd_status)) < 0 ||
 	    (r = control_register(ctl, "routes", "babel routes and neighbours", cmd_routes)) < 0 ||
 	    (r = control_register(ctl, "help", "list the commands", cmd_help)) < 0)
@@ -481,6 +508,7 @@ void control_close(struct control *ctl)
 	for (size_t i = 0; i < MAX_CLIENTS; i++)
 		if (ctl->clients[i].fd >= 0)
 			client_close(&ctl->clients[i]);
+	loop_timer_remove(ctl->idle_timer);
 	loop_io_remove(ctl->io);
 	if (ctl->fd >= 0) {
 		close(ctl->fd);

@@ -98,12 +98,18 @@ int daemon_offer_netconf(struct ctx *c, const uint8_t *raw, size_t len);
 struct rc_hmac;
 int daemon_offer_hmac(struct ctx *c, const struct rc_hmac *h);
 
-/* The certificate is due for renewal: in the last third of its validity. */
-bool daemon_cert_due(const struct re6st_cert *cert, uint64_t unix_now);
+/* Renewal is due: cert_renew_due() (lib/identity.h) for our certificate. */
+bool daemon_cert_due(const struct ctx *c, uint64_t unix_now);
 /*
- * A renewed certificate (verified: same key and prefix as ours) is saved to
- * --cert, then used from now on. 0, or cert_save()'s error (then the old
- * one stays in use).
+ * Our certificate expired more than the network's grace period ago (the
+ * registry no longer renews it): there is no point running on.
+ */
+bool daemon_cert_past_grace(const struct ctx *c, uint64_t unix_now);
+/*
+ * The registry's answer to a renewal (verified: same key and prefix as
+ * ours). A new certificate is saved to --cert, then used from now on: 1.
+ * The one we have (not due for the registry yet): 0, nothing written or
+ * logged. Or cert_save()'s error (then the old one stays in use).
  */
 int daemon_adopt_cert(struct ctx *c, const struct re6st_cert *cert);
 

@@ -21,6 +21,7 @@
 #include "link.h"
 #include "log.h"
 #include "netconf.h"
+#include "netconf-store.h"
 #include "nl.h"
 #include "objects.h"
 #include "peer.h"
@@ -28,6 +29,7 @@
 #include "registry-client.h"
 #include "route.h"
 #include "state.h"
+#include "statedir.h"
 #include "tunnel.h"
 #include "upnp.h"
 
@@ -40,31 +42,11 @@ uint64_t ctx_unix_now(void)
 
 /* ---- directories -------------------------------------------------------- */
 
-static int mkdir_p(const char *path, mode_t mode)
-{
-	_cleanup_free_ char *p = strdup(path);
-	if (!p)
-		return -ENOMEM;
-	for (char *s = p + 1; *s; s++) {
-		if (*s != '/')
-			continue;
-		*s = '\0';
-		if (mkdir(p, 0755) < 0 && errno != EEXIST)
-			return negative_errno();
-		*s = '/';
-	}
-	if (mkdir(p, mode) < 0 && errno != EEXIST)
-		return negative_errno();
-	return 0;
-}
-
+/* The state directory was made (0700) and locked by main(). */
 static int dirs_init(struct ctx *c)
 {
-	int r = mkdir_p(c->opt.state_dir, 0700);
-	if (r < 0)
-		return log_errno(LOG_ERR, r, "cannot create state directory %s", c->opt.state_dir);
 	/* 0755: re6stctl users reach the 0660 control socket through it. */
-	r = mkdir_p(c->opt.run_dir, 0755);
+	int r = mkdir_p(c->opt.run_dir, 0755);
 	if (r < 0)
 		return log_errno(LOG_ERR, r, "cannot create run directory %s", c->opt.run_dir);
 	return 0;
@@ -127,6 +109,14 @@ static int daemon_load_identity(const struct options *o, uint64_t now, struct re
 
 static int identity_mod_init(struct ctx *c)
 {
+	/* The secret key readable by others (copied by hand, say): fix it. */
+	if (key_file_check_private(c->opt.key) == -EPERM) {
+		if (chmod(c->opt.key, 0600) < 0)
+			log_errno(LOG_WARNING, negative_errno(), "%s is readable by others and "
+				  "cannot be made private", c->opt.key);
+		else
+			log_warning("%s was readable by others: now mode 0600", c->opt.key);
+	}
 	int r = daemon_load_identity(&c->opt, ctx_unix_now(), &c->ca, &c->cert, &c->key);
 	if (r == -EKEYEXPIRED)
 		c->cert_expired = true; /* the registry module must renew it */
@@ -203,143 +193,6 @@ static void netlink_mod_fini(struct ctx *c)
 	}
 	nl_sock_free(c->nl);
 	c->nl = NULL;
-}
-
-/* ---- registry: certificate renewal, network configuration -------------------- */
-
-static int netconf_adopt(struct ctx *c, struct re6st_netconf *nc, uint8_t *raw, size_t len)
-{
-	netconf_free(c->netconf);
-	free(c->netconf_raw);
-	c->netconf = nc;
-	c->netconf_raw = raw;
-	c->netconf_raw_len = len;
-	c->netconf_version = nc->version;
-	int r = state_set_blob(c->state, STATE_KEY_NETCONF, raw, len);
-	if (r < 0)
-		log_warning("cannot cache the network configuration: %s", state_last_error(c->state));
-	return 0;
-}
-
-int daemon_offer_netconf(struct ctx *c, const uint8_t *raw, size_t len)
-{
-	struct re6st_netconf *nc = NULL;
-	int r = netconf_parse(raw, len, &c->ca, &nc);
-	if (r < 0)
-		return r;
-	if (c->netconf && nc->version <= c->netconf->version) {
-		netconf_free(nc);
-		return 0;
-	}
-	uint8_t *copy = malloc(len);
-	if (!copy) {
-		netconf_free(nc);
-		return -ENOMEM;
-	}
-	memcpy(copy, raw, len);
-	log_info("network configuration version %llu", (unsigned long long)nc->version);
-	netconf_adopt(c, nc, copy, len);
-	r = netconf_check_cert(c->netconf, &c->cert, &c->ca, ctx_unix_now());
-	if (r == -EKEYREVOKED) {
-		log_error("our certificate was revoked: stopping");
-		loop_exit(c->loop, 1);
-	}
-	/* Revoked peers lose their tunnels now; neighbours learn the version. */
-	if (c->tunnels)
-		tunnel_on_netconf(c->tunnels);
-	if (c->peer)
-		peer_announce_netconf(c->peer);
-	/* updateHMAC bumps the version: the keys may have changed. */
-	reglink_want_hmac(c->reglink);
-	return 1;
-}
-
-bool daemon_cert_due(const struct re6st_cert *cert, uint64_t unix_now)
-{
-	/* Renew in the last third of the validity period, as a margin. */
-	uint64_t life = cert->not_after > cert->not_before ? cert->not_after - cert->not_before : 0;
-	return unix_now + life / 3 >= cert->not_after;
-}
-
-int daemon_adopt_cert(struct ctx *c, const struct re6st_cert *cert)
-{
-	int r = cert_save(cert, c->opt.cert);
-	if (r < 0)
-		return r;
-	c->cert = *cert;
-	c->cert_expired = false;
-	log_notice("certificate renewed, valid until %llu", (unsigned long long)cert->not_after);
-	return 0;
-}
-
-/* Start-up only (blocking, short timeouts); later renewals: daemon/registry.c. */
-static int renew_cert(struct ctx *c)
-{
-	struct re6st_cert cert;
-	int r = rc_renew_certificate(c->registry, &cert, NULL);
-	if (r < 0)
-		return r;
-	return daemon_adopt_cert(c, &cert);
-}
-
-static int registry_mod_init(struct ctx *c)
-{
-	/* Start-up must not hang on a dead registry: short timeouts. */
-	struct registry_client_options o = { .timeout_ms = 3000, .retries = 1, .backoff_ms = 300 };
-	int r = registry_client_new(c->opt.registry, &o, &c->registry);
-	if (r < 0)
-		return log_errno(LOG_ERR, r, "registry client for %s", c->opt.registry);
-	registry_client_set_ca(c->registry, &c->ca);
-	registry_client_set_identity(c->registry, c->key, &c->cert);
-
-	if (c->cert_expired || daemon_cert_due(&c->cert, ctx_unix_now())) {
-		r = renew_cert(c);
-		if (r < 0) {
-			log_warning("certificate renewal failed: %s", registry_client_error(c->registry));
-			if (c->cert_expired)
-				return log_errno(LOG_ERR, -EKEYEXPIRED,
-						 "%s expired and cannot be renewed now", c->opt.cert);
-		}
-	}
-
-	struct re6st_netconf *nc = NULL;
-	uint8_t *raw = NULL;
-	size_t len = 0;
-	r = rc_get_network_config(c->registry, &nc, &raw, &len);
-	if (r >= 0) {
-		netconf_adopt(c, nc, raw, len);
-	} else {
-		log_warning("registry unreachable (%s): using the cached network configuration",
-			    registry_client_error(c->registry));
-		r = state_get_blob(c->state, STATE_KEY_NETCONF, &raw, &len);
-		if (r >= 0)
-			r = netconf_parse(raw, len, &c->ca, &nc);
-		if (r < 0) {
-			free(raw);
-			return log_errno(LOG_ERR, r,
-					 "no network configuration: registry unreachable and no "
-					 "usable copy in the state database");
-		}
-		netconf_adopt(c, nc, raw, len);
-	}
-	log_info("network configuration version %llu (hello %us, %u clients, refresh %us)",
-		 (unsigned long long)c->netconf->version, c->netconf->hello,
-		 c->netconf->client_count, c->netconf->tunnel_refresh);
-	r = netconf_check_cert(c->netconf, &c->cert, &c->ca, ctx_unix_now());
-	if (r < 0)
-		return log_errno(LOG_ERR, r, "our certificate is not acceptable: %s",
-				 identity_strerror(r));
-	return 0;
-}
-
-static void registry_mod_fini(struct ctx *c)
-{
-	registry_client_free(c->registry);
-	c->registry = NULL;
-	netconf_free(c->netconf);
-	c->netconf = NULL;
-	free(c->netconf_raw);
-	c->netconf_raw = NULL;
 }
 
 /* ---- the node's address and the network's unreachable route ------------------ */
@@ -589,9 +442,10 @@ static void flush_babel_routes(struct ctx *c)
 
 /* babeld's parameters; the strings are the caller's to free. */
 static int babel_params_fill(struct ctx *c, const struct rc_hmac *hmac, struct babel_params *p,
-			     char **state, char **pid, char **logp)
+			     char **state, char **pid, char **logp, char **keys)
 {
 	if (asprintf(state, "%s/babeld.state", c->opt.state_dir) < 0 ||
+	    asprintf(keys, "%s/babeld.keys", c->opt.state_dir) < 0 ||
 	    asprintf(pid, "%s/babeld.pid", c->opt.run_dir) < 0 ||
 	    (c->opt.log && strcmp(c->opt.log, "-") &&
 	     asprintf(logp, "%s/babeld.log", c->opt.log) < 0))
@@ -603,6 +457,7 @@ static int babel_params_fill(struct ctx *c, const struct rc_hmac *hmac, struct b
 	p->state_path = *state;
 	p->log_path = *logp;
 	p->pid_path = *pid;
+	p->key_path = *keys;
 	p->network = c->network;
 	p->node_prefix = c->prefix;
 	memcpy(p->node_addr, c->addr, 16);
@@ -637,11 +492,11 @@ static int babel_params_fill(struct ctx *c, const struct rc_hmac *hmac, struct b
 static int babel_mod_init(struct ctx *c)
 {
 	struct babel_params p = { 0 };
-	_cleanup_free_ char *state = NULL, *logp = NULL, *pid = NULL;
+	_cleanup_free_ char *state = NULL, *logp = NULL, *pid = NULL, *keys = NULL;
 	struct rc_hmac hmac = { 0 };
 
 	babel_hmac_keys(c, &hmac);
-	int r = babel_params_fill(c, &hmac, &p, &state, &pid, &logp);
+	int r = babel_params_fill(c, &hmac, &p, &state, &pid, &logp, &keys);
 	if (r >= 0)
 		r = babel_start(c->loop, &p, &c->babel);
 	sodium_memzero(&hmac, sizeof(hmac));
@@ -680,8 +535,8 @@ int daemon_offer_hmac(struct ctx *c, const struct rc_hmac *h)
 	if (!c->babel)
 		return 1;
 	struct babel_params p = { 0 };
-	_cleanup_free_ char *state = NULL, *logp = NULL, *pid = NULL;
-	r = babel_params_fill(c, h, &p, &state, &pid, &logp);
+	_cleanup_free_ char *state = NULL, *logp = NULL, *pid = NULL, *keys = NULL;
+	r = babel_params_fill(c, h, &p, &state, &pid, &logp, &keys);
 	if (r >= 0)
 		r = babel_reconfigure(c->babel, &p);
 	if (r < 0)
@@ -917,7 +772,7 @@ int main(int argc, char *argv[])
 {
 	struct ctx c = { .main_ifindex = 0 };
 	char err[512] = "";
-	int r, exit_code = 0;
+	int r, exit_code = 0, lock_fd = -1;
 	size_t n_up = 0;
 
 	options_init(&c.opt);
@@ -947,10 +802,27 @@ int main(int argc, char *argv[])
 		return 0;
 	}
 
+	/* Secrets (cache.db, babeld's key file) are created private. */
+	umask(077);
+	/* Before anything else: a second re6stnet must leave the first alone. */
+	pid_t holder = 0;
+	r = statedir_lock(c.opt.state_dir, &lock_fd, &holder);
+	if (r < 0) {
+		if (r == -EBUSY)
+			fprintf(stderr, "re6stnet: another re6stnet (pid %ld) uses the state directory %s: "
+				"not starting\n", (long)holder, c.opt.state_dir);
+		else
+			fprintf(stderr, "re6stnet: cannot lock the state directory %s: %s\n",
+				c.opt.state_dir, strerror(-r));
+		options_done(&c.opt);
+		return 2;
+	}
+
 	r = log_open(&c.opt);
 	if (r < 0) {
 		fprintf(stderr, "re6stnet: cannot open the log in %s: %s\n", c.opt.log, strerror(-r));
 		options_done(&c.opt);
+		close(lock_fd);
 		return 2;
 	}
 	log_info("re6stnet %s starting", RE6ST_VERSION);
@@ -1004,5 +876,6 @@ out:
 	log_info("re6stnet stopped");
 	log_close();
 	options_done(&c.opt);
+	close(lock_fd); /* last: everything of ours is gone */
 	return exit_code;
 }

@@ -11,6 +11,7 @@
 #include "config.h"
 #include "ctx.h"
 #include "log.h"
+#include "loglimit.h"
 #include "loop.h"
 #include "netconf.h"
 #include "peer.h"
@@ -51,7 +52,17 @@ struct peer_srv {
 	uint64_t global_window_ms;
 	unsigned global_count;
 	struct peer_stats stats;
+	struct loglimit logs;       /* lines caused by datagrams, per source */
+	struct loop_timer *log_timer;
 };
+
+/* A line caused by a datagram from src: rate-limited per source, with a
+ * count of what was suppressed (loglimit.h). */
+#define PEER_LOG(p, src, level, ...)                                                  \
+	do {                                                                           \
+		if (loglimit_allow(&(p)->logs, (src), (level), loop_now((p)->c->loop))) \
+			log_msg((level), __VA_ARGS__);                                 \
+	} while (0)
 
 static uint64_t now_us(void)
 {
@@ -343,7 +354,7 @@ static void handle_setup_request(struct peer_srv *p, const struct pp_msg *m,
 		p->stats.setup_ok++;
 	else
 		p->stats.setup_refused++;
-	log_info("peer: set-up request from %s at %s: %s", prefix_format(&cert->node, pb),
+	PEER_LOG(p, src, LOG_INFO, "peer: set-up request from %s at %s: %s", prefix_format(&cert->node, pb),
 		 addr_str(src, b, sizeof(b)), pp_setup_status_to_string(a.setup_answer.status));
 	reply(p, overlay, src, &cert->node, &a);
 }
@@ -361,7 +372,7 @@ static void handle_overlay_msg(struct peer_srv *p, struct known *k, const struct
 		k->pub.netconf_version = theirs;
 		if (theirs < mine && c->netconf_raw) {
 			if (c->netconf_raw_len + PP_OVERHEAD + CERT_SIZE > PP_MAX_SIZE) {
-				log_debug("peer: network configuration too large for gossip");
+				PEER_LOG(p, src, LOG_DEBUG, "peer: network configuration too large for gossip");
 				break;
 			}
 			struct pp_msg a = { .type = PP_NETCONF,
@@ -377,7 +388,7 @@ static void handle_overlay_msg(struct peer_srv *p, struct known *k, const struct
 	case PP_NETCONF: {
 		int r = peer_offer_netconf(p, m->netconf.doc, m->netconf.len);
 		if (r < 0 && r != -EALREADY)
-			log_warning("peer: network configuration from %s refused: %s",
+			PEER_LOG(p, src, LOG_WARNING, "peer: network configuration from %s refused: %s",
 				    prefix_format(from, pb), identity_strerror(r));
 		break;
 	}
@@ -445,7 +456,7 @@ static void handle_overlay_msg(struct peer_srv *p, struct known *k, const struct
 	}
 	case PP_TOPOLOGY:
 		k->pub.netconf_version = m->topology.netconf_version;
-		log_debug("peer: topology of %s: %u clients, %u served", prefix_format(from, pb),
+		PEER_LOG(p, src, LOG_DEBUG, "peer: topology of %s: %u clients, %u served", prefix_format(from, pb),
 			  m->topology.n_client, m->topology.n_served);
 		break;
 	default:
@@ -467,7 +478,7 @@ static void handle_datagram(struct peer_srv *p, const uint8_t *buf, size_t len,
 	int r = pp_decode(buf, len, &m, &why);
 	if (r < 0) {
 		p->stats.dropped_malformed++;
-		log_debug("peer: dropped datagram from %s: %s", addr_str(src, b, sizeof(b)), why);
+		PEER_LOG(p, src, LOG_DEBUG, "peer: dropped datagram from %s: %s", addr_str(src, b, sizeof(b)), why);
 		return;
 	}
 	/* Only set-up messages, registry pushes and tunnel messages (when the
@@ -477,7 +488,7 @@ static void handle_datagram(struct peer_srv *p, const uint8_t *buf, size_t len,
 	    m.type != PP_TUNNEL_DESTROY && m.type != PP_TUNNEL_DESTROY_ACK &&
 	    !(m.type == PP_NETCONF && m.cert_len == 0)) {
 		p->stats.dropped_auth++;
-		log_debug("peer: %s from %s on the underlay: dropped", pp_type_to_string(m.type),
+		PEER_LOG(p, src, LOG_DEBUG, "peer: %s from %s on the underlay: dropped", pp_type_to_string(m.type),
 			  addr_str(src, b, sizeof(b)));
 		return;
 	}
@@ -489,14 +500,14 @@ static void handle_datagram(struct peer_srv *p, const uint8_t *buf, size_t len,
 		    !prefix_equal(&m.to, &c->prefix) || !reg ||
 		    pp_replay_check(&reg->replay, m.seq, now_us()) < 0) {
 			p->stats.dropped_auth++;
-			log_debug("peer: %s without a certificate from %s: dropped",
+			PEER_LOG(p, src, LOG_DEBUG, "peer: %s without a certificate from %s: dropped",
 				  pp_type_to_string(m.type), addr_str(src, b, sizeof(b)));
 			return;
 		}
 		reg->pub.last_rx_ms = loop_now(c->loop);
 		r = peer_offer_netconf(p, m.netconf.doc, m.netconf.len);
 		if (r < 0 && r != -EALREADY)
-			log_warning("peer: network configuration pushed by the registry refused: %s",
+			PEER_LOG(p, src, LOG_WARNING, "peer: network configuration pushed by the registry refused: %s",
 				    identity_strerror(r));
 		return;
 	}
@@ -508,13 +519,13 @@ static void handle_datagram(struct peer_srv *p, const uint8_t *buf, size_t len,
 		cert_err = -EKEYREVOKED;
 	if (r < 0 || (cert_err < 0 && cert_err != -EKEYEXPIRED && cert_err != -EKEYREVOKED)) {
 		p->stats.dropped_auth++;
-		log_debug("peer: %s from %s: bad certificate: %s", pp_type_to_string(m.type),
+		PEER_LOG(p, src, LOG_DEBUG, "peer: %s from %s: bad certificate: %s", pp_type_to_string(m.type),
 			  addr_str(src, b, sizeof(b)), identity_strerror(r < 0 ? r : cert_err));
 		return;
 	}
 	if (!prefix_equal(&m.to, &c->prefix)) {
 		p->stats.dropped_auth++;
-		log_debug("peer: %s from %s is for another node", pp_type_to_string(m.type),
+		PEER_LOG(p, src, LOG_DEBUG, "peer: %s from %s is for another node", pp_type_to_string(m.type),
 			  addr_str(src, b, sizeof(b)));
 		return;
 	}
@@ -523,7 +534,7 @@ static void handle_datagram(struct peer_srv *p, const uint8_t *buf, size_t len,
 		src_addr16(src, a16);
 		if (src->ss_family != AF_INET6 || !prefix_contains_address(&cert.node, a16)) {
 			p->stats.dropped_auth++;
-			log_debug("peer: %s from %s: source outside the sender's prefix",
+			PEER_LOG(p, src, LOG_DEBUG, "peer: %s from %s: source outside the sender's prefix",
 				  pp_type_to_string(m.type), addr_str(src, b, sizeof(b)));
 			return;
 		}
@@ -535,11 +546,11 @@ static void handle_datagram(struct peer_srv *p, const uint8_t *buf, size_t len,
 	if (r < 0) {
 		p->stats.dropped_replay++;
 		if (r == -ESTALE)
-			log_warning("peer: %s from %s has a timestamp off by more than %d s: "
+			PEER_LOG(p, src, LOG_WARNING, "peer: %s from %s has a timestamp off by more than %d s: "
 				    "check the clocks", pp_type_to_string(m.type),
 				    addr_str(src, b, sizeof(b)), PP_FRESHNESS_S);
 		else
-			log_debug("peer: replayed %s from %s dropped", pp_type_to_string(m.type),
+			PEER_LOG(p, src, LOG_DEBUG, "peer: replayed %s from %s dropped", pp_type_to_string(m.type),
 				  addr_str(src, b, sizeof(b)));
 		return;
 	}
@@ -557,7 +568,7 @@ static void handle_datagram(struct peer_srv *p, const uint8_t *buf, size_t len,
 	}
 	if (cert_err < 0) {
 		p->stats.dropped_auth++;
-		log_debug("peer: %s from %s: %s", pp_type_to_string(m.type),
+		PEER_LOG(p, src, LOG_DEBUG, "peer: %s from %s: %s", pp_type_to_string(m.type),
 			  addr_str(src, b, sizeof(b)), identity_strerror(cert_err));
 		return;
 	}
@@ -629,10 +640,18 @@ static int open_socket(const uint8_t addr[16], uint16_t port, bool freebind, int
 	return 0;
 }
 
+static void on_log_tick(struct loop *l, struct loop_timer *t, void *userdata)
+{
+	struct peer_srv *p = userdata;
+	loglimit_tick(&p->logs, loop_now(l));
+}
+
 void peer_srv_free(struct peer_srv *p)
 {
 	if (!p)
 		return;
+	loglimit_flush(&p->logs, loop_now(p->c->loop));
+	loop_timer_remove(p->log_timer);
 	loop_io_remove(p->io_ovl);
 	loop_io_remove(p->io_und);
 	if (p->fd_ovl >= 0)
@@ -658,6 +677,10 @@ int peer_srv_new(struct ctx *c, const uint8_t overlay_addr[16], uint16_t overlay
 		return -ENOMEM;
 	p->c = c;
 	p->fd_ovl = p->fd_und = -1;
+	loglimit_init(&p->logs, "peer");
+	r = loop_add_timer(c->loop, 0, 1000, on_log_tick, p, &p->log_timer);
+	if (r < 0)
+		return r;
 	p->buf = malloc(PP_MAX_SIZE);
 	p->out = malloc(PP_MAX_SIZE);
 	if (!p->buf || !p->out)

@@ -24,8 +24,10 @@
 #define ANNOUNCE_CHECK_MS 5000    /* endpoints changed? */
 #define ANNOUNCE_MIN_MS 10000     /* between two announces */
 #define BOOTSTRAP_MIN_MS 30000
-#define RENEW_CHECK_MS 3600000
+#define RENEW_CHECK_MS 3600000   /* at most, between two looks at cert_renew_due() */
 #define RENEW_MIN_MS 10000        /* after a renewal, before checking again */
+#define RENEW_RETRY_MS 10000      /* first retry of a renewal that failed or changed nothing */
+#define RENEW_RETRY_MAX_MS 86400000 /* the doubling stops at a tenth of the life, or this */
 #define BACKOFF_FIRST_MS 30000
 #define BACKOFF_MAX_MS 300000
 #define MAX_FDS 8
@@ -82,6 +84,26 @@ static uint64_t backoff_ms(unsigned failures)
 	for (unsigned i = 1; i < failures && d < BACKOFF_MAX_MS; i++)
 		d *= 2;
 	return jitter(MIN(d, (uint64_t)BACKOFF_MAX_MS));
+}
+
+static uint64_t cert_life_ms(const struct ctx *c)
+{
+	uint64_t life = c->cert.not_after > c->cert.not_before ? c->cert.not_after - c->cert.not_before
+							     : 0;
+	return life * 1000;
+}
+
+/* Renewal retries: RENEW_RETRY_MS doubling, at most a tenth of the
+ * certificate's life (so a short-lived one is retried within its window)
+ * and RENEW_RETRY_MAX_MS. */
+static uint64_t renew_backoff_ms(const struct reglink *rl, unsigned failures)
+{
+	uint64_t cap = MIN(MAX(cert_life_ms(rl->c) / 10, (uint64_t)RENEW_RETRY_MS),
+			   (uint64_t)RENEW_RETRY_MAX_MS);
+	uint64_t d = RENEW_RETRY_MS;
+	for (unsigned i = 1; i < failures && d < cap; i++)
+		d *= 2;
+	return jitter(MIN(d, cap));
 }
 
 static void job_arm(struct job *j, uint64_t when)
@@ -154,7 +176,9 @@ static int renew_done(struct reglink *rl, struct rc_async *x)
 	if (r < 0)
 		log_errno(LOG_ERR, r, "registry: cannot save the renewed certificate to %s",
 			  rl->c->opt.cert);
-	return 0;
+	/* The same certificate: the registry does not renew it yet. Backing
+	 * off as for a failure, else we would ask again at once. */
+	return r == 0 ? -EALREADY : 0;
 }
 
 static int hmac_done(struct reglink *rl, struct rc_async *x)
@@ -183,7 +207,8 @@ static void job_schedule(struct job *j, int result)
 
 	if (result < 0 && result != -ENOENT) {
 		j->failures++;
-		j->not_before_ms = now + backoff_ms(j->failures);
+		j->not_before_ms = now + (j->kind == JOB_RENEW ? renew_backoff_ms(rl, j->failures)
+							      : backoff_ms(j->failures));
 	} else {
 		j->failures = 0;
 		switch (j->kind) {
@@ -217,7 +242,9 @@ static void job_finish(struct job *j, int forced)
 	if (r < 0) {
 		j->n_failed++;
 		snprintf(j->last_error, sizeof(j->last_error), "%s",
-			 forced ? strerror(-forced) : rc_async_error(x));
+			 forced		  ? strerror(-forced)
+			 : r == -EALREADY ? "the registry returned the current certificate"
+					  : rc_async_error(x));
 	} else {
 		j->n_ok++;
 		j->last_error[0] = '\0';
@@ -225,6 +252,9 @@ static void job_finish(struct job *j, int forced)
 	job_schedule(j, r);
 	if (r == -ENOENT && j->kind == JOB_BOOTSTRAP)
 		log_info("registry: no bootstrap peer known");
+	else if (r == -EALREADY)
+		log_info("registry: %s: %s (next try in %llu s)", job_rpc[j->kind], j->last_error,
+			 (unsigned long long)(j->not_before_ms - now_ms(rl)) / 1000);
 	else if (r < 0)
 		log_info("registry: %s failed after %.1f s: %s (next try in %llu s)",
 			 job_rpc[j->kind], (double)(now_ms(rl) - j->started_ms) / 1000,
@@ -315,13 +345,11 @@ static int job_start(struct job *j)
 
 /* ---- when each kind is due ---- */
 
-static uint64_t renew_due_ms(struct reglink *rl)
+/* When to look at cert_renew_due() again: often enough for its window. */
+static uint64_t renew_check_ms(struct reglink *rl)
 {
-	const struct re6st_cert *cert = &rl->c->cert;
-	uint64_t life = cert->not_after > cert->not_before ? cert->not_after - cert->not_before : 0;
-	uint64_t due = cert->not_after - life / 3, now = ctx_unix_now();
-	uint64_t wait_s = due > now ? due - now : 0;
-	return now_ms(rl) + MIN(wait_s * 1000, (uint64_t)RENEW_CHECK_MS);
+	uint64_t every = MIN(MAX(cert_life_ms(rl->c) / 100, (uint64_t)1000), (uint64_t)RENEW_CHECK_MS);
+	return now_ms(rl) + every;
 }
 
 static void on_job_timer(struct loop *l, struct loop_timer *t, void *userdata)
@@ -352,10 +380,15 @@ static void on_job_timer(struct loop *l, struct loop_timer *t, void *userdata)
 		break;
 	}
 	case JOB_RENEW:
-		if (daemon_cert_due(&c->cert, ctx_unix_now()))
+		if (daemon_cert_past_grace(c, ctx_unix_now())) {
+			log_error("%s expired and was not renewed within the network's grace "
+				  "period: stopping", c->opt.cert);
+			loop_exit(l, 1);
+		} else if (daemon_cert_due(c, ctx_unix_now())) {
 			job_start(j);
-		else
-			job_arm(j, renew_due_ms(rl));
+		} else {
+			job_arm(j, renew_check_ms(rl));
+		}
 		break;
 	case JOB_HMAC:
 		job_start(j);

@@ -31,6 +31,7 @@ enum {
 	T_SAME_COUNTRY = 12,
 	T_REGISTRY_URL = 13,
 	T_BABEL_DEFAULT = 14,
+	T_GRACE_PERIOD = 15,
 	T_ROTATE_SHARE = 16,
 	T_BUSY_SHARE = 17,
 	T_BUSY_WEIGHT = 18,
@@ -52,6 +53,7 @@ int netconf_new(struct re6st_netconf **ret)
 	nc->hello = NETCONF_DEFAULT_HELLO;
 	nc->client_count = NETCONF_DEFAULT_CLIENT_COUNT;
 	nc->tunnel_refresh = NETCONF_DEFAULT_TUNNEL_REFRESH;
+	nc->grace_period = NETCONF_DEFAULT_GRACE_PERIOD;
 	nc->tunnel_types = NETCONF_DEFAULT_TUNNEL_TYPES;
 	nc->rotate_share = NETCONF_DEFAULT_ROTATE_SHARE;
 	nc->busy_share = NETCONF_DEFAULT_BUSY_SHARE;
@@ -343,7 +345,7 @@ int netconf_encode(struct re6st_netconf *nc, const struct re6st_ca *ca,
 	if (nc->n_revoked > NETCONF_MAX_REVOKED)
 		return -E2BIG;
 
-	body = 4 + PREFIX_BYTES + 2 * (4 + 1) + 11 * (4 + 4); /* 11 u32 fields */
+	body = 4 + PREFIX_BYTES + 2 * (4 + 1) + 12 * (4 + 4); /* 12 u32 fields */
 	body += nc->n_anchors ? 4 + nc->n_anchors * PREFIX_BYTES : 0;
 	body += nc->has_ipv4 ? 4 + 6 : 0;
 	body += nc->has_registry_prefix ? 4 + PREFIX_BYTES : 0;
@@ -385,6 +387,7 @@ int netconf_encode(struct re6st_netconf *nc, const struct re6st_ca *ca,
 	tlv_string(&w, T_SAME_COUNTRY, nc->same_country);
 	tlv_string(&w, T_REGISTRY_URL, nc->registry_url);
 	tlv_string(&w, T_BABEL_DEFAULT, nc->babel_default);
+	tlv_u32(&w, T_GRACE_PERIOD, nc->grace_period);
 	tlv_u32(&w, T_ROTATE_SHARE, nc->rotate_share);
 	tlv_u32(&w, T_BUSY_SHARE, nc->busy_share);
 	tlv_u32(&w, T_BUSY_WEIGHT, nc->busy_weight);
@@ -477,6 +480,7 @@ static int known_len(uint16_t type)
 	case T_TUNNEL_REFRESH:
 	case T_MIN_PROTOCOL:
 	case T_TUNNEL_TYPES:
+	case T_GRACE_PERIOD:
 	case T_ROTATE_SHARE:
 	case T_BUSY_SHARE:
 	case T_BUSY_WEIGHT:
@@ -586,6 +590,9 @@ int netconf_decode(const uint8_t *buf, size_t len, struct re6st_netconf **ret)
 			break;
 		case T_TUNNEL_REFRESH:
 			nc->tunnel_refresh = get_be32(v);
+			break;
+		case T_GRACE_PERIOD:
+			nc->grace_period = get_be32(v);
 			break;
 		case T_MIN_PROTOCOL:
 			nc->min_protocol = get_be32(v);

@@ -35,6 +35,7 @@ enum {
 #define NETCONF_DEFAULT_HELLO 15
 #define NETCONF_DEFAULT_CLIENT_COUNT 10
 #define NETCONF_DEFAULT_TUNNEL_REFRESH 300
+#define NETCONF_DEFAULT_GRACE_PERIOD (100 * 86400) /* the registry's --grace-period default */
 #define NETCONF_DEFAULT_PREFIX_LEN 16 /* bits added to the network prefix */
 #define NETCONF_DEFAULT_TUNNEL_TYPES TUNNEL_WIREGUARD
 /* The tunnel policy (daemon/policy.h); shares and weights in millionths. */
@@ -71,6 +72,10 @@ struct re6st_netconf {
 	uint32_t tunnel_refresh;      /* --tunnel-refresh, seconds */
 	uint32_t min_protocol;        /* --min-protocol */
 	uint32_t tunnel_types;        /* TUNNEL_* bitmask, never 0 */
+	/* --grace-period, seconds: how long after its expiry the registry
+	 * still renews a certificate (and keeps it), so how long a node with
+	 * an expired certificate keeps running without the registry. */
+	uint32_t grace_period;
 	/* The tunnel policy: shares and weights in millionths (<= 10^6). */
 	uint32_t rotate_share;        /* --rotate-share */
 	uint32_t busy_share;          /* --busy-share */

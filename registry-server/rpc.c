@@ -244,6 +244,7 @@ static int fill_netconf(struct registry *reg, struct re6st_netconf *nc)
 	nc->client_count = o->client_count;
 	nc->max_clients = o->max_clients;
 	nc->tunnel_refresh = o->tunnel_refresh;
+	nc->grace_period = (uint32_t)MIN(o->grace_period, (uint64_t)UINT32_MAX);
 	nc->min_protocol = o->min_protocol;
 	nc->tunnel_types = o->tunnel_types;
 	nc->rotate_share = o->rotate_share;

@@ -5,10 +5,13 @@
  * line, the state database, the event loop, and the control socket spoken
  * to by the real re6stctl (path given as argv[1]).
  */
+#include <arpa/inet.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 
@@ -16,6 +19,7 @@
 #include "control.h"
 #include "ctx.h"
 #include "log.h"
+#include "loglimit.h"
 #include "options.h"
 #include "state.h"
 #include "check.h"
@@ -313,6 +317,8 @@ static void test_babel_argv(void)
 	p.hmac_sign = key;
 	p.hmac_sign_len = sizeof(key);
 	char **argv = NULL;
+	CHECK(babel_build_argv(&p, &argv) == -EINVAL, "a key needs a key file");
+	p.key_path = "/var/lib/x/babeld.keys";
 	CHECK(babel_build_argv(&p, &argv) == 0, "argv");
 	CHECK(argv_has(argv, "router-id 01:02:03:04:05:06:07:08"), "router-id");
 	CHECK(argv_has(argv, "-G") && argv_has(argv, "/run/x/babeld.sock"), "local rw socket");
@@ -322,8 +328,19 @@ static void test_babel_argv(void)
 	CHECK(argv_has(argv, "install pref-src 2001:db8:1::1"), "pref-src");
 	CHECK(argv_has(argv, "install ip ::/0 eq 0 src-ip ::/0 src-eq 0 src-prefix 2001:db8::/32"),
 	      "source-specific default route");
-	CHECK(argv_has(argv, "key id sign type blake2s128 value ab000000000000000000000000000000"),
-	      "hmac key");
+	CHECK(argv_has(argv, "-c") && argv_has(argv, "/var/lib/x/babeld.keys"), "key file");
+	for (char **a = argv; *a; a++)
+		CHECK(!strstr(*a, "ab0000") && !strstr(*a, "key id"), "no key in argv: %s", *a);
+	char *text = NULL;
+	uint8_t old[32] = { 0xcd };
+	p.hmac_accept = old;
+	p.hmac_accept_len = sizeof(old);
+	CHECK(babel_key_file_text(&p, &text) == 0 && text &&
+		      strstr(text, "\nkey id sign type blake2s128 value ab000000000000000000000000000000\n") &&
+		      strstr(text, "\nkey id accept type blake2s128 value cd00"),
+	      "key file text: %s", text ? text : "(none)");
+	free(text);
+	p.hmac_accept_len = 0;
 	CHECK(argv_has(argv, "lo"), "lo as placeholder interface");
 	babel_argv_free(argv);
 	p.gateway = true;
@@ -533,6 +550,55 @@ static int run_ctl(struct loop *l, const char *ctl, const char *cmd, char *out, 
 	return WIFEXITED(p.child_status) ? WEXITSTATUS(p.child_status) : -1;
 }
 
+static int connect_unix(const char *path)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	if (strlen(path) >= sizeof(sun.sun_path))
+		return -1;
+	memcpy(sun.sun_path, path, strlen(path) + 1);
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd >= 0 && connect(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0) {
+		close(fd);
+		fd = -1;
+	}
+	return fd;
+}
+
+/* 16 clients that connect and say nothing (all the slots) do not lock
+ * re6stctl out, and idle clients are closed after 3 s. */
+static void test_control_idle(struct ctx *c, const char *ctl, const char *path)
+{
+	int idle[16];
+	int n = 0;
+	for (int i = 0; i < 16; i++) {
+		idle[i] = connect_unix(path);
+		n += idle[i] >= 0;
+		loop_run_once(c->loop, 10); /* accepted one at a time */
+	}
+	CHECK(n == 16, "16 idle clients connected (%d)", n);
+	char out[4096];
+	uint64_t t0 = loop_clock_ms();
+	int rc = run_ctl(c->loop, ctl, "status", out, sizeof(out));
+	CHECK(rc == 0 && strstr(out, "2001:db8:1::1"), "re6stctl status with 16 idle clients (%d): %s",
+	      rc, out);
+	CHECK(loop_clock_ms() - t0 < 2000, "answered in %llu ms",
+	      (unsigned long long)(loop_clock_ms() - t0));
+	/* The oldest idle one made room: it reads end of file. */
+	char b;
+	CHECK(recv(idle[0], &b, 1, MSG_DONTWAIT) == 0, "oldest idle client closed to make room");
+	uint64_t end = loop_clock_ms() + 4000;
+	while (loop_clock_ms() < end)
+		loop_run_once(c->loop, 100);
+	int closed = 0;
+	for (int i = 0; i < 16; i++) {
+		if (idle[i] >= 0 && recv(idle[i], &b, 1, MSG_DONTWAIT) == 0)
+			closed++;
+		if (idle[i] >= 0)
+			close(idle[i]);
+	}
+	CHECK(closed == n, "every idle client closed after 3 s (%d of %d)", closed, n);
+}
+
 static void test_control(const char *ctl)
 {
 	struct ctx c = { 0 };
@@ -600,11 +666,85 @@ static void test_control(const char *ctl)
 		CHECK(rc == 2, "re6stctl usage error (%d)", rc);
 		rc = run_ctl(c.loop, ctl, "-s /nonexistent status", out, sizeof(out));
 		CHECK(rc == 1 && strstr(out, "is re6stnet running"), "no daemon (%d): %s", rc, out);
+		test_control_idle(&c, ctl, path);
 	}
 	control_close(c.control);
 	CHECK(access(path, F_OK) != 0, "socket removed on close");
 	options_done(&c.opt);
 	loop_free(c.loop);
+}
+
+static unsigned count_lines(const char *path, const char *what)
+{
+	char line[512];
+	unsigned n = 0;
+	FILE *f = fopen(path, "r");
+	while (f && fgets(line, sizeof(line), f))
+		n += strstr(line, what) != NULL;
+	if (f)
+		fclose(f);
+	return n;
+}
+
+/* Lines caused by remote packets: 5 per source per 10 s window, 20 from
+ * all sources, the rest counted and reported when the window ends; the
+ * table stays 64 entries whatever the number of sources. */
+static void test_loglimit(void)
+{
+	char path[160];
+	snprintf(path, sizeof(path), "%s/loglimit.log", tmpdir);
+	log_setup("test-daemon", LOG_INFO, LOG_TARGET_FILE, path);
+	struct loglimit ll;
+	loglimit_init(&ll, "peer");
+	struct sockaddr_storage a = { 0 }, b = { 0 };
+	struct sockaddr_in *a4 = (struct sockaddr_in *)&a;
+	a4->sin_family = AF_INET;
+	inet_pton(AF_INET, "198.18.0.12", &a4->sin_addr);
+	struct sockaddr_in6 *b6 = (struct sockaddr_in6 *)&b;
+	b6->sin6_family = AF_INET6;
+	inet_pton(AF_INET6, "2001:db8::7", &b6->sin6_addr);
+
+	unsigned allowed = 0;
+	for (int i = 0; i < 1000; i++)
+		allowed += loglimit_allow(&ll, &a, LOG_WARNING, 1000);
+	CHECK(allowed == 5, "1000 lines from one source: %u logged", allowed);
+	CHECK(!loglimit_allow(&ll, &a, LOG_DEBUG, 1000), "debug not logged: not counted");
+	CHECK(loglimit_allow(&ll, &b, LOG_WARNING, 1000), "another source has its own budget");
+	loglimit_tick(&ll, 10999);
+	CHECK(count_lines(path, "suppressed") == 0, "nothing reported before the window ends");
+	loglimit_tick(&ll, 11000);
+	CHECK(count_lines(path, "peer: 995 log lines caused by ::ffff:198.18.0.12 suppressed in "
+			  "the last 10 s") == 1, "one line counts the 995 suppressed");
+	CHECK(count_lines(path, "2001:db8::7") == 0, "no report for a source within its budget");
+	CHECK(loglimit_allow(&ll, &a, LOG_WARNING, 11000), "a new window, a new budget");
+
+	/* 10000 spoofed sources: 20 lines logged in all, the table stays fixed. */
+	loglimit_init(&ll, "peer");
+	allowed = 0;
+	for (uint32_t i = 0; i < 10000; i++) {
+		b6->sin6_addr.s6_addr[12] = (uint8_t)(i >> 8);
+		b6->sin6_addr.s6_addr[13] = (uint8_t)i;
+		allowed += loglimit_allow(&ll, &b, LOG_WARNING, 50000);
+	}
+	CHECK(allowed == LOGLIMIT_GLOBAL, "10000 sources: %u lines logged", allowed);
+	loglimit_flush(&ll, 50000);
+	CHECK(count_lines(path, "peer: 9980 log lines suppressed in the last 0 s (over 20 from all "
+			  "sources, or from more than 64 sources)") == 1, "global count reported");
+	/* 200 sources over their budget, in turn: evicted ones add to the
+	 * global count, nothing is reported per eviction. */
+	loglimit_init(&ll, "peer");
+	unsigned before = count_lines(path, "suppressed");
+	for (int round = 0; round < 7; round++)
+		for (uint32_t i = 0; i < 200; i++) {
+			b6->sin6_addr.s6_addr[13] = (uint8_t)i;
+			loglimit_allow(&ll, &b, LOG_WARNING, 60000 + (uint64_t)round);
+		}
+	CHECK(count_lines(path, "suppressed") == before, "no report line while sources churn");
+	loglimit_flush(&ll, 60100);
+	CHECK(count_lines(path, "suppressed") <= before + 1 + 64, "reports bounded by the table: %u",
+	      count_lines(path, "suppressed") - before);
+	CHECK(sizeof(ll.slots) / sizeof(ll.slots[0]) == 64, "fixed table");
+	log_setup("test-daemon", LOG_WARNING, LOG_TARGET_STDERR, NULL);
 }
 
 int main(int argc, char *argv[])
@@ -619,6 +759,7 @@ int main(int argc, char *argv[])
 	test_state();
 	test_loop();
 	test_control(argc > 1 ? argv[1] : NULL);
+	test_loglimit();
 	char cmd[128];
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", tmpdir);
 	if (system(cmd) != 0)

@@ -37,9 +37,62 @@ check "babeld ready" sh -c "$CTL -s $TB_DIR/n1/run/re6stnet.sock status | grep -
 check "control socket mode 0660" test "$(stat -c %a "$TB_DIR/n1/run/re6stnet.sock")" = 660
 check "routes command" sh -c "$CTL -s $TB_DIR/n1/run/re6stnet.sock --json routes | grep -q '\"routes\"'"
 
+# One re6stnet per state directory: a second one on the same configuration
+# exits 2 with a message, and the first keeps everything.
+bpid() { pgrep -f "babeld -I $TB_DIR/n1/run/babeld.pid" | head -n1; }
+b0=$(bpid) n0=$(node_pid)
+ip netns exec r6-n1 "$NODE" @"$TB_DIR/n1/re6stnet.conf" -s "$TB_DIR/n1/state" -r "$TB_DIR/n1/run" \
+	-l "$TB_DIR/n1/log" -v 3 --ip 198.18.0.11 >"$TB_DIR/second.out" 2>&1
+rc=$?
+check "second re6stnet exits 2 ($rc)" test "$rc" = 2
+check "second re6stnet says why: $(cat "$TB_DIR/second.out")" \
+	grep -q "another re6stnet (pid $n0) uses the state directory $TB_DIR/n1/state" "$TB_DIR/second.out"
+check "first node still running" kill -0 "$n0"
+check "first node keeps its address" has_addr
+check "first node keeps its unreachable route" has_unreach
+check "first node keeps its control socket" test -S "$TB_DIR/n1/run/re6stnet.sock"
+check "first node still answers re6stctl" tb_ctl 1 status
+check "same babeld ($b0 -> $(bpid))" test "$(bpid)" = "$b0"
+check "no stale babeld stopped" sh -c "! grep -q 'stopping a stale babeld' '$TB_DIR/n1/log/re6stnet.log'"
+
+# 16 clients holding the control socket open without a word do not lock
+# re6stctl out (the oldest idle one makes room; idle ones go after 3 s).
+/usr/bin/python3 -c '
+import socket, sys, time
+s = [socket.socket(socket.AF_UNIX) for _ in range(16)]
+for c in s: c.connect(sys.argv[1])
+time.sleep(8)' "$TB_DIR/n1/run/re6stnet.sock" &
+idlers=$!
+sleep 1
+t0=$(date +%s%N)
+check "re6stctl status with 16 idle clients" tb_ctl 1 status
+ms=$((($(date +%s%N) - t0) / 1000000))
+check "answered within 2 s ($ms ms)" test "$ms" -lt 2000
+kill "$idlers" 2>/dev/null; wait "$idlers" 2>/dev/null
+
+# Secrets: state directory 0700 although created 0755 (as systemd does),
+# every secret file 0600, no key on babeld's command line.
+mode() { stat -c %a "$1"; }
+check "state directory 0700 ($(mode "$TB_DIR/n1/state"))" test "$(mode "$TB_DIR/n1/state")" = 700
+for f in cache.db cache.db-wal cache.db-shm re6stnet.lock; do
+	[ -e "$TB_DIR/n1/state/$f" ] || continue
+	check "$f 0600 ($(mode "$TB_DIR/n1/state/$f"))" test "$(mode "$TB_DIR/n1/state/$f")" = 600
+done
+check "key file ($(ls "$TB_DIR/n1/state"))" test -f "$TB_DIR/n1/state/babeld.keys"
+check "babeld.keys 0600" test "$(mode "$TB_DIR/n1/state/babeld.keys" 2>/dev/null)" = 600
+no_key_in_argv() { # babeld's /proc/PID/cmdline holds no key statement nor key value
+	cmd=$(tr '\0' ' ' </proc/"$(bpid)"/cmdline)
+	case $cmd in *"key id"*) return 1 ;; esac
+	for v in $(awk '/^key /{print $NF}' "$TB_DIR/n1/state/babeld.keys"); do
+		case $cmd in *"$v"*) return 1 ;; esac
+	done
+	case $cmd in *"-c $TB_DIR/n1/state/babeld.keys"*) return 0 ;; esac
+	return 1
+}
+check "no key material on babeld's command line" no_key_in_argv
+
 # updateHMAC: the node fetches the new keys after the configuration change
 # and restarts babeld with them, under the same router-id.
-bpid() { pgrep -f "babeld -I $TB_DIR/n1/run/babeld.pid" | head -n1; }
 b0=$(bpid)
 state=$(tb_ns r6-reg curl -sS "http://127.0.0.1:$TB_REG_PORT/updateHMAC")
 check "updateHMAC answered introduce ($state)" test "$state" = introduce
@@ -49,7 +102,9 @@ wait_for() { for _ in $(seq 50); do "$@" && return 0; sleep 0.2; done; return 1;
 check "node took the new HMAC keys" wait_for hmac_changed
 new_babeld() { b1=$(bpid); [ -n "$b1" ] && [ "$b1" != "$b0" ]; }
 check "babeld restarted ($b0 -> $(bpid))" wait_for new_babeld
-check "new babeld accepts the introduced key" sh -c "tr '\\0' ' ' </proc/$(bpid)/cmdline | grep -q 'key id accept'"
+check "new babeld accepts the introduced key" grep -q "^key id accept type" "$TB_DIR/n1/state/babeld.keys"
+check "babeld.keys still 0600" test "$(mode "$TB_DIR/n1/state/babeld.keys")" = 600
+check "still no key material on babeld's command line" no_key_in_argv
 check "one babeld after the HMAC change" test "$(babelds)" = 1
 ids=$(grep -o "babeld ready (pid [0-9]*, router-id [0-9a-f:]*" "$TB_DIR/n1/log/re6stnet.log" |
 	awk '{print $NF}' | tail -n 2 | sort -u | wc -l)
@@ -76,6 +131,7 @@ check "leftover babeld after kill -9" test "$(babelds)" = 1
 # (the testbed's pid file holds its subshell's pid: find the registry's own)
 reg=$(pgrep -f "re6st-registry --port $TB_REG_PORT .*--db $TB_DIR/registry/" | head -n1)
 kill "$reg"; wait_gone "$reg"
+chmod 0644 "$TB_DIR/n1/cert.key" # a careless copy: re6stnet makes it private again
 tb_node_add 1
 check "restarted without registry (cached config)" wait_up
 check "one babeld after restart" test "$(babelds)" = 1
@@ -83,6 +139,7 @@ check "stale babeld stopped" grep -q "stopping a stale babeld" "$TB_DIR/n1/log/r
 check "leftovers removed" grep -q "left by a previous run" "$TB_DIR/n1/log/re6stnet.log"
 check "cached network configuration used" grep -q "using the cached network configuration" "$TB_DIR/n1/log/re6stnet.log"
 check "address back" has_addr
+check "secret key made 0600 again ($(mode "$TB_DIR/n1/cert.key"))" test "$(mode "$TB_DIR/n1/cert.key")" = 600
 # Started without the registry: the cached HMAC keys may be stale, so the
 # registry link keeps asking getHMAC (with back-off) until it answers.
 hmac_retry() {

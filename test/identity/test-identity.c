@@ -687,6 +687,21 @@ static void test_cert(void)
 	key_free(same.ca_key);
 }
 
+/* The one renewal rule: the last third of the validity period, and after. */
+static void test_cert_renew_due(void)
+{
+	CHECK(!cert_renew_due(1000, 1300, 1000));
+	CHECK(!cert_renew_due(1000, 1300, 1199));
+	CHECK(cert_renew_due(1000, 1300, 1200));
+	CHECK(cert_renew_due(1000, 1300, 1300));
+	CHECK(cert_renew_due(1000, 1300, 5000)); /* expired */
+	CHECK(cert_renew_due(1000, 1000, 0));    /* malformed period */
+	/* a year: not 4 months before expiry, then yes */
+	int64_t nb = 1700000000, na = nb + 365 * 86400;
+	CHECK(!cert_renew_due(nb, na, na - 122 * 86400));
+	CHECK(cert_renew_due(nb, na, na - 121 * 86400));
+}
+
 /* ---- sealed boxes and data signatures ----------------------------------- */
 
 static void test_seal(void)
@@ -773,6 +788,8 @@ static void test_netconf(void)
 	network_make(&other, "2001:db8::/32");
 	CHECK_R(netconf_new(&nc), 0);
 	CHECK(nc->client_count == 10 && netconf_max_clients(nc) == 20 && nc->tunnel_refresh == 300);
+	CHECK(nc->grace_period == 100 * 86400);
+	nc->grace_period = 600;
 	nc->version = 5;
 	nc->issued = NOW;
 	nc->prefix_len = 16;
@@ -835,7 +852,7 @@ static void test_netconf(void)
 	      nc2->client_count == 12 && nc2->max_clients == 30 && nc2->min_protocol == 1 &&
 	      nc2->tunnel_types == (TUNNEL_WIREGUARD | TUNNEL_FOU) && nc2->has_ipv4 &&
 	      nc2->ipv4_net[1] == 42 && nc2->ipv4_len == 16 && nc2->ipv4_sublen == 24 &&
-	      nc2->anonymous_prefix_len == 20 && nc2->prefix_len == 16 &&
+	      nc2->anonymous_prefix_len == 20 && nc2->prefix_len == 16 && nc2->grace_period == 600 &&
 	      nc2->has_registry_prefix && prefix_equal(&nc2->registry_prefix, &nc->registry_prefix) &&
 	      strcmp(nc2->same_country, "FR,DE") == 0 &&
 	      strcmp(nc2->registry_url, nc->registry_url) == 0 &&
@@ -1301,6 +1318,7 @@ int main(void)
 	test_keys();
 	test_ca();
 	test_cert();
+	test_cert_renew_due();
 	test_seal();
 	test_netconf();
 	test_netconf_policy();

@@ -198,7 +198,9 @@ if wants registry; then
 		grep -q 'using the cached network configuration' "$TB_DIR/n2/log/re6stnet.log"
 	check "registry: node 2's babeld signs with the cached HMAC key" 2 -- \
 		eval 'grep -q "HMAC keys: using those of the state database" "$TB_DIR/n2/log/re6stnet.log" &&
-			tr "\0" " " <"/proc/$(cat "$TB_DIR/n2/run/babeld.pid")/cmdline" | grep -q "key id"'
+			grep -q "^key id sign" "$TB_DIR/n2/state/babeld.keys" &&
+			tr "\0" " " <"/proc/$(cat "$TB_DIR/n2/run/babeld.pid")/cmdline" |
+				grep -q -- "-c $TB_DIR/n2/state/babeld.keys"'
 	# "rejoin": a node restarted while the registry is down only has its
 	# peer cache, which must hold reachable peers (not only dropped paths
 	# and the revoked node).

@@ -1,0 +1,205 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * babeld's command line and key file, built from struct babel_params
+ * (babel.h): pure functions but for babel_write_key_file().
+ */
+#include <sodium.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "babel.h"
+#include "config.h"
+#include "fileio.h"
+
+/* ---- command line ---------------------------------------------------------- */
+
+struct argv_builder {
+	char **v;
+	size_t n;
+	int err;
+};
+
+static void add_arg(struct argv_builder *a, const char *fmt, ...) _printf_(2, 3);
+static void add_arg(struct argv_builder *a, const char *fmt, ...)
+{
+	if (a->err)
+		return;
+	char **v = reallocarray(a->v, a->n + 2, sizeof(*v));
+	if (!v) {
+		a->err = -ENOMEM;
+		return;
+	}
+	a->v = v;
+	va_list ap;
+	va_start(ap, fmt);
+	int r = vasprintf(&v[a->n], fmt, ap);
+	va_end(ap);
+	if (r < 0) {
+		a->err = -ENOMEM;
+		return;
+	}
+	v[++a->n] = NULL;
+}
+
+void babel_argv_free(char **argv)
+{
+	if (!argv)
+		return;
+	for (char **a = argv; *a; a++)
+		free(*a);
+	free(argv);
+}
+
+static void hex(const uint8_t *d, size_t n, char *out)
+{
+	for (size_t i = 0; i < n; i++)
+		sprintf(out + 2 * i, "%02x", d[i]);
+	out[2 * n] = '\0';
+}
+
+int babel_build_argv(const struct babel_params *p, char ***ret)
+{
+	struct argv_builder a = { 0 };
+	char node[PREFIX_STRLEN], net[PREFIX_STRLEN], addr[PREFIX_STRLEN];
+	const uint8_t *id = p->router_id;
+
+	if (!p->socket_path || p->hmac_sign_len > 64 || p->hmac_accept_len > 64 ||
+	    (p->hmac_sign_len && !p->key_path))
+		return -EINVAL;
+	prefix_format(&p->node_prefix, node);
+	prefix_format(&p->network, net);
+	prefix_format_address(p->node_addr, addr);
+
+	add_arg(&a, "%s", p->babeld_path ? p->babeld_path : BABELD_PATH);
+	add_arg(&a, "-I");
+	add_arg(&a, "%s", p->pid_path ? p->pid_path : "");
+	if (p->state_path) {
+		add_arg(&a, "-S");
+		add_arg(&a, "%s", p->state_path);
+	}
+	if (p->log_path) {
+		add_arg(&a, "-L");
+		add_arg(&a, "%s", p->log_path);
+	}
+	add_arg(&a, "-G");
+	add_arg(&a, "%s", p->socket_path);
+	/* Tunnels are point-to-point: no split horizon needed (-s), as the original. */
+	add_arg(&a, "-s");
+	add_arg(&a, "-C");
+	add_arg(&a, "router-id %02x:%02x:%02x:%02x:%02x:%02x:%02x:%02x", id[0], id[1], id[2],
+		id[3], id[4], id[5], id[6], id[7]); /* babel_start() finds it by this prefix */
+
+	/* The HMAC keys are in key_path (babel_write_key_file()), never in
+	 * argv, which every local user can read. babeld reads -c files after
+	 * the -C statements; none of these uses a key. Always given, so that
+	 * babeld never reads /etc/babeld.conf instead. */
+	if (p->key_path) {
+		add_arg(&a, "-c");
+		add_arg(&a, "%s", p->key_path);
+	}
+	char default_line[512] = "";
+	if (p->babel_default && *p->babel_default)
+		snprintf(default_line, sizeof(default_line), "default %s", p->babel_default);
+	if (*default_line) {
+		add_arg(&a, "-C");
+		add_arg(&a, "%s", default_line);
+	}
+
+	/* Redistribute our own prefix only: anything else (underlay addresses
+	 * in particular) would be announced into the tunnels. */
+	add_arg(&a, "-C");
+	add_arg(&a, "redistribute local deny");
+	add_arg(&a, "-C");
+	add_arg(&a, "redistribute ip %s eq %u", node, p->node_prefix.len);
+	if (p->has_ipv4) {
+		add_arg(&a, "-C");
+		add_arg(&a, "redistribute ip %s", p->ipv4_prefix);
+	}
+	if (p->gateway) {
+		add_arg(&a, "-C");
+		add_arg(&a, "redistribute ip ::/0 eq 0 src-prefix %s", net);
+	} else if (p->default_route) {
+		/* No source-specific routing: accept a default route from our
+		 * network only, and never announce one. */
+		add_arg(&a, "-C");
+		add_arg(&a, "ipv6-subtrees false");
+		add_arg(&a, "-C");
+		add_arg(&a, "in ip ::/0 eq 0 src-ip %s src-eq %u", net, p->network.len);
+		add_arg(&a, "-C");
+		add_arg(&a, "in ip ::/0 eq 0 src-ip ::/0 src-ge 1 deny");
+		add_arg(&a, "-C");
+		add_arg(&a, "out ip ::/0 eq 0 deny");
+	} else {
+		/* A default route learnt from the network is installed as a
+		 * source-specific one: only traffic from our network uses it. */
+		add_arg(&a, "-C");
+		add_arg(&a, "install ip ::/0 eq 0 src-ip ::/0 src-eq 0 src-prefix %s", net);
+	}
+	add_arg(&a, "-C");
+	add_arg(&a, "redistribute deny");
+	add_arg(&a, "-C");
+	add_arg(&a, "install pref-src %s", addr);
+	if (p->has_ipv4 && *p->ipv4_addr) {
+		add_arg(&a, "-C");
+		add_arg(&a, "install pref-src %s", p->ipv4_addr);
+	}
+	for (size_t i = 0; i < p->n_extra_args; i++)
+		add_arg(&a, "%s", p->extra_args[i]);
+	/* babeld refuses to run on no interface: give it the LAN ones, or lo
+	 * (no link-local address: babeld keeps it down and silent). */
+	for (size_t i = 0; i < p->n_lan_interfaces; i++)
+		add_arg(&a, "%s", p->lan_interfaces[i]);
+	if (!p->n_lan_interfaces)
+		add_arg(&a, "lo");
+
+	if (a.err) {
+		babel_argv_free(a.v);
+		return a.err;
+	}
+	*ret = a.v;
+	return 0;
+}
+
+int babel_key_file_text(const struct babel_params *p, char **ret)
+{
+	const char *ktype = p->hmac_type ? p->hmac_type : "blake2s128";
+	char buf[512], h[129];
+	size_t n = 0;
+	if (p->hmac_sign_len > 64 || p->hmac_accept_len > 64)
+		return -EINVAL;
+	n += (size_t)snprintf(buf, sizeof(buf), "# babeld's HMAC keys, from re6stnet (mode 0600)\n");
+	/* HMAC: sign with one key, optionally accept an older one. */
+	if (p->hmac_sign_len) {
+		hex(p->hmac_sign, p->hmac_sign_len, h);
+		n += (size_t)snprintf(buf + n, sizeof(buf) - n, "key id sign type %s value %s\n",
+				      ktype, h);
+		if (p->hmac_accept_len) {
+			hex(p->hmac_accept, p->hmac_accept_len, h);
+			n += (size_t)snprintf(buf + n, sizeof(buf) - n,
+					      "key id accept type %s value %s\n", ktype, h);
+		}
+	}
+	char *text = strdup(buf);
+	sodium_memzero(h, sizeof(h));
+	sodium_memzero(buf, sizeof(buf));
+	if (!text)
+		return -ENOMEM;
+	*ret = text;
+	return 0;
+}
+
+int babel_write_key_file(const struct babel_params *p)
+{
+	char *text = NULL;
+	if (!p->key_path)
+		return 0;
+	int r = babel_key_file_text(p, &text);
+	if (r < 0)
+		return r;
+	r = write_file_atomic(p->key_path, text, strlen(text), 0600);
+	sodium_memzero(text, strlen(text));
+	free(text);
+	return r;
+}

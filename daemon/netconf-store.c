@@ -1,0 +1,168 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The node's current network configuration and certificate: adopting a newer
+ * signed configuration (from the registry or a peer), the renewal rule and
+ * the grace period of an expired certificate, saving a renewed certificate,
+ * and the start-up "registry" module that fills them (ctx.h, netconf-store.h).
+ */
+#include "ctx.h"
+#include "log.h"
+#include "netconf.h"
+#include "netconf-store.h"
+#include "peer.h"
+#include "registry.h"
+#include "registry-client.h"
+#include "state.h"
+#include "tunnel.h"
+
+/* ---- registry: certificate renewal, network configuration -------------------- */
+
+static int netconf_adopt(struct ctx *c, struct re6st_netconf *nc, uint8_t *raw, size_t len)
+{
+	netconf_free(c->netconf);
+	free(c->netconf_raw);
+	c->netconf = nc;
+	c->netconf_raw = raw;
+	c->netconf_raw_len = len;
+	c->netconf_version = nc->version;
+	int r = state_set_blob(c->state, STATE_KEY_NETCONF, raw, len);
+	if (r < 0)
+		log_warning("cannot cache the network configuration: %s", state_last_error(c->state));
+	return 0;
+}
+
+int daemon_offer_netconf(struct ctx *c, const uint8_t *raw, size_t len)
+{
+	struct re6st_netconf *nc = NULL;
+	int r = netconf_parse(raw, len, &c->ca, &nc);
+	if (r < 0)
+		return r;
+	if (c->netconf && nc->version <= c->netconf->version) {
+		netconf_free(nc);
+		return 0;
+	}
+	uint8_t *copy = malloc(len);
+	if (!copy) {
+		netconf_free(nc);
+		return -ENOMEM;
+	}
+	memcpy(copy, raw, len);
+	log_info("network configuration version %llu", (unsigned long long)nc->version);
+	netconf_adopt(c, nc, copy, len);
+	r = netconf_check_cert(c->netconf, &c->cert, &c->ca, ctx_unix_now());
+	if (r == -EKEYREVOKED) {
+		log_error("our certificate was revoked: stopping");
+		loop_exit(c->loop, 1);
+	}
+	/* Revoked peers lose their tunnels now; neighbours learn the version. */
+	if (c->tunnels)
+		tunnel_on_netconf(c->tunnels);
+	if (c->peer)
+		peer_announce_netconf(c->peer);
+	/* updateHMAC bumps the version: the keys may have changed. */
+	reglink_want_hmac(c->reglink);
+	return 1;
+}
+
+bool daemon_cert_due(const struct ctx *c, uint64_t unix_now)
+{
+	return cert_renew_due((int64_t)c->cert.not_before, (int64_t)c->cert.not_after,
+			      (int64_t)unix_now);
+}
+
+bool daemon_cert_past_grace(const struct ctx *c, uint64_t unix_now)
+{
+	uint64_t grace = c->netconf ? c->netconf->grace_period : NETCONF_DEFAULT_GRACE_PERIOD;
+	return unix_now > c->cert.not_after + grace;
+}
+
+int daemon_adopt_cert(struct ctx *c, const struct re6st_cert *cert)
+{
+	if (cert->serial == c->cert.serial && cert->not_after == c->cert.not_after)
+		return 0;
+	int r = cert_save(cert, c->opt.cert);
+	if (r < 0)
+		return r;
+	c->cert = *cert;
+	c->cert_expired = false;
+	log_notice("certificate renewed, valid until %llu", (unsigned long long)cert->not_after);
+	return 1;
+}
+
+/* Start-up only (blocking, short timeouts); later renewals: daemon/registry.c. */
+static int renew_cert(struct ctx *c)
+{
+	struct re6st_cert cert;
+	int r = rc_renew_certificate(c->registry, &cert, NULL);
+	if (r < 0)
+		return r;
+	return daemon_adopt_cert(c, &cert);
+}
+
+int registry_mod_init(struct ctx *c)
+{
+	/* Start-up must not hang on a dead registry: short timeouts. */
+	struct registry_client_options o = { .timeout_ms = 3000, .retries = 1, .backoff_ms = 300 };
+	int r = registry_client_new(c->opt.registry, &o, &c->registry);
+	if (r < 0)
+		return log_errno(LOG_ERR, r, "registry client for %s", c->opt.registry);
+	registry_client_set_ca(c->registry, &c->ca);
+	registry_client_set_identity(c->registry, c->key, &c->cert);
+
+	if (c->cert_expired || daemon_cert_due(c, ctx_unix_now())) {
+		r = renew_cert(c);
+		if (r < 0)
+			log_warning("certificate renewal failed: %s", registry_client_error(c->registry));
+		else if (r == 0)
+			log_info("certificate renewal: the registry kept the current one");
+	}
+
+	struct re6st_netconf *nc = NULL;
+	uint8_t *raw = NULL;
+	size_t len = 0;
+	r = rc_get_network_config(c->registry, &nc, &raw, &len);
+	if (r >= 0) {
+		netconf_adopt(c, nc, raw, len);
+	} else {
+		log_warning("registry unreachable (%s): using the cached network configuration",
+			    registry_client_error(c->registry));
+		r = state_get_blob(c->state, STATE_KEY_NETCONF, &raw, &len);
+		if (r >= 0)
+			r = netconf_parse(raw, len, &c->ca, &nc);
+		if (r < 0) {
+			free(raw);
+			return log_errno(LOG_ERR, r,
+					 "no network configuration: registry unreachable and no "
+					 "usable copy in the state database");
+		}
+		netconf_adopt(c, nc, raw, len);
+	}
+	log_info("network configuration version %llu (hello %us, %u clients, refresh %us)",
+		 (unsigned long long)c->netconf->version, c->netconf->hello,
+		 c->netconf->client_count, c->netconf->tunnel_refresh);
+	uint64_t now = ctx_unix_now();
+	r = netconf_check_cert(c->netconf, &c->cert, &c->ca, now);
+	if (r == -EKEYEXPIRED && now > c->cert.not_after && !daemon_cert_past_grace(c, now)) {
+		/* The registry renews it until the grace period ends: the
+		 * registry link keeps asking (with back-off). */
+		log_warning("%s expired %llu s ago and the registry did not renew it: running on "
+			    "for the network's grace period (%llu s left)",
+			    c->opt.cert, (unsigned long long)(now - c->cert.not_after),
+			    (unsigned long long)(c->cert.not_after + c->netconf->grace_period - now));
+		return 0;
+	}
+	if (r < 0)
+		return log_errno(LOG_ERR, r, "our certificate is not acceptable: %s",
+				 identity_strerror(r));
+	return 0;
+}
+
+void registry_mod_fini(struct ctx *c)
+{
+	registry_client_free(c->registry);
+	c->registry = NULL;
+	netconf_free(c->netconf);
+	c->netconf = NULL;
+	free(c->netconf_raw);
+	c->netconf_raw = NULL;
+}
