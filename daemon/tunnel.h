@@ -2,7 +2,7 @@
 /*
  * tunnel.h - the tunnel manager: a random mesh of kernel tunnels
  * (WireGuard by default; GRE or GRE in FOU on trusted underlays when the
- * node offers them and the network allows them), rotated one at a time
+ * node offers them and the network allows them), rotated at random
  * without losing traffic (docs/tunnel-manager.md).
  *
  * It owns a pool of interfaces: WireGuard client interfaces (re6stcN, one
@@ -14,16 +14,20 @@
  * reprogrammed in place (WireGuard peer replaced, GRE remote changed) when
  * its tunnel is rotated; it is declared to babeld only while it has a peer.
  *
- * Every 5 s (and after every babel change burst) it:
+ * Every second (the tick) it:
  *   - opens client tunnels up to the target count to peers chosen at
- *     random among the distant nodes babel knows (--neighbour first), then
- *     from the peer cache, then the registry's bootstrap peer; at most 2
- *     while no client has reached us from outside;
- *   - every tunnel-refresh seconds, drains then destroys the client tunnel
- *     routing the fewest nodes (--neighbour tunnels are protected);
+ *     random among the distant nodes babel knows (--neighbour first,
+ *     anchors for their share), then from the peer cache, then the
+ *     registry's bootstrap peer; at most 2 while no client has reached us
+ *     from outside;
+ *   - every tunnel-refresh seconds, drains then destroys a random share of
+ *     the client tunnels, busy ones less often, never --neighbour ones,
+ *     and destroys a drained tunnel still in use at the drain limit
+ *     (daemon/policy.h states the rule and its exceptions);
  *   - reclaims tunnels whose WireGuard handshake is stale (GRE: whose
  *     babel neighbour is gone).
  *
+ * Its files and their order are in tunnel-mgr.h.
  * All kernel objects go through daemon/objects.h (journaled).
  */
 #ifndef RE6ST_DAEMON_TUNNEL_H
@@ -88,8 +92,5 @@ void tunnel_learn_address(struct tunnel_mgr *t, int family, const uint8_t addr[1
  */
 size_t tunnel_peer_prefixes(struct tunnel_mgr *t, const struct re6st_prefix **ret,
 			    size_t *ret_n_client);
-
-/* WireGuard server ports in use or spare (for UPnP mappings). */
-size_t tunnel_server_ports(const struct tunnel_mgr *t, uint16_t *ports, size_t max);
 
 #endif

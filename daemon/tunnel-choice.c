@@ -1,0 +1,212 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <sodium.h>
+
+#include "tunnel-mgr.h"
+
+/* ---- choosing peers ---- */
+
+/*
+ * A node babel hears directly on a LAN interface (-i): it originates a route
+ * (refmetric 0) received there. Such a node is reachable without a tunnel,
+ * so it is not a distant node and never a tunnel peer.
+ */
+static bool direct_neighbour(const struct tunnel_mgr *m, const struct babel_route *r, size_t n,
+			     const struct re6st_prefix *p)
+{
+	const struct strv *lan = &m->c->opt.interfaces;
+	for (size_t i = 0; lan->n && i < n; i++) {
+		if (r[i].refmetric != 0 || !prefix_equal(&r[i].prefix, p))
+			continue;
+		for (size_t j = 0; j < lan->n; j++)
+			if (!strcmp(r[i].ifname, lan->v[j]))
+				return true;
+	}
+	return false;
+}
+
+static bool candidate_ok(struct tunnel_mgr *m, const struct re6st_prefix *p)
+{
+	return !prefix_equal(p, &m->c->prefix) && !tm_connected(m, p) && !tm_pending(m, p) &&
+	       !tm_backed_off(m, p);
+}
+
+/* Ask for the endpoints of p, or connect at once when the cache has them. */
+static bool try_peer(struct tunnel_mgr *m, const struct re6st_prefix *p, bool from_cache_only)
+{
+	struct ctx *c = m->c;
+	if (c->state) {
+		struct state_peer sp;
+		if (state_peer_get(c->state, p, &sp) >= 0) {
+			bool ok = sp.endpoints &&
+				  tm_tunnel_connect(m, p, sp.endpoints, strlen(sp.endpoints));
+			free(sp.endpoints);
+			if (ok)
+				return true;
+		}
+	}
+	if (from_cache_only || !c->peer || m->n_pend == ARRAY_SIZE(m->pend))
+		return false;
+	struct pp_msg msg = { .type = PP_ADDRESS_REQUEST };
+	if (peer_send(c->peer, p, &msg) < 0)
+		return false;
+	m->pend[m->n_pend++] = (struct pending){ *p, tm_now_ms(m) + ADDRESS_WAIT_MS };
+	return true;
+}
+
+void tunnel_on_address(struct tunnel_mgr *m, const struct re6st_prefix *peer, const char *list,
+		       size_t len)
+{
+	if (!tm_pending(m, peer))
+		return;
+	tm_pending_remove(m, peer);
+	if (!tm_tunnel_connect(m, peer, list, len))
+		tm_backoff(m, peer, BACKOFF_FAIL_MS);
+}
+
+/*
+ * Keep the peer cache a broad random sample of the network, so that a node
+ * restarted while the registry is down (or cut from its last peers) finds
+ * someone to connect to: now and then ask one random distant node known
+ * from babel for its endpoints, preferring nodes not cached yet (the answer
+ * is cached by daemon/peer.c; it opens no tunnel since nothing is pending).
+ */
+void tm_fill_cache(struct tunnel_mgr *m)
+{
+	struct ctx *c = m->c;
+	if (!c->state || !c->peer || !c->babel || tm_now_ms(m) < m->next_fill_ms)
+		return;
+	size_t cached = 0;
+	state_peer_count(c->state, &cached);
+	uint64_t every = cached < CACHE_WANT ? CACHE_FILL_MS / 3 : CACHE_FILL_MS;
+	m->next_fill_ms = tm_now_ms(m) + every / 2 + randombytes_uniform((uint32_t)every);
+
+	const struct babel_route *routes = NULL;
+	size_t nr = babel_routes(c->babel, &routes);
+	const struct re6st_prefix *pick = NULL, *fallback = NULL;
+	uint32_t seen = 0, seen_fb = 0;
+	for (size_t i = 0; i < nr; i++) {
+		const struct re6st_prefix *p = &routes[i].prefix;
+		if (!prefix_contains(&c->network, p) || p->len <= c->network.len ||
+		    prefix_equal(p, &c->prefix))
+			continue;
+		struct state_peer sp;
+		bool known = state_peer_get(c->state, p, &sp) >= 0;
+		if (known)
+			free(sp.endpoints);
+		/* Reservoir sampling, uncached nodes first. */
+		if (!known && randombytes_uniform(++seen) == 0)
+			pick = p;
+		else if (known && randombytes_uniform(++seen_fb) == 0)
+			fallback = p;
+	}
+	if (!pick)
+		pick = fallback;
+	if (!pick)
+		return;
+	struct pp_msg msg = { .type = PP_ADDRESS_REQUEST };
+	char b[PREFIX_STRLEN];
+	if (peer_send(c->peer, pick, &msg) >= 0)
+		log_debug("tunnel: asking %s for its endpoints (peer cache: %zu)", tm_pfx(pick, b), cached);
+}
+
+/* The registry's answer to reglink_want_bootstrap(), a while after the ask. */
+static void on_bootstrap_peer(void *userdata, const struct rc_bootstrap_peer *bp)
+{
+	struct tunnel_mgr *m = userdata;
+	struct ctx *c = m->c;
+	unsigned limit = tm_reachable(m) ? tm_client_count(m) : MIN(2u, tm_client_count(m));
+	char b[PREFIX_STRLEN];
+
+	if (!bp->endpoints || !candidate_ok(m, &bp->prefix))
+		return;
+	log_info("tunnel: bootstrap peer %s (%s)", tm_pfx(&bp->prefix, b), bp->endpoints);
+	if (c->state)
+		state_peer_put(c->state, &bp->prefix, bp->endpoints, ctx_unix_now());
+	/* The mesh may have grown meanwhile. */
+	if (tm_count_clients(m) + m->n_pend < limit)
+		tm_tunnel_connect(m, &bp->prefix, bp->endpoints, strlen(bp->endpoints));
+}
+
+void tm_make_new_tunnels(struct tunnel_mgr *m)
+{
+	struct ctx *c = m->c;
+	unsigned limit = tm_reachable(m) ? tm_client_count(m) : MIN(2u, tm_client_count(m));
+
+	/* 1. configured neighbours, even when the target is already met: a
+	 * neighbour whose endpoints came after the random tunnels filled the
+	 * slots would otherwise wait for a rotation. The target is then
+	 * exceeded until the next rotations (which never pick a neighbour)
+	 * bring it back, since a rotated tunnel is replaced only below it. */
+	for (size_t i = 0; i < m->n_neigh; i++)
+		if (candidate_ok(m, &m->neigh[i]))
+			try_peer(m, &m->neigh[i], false);
+	size_t active = tm_count_clients(m) + m->n_pend;
+	if (active >= limit)
+		return;
+	size_t need = limit - active;
+
+	/* 2. distant nodes babel knows, at random (anchors for their share) */
+	const struct babel_route *routes = NULL;
+	size_t nr = c->babel ? babel_routes(c->babel, &routes) : 0, nc = 0;
+	_cleanup_free_ struct re6st_prefix *cand = calloc(nr ? nr : 1, sizeof(*cand));
+	_cleanup_free_ bool *anchor = calloc(nr ? nr : 1, sizeof(*anchor));
+	_cleanup_free_ size_t *order = calloc(nr ? nr : 1, sizeof(*order));
+	if (!cand || !anchor || !order)
+		return;
+	size_t na;
+	const struct re6st_prefix *anc = tm_anchors(m, &na);
+	for (size_t i = 0; i < nr; i++) {
+		const struct re6st_prefix *p = &routes[i].prefix;
+		if (!prefix_contains(&c->network, p) || p->len <= c->network.len ||
+		    prefix_equal(p, &c->prefix) || direct_neighbour(m, routes, nr, p))
+			continue;
+		bool dup = false;
+		for (size_t j = 0; j < nc && !dup; j++)
+			dup = prefix_equal(&cand[j], p);
+		if (dup)
+			continue;
+		if (candidate_ok(m, p)) {
+			anchor[nc] = policy_is_anchor(anc, na, p);
+			cand[nc++] = *p;
+		}
+	}
+	struct policy_params pp = tm_params(m);
+	if (policy_order_candidates(&pp, anchor, nc, &policy_rand_sodium, order) < 0)
+		return;
+	for (size_t i = 0; i < nc && need; i++)
+		if (try_peer(m, &cand[order[i]], false))
+			need--;
+	/* Fall back on the cache and the registry whenever babel offers no
+	 * usable candidate, not only when it knows nobody: a node whose only
+	 * known nodes are already its peers must still look further, or the
+	 * mesh can stay split in islands (seen with 8 nodes). */
+	if (!need || nc)
+		return;
+
+	/* 3. no usable route: the peer cache (we cannot send address requests
+	 * without routes, so only cached endpoints help). */
+	if (c->state) {
+		struct state_peer *sp = NULL;
+		size_t n = 0;
+		if (state_peer_list(c->state, 32, &sp, &n) >= 0) {
+			for (size_t i = 0; i < n && need; i++)
+				if (candidate_ok(m, &sp[i].prefix) && sp[i].endpoints &&
+				    tm_tunnel_connect(m, &sp[i].prefix, sp[i].endpoints,
+						   strlen(sp[i].endpoints)))
+					need--;
+			state_peers_free(sp, n);
+		}
+	}
+	/* 4. the registry's bootstrap peer: asked without blocking (at most
+	 * every 30 s, daemon/registry.h); the answer comes to on_bootstrap_peer(). */
+	if (need)
+		reglink_want_bootstrap(c->reglink, on_bootstrap_peer, m);
+}

@@ -1,0 +1,208 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * tunnel-mgr.h - inside the tunnel manager (daemon/tunnel.h): its state and
+ * the functions its files share. Not for other modules.
+ *
+ *   tunnel-table.c      parameters (options over the network's), the tables
+ *                       of tunnels by peer, back-offs and address requests
+ *   tunnel-pool.c       interfaces programmed over netlink (WireGuard, GRE,
+ *                       FOU, drain qdisc), the kernel's routes through one
+ *   tunnel-choice.c     candidates and the order to try them (policy.h)
+ *   tunnel-endpoints.c  the endpoints we advertise, what peers tell us
+ *   tunnel-ctl.c        the "tunnels", "peers" and status "policy" views
+ *   tunnel.c            the state machine: set-up both ways, health, drain,
+ *                       destruction, rotation, the tick, the module hooks
+ * Calls go from tunnel.c and tunnel-choice.c down to the table and the
+ * pool; tunnel-ctl.c only reads.
+ */
+#ifndef RE6ST_DAEMON_TUNNEL_MGR_H
+#define RE6ST_DAEMON_TUNNEL_MGR_H
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <sodium.h>
+
+#include "babel.h"
+#include "control.h"
+#include "ctx.h"
+#include "log.h"
+#include "loop.h"
+#include "netconf.h"
+#include "objects.h"
+#include "peer.h"
+#include "policy.h"
+#include "registry-client.h"
+#include "registry.h"
+#include "state.h"
+#include "tunnel-type.h"
+#include "tunnel.h"
+#include "upnp.h"
+#include "addr.h"
+#include "fou.h"
+#include "gre.h"
+#include "link.h"
+#include "route.h"
+#include "tc.h"
+#include "wireguard.h"
+
+#define TICK_MS 1000
+#define SETUP_RETRY_MS 1000
+#define SETUP_TRIES 3            /* per endpoint */
+#define CROSSING_MS 3000         /* a request this soon after ours succeeded crossed it */
+#define ADDRESS_WAIT_MS 5000
+#define DRAIN_DELAY_MS 800       /* netem delay on babel packets */
+#define DRAIN_MIN_MS 2000        /* let babel see the delay before judging */
+#define DESTROY_RESEND_MS 3000
+#define DESTROY_ACK_MS 35000     /* the peer waits up to 30 s for its routes */
+#define PEER_DRAIN_MS 30000
+#define HANDSHAKE_FIRST_MS 20000 /* client: first handshake must come by then */
+#define HANDSHAKE_STALE_S 200    /* WireGuard re-handshakes every 120 s when in use */
+#define GRE_TTL 64
+#define HEALTH_EVERY_MS 10000
+#define KEEPALIVE_S 25
+#define SPARE_SERVERS 2
+#define BACKOFF_FAIL_MS 300000
+#define REVOKED_BACKOFF_MS 600000
+#define BACKOFF_MAX 256
+#define REACHABLE_MEMORY_MS 600000
+#define CACHE_FILL_MS 30000      /* address request to one random distant node */
+#define CACHE_WANT 32            /* fill faster while the cache has fewer peers */
+
+enum tstate {
+	T_FREE,       /* interface without peer, reusable */
+	T_SETUP,      /* client: request sent, waiting for the answer */
+	T_UP,
+	T_DRAINING,   /* babel packets delayed, waiting for routes to move */
+	T_DESTROYING, /* waiting for the peer's destroy-ack */
+};
+
+struct tunnel {
+	char ifname[IF_NAMESIZE];
+	int ifindex;            /* 0: a GRE record whose link is not made yet */
+	uint8_t type;           /* enum pp_tunnel_type, fixed for the interface */
+	bool server;
+	uint16_t port;          /* server: WireGuard listen port */
+	struct nl_gre_config gre; /* GRE/FOU: as programmed (family = link kind) */
+	uint64_t alive_ms;      /* GRE/FOU: last time babel had a neighbour on it */
+	enum tstate state;
+	struct re6st_prefix peer;
+	uint64_t peer_serial;
+	uint8_t peer_wg[32];
+	bool nat;               /* keepalive on */
+	bool in_babel;
+	bool drained;           /* our tc drain installed */
+	bool destroy_requested; /* the peer asked: ack once our routes moved */
+	uint64_t destroy_deadline_ms, resend_ms;
+	/* client set-up */
+	struct pp_endpoint eps[PP_MAX_ENDPOINTS];
+	size_t n_eps, ep_idx;
+	unsigned tries;
+	uint64_t setup_seqs[SETUP_TRIES];
+	struct sockaddr_storage endpoint;
+	/* The peer's peer-protocol address on the underlay (client: the
+	 * server's control endpoint; server: the set-up request's source):
+	 * tunnel messages go there when the overlay has no route to the peer. */
+	struct sockaddr_storage peer_ul;
+	uint64_t deadline_ms;
+	uint64_t since_ms;      /* state entered */
+	uint64_t checked_ms;    /* last handshake check */
+	uint64_t rotations;     /* times this interface got a new peer */
+};
+
+struct pending { /* address request in flight */
+	struct re6st_prefix prefix;
+	uint64_t until_ms;
+};
+
+struct backoff {
+	struct re6st_prefix prefix;
+	uint64_t until_ms;
+};
+
+struct tunnel_mgr {
+	struct ctx *c;
+	struct tunnel **t;
+	size_t n;
+	struct loop_timer *timer;
+	uint64_t next_refresh_ms;
+	uint64_t served_ms;     /* last time a client reached us over the underlay */
+	struct re6st_prefix *neigh;
+	size_t n_neigh;
+	struct pending pend[32];
+	size_t n_pend;
+	struct backoff back[BACKOFF_MAX];
+	size_t n_back;
+	struct re6st_prefix *view;
+	/* public addresses learned (upnp / peers) */
+	bool has_learned4, has_learned6;
+	uint8_t learned4[16], learned6[16];
+	uint16_t learned_port4, learned_port6;
+	uint64_t rotations;
+	uint64_t destroyed;     /* rotation victims (policy) */
+	uint64_t forced;        /* of which destroyed at the drain limit */
+	struct re6st_prefix anchors[NETCONF_MAX_ANCHORS]; /* --anchor */
+	size_t n_anchors;
+	uint64_t next_fill_ms;
+	bool fou_open[2];       /* FOU receive port listening: [0] IPv4, [1] IPv6 */
+};
+
+/* tunnel-table.c: parameters, the tables of peers, back-offs and requests */
+uint64_t tm_now_ms(const struct tunnel_mgr *m);
+int tm_prefix_cmp(const struct re6st_prefix *a, const struct re6st_prefix *b);
+const char *tm_pfx(const struct re6st_prefix *p, char buf[PREFIX_STRLEN]);
+unsigned tm_client_count(const struct tunnel_mgr *m);
+unsigned tm_max_clients(const struct tunnel_mgr *m);
+uint64_t tm_refresh_ms(const struct tunnel_mgr *m);
+struct policy_params tm_params(const struct tunnel_mgr *m);
+const struct re6st_prefix *tm_anchors(const struct tunnel_mgr *m, size_t *ret_n);
+bool tm_reachable(const struct tunnel_mgr *m);
+bool tm_is_neighbour(const struct tunnel_mgr *m, const struct re6st_prefix *p);
+size_t tm_offered(const struct tunnel_mgr *m, uint8_t ret[TUNNEL_TYPE_COUNT]);
+bool tm_offers(const struct tunnel_mgr *m, uint8_t type);
+bool tm_is_gre(const struct tunnel *t);
+const char *tm_type_name(uint8_t type);
+bool tm_backed_off(struct tunnel_mgr *m, const struct re6st_prefix *p);
+void tm_backoff(struct tunnel_mgr *m, const struct re6st_prefix *p, uint64_t ms);
+bool tm_pending(struct tunnel_mgr *m, const struct re6st_prefix *p);
+void tm_pending_remove(struct tunnel_mgr *m, const struct re6st_prefix *p);
+struct tunnel *tm_find_peer(struct tunnel_mgr *m, const struct re6st_prefix *p, bool server);
+bool tm_connected(struct tunnel_mgr *m, const struct re6st_prefix *p);
+size_t tm_count(const struct tunnel_mgr *m, bool server, bool active);
+size_t tm_count_clients(const struct tunnel_mgr *m);
+
+/* tunnel-pool.c: the interfaces, programmed over netlink */
+int tm_wg_program(struct tunnel_mgr *m, struct tunnel *t, const uint8_t pk[32],
+		      const struct sockaddr_storage *endpoint, bool keepalive);
+int tm_tunnel_take(struct tunnel_mgr *m, uint8_t type, bool server, uint16_t port,
+		       struct tunnel **ret);
+int tm_gre_program(struct tunnel_mgr *m, struct tunnel *t, int family, const uint8_t *remote,
+		       uint16_t dport);
+int tm_gre_park(struct tunnel_mgr *m, struct tunnel *t);
+void tm_tunnel_delete(struct tunnel_mgr *m, struct tunnel *t);
+void tm_drain_local(struct tunnel_mgr *m, struct tunnel *t, bool on);
+size_t tm_kernel_routes_via(struct tunnel_mgr *m, const struct tunnel *t);
+
+/* tunnel-choice.c: choosing peers */
+void tm_fill_cache(struct tunnel_mgr *m);
+void tm_make_new_tunnels(struct tunnel_mgr *m);
+
+/* tunnel-endpoints.c: what we advertise */
+bool tm_learn_from_peers(const struct tunnel_mgr *m);
+
+/* tunnel-ctl.c: the control views */
+int tm_ctl_policy(struct ctx *c, const char *args, struct jbuf *out);
+int tm_ctl_tunnels(struct ctx *c, const char *args, struct jbuf *out);
+int tm_ctl_peers(struct ctx *c, const char *args, struct jbuf *out);
+
+/* tunnel.c: the state machine, set-up, drain, destruction, rotation */
+bool tm_tunnel_connect(struct tunnel_mgr *m, const struct re6st_prefix *peer,
+			   const char *list, size_t len);
+size_t tm_routes_via(struct tunnel_mgr *m, const struct tunnel *t);
+
+#endif
