@@ -146,6 +146,10 @@ static int state_mod_init(struct ctx *c)
 	if (asprintf(&path, "%s/cache.db", c->opt.state_dir) < 0)
 		return -ENOMEM;
 	int r = state_open(path, &c->state);
+	if (r == -EPROTONOSUPPORT)
+		return log_errno(LOG_ERR, r, "the state database %s was written by a newer re6stnet "
+			       "(schema newer than version %d): left untouched, not starting",
+			       path, STATE_SCHEMA_VERSION);
 	if (r < 0)
 		return log_errno(LOG_ERR, r, "cannot open the state database %s", path);
 	return 0;

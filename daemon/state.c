@@ -9,13 +9,22 @@ struct state {
 	char err[256];
 };
 
-static const char schema[] =
+/*
+ * Schema versions (PRAGMA user_version, docs/daemon.md "State"). A file
+ * made before versions existed reads 0 and already holds version 1's
+ * tables. migrate[v] brings version v to v + 1, run in one transaction with
+ * the new user_version, so a crash leaves either version. A file newer than
+ * STATE_SCHEMA_VERSION is refused and left untouched (downgrade).
+ */
+static const char *const migrate[STATE_SCHEMA_VERSION] = {
+	/* 0 -> 1: a new file, or one from before schema versions */
 	"CREATE TABLE IF NOT EXISTS setting (key TEXT PRIMARY KEY, value BLOB NOT NULL);"
 	"CREATE TABLE IF NOT EXISTS peer (prefix TEXT PRIMARY KEY, endpoints TEXT,"
 	"  last_seen INTEGER NOT NULL);"
 	"CREATE TABLE IF NOT EXISTS journal (type INTEGER NOT NULL, ifname TEXT NOT NULL,"
 	"  data TEXT NOT NULL, created INTEGER NOT NULL,"
-	"  PRIMARY KEY (type, ifname, data));";
+	"  PRIMARY KEY (type, ifname, data));",
+};
 
 static int fail(struct state *s, int rc)
 {
@@ -26,6 +35,40 @@ static int fail(struct state *s, int rc)
 const char *state_last_error(const struct state *s)
 {
 	return s->err;
+}
+
+static int schema_upgrade(struct state *s)
+{
+	sqlite3_stmt *st;
+	int rc = sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &st, NULL);
+	if (rc != SQLITE_OK)
+		return fail(s, rc);
+	rc = sqlite3_step(st);
+	int v = rc == SQLITE_ROW ? sqlite3_column_int(st, 0) : -1;
+	sqlite3_finalize(st);
+	if (v < 0)
+		return fail(s, rc);
+	if (v > STATE_SCHEMA_VERSION) {
+		snprintf(s->err, sizeof(s->err),
+			 "schema version %d is newer than this re6stnet's (%d): not touched", v,
+			 STATE_SCHEMA_VERSION);
+		return -EPROTONOSUPPORT;
+	}
+	for (; v < STATE_SCHEMA_VERSION; v++) {
+		char sql[64];
+		snprintf(sql, sizeof(sql), "PRAGMA user_version = %d; COMMIT;", v + 1);
+		rc = sqlite3_exec(s->db, "BEGIN IMMEDIATE;", NULL, NULL, NULL);
+		if (rc == SQLITE_OK)
+			rc = sqlite3_exec(s->db, migrate[v], NULL, NULL, NULL);
+		if (rc == SQLITE_OK)
+			rc = sqlite3_exec(s->db, sql, NULL, NULL, NULL);
+		if (rc != SQLITE_OK) {
+			int r = fail(s, rc);
+			sqlite3_exec(s->db, "ROLLBACK;", NULL, NULL, NULL);
+			return r;
+		}
+	}
+	return 0;
 }
 
 int state_open(const char *path, struct state **ret)
@@ -61,10 +104,8 @@ int state_open(const char *path, struct state **ret)
 			  " PRAGMA temp_store=FILE;"
 			  " PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
 			  NULL, NULL, NULL);
-	if (rc == SQLITE_OK)
-		rc = sqlite3_exec(s->db, schema, NULL, NULL, NULL);
-	if (rc != SQLITE_OK) {
-		int r = fail(s, rc);
+	int r = rc == SQLITE_OK ? schema_upgrade(s) : fail(s, rc);
+	if (r < 0) {
 		state_close(s);
 		return r;
 	}

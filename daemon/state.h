@@ -28,7 +28,15 @@
 
 struct state;
 
-/* Open (create) the database at path, set WAL mode and the schema. */
+/* The schema version this build writes (PRAGMA user_version). */
+#define STATE_SCHEMA_VERSION 1
+
+/*
+ * Open (create) the database at path, set WAL mode and bring its schema to
+ * STATE_SCHEMA_VERSION (forward migrations, each in one transaction).
+ * -EPROTONOSUPPORT: the file's schema is newer (a downgrade); the file is
+ * not touched.
+ */
 int state_open(const char *path, struct state **ret);
 void state_close(struct state *s);
 DEFINE_FREEP(struct state, state_close)

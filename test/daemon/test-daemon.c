@@ -15,6 +15,8 @@
 #include <sys/wait.h>
 #include <time.h>
 
+#include <sqlite3.h>
+
 #include "babel.h"
 #include "control.h"
 #include "ctx.h"
@@ -422,6 +424,76 @@ static void test_state(void)
 	state_close(s);
 }
 
+static int user_version(const char *path)
+{
+	sqlite3 *db = NULL;
+	sqlite3_stmt *st = NULL;
+	int v = -1;
+	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK &&
+	    sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL) == SQLITE_OK &&
+	    sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	return v;
+}
+
+/* A cache.db written by the previous release (no schema version) is
+ * migrated forward with its data; a newer one is refused, untouched. */
+static void test_state_schema(void)
+{
+	char path[128];
+	snprintf(path, sizeof(path), "%s/old-cache.db", tmpdir);
+	sqlite3 *db = NULL;
+	CHECK(sqlite3_open(path, &db) == SQLITE_OK &&
+		      sqlite3_exec(db,
+				   /* the schema of the release before versions, verbatim */
+				   "CREATE TABLE IF NOT EXISTS setting (key TEXT PRIMARY KEY, value BLOB NOT NULL);"
+				   "CREATE TABLE IF NOT EXISTS peer (prefix TEXT PRIMARY KEY, endpoints TEXT,"
+				   "  last_seen INTEGER NOT NULL);"
+				   "CREATE TABLE IF NOT EXISTS journal (type INTEGER NOT NULL, ifname TEXT NOT NULL,"
+				   "  data TEXT NOT NULL, created INTEGER NOT NULL,"
+				   "  PRIMARY KEY (type, ifname, data));"
+				   "INSERT INTO peer VALUES ('2001:db8:7::/48', '192.0.2.7,326,wg', 77);"
+				   "INSERT INTO journal VALUES (1, 're6stc1', 'wireguard', 5);",
+				   NULL, NULL, NULL) == SQLITE_OK,
+	      "previous release's cache.db made");
+	sqlite3_close(db);
+	CHECK_EQ(user_version(path), 0);
+
+	struct state *s = NULL;
+	CHECK_EQ(state_open(path, &s), 0);
+	CHECK_EQ(user_version(path), STATE_SCHEMA_VERSION);
+	struct re6st_prefix p;
+	struct state_peer sp = { 0 };
+	prefix_parse("2001:db8:7::/48", &p);
+	CHECK(s && state_peer_get(s, &p, &sp) == 0 && sp.last_seen == 77 &&
+		      !strcmp(sp.endpoints, "192.0.2.7,326,wg"),
+	      "peer kept across the migration");
+	free(sp.endpoints);
+	struct state_object *objs = NULL;
+	size_t n = 0;
+	CHECK(s && state_journal_list(s, &objs, &n) == 0 && n == 1, "journal kept");
+	free(objs);
+	state_close(s);
+	s = NULL;
+
+	/* Reopening a current file changes nothing. */
+	CHECK_EQ(state_open(path, &s), 0);
+	state_close(s);
+	s = NULL;
+	CHECK_EQ(user_version(path), STATE_SCHEMA_VERSION);
+
+	/* A file from a newer re6stnet: refused with a message, not touched. */
+	CHECK(sqlite3_open(path, &db) == SQLITE_OK &&
+		      sqlite3_exec(db, "PRAGMA user_version = 99;", NULL, NULL, NULL) == SQLITE_OK,
+	      "made newer");
+	sqlite3_close(db);
+	CHECK_EQ(state_open(path, &s), -EPROTONOSUPPORT);
+	CHECK(s == NULL);
+	CHECK_EQ(user_version(path), 99);
+}
+
 struct loop_probe {
 	struct loop_timer *first;
 	int n;
@@ -757,6 +829,7 @@ int main(int argc, char *argv[])
 	test_babel_parse();
 	test_babel_argv();
 	test_state();
+	test_state_schema();
 	test_loop();
 	test_control(argc > 1 ? argv[1] : NULL);
 	test_loglimit();

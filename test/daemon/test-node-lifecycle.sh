@@ -8,6 +8,13 @@
 export RE6ST_BUILD_ROOT=$1
 cd "$2" || exit 1
 . test/node/testbed.sh
+# The node runs with only the capabilities its unit leaves it
+# (packaging/systemd/re6stnet.service, CapabilityBoundingSet): start-up,
+# babeld and its restarts must work with them.
+caps=$(sed -n 's/^CapabilityBoundingSet=//p' packaging/systemd/re6stnet.service |
+	tr 'A-Z ' 'a-z\n' | sed -n 's/^cap_\(.*\)/+\1/p' | paste -sd, -)
+[ -n "$caps" ] || { echo "no CapabilityBoundingSet in re6stnet.service"; exit 1; }
+export TB_NODE_WRAP="setpriv --bounding-set=-all,$caps --inh-caps=-all"
 pass=0 fail=0
 check() { # DESCRIPTION CMD...
 	d=$1; shift
