@@ -102,11 +102,11 @@ bad:
 DEFINE_PORT_PARSER(parse_fou_port, fou_port)
 DEFINE_PORT_PARSER(parse_peer_port, peer_port)
 
-#define DEFINE_SHARE_PARSER(fn, field, what)                                                \
+#define DEFINE_SHARE_PARSER(fn, field, what, nonzero)                                              \
 	static int fn(void *target, const char *value, char *err, size_t errlen)             \
 	{                                                                                    \
 		uint32_t v;                                                                  \
-		if (netconf_parse_share(value, &v) < 0 || (what[0] == 'w' && v == 0)) {      \
+		if (netconf_parse_share(value, &v) < 0 || ((nonzero) && v == 0)) {          \
 			snprintf(err, errlen, "expected a %s, not '%.64s'", what, value);     \
 			return -EINVAL;                                                      \
 		}                                                                            \
@@ -114,10 +114,10 @@ DEFINE_PORT_PARSER(parse_peer_port, peer_port)
 		return 0;                                                                    \
 	}
 
-DEFINE_SHARE_PARSER(parse_rotate_share, rotate_share, "share from 0 to 1")
-DEFINE_SHARE_PARSER(parse_busy_share, busy_share, "share from 0 to 1")
-DEFINE_SHARE_PARSER(parse_busy_weight, busy_weight, "weight above 0, at most 1")
-DEFINE_SHARE_PARSER(parse_anchor_share, anchor_share, "share from 0 to 1")
+DEFINE_SHARE_PARSER(parse_rotate_share, rotate_share, "share from 0 to 1", false)
+DEFINE_SHARE_PARSER(parse_busy_share, busy_share, "share from 0 to 1", false)
+DEFINE_SHARE_PARSER(parse_busy_weight, busy_weight, "weight above 0, at most 1", true)
+DEFINE_SHARE_PARSER(parse_anchor_share, anchor_share, "share from 0 to 1", false)
 
 static int parse_verbose(void *target, const char *value, char *err, size_t errlen)
 {

@@ -60,22 +60,22 @@ UINT_PARSER(parse_cert_duration, cert_duration, 1, 20 * 365 * 86400ull)
 UINT_PARSER(parse_peer_ttl, peer_ttl, 1, 86400)
 UINT_PARSER(parse_drain_limit, drain_limit, 1, 864000)
 
-#define SHARE_PARSER(fn, field, what, min)                                                 \
+#define SHARE_PARSER(fn, field, what, nonzero)                                               \
 	static int fn(void *target, const char *value, char *err, size_t errlen)           \
 	{                                                                                  \
 		struct registry_cmdline *c = target;                                       \
 		uint32_t v;                                                                \
-		if (netconf_parse_share(value, &v) < 0 || v < (min)) {                     \
+		if (netconf_parse_share(value, &v) < 0 || ((nonzero) && v == 0)) {         \
 			snprintf(err, errlen, "expected a %s, not '%.64s'", what, value);   \
 			return -EINVAL;                                                    \
 		}                                                                          \
 		c->opt.field = v;                                                          \
 		return 0;                                                                  \
 	}
-SHARE_PARSER(parse_rotate_share, rotate_share, "share from 0 to 1", 0)
-SHARE_PARSER(parse_busy_share, busy_share, "share from 0 to 1", 0)
-SHARE_PARSER(parse_busy_weight, busy_weight, "weight above 0, at most 1", 1)
-SHARE_PARSER(parse_anchor_share, anchor_share, "share from 0 to 1", 0)
+SHARE_PARSER(parse_rotate_share, rotate_share, "share from 0 to 1", false)
+SHARE_PARSER(parse_busy_share, busy_share, "share from 0 to 1", false)
+SHARE_PARSER(parse_busy_weight, busy_weight, "weight above 0, at most 1", true)
+SHARE_PARSER(parse_anchor_share, anchor_share, "share from 0 to 1", false)
 
 static int parse_anchor(void *target, const char *value, char *err, size_t errlen)
 {
