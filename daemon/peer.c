@@ -300,11 +300,17 @@ static bool rate_limited(struct peer_srv *p, const uint8_t addr[16], uint64_t no
 
 /* ---- receiving ---------------------------------------------------------- */
 
+/* The source address as 16 bytes: IPv4 as IPv4-mapped IPv6 (::ffff:a.b.c.d),
+ * so that each IPv4 client has its own rate-limit bucket. */
 static void src_addr16(const struct sockaddr_storage *src, uint8_t out[16])
 {
 	memset(out, 0, 16);
-	if (src->ss_family == AF_INET6)
+	if (src->ss_family == AF_INET6) {
 		memcpy(out, &((const struct sockaddr_in6 *)src)->sin6_addr, 16);
+	} else if (src->ss_family == AF_INET) {
+		out[10] = out[11] = 0xff;
+		memcpy(out + 12, &((const struct sockaddr_in *)src)->sin_addr, 4);
+	}
 }
 
 static void handle_setup_request(struct peer_srv *p, const struct pp_msg *m,
