@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "db.h"
 #include "log.h"
 #include "macro.h"
 #include "prefix.h"
@@ -150,6 +151,37 @@ static const char *cert_error(int r)
 	}
 }
 
+struct nonce_ctx {
+	bool check_revoked;
+	int64_t serial;
+	const char *key;
+	int64_t expires;
+};
+
+#define NONCE_REVOKED 1
+
+/* Refuse a revoked certificate; remember the nonce until the signature can no longer be accepted. */
+static int nonce_record(struct db_tx *tx, void *arg)
+{
+	struct nonce_ctx *n = arg;
+	_cleanup_stmt_ sqlite3_stmt *s = NULL, *ins = NULL;
+	int r;
+
+	if (n->check_revoked) {
+		r = db_prepare_int64(tx, "SELECT 1 FROM crl WHERE serial=?", n->serial, &s);
+		if (r < 0)
+			return r;
+		r = db_step(s);
+		if (r != 0)
+			return r < 0 ? r : NONCE_REVOKED;
+	}
+	r = db_prepare_text(tx, "INSERT INTO nonce VALUES (?, ?)", n->key, &ins);
+	if (r < 0)
+		return r;
+	sqlite3_bind_int64(ins, 2, n->expires);
+	return db_step(ins); /* 0, -EEXIST: replay */
+}
+
 /*
  * Check a signed request.  On refusal returns the HTTP status and sets
  * *ret_msg; 0 when accepted.
@@ -212,38 +244,21 @@ static unsigned check_signed(struct registry *reg, struct MHD_Connection *c,
 	}
 	reqsign_nonce_key(ret_cert, ret_sig, key);
 
-	pthread_mutex_lock(&reg->lock);
 	{
-		sqlite3_stmt *s = NULL;
-		bool revoked = false;
-		if (!(def->flags & RPC_EXPIRED_OK) &&
-		    sqlite3_prepare_v2(reg->db, "SELECT 1 FROM crl WHERE serial=?", -1, &s, NULL) ==
-			    SQLITE_OK) {
-			sqlite3_bind_int64(s, 1, (int64_t)ret_cert->serial);
-			revoked = sqlite3_step(s) == SQLITE_ROW;
-		}
-		sqlite3_finalize(s);
-		s = NULL;
-		if (revoked) {
-			pthread_mutex_unlock(&reg->lock);
-			*ret_msg = cert_error(-EKEYREVOKED);
-			return 403;
-		}
-		/* Remember the nonce until the signature can no longer be accepted. */
-		r = sqlite3_prepare_v2(reg->db, "INSERT INTO nonce VALUES (?, ?)", -1, &s, NULL);
-		if (r == SQLITE_OK) {
-			sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
-			sqlite3_bind_int64(s, 2, (int64_t)(ret_sig->timestamp + NONCE_WINDOW));
-			r = sqlite3_step(s);
-		}
-		sqlite3_finalize(s);
+		struct nonce_ctx n = { .check_revoked = !(def->flags & RPC_EXPIRED_OK),
+				       .serial = (int64_t)ret_cert->serial, .key = key,
+				       .expires = (int64_t)(ret_sig->timestamp + NONCE_WINDOW) };
+		r = db_read(reg->db, "nonce", nonce_record, &n);
 	}
-	pthread_mutex_unlock(&reg->lock);
-	if (r == SQLITE_CONSTRAINT) {
+	if (r == NONCE_REVOKED) {
+		*ret_msg = cert_error(-EKEYREVOKED);
+		return 403;
+	}
+	if (r == -EEXIST) {
 		*ret_msg = "forbidden: replayed request (nonce already used)";
 		return 403;
 	}
-	if (r != SQLITE_DONE) {
+	if (r < 0) {
 		*ret_msg = "cannot record the request nonce";
 		return 503;
 	}

@@ -30,8 +30,6 @@
 #include "prefix.h"
 #include "registry.h"
 
-int registry_init_hmac(sqlite3 *db);
-
 #define DEFAULT_DB RE6ST_STATEDIR "/registry.db"
 #define PROTOCOL_VERSION 1
 
@@ -262,63 +260,74 @@ static int load_communities(struct registry *reg)
 	return r;
 }
 
-static int setup_db(struct registry *reg, uint64_t now)
+struct setup_ctx {
+	struct registry *reg;
+	uint64_t now;
+	char *err; /* out: why the communities do not fit */
+};
+
+enum { SETUP_OTHER_NETWORK = 1, SETUP_BAD_COMMUNITY };
+
+static int setup_tx(struct db_tx *tx, void *arg)
 {
+	struct setup_ctx *c = arg;
+	struct registry *reg = c->reg;
 	_cleanup_free_ uint8_t *fp = NULL, *prefix = NULL;
-	_cleanup_free_ char *err = NULL;
 	size_t fp_len, prefix_len;
-	int64_t dummy;
 	int r;
 
-	r = db_open(reg->opt.db_path, &reg->db);
-	if (r < 0)
-		return log_errno(LOG_ERR, r, "cannot open database %s", reg->opt.db_path);
-	r = db_begin(reg->db);
-	if (r < 0)
-		return log_errno(LOG_ERR, r, "database %s: %s", reg->opt.db_path,
-				 sqlite3_errmsg(reg->db));
-	r = db_config_get_blob(reg->db, "ca_fingerprint", &fp, &fp_len);
+	r = db_config_get_blob(tx, "ca_fingerprint", &fp, &fp_len);
 	if (r == -ENOENT) {
 		/* A new database: this is the network's creation. */
-		r = db_config_set_blob(reg->db, "ca_fingerprint", reg->ca.fingerprint, RE6ST_FP_LEN);
+		r = db_config_set_blob(tx, "ca_fingerprint", reg->ca.fingerprint, RE6ST_FP_LEN);
 		if (r >= 0)
-			r = registry_init_hmac(reg->db);
+			r = registry_init_hmac(tx);
 	} else if (r >= 0 && (fp_len != RE6ST_FP_LEN ||
-			      memcmp(fp, reg->ca.fingerprint, RE6ST_FP_LEN) != 0)) {
-		db_rollback(reg->db);
-		log_error("database %s belongs to another network (CA fingerprint differs)",
-			  reg->opt.db_path);
-		return -EXDEV;
-	}
+			      memcmp(fp, reg->ca.fingerprint, RE6ST_FP_LEN) != 0))
+		return SETUP_OTHER_NETWORK;
 	if (r < 0)
-		goto fail;
-	r = db_tree_init(reg->db, &reg->communities, &err);
-	if (r == -EINVAL) {
-		db_rollback(reg->db);
-		log_error("invalid community configuration: %s", err ? err : "?");
 		return r;
-	}
+	r = db_tree_init(tx, &reg->communities, &c->err);
+	if (r == -EINVAL)
+		return SETUP_BAD_COMMUNITY;
 	if (r < 0)
-		goto fail;
-	r = db_config_get_blob(reg->db, "prefix", &prefix, &prefix_len);
+		return r;
+	r = db_config_get_blob(tx, "prefix", &prefix, &prefix_len);
 	if (r == 0 && prefix_len < sizeof(reg->registry_prefix)) {
 		memcpy(reg->registry_prefix, prefix, prefix_len);
 		reg->registry_prefix[prefix_len] = '\0';
 		reg->has_registry_prefix = true;
 	} else if (r < 0 && r != -ENOENT)
-		goto fail;
-	(void)dummy;
-	r = registry_update_netconf(reg, false, now);
+		return r;
+	return registry_update_netconf(reg, tx, false, c->now);
+}
+
+static int setup_db(struct registry *reg, uint64_t now)
+{
+	struct setup_ctx c = { .reg = reg, .now = now };
+	int r;
+
+	r = db_open(reg->opt.db_path, &reg->db);
 	if (r < 0)
-		goto fail;
-	r = db_commit(reg->db);
-	if (r < 0)
-		goto fail;
-	return 0;
-fail:
-	db_rollback(reg->db);
-	return log_errno(LOG_ERR, r, "cannot initialise database %s (%s)", reg->opt.db_path,
-			 sqlite3_errmsg(reg->db));
+		return log_errno(LOG_ERR, r, "cannot open database %s", reg->opt.db_path);
+	r = db_tx(reg->db, reg->opt.db_path, setup_tx, &c);
+	switch (r) {
+	case 0:
+		break;
+	case SETUP_OTHER_NETWORK:
+		log_error("database %s belongs to another network (CA fingerprint differs)",
+			  reg->opt.db_path);
+		r = -EXDEV;
+		break;
+	case SETUP_BAD_COMMUNITY:
+		log_error("invalid community configuration: %s", c.err ? c.err : "?");
+		r = -EINVAL;
+		break;
+	default:
+		log_errno(LOG_ERR, r, "cannot initialise database %s", reg->opt.db_path);
+	}
+	free(c.err);
+	return r;
 }
 
 static void registry_done(struct registry *reg)

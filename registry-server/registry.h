@@ -3,15 +3,16 @@
  * registry.h - re6st-registry's state shared by the HTTP front end and the
  * RPC implementations.
  *
- * Threads: libmicrohttpd runs a small pool of threads; every access to the
- * database and to the cached network configuration goes through reg->lock.
- * Work that may block for long (SMTP) is done outside it.
+ * Threads: libmicrohttpd runs a small pool of threads.  Every access to the
+ * database goes through db_tx()/db_read(), under the database's lock; the
+ * fields below marked "db lock" are only used there.  reg->lock guards
+ * the cached netconf_response alone (taken inside the db lock when it is
+ * replaced).  Work that may block for long (SMTP) is done outside both.
  */
 #ifndef RE6ST_REGISTRY_H
 #define RE6ST_REGISTRY_H
 
 #include <pthread.h>
-#include <sqlite3.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -54,22 +55,22 @@ struct MHD_Response;
 
 struct registry {
 	struct registry_options opt;
-	pthread_mutex_t lock;
-	sqlite3 *db;
+	pthread_mutex_t lock; /* netconf_response */
+	struct db *db;
 	struct re6st_ca ca;
 	struct re6st_key *ca_key;
 	struct community_map communities;
 	unsigned max_len; /* 128 - network length */
 
-	/* Network configuration, rebuilt on every change (under lock). */
+	/* Network configuration, rebuilt on every change (db lock). */
 	uint64_t netconf_version;
 	char *netconf_armour;
 	size_t netconf_armour_len;
 	uint8_t *netconf_bin;                  /* the same, binary: what push.c sends */
 	size_t netconf_bin_len;
 	uint64_t push_seq;                     /* last sequence number pushed */
-	struct MHD_Response *netconf_response; /* cached, refcounted by MHD */
-	bool has_registry_prefix;
+	struct MHD_Response *netconf_response; /* cached, refcounted by MHD (reg->lock) */
+	bool has_registry_prefix;              /* db lock */
 	char registry_prefix[129];
 };
 
@@ -84,6 +85,7 @@ struct rpc_reply {
 
 struct query;
 struct reqsig;
+struct db_tx;
 
 struct rpc_call {
 	struct registry *reg;
@@ -118,10 +120,13 @@ int rpc_error(struct rpc_reply *reply, unsigned status, const char *fmt, ...)
 /*
  * (Re)build the signed network configuration from the database and the
  * options, bumping the version when bump is true or when the parameters
- * changed since last time.  Called with reg->lock held, inside a
- * transaction.  0 or -errno.
+ * changed since last time.  Called inside a db_tx() transaction.
+ * 0 or -errno.
  */
-int registry_update_netconf(struct registry *reg, bool bump, uint64_t now);
+int registry_update_netconf(struct registry *reg, struct db_tx *tx, bool bump, uint64_t now);
+
+/* Creation of a network: the first babel HMAC key, inside a transaction. */
+int registry_init_hmac(struct db_tx *tx);
 
 /* Purge expired tokens, certificates, nonces and revocations; returns 0 or -errno. */
 int registry_housekeeping(struct registry *reg, uint64_t now);
