@@ -29,6 +29,8 @@
 #include "netconf.h"
 #include "prefix.h"
 #include "registry.h"
+#include "remote-log.h"
+#include "statedir.h"
 
 #define DEFAULT_DB RE6ST_STATEDIR "/registry.db"
 #define PROTOCOL_VERSION 1
@@ -60,6 +62,11 @@ static void help(void)
 	       "  --max-connections N concurrent connections (default 1024)\n"
 	       "  --timeout SEC       idle/slow connection timeout (default 15)\n"
 	       "  --max-body BYTES    largest request body (default 16384)\n"
+	       "  --max-per-address N concurrent connections from one address (default 32)\n"
+	       "  --request-deadline SEC  time a connection has to send each whole request,\n"
+	       "                      headers and body, or to stay idle (default 10)\n"
+	       "  --connection-memory BYTES  memory per connection for its request\n"
+	       "                      (default 65536)\n"
 	       "  -v, --verbose LEVEL error|warning|notice|info|debug, or the original's\n"
 	       "                      0..4 (1=warning, 2=info, 3=debug; default info)\n"
 	       "  -l, --log PATH      log to this file instead of stderr\n"
@@ -76,6 +83,8 @@ static void help(void)
 	       "                      0 disables registration by token\n"
 	       "  --anonymous-prefix-length N  length of anonymous prefixes; 0 or unset\n"
 	       "                      disables anonymous registration\n"
+	       "  --anonymous-rate N  anonymous registrations per hour from one address\n"
+	       "                      (IPv6: one /64; default 10; 0: no limit)\n"
 	       "  --community FILE    communities: lines 'BITS LOCATION...' (FR, @EU, *)\n"
 	       "  --grace-period SEC  keep expired certificates and tokens that long before\n"
 	       "                      purging them (default 8640000 = 100 days)\n"
@@ -108,6 +117,8 @@ enum {
 	OPT_MIN_PROTOCOL, OPT_ORIGIN, OPT_COMMUNITY, OPT_GRACE, OPT_HELLO, OPT_CLIENT_COUNT,
 	OPT_MAX_CLIENTS, OPT_TUNNEL_REFRESH, OPT_SAME_COUNTRY, OPT_TUNNEL_TYPES, OPT_CREATE,
 	OPT_THREADS, OPT_MAX_CONN, OPT_TIMEOUT, OPT_MAX_BODY, OPT_CERT_DURATION, OPT_PEER_TTL,
+	/* issue 11: abuse limits */
+	OPT_MAX_PER_ADDR, OPT_REQ_DEADLINE, OPT_CONN_MEMORY, OPT_ANON_RATE,
 };
 
 static const struct option options[] = {
@@ -140,6 +151,10 @@ static const struct option options[] = {
 	{ "max-body", required_argument, NULL, OPT_MAX_BODY },
 	{ "cert-duration", required_argument, NULL, OPT_CERT_DURATION },
 	{ "peer-ttl", required_argument, NULL, OPT_PEER_TTL },
+	{ "max-per-address", required_argument, NULL, OPT_MAX_PER_ADDR },
+	{ "request-deadline", required_argument, NULL, OPT_REQ_DEADLINE },
+	{ "connection-memory", required_argument, NULL, OPT_CONN_MEMORY },
+	{ "anonymous-rate", required_argument, NULL, OPT_ANON_RATE },
 	{ "verbose", required_argument, NULL, 'v' },
 	{ "log", required_argument, NULL, 'l' },
 	{ "help", no_argument, NULL, 'h' },
@@ -340,6 +355,9 @@ static void registry_done(struct registry *reg)
 		db_close(reg->db);
 	key_free(reg->ca_key);
 	community_map_clear(&reg->communities);
+	ratelimit_done(&reg->anon_rate);
+	remote_log_done();
+	pthread_mutex_destroy(&reg->anon_lock);
 	pthread_mutex_destroy(&reg->lock);
 }
 
@@ -366,18 +384,24 @@ int main(int argc, char **argv)
 			.timeout = 15,
 			.max_body = 16384,
 			.peer_ttl = 900,
+			.max_per_address = 32,
+			.request_deadline = 10,
+			.connection_memory = 65536,
+			.anonymous_rate = 10,
 		},
 	};
 	struct registry_options *o = &reg.opt;
 	const char *create = NULL, *log_path = NULL;
 	_cleanup_free_ char *same_country = NULL;
-	struct MHD_Daemon *d4 = NULL, *d6 = NULL;
+	struct http_server *d4 = NULL, *d6 = NULL;
+	_cleanup_close_ int lock_fd = -1;
 	int level = LOG_INFO, c, r;
 	bool max_clients_set = false;
 	uint64_t v;
 	sigset_t sigs;
 
 	pthread_mutex_init(&reg.lock, NULL);
+	pthread_mutex_init(&reg.anon_lock, NULL);
 	while ((c = getopt_long(argc, argv, "4:6:v:l:hV", options, NULL)) != -1) {
 		switch (c) {
 		case '4': o->bind4 = optarg; break;
@@ -527,6 +551,26 @@ int main(int argc, char **argv)
 				return 2;
 			o->peer_ttl = (unsigned)v;
 			break;
+		case OPT_MAX_PER_ADDR:
+			if (parse_uint("--max-per-address", optarg, 1, 100000, &v) < 0)
+				return 2;
+			o->max_per_address = (unsigned)v;
+			break;
+		case OPT_REQ_DEADLINE:
+			if (parse_uint("--request-deadline", optarg, 1, 3600, &v) < 0)
+				return 2;
+			o->request_deadline = (unsigned)v;
+			break;
+		case OPT_CONN_MEMORY:
+			if (parse_uint("--connection-memory", optarg, 8192, 16 << 20, &v) < 0)
+				return 2;
+			o->connection_memory = v;
+			break;
+		case OPT_ANON_RATE:
+			if (parse_uint("--anonymous-rate", optarg, 0, 1000000, &v) < 0)
+				return 2;
+			o->anonymous_rate = (unsigned)v;
+			break;
 		case 'v':
 			level = parse_verbose(optarg);
 			if (level < 0) {
@@ -565,6 +609,14 @@ int main(int argc, char **argv)
 	}
 	if (create)
 		return create_network(create, o->ca_path, o->key_path) < 0 ? 1 : 0;
+	if (remote_log_init() < 0 ||
+	    (o->anonymous_rate &&
+	     ratelimit_init(&reg.anon_rate, 4096, o->anonymous_rate,
+			    MAX(1u, 3600000u / o->anonymous_rate)) < 0)) {
+		log_error("out of memory");
+		registry_done(&reg);
+		return 1;
+	}
 
 	r = ca_load(o->ca_path, &reg.ca);
 	if (r < 0) {
@@ -598,6 +650,26 @@ int main(int argc, char **argv)
 		if ((o->prefix_length && cl >= o->prefix_length) ||
 		    (o->anonymous_prefix_length && cl >= o->anonymous_prefix_length)) {
 			log_error("communities (%zu bits) must be shorter than the prefix lengths", cl);
+			registry_done(&reg);
+			return 1;
+		}
+	}
+	umask(077);
+	if (strcmp(o->db_path, ":memory:") != 0) {
+		_cleanup_free_ char *lock_path = NULL;
+
+		r = statedir_lock(o->db_path, &lock_path, &lock_fd);
+		if (r == -EWOULDBLOCK) {
+			log_error("another re6st-registry is running on %s (it holds %s): exiting",
+				  o->db_path, lock_path);
+			if (log_path)
+				fprintf(stderr, "re6st-registry: another instance is running on %s"
+						" (it holds %s)\n", o->db_path, lock_path);
+			registry_done(&reg);
+			return 2;
+		}
+		if (r < 0) {
+			log_errno(LOG_ERR, r, "cannot lock %s", lock_path ? lock_path : o->db_path);
 			registry_done(&reg);
 			return 1;
 		}

@@ -19,6 +19,7 @@
 #include "community.h"
 #include "identity.h"
 #include "netconf.h"
+#include "ratelimit.h"
 
 #define RENEW_PERIOD (30 * 86400)            /* renew in the last 30 days */
 #define DEFAULT_CERT_DURATION (365 * 86400)  /* certificates last one year */
@@ -47,6 +48,10 @@ struct registry_options {
 	uint32_t tunnel_types;
 	uint64_t cert_duration;            /* testing: --cert-duration */
 	unsigned threads, max_connections, timeout;
+	unsigned max_per_address;          /* connections from one address */
+	unsigned request_deadline;         /* seconds for a whole request */
+	size_t connection_memory;          /* libmicrohttpd pool per connection */
+	unsigned anonymous_rate;           /* anonymous registrations per hour per address; 0: no limit */
 	size_t max_body;
 	unsigned peer_ttl;                 /* announced endpoints expire after */
 };
@@ -72,6 +77,10 @@ struct registry {
 	struct MHD_Response *netconf_response; /* cached, refcounted by MHD (reg->lock) */
 	bool has_registry_prefix;              /* db lock */
 	char registry_prefix[129];
+
+	/* --anonymous-rate: buckets per address (IPv6: per /64), under anon_lock. */
+	pthread_mutex_t anon_lock;
+	struct ratelimit anon_rate;
 };
 
 /* A reply built by an RPC: HTTP status and body (malloc'ed). */
@@ -137,6 +146,13 @@ uint64_t registry_now(void);
 /* Send a token by mail (mbox file or SMTP); 0 or -errno, *ret_error set. */
 int mail_send_token(const struct registry_options *opt, const char *to, const char *token,
 		    char **ret_error);
+
+/*
+ * One more anonymous registration from ip: false when --anonymous-rate is
+ * used up for its address (IPv6: its /64).  --authorized-origin addresses
+ * are not limited.
+ */
+bool registry_anonymous_allowed(struct registry *reg, const char *ip);
 
 /* Check the address (text) against --authorized-origin. */
 bool registry_origin_allowed(const struct registry *reg, const char *ip);

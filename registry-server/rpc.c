@@ -24,6 +24,7 @@
 #include "peerproto.h"
 #include "push.h"
 #include "registry.h"
+#include "remote-log.h"
 #include "rpc-internal.h"
 #include "reqsign.h"
 
@@ -459,10 +460,12 @@ static int rpc_request_token(const struct rpc_call *call, struct rpc_reply *repl
 		return rpc_db_failed(reply, r, "requestToken");
 	r = mail_send_token(&reg->opt, email, token, &err);
 	if (r < 0) {
-		log_error("requestToken: cannot mail token to %s: %s", email, err ? err : strerror(-r));
+		remote_log(call->client_ip, LOG_ERR, "requestToken: cannot mail token to %s: %s", email,
+			   err ? err : strerror(-r));
 		return rpc_error(reply, 502, "cannot send the token by mail");
 	}
-	log_info("requestToken: token sent to %s", email);
+	remote_log(call->client_ip, LOG_INFO, "requestToken: token sent to %s (%s)", email,
+		   call->client_ip);
 	return rpc_reply_empty(reply);
 }
 
@@ -645,6 +648,14 @@ static int rpc_request_certificate(const struct rpc_call *call, struct rpc_reply
 		return rpc_error(reply, 400, "invalid 'location' (expected CC,CT like FR,EU)");
 
 	c.token = token;
+	if (!token && reg->opt.anonymous_prefix_length &&
+	    !registry_anonymous_allowed(reg, call->client_ip)) {
+		remote_log(call->client_ip, LOG_WARNING, "requestCertificate: %s: more than %u"
+			   " anonymous registrations in an hour, refused", call->client_ip,
+			   reg->opt.anonymous_rate);
+		return rpc_error(reply, 429, "too many anonymous registrations from this address:"
+					     " try again later");
+	}
 	r = db_tx(reg->db, "requestCertificate", reqcert_tx, &c);
 	if (r != 0)
 		free(c.armour);
@@ -668,7 +679,8 @@ static int rpc_request_certificate(const struct rpc_call *call, struct rpc_reply
 		struct re6st_prefix p;
 		char buf[PREFIX_STRLEN];
 		prefix_of_bits(reg, c.bits, &p);
-		log_info("requestCertificate: %s to %s (%s)%s", prefix_format(&p, buf),
+		remote_log(call->client_ip, LOG_INFO, "requestCertificate: %s to %s (%s)%s",
+			   prefix_format(&p, buf),
 			 c.anonymous ? "anonymous" : "token holder", call->client_ip,
 			 c.again ? ": same key again, same certificate" : "");
 	}
@@ -1015,4 +1027,24 @@ const struct rpc_def *rpc_lookup(const char *name)
 		if (strcmp(rpcs[i].name, name) == 0)
 			return &rpcs[i];
 	return NULL;
+}
+
+bool registry_anonymous_allowed(struct registry *reg, const char *ip)
+{
+	unsigned char a[16];
+	char key[INET6_ADDRSTRLEN];
+	bool ok;
+
+	if (!reg->opt.anonymous_rate || registry_origin_allowed(reg, ip))
+		return true;
+	snprintf(key, sizeof(key), "%s", ip);
+	if (inet_pton(AF_INET6, ip, a) == 1) {
+		memset(a + 8, 0, 8); /* one /64: one site */
+		inet_ntop(AF_INET6, a, key, sizeof(key));
+	}
+	pthread_mutex_lock(&reg->anon_lock);
+	ok = !reg->anon_rate.slot ||
+	     ratelimit_allow(&reg->anon_rate, key, ratelimit_now_ms(), NULL);
+	pthread_mutex_unlock(&reg->anon_lock);
+	return ok;
 }
