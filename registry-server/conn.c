@@ -268,6 +268,15 @@ bool conn_set_uri(struct conn *k, const char *uri)
 	return k->uri != NULL;
 }
 
+void conn_refuse(struct conn_table *t, struct conn *k, const char *response)
+{
+	pthread_mutex_lock(&t->lock);
+	if (!k->shut && k->fd >= 0) {
+		(void)!send(k->fd, response, strlen(response), MSG_NOSIGNAL | MSG_DONTWAIT);
+	}
+	pthread_mutex_unlock(&t->lock);
+}
+
 char *conn_take_uri(struct conn *k)
 {
 	return TAKE_PTR(k->uri);
@@ -286,6 +295,25 @@ void conn_request_done(struct conn_table *t, struct conn *k)
 	k->busy = false;
 	k->start_ms = now_ms();
 	pthread_mutex_unlock(&t->lock);
+}
+
+void conn_drain(struct conn_table *t, unsigned timeout_ms)
+{
+	uint64_t end = now_ms() + timeout_ms;
+	bool empty = false;
+
+	while (!empty && now_ms() < end) {
+		pthread_mutex_lock(&t->lock);
+		for (struct conn *k = t->head; k; k = k->next)
+			if (!k->shut && k->fd >= 0) {
+				shutdown(k->fd, SHUT_RDWR);
+				k->shut = true;
+			}
+		empty = !t->head;
+		pthread_mutex_unlock(&t->lock);
+		if (!empty)
+			nanosleep(&(struct timespec){ .tv_nsec = 20 * 1000000L }, NULL);
+	}
 }
 
 unsigned long conn_expired_count(struct conn_table *t)

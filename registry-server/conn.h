@@ -52,12 +52,28 @@ void conn_notify(void *cls, struct MHD_Connection *c, void **socket_context,
 struct conn *conn_of(struct MHD_Connection *c);
 /* Keep a copy of the raw URI of the request being received; false: no memory. */
 bool conn_set_uri(struct conn *k, const char *uri);
+/*
+ * Answer with a fixed response (a complete HTTP/1.1 message with
+ * "Connection: close") written straight to the socket, then shut it down.
+ * Only for a request libmicrohttpd cannot answer itself: one whose
+ * arguments fill its memory pool before any handler runs (it then drops
+ * the connection without a word).  Call from the URI callback.
+ */
+void conn_refuse(struct conn_table *t, struct conn *k, const char *response);
 /* Take the URI (malloc'ed, or NULL). */
 char *conn_take_uri(struct conn *k);
 /* The request is received: no deadline while it is answered. */
 void conn_request_received(struct conn_table *t, struct conn *k);
 /* The request is over: the next one's deadline starts now. */
 void conn_request_done(struct conn_table *t, struct conn *k);
+
+/*
+ * Shut every connection down and wait up to timeout_ms for libmicrohttpd to
+ * close them: libmicrohttpd 0.9.75's MHD_stop_daemon() crashed on a
+ * connection it was still dropping (a request whose arguments filled its
+ * pool).  Call after MHD_quiesce_daemon().
+ */
+void conn_drain(struct conn_table *t, unsigned timeout_ms);
 
 /* Connections shut down for their deadline so far. */
 unsigned long conn_expired_count(struct conn_table *t);

@@ -41,13 +41,37 @@ struct request {
 	bool too_big;
 };
 
-/* Before libmicrohttpd parses the arguments: keep the raw URI on the connection. */
+static size_t count_args(const char *uri);
+static void client_ip(struct MHD_Connection *c, char buf[INET6_ADDRSTRLEN]);
+
+#define TOO_MANY_ARGS                                                      \
+	"HTTP/1.1 414 URI Too Long\r\nConnection: close\r\n"                  \
+	"Content-Type: text/plain\r\nContent-Length: 39\r\n\r\n"                \
+	"URI too long: too many arguments (>32)\n"
+
+/*
+ * Before libmicrohttpd parses the arguments: keep the raw URI on the
+ * connection.  Thousands of arguments would fill libmicrohttpd's pool with
+ * their records and it would drop the connection unanswered: refuse them
+ * here.
+ */
 static void *on_uri(void *cls, const char *uri, struct MHD_Connection *c)
 {
+	struct http_server *h = cls;
 	struct conn *k = conn_of(c);
 
-	if (k)
-		conn_set_uri(k, uri);
+	if (!k)
+		return NULL;
+	if (count_args(uri) > MAX_ARGS) {
+		char ip[INET6_ADDRSTRLEN];
+
+		conn_refuse(h->conns, k, TOO_MANY_ARGS);
+		client_ip(c, ip);
+		remote_log(ip, LOG_INFO, "%s: request with more than %d arguments refused", ip,
+			   MAX_ARGS);
+		return NULL;
+	}
+	conn_set_uri(k, uri);
 	return NULL;
 }
 
@@ -484,7 +508,8 @@ int http_start(struct registry *reg, const char *addr, unsigned port, struct htt
 	struct sockaddr_storage ss = {};
 	struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
 	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
-	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG;
+	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG |
+			 MHD_USE_ITC; /* for MHD_quiesce_daemon() */
 	const struct registry_options *o = &reg->opt;
 	_cleanup_free_ struct http_server *h = NULL;
 	int r;
@@ -510,7 +535,7 @@ int http_start(struct registry *reg, const char *addr, unsigned port, struct htt
 				MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
 				MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
 				MHD_OPTION_NOTIFY_CONNECTION, conn_notify, h->conns,
-				MHD_OPTION_URI_LOG_CALLBACK, on_uri, NULL,
+				MHD_OPTION_URI_LOG_CALLBACK, on_uri, h,
 				MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
 				MHD_OPTION_THREAD_POOL_SIZE, (unsigned)o->threads,
 				MHD_OPTION_CONNECTION_LIMIT, (unsigned)o->max_connections,
@@ -530,6 +555,8 @@ void http_stop(struct http_server *h)
 {
 	if (!h)
 		return;
+	MHD_quiesce_daemon(h->d);
+	conn_drain(h->conns, 2000);
 	MHD_stop_daemon(h->d);
 	conn_table_free(h->conns);
 	free(h);
