@@ -11,7 +11,8 @@
  *    retried with the same key gets the same certificate;
  *  - a second registry on the same database exits with status 2 and the
  *    first keeps working;
- *  - registry.db, -wal, -shm 0600 and their directory 0700.
+ *  - registry.db, -wal, -shm 0600 and their directory 0700;
+ *  - renewCertificate renews when cert_renew_due() says so, once.
  *
  * Usage: test-registry-abuse PATH/re6st-registry
  * RE6ST_ABUSE_SECONDS: length of the slowloris phase (default 25).
@@ -426,6 +427,54 @@ static void test_registration(void)
 	CHECK(WIFEXITED(s.status) && WEXITSTATUS(s.status) == 0, "exit status 0x%x", s.status);
 }
 
+/* ---- certificate renewal: one rule, no loop -------------------------------- */
+
+static void test_renewal(void)
+{
+	struct server s = { .extra = { "--anonymous-prefix-length", "16", "--cert-duration", "1500",
+				       NULL } };
+	_cleanup_(key_freep) struct re6st_key *k = NULL;
+	struct re6st_cert c0, c1, c2, c3;
+	int r;
+
+	/* Issued 1000 s ago for 1500 s: in its last third now, renewal due. */
+	setenv("RE6ST_REGISTRY_CLOCK_OFFSET", "-1000", 1);
+	r = server_start(&s, "renew");
+	unsetenv("RE6ST_REGISTRY_CLOCK_OFFSET");
+	if (!CHECK(r == 0, "registry starts"))
+		return;
+	key_generate(true, &k);
+	{
+		_cleanup_(registry_client_freep) struct registry_client *c = server_client(&s);
+		CHECK(rc_request_certificate(c, NULL, k, NULL, &c0, NULL) == 0, "register: %s",
+		      registry_client_error(c));
+	}
+	server_stop(&s, SIGTERM);
+	CHECK(cert_renew_due((int64_t)c0.not_before, (int64_t)c0.not_after, (int64_t)time(NULL)),
+	      "due by the shared rule");
+	if (!CHECK(server_start(&s, "renew") == 0, "registry restarts with the right time"))
+		return;
+	{
+		_cleanup_(registry_client_freep) struct registry_client *c = server_client(&s);
+		registry_client_set_identity(c, k, &c0);
+		CHECK(rc_renew_certificate(c, &c1, NULL) == 0, "renew when due: %s",
+		      registry_client_error(c));
+		CHECK(c1.serial != c0.serial && c1.not_after > c0.not_after &&
+		      !cert_renew_due((int64_t)c1.not_before, (int64_t)c1.not_after,
+				      (int64_t)time(NULL)),
+		      "due: a new certificate (serial %llu -> %llu), not due itself",
+		      (unsigned long long)c0.serial, (unsigned long long)c1.serial);
+		registry_client_set_identity(c, k, &c1);
+		CHECK(rc_renew_certificate(c, &c2, NULL) == 0 && c2.serial == c1.serial,
+		      "asked again at once: the same certificate (serial %llu)",
+		      (unsigned long long)c2.serial);
+		CHECK(rc_renew_certificate(c, &c3, NULL) == 0 && c3.serial == c1.serial,
+		      "and again: still the same (serial %llu)", (unsigned long long)c3.serial);
+	}
+	server_stop(&s, SIGTERM);
+	CHECK(WIFEXITED(s.status) && WEXITSTATUS(s.status) == 0, "exit status 0x%x", s.status);
+}
+
 /* ---- one instance, private files ------------------------------------------ */
 
 static void test_instance_and_modes(void)
@@ -501,6 +550,7 @@ int main(int argc, char **argv)
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 	test_instance_and_modes();
 	test_registration();
+	test_renewal();
 	test_many_args();
 	test_slowloris();
 	curl_global_cleanup();
