@@ -220,7 +220,10 @@ struct nonce_ctx {
 
 #define NONCE_REVOKED 1
 
-/* Refuse a revoked certificate; remember the nonce until the signature can no longer be accepted. */
+/*
+ * Refuse a revoked certificate; remember the nonce until the signature can
+ * no longer be accepted.
+ */
 static int nonce_record(struct db_tx *tx, void *arg)
 {
 	struct nonce_ctx *n = arg;
