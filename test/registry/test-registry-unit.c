@@ -1,6 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Unit tests: argument parser, community file, prefix tree allocator. */
 #include <errno.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -130,6 +133,33 @@ static int count_tokens(struct db_tx *tx, void *arg)
 	return sqlite3_column_int(s, 0);
 }
 
+/* A statement that outlives its function: the bug the API exists to stop. */
+static int leak_stmt(struct db_tx *tx, void *arg)
+{
+	sqlite3_stmt **out = arg;
+
+	return db_prepare(tx, "SELECT 1", out);
+}
+
+static void test_stmt_escape(void)
+{
+	int status = 0;
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		struct db *db = NULL;
+		sqlite3_stmt *s = NULL;
+
+		fclose(stderr); /* the expected "bug:" line */
+		if (db_open(":memory:", &db) == 0)
+			db_read(db, "test", leak_stmt, &s);
+		_exit(0);
+	}
+	waitpid(pid, &status, 0);
+	CHECK(WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT,
+	      "a statement left open by a db_read() function aborts (status 0x%x)", status);
+}
+
 static void test_tree(void)
 {
 	struct community_map m = {};
@@ -169,6 +199,7 @@ int main(void)
 	test_query();
 	test_community();
 	test_tree();
+	test_stmt_escape();
 	test_renew_due();
 	return check_summary();
 }
