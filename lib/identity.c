@@ -509,6 +509,16 @@ int cert_verify_signature(const struct re6st_cert *cert, const struct re6st_ca *
 	return 0;
 }
 
+bool cert_renew_due(int64_t not_before, int64_t not_after, int64_t now)
+{
+	int64_t life;
+
+	if (not_after <= not_before)
+		return true;
+	life = not_after - not_before;
+	return now >= not_after - life / 3;
+}
+
 int cert_verify(const struct re6st_cert *cert, const struct re6st_ca *ca, uint64_t now)
 {
 	int r = cert_verify_signature(cert, ca);

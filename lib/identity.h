@@ -163,6 +163,12 @@ int cert_decode(const uint8_t *buf, size_t len, struct re6st_cert *ret);
  * is outside [not_before, not_after].
  */
 int cert_verify(const struct re6st_cert *cert, const struct re6st_ca *ca, uint64_t now);
+/*
+ * The one rule, shared by node and registry, for when a certificate is due
+ * for renewal: in the last third of its life [not_before, not_after], or
+ * after it (a certificate with no life at all is always due).  Pure.
+ */
+bool cert_renew_due(int64_t not_before, int64_t not_after, int64_t now);
 /* Same without the validity period (registry renewal of expired certificates). */
 int cert_verify_signature(const struct re6st_cert *cert, const struct re6st_ca *ca);
 /* cert_decode() + cert_verify(). */

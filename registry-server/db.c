@@ -2,10 +2,15 @@
 #include "db.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+
+#include "log.h"
 
 
 static const char schema[] =
@@ -35,80 +40,160 @@ static const char schema[] =
 	"  prefix TEXT PRIMARY KEY NOT NULL, endpoints TEXT NOT NULL,"
 	"  seen INTEGER NOT NULL);";
 
-static int exec(sqlite3 *db, const char *sql)
+struct db {
+	pthread_mutex_t lock;
+	sqlite3 *h;
+};
+
+struct db_tx {
+	sqlite3 *h;
+};
+
+static int exec(sqlite3 *h, const char *sql)
 {
-	return sqlite3_exec(db, sql, NULL, NULL, NULL) == SQLITE_OK ? 0 : -EIO;
+	return sqlite3_exec(h, sql, NULL, NULL, NULL) == SQLITE_OK ? 0 : -EIO;
 }
 
-int db_open(const char *path, sqlite3 **ret)
+int db_exec(struct db_tx *tx, const char *sql)
 {
-	sqlite3 *db = NULL;
+	return exec(tx->h, sql);
+}
+
+int db_changes(struct db_tx *tx)
+{
+	return sqlite3_changes(tx->h);
+}
+
+/* The file, and the -wal and -shm SQLite creates with its mode, readable by us only. */
+static int create_private(const char *path)
+{
+	_cleanup_close_ int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+
+	if (fd < 0)
+		return negative_errno();
+	if (fchmod(fd, 0600) < 0)
+		return negative_errno();
+	return 0;
+}
+
+static void chmod_private(const char *path, const char *suffix)
+{
+	_cleanup_free_ char *p = NULL;
+
+	if (asprintf(&p, "%s%s", path, suffix) >= 0)
+		(void)chmod(p, 0600); /* absent until first used: created 0600 then */
+}
+
+int db_open(const char *path, struct db **ret)
+{
+	_cleanup_free_ struct db *d = NULL;
+	sqlite3 *h = NULL;
 	int r;
 
-	r = sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+	if (strcmp(path, ":memory:") != 0) {
+		r = create_private(path);
+		if (r < 0)
+			return r;
+		chmod_private(path, "-wal");
+		chmod_private(path, "-shm");
+	}
+	d = calloc(1, sizeof(*d));
+	if (!d)
+		return -ENOMEM;
+	r = sqlite3_open_v2(path, &h, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
 				      SQLITE_OPEN_NOMUTEX, NULL);
 	if (r != SQLITE_OK) {
 		r = r == SQLITE_CANTOPEN ? -EACCES : -EIO;
-		sqlite3_close(db);
+		sqlite3_close(h);
 		return r;
 	}
-	sqlite3_busy_timeout(db, 5000);
-	if (exec(db, "PRAGMA journal_mode=WAL;") < 0 ||
-	    exec(db, "PRAGMA synchronous=FULL;") < 0 ||
-	    exec(db, "PRAGMA foreign_keys=ON;") < 0 ||
-	    exec(db, schema) < 0) {
-		sqlite3_close(db);
+	sqlite3_busy_timeout(h, 5000);
+	if (exec(h, "PRAGMA journal_mode=WAL;") < 0 ||
+	    exec(h, "PRAGMA synchronous=FULL;") < 0 ||
+	    exec(h, "PRAGMA foreign_keys=ON;") < 0 ||
+	    exec(h, schema) < 0) {
+		sqlite3_close(h);
 		return -EIO;
 	}
-	*ret = db;
+	pthread_mutex_init(&d->lock, NULL);
+	d->h = h;
+	*ret = TAKE_PTR(d);
 	return 0;
 }
 
-void db_close(sqlite3 *db)
+void db_close(struct db *db)
 {
-	sqlite3_close(db);
+	if (!db)
+		return;
+	sqlite3_close(db->h);
+	pthread_mutex_destroy(&db->lock);
+	free(db);
 }
 
-int db_begin(sqlite3 *db)
+/* Under the lock: no statement may outlive the function that made it. */
+static void check_no_statement(sqlite3 *h, const char *what)
 {
-	return exec(db, "BEGIN IMMEDIATE");
-}
+	sqlite3_stmt *s = sqlite3_next_stmt(h, NULL);
 
-int db_commit(sqlite3 *db)
-{
-	if (exec(db, "COMMIT") < 0) {
-		db_rollback(db);
-		return -EIO;
+	if (s) {
+		log_error("%s: bug: statement '%s' still open at the end of its transaction", what,
+			  sqlite3_sql(s));
+		abort();
 	}
-	return 0;
 }
 
-void db_rollback(sqlite3 *db)
+static int run(struct db *db, const char *what, bool tx, db_fn *fn, void *arg)
 {
-	if (!sqlite3_get_autocommit(db))
-		(void)exec(db, "ROLLBACK");
+	struct db_tx t = { .h = db->h };
+	int r;
+
+	pthread_mutex_lock(&db->lock);
+	r = tx ? exec(db->h, "BEGIN IMMEDIATE") : 0;
+	if (r == 0)
+		r = fn(&t, arg);
+	check_no_statement(db->h, what);
+	if (r == -EIO)
+		log_error("%s: database error: %s", what, sqlite3_errmsg(db->h));
+	if (tx && r == 0 && exec(db->h, "COMMIT") < 0) {
+		log_error("%s: database commit failed: %s", what, sqlite3_errmsg(db->h));
+		r = -EIO;
+	}
+	if (!sqlite3_get_autocommit(db->h))
+		(void)exec(db->h, "ROLLBACK");
+	pthread_mutex_unlock(&db->lock);
+	return r;
 }
 
-int db_prepare(sqlite3 *db, const char *sql, sqlite3_stmt **ret)
+int db_tx(struct db *db, const char *what, db_fn *fn, void *arg)
 {
-	return sqlite3_prepare_v2(db, sql, -1, ret, NULL) == SQLITE_OK ? 0 : -EIO;
+	return run(db, what, true, fn, arg);
 }
 
-int db_prepare_text(sqlite3 *db, const char *sql, const char *text, sqlite3_stmt **ret)
+int db_read(struct db *db, const char *what, db_fn *fn, void *arg)
+{
+	return run(db, what, false, fn, arg);
+}
+
+int db_prepare(struct db_tx *tx, const char *sql, sqlite3_stmt **ret)
+{
+	return sqlite3_prepare_v2(tx->h, sql, -1, ret, NULL) == SQLITE_OK ? 0 : -EIO;
+}
+
+int db_prepare_text(struct db_tx *tx, const char *sql, const char *text, sqlite3_stmt **ret)
 {
 	_cleanup_stmt_ sqlite3_stmt *s = NULL;
 
-	if (db_prepare(db, sql, &s) < 0 || sqlite3_bind_text(s, 1, text, -1, SQLITE_STATIC) != SQLITE_OK)
+	if (db_prepare(tx, sql, &s) < 0 || sqlite3_bind_text(s, 1, text, -1, SQLITE_STATIC) != SQLITE_OK)
 		return -EIO;
 	*ret = TAKE_PTR(s);
 	return 0;
 }
 
-int db_prepare_int64(sqlite3 *db, const char *sql, int64_t v, sqlite3_stmt **ret)
+int db_prepare_int64(struct db_tx *tx, const char *sql, int64_t v, sqlite3_stmt **ret)
 {
 	_cleanup_stmt_ sqlite3_stmt *s = NULL;
 
-	if (db_prepare(db, sql, &s) < 0 || sqlite3_bind_int64(s, 1, v) != SQLITE_OK)
+	if (db_prepare(tx, sql, &s) < 0 || sqlite3_bind_int64(s, 1, v) != SQLITE_OK)
 		return -EIO;
 	*ret = TAKE_PTR(s);
 	return 0;
@@ -133,27 +218,27 @@ static int exec_stmt(sqlite3_stmt *s)
 	return sqlite3_step(s) == SQLITE_DONE ? 0 : -EIO;
 }
 
-int db_exec_text(sqlite3 *db, const char *sql, const char *text)
+int db_exec_text(struct db_tx *tx, const char *sql, const char *text)
 {
 	_cleanup_stmt_ sqlite3_stmt *s = NULL;
-	int r = db_prepare_text(db, sql, text, &s);
+	int r = db_prepare_text(tx, sql, text, &s);
 
 	return r < 0 ? r : exec_stmt(s);
 }
 
-int db_exec_int64(sqlite3 *db, const char *sql, int64_t v)
+int db_exec_int64(struct db_tx *tx, const char *sql, int64_t v)
 {
 	_cleanup_stmt_ sqlite3_stmt *s = NULL;
-	int r = db_prepare_int64(db, sql, v, &s);
+	int r = db_prepare_int64(tx, sql, v, &s);
 
 	return r < 0 ? r : exec_stmt(s);
 }
 
 /* The statement positioned on the row of name, whose value is not NULL; -ENOENT. */
-static int config_lookup(sqlite3 *db, const char *name, sqlite3_stmt **ret)
+static int config_lookup(struct db_tx *tx, const char *name, sqlite3_stmt **ret)
 {
 	_cleanup_stmt_ sqlite3_stmt *s = NULL;
-	int r = db_prepare_text(db, "SELECT value FROM config WHERE name=?", name, &s);
+	int r = db_prepare_text(tx, "SELECT value FROM config WHERE name=?", name, &s);
 
 	if (r < 0)
 		return r;
@@ -166,10 +251,10 @@ static int config_lookup(sqlite3 *db, const char *name, sqlite3_stmt **ret)
 	return 0;
 }
 
-int db_config_get_int(sqlite3 *db, const char *name, int64_t *ret)
+int db_config_get_int(struct db_tx *tx, const char *name, int64_t *ret)
 {
 	_cleanup_stmt_ sqlite3_stmt *s = NULL;
-	int r = config_lookup(db, name, &s);
+	int r = config_lookup(tx, name, &s);
 
 	if (r < 0)
 		return r;
@@ -177,22 +262,22 @@ int db_config_get_int(sqlite3 *db, const char *name, int64_t *ret)
 	return 0;
 }
 
-int db_config_set_int(sqlite3 *db, const char *name, int64_t value)
+int db_config_set_int(struct db_tx *tx, const char *name, int64_t value)
 {
 	_cleanup_stmt_ sqlite3_stmt *s = NULL;
 
-	if (db_prepare(db, "INSERT OR REPLACE INTO config VALUES (?, ?)", &s) < 0)
+	if (db_prepare(tx, "INSERT OR REPLACE INTO config VALUES (?, ?)", &s) < 0)
 		return -EIO;
 	sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(s, 2, value);
 	return sqlite3_step(s) == SQLITE_DONE ? 0 : -EIO;
 }
 
-int db_config_get_blob(sqlite3 *db, const char *name, uint8_t **ret, size_t *ret_len)
+int db_config_get_blob(struct db_tx *tx, const char *name, uint8_t **ret, size_t *ret_len)
 {
 	_cleanup_stmt_ sqlite3_stmt *s = NULL;
 	uint8_t *p;
-	int r = config_lookup(db, name, &s), n;
+	int r = config_lookup(tx, name, &s), n;
 
 	if (r < 0)
 		return r;
@@ -208,29 +293,29 @@ int db_config_get_blob(sqlite3 *db, const char *name, uint8_t **ret, size_t *ret
 	return 0;
 }
 
-int db_config_set_blob(sqlite3 *db, const char *name, const void *value, size_t len)
+int db_config_set_blob(struct db_tx *tx, const char *name, const void *value, size_t len)
 {
 	_cleanup_stmt_ sqlite3_stmt *s = NULL;
 
-	if (db_prepare(db, "INSERT OR REPLACE INTO config VALUES (?, ?)", &s) < 0)
+	if (db_prepare(tx, "INSERT OR REPLACE INTO config VALUES (?, ?)", &s) < 0)
 		return -EIO;
 	sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
 	sqlite3_bind_blob(s, 2, len ? value : "", (int)len, SQLITE_TRANSIENT);
 	return sqlite3_step(s) == SQLITE_DONE ? 0 : -EIO;
 }
 
-int db_config_delete(sqlite3 *db, const char *name)
+int db_config_delete(struct db_tx *tx, const char *name)
 {
-	return db_exec_text(db, "DELETE FROM config WHERE name=?", name);
+	return db_exec_text(tx, "DELETE FROM config WHERE name=?", name);
 }
 
 /* The leaf whose prefix is a prefix of bits (there is exactly one). */
-static int leaf_containing(sqlite3 *db, const char *bits, char ret[129], bool *ret_free)
+static int leaf_containing(struct db_tx *tx, const char *bits, char ret[129], bool *ret_free)
 {
 	_cleanup_stmt_ sqlite3_stmt *s = NULL;
 	int r;
 
-	if (db_prepare_text(db, "SELECT prefix, cert IS NULL FROM cert"
+	if (db_prepare_text(tx, "SELECT prefix, cert IS NULL FROM cert"
 			     " WHERE substr(?1, 1, length(prefix)) = prefix", bits, &s) < 0)
 		return -EIO;
 	r = db_step(s);
@@ -243,16 +328,16 @@ static int leaf_containing(sqlite3 *db, const char *bits, char ret[129], bool *r
 	return 0;
 }
 
-int db_tree_init(sqlite3 *db, const struct community_map *m, char **ret_error)
+int db_tree_init(struct db_tx *tx, const struct community_map *m, char **ret_error)
 {
 	_cleanup_stmt_ sqlite3_stmt *s = NULL;
 	int r;
 
-	if (db_prepare(db, "SELECT 1 FROM cert LIMIT 1", &s) < 0)
+	if (db_prepare(tx, "SELECT 1 FROM cert LIMIT 1", &s) < 0)
 		return -EIO;
 	r = sqlite3_step(s);
 	if (r == SQLITE_DONE) {
-		if (exec(db, "INSERT INTO cert (prefix) VALUES ('')") < 0)
+		if (db_exec(tx, "INSERT INTO cert (prefix) VALUES ('')") < 0)
 			return -EIO;
 	} else if (r != SQLITE_ROW)
 		return -EIO;
@@ -261,7 +346,7 @@ int db_tree_init(sqlite3 *db, const struct community_map *m, char **ret_error)
 		char leaf[129];
 		bool is_free;
 
-		r = leaf_containing(db, m->c[i].prefix, leaf, &is_free);
+		r = leaf_containing(tx, m->c[i].prefix, leaf, &is_free);
 		if (r == -ENOENT)
 			continue; /* community already split into several leaves */
 		if (r < 0)
@@ -276,23 +361,23 @@ int db_tree_init(sqlite3 *db, const struct community_map *m, char **ret_error)
 	return 0;
 }
 
-static int set_prefix(sqlite3 *db, const char *old, const char *new)
+static int set_prefix(struct db_tx *tx, const char *old, const char *new)
 {
 	_cleanup_stmt_ sqlite3_stmt *s = NULL;
 
-	if (db_prepare(db, "UPDATE cert SET prefix=?2 WHERE prefix=?1", &s) < 0)
+	if (db_prepare(tx, "UPDATE cert SET prefix=?2 WHERE prefix=?1", &s) < 0)
 		return -EIO;
 	sqlite3_bind_text(s, 1, old, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 2, new, -1, SQLITE_STATIC);
-	return sqlite3_step(s) == SQLITE_DONE && sqlite3_changes(db) == 1 ? 0 : -EIO;
+	return sqlite3_step(s) == SQLITE_DONE && sqlite3_changes(tx->h) == 1 ? 0 : -EIO;
 }
 
-static int insert_free(sqlite3 *db, const char *prefix)
+static int insert_free(struct db_tx *tx, const char *prefix)
 {
-	return db_exec_text(db, "INSERT INTO cert (prefix) VALUES (?)", prefix);
+	return db_exec_text(tx, "INSERT INTO cert (prefix) VALUES (?)", prefix);
 }
 
-static int longest_free(sqlite3 *db, const char *community, unsigned prefix_len, char ret[129])
+static int longest_free(struct db_tx *tx, const char *community, unsigned prefix_len, char ret[129])
 {
 	_cleanup_stmt_ sqlite3_stmt *s = NULL;
 	_cleanup_free_ char *upper = NULL;
@@ -300,7 +385,7 @@ static int longest_free(sqlite3 *db, const char *community, unsigned prefix_len,
 
 	if (asprintf(&upper, "%s2", community) < 0)
 		return -ENOMEM;
-	if (db_prepare(db, "SELECT prefix FROM cert WHERE prefix >= ?1 AND prefix < ?2"
+	if (db_prepare(tx, "SELECT prefix FROM cert WHERE prefix >= ?1 AND prefix < ?2"
 			" AND length(prefix) <= ?3 AND cert IS NULL"
 			" ORDER BY length(prefix) DESC, prefix LIMIT 1", &s) < 0)
 		return -EIO;
@@ -316,7 +401,7 @@ static int longest_free(sqlite3 *db, const char *community, unsigned prefix_len,
 	return 0;
 }
 
-int db_tree_alloc(sqlite3 *db, unsigned prefix_len, unsigned max_len, const char *community,
+int db_tree_alloc(struct db_tx *tx, unsigned prefix_len, unsigned max_len, const char *community,
 		  char ret[129])
 {
 	size_t clen = strlen(community);
@@ -329,10 +414,10 @@ int db_tree_alloc(sqlite3 *db, unsigned prefix_len, unsigned max_len, const char
 		bool is_free;
 		size_t n;
 
-		r = longest_free(db, community, prefix_len, prefix);
+		r = longest_free(tx, community, prefix_len, prefix);
 		if (r == -ENOENT) {
 			/* Community not split off yet: start from the leaf holding it. */
-			r = leaf_containing(db, community, prefix, &is_free);
+			r = leaf_containing(tx, community, prefix, &is_free);
 			if (r == -ENOENT || (r == 0 && !is_free))
 				return -ENOSPC;
 		}
@@ -343,12 +428,12 @@ int db_tree_alloc(sqlite3 *db, unsigned prefix_len, unsigned max_len, const char
 			char other[130];
 
 			snprintf(other, sizeof(other), "%s%c", prefix, bit == '0' ? '1' : '0');
-			r = set_prefix(db, prefix, other);
+			r = set_prefix(tx, prefix, other);
 			if (r < 0)
 				return r;
 			prefix[n] = bit;
 			prefix[n + 1] = '\0';
-			r = insert_free(db, prefix);
+			r = insert_free(tx, prefix);
 			if (r < 0)
 				return r;
 		}
@@ -356,13 +441,13 @@ int db_tree_alloc(sqlite3 *db, unsigned prefix_len, unsigned max_len, const char
 			memcpy(ret, prefix, n + 1);
 			return 0;
 		}
-		r = db_exec_text(db, "UPDATE cert SET cert='reserved' WHERE prefix=?", prefix);
+		r = db_exec_text(tx, "UPDATE cert SET cert='reserved' WHERE prefix=?", prefix);
 		if (r < 0)
 			return r;
 	}
 }
 
-int db_tree_merge(sqlite3 *db)
+int db_tree_merge(struct db_tx *tx)
 {
 	int max_len = 129;
 
@@ -372,7 +457,7 @@ int db_tree_merge(sqlite3 *db)
 		bool have_prev = false;
 		int r;
 
-		if (db_prepare(db, "SELECT max(length(prefix)) FROM cert"
+		if (db_prepare(tx, "SELECT max(length(prefix)) FROM cert"
 				" WHERE cert IS NULL AND length(prefix) < ?", &s) < 0)
 			return -EIO;
 		sqlite3_bind_int(s, 1, max_len);
@@ -382,7 +467,7 @@ int db_tree_merge(sqlite3 *db)
 			return 0;
 		max_len = sqlite3_column_int(s, 0);
 
-		if (db_prepare(db, "SELECT prefix FROM cert WHERE cert IS NULL"
+		if (db_prepare(tx, "SELECT prefix FROM cert WHERE cert IS NULL"
 				" AND length(prefix) = ? ORDER BY prefix", &l) < 0)
 			return -EIO;
 		sqlite3_bind_int(l, 1, max_len);
@@ -410,10 +495,10 @@ int db_tree_merge(sqlite3 *db)
 
 				memcpy(parent, p, pl - 1);
 				parent[pl - 1] = '\0';
-				r = set_prefix(db, prev, parent);
+				r = set_prefix(tx, prev, parent);
 				if (r < 0)
 					return r;
-				r = db_exec_text(db, "DELETE FROM cert WHERE prefix=?", p);
+				r = db_exec_text(tx, "DELETE FROM cert WHERE prefix=?", p);
 				if (r < 0)
 					return r;
 				have_prev = false;
@@ -425,12 +510,12 @@ int db_tree_merge(sqlite3 *db)
 	}
 }
 
-int db_tree_release(sqlite3 *db, const char *prefix)
+int db_tree_release(struct db_tx *tx, const char *prefix)
 {
-	int r = db_exec_text(db, "UPDATE cert SET email=NULL, cert=NULL, serial=NULL,"
+	int r = db_exec_text(tx, "UPDATE cert SET email=NULL, cert=NULL, serial=NULL,"
 				 " subject_serial=NULL, sign_pk=NULL, not_after=NULL, location=NULL"
 				 " WHERE prefix=?", prefix);
 	if (r < 0)
 		return r;
-	return db_tree_merge(db);
+	return db_tree_merge(tx);
 }

@@ -7,53 +7,114 @@
 #include <microhttpd.h>
 #include <netinet/in.h>
 #include <sodium.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "conn.h"
+#include "db.h"
 #include "log.h"
 #include "macro.h"
 #include "prefix.h"
 #include "query.h"
+#include "remote-log.h"
 #include "reqsign.h"
 
 #define HDR_CERT "Re6st-Cert"
 #define HDR_SIG "Re6st-Signature"
 #define HDR_ANSWER_SIG "Re6st-Answer-Signature"
 
+/* More arguments than any RPC takes (5) plus room: refused with 414 before parsing. */
+#define MAX_ARGS 32
+
+struct http_server {
+	struct registry *reg;
+	struct MHD_Daemon *d;
+	struct conn_table *conns;
+};
+
 struct request {
 	char *uri;      /* raw, as received (path?query) */
 	char *body;
 	size_t body_len;
-	bool started;
 	bool too_big;
 };
 
+static size_t count_args(const char *uri);
+static void client_ip(struct MHD_Connection *c, char buf[INET6_ADDRSTRLEN]);
+
+#define TOO_MANY_ARGS                                                      \
+	"HTTP/1.1 414 URI Too Long\r\nConnection: close\r\n"                  \
+	"Content-Type: text/plain\r\nContent-Length: 39\r\n\r\n"                \
+	"URI too long: too many arguments (>32)\n"
+
+/*
+ * Before libmicrohttpd parses the arguments: keep the raw URI on the
+ * connection.  Thousands of arguments would fill libmicrohttpd's pool with
+ * their records and it would drop the connection unanswered: refuse them
+ * here.
+ */
 static void *on_uri(void *cls, const char *uri, struct MHD_Connection *c)
 {
-	struct request *rq = calloc(1, sizeof(*rq));
+	struct http_server *h = cls;
+	struct conn *k = conn_of(c);
 
-	if (rq) {
-		rq->uri = strdup(uri);
-		if (!rq->uri) {
-			free(rq);
-			rq = NULL;
-		}
+	if (!k)
+		return NULL;
+	if (count_args(uri) > MAX_ARGS) {
+		char ip[INET6_ADDRSTRLEN];
+
+		conn_refuse(h->conns, k, TOO_MANY_ARGS);
+		client_ip(c, ip);
+		remote_log(ip, LOG_INFO, "%s: request with more than %d arguments refused", ip,
+			   MAX_ARGS);
+		return NULL;
 	}
-	return rq;
+	conn_set_uri(k, uri);
+	return NULL;
 }
 
 static void on_completed(void *cls, struct MHD_Connection *c, void **req_cls,
 			 enum MHD_RequestTerminationCode toe)
 {
+	struct http_server *h = cls;
 	struct request *rq = *req_cls;
+	struct conn *k = conn_of(c);
 
+	if (k)
+		conn_request_done(h->conns, k);
 	if (!rq)
 		return;
 	free(rq->uri);
 	free(rq->body);
 	free(rq);
 	*req_cls = NULL;
+}
+
+static void on_mhd_log(void *cls, const char *fmt, va_list ap) _printf_(2, 0);
+static void on_mhd_log(void *cls, const char *fmt, va_list ap)
+{
+	char buf[256];
+	size_t n;
+
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	n = strlen(buf);
+	while (n && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
+		buf[--n] = '\0';
+	remote_log("libmicrohttpd", LOG_WARNING, "libmicrohttpd: %s", buf);
+}
+
+static size_t count_args(const char *uri)
+{
+	const char *q = strchr(uri, '?');
+	size_t n = 0;
+
+	if (!q)
+		return 0;
+	for (n = 1; (q = strpbrk(q + 1, "&;")); n++)
+		;
+	return n;
 }
 
 static enum MHD_Result send_text(struct MHD_Connection *c, unsigned status, const char *msg)
@@ -150,6 +211,40 @@ static const char *cert_error(int r)
 	}
 }
 
+struct nonce_ctx {
+	bool check_revoked;
+	int64_t serial;
+	const char *key;
+	int64_t expires;
+};
+
+#define NONCE_REVOKED 1
+
+/*
+ * Refuse a revoked certificate; remember the nonce until the signature can
+ * no longer be accepted.
+ */
+static int nonce_record(struct db_tx *tx, void *arg)
+{
+	struct nonce_ctx *n = arg;
+	_cleanup_stmt_ sqlite3_stmt *s = NULL, *ins = NULL;
+	int r;
+
+	if (n->check_revoked) {
+		r = db_prepare_int64(tx, "SELECT 1 FROM crl WHERE serial=?", n->serial, &s);
+		if (r < 0)
+			return r;
+		r = db_step(s);
+		if (r != 0)
+			return r < 0 ? r : NONCE_REVOKED;
+	}
+	r = db_prepare_text(tx, "INSERT INTO nonce VALUES (?, ?)", n->key, &ins);
+	if (r < 0)
+		return r;
+	sqlite3_bind_int64(ins, 2, n->expires);
+	return db_step(ins); /* 0, -EEXIST: replay */
+}
+
 /*
  * Check a signed request.  On refusal returns the HTTP status and sets
  * *ret_msg; 0 when accepted.
@@ -212,38 +307,21 @@ static unsigned check_signed(struct registry *reg, struct MHD_Connection *c,
 	}
 	reqsign_nonce_key(ret_cert, ret_sig, key);
 
-	pthread_mutex_lock(&reg->lock);
 	{
-		sqlite3_stmt *s = NULL;
-		bool revoked = false;
-		if (!(def->flags & RPC_EXPIRED_OK) &&
-		    sqlite3_prepare_v2(reg->db, "SELECT 1 FROM crl WHERE serial=?", -1, &s, NULL) ==
-			    SQLITE_OK) {
-			sqlite3_bind_int64(s, 1, (int64_t)ret_cert->serial);
-			revoked = sqlite3_step(s) == SQLITE_ROW;
-		}
-		sqlite3_finalize(s);
-		s = NULL;
-		if (revoked) {
-			pthread_mutex_unlock(&reg->lock);
-			*ret_msg = cert_error(-EKEYREVOKED);
-			return 403;
-		}
-		/* Remember the nonce until the signature can no longer be accepted. */
-		r = sqlite3_prepare_v2(reg->db, "INSERT INTO nonce VALUES (?, ?)", -1, &s, NULL);
-		if (r == SQLITE_OK) {
-			sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
-			sqlite3_bind_int64(s, 2, (int64_t)(ret_sig->timestamp + NONCE_WINDOW));
-			r = sqlite3_step(s);
-		}
-		sqlite3_finalize(s);
+		struct nonce_ctx n = { .check_revoked = !(def->flags & RPC_EXPIRED_OK),
+				       .serial = (int64_t)ret_cert->serial, .key = key,
+				       .expires = (int64_t)(ret_sig->timestamp + NONCE_WINDOW) };
+		r = db_read(reg->db, "nonce", nonce_record, &n);
 	}
-	pthread_mutex_unlock(&reg->lock);
-	if (r == SQLITE_CONSTRAINT) {
+	if (r == NONCE_REVOKED) {
+		*ret_msg = cert_error(-EKEYREVOKED);
+		return 403;
+	}
+	if (r == -EEXIST) {
 		*ret_msg = "forbidden: replayed request (nonce already used)";
 		return 403;
 	}
-	if (r != SQLITE_DONE) {
+	if (r < 0) {
 		*ret_msg = "cannot record the request nonce";
 		return 503;
 	}
@@ -280,13 +358,14 @@ static enum MHD_Result dispatch(struct registry *reg, struct MHD_Connection *c, 
 	name[plen - 1] = '\0';
 	def = rpc_lookup(name);
 	if (!def) {
-		log_debug("%s: unknown RPC %s", ip, name);
+		remote_log(ip, LOG_DEBUG, "%s: unknown RPC %.40s", ip, name);
 		return send_text(c, 404, "not found: unknown RPC");
 	}
 	call.name = def->name;
 	if (def->flags & RPC_PRIVATE) {
 		if (!registry_origin_allowed(reg, ip) || (xff && !forwarded_allowed(reg, xff))) {
-			log_warning("%s: private RPC %s refused (origin not authorized)", ip, name);
+			remote_log(ip, LOG_WARNING, "%s: private RPC %s refused (origin not authorized)",
+				   ip, name);
 			return send_text(c, 403, "forbidden: private RPC, origin not authorized");
 		}
 	} else if (xff && registry_origin_allowed(reg, ip)) {
@@ -328,7 +407,7 @@ static enum MHD_Result dispatch(struct registry *reg, struct MHD_Connection *c, 
 		status = check_signed(reg, c, def, query, strlen(query), rq, call.now, &cert, &sig,
 				      bits, &msg);
 		if (status) {
-			log_info("%s: %s refused: %s", ip, name, msg);
+			remote_log(ip, LOG_INFO, "%s: %s refused: %s", ip, name, msg);
 			query_clear(&q);
 			return send_text(c, status, msg);
 		}
@@ -339,7 +418,7 @@ static enum MHD_Result dispatch(struct registry *reg, struct MHD_Connection *c, 
 	r = def->fn(&call, &reply);
 	query_clear(&q);
 	if (r < 0) {
-		log_error("%s: %s failed: %s", ip, name, strerror(-r));
+		remote_log(ip, LOG_ERR, "%s: %s failed: %s", ip, name, strerror(-r));
 		free(reply.body);
 		return send_text(c, 500, "internal error");
 	}
@@ -376,15 +455,23 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 				  const char *method, const char *version, const char *upload_data,
 				  size_t *upload_size, void **req_cls)
 {
-	struct registry *reg = cls;
+	struct http_server *h = cls;
+	struct registry *reg = h->reg;
 	struct request *rq = *req_cls;
 
-	if (!rq)
-		return MHD_NO;
-	if (!rq->started) {
+	if (!rq) {
+		struct conn *k = conn_of(c);
 		const char *cl;
 
-		rq->started = true;
+		rq = calloc(1, sizeof(*rq));
+		if (!rq)
+			return MHD_NO;
+		*req_cls = rq; /* freed by on_completed() from now on */
+		rq->uri = k ? conn_take_uri(k) : NULL;
+		if (!rq->uri)
+			return MHD_NO;
+		if (count_args(rq->uri) > MAX_ARGS)
+			return send_text(c, 414, "URI too long: too many arguments");
 		if (strcmp(method, "GET") != 0 && strcmp(method, "POST") != 0)
 			return send_text(c, 405, "method not allowed: use GET or POST");
 		cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length");
@@ -411,16 +498,24 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	}
 	if (rq->too_big)
 		return send_text(c, 413, "payload too large");
+	{
+		struct conn *k = conn_of(c);
+		if (k)
+			conn_request_received(h->conns, k);
+	}
 	return dispatch(reg, c, method, rq);
 }
 
-int http_start(struct registry *reg, const char *addr, unsigned port, struct MHD_Daemon **ret)
+int http_start(struct registry *reg, const char *addr, unsigned port, struct http_server **ret)
 {
 	struct sockaddr_storage ss = {};
 	struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
 	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
-	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG;
-	struct MHD_Daemon *d;
+	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG |
+			 MHD_USE_ITC; /* for MHD_quiesce_daemon() */
+	const struct registry_options *o = &reg->opt;
+	_cleanup_free_ struct http_server *h = NULL;
+	int r;
 
 	if (inet_pton(AF_INET, addr, &s4->sin_addr) == 1) {
 		s4->sin_family = AF_INET;
@@ -431,24 +526,41 @@ int http_start(struct registry *reg, const char *addr, unsigned port, struct MHD
 		flags |= MHD_USE_IPv6;
 	} else
 		return -EINVAL;
-	d = MHD_start_daemon(flags, (uint16_t)port, NULL, NULL, on_request, reg,
-			     MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
-			     MHD_OPTION_URI_LOG_CALLBACK, on_uri, NULL,
-			     MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
-			     MHD_OPTION_THREAD_POOL_SIZE, (unsigned)reg->opt.threads,
-			     MHD_OPTION_CONNECTION_LIMIT, (unsigned)reg->opt.max_connections,
-			     MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)reg->opt.timeout,
-			     MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024),
-			     MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u,
-			     MHD_OPTION_END);
-	if (!d)
+	h = calloc(1, sizeof(*h));
+	if (!h)
+		return -ENOMEM;
+	h->reg = reg;
+	r = conn_table_new(o->request_deadline, o->max_per_address, o->origins, o->n_origins,
+			   &h->conns);
+	if (r < 0)
+		return r;
+	h->d = MHD_start_daemon(flags, (uint16_t)port, conn_accept, h->conns, on_request, h,
+				MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
+				MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+				MHD_OPTION_NOTIFY_CONNECTION, conn_notify, h->conns,
+				MHD_OPTION_URI_LOG_CALLBACK, on_uri, h,
+				MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
+				MHD_OPTION_THREAD_POOL_SIZE, (unsigned)o->threads,
+				MHD_OPTION_CONNECTION_LIMIT, (unsigned)o->max_connections,
+				MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)o->timeout,
+				MHD_OPTION_CONNECTION_MEMORY_LIMIT, o->connection_memory,
+				MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u,
+				MHD_OPTION_END);
+	if (!h->d) {
+		conn_table_free(h->conns);
 		return -EADDRINUSE;
-	*ret = d;
+	}
+	*ret = TAKE_PTR(h);
 	return 0;
 }
 
-void http_stop(struct MHD_Daemon *d)
+void http_stop(struct http_server *h)
 {
-	if (d)
-		MHD_stop_daemon(d);
+	if (!h)
+		return;
+	MHD_quiesce_daemon(h->d);
+	conn_drain(h->conns, 2000);
+	MHD_stop_daemon(h->d);
+	conn_table_free(h->conns);
+	free(h);
 }

@@ -11,13 +11,16 @@
 
 #include "registry.h"
 
-struct MHD_Daemon;
+struct http_server;
 
 /*
- * Start a daemon bound to addr (IPv4 or IPv6 literal) on port.
- * -EINVAL bad address, -EADDRINUSE/-EIO when it cannot listen.
+ * Start a server bound to addr (IPv4 or IPv6 literal) on port, with the
+ * connection limits of reg->opt (--max-connections, --max-per-address,
+ * --timeout, --request-deadline, --connection-memory).
+ * -EINVAL bad address, -EADDRINUSE when it cannot listen, -ENOMEM.
  */
-int http_start(struct registry *reg, const char *addr, unsigned port, struct MHD_Daemon **ret);
-void http_stop(struct MHD_Daemon *d);
+int http_start(struct registry *reg, const char *addr, unsigned port, struct http_server **ret);
+/* Stop and free; NULL is a no-op. */
+void http_stop(struct http_server *h);
 
 #endif

@@ -29,8 +29,8 @@
 #include "prefix.h"
 #include "options.h"
 #include "registry.h"
-
-int registry_init_hmac(sqlite3 *db);
+#include "remote-log.h"
+#include "statedir.h"
 
 
 static int create_network(const char *spec, const char *ca_path, const char *key_path)
@@ -94,63 +94,74 @@ static int load_communities(struct registry *reg)
 	return r;
 }
 
-static int setup_db(struct registry *reg, uint64_t now)
+struct setup_ctx {
+	struct registry *reg;
+	uint64_t now;
+	char *err; /* out: why the communities do not fit */
+};
+
+enum { SETUP_OTHER_NETWORK = 1, SETUP_BAD_COMMUNITY };
+
+static int setup_tx(struct db_tx *tx, void *arg)
 {
+	struct setup_ctx *c = arg;
+	struct registry *reg = c->reg;
 	_cleanup_free_ uint8_t *fp = NULL, *prefix = NULL;
-	_cleanup_free_ char *err = NULL;
 	size_t fp_len, prefix_len;
-	int64_t dummy;
 	int r;
 
-	r = db_open(reg->opt.db_path, &reg->db);
-	if (r < 0)
-		return log_errno(LOG_ERR, r, "cannot open database %s", reg->opt.db_path);
-	r = db_begin(reg->db);
-	if (r < 0)
-		return log_errno(LOG_ERR, r, "database %s: %s", reg->opt.db_path,
-				 sqlite3_errmsg(reg->db));
-	r = db_config_get_blob(reg->db, "ca_fingerprint", &fp, &fp_len);
+	r = db_config_get_blob(tx, "ca_fingerprint", &fp, &fp_len);
 	if (r == -ENOENT) {
 		/* A new database: this is the network's creation. */
-		r = db_config_set_blob(reg->db, "ca_fingerprint", reg->ca.fingerprint, RE6ST_FP_LEN);
+		r = db_config_set_blob(tx, "ca_fingerprint", reg->ca.fingerprint, RE6ST_FP_LEN);
 		if (r >= 0)
-			r = registry_init_hmac(reg->db);
+			r = registry_init_hmac(tx);
 	} else if (r >= 0 && (fp_len != RE6ST_FP_LEN ||
-			      memcmp(fp, reg->ca.fingerprint, RE6ST_FP_LEN) != 0)) {
-		db_rollback(reg->db);
-		log_error("database %s belongs to another network (CA fingerprint differs)",
-			  reg->opt.db_path);
-		return -EXDEV;
-	}
+			      memcmp(fp, reg->ca.fingerprint, RE6ST_FP_LEN) != 0))
+		return SETUP_OTHER_NETWORK;
 	if (r < 0)
-		goto fail;
-	r = db_tree_init(reg->db, &reg->communities, &err);
-	if (r == -EINVAL) {
-		db_rollback(reg->db);
-		log_error("invalid community configuration: %s", err ? err : "?");
 		return r;
-	}
+	r = db_tree_init(tx, &reg->communities, &c->err);
+	if (r == -EINVAL)
+		return SETUP_BAD_COMMUNITY;
 	if (r < 0)
-		goto fail;
-	r = db_config_get_blob(reg->db, "prefix", &prefix, &prefix_len);
+		return r;
+	r = db_config_get_blob(tx, "prefix", &prefix, &prefix_len);
 	if (r == 0 && prefix_len < sizeof(reg->registry_prefix)) {
 		memcpy(reg->registry_prefix, prefix, prefix_len);
 		reg->registry_prefix[prefix_len] = '\0';
 		reg->has_registry_prefix = true;
 	} else if (r < 0 && r != -ENOENT)
-		goto fail;
-	(void)dummy;
-	r = registry_update_netconf(reg, false, now);
+		return r;
+	return registry_update_netconf(reg, tx, false, c->now);
+}
+
+static int setup_db(struct registry *reg, uint64_t now)
+{
+	struct setup_ctx c = { .reg = reg, .now = now };
+	int r;
+
+	r = db_open(reg->opt.db_path, &reg->db);
 	if (r < 0)
-		goto fail;
-	r = db_commit(reg->db);
-	if (r < 0)
-		goto fail;
-	return 0;
-fail:
-	db_rollback(reg->db);
-	return log_errno(LOG_ERR, r, "cannot initialise database %s (%s)", reg->opt.db_path,
-			 sqlite3_errmsg(reg->db));
+		return log_errno(LOG_ERR, r, "cannot open database %s", reg->opt.db_path);
+	r = db_tx(reg->db, reg->opt.db_path, setup_tx, &c);
+	switch (r) {
+	case 0:
+		break;
+	case SETUP_OTHER_NETWORK:
+		log_error("database %s belongs to another network (CA fingerprint differs)",
+			  reg->opt.db_path);
+		r = -EXDEV;
+		break;
+	case SETUP_BAD_COMMUNITY:
+		log_error("invalid community configuration: %s", c.err ? c.err : "?");
+		r = -EINVAL;
+		break;
+	default:
+		log_errno(LOG_ERR, r, "cannot initialise database %s", reg->opt.db_path);
+	}
+	free(c.err);
+	return r;
 }
 
 static void registry_done(struct registry *reg)
@@ -163,6 +174,9 @@ static void registry_done(struct registry *reg)
 		db_close(reg->db);
 	key_free(reg->ca_key);
 	community_map_clear(&reg->communities);
+	ratelimit_done(&reg->anon_rate);
+	remote_log_done();
+	pthread_mutex_destroy(&reg->anon_lock);
 	pthread_mutex_destroy(&reg->lock);
 }
 
@@ -172,7 +186,8 @@ int main(int argc, char **argv)
 	static struct registry_cmdline cmd;
 	struct registry reg = {};
 	struct registry_options *o = &reg.opt;
-	struct MHD_Daemon *d4 = NULL, *d6 = NULL;
+	struct http_server *d4 = NULL, *d6 = NULL;
+	_cleanup_close_ int lock_fd = -1;
 	char err[512] = "";
 	int r;
 	sigset_t sigs;
@@ -192,6 +207,7 @@ int main(int argc, char **argv)
 	const char *log_path = cmd.log_path;
 	int level = cmd.level;
 	pthread_mutex_init(&reg.lock, NULL);
+	pthread_mutex_init(&reg.anon_lock, NULL);
 	r = log_setup("re6st-registry", level, log_path ? LOG_TARGET_FILE : LOG_TARGET_STDERR,
 		      log_path);
 	if (r < 0) {
@@ -204,6 +220,14 @@ int main(int argc, char **argv)
 	}
 	if (cmd.create_network)
 		return create_network(cmd.create_network, o->ca_path, o->key_path) < 0 ? 1 : 0;
+	if (remote_log_init() < 0 ||
+	    (o->anonymous_rate &&
+	     ratelimit_init(&reg.anon_rate, 4096, o->anonymous_rate,
+			    MAX(1u, 3600000u / o->anonymous_rate)) < 0)) {
+		log_error("out of memory");
+		registry_done(&reg);
+		return 1;
+	}
 
 	r = ca_load(o->ca_path, &reg.ca);
 	if (r < 0) {
@@ -240,6 +264,26 @@ int main(int argc, char **argv)
 			log_error("communities (%zu bits) must be shorter than the prefix lengths", cl);
 			registry_done(&reg);
 			return 2;
+		}
+	}
+	umask(077);
+	if (strcmp(o->db_path, ":memory:") != 0) {
+		_cleanup_free_ char *lock_path = NULL;
+
+		r = statedir_lock(o->db_path, &lock_path, &lock_fd);
+		if (r == -EWOULDBLOCK) {
+			log_error("another re6st-registry is running on %s (it holds %s): exiting",
+				  o->db_path, lock_path);
+			if (log_path)
+				fprintf(stderr, "re6st-registry: another instance is running on %s"
+						" (it holds %s)\n", o->db_path, lock_path);
+			registry_done(&reg);
+			return 2;
+		}
+		if (r < 0) {
+			log_errno(LOG_ERR, r, "cannot lock %s", lock_path ? lock_path : o->db_path);
+			registry_done(&reg);
+			return 1;
 		}
 	}
 	curl_global_init(CURL_GLOBAL_DEFAULT);

@@ -59,6 +59,10 @@ UINT_PARSER(parse_max_body, max_body, 256, 1 << 20)
 UINT_PARSER(parse_cert_duration, cert_duration, 1, 20 * 365 * 86400ull)
 UINT_PARSER(parse_peer_ttl, peer_ttl, 1, 86400)
 UINT_PARSER(parse_drain_limit, drain_limit, 1, 864000)
+UINT_PARSER(parse_max_per_address, max_per_address, 1, 100000)
+UINT_PARSER(parse_request_deadline, request_deadline, 1, 3600)
+UINT_PARSER(parse_connection_memory, connection_memory, 8192, 16 << 20)
+UINT_PARSER(parse_anonymous_rate, anonymous_rate, 0, 1000000)
 
 #define SHARE_PARSER(fn, field, what, nonzero)                                               \
 	static int fn(void *target, const char *value, char *err, size_t errlen)           \
@@ -272,6 +276,17 @@ const struct conf_option registry_options_table[] = {
 	       "Concurrent connections. Default: 1024"),
 	FN_OPT("timeout", 0, parse_timeout, "SEC", "Idle or slow connection timeout. Default: 15"),
 	FN_OPT("max-body", 0, parse_max_body, "BYTES", "Largest request body. Default: 16384"),
+	FN_OPT("max-per-address", 0, parse_max_per_address, "N",
+	       "Concurrent connections from one address (authorized origins exempt). "
+	       "Default: 32"),
+	FN_OPT("request-deadline", 0, parse_request_deadline, "SEC",
+	       "Time a connection has to send each whole request, headers and body, or to "
+	       "stay idle. Default: 10"),
+	FN_OPT("connection-memory", 0, parse_connection_memory, "BYTES",
+	       "Memory per connection for its request. Default: 65536"),
+	FN_OPT("anonymous-rate", 0, parse_anonymous_rate, "N",
+	       "Anonymous registrations per hour from one address (IPv6: one /64); 0: no "
+	       "limit. Default: 10"),
 	FN_OPT("verbose", 'v', parse_verbose, "LEVEL",
 	       "error, warning, notice, info (default) or debug; or the original's 0..4 "
 	       "(1 warning, 2 info, 3 debug)."),
@@ -361,6 +376,10 @@ int registry_cmdline_init(struct registry_cmdline *c)
 			.timeout = 15,
 			.max_body = 16384,
 			.peer_ttl = 900,
+			.max_per_address = 32,
+			.request_deadline = 10,
+			.connection_memory = 65536,
+			.anonymous_rate = 10,
 		},
 		.level = LOG_INFO,
 	};

@@ -5,6 +5,7 @@
 #include <sys/socket.h>
 #include <time.h>
 
+#include "db.h"
 #include "log.h"
 #include "peerproto.h"
 #include "prefix.h"
@@ -40,59 +41,71 @@ static void sockaddr_of(const struct pp_endpoint *e, struct sockaddr_in6 *ret)
 	}
 }
 
-/* Under reg->lock: the document and the live announced endpoints. */
-static int collect(struct registry *reg, uint64_t now, uint8_t **ret_doc, size_t *ret_len,
-		   struct target **ret_targets, size_t *ret_n)
+struct collect_ctx {
+	struct registry *reg;
+	uint64_t now;
+	uint8_t *doc;      /* out */
+	size_t len;        /* out */
+	struct target *t;  /* out: MAX_TARGETS entries */
+	size_t n;          /* out */
+	uint64_t seq;      /* out: first sequence number */
+};
+
+/* Under the db lock: the document, the live announced endpoints, sequence numbers. */
+static int collect(struct db_tx *tx, void *arg)
 {
-	_cleanup_free_ uint8_t *doc = NULL;
-	_cleanup_free_ struct target *t = NULL;
-	sqlite3_stmt *s = NULL;
-	size_t n = 0;
+	struct collect_ctx *c = arg;
+	struct registry *reg = c->reg;
+	_cleanup_stmt_ sqlite3_stmt *s = NULL;
+	int r;
 
 	if (!reg->netconf_bin)
 		return -ENODATA;
-	doc = malloc(reg->netconf_bin_len);
-	if (!doc)
+	c->doc = malloc(reg->netconf_bin_len);
+	if (!c->doc)
 		return -ENOMEM;
-	memcpy(doc, reg->netconf_bin, reg->netconf_bin_len);
-	t = calloc(MAX_TARGETS, sizeof(*t));
-	if (!t)
+	memcpy(c->doc, reg->netconf_bin, reg->netconf_bin_len);
+	c->len = reg->netconf_bin_len;
+	c->t = calloc(MAX_TARGETS, sizeof(*c->t));
+	if (!c->t)
 		return -ENOMEM;
-	if (sqlite3_prepare_v2(reg->db, "SELECT prefix, endpoints FROM peer WHERE seen >= ?", -1, &s,
-			       NULL) != SQLITE_OK)
-		return -EIO;
-	sqlite3_bind_int64(s, 1, (int64_t)(now - reg->opt.peer_ttl));
-	while (n < MAX_TARGETS && sqlite3_step(s) == SQLITE_ROW) {
+	r = db_prepare_int64(tx, "SELECT prefix, endpoints FROM peer WHERE seen >= ?",
+			     (int64_t)(c->now - reg->opt.peer_ttl), &s);
+	if (r < 0)
+		return r;
+	while (c->n < MAX_TARGETS && (r = db_step(s)) == 1) {
+		struct target *t = &c->t[c->n];
 		const char *bits = (const char *)sqlite3_column_text(s, 0);
 		const char *eps = (const char *)sqlite3_column_text(s, 1);
-		if (!bits || !eps || prefix_from_bit_string(&reg->ca.network, bits, &t[n].node) < 0 ||
-		    pp_endpoints_parse(eps, strlen(eps), t[n].ep, MAX_ENDPOINTS, &t[n].n_ep) < 0)
+		if (!bits || !eps || prefix_from_bit_string(&reg->ca.network, bits, &t->node) < 0 ||
+		    pp_endpoints_parse(eps, strlen(eps), t->ep, MAX_ENDPOINTS, &t->n_ep) < 0)
 			continue;
-		n++;
+		c->n++;
 	}
-	sqlite3_finalize(s);
-	*ret_len = reg->netconf_bin_len;
-	*ret_doc = TAKE_PTR(doc);
-	*ret_targets = TAKE_PTR(t);
-	*ret_n = n;
+	if (r < 0)
+		return r;
+	/* seq doubles as the timestamp: strictly increasing for this sender */
+	c->seq = MAX(now_us(), reg->push_seq + 1);
+	reg->push_seq = c->seq + c->n * MAX_ENDPOINTS;
 	return 0;
 }
 
 int registry_push_netconf(struct registry *reg)
 {
+	struct collect_ctx c = { .reg = reg, .now = (uint64_t)time(NULL) };
 	_cleanup_free_ uint8_t *doc = NULL, *buf = NULL;
 	_cleanup_free_ struct target *t = NULL;
 	_cleanup_close_ int fd = -1;
-	size_t len = 0, n = 0;
+	size_t len, n;
 	uint64_t seq;
 	int r, sent = 0;
 
-	pthread_mutex_lock(&reg->lock);
-	r = collect(reg, (uint64_t)time(NULL), &doc, &len, &t, &n);
-	/* seq doubles as the timestamp: strictly increasing for this sender */
-	seq = MAX(now_us(), reg->push_seq + 1);
-	reg->push_seq = seq + n * MAX_ENDPOINTS;
-	pthread_mutex_unlock(&reg->lock);
+	r = db_read(reg->db, "push", collect, &c);
+	doc = c.doc;
+	t = c.t;
+	len = c.len;
+	n = c.n;
+	seq = c.seq;
 	if (r < 0)
 		return r;
 	if (n == 0)

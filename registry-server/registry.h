@@ -3,21 +3,23 @@
  * registry.h - re6st-registry's state shared by the HTTP front end and the
  * RPC implementations.
  *
- * Threads: libmicrohttpd runs a small pool of threads; every access to the
- * database and to the cached network configuration goes through reg->lock.
- * Work that may block for long (SMTP) is done outside it.
+ * Threads: libmicrohttpd runs a small pool of threads.  Every access to the
+ * database goes through db_tx()/db_read(), under the database's lock; the
+ * fields below marked "db lock" are only used there.  reg->lock guards
+ * the cached netconf_response alone (taken inside the db lock when it is
+ * replaced).  Work that may block for long (SMTP) is done outside both.
  */
 #ifndef RE6ST_REGISTRY_H
 #define RE6ST_REGISTRY_H
 
 #include <pthread.h>
-#include <sqlite3.h>
 #include <stdbool.h>
 #include <stdint.h>
 
 #include "community.h"
 #include "identity.h"
 #include "netconf.h"
+#include "ratelimit.h"
 
 #define RENEW_PERIOD (30 * 86400)            /* renew in the last 30 days */
 #define DEFAULT_CERT_DURATION (365 * 86400)  /* certificates last one year */
@@ -50,6 +52,10 @@ struct registry_options {
 	size_t n_anchors;
 	uint64_t cert_duration;            /* testing: --cert-duration */
 	unsigned threads, max_connections, timeout;
+	unsigned max_per_address;          /* connections from one address */
+	unsigned request_deadline;         /* seconds for a whole request */
+	size_t connection_memory;          /* libmicrohttpd pool per connection */
+	unsigned anonymous_rate;           /* anonymous registrations per hour per address; 0: no limit */
 	size_t max_body;
 	unsigned peer_ttl;                 /* announced endpoints expire after */
 };
@@ -58,23 +64,27 @@ struct MHD_Response;
 
 struct registry {
 	struct registry_options opt;
-	pthread_mutex_t lock;
-	sqlite3 *db;
+	pthread_mutex_t lock; /* netconf_response */
+	struct db *db;
 	struct re6st_ca ca;
 	struct re6st_key *ca_key;
 	struct community_map communities;
 	unsigned max_len; /* 128 - network length */
 
-	/* Network configuration, rebuilt on every change (under lock). */
+	/* Network configuration, rebuilt on every change (db lock). */
 	uint64_t netconf_version;
 	char *netconf_armour;
 	size_t netconf_armour_len;
 	uint8_t *netconf_bin;                  /* the same, binary: what push.c sends */
 	size_t netconf_bin_len;
 	uint64_t push_seq;                     /* last sequence number pushed */
-	struct MHD_Response *netconf_response; /* cached, refcounted by MHD */
-	bool has_registry_prefix;
+	struct MHD_Response *netconf_response; /* cached, refcounted by MHD (reg->lock) */
+	bool has_registry_prefix;              /* db lock */
 	char registry_prefix[129];
+
+	/* --anonymous-rate: buckets per address (IPv6: per /64), under anon_lock. */
+	pthread_mutex_t anon_lock;
+	struct ratelimit anon_rate;
 };
 
 /* A reply built by an RPC: HTTP status and body (malloc'ed). */
@@ -88,6 +98,7 @@ struct rpc_reply {
 
 struct query;
 struct reqsig;
+struct db_tx;
 
 struct rpc_call {
 	struct registry *reg;
@@ -122,10 +133,13 @@ int rpc_error(struct rpc_reply *reply, unsigned status, const char *fmt, ...)
 /*
  * (Re)build the signed network configuration from the database and the
  * options, bumping the version when bump is true or when the parameters
- * changed since last time.  Called with reg->lock held, inside a
- * transaction.  0 or -errno.
+ * changed since last time.  Called inside a db_tx() transaction.
+ * 0 or -errno.
  */
-int registry_update_netconf(struct registry *reg, bool bump, uint64_t now);
+int registry_update_netconf(struct registry *reg, struct db_tx *tx, bool bump, uint64_t now);
+
+/* Creation of a network: the first babel HMAC key, inside a transaction. */
+int registry_init_hmac(struct db_tx *tx);
 
 /* Purge expired tokens, certificates, nonces and revocations; returns 0 or -errno. */
 int registry_housekeeping(struct registry *reg, uint64_t now);
@@ -136,6 +150,13 @@ uint64_t registry_now(void);
 /* Send a token by mail (mbox file or SMTP); 0 or -errno, *ret_error set. */
 int mail_send_token(const struct registry_options *opt, const char *to, const char *token,
 		    char **ret_error);
+
+/*
+ * One more anonymous registration from ip: false when --anonymous-rate is
+ * used up for its address (IPv6: its /64).  --authorized-origin addresses
+ * are not limited.
+ */
+bool registry_anonymous_allowed(struct registry *reg, const char *ip);
 
 /* Check the address (text) against --authorized-origin. */
 bool registry_origin_allowed(const struct registry *reg, const char *ip);

@@ -178,7 +178,7 @@ tb_registry_start() { # [EXTRA REGISTRY ARGS]
 	fi
 	if [ "$TB_UNDERLAY" = 6 ]; then set -- -4 '' -6 :: "$@"; else set -- -6 '' "$@"; fi
 	ip netns exec r6-reg "$REGISTRY" --port "$TB_REG_PORT" --db "$d/registry.db" \
-		--ca "$d/ca.crt" --key "$d/ca.key" --anonymous-prefix-length 16 \
+		--ca "$d/ca.crt" --key "$d/ca.key" --anonymous-prefix-length 16 --anonymous-rate 0 \
 		--hello "$TB_HELLO" --tunnel-refresh "$TB_REFRESH" --client-count "${TB_CLIENTS:-3}" \
 		--max-clients "${TB_MAX_CLIENTS:-8}" -v debug "$@" >>"$d/registry.log" 2>&1 &
 	echo $! >"$d/pid"

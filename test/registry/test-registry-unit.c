@@ -1,12 +1,16 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Unit tests: argument parser, community file, prefix tree allocator. */
 #include <errno.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "community.h"
 #include "db.h"
+#include "identity.h"
 #include "query.h"
 #include "check.h"
 
@@ -75,46 +79,119 @@ static void test_community(void)
 	community_map_clear(&m);
 }
 
+struct tree_ctx {
+	struct community_map *m;
+	char *err;
+};
+
+static int tree_tx(struct db_tx *tx, void *arg)
+{
+	struct tree_ctx *c = arg;
+	char p[129], q[129], z[129];
+	int r;
+
+	CHECK(db_tree_init(tx, c->m, &c->err) == 0, "tree init");
+	/* Tiny network of 4 bits: the all-zero /4 is reserved. */
+	r = db_tree_alloc(tx, 4, 4, "0", z);
+	CHECK(r == 0 && strcmp(z, "0001") == 0, "zero prefix skipped: got %s", z);
+	db_exec(tx, "UPDATE cert SET cert='x' WHERE prefix='0001'");
+	r = db_tree_alloc(tx, 3, 4, "1", p);
+	CHECK(r == 0 && strcmp(p, "100") == 0, "community FR split: %s", p);
+	db_exec(tx, "UPDATE cert SET cert='x' WHERE prefix='100'");
+	r = db_tree_alloc(tx, 3, 4, "1", q);
+	CHECK(r == 0 && strcmp(q, "101") == 0, "next: %s", q);
+	db_exec(tx, "UPDATE cert SET cert='x' WHERE prefix='101'");
+	r = db_tree_alloc(tx, 2, 4, "1", q);
+	CHECK(r == 0 && strcmp(q, "11") == 0, "a /2 in FR: %s", q);
+	db_exec(tx, "UPDATE cert SET cert='x' WHERE prefix='11'");
+	CHECK(db_tree_alloc(tx, 3, 4, "1", q) == -ENOSPC, "FR full");
+	/* Free 100 and 101: they merge back into 10. */
+	CHECK(db_tree_release(tx, "100") == 0 && db_tree_release(tx, "101") == 0, "release");
+	{
+		_cleanup_stmt_ sqlite3_stmt *s = NULL;
+		CHECK(db_prepare(tx, "SELECT count(*) FROM cert WHERE prefix='10' AND cert IS NULL",
+				 &s) == 0 && db_step(s) == 1, "count");
+		CHECK(sqlite3_column_int(s, 0) == 1, "siblings merged");
+	}
+	return 0;
+}
+
+static int rollback_tx(struct db_tx *tx, void *arg)
+{
+	(void)arg;
+	db_exec(tx, "INSERT INTO token VALUES ('t', 'a@b', 16, 0)");
+	return 7; /* a refusal: rolled back, returned as is */
+}
+
+static int count_tokens(struct db_tx *tx, void *arg)
+{
+	_cleanup_stmt_ sqlite3_stmt *s = NULL;
+
+	(void)arg;
+	if (db_prepare(tx, "SELECT count(*) FROM token", &s) < 0 || db_step(s) != 1)
+		return -EIO;
+	return sqlite3_column_int(s, 0);
+}
+
+/* A statement that outlives its function: the bug the API exists to stop. */
+static int leak_stmt(struct db_tx *tx, void *arg)
+{
+	sqlite3_stmt **out = arg;
+
+	return db_prepare(tx, "SELECT 1", out);
+}
+
+static void test_stmt_escape(void)
+{
+	int status = 0;
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		struct db *db = NULL;
+		sqlite3_stmt *s = NULL;
+
+		fclose(stderr); /* the expected "bug:" line */
+		if (db_open(":memory:", &db) == 0)
+			db_read(db, "test", leak_stmt, &s);
+		_exit(0);
+	}
+	waitpid(pid, &status, 0);
+	CHECK(WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT,
+	      "a statement left open by a db_read() function aborts (status 0x%x)", status);
+}
+
 static void test_tree(void)
 {
 	struct community_map m = {};
-	sqlite3 *db = NULL;
-	char *err = NULL;
-	char p[129], q[129], z[129];
+	struct tree_ctx c = { .m = &m };
+	struct db *db = NULL;
 	const char *cf = "0 *\n1 FR\n";
 	unsigned line;
-	int r;
 
 	community_parse(cf, strlen(cf), &m, &line, NULL);
 	CHECK(db_open(":memory:", &db) == 0, "open");
-	CHECK(db_tree_init(db, &m, &err) == 0, "tree init");
-	/* Tiny network of 4 bits: the all-zero /4 is reserved. */
-	r = db_tree_alloc(db, 4, 4, "0", z);
-	CHECK(r == 0 && strcmp(z, "0001") == 0, "zero prefix skipped: got %s", z);
-	sqlite3_exec(db, "UPDATE cert SET cert='x' WHERE prefix='0001'", 0, 0, 0);
-	r = db_tree_alloc(db, 3, 4, "1", p);
-	CHECK(r == 0 && strcmp(p, "100") == 0, "community FR split: %s", p);
-	sqlite3_exec(db, "UPDATE cert SET cert='x' WHERE prefix='100'", 0, 0, 0);
-	r = db_tree_alloc(db, 3, 4, "1", q);
-	CHECK(r == 0 && strcmp(q, "101") == 0, "next: %s", q);
-	sqlite3_exec(db, "UPDATE cert SET cert='x' WHERE prefix='101'", 0, 0, 0);
-	r = db_tree_alloc(db, 2, 4, "1", q);
-	CHECK(r == 0 && strcmp(q, "11") == 0, "a /2 in FR: %s", q);
-	sqlite3_exec(db, "UPDATE cert SET cert='x' WHERE prefix='11'", 0, 0, 0);
-	CHECK(db_tree_alloc(db, 3, 4, "1", q) == -ENOSPC, "FR full");
-	/* Free 100 and 101: they merge back into 10. */
-	CHECK(db_tree_release(db, "100") == 0 && db_tree_release(db, "101") == 0, "release");
-	{
-		sqlite3_stmt *s;
-		sqlite3_prepare_v2(db, "SELECT count(*) FROM cert WHERE prefix='10' AND cert IS NULL",
-				   -1, &s, NULL);
-		sqlite3_step(s);
-		CHECK(sqlite3_column_int(s, 0) == 1, "siblings merged");
-		sqlite3_finalize(s);
-	}
+	CHECK(db_tx(db, "test", tree_tx, &c) == 0, "tree transaction");
+	CHECK(db_tx(db, "test", rollback_tx, NULL) == 7, "refusal returned");
+	CHECK(db_read(db, "test", count_tokens, NULL) == 0, "refusal rolled back");
 	db_close(db);
 	community_map_clear(&m);
-	free(err);
+	free(c.err);
+}
+
+static void test_renew_due(void)
+{
+	/* One year from t=1000: due from the last third on. */
+	int64_t nb = 1000, na = 1000 + 365 * 86400, third = 365 * 86400 / 3;
+
+	CHECK(!cert_renew_due(nb, na, nb), "fresh certificate not due");
+	CHECK(!cert_renew_due(nb, na, na - third - 1), "one second before the last third");
+	CHECK(cert_renew_due(nb, na, na - third), "last third starts");
+	CHECK(cert_renew_due(nb, na, na), "at expiry");
+	CHECK(cert_renew_due(nb, na, na + 86400), "after expiry");
+	CHECK(!cert_renew_due(nb, na, nb - 10), "not yet valid: not due");
+	CHECK(cert_renew_due(5, 5, 0), "no life: due");
+	/* Minutes: a 300 s certificate is due from 200 s. */
+	CHECK(!cert_renew_due(0, 300, 199) && cert_renew_due(0, 300, 200), "300 s certificate");
 }
 
 int main(void)
@@ -122,5 +199,7 @@ int main(void)
 	test_query();
 	test_community();
 	test_tree();
+	test_stmt_escape();
+	test_renew_due();
 	return check_summary();
 }

@@ -988,9 +988,11 @@ static void *kill_load(void *arg)
 
 	registry_client_new(k->srv->url, &o, &c);
 	registry_client_set_ca(c, &the_ca);
-	key_generate(true, &key);
 	while (!k->stop) {
 		struct re6st_cert cert;
+		/* A new key each time: the same key again gets the same certificate. */
+		key_free(TAKE_PTR(key));
+		key_generate(true, &key);
 		if (rc_request_certificate(c, NULL, key, NULL, &cert, NULL) == 0) {
 			unsigned i = k->n++;
 			if (i < ARRAY_SIZE(k->certs))
