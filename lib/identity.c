@@ -736,10 +736,3 @@ int data_verify(const uint8_t pk[RE6ST_SIGN_PK_LEN], const char *context, const 
 		return -EKEYREJECTED;
 	return 0;
 }
-
-bool cert_renew_due(int64_t not_before, int64_t not_after, int64_t now)
-{
-	if (not_after <= not_before)
-		return true;
-	return now >= not_after - (not_after - not_before) / 3;
-}

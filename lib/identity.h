@@ -192,12 +192,6 @@ int cert_save(const struct re6st_cert *cert, const char *path); /* 0644, atomic 
 int cert_load(const char *path, const struct re6st_ca *ca, uint64_t now, struct re6st_cert *ret);
 /* The node's address inside its prefix that re6st uses (prefix, then ::1). */
 void cert_node_address(const struct re6st_cert *cert, uint8_t ret_addr[16]);
-/*
- * The one renewal rule, shared by node and registry: true in the last third
- * of the validity period [not_before, not_after] and after it (also for a
- * malformed period, not_after <= not_before).
- */
-bool cert_renew_due(int64_t not_before, int64_t not_after, int64_t now);
 /* True when the certificate matches the key (both public keys). */
 bool cert_matches_key(const struct re6st_cert *cert, const struct re6st_key *k);
 

@@ -530,8 +530,8 @@ int http_start(struct registry *reg, const char *addr, unsigned port, struct htt
 	if (!h)
 		return -ENOMEM;
 	h->reg = reg;
-	r = conn_table_new(o->request_deadline, o->max_per_address, o->origins, o->n_origins,
-			   &h->conns);
+	r = conn_table_new(o->request_deadline, o->max_per_address,
+			   (const char *const *)o->origins, o->n_origins, &h->conns);
 	if (r < 0)
 		return r;
 	h->d = MHD_start_daemon(flags, (uint16_t)port, conn_accept, h->conns, on_request, h,
