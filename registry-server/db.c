@@ -13,7 +13,15 @@
 #include "log.h"
 
 
-static const char schema[] =
+/*
+ * Schema versions (PRAGMA user_version, docs/registry-api.md "State and
+ * durability"). A file made before versions existed reads 0 and already
+ * holds version 1's tables. migrate[v] brings version v to v + 1, in one
+ * transaction with the new number; a file newer than DB_SCHEMA_VERSION is
+ * refused, untouched.
+ */
+static const char *const migrate[DB_SCHEMA_VERSION] = {
+	/* 0 -> 1: a new file, or one from before schema versions */
 	"CREATE TABLE IF NOT EXISTS config ("
 	"  name TEXT PRIMARY KEY NOT NULL, value);"
 	"CREATE TABLE IF NOT EXISTS token ("
@@ -34,8 +42,11 @@ static const char schema[] =
 	"  prefix TEXT);"
 	/* Nonces of signed requests seen, until their timestamp window ends. */
 	"CREATE TABLE IF NOT EXISTS nonce ("
-	"  nonce BLOB PRIMARY KEY NOT NULL, expires INTEGER NOT NULL);"
-	/* Endpoints announced by nodes; soft state, rebuilt by heartbeats. */
+	"  nonce BLOB PRIMARY KEY NOT NULL, expires INTEGER NOT NULL);",
+};
+
+/* Endpoints announced by nodes; soft state, rebuilt by heartbeats. */
+static const char temp_schema[] =
 	"CREATE TEMP TABLE IF NOT EXISTS peer ("
 	"  prefix TEXT PRIMARY KEY NOT NULL, endpoints TEXT NOT NULL,"
 	"  seen INTEGER NOT NULL);";
@@ -84,6 +95,32 @@ static void chmod_private(const char *path, const char *suffix)
 		(void)chmod(p, 0600); /* absent until first used: created 0600 then */
 }
 
+static int schema_upgrade(sqlite3 *h)
+{
+	sqlite3_stmt *st = NULL;
+	int v = -1;
+
+	if (sqlite3_prepare_v2(h, "PRAGMA user_version", -1, &st, NULL) == SQLITE_OK &&
+	    sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	if (v < 0)
+		return -EIO;
+	if (v > DB_SCHEMA_VERSION)
+		return -EPROTONOSUPPORT;
+	for (; v < DB_SCHEMA_VERSION; v++) {
+		char sql[64];
+		snprintf(sql, sizeof(sql), "PRAGMA user_version = %d; COMMIT;", v + 1);
+		if (exec(h, "BEGIN IMMEDIATE;") < 0)
+			return -EIO;
+		if (exec(h, migrate[v]) < 0 || exec(h, sql) < 0) {
+			exec(h, "ROLLBACK;");
+			return -EIO;
+		}
+	}
+	return 0;
+}
+
 int db_open(const char *path, struct db **ret)
 {
 	_cleanup_free_ struct db *d = NULL;
@@ -110,10 +147,16 @@ int db_open(const char *path, struct db **ret)
 	sqlite3_busy_timeout(h, 5000);
 	if (exec(h, "PRAGMA journal_mode=WAL;") < 0 ||
 	    exec(h, "PRAGMA synchronous=FULL;") < 0 ||
-	    exec(h, "PRAGMA foreign_keys=ON;") < 0 ||
-	    exec(h, schema) < 0) {
+	    exec(h, "PRAGMA foreign_keys=ON;") < 0) {
 		sqlite3_close(h);
 		return -EIO;
+	}
+	r = schema_upgrade(h);
+	if (r == 0 && exec(h, temp_schema) < 0)
+		r = -EIO;
+	if (r < 0) {
+		sqlite3_close(h);
+		return r;
 	}
 	pthread_mutex_init(&d->lock, NULL);
 	d->h = h;

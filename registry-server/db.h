@@ -36,9 +36,15 @@
 struct db;    /* a connection and its lock */
 struct db_tx; /* the connection, valid only inside db_tx()/db_read() */
 
+/* The schema version this build writes (PRAGMA user_version). */
+#define DB_SCHEMA_VERSION 1
+
 /*
- * Open/create the database at path and its schema; the file and its -wal
- * and -shm are made 0600.  -errno (-EIO for SQLite errors).
+ * Open/create the database at path and bring its schema to
+ * DB_SCHEMA_VERSION (forward migrations, each in one transaction); the file
+ * and its -wal and -shm are made 0600. -EPROTONOSUPPORT: the file's schema
+ * is newer (a downgrade), the file is not touched; -errno (-EIO for SQLite
+ * errors).
  */
 int db_open(const char *path, struct db **ret);
 void db_close(struct db *db);

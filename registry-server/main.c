@@ -143,7 +143,11 @@ static int setup_db(struct registry *reg, uint64_t now)
 
 	r = db_open(reg->opt.db_path, &reg->db);
 	if (r < 0)
-		return log_errno(LOG_ERR, r, "cannot open database %s", reg->opt.db_path);
+		return r == -EPROTONOSUPPORT
+			       ? log_errno(LOG_ERR, r, "database %s was written by a newer "
+					   "re6st-registry (schema newer than version %d): left "
+					   "untouched", reg->opt.db_path, DB_SCHEMA_VERSION)
+			       : log_errno(LOG_ERR, r, "cannot open database %s", reg->opt.db_path);
 	r = db_tx(reg->db, reg->opt.db_path, setup_tx, &c);
 	switch (r) {
 	case 0:

@@ -14,6 +14,8 @@
 #include "query.h"
 #include "check.h"
 
+#include <sqlite3.h>
+
 
 
 static int parse(const char *s, struct query *q)
@@ -194,6 +196,84 @@ static void test_renew_due(void)
 	CHECK(!cert_renew_due(0, 300, 199) && cert_renew_due(0, 300, 200), "300 s certificate");
 }
 
+static int user_version(const char *path)
+{
+	sqlite3 *h = NULL;
+	sqlite3_stmt *st = NULL;
+	int v = -1;
+	if (sqlite3_open_v2(path, &h, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK &&
+	    sqlite3_prepare_v2(h, "PRAGMA user_version", -1, &st, NULL) == SQLITE_OK &&
+	    sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	sqlite3_close(h);
+	return v;
+}
+
+static int count_certs(struct db_tx *tx, void *arg)
+{
+	int64_t *n = arg;
+	sqlite3_stmt *st = NULL;
+	int r = db_prepare(tx, "SELECT count(*) FROM cert WHERE cert IS NOT NULL", &st);
+	if (r < 0)
+		return r;
+	*n = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
+	sqlite3_finalize(st);
+	return 0;
+}
+
+/* A registry.db of the release before schema versions is migrated with its
+ * rows; one from a newer registry is refused, untouched. */
+static void test_schema(void)
+{
+	char dir[] = "/tmp/re6st-schema.XXXXXX", path[64];
+	CHECK(mkdtemp(dir) != NULL, "tmpdir");
+	snprintf(path, sizeof(path), "%s/registry.db", dir);
+	sqlite3 *h = NULL;
+	CHECK(sqlite3_open(path, &h) == SQLITE_OK &&
+		      sqlite3_exec(h,
+				   /* the previous release's tables, verbatim */
+				   "CREATE TABLE config (name TEXT PRIMARY KEY NOT NULL, value);"
+				   "CREATE TABLE token (token TEXT PRIMARY KEY NOT NULL, email TEXT NOT NULL,"
+				   "  prefix_len INTEGER NOT NULL, date INTEGER NOT NULL);"
+				   "CREATE TABLE cert (prefix TEXT PRIMARY KEY NOT NULL, email TEXT, cert TEXT,"
+				   "  serial INTEGER, subject_serial INTEGER, sign_pk BLOB,"
+				   "  not_after INTEGER, location TEXT);"
+				   "CREATE UNIQUE INDEX cert_serial ON cert(serial);"
+				   "CREATE UNIQUE INDEX cert_subject_serial ON cert(subject_serial);"
+				   "CREATE INDEX cert_sign_pk ON cert(sign_pk);"
+				   "CREATE INDEX cert_email ON cert(email);"
+				   "CREATE TABLE crl (serial INTEGER PRIMARY KEY NOT NULL,"
+				   "  date INTEGER NOT NULL, prefix TEXT);"
+				   "CREATE TABLE nonce (nonce BLOB PRIMARY KEY NOT NULL,"
+				   "  expires INTEGER NOT NULL);"
+				   "INSERT INTO cert VALUES ('0000000000000001', 'a@b', 'CERT', 7, 7, x'00',"
+				   "  99, NULL);",
+				   NULL, NULL, NULL) == SQLITE_OK,
+	      "previous release's registry.db made");
+	sqlite3_close(h);
+	CHECK_EQ(user_version(path), 0);
+
+	struct db *db = NULL;
+	int64_t n = 0;
+	CHECK_EQ(db_open(path, &db), 0);
+	CHECK_EQ(user_version(path), DB_SCHEMA_VERSION);
+	CHECK(db && db_read(db, "test", count_certs, &n) == 0 && n == 1, "certificate row kept");
+	db_close(db);
+	db = NULL;
+
+	CHECK(sqlite3_open(path, &h) == SQLITE_OK &&
+		      sqlite3_exec(h, "PRAGMA user_version = 42;", NULL, NULL, NULL) == SQLITE_OK,
+	      "made newer");
+	sqlite3_close(h);
+	CHECK_EQ(db_open(path, &db), -EPROTONOSUPPORT);
+	CHECK(db == NULL);
+	CHECK_EQ(user_version(path), 42);
+	char cmd[128];
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	CHECK(system(cmd) == 0);
+}
+
 int main(void)
 {
 	test_query();
@@ -201,5 +281,6 @@ int main(void)
 	test_tree();
 	test_stmt_escape();
 	test_renew_due();
+	test_schema();
 	return check_summary();
 }
