@@ -9,7 +9,9 @@
 #                   reply after the decision is the first packet through
 #                   (resolution: the ping interval, 10 ms)
 #   loss/rotation   a ping flow between two nodes (20/s) while every node
-#                   rotates one tunnel every BENCH_REFRESH seconds
+#                   destroys a random share of its tunnels every BENCH_REFRESH
+#                   seconds (the network's rotate-share, 0.3): packets lost
+#                   per rotation, rotations per node and period
 #   memory, CPU     of node 1's re6stnet, which keeps 10 tunnels (client-count
 #                   10 in an 11-node network): RssAnon and VmRSS (max of
 #                   samples), VmHWM, the split of memsplit.sh, utime+stime
@@ -155,6 +157,7 @@ figure "tunnel set-up, decision to first packet" "$(stats 1)"
 figure "  of which decision to programmed (log)" "$(stats 2)"
 figure "ping flow during rotations" "$lost lost of ${sent:-0} ($rot rotations in the network, refresh $REFRESH s)"
 figure "packets lost per rotation" "$(awk -v l="$lost" -v r="$rot" 'BEGIN { printf "%.2f", r ? l / r : l }')"
+figure "rotations per node and period" "$(awk -v r="$rot" -v n="$N" -v t="$ROTATE_S" -v p="$REFRESH" 'BEGIN { printf "%.2f (rotate-share 0.3)", r / n / (t / p) }')"
 figure "re6stnet RssAnon (max over samples)" "$anon kB: $(awk -v a="$anon" 'BEGIN { printf "%.2f", a / 4096 }') of the 4 MB aim"
 figure "re6stnet VmRSS (max over samples)" "$rss kB (shared library pages included)"
 figure "re6stnet VmHWM" "$hwm kB"
