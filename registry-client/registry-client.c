@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-#include "registry-client.h"
+#include "rc-internal.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -17,38 +17,13 @@
 #include "reqsign.h"
 #include "transport.h"
 
-struct registry_client {
-	char *url;
-	struct registry_client_options opt;
-	bool has_ca;
-	struct re6st_ca ca;
-	const struct re6st_key *key;
-	const struct re6st_cert *cert;
-	char error[512];
-};
-
-enum {
-	CALL_SIGNED = 1 << 0,
-	CALL_RETRY = 1 << 1, /* idempotent: retry on transport errors and 5xx */
-};
-
-struct answer {
-	unsigned status;
-	char *body;
-	size_t len;
-	bool has_sig;
-	uint8_t sig[RE6ST_SIG_LEN];
-};
-
-static void answer_clear(struct answer *a)
+void rci_answer_clear(struct answer *a)
 {
 	free(a->body);
 	*a = (struct answer){};
 }
 
-static int set_error(struct registry_client *c, int err, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static int set_error(struct registry_client *c, int err, const char *fmt, ...)
+int rci_set_error(struct registry_client *c, int err, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -121,14 +96,7 @@ void registry_client_set_identity(struct registry_client *c, const struct re6st_
 	c->cert = cert;
 }
 
-/* A request ready for the transport, with the headers of a signed one. */
-struct prepared {
-	char *hdr[2];
-	const char *hdrs[2];
-	struct rc_request req;
-};
-
-static void prepared_clear(struct prepared *p)
+void rci_prepared_clear(struct prepared *p)
 {
 	free(p->hdr[0]);
 	free(p->hdr[1]);
@@ -136,7 +104,7 @@ static void prepared_clear(struct prepared *p)
 }
 
 /* Prepare one attempt (signing the request when asked: a fresh nonce each time). */
-static int prepare(struct registry_client *c, const char *rpc, const char *url,
+int rci_prepare(struct registry_client *c, const char *rpc, const char *url,
 		   const char *query, unsigned flags, uint8_t nonce[16], struct prepared *ret)
 {
 	struct prepared p = {
@@ -155,7 +123,7 @@ static int prepare(struct registry_client *c, const char *rpc, const char *url,
 		int r;
 
 		if (!c->key || !c->cert)
-			return set_error(c, -EINVAL, "%s: signed RPC without a node identity", rpc);
+			return rci_set_error(c, -EINVAL, "%s: signed RPC without a node identity", rpc);
 		data = malloc(qlen + 2);
 		if (!data)
 			return -ENOMEM;
@@ -164,7 +132,7 @@ static int prepare(struct registry_client *c, const char *rpc, const char *url,
 		r = reqsign_sign(c->key, c->cert, rpc, (const uint8_t *)data, qlen + 1,
 				 (uint64_t)time(NULL), &sig);
 		if (r < 0)
-			return set_error(c, r, "%s: cannot sign the request (key and certificate"
+			return rci_set_error(c, r, "%s: cannot sign the request (key and certificate"
 					       " do not match?)", rpc);
 		memcpy(nonce, sig.nonce, REQSIGN_NONCE_LEN);
 		cert_encode(c->cert, raw);
@@ -175,7 +143,7 @@ static int prepare(struct registry_client *c, const char *rpc, const char *url,
 		}
 		if (asprintf(&p.hdr[1], "Re6st-Signature: %s", reqsig_format(&sig, sig_s)) < 0) {
 			p.hdr[1] = NULL;
-			prepared_clear(&p);
+			rci_prepared_clear(&p);
 			return -ENOMEM;
 		}
 		p.req.n_headers = 2;
@@ -188,12 +156,12 @@ static int prepare(struct registry_client *c, const char *rpc, const char *url,
 }
 
 /* The transport's answer as ours (body moved), or its error in c->error. */
-static int take_response(struct registry_client *c, const char *url, int r,
+int rci_take_response(struct registry_client *c, const char *url, int r,
 			 struct rc_response *resp, const char *err, struct answer *a)
 {
 	if (r < 0)
-		return set_error(c, r, "%s: %s", url, err[0] ? err : strerror(-r));
-	answer_clear(a);
+		return rci_set_error(c, r, "%s: %s", url, err[0] ? err : strerror(-r));
+	rci_answer_clear(a);
 	a->status = resp->status;
 	a->body = TAKE_PTR(resp->body);
 	a->len = resp->len;
@@ -211,12 +179,12 @@ static int perform_once(struct registry_client *c, const char *rpc, const char *
 	char err[RC_ERRLEN] = "";
 	int r;
 
-	r = prepare(c, rpc, url, query, flags, nonce, &p);
+	r = rci_prepare(c, rpc, url, query, flags, nonce, &p);
 	if (r < 0)
 		return r;
 	r = rc_transport_perform(&p.req, &resp, err);
-	prepared_clear(&p);
-	return take_response(c, url, r, &resp, err, a);
+	rci_prepared_clear(&p);
+	return rci_take_response(c, url, r, &resp, err, a);
 }
 
 /* Perform with retries; on success a->status is any HTTP status. */
@@ -230,7 +198,7 @@ static int perform(struct registry_client *c, const char *rpc, const char *query
 	if (asprintf(&url, "%s/%s%s%s", c->url, rpc, query[0] ? "?" : "", query) < 0)
 		return -ENOMEM;
 	for (unsigned attempt = 0;; attempt++) {
-		answer_clear(a);
+		rci_answer_clear(a);
 		c->error[0] = '\0';
 		r = perform_once(c, rpc, url, query, flags, a, nonce);
 		bool transient = (r == -ECONNREFUSED || r == -ETIMEDOUT || r == -EIO) ||
@@ -261,47 +229,44 @@ static int status_error(struct registry_client *c, const char *rpc, const struct
 	case 404: err = -ENOENT; break;
 	default: err = -EPROTO; break;
 	}
-	return set_error(c, err, "%s/%s: HTTP %u%s%s", c->url, rpc, a->status, msg[0] ? ": " : "",
+	return rci_set_error(c, err, "%s/%s: HTTP %u%s%s", c->url, rpc, a->status, msg[0] ? ": " : "",
 			 msg);
 }
-
-static int check_answer(struct registry_client *c, const char *rpc, unsigned flags,
-			bool allow_empty, struct answer *a, const uint8_t nonce[16]);
 
 /*
  * Full call: perform, require 200 (or 204 when allow_empty), verify the answer
  * signature of signed calls.
  */
-static int call(struct registry_client *c, const char *rpc, const char *query, unsigned flags,
+int rci_call(struct registry_client *c, const char *rpc, const char *query, unsigned flags,
 		bool allow_empty, struct answer *a)
 {
 	uint8_t nonce[REQSIGN_NONCE_LEN] = {};
 	int r;
 
 	if ((flags & CALL_SIGNED) && !c->has_ca)
-		return set_error(c, -EINVAL, "%s: no CA set to verify answers", rpc);
+		return rci_set_error(c, -EINVAL, "%s: no CA set to verify answers", rpc);
 	r = perform(c, rpc, query, flags, a, nonce);
 	if (r < 0)
 		return r;
-	return check_answer(c, rpc, flags, allow_empty, a, nonce);
+	return rci_check_answer(c, rpc, flags, allow_empty, a, nonce);
 }
 
-static int check_answer(struct registry_client *c, const char *rpc, unsigned flags,
+int rci_check_answer(struct registry_client *c, const char *rpc, unsigned flags,
 			bool allow_empty, struct answer *a, const uint8_t nonce[16])
 {
 	if (a->status == 204) {
 		if (allow_empty)
 			return 0;
-		return set_error(c, -ENOENT, "%s/%s: empty answer", c->url, rpc);
+		return rci_set_error(c, -ENOENT, "%s/%s: empty answer", c->url, rpc);
 	}
 	if (a->status != 200)
 		return status_error(c, rpc, a);
 	if (flags & CALL_SIGNED) {
 		if (!a->has_sig)
-			return set_error(c, -EKEYREJECTED, "%s/%s: answer is not signed", c->url, rpc);
+			return rci_set_error(c, -EKEYREJECTED, "%s/%s: answer is not signed", c->url, rpc);
 		if (answer_verify(&c->ca, rpc, nonce, (const uint8_t *)(a->body ? a->body : ""),
 				  a->len, a->sig) < 0)
-			return set_error(c, -EKEYREJECTED,
+			return rci_set_error(c, -EKEYREJECTED,
 					 "%s/%s: answer signature does not verify (not our registry?)",
 					 c->url, rpc);
 	}
@@ -321,7 +286,7 @@ int rc_call_raw(struct registry_client *c, const char *rpc, const char *query, b
 	int r = perform(c, rpc, query ? query : "", sign ? CALL_SIGNED : 0, &a, nonce);
 
 	if (r < 0) {
-		answer_clear(&a);
+		rci_answer_clear(&a);
 		return r;
 	}
 	*ret_status = a.status;
@@ -354,7 +319,7 @@ static char *url_escape(const char *v)
 }
 
 /* "k1=v1&k2=v2" from NULL-terminated pairs; NULL values skipped. */
-static char *build_query(const char *k, ...)
+char *rci_build_query(const char *k, ...)
 {
 	_cleanup_free_ char *q = NULL;
 	size_t len = 0;
@@ -389,18 +354,18 @@ static char *build_query(const char *k, ...)
 int rc_get_ca(struct registry_client *c, struct re6st_ca *ret)
 {
 	struct answer a = {};
-	int r = call(c, "getCa", "", CALL_RETRY, false, &a);
+	int r = rci_call(c, "getCa", "", CALL_RETRY, false, &a);
 
 	if (r == 0) {
 		r = ca_from_armour(a.body, a.len, ret);
 		if (r < 0)
-			set_error(c, r, "%s/getCa: invalid CA: %s", c->url, identity_strerror(r));
+			rci_set_error(c, r, "%s/getCa: invalid CA: %s", c->url, identity_strerror(r));
 	}
-	answer_clear(&a);
+	rci_answer_clear(&a);
 	return r;
 }
 
-static int parse_netconf_answer(struct registry_client *c, const struct answer *a,
+int rci_parse_netconf_answer(struct registry_client *c, const struct answer *a,
 				struct re6st_netconf **ret, uint8_t **ret_encoded,
 				size_t *ret_encoded_len)
 {
@@ -410,7 +375,7 @@ static int parse_netconf_answer(struct registry_client *c, const struct answer *
 	int r = netconf_from_armour(a->body, a->len, &c->ca, &nc, &enc, &enc_len);
 
 	if (r < 0)
-		return set_error(c, r, "%s/getNetworkConfig: %s", c->url, identity_strerror(r));
+		return rci_set_error(c, r, "%s/getNetworkConfig: %s", c->url, identity_strerror(r));
 	*ret = nc;
 	if (ret_encoded) {
 		*ret_encoded = enc;
@@ -427,24 +392,24 @@ int rc_get_network_config(struct registry_client *c, struct re6st_netconf **ret,
 	int r;
 
 	if (!c->has_ca)
-		return set_error(c, -EINVAL, "getNetworkConfig: no CA set");
-	r = call(c, "getNetworkConfig", "", CALL_RETRY, false, &a);
+		return rci_set_error(c, -EINVAL, "getNetworkConfig: no CA set");
+	r = rci_call(c, "getNetworkConfig", "", CALL_RETRY, false, &a);
 	if (r == 0)
-		r = parse_netconf_answer(c, &a, ret, ret_encoded, ret_encoded_len);
-	answer_clear(&a);
+		r = rci_parse_netconf_answer(c, &a, ret, ret_encoded, ret_encoded_len);
+	rci_answer_clear(&a);
 	return r;
 }
 
 int rc_request_token(struct registry_client *c, const char *email)
 {
-	_cleanup_free_ char *q = build_query("email", email, NULL);
+	_cleanup_free_ char *q = rci_build_query("email", email, NULL);
 	struct answer a = {};
 	int r;
 
 	if (!q)
 		return -ENOMEM;
-	r = call(c, "requestToken", q, 0, true, &a);
-	answer_clear(&a);
+	r = rci_call(c, "requestToken", q, 0, true, &a);
+	rci_answer_clear(&a);
 	return r;
 }
 
@@ -455,10 +420,10 @@ static int parse_cert_answer(struct registry_client *c, const char *rpc, struct 
 	int r;
 
 	if (!c->has_ca)
-		return set_error(c, -EINVAL, "%s: no CA set", rpc);
+		return rci_set_error(c, -EINVAL, "%s: no CA set", rpc);
 	r = cert_from_armour(a->body, a->len, &c->ca, (uint64_t)time(NULL), &cert);
 	if (r < 0)
-		return set_error(c, r, "%s/%s: invalid certificate in answer: %s", c->url, rpc,
+		return rci_set_error(c, r, "%s/%s: invalid certificate in answer: %s", c->url, rpc,
 				 identity_strerror(r));
 	*ret = cert;
 	if (ret_armour)
@@ -478,54 +443,54 @@ int rc_request_certificate(struct registry_client *c, const char *token,
 	int r;
 
 	if (!k->has_wg || tlen > 64)
-		return set_error(c, -EINVAL, "requestCertificate: %s",
+		return rci_set_error(c, -EINVAL, "requestCertificate: %s",
 				 tlen > 64 ? "token too long" : "key has no WireGuard part");
 	memcpy(pop, k->sign_pk, 32);
 	memcpy(pop + 32, k->wg_pk, 32);
 	if (tlen)
 		memcpy(pop + 64, token, tlen);
 	data_sign(k, "requestCertificate", pop, 64 + tlen, sig);
-	q = build_query("token", tlen ? token : NULL, "pk", key32_to_base64(k->sign_pk, pk), "wg",
+	q = rci_build_query("token", tlen ? token : NULL, "pk", key32_to_base64(k->sign_pk, pk), "wg",
 			key32_to_base64(k->wg_pk, wg), "sig", sig_to_string(sig, sig_s), "location",
 			location, NULL);
 	if (!q)
 		return -ENOMEM;
-	r = call(c, "requestCertificate", q, 0, false, &a);
+	r = rci_call(c, "requestCertificate", q, 0, false, &a);
 	if (r == 0)
 		r = parse_cert_answer(c, "requestCertificate", &a, ret, ret_armour);
 	if (r == 0 && !cert_matches_key(ret, k))
-		r = set_error(c, -EKEYREJECTED, "requestCertificate: certificate is for another key");
-	answer_clear(&a);
+		r = rci_set_error(c, -EKEYREJECTED, "requestCertificate: certificate is for another key");
+	rci_answer_clear(&a);
 	return r;
 }
 
 int rc_get_country(struct registry_client *c, const char *address, char ret[3])
 {
-	_cleanup_free_ char *q = build_query("address", address, NULL);
+	_cleanup_free_ char *q = rci_build_query("address", address, NULL);
 	struct answer a = {};
 	int r;
 
 	if (!q)
 		return -ENOMEM;
-	r = call(c, "getCountry", q, CALL_RETRY, true, &a);
+	r = rci_call(c, "getCountry", q, CALL_RETRY, true, &a);
 	if (r == 0 && a.status == 204)
 		r = -ENOENT;
 	else if (r == 0) {
 		if (a.len < 2 || a.body[0] < 'A' || a.body[0] > 'Z' || a.body[1] < 'A' ||
 		    a.body[1] > 'Z')
-			r = set_error(c, -EBADMSG, "getCountry: malformed answer");
+			r = rci_set_error(c, -EBADMSG, "getCountry: malformed answer");
 		else {
 			ret[0] = a.body[0];
 			ret[1] = a.body[1];
 			ret[2] = '\0';
 		}
 	}
-	answer_clear(&a);
+	rci_answer_clear(&a);
 	return r;
 }
 
 /* A renewed certificate must be for this node: same key, same prefix. */
-static int parse_renew_answer(struct registry_client *c, struct answer *a,
+int rci_parse_renew_answer(struct registry_client *c, struct answer *a,
 			      struct re6st_cert *ret, char **ret_armour)
 {
 	_cleanup_free_ char *armour = NULL;
@@ -536,7 +501,7 @@ static int parse_renew_answer(struct registry_client *c, struct answer *a,
 		return r;
 	if ((c->key && !cert_matches_key(&cert, c->key)) ||
 	    (c->cert && !prefix_equal(&cert.node, &c->cert->node)))
-		return set_error(c, -EKEYREJECTED,
+		return rci_set_error(c, -EKEYREJECTED,
 				 "renewCertificate: certificate is for another key or prefix");
 	*ret = cert;
 	if (ret_armour)
@@ -547,11 +512,11 @@ static int parse_renew_answer(struct registry_client *c, struct answer *a,
 int rc_renew_certificate(struct registry_client *c, struct re6st_cert *ret, char **ret_armour)
 {
 	struct answer a = {};
-	int r = call(c, "renewCertificate", "", CALL_SIGNED | CALL_RETRY, false, &a);
+	int r = rci_call(c, "renewCertificate", "", CALL_SIGNED | CALL_RETRY, false, &a);
 
 	if (r == 0)
-		r = parse_renew_answer(c, &a, ret, ret_armour);
-	answer_clear(&a);
+		r = rci_parse_renew_answer(c, &a, ret, ret_armour);
+	rci_answer_clear(&a);
 	return r;
 }
 
@@ -566,10 +531,10 @@ static int unseal(struct registry_client *c, const char *rpc, const struct answe
 
 	r = armour_decode(ARMOUR_SEALED, a->body, a->len, &box, &box_len);
 	if (r < 0)
-		return set_error(c, -EBADMSG, "%s/%s: malformed sealed answer", c->url, rpc);
+		return rci_set_error(c, -EBADMSG, "%s/%s: malformed sealed answer", c->url, rpc);
 	r = seal_open(c->key, box, box_len, &plain, &plen);
 	if (r < 0)
-		return set_error(c, -EBADMSG, "%s/%s: answer not sealed to this node", c->url, rpc);
+		return rci_set_error(c, -EBADMSG, "%s/%s: answer not sealed to this node", c->url, rpc);
 	/* Text payload: make sure it is NUL-terminated. */
 	char *s = malloc(plen + 1);
 	if (!s) {
@@ -595,7 +560,7 @@ void rc_bootstrap_peer_clear(struct rc_bootstrap_peer *p)
 }
 
 /* "prefix P\nendpoints E\n<armoured certificate>", sealed to this node. */
-static int parse_bootstrap_answer(struct registry_client *c, const struct answer *a,
+int rci_parse_bootstrap_answer(struct registry_client *c, const struct answer *a,
 				  struct rc_bootstrap_peer *ret)
 {
 	_cleanup_free_ char *s = NULL;
@@ -603,26 +568,26 @@ static int parse_bootstrap_answer(struct registry_client *c, const struct answer
 	int r;
 
 	if (a->status == 204)
-		return set_error(c, -ENOENT, "getBootstrapPeer: the registry knows no peer");
+		return rci_set_error(c, -ENOENT, "getBootstrapPeer: the registry knows no peer");
 	r = unseal(c, "getBootstrapPeer", a, &s, &n);
 	if (r < 0)
 		return r;
 	char *l1 = s, *l2 = strchr(l1, '\n'), *rest;
 	if (!l2 || strncmp(l1, "prefix ", 7) != 0)
-		return set_error(c, -EBADMSG, "getBootstrapPeer: malformed answer");
+		return rci_set_error(c, -EBADMSG, "getBootstrapPeer: malformed answer");
 	*l2++ = '\0';
 	rest = strchr(l2, '\n');
 	if (!rest || strncmp(l2, "endpoints ", 10) != 0)
-		return set_error(c, -EBADMSG, "getBootstrapPeer: malformed answer");
+		return rci_set_error(c, -EBADMSG, "getBootstrapPeer: malformed answer");
 	*rest++ = '\0';
 	struct rc_bootstrap_peer p = {};
 	if (prefix_parse(l1 + 7, &p.prefix) < 0)
-		return set_error(c, -EBADMSG, "getBootstrapPeer: malformed prefix");
+		return rci_set_error(c, -EBADMSG, "getBootstrapPeer: malformed prefix");
 	r = cert_from_armour(rest, strlen(rest), &c->ca, (uint64_t)time(NULL), &p.cert);
 	if (r < 0)
-		return set_error(c, r, "getBootstrapPeer: peer certificate: %s", identity_strerror(r));
+		return rci_set_error(c, r, "getBootstrapPeer: peer certificate: %s", identity_strerror(r));
 	if (!prefix_equal(&p.cert.node, &p.prefix))
-		return set_error(c, -EBADMSG, "getBootstrapPeer: prefix and certificate differ");
+		return rci_set_error(c, -EBADMSG, "getBootstrapPeer: prefix and certificate differ");
 	p.endpoints = strdup(l2 + 10);
 	if (!p.endpoints)
 		return -ENOMEM;
@@ -633,24 +598,24 @@ static int parse_bootstrap_answer(struct registry_client *c, const struct answer
 int rc_get_bootstrap_peer(struct registry_client *c, struct rc_bootstrap_peer *ret)
 {
 	struct answer a = {};
-	int r = call(c, "getBootstrapPeer", "", CALL_SIGNED | CALL_RETRY, true, &a);
+	int r = rci_call(c, "getBootstrapPeer", "", CALL_SIGNED | CALL_RETRY, true, &a);
 
 	if (r == 0)
-		r = parse_bootstrap_answer(c, &a, ret);
-	answer_clear(&a);
+		r = rci_parse_bootstrap_answer(c, &a, ret);
+	rci_answer_clear(&a);
 	return r;
 }
 
 int rc_announce(struct registry_client *c, const char *endpoints)
 {
-	_cleanup_free_ char *q = build_query("endpoints", endpoints, NULL);
+	_cleanup_free_ char *q = rci_build_query("endpoints", endpoints, NULL);
 	struct answer a = {};
 	int r;
 
 	if (!q)
 		return -ENOMEM;
-	r = call(c, "announce", q, CALL_SIGNED | CALL_RETRY, true, &a);
-	answer_clear(&a);
+	r = rci_call(c, "announce", q, CALL_SIGNED | CALL_RETRY, true, &a);
+	rci_answer_clear(&a);
 	return r;
 }
 
@@ -664,7 +629,7 @@ static int parse_hex_key(const char *hex, uint8_t out[32], size_t *ret_len)
 	return 0;
 }
 
-static int parse_hmac_answer(struct registry_client *c, const struct answer *a,
+int rci_parse_hmac_answer(struct registry_client *c, const struct answer *a,
 			     struct rc_hmac *ret)
 {
 	_cleanup_free_ char *s = NULL;
@@ -693,7 +658,7 @@ static int parse_hmac_answer(struct registry_client *c, const struct answer *a,
 	sodium_memzero(s, n);
 	if (r < 0 || !h.has_sign) {
 		sodium_memzero(&h, sizeof(h));
-		return set_error(c, -EBADMSG, "getHMAC: malformed answer");
+		return rci_set_error(c, -EBADMSG, "getHMAC: malformed answer");
 	}
 	*ret = h;
 	sodium_memzero(&h, sizeof(h));
@@ -703,337 +668,10 @@ static int parse_hmac_answer(struct registry_client *c, const struct answer *a,
 int rc_get_hmac(struct registry_client *c, struct rc_hmac *ret)
 {
 	struct answer a = {};
-	int r = call(c, "getHMAC", "", CALL_SIGNED | CALL_RETRY, false, &a);
+	int r = rci_call(c, "getHMAC", "", CALL_SIGNED | CALL_RETRY, false, &a);
 
 	if (r == 0)
-		r = parse_hmac_answer(c, &a, ret);
-	answer_clear(&a);
+		r = rci_parse_hmac_answer(c, &a, ret);
+	rci_answer_clear(&a);
 	return r;
-}
-
-static int text_answer(struct registry_client *c, const char *rpc, const char *q, char **ret)
-{
-	struct answer a = {};
-	int r = call(c, rpc, q, CALL_RETRY, true, &a);
-
-	if (r == 0 && a.status == 204)
-		r = set_error(c, -ENOENT, "%s: no such entry", rpc);
-	if (r == 0) {
-		a.body[strcspn(a.body, "\r\n")] = '\0';
-		*ret = TAKE_PTR(a.body);
-	}
-	answer_clear(&a);
-	return r;
-}
-
-int rc_add_token(struct registry_client *c, const char *email, const char *token,
-		 char **ret_token)
-{
-	_cleanup_free_ char *q = build_query("email", email, "token", token, NULL);
-	char *t = NULL;
-	int r;
-
-	if (!q)
-		return -ENOMEM;
-	r = text_answer(c, "addToken", q, &t);
-	if (r == 0 && ret_token)
-		*ret_token = t;
-	else
-		free(t);
-	return r;
-}
-
-int rc_is_token(struct registry_client *c, const char *token, bool *ret)
-{
-	_cleanup_free_ char *q = build_query("token", token, NULL);
-	char *t = NULL;
-	int r;
-
-	if (!q)
-		return -ENOMEM;
-	r = text_answer(c, "isToken", q, &t);
-	free(t);
-	if (r == -ENOENT) {
-		*ret = false;
-		return 0;
-	}
-	if (r == 0)
-		*ret = true;
-	return r;
-}
-
-int rc_delete_token(struct registry_client *c, const char *token)
-{
-	_cleanup_free_ char *q = build_query("token", token, NULL);
-	struct answer a = {};
-	int r;
-
-	if (!q)
-		return -ENOMEM;
-	r = call(c, "deleteToken", q, CALL_RETRY, true, &a);
-	answer_clear(&a);
-	return r;
-}
-
-int rc_revoke(struct registry_client *c, const char *cn_or_serial)
-{
-	_cleanup_free_ char *q = build_query("cn_or_serial", cn_or_serial, NULL);
-	struct answer a = {};
-	int r;
-
-	if (!q)
-		return -ENOMEM;
-	r = call(c, "revoke", q, CALL_RETRY, true, &a);
-	answer_clear(&a);
-	return r;
-}
-
-int rc_update_hmac(struct registry_client *c, char **ret_state)
-{
-	char *s = NULL;
-	/* Not idempotent: no retry beyond refused connections. */
-	struct answer a = {};
-	int r = call(c, "updateHMAC", "", 0, false, &a);
-
-	if (r == 0) {
-		a.body[strcspn(a.body, "\r\n")] = '\0';
-		s = TAKE_PTR(a.body);
-		if (ret_state)
-			*ret_state = s;
-		else
-			free(s);
-	}
-	answer_clear(&a);
-	return r;
-}
-
-int rc_get_node_prefix(struct registry_client *c, const char *email, char **ret)
-{
-	_cleanup_free_ char *q = build_query("email", email, NULL);
-
-	return q ? text_answer(c, "getNodePrefix", q, ret) : -ENOMEM;
-}
-
-int rc_get_ipv6_address(struct registry_client *c, const char *email, char **ret)
-{
-	_cleanup_free_ char *q = build_query("email", email, NULL);
-
-	return q ? text_answer(c, "getIPv6Address", q, ret) : -ENOMEM;
-}
-
-/* ---- non-blocking calls ------------------------------------------------- */
-
-struct rc_async {
-	struct registry_client *c;
-	char *rpc, *url;
-	unsigned flags;
-	struct rc_transfer *t;
-	struct answer a;
-	uint8_t nonce[REQSIGN_NONCE_LEN];
-	bool done;
-	int result;
-	char error[512];   /* this request's error in words (as c->error) */
-};
-
-/* Keep the client's last error with the request it belongs to. */
-static int async_error(struct rc_async *x, int r)
-{
-	if (r < 0 && r != -EAGAIN)
-		snprintf(x->error, sizeof(x->error), "%s",
-			 x->c->error[0] ? x->c->error : strerror(-r));
-	return r;
-}
-
-const char *rc_async_error(const struct rc_async *x)
-{
-	return x->error;
-}
-
-void rc_async_free(struct rc_async *x)
-{
-	if (!x)
-		return;
-	rc_transfer_free(x->t);
-	answer_clear(&x->a);
-	free(x->rpc);
-	free(x->url);
-	free(x);
-}
-
-int rc_async_start(struct registry_client *c, const char *rpc, const char *query, bool sign,
-		   struct rc_async **ret)
-{
-	_cleanup_(rc_async_freep) struct rc_async *x = calloc(1, sizeof(*x));
-	char err[RC_ERRLEN] = "";
-	struct prepared p;
-	int r;
-
-	if (!x)
-		return -ENOMEM;
-	if (!query)
-		query = "";
-	if (sign && !c->has_ca)
-		return set_error(c, -EINVAL, "%s: no CA set to verify answers", rpc);
-	x->c = c;
-	x->flags = sign ? CALL_SIGNED : 0;
-	x->rpc = strdup(rpc);
-	if (!x->rpc || asprintf(&x->url, "%s/%s%s%s", c->url, rpc, query[0] ? "?" : "", query) < 0)
-		return -ENOMEM;
-	c->error[0] = '\0';
-	r = prepare(c, rpc, x->url, query, x->flags, x->nonce, &p);
-	if (r < 0)
-		return r;
-	r = rc_transfer_start(&p.req, &x->t, err);
-	prepared_clear(&p);
-	if (r < 0)
-		return set_error(c, r, "%s: %s", x->url, err[0] ? err : strerror(-r));
-	r = rc_async_process(x);
-	if (r < 0)
-		return r;
-	*ret = TAKE_PTR(x);
-	return 0;
-}
-
-int rc_async_fds(struct rc_async *x, struct pollfd *fds, size_t max, size_t *ret_n,
-		 int *ret_timeout_ms)
-{
-	if (x->done) {
-		*ret_n = 0;
-		*ret_timeout_ms = 0;
-		return 0;
-	}
-	return rc_transfer_fds(x->t, fds, max, ret_n, ret_timeout_ms);
-}
-
-int rc_async_process(struct rc_async *x)
-{
-	struct rc_response resp = {};
-	char err[RC_ERRLEN] = "";
-	int r;
-
-	if (x->done)
-		return 1;
-	r = rc_transfer_process(x->t);
-	if (r <= 0)
-		return r;
-	x->done = true;
-	r = rc_transfer_result(x->t, &resp, err);
-	x->result = take_response(x->c, x->url, r, &resp, err, &x->a);
-	/* The helper (spawn transport) is gone: nothing to keep. */
-	rc_transfer_free(TAKE_PTR(x->t));
-	async_error(x, x->result);
-	return 1;
-}
-
-int rc_async_result(struct rc_async *x, unsigned *ret_status, char **ret_body, size_t *ret_len)
-{
-	int r;
-
-	if (!x->done)
-		return -EAGAIN;
-	if (x->result < 0)
-		return x->result;
-	if (x->a.status >= 200 && x->a.status < 300) {
-		r = check_answer(x->c, x->rpc, x->flags, true, &x->a, x->nonce);
-		if (r < 0)
-			return async_error(x, r);
-	}
-	*ret_status = x->a.status;
-	*ret_len = x->a.len;
-	*ret_body = x->a.body ? TAKE_PTR(x->a.body) : strdup("");
-	return *ret_body ? 0 : -ENOMEM;
-}
-
-/* ---- non-blocking RPCs with parsed answers ---------------------------- */
-
-/* The finished request's answer, checked as call() checks it. */
-static int async_answer(struct rc_async *x, const char *rpc, bool allow_empty)
-{
-	int r;
-
-	if (!x->done)
-		return -EAGAIN;
-	if (strcmp(x->rpc, rpc) != 0)
-		return -EINVAL;
-	if (x->result < 0)
-		return x->result;
-	x->c->error[0] = '\0';
-	r = check_answer(x->c, x->rpc, x->flags, allow_empty, &x->a, x->nonce);
-	return async_error(x, r);
-}
-
-int rc_async_get_network_config(struct registry_client *c, struct rc_async **ret)
-{
-	if (!c->has_ca)
-		return set_error(c, -EINVAL, "getNetworkConfig: no CA set");
-	return rc_async_start(c, "getNetworkConfig", "", false, ret);
-}
-
-int rc_async_network_config_result(struct rc_async *x, struct re6st_netconf **ret,
-				   uint8_t **ret_encoded, size_t *ret_encoded_len)
-{
-	int r = async_answer(x, "getNetworkConfig", false);
-
-	if (r == 0)
-		r = parse_netconf_answer(x->c, &x->a, ret, ret_encoded, ret_encoded_len);
-	return async_error(x, r);
-}
-
-int rc_async_renew_certificate(struct registry_client *c, struct rc_async **ret)
-{
-	return rc_async_start(c, "renewCertificate", "", true, ret);
-}
-
-int rc_async_certificate_result(struct rc_async *x, struct re6st_cert *ret, char **ret_armour)
-{
-	int r = async_answer(x, "renewCertificate", false);
-
-	if (r == 0)
-		r = parse_renew_answer(x->c, &x->a, ret, ret_armour);
-	return async_error(x, r);
-}
-
-int rc_async_get_bootstrap_peer(struct registry_client *c, struct rc_async **ret)
-{
-	return rc_async_start(c, "getBootstrapPeer", "", true, ret);
-}
-
-int rc_async_bootstrap_peer_result(struct rc_async *x, struct rc_bootstrap_peer *ret)
-{
-	int r = async_answer(x, "getBootstrapPeer", true);
-
-	if (r == 0)
-		r = parse_bootstrap_answer(x->c, &x->a, ret);
-	return async_error(x, r);
-}
-
-int rc_async_announce(struct registry_client *c, const char *endpoints, struct rc_async **ret)
-{
-	_cleanup_free_ char *q = NULL;
-
-	if (!endpoints)
-		return set_error(c, -EINVAL, "announce: no endpoints");
-	q = build_query("endpoints", endpoints, NULL);
-	if (!q)
-		return -ENOMEM;
-	return rc_async_start(c, "announce", q, true, ret);
-}
-
-int rc_async_announce_result(struct rc_async *x)
-{
-	return async_answer(x, "announce", true);
-}
-
-int rc_async_get_hmac(struct registry_client *c, struct rc_async **ret)
-{
-	return rc_async_start(c, "getHMAC", "", true, ret);
-}
-
-int rc_async_hmac_result(struct rc_async *x, struct rc_hmac *ret)
-{
-	int r = async_answer(x, "getHMAC", false);
-
-	if (r == 0)
-		r = parse_hmac_answer(x->c, &x->a, ret);
-	return async_error(x, r);
 }
