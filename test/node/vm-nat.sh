@@ -97,14 +97,21 @@ done
 check "node 5: a node reached it through the gateway (server tunnel: ${served:-none})" 5 -- [ -n "$served" ]
 check "node 5: counts as reachable" 5 -- [ "$(echo "$tun5" | jq .reachable)" = true ]
 if [ -n "$served" ]; then
-	port=${served%% *} peer=${served#* }
-	i=$(awk -v p="$peer" '$2 == p { print $1 }' "$TB_DIR/nodes")
-	# (the server is up before the client programs its side: poll)
-	for _ in $(seq 15); do
+	# The server is up before the client programs its side, and the served
+	# tunnel may be replaced meanwhile (a client that lost its side sets
+	# up again): poll, reading node 5's served tunnel again each time.
+	ep=""
+	for _ in $(seq 30); do
+		served=$(ctl 5 --json tunnels 2>/dev/null | jq -r '.tunnels[] |
+			select(.role == "server" and .state == "up") | "\(.port) \(.peer)"' | head -n1)
+		[ -n "$served" ] || { sleep 1; continue; }
+		port=${served%% *} peer=${served#* }
+		i=$(awk -v p="$peer" '$2 == p { print $1 }' "$TB_DIR/nodes")
 		ep=$(nsx "r6-n$i" wg show all endpoints | awk -v e="$GW5:$port" '$3 == e' | head -n1)
 		[ -n "$ep" ] && break
 		sleep 1
 	done
+	[ -n "$ep" ] || nsx "r6-n$i" wg show all endpoints | sed "s/^/  node $i wg endpoint: /"
 	check "node $i's WireGuard endpoint for node 5 is the gateway's $GW5:$port (${ep:-none})" "$i 5" -- [ -n "$ep" ]
 	check "node 5: the gateway maps WireGuard port $port" 5 -- \
 		sh -c 'printf "%s\n" "$1" | grep -q " $2->192.168.5.2:$2 "' - "$maps" "$port"
