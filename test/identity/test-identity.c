@@ -771,6 +771,22 @@ static uint8_t *with_tlv(const uint8_t *doc, size_t len, uint16_t type, const ui
 	return n;
 }
 
+/* A signed network configuration holding only NETWORK (version 1). */
+#define MINIMAL_DOC_LEN (44 + 4 + 17 + 64)
+static void minimal_doc(const struct network *n, uint8_t doc[MINIMAL_DOC_LEN])
+{
+	memset(doc, 0, MINIMAL_DOC_LEN);
+	memcpy(doc, "R6NC", 4);
+	doc[4] = 1;
+	memcpy(doc + 8, n->ca.fingerprint, 16);
+	put_be64(doc + 24, 1);
+	put_be16(doc + 44, 1);
+	put_be16(doc + 46, 17);
+	memcpy(doc + 48, n->ca.network.addr, 16);
+	doc[64] = n->ca.network.len;
+	resign(doc, MINIMAL_DOC_LEN, n->ca_key);
+}
+
 static void test_netconf(void)
 {
 	struct network n, other;
@@ -948,16 +964,8 @@ static void test_netconf(void)
 	/* Minimal document: absent fields take defaults. */
 	{
 		_cleanup_(netconf_freep) struct re6st_netconf *mini = NULL;
-		uint8_t doc[44 + 4 + 17 + 64] = { 0 };
-		memcpy(doc, "R6NC", 4);
-		doc[4] = 1;
-		memcpy(doc + 8, n.ca.fingerprint, 16);
-		put_be64(doc + 24, 1);
-		put_be16(doc + 44, 1);
-		put_be16(doc + 46, 17);
-		memcpy(doc + 48, n.ca.network.addr, 16);
-		doc[64] = n.ca.network.len;
-		resign(doc, sizeof(doc), n.ca_key);
+		uint8_t doc[MINIMAL_DOC_LEN];
+		minimal_doc(&n, doc);
 		CHECK_R(netconf_parse(doc, sizeof(doc), &n.ca, &mini), 0);
 		CHECK(mini && mini->hello == NETCONF_DEFAULT_HELLO && mini->n_revoked == 0 &&
 		      mini->tunnel_types == TUNNEL_WIREGUARD && !mini->same_country);
@@ -1060,16 +1068,8 @@ static void test_netconf_policy(void)
 	CHECK_R(netconf_encode(nc, &n.ca, n.ca_key, &e2, &l2), -EINVAL);
 
 	/* A document without them: the defaults; hostile values: refused. */
-	uint8_t doc[44 + 4 + 17 + 64] = { 0 };
-	memcpy(doc, "R6NC", 4);
-	doc[4] = 1;
-	memcpy(doc + 8, n.ca.fingerprint, 16);
-	put_be64(doc + 24, 1);
-	put_be16(doc + 44, 1);
-	put_be16(doc + 46, 17);
-	memcpy(doc + 48, n.ca.network.addr, 16);
-	doc[64] = n.ca.network.len;
-	resign(doc, sizeof(doc), n.ca_key);
+	uint8_t doc[MINIMAL_DOC_LEN];
+	minimal_doc(&n, doc);
 	CHECK_R(netconf_parse(doc, sizeof(doc), &n.ca, &nc2), 0);
 	CHECK(nc2 && nc2->rotate_share == NETCONF_DEFAULT_ROTATE_SHARE &&
 	      nc2->drain_limit == NETCONF_DEFAULT_DRAIN_LIMIT && nc2->n_anchors == 0);
