@@ -102,16 +102,12 @@ bad:
 DEFINE_PORT_PARSER(parse_fou_port, fou_port)
 DEFINE_PORT_PARSER(parse_peer_port, peer_port)
 
-#define DEFINE_SHARE_PARSER(fn, field, what, nonzero)                                              \
-	static int fn(void *target, const char *value, char *err, size_t errlen)             \
-	{                                                                                    \
-		uint32_t v;                                                                  \
-		if (netconf_parse_share(value, &v) < 0 || ((nonzero) && v == 0)) {          \
-			snprintf(err, errlen, "expected a %s, not '%.64s'", what, value);     \
-			return -EINVAL;                                                      \
-		}                                                                            \
-		((struct options *)target)->field = v;                                       \
-		return 0;                                                                    \
+#define DEFINE_SHARE_PARSER(fn, field, what, nonzero)                                      \
+	static int fn(void *target, const char *value, char *err, size_t errlen)           \
+	{                                                                                  \
+		return netconf_parse_share_option(value, nonzero, what,                    \
+						  &((struct options *)target)->field, err,  \
+						  errlen);                                         \
 	}
 
 DEFINE_SHARE_PARSER(parse_rotate_share, rotate_share, "share from 0 to 1", false)

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <sodium.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "armour.h"
@@ -214,6 +215,18 @@ int netconf_parse_share(const char *s, uint32_t *ret)
 	if (*p || v > NETCONF_MILLION)
 		return -EINVAL;
 	*ret = (uint32_t)v;
+	return 0;
+}
+
+int netconf_parse_share_option(const char *value, bool nonzero, const char *what,
+			       uint32_t *ret, char *err, size_t errlen)
+{
+	uint32_t v;
+	if (netconf_parse_share(value, &v) < 0 || (nonzero && v == 0)) {
+		snprintf(err, errlen, "expected a %s, not '%.64s'", what, value);
+		return -EINVAL;
+	}
+	*ret = v;
 	return 0;
 }
 

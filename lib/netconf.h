@@ -141,6 +141,10 @@ int netconf_node_ipv4(const struct re6st_netconf *nc, uint32_t subject_serial,
  * "1", "0.125"), into millionths. -EINVAL otherwise.
  */
 int netconf_parse_share(const char *s, uint32_t *ret);
+/* The same for an option's value: nonzero refuses 0; -EINVAL with a
+ * message ("expected a WHAT, not 'VALUE'") in err. */
+int netconf_parse_share_option(const char *value, bool nonzero, const char *what,
+			       uint32_t *ret, char *err, size_t errlen);
 
 /* Effective max clients: max_clients, or 2 x client_count when 0. */
 uint32_t netconf_max_clients(const struct re6st_netconf *nc);

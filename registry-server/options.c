@@ -64,17 +64,12 @@ UINT_PARSER(parse_request_deadline, request_deadline, 1, 3600)
 UINT_PARSER(parse_connection_memory, connection_memory, 8192, 16 << 20)
 UINT_PARSER(parse_anonymous_rate, anonymous_rate, 0, 1000000)
 
-#define SHARE_PARSER(fn, field, what, nonzero)                                               \
+#define SHARE_PARSER(fn, field, what, nonzero)                                             \
 	static int fn(void *target, const char *value, char *err, size_t errlen)           \
 	{                                                                                  \
-		struct registry_cmdline *c = target;                                       \
-		uint32_t v;                                                                \
-		if (netconf_parse_share(value, &v) < 0 || ((nonzero) && v == 0)) {         \
-			snprintf(err, errlen, "expected a %s, not '%.64s'", what, value);   \
-			return -EINVAL;                                                    \
-		}                                                                          \
-		c->opt.field = v;                                                          \
-		return 0;                                                                  \
+		return netconf_parse_share_option(value, nonzero, what,                    \
+						  &((struct registry_cmdline *)target)->opt.field, \
+						  err, errlen);                                    \
 	}
 SHARE_PARSER(parse_rotate_share, rotate_share, "share from 0 to 1", false)
 SHARE_PARSER(parse_busy_share, busy_share, "share from 0 to 1", false)
