@@ -436,19 +436,29 @@ static void on_accept(struct loop *l, int fd, short revents, void *userdata)
 	size_t i;
 	struct client *cl = free_slot(ctl, &i);
 	*cl = (struct client){ .fd = cfd, .active_ms = loop_clock_ms() };
+	if (!loop_timer_armed(ctl->idle_timer))
+		loop_timer_set_in(ctl->idle_timer, IDLE_MS);
 	if (loop_add_io(l, cfd, POLLIN, on_client, &ctl->refs[i], &cl->io) < 0) {
 		close(cfd);
 		cl->fd = -1;
 	}
 }
 
+/* Idle clients are closed IDLE_MS after their last activity; the timer
+ * runs only while a client is connected. */
 static void on_idle_check(struct loop *l, struct loop_timer *t, void *userdata)
 {
 	struct control *ctl = userdata;
-	uint64_t now = loop_clock_ms();
-	for (size_t i = 0; i < MAX_CLIENTS; i++)
-		if (ctl->clients[i].fd >= 0 && now - ctl->clients[i].active_ms >= IDLE_MS)
-			client_close(&ctl->clients[i]);
+	uint64_t now = loop_clock_ms(), next = 0;
+	for (size_t i = 0; i < MAX_CLIENTS; i++) {
+		struct client *cl = &ctl->clients[i];
+		if (cl->fd >= 0 && now - cl->active_ms >= IDLE_MS)
+			client_close(cl);
+		if (cl->fd >= 0 && (!next || cl->active_ms + IDLE_MS < next))
+			next = cl->active_ms + IDLE_MS;
+	}
+	if (next)
+		loop_timer_set(t, loop_now(l) + (next - now));
 }
 
 int control_open(struct ctx *c, const char *path, struct control **ret)
@@ -489,7 +499,7 @@ int control_open(struct ctx *c, const char *path, struct control **ret)
 		goto fail;
 	}
 	if ((r = loop_add_io(c->loop, ctl->fd, POLLIN, on_accept, ctl, &ctl->io)) < 0 ||
-	    (r = loop_add_timer(c->loop, 0, IDLE_MS / 3, on_idle_check, ctl, &ctl->idle_timer)) < 0 ||
+	    (r = loop_add_timer(c->loop, 0, 0, on_idle_check, ctl, &ctl->idle_timer)) < 0 ||
 	    (r = control_register(ctl, "status", "node, babeld and certificate summary", cmd_status)) < 0 ||
 	    (r = control_register(ctl, "routes", "babel routes and neighbours", cmd_routes)) < 0 ||
 	    (r = control_register(ctl, "help", "list the commands", cmd_help)) < 0)

@@ -24,6 +24,8 @@ struct nl_sock;
 struct nl_link_monitor;
 struct re6st_netconf;
 struct hooks;
+struct events;
+struct endpoints;
 struct state;
 struct babel;
 struct control;
@@ -37,6 +39,7 @@ struct reglink;
 struct ctx {
 	struct options opt;        /* parsed once at start; read-only after */
 	struct loop *loop;
+	struct events *events;     /* the one way up (daemon/events.h) */
 
 	/* Identity (lib/identity.h), loaded by the "identity" module. */
 	struct re6st_ca ca;
@@ -67,50 +70,14 @@ struct ctx {
 	bool hmac_unconfirmed;       /* start-up did not get the HMAC keys from the registry */
 	struct control *control;     /* control socket (daemon/control.h) */
 
+	struct endpoints *endpoints; /* what we advertise (daemon/endpoints.h) */
 	struct peer_srv *peer;       /* peer protocol (mesh) */
 	struct tunnel_mgr *tunnels;  /* tunnel manager (mesh) */
 	struct upnp *upnp;           /* UPnP port mapping (mesh) */
 
 	struct hooks *hooks;         /* --up / --daemon (main.c) */
 
-	/* Set by signals, acted upon by main.c from the loop. */
-	bool reload_requested;       /* SIGHUP: reopen log, re-read netconf cache */
-
 	uint64_t started_ms;         /* loop_now() at start */
 };
-
-/* Unix time in seconds (certificates and netconf are stamped with it). */
-uint64_t ctx_unix_now(void);
-
-/*
- * A signed network configuration from anywhere (peer gossip, registry):
- * verified with the CA, adopted and cached if newer than ours. Returns 1 if
- * adopted, 0 if not newer, or the netconf_parse() error. If it revokes our
- * own certificate the daemon stops.
- */
-int daemon_offer_netconf(struct ctx *c, const uint8_t *raw, size_t len);
-
-/*
- * Babel HMAC keys from the registry (after a configuration change): if they
- * differ from the cached ones, they are cached and babeld is restarted with
- * them (babel_reconfigure()). 1 if changed, 0 if the same, or -errno.
- */
-struct rc_hmac;
-int daemon_offer_hmac(struct ctx *c, const struct rc_hmac *h);
-
-/* Renewal is due: cert_renew_due() (lib/identity.h) for our certificate. */
-bool daemon_cert_due(const struct ctx *c, uint64_t unix_now);
-/*
- * Our certificate expired more than the network's grace period ago (the
- * registry no longer renews it): there is no point running on.
- */
-bool daemon_cert_past_grace(const struct ctx *c, uint64_t unix_now);
-/*
- * The registry's answer to a renewal (verified: same key and prefix as
- * ours). A new certificate is saved to --cert, then used from now on: 1.
- * The one we have (not due for the registry yet): 0, nothing written or
- * logged. Or cert_save()'s error (then the old one stays in use).
- */
-int daemon_adopt_cert(struct ctx *c, const struct re6st_cert *cert);
 
 #endif

@@ -105,6 +105,20 @@ static void sweep(struct loglimit *ll, uint64_t now_ms, bool all)
 	}
 }
 
+uint64_t loglimit_next_report(const struct loglimit *ll)
+{
+	uint64_t next = 0;
+	for (size_t i = 0; i < LOGLIMIT_SLOTS; i++) {
+		const struct loglimit_slot *s = &ll->slots[i];
+		if (s->start_ms && s->suppressed && (!next || s->start_ms + LOGLIMIT_WINDOW_MS < next))
+			next = s->start_ms + LOGLIMIT_WINDOW_MS;
+	}
+	if (ll->global_start_ms && ll->global_suppressed &&
+	    (!next || ll->global_start_ms + LOGLIMIT_WINDOW_MS < next))
+		next = ll->global_start_ms + LOGLIMIT_WINDOW_MS;
+	return next;
+}
+
 void loglimit_tick(struct loglimit *ll, uint64_t now_ms)
 {
 	sweep(ll, now_ms, false);

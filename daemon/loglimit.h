@@ -45,8 +45,11 @@ void loglimit_init(struct loglimit *ll, const char *what);
  */
 bool loglimit_allow(struct loglimit *ll, const struct sockaddr_storage *src, int level,
 		    uint64_t now_ms);
-/* Report and reset the windows that ended (call every second or so). */
+/* Report and reset the windows that ended. */
 void loglimit_tick(struct loglimit *ll, uint64_t now_ms);
+/* When the first window with suppressed lines ends (its report is due):
+ * call loglimit_tick() then. 0 when nothing is suppressed. */
+uint64_t loglimit_next_report(const struct loglimit *ll);
 /* Report everything still counted (at exit). */
 void loglimit_flush(struct loglimit *ll, uint64_t now_ms);
 

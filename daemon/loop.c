@@ -70,6 +70,13 @@ uint64_t loop_clock_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
+uint64_t loop_unix_now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec;
+}
+
 int loop_new(struct loop **ret)
 {
 	struct loop *l = calloc(1, sizeof(*l));

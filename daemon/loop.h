@@ -45,6 +45,8 @@ DEFINE_FREEP(struct loop, loop_free)
 uint64_t loop_now(const struct loop *l);
 /* Monotonic milliseconds, read now. */
 uint64_t loop_clock_ms(void);
+/* Unix time in seconds, read now (certificates and netconf are stamped with it). */
+uint64_t loop_unix_now(void);
 
 /*
  * Watch fd for events (POLLIN and/or POLLOUT). POLLERR/POLLHUP are always

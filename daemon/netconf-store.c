@@ -5,15 +5,15 @@
  * the grace period of an expired certificate, saving a renewed certificate,
  * and the start-up "registry" module that fills them (ctx.h, netconf-store.h).
  */
+#include <sodium.h>
+
 #include "ctx.h"
+#include "events.h"
 #include "log.h"
 #include "netconf.h"
 #include "netconf-store.h"
-#include "peer.h"
-#include "registry.h"
 #include "registry-client.h"
 #include "state.h"
-#include "tunnel.h"
 
 /* ---- registry: certificate renewal, network configuration -------------------- */
 
@@ -49,18 +49,15 @@ int daemon_offer_netconf(struct ctx *c, const uint8_t *raw, size_t len)
 	memcpy(copy, raw, len);
 	log_info("network configuration version %llu", (unsigned long long)nc->version);
 	netconf_adopt(c, nc, copy, len);
-	r = netconf_check_cert(c->netconf, &c->cert, &c->ca, ctx_unix_now());
+	r = netconf_check_cert(c->netconf, &c->cert, &c->ca, loop_unix_now());
 	if (r == -EKEYREVOKED) {
 		log_error("our certificate was revoked: stopping");
 		loop_exit(c->loop, 1);
 	}
-	/* Revoked peers lose their tunnels now; neighbours learn the version. */
-	if (c->tunnels)
-		tunnel_on_netconf(c->tunnels);
-	if (c->peer)
-		peer_announce_netconf(c->peer);
-	/* updateHMAC bumps the version: the keys may have changed. */
-	reglink_want_hmac(c->reglink);
+	/* Revoked peers lose their tunnels, neighbours learn the version, the
+	 * registry link asks for the HMAC keys (updateHMAC bumps the version). */
+	events_post(c->events, EV_NETCONF, &(struct ev_netconf){ .version = nc->version },
+		    sizeof(struct ev_netconf));
 	return 1;
 }
 
@@ -89,6 +86,80 @@ int daemon_adopt_cert(struct ctx *c, const struct re6st_cert *cert)
 	return 1;
 }
 
+/* ---- babel HMAC keys ---- */
+
+/* The HMAC keys as a 66-byte blob: sign length, sign key, accept length, accept key. */
+#define HMAC_BLOB_LEN 66
+
+int nstore_hmac_put(struct ctx *c, const struct rc_hmac *h)
+{
+	uint8_t b[HMAC_BLOB_LEN] = { 0 };
+	if (h->sign_len > 32 || h->accept_len > 32)
+		return -EINVAL;
+	b[0] = (uint8_t)h->sign_len;
+	memcpy(b + 1, h->sign, h->sign_len);
+	if (h->has_accept) {
+		b[33] = (uint8_t)h->accept_len;
+		memcpy(b + 34, h->accept, h->accept_len);
+	}
+	int r = state_set_blob(c->state, STATE_KEY_HMAC, b, sizeof(b));
+	sodium_memzero(b, sizeof(b));
+	return r;
+}
+
+int nstore_hmac_get(struct ctx *c, struct rc_hmac *ret)
+{
+	uint8_t *b = NULL;
+	size_t n = 0;
+	int r = state_get_blob(c->state, STATE_KEY_HMAC, &b, &n);
+	if (r < 0)
+		return r;
+	if (n != HMAC_BLOB_LEN || b[0] == 0 || b[0] > 32 || b[33] > 32)
+		r = -EBADMSG;
+	else {
+		struct rc_hmac h = { .has_sign = true, .sign_len = b[0],
+				     .has_accept = b[33] > 0, .accept_len = b[33] };
+		memcpy(h.sign, b + 1, h.sign_len);
+		memcpy(h.accept, b + 34, h.accept_len);
+		*ret = h;
+		sodium_memzero(&h, sizeof(h));
+	}
+	sodium_memzero(b, n);
+	free(b);
+	return r;
+}
+
+static bool hmac_equal(const struct rc_hmac *a, const struct rc_hmac *b)
+{
+	if (a->has_sign != b->has_sign)
+		return false;
+	if (!a->has_sign)
+		return true;
+	if (a->sign_len != b->sign_len || sodium_memcmp(a->sign, b->sign, a->sign_len) ||
+	    a->has_accept != b->has_accept)
+		return false;
+	return !a->has_accept ||
+	       (a->accept_len == b->accept_len && !sodium_memcmp(a->accept, b->accept, a->accept_len));
+}
+
+int daemon_offer_hmac(struct ctx *c, const struct rc_hmac *h)
+{
+	struct rc_hmac cur = { 0 };
+	if (nstore_hmac_get(c, &cur) < 0)
+		cur = (struct rc_hmac){ 0 };
+	bool same = hmac_equal(&cur, h);
+	sodium_memzero(&cur, sizeof(cur));
+	if (same)
+		return 0;
+	int r = h->has_sign ? nstore_hmac_put(c, h) : state_delete(c->state, STATE_KEY_HMAC);
+	if (r < 0)
+		log_warning("cannot cache the babel HMAC keys: %s", state_last_error(c->state));
+	log_info("babel HMAC keys of configuration %llu differ from ours",
+		 (unsigned long long)h->version);
+	events_post(c->events, EV_HMAC, NULL, 0);
+	return 1;
+}
+
 /* Start-up only (blocking, short timeouts); later renewals: daemon/registry.c. */
 static int renew_cert(struct ctx *c)
 {
@@ -109,7 +180,7 @@ int registry_mod_init(struct ctx *c)
 	registry_client_set_ca(c->registry, &c->ca);
 	registry_client_set_identity(c->registry, c->key, &c->cert);
 
-	if (c->cert_expired || daemon_cert_due(c, ctx_unix_now())) {
+	if (c->cert_expired || daemon_cert_due(c, loop_unix_now())) {
 		r = renew_cert(c);
 		if (r < 0)
 			log_warning("certificate renewal failed: %s", registry_client_error(c->registry));
@@ -140,7 +211,7 @@ int registry_mod_init(struct ctx *c)
 	log_info("network configuration version %llu (hello %us, %u clients, refresh %us)",
 		 (unsigned long long)c->netconf->version, c->netconf->hello,
 		 c->netconf->client_count, c->netconf->tunnel_refresh);
-	uint64_t now = ctx_unix_now();
+	uint64_t now = loop_unix_now();
 	r = netconf_check_cert(c->netconf, &c->cert, &c->ca, now);
 	if (r == -EKEYEXPIRED && now > c->cert.not_after && !daemon_cert_past_grace(c, now)) {
 		/* The registry renews it until the grace period ends: the

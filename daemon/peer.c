@@ -10,13 +10,15 @@
 
 #include "config.h"
 #include "ctx.h"
+#include "endpoints.h"
+#include "events.h"
 #include "log.h"
 #include "loglimit.h"
 #include "loop.h"
 #include "netconf.h"
+#include "netconf-store.h"
 #include "peer.h"
 #include "state.h"
-#include "tunnel.h"
 
 /* Set-up rate limits: per source address a bucket of 5 requests refilled
  * by one every 2 s; globally 50 requests per second. */
@@ -52,6 +54,8 @@ struct peer_srv {
 	uint64_t global_window_ms;
 	unsigned global_count;
 	struct peer_stats stats;
+	struct peer_handler h;      /* the tunnel manager's (peer_set_handler()) */
+	void *h_data;
 	struct loglimit logs;       /* lines caused by datagrams, per source */
 	struct loop_timer *log_timer;
 };
@@ -62,7 +66,18 @@ struct peer_srv {
 	do {                                                                           \
 		if (loglimit_allow(&(p)->logs, (src), (level), loop_now((p)->c->loop))) \
 			log_msg((level), __VA_ARGS__);                                 \
+		else                                                                   \
+			arm_log_report(p);                                             \
 	} while (0)
+
+/* The report of suppressed lines is due when their window ends: a timer
+ * then, none while nothing is suppressed. */
+static void arm_log_report(struct peer_srv *p)
+{
+	uint64_t next = loglimit_next_report(&p->logs);
+	if (next && !loop_timer_armed(p->log_timer))
+		loop_timer_set(p->log_timer, next);
+}
 
 static uint64_t now_us(void)
 {
@@ -71,7 +86,7 @@ static uint64_t now_us(void)
 	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
 }
 
-void peer_node_address(const struct re6st_prefix *prefix, uint8_t ret[16])
+static void node_address(const struct re6st_prefix *prefix, uint8_t ret[16])
 {
 	uint8_t a[16];
 	memcpy(a, prefix->addr, 16);
@@ -142,6 +157,7 @@ size_t peer_known_list(const struct peer_srv *p, const struct peer_known **ret)
 	return p->n_known;
 }
 
+
 void peer_get_stats(const struct peer_srv *p, struct peer_stats *ret)
 {
 	*ret = p->stats;
@@ -191,7 +207,7 @@ int peer_send(struct peer_srv *p, const struct re6st_prefix *to, struct pp_msg *
 	if (r < 0)
 		return r;
 	struct sockaddr_in6 dst = { .sin6_family = AF_INET6, .sin6_port = htons(p->c->opt.peer_port) };
-	peer_node_address(to, dst.sin6_addr.s6_addr);
+	node_address(to, dst.sin6_addr.s6_addr);
 	return send_to(p, p->fd_ovl, (const struct sockaddr *)&dst, len);
 }
 
@@ -234,9 +250,9 @@ void peer_announce_netconf(struct peer_srv *p)
 {
 	const struct re6st_prefix *peers;
 	size_t n_client;
-	if (!p->c->tunnels || !p->c->netconf)
+	if (!p->h.tunnel_peers || !p->c->netconf)
 		return;
-	size_t n = tunnel_peer_prefixes(p->c->tunnels, &peers, &n_client);
+	size_t n = p->h.tunnel_peers(p->h_data, &peers, &n_client);
 	for (size_t i = 0; i < n; i++) {
 		struct pp_msg m = { .type = PP_NETCONF_VERSION,
 				    .netconf_version.version = my_netconf_version(p) };
@@ -249,7 +265,7 @@ void peer_announce_netconf(struct peer_srv *p)
 	}
 }
 
-int peer_offer_netconf(struct peer_srv *p, const uint8_t *doc, size_t len)
+static int offer_netconf(struct peer_srv *p, const uint8_t *doc, size_t len)
 {
 	/* The daemon adopts, caches, applies it to the tunnels and announces it. */
 	int r = daemon_offer_netconf(p->c, doc, len);
@@ -334,11 +350,11 @@ static void handle_setup_request(struct peer_srv *p, const struct pp_msg *m,
 		a.setup_answer.status = PP_SETUP_EXPIRED;
 	} else if (cert_err == -EKEYREVOKED) {
 		a.setup_answer.status = PP_SETUP_REVOKED;
-	} else if (!c->tunnels) {
+	} else if (!p->h.serve) {
 		a.setup_answer.status = PP_SETUP_INTERNAL;
 	} else {
 		uint16_t port = 0, retry = 0;
-		int st = tunnel_serve(c->tunnels, cert, src, m, &port, &retry);
+		int st = p->h.serve(p->h_data, cert, src, m, &port, &retry);
 		a.setup_answer.status = (uint8_t)st;
 		a.setup_answer.port = port;
 		a.setup_answer.retry_after = retry;
@@ -392,7 +408,7 @@ static void handle_overlay_msg(struct peer_srv *p, struct known *k, const struct
 		break;
 	}
 	case PP_NETCONF: {
-		int r = peer_offer_netconf(p, m->netconf.doc, m->netconf.len);
+		int r = offer_netconf(p, m->netconf.doc, m->netconf.len);
 		if (r < 0 && r != -EALREADY)
 			PEER_LOG(p, src, LOG_WARNING, "peer: network configuration from %s refused: %s",
 				    prefix_format(from, pb), identity_strerror(r));
@@ -400,7 +416,7 @@ static void handle_overlay_msg(struct peer_srv *p, struct known *k, const struct
 	}
 	case PP_ADDRESS_REQUEST: {
 		char list[1024] = "";
-		if (c->tunnels && tunnel_my_endpoints(c->tunnels, list, sizeof(list)) < 0)
+		if (c->endpoints && endpoints_format(c->endpoints, list, sizeof(list)) < 0)
 			list[0] = 0;
 		struct pp_msg a = { .type = PP_ADDRESS, .address = { list, strlen(list) } };
 		reply(p, true, src, from, &a);
@@ -410,17 +426,17 @@ static void handle_overlay_msg(struct peer_srv *p, struct known *k, const struct
 		if (c->state && m->address.len) {
 			_cleanup_free_ char *s = strndup(m->address.list, m->address.len);
 			if (s)
-				state_peer_put(c->state, from, s, ctx_unix_now());
+				state_peer_put(c->state, from, s, loop_unix_now());
 		}
-		if (c->tunnels)
-			tunnel_on_address(c->tunnels, from, m->address.list, m->address.len);
+		if (p->h.address)
+			p->h.address(p->h_data, from, m->address.list, m->address.len);
 		break;
 	case PP_TUNNEL_DRAIN:
 	case PP_TUNNEL_UNDRAIN:
 	case PP_TUNNEL_DESTROY:
 	case PP_TUNNEL_DESTROY_ACK:
-		if (c->tunnels)
-			tunnel_on_tunnel_msg(c->tunnels, from, m->type, m->tunnel.role);
+		if (p->h.tunnel_msg)
+			p->h.tunnel_msg(p->h_data, from, m->type, m->tunnel.role);
 		break;
 	case PP_NODE_INFO_REQUEST: {
 		struct utsname u;
@@ -445,8 +461,8 @@ static void handle_overlay_msg(struct peer_srv *p, struct known *k, const struct
 	case PP_TOPOLOGY_REQUEST: {
 		const struct re6st_prefix *peers = NULL;
 		size_t n_client = 0, n = 0;
-		if (c->tunnels)
-			n = tunnel_peer_prefixes(c->tunnels, &peers, &n_client);
+		if (p->h.tunnel_peers)
+			n = p->h.tunnel_peers(p->h_data, &peers, &n_client);
 		n = MIN(n, (size_t)PP_MAX_TOPOLOGY);
 		n_client = MIN(n_client, n);
 		_cleanup_free_ uint8_t *e = malloc(17 * (n ? n : 1));
@@ -478,7 +494,7 @@ static void handle_datagram(struct peer_srv *p, const uint8_t *buf, size_t len,
 	struct re6st_cert cert;
 	const char *why = "";
 	char b[80];
-	uint64_t now = ctx_unix_now();
+	uint64_t now = loop_unix_now();
 
 	p->stats.rx++;
 	int r = pp_decode(buf, len, &m, &why);
@@ -511,7 +527,7 @@ static void handle_datagram(struct peer_srv *p, const uint8_t *buf, size_t len,
 			return;
 		}
 		reg->pub.last_rx_ms = loop_now(c->loop);
-		r = peer_offer_netconf(p, m.netconf.doc, m.netconf.len);
+		r = offer_netconf(p, m.netconf.doc, m.netconf.len);
 		if (r < 0 && r != -EALREADY)
 			PEER_LOG(p, src, LOG_WARNING, "peer: network configuration pushed by the registry refused: %s",
 				    identity_strerror(r));
@@ -565,8 +581,9 @@ static void handle_datagram(struct peer_srv *p, const uint8_t *buf, size_t len,
 	k->pub.last_rx_ms = loop_now(c->loop);
 	/* Whatever it says: a revoked node gets no tunnel from us, and we try
 	 * none to it (it may not know it was revoked, cut off from gossip). */
-	if (cert_err == -EKEYREVOKED && c->tunnels)
-		tunnel_on_revoked_peer(c->tunnels, &cert.node);
+	if (cert_err == -EKEYREVOKED)
+		events_post(c->events, EV_PEER_REVOKED, &(struct ev_prefix){ .prefix = cert.node },
+			    sizeof(struct ev_prefix));
 
 	if (m.type == PP_SETUP_REQUEST) {
 		handle_setup_request(p, &m, &cert, src, overlay, cert_err);
@@ -579,8 +596,8 @@ static void handle_datagram(struct peer_srv *p, const uint8_t *buf, size_t len,
 		return;
 	}
 	if (m.type == PP_SETUP_ANSWER) {
-		if (c->tunnels)
-			tunnel_on_setup_answer(c->tunnels, &cert, src, &m);
+		if (p->h.setup_answer)
+			p->h.setup_answer(p->h_data, &cert, src, &m);
 		return;
 	}
 	handle_overlay_msg(p, k, &m, &cert, src);
@@ -650,6 +667,7 @@ static void on_log_tick(struct loop *l, struct loop_timer *t, void *userdata)
 {
 	struct peer_srv *p = userdata;
 	loglimit_tick(&p->logs, loop_now(l));
+	arm_log_report(p);
 }
 
 void peer_srv_free(struct peer_srv *p)
@@ -684,9 +702,10 @@ int peer_srv_new(struct ctx *c, const uint8_t overlay_addr[16], uint16_t overlay
 	p->c = c;
 	p->fd_ovl = p->fd_und = -1;
 	loglimit_init(&p->logs, "peer");
-	r = loop_add_timer(c->loop, 0, 1000, on_log_tick, p, &p->log_timer);
+	r = loop_add_timer(c->loop, 0, 0, on_log_tick, p, &p->log_timer);
 	if (r < 0)
 		return r;
+	loop_timer_disarm(p->log_timer);
 	p->buf = malloc(PP_MAX_SIZE);
 	p->out = malloc(PP_MAX_SIZE);
 	if (!p->buf || !p->out)
@@ -707,12 +726,29 @@ int peer_srv_new(struct ctx *c, const uint8_t overlay_addr[16], uint16_t overlay
 	return 0;
 }
 
+void peer_set_handler(struct peer_srv *p, const struct peer_handler *h, void *userdata)
+{
+	if (!p)
+		return;
+	p->h = h ? *h : (struct peer_handler){ 0 };
+	p->h_data = userdata;
+}
+
+/* A newer configuration: our tunnel peers learn its version. */
+static void on_netconf(void *userdata, enum event_type type, const void *payload, size_t len)
+{
+	peer_announce_netconf(userdata);
+}
+
 int peer_init(struct ctx *c)
 {
 	int r = peer_srv_new(c, c->addr, c->opt.peer_port, c->opt.peer_port, &c->peer);
 	if (r < 0)
 		return log_errno(LOG_ERR, r, "cannot open the peer-protocol sockets on port %u",
 				 c->opt.peer_port);
+	r = events_subscribe(c->events, EV_NETCONF, on_netconf, c->peer);
+	if (r < 0)
+		return log_errno(LOG_ERR, r, "peer protocol");
 	log_info("peer protocol on [%s]:%u (overlay) and [::]:%u (underlay)", c->addr_str,
 		 c->opt.peer_port, c->opt.peer_port);
 	return 0;
@@ -720,6 +756,7 @@ int peer_init(struct ctx *c)
 
 void peer_fini(struct ctx *c)
 {
+	events_unsubscribe(c->events, on_netconf, c->peer);
 	peer_srv_free(c->peer);
 	c->peer = NULL;
 }

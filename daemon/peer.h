@@ -10,11 +10,16 @@
  *     set-up requests arrive and answers come back.
  * Every datagram is authenticated (signature, certificate from our CA not
  * revoked, recipient is us, overlay source inside the sender's prefix,
- * freshness and replay), then handed to the tunnel manager or answered
- * here. Bad datagrams are dropped with a debug log, never answered.
+ * freshness and replay), then handed to the handler table the tunnel
+ * manager registered (peer_set_handler()) or answered here. Bad datagrams
+ * are dropped with a rate-limited log line, never answered. A message
+ * from a revoked certificate posts EV_PEER_REVOKED; a network configuration
+ * gossiped by a peer goes to daemon_offer_netconf() (netconf-store.h); on
+ * EV_NETCONF the tunnel peers are told the new version.
  *
- * Module: peer_init() needs c->key, c->cert, c->ca, c->netconf (may be
- * NULL); c->tunnels may appear later (messages for it are dropped before).
+ * Module: peer_init() needs c->events, c->key, c->cert, c->ca, c->netconf
+ * (may be NULL). Messages for the tunnel manager are dropped (set-up
+ * requests answered "internal") until it registers its handlers.
  */
 #ifndef RE6ST_DAEMON_PEER_H
 #define RE6ST_DAEMON_PEER_H
@@ -40,8 +45,36 @@ int peer_srv_new(struct ctx *c, const uint8_t overlay_addr[16], uint16_t overlay
 		 uint16_t underlay_port, struct peer_srv **ret);
 void peer_srv_free(struct peer_srv *p);
 
-/* The re6st address of the node owning prefix (prefix, host part ::1). */
-void peer_node_address(const struct re6st_prefix *prefix, uint8_t ret[16]);
+/*
+ * What the module above (the tunnel manager) does with the messages for
+ * it, all after authentication; any entry may be NULL (message dropped).
+ *   serve         a set-up request from the holder of `client` arriving
+ *                 from src: returns the status to answer (enum
+ *                 pp_setup_status), *ret_port (WireGuard port, our FOU
+ *                 port, or our peer port for GRE) when OK, *ret_retry_after
+ *                 (s) when refused for a while;
+ *   setup_answer  the answer to one of our set-up requests;
+ *   address       an address answer (validated endpoint list);
+ *   tunnel_msg    tunnel-drain / undrain / destroy / destroy-ack;
+ *   tunnel_peers  the peers we have a tunnel with: clients first
+ *                 (*ret_n_client of them), then the served ones; the array
+ *                 stays valid until the next return to the loop.
+ */
+struct peer_handler {
+	int (*serve)(void *userdata, const struct re6st_cert *client,
+		     const struct sockaddr_storage *src, const struct pp_msg *req,
+		     uint16_t *ret_port, uint16_t *ret_retry_after);
+	void (*setup_answer)(void *userdata, const struct re6st_cert *server,
+			     const struct sockaddr_storage *src, const struct pp_msg *m);
+	void (*address)(void *userdata, const struct re6st_prefix *peer, const char *list,
+			size_t len);
+	void (*tunnel_msg)(void *userdata, const struct re6st_prefix *peer, enum pp_type type,
+			   uint8_t role);
+	size_t (*tunnel_peers)(void *userdata, const struct re6st_prefix **ret,
+			       size_t *ret_n_client);
+};
+/* Register (copied) or, with NULL, remove the handlers. */
+void peer_set_handler(struct peer_srv *p, const struct peer_handler *h, void *userdata);
 
 /*
  * Fill seq, cert and recipient of m and send it over the overlay to the
@@ -60,15 +93,8 @@ int peer_send_underlay(struct peer_srv *p, const struct sockaddr_storage *dst,
 /* Announce our network configuration version to every tunnel peer. */
 void peer_announce_netconf(struct peer_srv *p);
 
-/*
- * A newer signed network configuration (from the registry or a peer):
- * verify, take it if newer, store it, apply revocations (tunnel manager)
- * and gossip it. 0 if taken, -EALREADY if not newer, or a netconf_parse()
- * error.
- */
-int peer_offer_netconf(struct peer_srv *p, const uint8_t *doc, size_t len);
 
-/* Counters for tests, status and the control socket. */
+/* Counters for status and metrics. */
 struct peer_stats {
 	uint64_t rx, tx, dropped_malformed, dropped_auth, dropped_replay, rate_limited;
 	uint64_t setup_ok, setup_refused;

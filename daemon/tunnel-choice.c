@@ -61,9 +61,10 @@ static bool try_peer(struct tunnel_mgr *m, const struct re6st_prefix *p, bool fr
 	return true;
 }
 
-void tunnel_on_address(struct tunnel_mgr *m, const struct re6st_prefix *peer, const char *list,
+void tm_on_address(void *userdata, const struct re6st_prefix *peer, const char *list,
 		       size_t len)
 {
+	struct tunnel_mgr *m = userdata;
 	if (!tm_pending(m, peer))
 		return;
 	tm_pending_remove(m, peer);
@@ -129,13 +130,14 @@ static void on_bootstrap_peer(void *userdata, const struct rc_bootstrap_peer *bp
 		return;
 	log_info("tunnel: bootstrap peer %s (%s)", tm_pfx(&bp->prefix, b), bp->endpoints);
 	if (c->state)
-		state_peer_put(c->state, &bp->prefix, bp->endpoints, ctx_unix_now());
+		state_peer_put(c->state, &bp->prefix, bp->endpoints, loop_unix_now());
 	/* The mesh may have grown meanwhile. */
 	if (tm_count_clients(m) + m->n_pend < limit)
 		tm_tunnel_connect(m, &bp->prefix, bp->endpoints, strlen(bp->endpoints));
+	tm_wake(m);
 }
 
-void tm_make_new_tunnels(struct tunnel_mgr *m)
+size_t tm_make_new_tunnels(struct tunnel_mgr *m)
 {
 	struct ctx *c = m->c;
 	unsigned limit = tm_reachable(m) ? tm_client_count(m) : MIN(2u, tm_client_count(m));
@@ -150,7 +152,7 @@ void tm_make_new_tunnels(struct tunnel_mgr *m)
 			try_peer(m, &m->neigh[i], false);
 	size_t active = tm_count_clients(m) + m->n_pend;
 	if (active >= limit)
-		return;
+		return 0;
 	size_t need = limit - active;
 
 	/* 2. distant nodes babel knows, at random (anchors for their share) */
@@ -160,7 +162,7 @@ void tm_make_new_tunnels(struct tunnel_mgr *m)
 	_cleanup_free_ bool *anchor = calloc(nr ? nr : 1, sizeof(*anchor));
 	_cleanup_free_ size_t *order = calloc(nr ? nr : 1, sizeof(*order));
 	if (!cand || !anchor || !order)
-		return;
+		return need;
 	size_t na;
 	const struct re6st_prefix *anc = tm_anchors(m, &na);
 	for (size_t i = 0; i < nr; i++) {
@@ -180,7 +182,7 @@ void tm_make_new_tunnels(struct tunnel_mgr *m)
 	}
 	struct policy_params pp = tm_params(m);
 	if (policy_order_candidates(&pp, anchor, nc, &policy_rand_sodium, order) < 0)
-		return;
+		return need;
 	for (size_t i = 0; i < nc && need; i++)
 		if (try_peer(m, &cand[order[i]], false))
 			need--;
@@ -189,7 +191,7 @@ void tm_make_new_tunnels(struct tunnel_mgr *m)
 	 * known nodes are already its peers must still look further, or the
 	 * mesh can stay split in islands (seen with 8 nodes). */
 	if (!need || nc)
-		return;
+		return need;
 
 	/* 3. no usable route: the peer cache (we cannot send address requests
 	 * without routes, so only cached endpoints help). */
@@ -209,4 +211,5 @@ void tm_make_new_tunnels(struct tunnel_mgr *m)
 	 * every 30 s, daemon/registry.h); the answer comes to on_bootstrap_peer(). */
 	if (need)
 		reglink_want_bootstrap(c->reglink, on_bootstrap_peer, m);
+	return need;
 }

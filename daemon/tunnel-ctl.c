@@ -59,7 +59,7 @@ int tm_ctl_tunnels(struct ctx *c, const char *args, struct jbuf *out)
 	 * address peers saw), and the gateway's address while ports are mapped. */
 	char eps[1024];
 	jbuf_key(out, "endpoints");
-	jbuf_string(out, tunnel_my_endpoints(m, eps, sizeof(eps)) >= 0 ? eps : NULL);
+	jbuf_string(out, endpoints_format(c->endpoints, eps, sizeof(eps)) >= 0 ? eps : NULL);
 	jbuf_append(out, ", ");
 	jbuf_key(out, "upnp");
 	jbuf_string(out, upnp_external_address(c->upnp));

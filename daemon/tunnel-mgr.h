@@ -8,7 +8,6 @@
  *   tunnel-pool.c       interfaces programmed over netlink (WireGuard, GRE,
  *                       FOU, drain qdisc), the kernel's routes through one
  *   tunnel-choice.c     candidates and the order to try them (policy.h)
- *   tunnel-endpoints.c  the endpoints we advertise, what peers tell us
  *   tunnel-ctl.c        the "tunnels", "peers" and status "policy" views
  *   tunnel.c            the state machine: set-up both ways, health, drain,
  *                       destruction, rotation, the tick, the module hooks
@@ -31,6 +30,8 @@
 #include "babel.h"
 #include "control.h"
 #include "ctx.h"
+#include "endpoints.h"
+#include "events.h"
 #include "log.h"
 #include "loop.h"
 #include "netconf.h"
@@ -38,7 +39,7 @@
 #include "peer.h"
 #include "policy.h"
 #include "registry-client.h"
-#include "registry.h"
+#include "reglink.h"
 #include "state.h"
 #include "tunnel-type.h"
 #include "tunnel.h"
@@ -51,7 +52,9 @@
 #include "tc.h"
 #include "wireguard.h"
 
-#define TICK_MS 1000
+#define POLL_MS 1000           /* draining, destroy requested: routes gone yet? */
+#define WANT_MS 2000           /* below the target: new candidates yet? */
+#define HEALTH_SLACK_MS 3000   /* checked this early, the tunnels' checks align */
 #define SETUP_RETRY_MS 1000
 #define SETUP_TRIES 3            /* per endpoint */
 #define CROSSING_MS 3000         /* a request this soon after ours succeeded crossed it */
@@ -139,10 +142,6 @@ struct tunnel_mgr {
 	struct backoff back[BACKOFF_MAX];
 	size_t n_back;
 	struct re6st_prefix *view;
-	/* public addresses learned (upnp / peers) */
-	bool has_learned4, has_learned6;
-	uint8_t learned4[16], learned6[16];
-	uint16_t learned_port4, learned_port6;
 	uint64_t rotations;
 	uint64_t destroyed;     /* rotation victims (policy) */
 	uint64_t forced;        /* of which destroyed at the drain limit */
@@ -190,9 +189,10 @@ size_t tm_kernel_routes_via(struct tunnel_mgr *m, const struct tunnel *t);
 
 /* tunnel-choice.c: choosing peers */
 void tm_fill_cache(struct tunnel_mgr *m);
-void tm_make_new_tunnels(struct tunnel_mgr *m);
+/* Returns how many client tunnels are still wanted. */
+size_t tm_make_new_tunnels(struct tunnel_mgr *m);
 
-/* tunnel-endpoints.c: what we advertise */
+/* `--ip any`, or no --ip and no UPnP gateway: advertise what peers see. */
 bool tm_learn_from_peers(const struct tunnel_mgr *m);
 
 /* tunnel-ctl.c: the control views */
@@ -200,9 +200,22 @@ int tm_ctl_policy(struct ctx *c, const char *args, struct jbuf *out);
 int tm_ctl_tunnels(struct ctx *c, const char *args, struct jbuf *out);
 int tm_ctl_peers(struct ctx *c, const char *args, struct jbuf *out);
 
+/* The peer_handler entries (peer.h), userdata the struct tunnel_mgr. */
+int tm_serve(void *userdata, const struct re6st_cert *client, const struct sockaddr_storage *src,
+	     const struct pp_msg *req, uint16_t *ret_port, uint16_t *ret_retry_after);
+void tm_on_setup_answer(void *userdata, const struct re6st_cert *server,
+			const struct sockaddr_storage *src, const struct pp_msg *a);
+void tm_on_address(void *userdata, const struct re6st_prefix *peer, const char *list,
+		   size_t len);
+void tm_on_tunnel_msg(void *userdata, const struct re6st_prefix *peer, enum pp_type type,
+		      uint8_t role);
+size_t tm_peer_prefixes(void *userdata, const struct re6st_prefix **ret, size_t *ret_n_client);
+
 /* tunnel.c: the state machine, set-up, drain, destruction, rotation */
 bool tm_tunnel_connect(struct tunnel_mgr *m, const struct re6st_prefix *peer,
 			   const char *list, size_t len);
 size_t tm_routes_via(struct tunnel_mgr *m, const struct tunnel *t);
+/* Something changed: run the manager at the loop's next iteration. */
+void tm_wake(struct tunnel_mgr *m);
 
 #endif

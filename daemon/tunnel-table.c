@@ -107,9 +107,7 @@ bool tm_is_neighbour(const struct tunnel_mgr *m, const struct re6st_prefix *p)
 /* Our types now, by preference: --tunnel-type as the network allows. */
 size_t tm_offered(const struct tunnel_mgr *m, uint8_t ret[TUNNEL_TYPE_COUNT])
 {
-	const struct ctx *c = m->c;
-	uint32_t allowed = c->netconf ? c->netconf->tunnel_types : NETCONF_DEFAULT_TUNNEL_TYPES;
-	return tunnel_types_offered(c->opt.tunnel_types, c->opt.n_tunnel_types, allowed, ret);
+	return endpoints_offered(m->c, ret);
 }
 
 bool tm_offers(const struct tunnel_mgr *m, uint8_t type)
@@ -213,5 +211,39 @@ size_t tm_count_clients(const struct tunnel_mgr *m)
 	size_t n = 0;
 	for (size_t i = 0; i < m->n; i++)
 		n += !m->t[i]->server && (m->t[i]->state == T_SETUP || m->t[i]->state == T_UP);
+	return n;
+}
+
+/* ---- what peers and the peer protocol see ---- */
+
+/* `--ip any`, or no --ip at all and no UPnP gateway: learn our address. */
+bool tm_learn_from_peers(const struct tunnel_mgr *m)
+{
+	const struct options *o = &m->c->opt;
+	return strv_contains(&o->ip, "any") || (o->ip.n == 0 && !m->c->upnp);
+}
+
+size_t tm_peer_prefixes(void *userdata, const struct re6st_prefix **ret,
+			    size_t *ret_n_client)
+{
+	struct tunnel_mgr *m = userdata;
+	struct re6st_prefix *v = realloc(m->view, (m->n ? m->n : 1) * sizeof(*v));
+	size_t n = 0, nc = 0;
+	if (!v) {
+		*ret = NULL;
+		*ret_n_client = 0;
+		return 0;
+	}
+	m->view = v;
+	for (int server = 0; server < 2; server++)
+		for (size_t i = 0; i < m->n; i++) {
+			const struct tunnel *t = m->t[i];
+			if (t->server == server && t->state >= T_UP) {
+				v[n++] = t->peer;
+				nc += !server;
+			}
+		}
+	*ret = v;
+	*ret_n_client = nc;
 	return n;
 }

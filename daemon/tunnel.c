@@ -162,9 +162,10 @@ bool tm_tunnel_connect(struct tunnel_mgr *m, const struct re6st_prefix *peer,
 	return true;
 }
 
-void tunnel_on_setup_answer(struct tunnel_mgr *m, const struct re6st_cert *server,
+void tm_on_setup_answer(void *userdata, const struct re6st_cert *server,
 			    const struct sockaddr_storage *src, const struct pp_msg *a)
 {
+	struct tunnel_mgr *m = userdata;
 	struct tunnel *t = tm_find_peer(m, &server->node, false);
 	char b[PREFIX_STRLEN];
 	bool match = false;
@@ -177,15 +178,15 @@ void tunnel_on_setup_answer(struct tunnel_mgr *m, const struct re6st_cert *serve
 		return;
 	/* --ip any: advertise the address the server saw (our public one). */
 	if (tm_learn_from_peers(m) && a->setup_answer.seen_family) {
-		const uint8_t *have = a->setup_answer.seen_family == AF_INET ? m->learned4 : m->learned6;
-		bool known = a->setup_answer.seen_family == AF_INET ? m->has_learned4 : m->has_learned6;
+		uint8_t have[16];
+		bool known = endpoints_learned(m->c->endpoints, a->setup_answer.seen_family, have);
 		size_t alen = a->setup_answer.seen_family == AF_INET ? 4 : 16;
 		if (!known || memcmp(have, a->setup_answer.seen_addr, alen) != 0) {
 			char ip[INET6_ADDRSTRLEN] = "?";
 			inet_ntop(a->setup_answer.seen_family, a->setup_answer.seen_addr, ip, sizeof(ip));
 			log_info("tunnel: %s sees us as %s: advertising it", tm_pfx(&t->peer, b), ip);
-			tunnel_learn_address(m, a->setup_answer.seen_family, a->setup_answer.seen_addr,
-					     m->c->opt.peer_port, false);
+			endpoints_learn(m->c->endpoints, a->setup_answer.seen_family,
+					a->setup_answer.seen_addr, m->c->opt.peer_port);
 		}
 	}
 	if (a->setup_answer.status != PP_SETUP_OK) {
@@ -256,10 +257,11 @@ static bool in_network(const struct tunnel_mgr *m, const struct sockaddr_storage
 				       ((const struct sockaddr_in6 *)ss)->sin6_addr.s6_addr);
 }
 
-int tunnel_serve(struct tunnel_mgr *m, const struct re6st_cert *client,
+int tm_serve(void *userdata, const struct re6st_cert *client,
 		 const struct sockaddr_storage *src, const struct pp_msg *req, uint16_t *ret_port,
 		 uint16_t *ret_retry_after)
 {
+	struct tunnel_mgr *m = userdata;
 	struct ctx *c = m->c;
 	struct tunnel *t;
 	char b[PREFIX_STRLEN];
@@ -486,9 +488,10 @@ static void rotate(struct tunnel_mgr *m)
 	}
 }
 
-void tunnel_on_tunnel_msg(struct tunnel_mgr *m, const struct re6st_prefix *peer,
+void tm_on_tunnel_msg(void *userdata, const struct re6st_prefix *peer,
 			  enum pp_type type, uint8_t role)
 {
+	struct tunnel_mgr *m = userdata;
 	/* The sender's role is the opposite of ours. */
 	struct tunnel *t = tm_find_peer(m, peer, role == PP_ROLE_CLIENT);
 	if (!t) {
@@ -532,7 +535,7 @@ static void check_health(struct tunnel_mgr *m, struct tunnel *t, uint64_t now)
 	struct ctx *c = m->c;
 	_cleanup_(nl_wg_device_freep) struct nl_wg_device *d = NULL;
 
-	if (now - t->checked_ms < HEALTH_EVERY_MS)
+	if (now - t->checked_ms < HEALTH_EVERY_MS - HEALTH_SLACK_MS)
 		return;
 	t->checked_ms = now;
 	if (tm_is_gre(t)) {
@@ -563,7 +566,7 @@ static void check_health(struct tunnel_mgr *m, struct tunnel *t, uint64_t now)
 	if (!p)
 		return;
 	uint64_t hs = (uint64_t)p->last_handshake.tv_sec;
-	uint64_t unix_now = ctx_unix_now();
+	uint64_t unix_now = loop_unix_now();
 	if (hs == 0) {
 		if (now - t->since_ms > (t->server ? 3 * HANDSHAKE_FIRST_MS : HANDSHAKE_FIRST_MS)) {
 			if (!t->server)
@@ -573,6 +576,51 @@ static void check_health(struct tunnel_mgr *m, struct tunnel *t, uint64_t now)
 	} else if (unix_now > hs + HANDSHAKE_STALE_S) {
 		tunnel_release(m, t, "WireGuard handshake too old");
 	}
+}
+
+void tm_wake(struct tunnel_mgr *m)
+{
+	loop_timer_set(m->timer, 0);
+}
+
+/*
+ * The manager runs when something is due, not on a fixed tick (a small box
+ * idles): the earliest of the rotation, address-request and set-up
+ * deadlines, the tunnels' health checks and destruction deadlines, the
+ * cache fill; every POLL_MS only while a tunnel waits for its routes to
+ * move, every WANT_MS while client tunnels are wanted. Messages and events
+ * wake it at once (tm_wake()).
+ */
+static void schedule(struct tunnel_mgr *m, uint64_t now, size_t wanted)
+{
+	uint64_t next = m->next_refresh_ms;
+#define AT(x)                                   \
+	do {                                    \
+		uint64_t at_ = (x);             \
+		if (at_ && at_ < next)          \
+			next = at_;             \
+	} while (0)
+
+	for (size_t i = 0; i < m->n_pend; i++)
+		AT(m->pend[i].until_ms);
+	for (size_t i = 0; i < m->n; i++) {
+		const struct tunnel *t = m->t[i];
+		if (t->destroy_requested && t->state != T_FREE)
+			AT(MIN(t->destroy_deadline_ms, now + POLL_MS));
+		switch (t->state) {
+		case T_SETUP: AT(t->deadline_ms); break;
+		case T_UP: AT(t->checked_ms + HEALTH_EVERY_MS); break;
+		case T_DRAINING: AT(now + POLL_MS); break;
+		case T_DESTROYING: AT(MIN(t->deadline_ms, t->resend_ms)); break;
+		case T_FREE: break;
+		}
+	}
+	if (wanted)
+		AT(now + WANT_MS);
+	if (m->c->state && m->c->peer && m->c->babel)
+		AT(m->next_fill_ms);
+#undef AT
+	loop_timer_set(m->timer, MAX(next, now + 1));
 }
 
 static void on_tick(struct loop *l, struct loop_timer *timer, void *userdata)
@@ -647,7 +695,7 @@ static void on_tick(struct loop *l, struct loop_timer *timer, void *userdata)
 		m->next_refresh_ms = now + tm_refresh_ms(m);
 		rotate(m);
 	}
-	tm_make_new_tunnels(m);
+	size_t wanted = tm_make_new_tunnels(m);
 	tm_fill_cache(m);
 
 	/* Keep a few spare server interfaces, delete the rest (~270 KB each
@@ -659,6 +707,7 @@ static void on_tick(struct loop *l, struct loop_timer *timer, void *userdata)
 		    ++spare[t->type] > SPARE_SERVERS)
 			tm_tunnel_delete(m, t);
 	}
+	schedule(m, now, wanted);
 }
 
 /* ---- netconf, addresses, views ---- */
@@ -685,13 +734,7 @@ static void forget_revoked(struct tunnel_mgr *m, const struct re6st_prefix *peer
 		state_peer_remove(m->c->state, peer);
 }
 
-void tunnel_on_revoked_peer(struct tunnel_mgr *m, const struct re6st_prefix *peer)
-{
-	if (m)
-		forget_revoked(m, peer);
-}
-
-void tunnel_on_netconf(struct tunnel_mgr *m)
+static void on_netconf(struct tunnel_mgr *m)
 {
 	const struct re6st_netconf *nc = m->c->netconf;
 	if (!nc)
@@ -706,6 +749,61 @@ void tunnel_on_netconf(struct tunnel_mgr *m)
 			tunnel_release(m, t, "tunnel type no longer allowed by the network");
 	}
 }
+
+static void on_event(void *userdata, enum event_type type, const void *payload, size_t len)
+{
+	struct tunnel_mgr *m = userdata;
+
+	switch (type) {
+	case EV_NETCONF:
+		on_netconf(m);
+		break;
+	case EV_PEER_REVOKED:
+		forget_revoked(m, &((const struct ev_prefix *)payload)->prefix);
+		break;
+	default:
+		break;
+	}
+	tm_wake(m);
+}
+
+/* Every message may change what is due: the manager runs right after. */
+static int h_serve(void *userdata, const struct re6st_cert *client,
+		   const struct sockaddr_storage *src, const struct pp_msg *req, uint16_t *ret_port,
+		   uint16_t *ret_retry_after)
+{
+	tm_wake(userdata);
+	return tm_serve(userdata, client, src, req, ret_port, ret_retry_after);
+}
+
+static void h_setup_answer(void *userdata, const struct re6st_cert *server,
+			   const struct sockaddr_storage *src, const struct pp_msg *a)
+{
+	tm_wake(userdata);
+	tm_on_setup_answer(userdata, server, src, a);
+}
+
+static void h_address(void *userdata, const struct re6st_prefix *peer, const char *list,
+		      size_t len)
+{
+	tm_wake(userdata);
+	tm_on_address(userdata, peer, list, len);
+}
+
+static void h_tunnel_msg(void *userdata, const struct re6st_prefix *peer, enum pp_type type,
+			 uint8_t role)
+{
+	tm_wake(userdata);
+	tm_on_tunnel_msg(userdata, peer, type, role);
+}
+
+static const struct peer_handler handlers = {
+	.serve = h_serve,
+	.setup_answer = h_setup_answer,
+	.address = h_address,
+	.tunnel_msg = h_tunnel_msg,
+	.tunnel_peers = tm_peer_prefixes,
+};
 
 /* ---- module ---- */
 
@@ -728,13 +826,21 @@ int tunnel_init(struct ctx *c)
 	for (size_t i = 0; i < c->opt.anchors.n && i < ARRAY_SIZE(m->anchors); i++)
 		if (prefix_parse(c->opt.anchors.v[i], &m->anchors[m->n_anchors]) >= 0)
 			m->n_anchors++;
-	r = loop_add_timer(c->loop, 0, TICK_MS, on_tick, m, &m->timer);
+	r = loop_add_timer(c->loop, 0, 0, on_tick, m, &m->timer);
 	if (r < 0) {
 		free(m->neigh);
 		return log_errno(LOG_ERR, r, "tunnel manager: cannot add a timer");
 	}
 	/* The first rotation comes one period after start-up. */
 	m->next_refresh_ms = loop_now(c->loop) + tm_refresh_ms(m);
+	if ((r = events_subscribe(c->events, EV_NETCONF, on_event, m)) < 0 ||
+	    (r = events_subscribe(c->events, EV_PEER_REVOKED, on_event, m)) < 0) {
+		events_unsubscribe(c->events, on_event, m);
+		loop_timer_remove(m->timer);
+		free(m->neigh);
+		return log_errno(LOG_ERR, r, "tunnel manager");
+	}
+	peer_set_handler(c->peer, &handlers, m);
 	c->tunnels = TAKE_PTR(m);
 	if (c->control) {
 		control_register(c->control, "tunnels", "tunnels of this node (JSON)", tm_ctl_tunnels);
@@ -761,6 +867,8 @@ void tunnel_fini(struct ctx *c)
 	struct tunnel_mgr *m = c->tunnels;
 	if (!m)
 		return;
+	peer_set_handler(c->peer, NULL, NULL);
+	events_unsubscribe(c->events, on_event, m);
 	loop_timer_remove(m->timer);
 	while (m->n)
 		tm_tunnel_delete(m, m->t[m->n - 1]);

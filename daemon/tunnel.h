@@ -33,64 +33,17 @@
 #ifndef RE6ST_DAEMON_TUNNEL_H
 #define RE6ST_DAEMON_TUNNEL_H
 
-#include <stdbool.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <sys/socket.h>
-
-#include "identity.h"
-#include "peerproto.h"
-#include "prefix.h"
-
 struct ctx;
-struct tunnel_mgr;
 
-/* Module hooks. init needs c->nl, c->key, c->cert; c->babel may be NULL. */
+/*
+ * Module hooks. init needs c->nl, c->key, c->cert, c->events, c->peer (it
+ * registers its peer_handler there: set-up requests and answers, addresses,
+ * tunnel messages, its peer list), c->endpoints; c->babel may be NULL. It
+ * subscribes to EV_NETCONF (revoked peers' tunnels go, parameters apply)
+ * and EV_PEER_REVOKED (the peer's tunnels go, it leaves the peer cache and
+ * is not chosen again for 10 minutes: its prefix may go to a new node).
+ */
 int tunnel_init(struct ctx *c);
 void tunnel_fini(struct ctx *c);
-
-/* ---- called by daemon/peer.c, after authentication ---- */
-
-/*
- * A set-up request from the holder of `client` (already verified, not
- * revoked) arriving from src. Programs the server side, then returns the
- * status to answer (enum pp_setup_status) with *ret_port set when OK (the
- * WireGuard port, our FOU port for fou, our peer port for gre).
- */
-int tunnel_serve(struct tunnel_mgr *t, const struct re6st_cert *client,
-		 const struct sockaddr_storage *src, const struct pp_msg *req, uint16_t *ret_port,
-		 uint16_t *ret_retry_after);
-/* The answer to one of our set-up requests (server's certificate verified). */
-void tunnel_on_setup_answer(struct tunnel_mgr *t, const struct re6st_cert *server,
-			    const struct sockaddr_storage *src, const struct pp_msg *m);
-/* An address answer from peer (validated endpoint list). */
-void tunnel_on_address(struct tunnel_mgr *t, const struct re6st_prefix *peer, const char *list,
-		       size_t len);
-/* tunnel-drain / undrain / destroy / destroy-ack from peer. */
-void tunnel_on_tunnel_msg(struct tunnel_mgr *t, const struct re6st_prefix *peer,
-			  enum pp_type type, uint8_t role);
-/* The network configuration changed: drop revoked peers, apply parameters. */
-void tunnel_on_netconf(struct tunnel_mgr *t);
-/*
- * An authenticated message came from peer with a revoked certificate: its
- * tunnels (even one being set up) are freed, it leaves the peer cache and
- * is not chosen again for 10 minutes (its prefix may go to a new node).
- */
-void tunnel_on_revoked_peer(struct tunnel_mgr *t, const struct re6st_prefix *peer);
-
-/* Our underlay endpoints "ip,port,type[,country];..." for address answers:
- * one per address and offered type, port the peer-protocol port. */
-int tunnel_my_endpoints(struct tunnel_mgr *t, char *buf, size_t size);
-/* Tell the manager the public address a peer or the UPnP gateway saw. */
-void tunnel_learn_address(struct tunnel_mgr *t, int family, const uint8_t addr[16],
-			  uint16_t port, bool from_upnp);
-
-/*
- * Peers we have a tunnel with: clients first (n_client of them), then the
- * served ones. Returns the total count; *ret points to an internal array
- * valid until the next return to the loop.
- */
-size_t tunnel_peer_prefixes(struct tunnel_mgr *t, const struct re6st_prefix **ret,
-			    size_t *ret_n_client);
 
 #endif

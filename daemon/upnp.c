@@ -10,7 +10,7 @@
 #include "ctx.h"
 #include "log.h"
 #include "loop.h"
-#include "tunnel.h"
+#include "endpoints.h"
 #include "upnp.h"
 
 #define UPNP_DISCOVER_MS 1000
@@ -121,8 +121,8 @@ int upnp_init(struct ctx *c)
 		return log_errno(LOG_ERR, r, "upnp: timer");
 	}
 	uint8_t a[16] = {};
-	if (inet_pton(AF_INET, u->ext_addr, a) == 1 && c->tunnels)
-		tunnel_learn_address(c->tunnels, AF_INET, a, o->peer_port, true);
+	if (inet_pton(AF_INET, u->ext_addr, a) == 1)
+		endpoints_learn(c->endpoints, AF_INET, a, o->peer_port);
 	log_info("upnp: gateway %s, external address %s, %zu UDP ports mapped to %s",
 		 u->urls.controlURL, u->ext_addr, u->n_ports, u->lan_addr);
 	c->upnp = u;

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-#include "registry.h"
+#include "reglink.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -9,11 +9,13 @@
 
 #include "control.h"
 #include "ctx.h"
+#include "endpoints.h"
+#include "events.h"
 #include "log.h"
 #include "loop.h"
 #include "netconf.h"
+#include "netconf-store.h"
 #include "registry-client.h"
-#include "tunnel.h"
 
 #ifndef REGLINK_TIMEOUT_MS /* -DREGLINK_TIMEOUT_MS=... for tests */
 #define REGLINK_TIMEOUT_MS 10000
@@ -21,7 +23,6 @@
 #define ABANDON_AFTER_MS 5000     /* past the timeout: libcurl did not stop */
 #define NETCONF_POLL_MS 60000
 #define ANNOUNCE_EVERY_MS 300000
-#define ANNOUNCE_CHECK_MS 5000    /* endpoints changed? */
 #define ANNOUNCE_MIN_MS 10000     /* between two announces */
 #define BOOTSTRAP_MIN_MS 30000
 #define RENEW_CHECK_MS 3600000   /* at most, between two looks at cert_renew_due() */
@@ -369,22 +370,24 @@ static void on_job_timer(struct loop *l, struct loop_timer *t, void *userdata)
 		break;
 	case JOB_ANNOUNCE: {
 		char list[sizeof(rl->announcing)];
-		bool ok = c->tunnels && tunnel_my_endpoints(c->tunnels, list, sizeof(list)) >= 0 &&
+		bool ok = c->endpoints && endpoints_format(c->endpoints, list, sizeof(list)) >= 0 &&
 			  list[0];
 		if (ok && (strcmp(list, rl->announced) != 0 || now_ms(rl) >= rl->next_announce_ms)) {
 			memcpy(rl->announcing, list, sizeof(list));
 			job_start(j);
 		} else {
-			job_arm(j, now_ms(rl) + ANNOUNCE_CHECK_MS);
+			/* Nothing new: the periodic announce, or EV_ENDPOINTS sooner. */
+			job_arm(j, rl->next_announce_ms > now_ms(rl) ? rl->next_announce_ms
+								    : now_ms(rl) + ANNOUNCE_EVERY_MS);
 		}
 		break;
 	}
 	case JOB_RENEW:
-		if (daemon_cert_past_grace(c, ctx_unix_now())) {
+		if (daemon_cert_past_grace(c, loop_unix_now())) {
 			log_error("%s expired and was not renewed within the network's grace "
 				  "period: stopping", c->opt.cert);
 			loop_exit(l, 1);
-		} else if (daemon_cert_due(c, ctx_unix_now())) {
+		} else if (daemon_cert_due(c, loop_unix_now())) {
 			job_start(j);
 		} else {
 			job_arm(j, renew_check_ms(rl));
@@ -420,6 +423,27 @@ void reglink_want_hmac(struct reglink *rl)
 	if (j->x || j->next_ms)
 		return; /* in flight (done_cb asks again) or already armed */
 	job_arm(j, MAX(now_ms(rl), j->not_before_ms));
+}
+
+/* ---- events from below ---- */
+
+static void on_event(void *userdata, enum event_type type, const void *payload, size_t len)
+{
+	struct reglink *rl = userdata;
+	struct job *j = &rl->jobs[JOB_ANNOUNCE];
+
+	switch (type) {
+	case EV_NETCONF:
+		reglink_want_hmac(rl);
+		break;
+	case EV_ENDPOINTS:
+		/* In flight: its completion re-arms the job, which compares. */
+		if (!j->x)
+			job_arm(j, MAX(now_ms(rl), j->not_before_ms));
+		break;
+	default:
+		break;
+	}
 }
 
 /* ---- control command ---- */
@@ -498,6 +522,9 @@ int reglink_init(struct ctx *c)
 	job_arm(&rl->jobs[JOB_RENEW], now);
 	if (c->hmac_unconfirmed)
 		reglink_want_hmac(rl);
+	if ((r = events_subscribe(c->events, EV_NETCONF, on_event, rl)) < 0 ||
+	    (r = events_subscribe(c->events, EV_ENDPOINTS, on_event, rl)) < 0)
+		return log_errno(LOG_ERR, r, "registry link");
 	if (c->control) {
 		r = control_register(c->control, "registry",
 				     "registry requests: pending, next, failures", cmd_registry);
@@ -523,6 +550,7 @@ void reglink_fini(struct ctx *c)
 	struct reglink *rl = c->reglink;
 	if (!rl)
 		return;
+	events_unsubscribe(c->events, on_event, rl);
 	for (size_t i = 0; i < N_JOBS; i++) {
 		struct job *j = &rl->jobs[i];
 		job_clear_io(j);

@@ -13,8 +13,8 @@
  *              newer configuration goes to daemon_offer_netconf() (the
  *              registry also pushes it and peers gossip it: this covers
  *              lost pushes);
- *   announce   our endpoints (tunnel_my_endpoints()) as soon as they are
- *              known, whenever they change, and every ~5 min;
+ *   announce   our endpoints (endpoints_format()) as soon as they are
+ *              known, on EV_ENDPOINTS (at most every 10 s), and every 5 min;
  *   bootstrap  getBootstrapPeer when the tunnel manager asks, at most
  *              every 30 s; the verified peer goes to the asker's callback;
  *   renew      renewCertificate once the certificate is in the last third
@@ -38,9 +38,10 @@ struct reglink;
 struct rc_bootstrap_peer;
 
 /*
- * Module hooks (main.c's table). init needs c->loop, c->ca, c->key, c->cert
- * and c->opt.registry; c->control and c->tunnels may be NULL (no "registry"
- * command, nothing to announce). 0, or -ENOMEM / the registry client's
+ * Module hooks (main.c's table). init needs c->loop, c->events, c->ca,
+ * c->key, c->cert and c->opt.registry; c->control and c->endpoints may be
+ * NULL (no "registry" command, nothing to announce). It subscribes to
+ * EV_NETCONF (getHMAC) and EV_ENDPOINTS (announce). 0, or -ENOMEM / the registry client's
  * error (logged).
  */
 int reglink_init(struct ctx *c);

@@ -1,0 +1,190 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The "babel" module: babeld's parameters from the node's state (babel-conf.h). */
+#include <arpa/inet.h>
+
+#include <sodium.h>
+
+#include "babel.h"
+#include "babel-conf.h"
+#include "config.h"
+#include "ctx.h"
+#include "events.h"
+#include "log.h"
+#include "netconf.h"
+#include "netconf-store.h"
+#include "nl.h"
+#include "registry-client.h"
+#include "route.h"
+#include "state.h"
+
+/* ---- babeld ------------------------------------------------------------------ */
+
+/* The router-id of the last babeld whose seqno may be saved; babel.c
+ * replaces it when the seqno was not saved (see babel.h). */
+static void babel_router_id(struct ctx *c, uint8_t ret[8])
+{
+	uint8_t *v = NULL;
+	size_t n;
+	if (state_get_blob(c->state, STATE_KEY_ROUTER_ID, &v, &n) >= 0 && n == 8)
+		memcpy(ret, v, 8);
+	else
+		randombytes_buf(ret, 8);
+	free(v);
+	ret[0] = (uint8_t)((ret[0] & ~1u) | 2u);
+}
+
+static void babel_router_id_changed(const uint8_t id[8], void *userdata)
+{
+	struct ctx *c = userdata;
+	if (state_set_blob(c->state, STATE_KEY_ROUTER_ID, id, 8) < 0)
+		log_warning("cannot persist the babel router-id: %s", state_last_error(c->state));
+}
+
+/* The registry's answer is authoritative; without the registry, the cached keys. */
+static void babel_hmac_keys(struct ctx *c, struct rc_hmac *ret)
+{
+	int r = c->registry ? rc_get_hmac(c->registry, ret) : -ENOTCONN;
+	if (r >= 0) {
+		r = ret->has_sign ? nstore_hmac_put(c, ret) : state_delete(c->state, STATE_KEY_HMAC);
+		if (r < 0)
+			log_warning("cannot cache the babel HMAC keys: %s", state_last_error(c->state));
+		return;
+	}
+	log_warning("babel HMAC keys not received from the registry (%s): asking again later",
+		    c->registry ? registry_client_error(c->registry) : strerror(-r));
+	/* Cached keys may be stale, and a node without the network's keys is
+	 * deaf to its neighbours: the registry link asks until it answers. */
+	c->hmac_unconfirmed = true;
+	r = nstore_hmac_get(c, ret);
+	if (r >= 0)
+		log_info("babel HMAC keys: using those of the state database");
+	else if (r != -ENOENT)
+		log_errno(LOG_WARNING, r, "babel HMAC keys in the state database unusable");
+	else
+		log_warning("no babel HMAC keys: neighbours that use them will not hear this node");
+}
+
+/*
+ * Routes of protocol babel left in the kernel: babeld withdraws its routes
+ * when it exits cleanly, but not the "unreachable" hold-down routes it
+ * installs for lost prefixes, and nothing at all after a SIGKILL. Only
+ * routes inside the network are touched.
+ */
+static void flush_babel_routes(struct ctx *c)
+{
+	struct nl_route *rt = NULL;
+	size_t n = 0;
+	if (nl_route_list(c->nl, AF_INET6, 0, &rt, &n) < 0)
+		return;
+	size_t removed = 0;
+	for (size_t i = 0; i < n; i++) {
+		struct re6st_prefix p = { .len = rt[i].dst.len };
+		memcpy(p.addr, &rt[i].dst.addr.in6, 16);
+		if (rt[i].protocol != 42 /* RTPROT_BABEL */ || !prefix_contains(&c->network, &p))
+			continue;
+		if (nl_route_delete(c->nl, &rt[i]) >= 0)
+			removed++;
+	}
+	free(rt);
+	if (removed)
+		log_debug("removed %zu babel routes left in the kernel", removed);
+}
+
+/* babeld's parameters; the strings are the caller's to free. */
+static int babel_params_fill(struct ctx *c, const struct rc_hmac *hmac, struct babel_params *p,
+			     char **state, char **pid, char **logp, char **keys)
+{
+	if (asprintf(state, "%s/babeld.state", c->opt.state_dir) < 0 ||
+	    asprintf(keys, "%s/babeld.keys", c->opt.state_dir) < 0 ||
+	    asprintf(pid, "%s/babeld.pid", c->opt.run_dir) < 0 ||
+	    (c->opt.log && strcmp(c->opt.log, "-") &&
+	     asprintf(logp, "%s/babeld.log", c->opt.log) < 0))
+		return -ENOMEM;
+	babel_router_id(c, p->router_id);
+	p->router_id_changed = babel_router_id_changed;
+	p->router_id_data = c;
+	p->socket_path = c->opt.babel_socket;
+	p->state_path = *state;
+	p->log_path = *logp;
+	p->pid_path = *pid;
+	p->key_path = *keys;
+	p->network = c->network;
+	p->node_prefix = c->prefix;
+	memcpy(p->node_addr, c->addr, 16);
+	uint8_t sub4[4], addr4[4];
+	if (netconf_node_ipv4(c->netconf, c->cert.subject_serial, sub4, addr4) >= 0) {
+		p->has_ipv4 = true;
+		inet_ntop(AF_INET, sub4, p->ipv4_prefix, sizeof(p->ipv4_prefix));
+		snprintf(p->ipv4_prefix + strlen(p->ipv4_prefix),
+			 sizeof(p->ipv4_prefix) - strlen(p->ipv4_prefix), "/%u",
+			 c->netconf->ipv4_sublen);
+		inet_ntop(AF_INET, addr4, p->ipv4_addr, sizeof(p->ipv4_addr));
+	}
+	p->gateway = c->opt.gateway;
+	p->default_route = c->opt.default_route;
+	p->hello = c->opt.hello > 0 ? (unsigned)c->opt.hello : c->netconf->hello;
+	p->babel_default = c->netconf->babel_default;
+	if (hmac->has_sign) {
+		p->hmac_sign = hmac->sign;
+		p->hmac_sign_len = hmac->sign_len;
+		if (hmac->has_accept) {
+			p->hmac_accept = hmac->accept;
+			p->hmac_accept_len = hmac->accept_len;
+		}
+	}
+	p->lan_interfaces = c->opt.interfaces.v;
+	p->n_lan_interfaces = c->opt.interfaces.n;
+	p->extra_args = c->opt.babel_args.v;
+	p->n_extra_args = c->opt.babel_args.n;
+	return 0;
+}
+
+/* New keys were cached (netconf-store): restart babeld with them. */
+static void on_hmac(void *userdata, enum event_type type, const void *payload, size_t len)
+{
+	struct ctx *c = userdata;
+	struct rc_hmac h = { 0 };
+	struct babel_params p = { 0 };
+	_cleanup_free_ char *state = NULL, *logp = NULL, *pid = NULL, *keys = NULL;
+
+	if (nstore_hmac_get(c, &h) < 0)
+		h = (struct rc_hmac){ 0 };
+	int r = babel_params_fill(c, &h, &p, &state, &pid, &logp, &keys);
+	if (r >= 0)
+		r = babel_reconfigure(c->babel, &p);
+	sodium_memzero(&h, sizeof(h));
+	if (r < 0)
+		log_errno(LOG_ERR, r, "cannot give babeld the new HMAC keys");
+	else
+		log_info("babel HMAC keys changed: babeld restarted with them");
+}
+
+int babel_mod_init(struct ctx *c)
+{
+	struct babel_params p = { 0 };
+	_cleanup_free_ char *state = NULL, *logp = NULL, *pid = NULL, *keys = NULL;
+	struct rc_hmac hmac = { 0 };
+
+	babel_hmac_keys(c, &hmac);
+	int r = babel_params_fill(c, &hmac, &p, &state, &pid, &logp, &keys);
+	if (r >= 0)
+		r = babel_start(c->loop, &p, &c->babel);
+	sodium_memzero(&hmac, sizeof(hmac));
+	/* After babel_start: it stops a stale babeld first. */
+	flush_babel_routes(c);
+	if (r < 0)
+		return log_errno(LOG_ERR, r, "cannot start babeld (%s)", BABELD_PATH);
+	r = events_subscribe(c->events, EV_HMAC, on_hmac, c);
+	if (r < 0)
+		return log_errno(LOG_ERR, r, "babel module");
+	return 0;
+}
+
+void babel_mod_fini(struct ctx *c)
+{
+	events_unsubscribe(c->events, on_hmac, c);
+	babel_stop(c->babel);
+	c->babel = NULL;
+	flush_babel_routes(c);
+}
+
