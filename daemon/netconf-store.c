@@ -160,7 +160,7 @@ int daemon_offer_hmac(struct ctx *c, const struct rc_hmac *h)
 	return 1;
 }
 
-/* Start-up only (blocking, short timeouts); later renewals: daemon/registry.c. */
+/* Start-up only (blocking, short timeouts); later renewals: daemon/reglink.c. */
 static int renew_cert(struct ctx *c)
 {
 	struct re6st_cert cert;
