@@ -52,6 +52,7 @@ struct ctx {
 	char addr_str[PREFIX_STRLEN];
 	char prefix_str[PREFIX_STRLEN];
 	char network_str[PREFIX_STRLEN];
+	char country[3];             /* --country, else the registry's record; "" unknown */
 
 	/* Signed network configuration (lib/netconf.h), current one. */
 	struct re6st_netconf *netconf;

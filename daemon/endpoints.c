@@ -54,9 +54,9 @@ int endpoints_format(const struct endpoints *e, char *buf, size_t size)
 						     .port = l[i]->port };
 			memcpy(v[n++].addr, l[i]->addr, 16);
 		}
-	if (o->country && strlen(o->country) == 2)
+	if (e->c->country[0])
 		for (size_t i = 0; i < n; i++)
-			memcpy(v[i].country, o->country, 2);
+			memcpy(v[i].country, e->c->country, 2);
 	size_t nt = endpoints_offered(e->c, types);
 	size_t na = tunnel_endpoints_expand(v, n, types, nt, all, PP_MAX_ENDPOINTS);
 	return pp_endpoints_format(all, na, buf, size);

@@ -5,6 +5,8 @@
  * the grace period of an expired certificate, saving a renewed certificate,
  * and the start-up "registry" module that fills them (ctx.h, netconf-store.h).
  */
+#include <ctype.h>
+
 #include <sodium.h>
 
 #include "ctx.h"
@@ -170,6 +172,39 @@ static int renew_cert(struct ctx *c)
 	return daemon_adopt_cert(c, &cert);
 }
 
+/*
+ * Our country: --country, else what the registry recorded at registration
+ * (getCountry of our address), cached for starts without the registry.
+ */
+static void country_init(struct ctx *c)
+{
+	char cc[3] = "";
+	uint8_t *v = NULL;
+	size_t n = 0;
+
+	if (c->opt.country) {
+		snprintf(c->country, sizeof(c->country), "%s", c->opt.country);
+		return;
+	}
+	int r = rc_get_country(c->registry, c->addr_str, cc);
+	if (r >= 0 && !(isupper((unsigned char)cc[0]) && isupper((unsigned char)cc[1]) && !cc[2]))
+		r = -EBADMSG; /* an unsigned answer: only a country code is taken */
+	if (r >= 0) {
+		memcpy(c->country, cc, sizeof(cc));
+		if (state_set_blob(c->state, STATE_KEY_COUNTRY, cc, 2) < 0)
+			log_warning("cannot cache our country: %s", state_last_error(c->state));
+		log_info("country %s (registry)", c->country);
+	} else if (r == -ENOENT) {
+		state_delete(c->state, STATE_KEY_COUNTRY);
+		log_info("country unknown to the registry");
+	} else if (state_get_blob(c->state, STATE_KEY_COUNTRY, &v, &n) >= 0 && n == 2 &&
+		   isupper(v[0]) && isupper(v[1])) {
+		memcpy(c->country, v, 2);
+		log_info("country %s (cached)", c->country);
+	}
+	free(v);
+}
+
 int registry_mod_init(struct ctx *c)
 {
 	/* Start-up must not hang on a dead registry: short timeouts. */
@@ -208,6 +243,7 @@ int registry_mod_init(struct ctx *c)
 		}
 		netconf_adopt(c, nc, raw, len);
 	}
+	country_init(c);
 	log_info("network configuration version %llu (hello %us, %u clients, refresh %us)",
 		 (unsigned long long)c->netconf->version, c->netconf->hello,
 		 c->netconf->client_count, c->netconf->tunnel_refresh);

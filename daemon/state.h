@@ -52,6 +52,7 @@ int state_delete(struct state *s, const char *key);
 
 /* The signed network configuration, as received (encoded form). */
 #define STATE_KEY_NETCONF "netconf"
+#define STATE_KEY_COUNTRY "country"   /* the registry's record of our country */
 #define STATE_KEY_ROUTER_ID "babel-router-id"
 /* The babel HMAC keys last received from the registry (a restart without the
  * registry must still be heard by the neighbours). */

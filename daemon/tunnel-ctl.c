@@ -39,7 +39,7 @@ int tm_ctl_policy(struct ctx *c, const char *args, struct jbuf *out)
 	jbuf_append(out, "], \"same_country\": ");
 	jbuf_string(out, c->netconf ? c->netconf->same_country : NULL);
 	jbuf_append(out, ", \"country\": ");
-	jbuf_string(out, c->opt.country);
+	jbuf_string(out, c->country[0] ? c->country : NULL);
 	jbuf_append(out, ", \"destroyed\": %" PRIu64 ", \"forced\": %" PRIu64 "}", m->destroyed,
 		    m->forced);
 	return 0;

@@ -10,7 +10,7 @@
  *   tunnel-choice.c     candidates and the order to try them (policy.h)
  *   tunnel-ctl.c        the "tunnels", "peers" and status "policy" views
  *   tunnel.c            the state machine: set-up both ways, health, drain,
- *                       destruction, rotation, the tick, the module hooks
+ *                       destruction, rotation, scheduling, the module hooks
  * Calls go from tunnel.c and tunnel-choice.c down to the table and the
  * pool; tunnel-ctl.c only reads.
  */

@@ -132,7 +132,7 @@ bool tm_tunnel_connect(struct tunnel_mgr *m, const struct re6st_prefix *peer,
 	for (size_t i = 0; i < k && !*theirs; i++)
 		theirs = eps[i].country;
 	if (m->c->netconf && !policy_country_ok(m->c->netconf->same_country,
-						m->c->opt.country ? m->c->opt.country : "", theirs)) {
+						m->c->country, theirs)) {
 		log_debug("tunnel: not connecting to %s: same-country rule (%s)", tm_pfx(peer, b),
 			  *theirs ? theirs : "country unknown");
 		tm_backoff(m, peer, REVOKED_BACKOFF_MS);

@@ -14,7 +14,8 @@
  * reprogrammed in place (WireGuard peer replaced, GRE remote changed) when
  * its tunnel is rotated; it is declared to babeld only while it has a peer.
  *
- * Every second (the tick) it:
+ * Whenever something is due (its next deadline; docs/tunnel-manager.md,
+ * "When the manager runs") or a message or event concerns it, it:
  *   - opens client tunnels up to the target count to peers chosen at
  *     random among the distant nodes babel knows (--neighbour first,
  *     anchors for their share), then from the peer cache, then the

@@ -33,8 +33,10 @@ has_unreach() { tb_ns r6-n1 ip -6 route show | grep -q "^unreachable 2001:db8:42
 tb_init "$(mktemp -d /tmp/re6st-lifecycle.XXXXXX)" || exit 1
 tb_underlay 1 || exit 1
 tb_registry_start || exit 1
-tb_node_add 1
+TB_LOCATION=FR,EU tb_node_add 1
 check "node answers re6stctl" wait_up
+# No --country: the node takes the one the registry recorded (getCountry).
+check "country from the registry" sh -c "$CTL -s $TB_DIR/n1/run/re6stnet.sock status | grep -q 'policy.country *FR'"
 ADDR=$(tb_ctl 1 --json status | sed -n 's/.*"address": "\([^"]*\)".*/\1/p')
 check "node address known ($ADDR)" test -n "$ADDR"
 check "address on lo" has_addr
@@ -145,6 +147,7 @@ check "one babeld after restart" test "$(babelds)" = 1
 check "stale babeld stopped" grep -q "stopping a stale babeld" "$TB_DIR/n1/log/re6stnet.log"
 check "leftovers removed" grep -q "left by a previous run" "$TB_DIR/n1/log/re6stnet.log"
 check "cached network configuration used" grep -q "using the cached network configuration" "$TB_DIR/n1/log/re6stnet.log"
+check "country from the cache without the registry" sh -c "$CTL -s $TB_DIR/n1/run/re6stnet.sock status | grep -q 'policy.country *FR'"
 check "address back" has_addr
 check "secret key made 0600 again ($(mode "$TB_DIR/n1/cert.key"))" test "$(mode "$TB_DIR/n1/cert.key")" = 600
 # Started without the registry: the cached HMAC keys may be stale, so the

@@ -1,0 +1,69 @@
+#!/bin/bash
+# bench-idle.sh - what an idle node costs (issue 10, "idle cost for small
+# boxes"), in the test VM: 6 nodes at the network's default hello (15 s)
+# and tunnel-refresh (300 s), client-count 3, so each node keeps about 5
+# tunnels. Once the mesh converged and BENCH_SETTLE seconds passed, node 1's
+# re6stnet and babeld are measured over BENCH_IDLE_SECONDS (180):
+#   CPU          utime+stime, as a share of one core; the aim is at most
+#                0.1% for re6stnet. babeld, measured over the same window
+#                in the same run, is the baseline: the ratio re6stnet/babeld
+#                is what compares across machines (TCG makes absolute
+#                figures slow)
+#   wake-ups     voluntary context switches per second (each poll() that
+#                sleeps then wakes is one)
+# Measure a release build: RE6ST_BUILD_ROOT=$PWD/build-bench (meson setup
+# build-bench --buildtype=release).
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+src=$(cd "$here/../.." && pwd)
+IDLE_S=${BENCH_IDLE_SECONDS:-180}
+SETTLE_S=${BENCH_SETTLE:-60}
+TB_HELLO=15
+TB_REFRESH=300
+TB_CLIENTS=3
+. "$src/test/node/testbed.sh"
+. "$src/test/node/checks.sh"
+{
+tb_init
+ip link add r6-probe type wireguard 2>/dev/null && ip link del r6-probe ||
+	{ echo "SKIP: no WireGuard in this kernel"; exit 77; }
+figure() { printf 'figure: %-40s %s\n' "$1" "$2"; }
+if ldd "$NODE" | grep -q libasan; then build="sanitized (CPU inflated)"; else build="not sanitized"; fi
+N=6
+tb_log "re6stnet: $NODE ($build); $N nodes, hello $TB_HELLO s, refresh $TB_REFRESH s"
+tb_underlay "$N"
+tb_registry_start || exit 1
+for i in $(seq "$N"); do tb_node_add "$i" -v 2 || exit 1; done
+nodes_index
+t0=$(date +%s)
+if wait_mesh 300 $(seq "$N"); then
+	tb_log "mesh converged after $(($(date +%s) - t0)) s; settling $SETTLE_S s"
+else
+	tb_log "mesh not converged after 300 s"; show_fails $(seq "$N"); tb_dump; exit 1
+fi
+sleep "$SETTLE_S"
+
+pid=$(cat "$TB_DIR/n1/pid")
+bpid=$(cat "$TB_DIR/n1/run/babeld.pid")
+hz=$(getconf CLK_TCK)
+cpu() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+wakes() { awk '$1 == "voluntary_ctxt_switches:" { print $2 }' "/proc/$1/status"; }
+nt=$(ctl 1 --json tunnels | jq '[.tunnels[] | select(.state == "up")] | length')
+tb_log "node 1: $nt tunnels up; measuring for $IDLE_S s"
+c0=$(cpu "$pid") b0=$(cpu "$bpid") w0=$(wakes "$pid") bw0=$(wakes "$bpid")
+sleep "$IDLE_S"
+c1=$(cpu "$pid") b1=$(cpu "$bpid") w1=$(wakes "$pid") bw1=$(wakes "$bpid")
+nt1=$(ctl 1 --json tunnels | jq '[.tunnels[] | select(.state == "up")] | length')
+
+pct() { awk -v d="$1" -v hz="$hz" -v s="$IDLE_S" 'BEGIN { printf "%.3f", 100 * d / hz / s }'; }
+rp=$(pct $((c1 - c0))) bp=$(pct $((b1 - b0)))
+echo
+echo "===== bench-idle figures ($build, $N nodes, hello $TB_HELLO s, $nt then $nt1 tunnels on node 1)"
+figure "re6stnet CPU idle" "$(awk -v d=$((c1 - c0)) -v hz="$hz" 'BEGIN { printf "%.2f s", d / hz }') over $IDLE_S s ($rp% of a core)"
+figure "babeld CPU idle (baseline)" "$(awk -v d=$((b1 - b0)) -v hz="$hz" 'BEGIN { printf "%.2f s", d / hz }') over $IDLE_S s ($bp% of a core)"
+figure "re6stnet / babeld CPU" "$(awk -v a=$((c1 - c0)) -v b=$((b1 - b0)) 'BEGIN { if (b) printf "%.2f", a / b; else print "babeld used no tick" }')"
+figure "re6stnet wake-ups per second" "$(awk -v w=$((w1 - w0)) -v s="$IDLE_S" 'BEGIN { printf "%.2f", w / s }')"
+figure "babeld wake-ups per second" "$(awk -v w=$((bw1 - bw0)) -v s="$IDLE_S" 'BEGIN { printf "%.2f", w / s }')"
+echo "aim: re6stnet at most 0.1% of a core idle: $(awk -v p="$rp" 'BEGIN { print (p <= 0.1) ? "met" : "NOT met" }')"
+exit 0
+}
