@@ -21,7 +21,6 @@
 #include "prefix.h"
 
 struct nl_sock;
-struct nl_link_monitor;
 struct re6st_netconf;
 struct hooks;
 struct events;
@@ -64,7 +63,6 @@ struct ctx {
 	struct reglink *reglink;     /* every registry request after start-up (daemon/registry.h) */
 	struct state *state;         /* SQLite state db (daemon/state.h) */
 	struct nl_sock *nl;          /* netlink command socket (netlink/nl.h) */
-	struct nl_link_monitor *link_events;
 	int main_ifindex;            /* -I/--main-interface */
 
 	struct babel *babel;         /* babeld child + local socket (daemon/babel.h) */

@@ -176,12 +176,24 @@ size_t tm_count(const struct tunnel_mgr *m, bool server, bool active);
 size_t tm_count_clients(const struct tunnel_mgr *m);
 
 /* tunnel-pool.c: the interfaces, programmed over netlink */
-int tm_wg_program(struct tunnel_mgr *m, struct tunnel *t, const uint8_t pk[32],
-		      const struct sockaddr_storage *endpoint, bool keepalive);
+/*
+ * What a tunnel's interface must carry, for every type: the pool programs
+ * it in place (WireGuard peer replaced, GRE remote changed) or makes or
+ * remakes the link (a GRE link whose underlay family changed).
+ */
+struct tunnel_spec {
+	/* WireGuard */
+	const uint8_t *wg_pk;                    /* the peer's key */
+	const struct sockaddr_storage *endpoint; /* client: the server's; server: NULL */
+	bool keepalive;                          /* behind NAT: persistent keepalive */
+	/* GRE, FOU */
+	int family;                              /* of the underlay */
+	const uint8_t *remote;                   /* the peer's underlay address */
+	uint16_t fou_port;                       /* FOU: the peer's receive port */
+};
+int tm_pool_apply(struct tunnel_mgr *m, struct tunnel *t, const struct tunnel_spec *s);
 int tm_tunnel_take(struct tunnel_mgr *m, uint8_t type, bool server, uint16_t port,
 		       struct tunnel **ret);
-int tm_gre_program(struct tunnel_mgr *m, struct tunnel *t, int family, const uint8_t *remote,
-		       uint16_t dport);
 int tm_gre_park(struct tunnel_mgr *m, struct tunnel *t);
 void tm_tunnel_delete(struct tunnel_mgr *m, struct tunnel *t);
 void tm_drain_local(struct tunnel_mgr *m, struct tunnel *t, bool on);

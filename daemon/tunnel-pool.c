@@ -11,7 +11,7 @@
 
 #include "tunnel-mgr.h"
 
-int tm_wg_program(struct tunnel_mgr *m, struct tunnel *t, const uint8_t pk[32],
+static int wg_program(struct tunnel_mgr *m, struct tunnel *t, const uint8_t pk[32],
 		      const struct sockaddr_storage *endpoint, bool keepalive)
 {
 	struct nl_wg_allowed_ip allowed[2] = {
@@ -49,7 +49,7 @@ static int link_finish(struct tunnel_mgr *m, struct tunnel *t)
 
 /*
  * A new pool entry of type. WireGuard: its interface is made now. GRE/FOU:
- * only the name is reserved; the link is made by tm_gre_program() once the
+ * only the name is reserved; the link is made by tm_pool_apply() once the
  * remote is known (a GRE link made without a remote would be an NBMA
  * tunnel, which cannot be turned point-to-point later).
  */
@@ -191,7 +191,7 @@ static int underlay_source(int family, const union nl_addr *remote, union nl_add
  * link is reprogrammed in place, or made now if t has none yet (or remade
  * when the underlay family, hence the kind gre/ip6gre, changed).
  */
-int tm_gre_program(struct tunnel_mgr *m, struct tunnel *t, int family, const uint8_t *remote,
+static int gre_program(struct tunnel_mgr *m, struct tunnel *t, int family, const uint8_t *remote,
 		       uint16_t dport)
 {
 	struct ctx *c = m->c;
@@ -250,6 +250,13 @@ int tm_gre_program(struct tunnel_mgr *m, struct tunnel *t, int family, const uin
  * local, remote and key). The remote cannot be cleared: the kernel refuses
  * to turn a point-to-point GRE link into an NBMA one.
  */
+int tm_pool_apply(struct tunnel_mgr *m, struct tunnel *t, const struct tunnel_spec *s)
+{
+	if (tm_is_gre(t))
+		return gre_program(m, t, s->family, s->remote, s->fou_port);
+	return wg_program(m, t, s->wg_pk, s->endpoint, s->keepalive);
+}
+
 int tm_gre_park(struct tunnel_mgr *m, struct tunnel *t)
 {
 	struct nl_gre_config cfg = t->gre;

@@ -211,19 +211,17 @@ void tm_on_setup_answer(void *userdata, const struct re6st_cert *server,
 	t->nat = !tm_reachable(m) && t->type == PP_TUNNEL_WG; /* keepalive: WireGuard only */
 	memcpy(t->peer_wg, server->wg_pk, 32);
 	t->peer_serial = server->serial;
-	int r;
-	if (tm_is_gre(t)) {
-		/* FOU: the answer's port is the server's FOU receive port. */
-		r = tm_gre_program(m, t, ep->family, ep->addr, a->setup_answer.port);
-		if (r < 0 && !t->ifindex) {
-			log_error("tunnel: cannot make %s for %s: %s", t->ifname, tm_pfx(&t->peer, b),
-				  strerror(-r));
-			tm_backoff(m, &t->peer, BACKOFF_FAIL_MS);
-			tunnel_release(m, t, "programming failed");
-			return;
-		}
-	} else {
-		r = tm_wg_program(m, t, server->wg_pk, &t->endpoint, t->nat);
+	/* FOU: the answer's port is the server's FOU receive port. */
+	struct tunnel_spec spec = { .wg_pk = server->wg_pk, .endpoint = &t->endpoint,
+				    .keepalive = t->nat, .family = ep->family, .remote = ep->addr,
+				    .fou_port = a->setup_answer.port };
+	int r = tm_pool_apply(m, t, &spec);
+	if (r < 0 && tm_is_gre(t) && !t->ifindex) {
+		log_error("tunnel: cannot make %s for %s: %s", t->ifname, tm_pfx(&t->peer, b),
+			  strerror(-r));
+		tm_backoff(m, &t->peer, BACKOFF_FAIL_MS);
+		tunnel_release(m, t, "programming failed");
+		return;
 	}
 	if (r < 0) {
 		log_error("tunnel: cannot program %s for %s: %s", t->ifname, tm_pfx(&t->peer, b),
@@ -290,7 +288,9 @@ int tm_serve(void *userdata, const struct re6st_cert *client,
 		/* A retry of a request already served: same answer (the
 		 * client's address may have changed: GRE follows it). */
 		if (gre) {
-			int r = tm_gre_program(m, t, src->ss_family, remote, req->setup_request.fou_port);
+			struct tunnel_spec spec = { .family = src->ss_family, .remote = remote,
+						    .fou_port = req->setup_request.fou_port };
+			int r = tm_pool_apply(m, t, &spec);
 			if (r < 0)
 				log_warning("tunnel: cannot reprogram %s for %s: %s", t->ifname,
 					    tm_pfx(&client->node, b), strerror(-r));
@@ -341,10 +341,10 @@ int tm_serve(void *userdata, const struct re6st_cert *client,
 	/* Program before answering: a handshake reaching an unknown peer is
 	 * dropped, and WireGuard retries only ~5 s later (GRE: the client's
 	 * first packets are not lost either). */
-	if (gre)
-		r = tm_gre_program(m, t, src->ss_family, remote, req->setup_request.fou_port);
-	else
-		r = tm_wg_program(m, t, client->wg_pk, NULL, t->nat);
+	struct tunnel_spec spec = { .wg_pk = client->wg_pk, .keepalive = t->nat,
+				    .family = src->ss_family, .remote = remote,
+				    .fou_port = req->setup_request.fou_port };
+	r = tm_pool_apply(m, t, &spec);
 	if (r < 0) {
 		log_error("tunnel: cannot program %s for %s: %s", t->ifname, tm_pfx(&client->node, b),
 			  strerror(-r));
