@@ -53,7 +53,9 @@ int daemon_offer_netconf(struct ctx *c, const uint8_t *raw, size_t len)
 	netconf_adopt(c, nc, copy, len);
 	r = netconf_check_cert(c->netconf, &c->cert, &c->ca, loop_unix_now());
 	if (r == -EKEYREVOKED) {
-		log_error("our certificate was revoked: stopping");
+		log_error("our certificate (serial %llu) is revoked by network configuration "
+			  "version %llu: stopping", (unsigned long long)c->cert.serial,
+			  (unsigned long long)nc->version);
 		loop_exit(c->loop, 1);
 	}
 	/* Revoked peers lose their tunnels, neighbours learn the version, the

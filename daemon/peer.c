@@ -379,6 +379,15 @@ static void handle_setup_request(struct peer_srv *p, const struct pp_msg *m,
 	PEER_LOG(p, src, LOG_INFO, "peer: set-up request from %s at %s: %s", prefix_format(&cert->node, pb),
 		 addr_str(src, b, sizeof(b)), pp_setup_status_to_string(a.setup_answer.status));
 	reply(p, overlay, src, &cert->node, &a);
+	/* The refusal's proof: the CA-signed configuration that revoked it, so
+	 * a revoked node learns it from any peer, even with the registry down
+	 * (it stops then). Within the set-up rate limit, like the answer. */
+	if (a.setup_answer.status == PP_SETUP_REVOKED && c->netconf_raw &&
+	    c->netconf_raw_len + PP_OVERHEAD + CERT_SIZE <= PP_MAX_SIZE) {
+		struct pp_msg n = { .type = PP_NETCONF,
+				    .netconf = { c->netconf_raw, c->netconf_raw_len } };
+		reply(p, overlay, src, &cert->node, &n);
+	}
 }
 
 static void handle_overlay_msg(struct peer_srv *p, struct known *k, const struct pp_msg *m,
@@ -503,12 +512,13 @@ static void handle_datagram(struct peer_srv *p, const uint8_t *buf, size_t len,
 		PEER_LOG(p, src, LOG_DEBUG, "peer: dropped datagram from %s: %s", addr_str(src, b, sizeof(b)), why);
 		return;
 	}
-	/* Only set-up messages, registry pushes and tunnel messages (when the
+	/* Only set-up messages, network configurations (registry pushes, the
+	 * proof sent with a "revoked" refusal) and tunnel messages (when the
 	 * overlay has no route to the peer) travel on the underlay. */
 	if (!overlay && m.type != PP_SETUP_REQUEST && m.type != PP_SETUP_ANSWER &&
 	    m.type != PP_TUNNEL_DRAIN && m.type != PP_TUNNEL_UNDRAIN &&
 	    m.type != PP_TUNNEL_DESTROY && m.type != PP_TUNNEL_DESTROY_ACK &&
-	    !(m.type == PP_NETCONF && m.cert_len == 0)) {
+	    m.type != PP_NETCONF) {
 		p->stats.dropped_auth++;
 		PEER_LOG(p, src, LOG_DEBUG, "peer: %s from %s on the underlay: dropped", pp_type_to_string(m.type),
 			  addr_str(src, b, sizeof(b)));

@@ -10,8 +10,9 @@
  *     status and port B's handler chose and the request's seq;
  *   - a configuration revoking A, pushed to B as the registry does (signed
  *     with the CA key, no certificate), is adopted (EV_NETCONF, version 2);
- *     A's next request gets "revoked" without reaching B's handler, and B
- *     posts EV_PEER_REVOKED with A's prefix.
+ *     A's next request gets "revoked" without reaching B's handler, B
+ *     posts EV_PEER_REVOKED with A's prefix and sends A, with the refusal,
+ *     the configuration that revoked it: A adopts it and stops.
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -249,6 +250,13 @@ int main(void)
 	CHECK_EQ(b.seen.served, 1);
 	CHECK(run_until(l, &b.seen.revoked, 0), "no EV_PEER_REVOKED");
 	CHECK(prefix_equal(&b.seen.revoked_prefix, &a.c.prefix));
+
+	/* With its refusal B sent the configuration that revoked A: A adopts
+	 * it (the registry never told it) and stops. */
+	for (uint64_t end = loop_clock_ms() + 5000; !loop_exiting(l) && loop_clock_ms() < end;)
+		loop_run_once(l, 100);
+	CHECK(loop_exiting(l), "A did not stop");
+	CHECK_EQ(a.c.netconf_version, 2);
 
 	node_free(&a);
 	node_free(&b);
