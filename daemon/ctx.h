@@ -24,6 +24,7 @@ struct nl_sock;
 struct nl_link_monitor;
 struct re6st_netconf;
 struct hooks;
+struct service;
 struct state;
 struct babel;
 struct control;
@@ -35,7 +36,7 @@ struct registry_client;
 struct reglink;
 
 struct ctx {
-	struct options opt;        /* parsed once at start; read-only after */
+	struct options opt;        /* parsed at start; SIGHUP changes the live ones (reload.h) */
 	struct loop *loop;
 
 	/* Identity (lib/identity.h), loaded by the "identity" module. */
@@ -72,9 +73,11 @@ struct ctx {
 	struct upnp *upnp;           /* UPnP port mapping (mesh) */
 
 	struct hooks *hooks;         /* --up / --daemon (main.c) */
+	struct service *service;     /* systemd notifications (daemon/service.h) */
 
 	/* Set by signals, acted upon by main.c from the loop. */
-	bool reload_requested;       /* SIGHUP: reopen log, re-read netconf cache */
+	int argc;                    /* the command line, parsed again on SIGHUP */
+	char **argv;
 
 	uint64_t started_ms;         /* loop_now() at start */
 };

@@ -27,7 +27,9 @@
 #include "peer.h"
 #include "registry.h"
 #include "registry-client.h"
+#include "reload.h"
 #include "route.h"
+#include "service.h"
 #include "state.h"
 #include "statedir.h"
 #include "tunnel.h"
@@ -581,10 +583,10 @@ static void on_terminate(struct loop *l, const struct signalfd_siginfo *si, void
 	loop_exit(l, 0);
 }
 
+static void reload(struct ctx *c);
 static void on_hangup(struct loop *l, const struct signalfd_siginfo *si, void *userdata)
 {
-	struct ctx *c = userdata;
-	c->reload_requested = true;
+	reload(userdata);
 }
 
 static int signals_init(struct ctx *c)
@@ -750,31 +752,26 @@ static const struct module modules[] = {
 	/* after start-up, every registry request goes through the registry link */
 	{ "registry-link", reglink_init, reglink_fini, reglink_reload },
 	{ "hooks", hooks_init, hooks_fini, NULL },
+	/* last: ready once everything runs; STOPPING=1 first */
+	{ "service", service_init, service_fini, NULL },
 };
 
+/* SIGHUP, SIGUSR1: options (reload.h), the log reopened, then the modules. */
 static void reload(struct ctx *c)
 {
-	c->reload_requested = false;
+	log_info("reloading");
+	reload_options(c);
 	int r = log_open(&c->opt);
 	if (r < 0)
 		log_errno(LOG_ERR, r, "cannot reopen the log");
-	log_info("reloading");
 	for (size_t i = 0; i < ARRAY_SIZE(modules); i++)
 		if (modules[i].reload)
 			modules[i].reload(c);
 }
 
-/* The loop's only "idle" work: act on the flags the signal handlers set. */
-static void on_tick(struct loop *l, struct loop_timer *t, void *userdata)
-{
-	struct ctx *c = userdata;
-	if (c->reload_requested)
-		reload(c);
-}
-
 int main(int argc, char *argv[])
 {
-	struct ctx c = { .main_ifindex = 0 };
+	struct ctx c = { .main_ifindex = 0, .argc = argc, .argv = argv };
 	char err[512] = "";
 	int r, exit_code = 0, lock_fd = -1;
 	size_t n_up = 0;
@@ -853,12 +850,6 @@ int main(int argc, char *argv[])
 		}
 	}
 
-	r = loop_add_timer(c.loop, 0, 1000, on_tick, &c, NULL);
-	if (r < 0) {
-		log_errno(LOG_ERR, r, "cannot add a timer");
-		exit_code = 1;
-		goto out;
-	}
 	log_notice("re6stnet up: %s on %s", c.addr_str, c.opt.main_interface);
 	r = loop_run(c.loop);
 	if (r < 0) {
