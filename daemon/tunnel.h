@@ -43,11 +43,14 @@
 #include "prefix.h"
 
 struct ctx;
+struct options;
 struct tunnel_mgr;
 
 /* Module hooks. init needs c->nl, c->key, c->cert; c->babel may be NULL. */
 int tunnel_init(struct ctx *c);
 void tunnel_fini(struct ctx *c);
+/* Take --neighbour and --anchor from o (again: SIGHUP). 0 or -ENOMEM. */
+int tunnel_set_lists(struct tunnel_mgr *t, const struct options *o);
 
 /* ---- called by daemon/peer.c, after authentication ---- */
 
