@@ -783,7 +783,7 @@ int main(int argc, char *argv[])
 		return 0;
 	}
 	if (r < 0) {
-		fprintf(stderr, "re6stnet: %s\n", r == -ENOMEM ? "out of memory" : err);
+		log_cli_error("%s", r == -ENOMEM ? "out of memory" : err);
 		if (r == -EINVAL)
 			fprintf(stderr, "Try 're6stnet --help'.\n");
 		options_done(&c.opt);
@@ -810,10 +810,10 @@ int main(int argc, char *argv[])
 	r = statedir_lock(c.opt.state_dir, &lock_fd, &holder);
 	if (r < 0) {
 		if (r == -EBUSY)
-			fprintf(stderr, "re6stnet: another re6stnet (pid %ld) uses the state directory %s: "
-				"not starting\n", (long)holder, c.opt.state_dir);
+			log_cli_error("another re6stnet (pid %ld) uses the state directory %s: "
+				"not starting", (long)holder, c.opt.state_dir);
 		else
-			fprintf(stderr, "re6stnet: cannot lock the state directory %s: %s\n",
+			log_cli_error("cannot lock the state directory %s: %s",
 				c.opt.state_dir, strerror(-r));
 		options_done(&c.opt);
 		return 2;
@@ -821,7 +821,7 @@ int main(int argc, char *argv[])
 
 	r = log_open(&c.opt);
 	if (r < 0) {
-		fprintf(stderr, "re6stnet: cannot open the log in %s: %s\n", c.opt.log, strerror(-r));
+		log_cli_error("cannot open the log in %s: %s", c.opt.log, strerror(-r));
 		options_done(&c.opt);
 		close(lock_fd);
 		return 2;

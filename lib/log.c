@@ -119,8 +119,9 @@ const char *log_level_to_string(int level)
 	return level_names[level];
 }
 
-static void log_vmsg(int level, const char *fmt, va_list ap, int err) __attribute__((format(printf, 2, 0)));
-static void log_vmsg(int level, const char *fmt, va_list ap, int err)
+static void log_vmsg(int level, const char *fmt, va_list ap, int err, bool plain)
+	__attribute__((format(printf, 2, 0)));
+static void log_vmsg(int level, const char *fmt, va_list ap, int err, bool plain)
 {
 	char buf[2048];
 	int n = vsnprintf(buf, sizeof(buf), fmt, ap);
@@ -149,6 +150,8 @@ static void log_vmsg(int level, const char *fmt, va_list ap, int err)
 		 * (and the program's name from the unit): nothing else. */
 		if (journal())
 			fprintf(stderr, "<%d>%s\n", level, buf);
+		else if (plain)
+			fprintf(stderr, "%s: %s\n", ident(), buf);
 		else
 			fprintf(stderr, "%s: %s: %s\n", ident(), log_level_to_string(level), buf);
 		break;
@@ -161,7 +164,15 @@ void log_msg(int level, const char *fmt, ...)
 	if (level > logger.level)
 		return;
 	va_start(ap, fmt);
-	log_vmsg(level, fmt, ap, 0);
+	log_vmsg(level, fmt, ap, 0, false);
+	va_end(ap);
+}
+
+void log_cli_error(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	log_vmsg(LOG_ERR, fmt, ap, 0, true);
 	va_end(ap);
 }
 
@@ -170,7 +181,7 @@ int log_errno(int level, int err, const char *fmt, ...)
 	va_list ap;
 	if (level <= logger.level) {
 		va_start(ap, fmt);
-		log_vmsg(level, fmt, ap, err < 0 ? err : -err);
+		log_vmsg(level, fmt, ap, err < 0 ? err : -err, false);
 		va_end(ap);
 	}
 	return err;

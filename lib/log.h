@@ -37,6 +37,10 @@ void log_msg(int level, const char *fmt, ...) _printf_(2, 3);
 /* Logs "fmt: strerror(-err)" and returns err (which should be negative). */
 int log_errno(int level, int err, const char *fmt, ...) _printf_(3, 4);
 void log_close(void);
+/* A command-line error as command-line tools print it, "re6stnet: msg",
+ * at any level, with the stderr target (the default until log_setup());
+ * "<3>msg" in the journal. */
+void log_cli_error(const char *fmt, ...) _printf_(1, 2);
 /* Is stderr the journal's stream? $JOURNAL_STREAM names its "dev:ino" and
  * stderr's fstat() matches it. Checked again by every log_setup(). */
 bool log_stderr_is_journal(void);

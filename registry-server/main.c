@@ -203,7 +203,7 @@ int main(int argc, char **argv)
 		r = registry_cmdline_parse(&cmd, argc, argv, err, sizeof(err));
 	if (r != 0) {
 		if (r < 0)
-			fprintf(stderr, "re6st-registry: %s\n", r == -ENOMEM ? "out of memory" : err);
+			log_cli_error("%s", r == -ENOMEM ? "out of memory" : err);
 		if (r == -EINVAL)
 			fprintf(stderr, "Try 're6st-registry --help'.\n");
 		registry_cmdline_done(&cmd);
@@ -217,7 +217,7 @@ int main(int argc, char **argv)
 	r = log_setup("re6st-registry", level, log_path ? LOG_TARGET_FILE : LOG_TARGET_STDERR,
 		      log_path);
 	if (r < 0) {
-		fprintf(stderr, "re6st-registry: cannot open log %s: %s\n", log_path, strerror(-r));
+		log_cli_error("cannot open log %s: %s", log_path, strerror(-r));
 		return 1;
 	}
 	if (identity_init() < 0) {

@@ -45,6 +45,8 @@ static void capture(const char *journal_stream, char *out, size_t size)
 	log_info("an info");
 	log_debug("a debug");
 	log_errno(LOG_WARNING, -ENOENT, "with errno");
+	log_set_level(LOG_CRIT);
+	log_cli_error("bad %s", "usage");
 	fflush(stderr);
 	dup2(saved, STDERR_FILENO);
 	close(saved);
@@ -57,11 +59,13 @@ static void capture(const char *journal_stream, char *out, size_t size)
 }
 
 static const char journal_want[] = "<3>an error 1\n<4>a warning\n<5>a notice\n<6>an info\n"
-				   "<7>a debug\n<4>with errno: No such file or directory\n";
+				   "<7>a debug\n<4>with errno: No such file or directory\n"
+				   "<3>bad usage\n";
 static const char plain_want[] =
 	"test-log: error: an error 1\ntest-log: warning: a warning\ntest-log: notice: a notice\n"
 	"test-log: info: an info\ntest-log: debug: a debug\n"
-	"test-log: warning: with errno: No such file or directory\n";
+	"test-log: warning: with errno: No such file or directory\n"
+	"test-log: bad usage\n";
 
 int main(void)
 {
