@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "babel.h"
+#include "babel-output.h"
 #include "config.h"
 #include "log.h"
 #include "statedir.h"
@@ -60,6 +61,7 @@ struct babel {
 	char *tunnel_options; /* appended to every tunnel interface line */
 
 	pid_t pid;
+	struct babel_output *output; /* its stdout and stderr */
 	unsigned starts;
 	unsigned unparsable;   /* monitor lines not understood since babeld started */
 	uint64_t started_at;
@@ -430,7 +432,11 @@ static int spawn_and_connect(struct babel *b)
 	if ((r = pick_router_id(b)) < 0)
 		return r;
 	unlink(b->socket_path);
-	r = loop_spawn(b->argv, NULL, &b->pid);
+	int out_fd;
+	if ((r = babel_output_pipe(b->output, &out_fd)) < 0)
+		return r;
+	r = loop_spawn_output(b->argv, NULL, out_fd, &b->pid);
+	close(out_fd);
 	if (r < 0)
 		return r;
 	b->starts++;
@@ -583,7 +589,10 @@ int babel_start(struct loop *l, const struct babel_params *params, struct babel 
 	b->loop = l;
 	b->fd = -1;
 	b->backoff = RESTART_MIN_MS;
-	int r = babel_build_argv(params, &b->argv);
+	int r = babel_output_new(l, &b->output);
+	if (r < 0)
+		return r;
+	r = babel_build_argv(params, &b->argv);
 	if (r < 0)
 		return r;
 	if ((r = babel_write_key_file(params)) < 0)
@@ -685,6 +694,7 @@ void babel_stop(struct babel *b)
 		return;
 	disconnect(b);
 	kill_babeld(b);
+	babel_output_free(b->output);
 	if (b->socket_path)
 		unlink(b->socket_path);
 	loop_timer_remove(b->restart_timer);

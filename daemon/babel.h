@@ -41,7 +41,7 @@ struct babel_params {
 	const char *babeld_path;   /* NULL: BABELD_PATH */
 	const char *socket_path;   /* read-write local socket (-G) */
 	const char *state_path;    /* -S (NULL: none) */
-	const char *log_path;      /* -L (NULL: inherit stderr) */
+	const char *log_path;      /* -L (NULL: to our log, see babel-output.h) */
 	const char *pid_path;      /* -I (NULL: none) */
 	/* -c: the HMAC keys, written 0600 by babel_start() and
 	 * babel_reconfigure(), removed by babel_stop(); keys never go on the

@@ -25,6 +25,7 @@ struct re6st_netconf;
 struct hooks;
 struct events;
 struct endpoints;
+struct service;
 struct state;
 struct babel;
 struct control;
@@ -36,7 +37,7 @@ struct registry_client;
 struct reglink;
 
 struct ctx {
-	struct options opt;        /* parsed once at start; read-only after */
+	struct options opt;        /* parsed at start; SIGHUP changes the live ones (reload.h) */
 	struct loop *loop;
 	struct events *events;     /* the one way up (daemon/events.h) */
 
@@ -75,6 +76,10 @@ struct ctx {
 	struct upnp *upnp;           /* UPnP port mapping (mesh) */
 
 	struct hooks *hooks;         /* --up / --daemon (main.c) */
+	struct service *service;     /* systemd notifications (daemon/service.h) */
+
+	int argc;                    /* the command line, parsed again on SIGHUP */
+	char **argv;
 
 	uint64_t started_ms;         /* loop_now() at start */
 };

@@ -261,6 +261,11 @@ int loop_add_signal(struct loop *l, int signo, loop_signal_fn cb, void *userdata
 
 int loop_spawn(char *const argv[], char *const envp[], pid_t *ret_pid)
 {
+	return loop_spawn_output(argv, envp, -1, ret_pid);
+}
+
+int loop_spawn_output(char *const argv[], char *const envp[], int out_fd, pid_t *ret_pid)
+{
 	extern char **environ;
 	posix_spawnattr_t attr;
 	posix_spawn_file_actions_t fa;
@@ -285,6 +290,10 @@ int loop_spawn(char *const argv[], char *const envp[], pid_t *ret_pid)
 					       POSIX_SPAWN_SETPGROUP);
 	posix_spawnattr_setpgroup(&attr, 0);
 	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+	if (out_fd >= 0) {
+		posix_spawn_file_actions_adddup2(&fa, out_fd, 1);
+		posix_spawn_file_actions_adddup2(&fa, out_fd, 2);
+	}
 
 	pid_t pid;
 	r = (strchr(argv[0], '/') ? posix_spawn : posix_spawnp)(&pid, argv[0], &fa, &attr, argv,

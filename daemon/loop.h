@@ -93,6 +93,8 @@ int loop_add_signal(struct loop *l, int signo, loop_signal_fn cb, void *userdata
  * 0 with *ret_pid, or -errno.
  */
 int loop_spawn(char *const argv[], char *const envp[], pid_t *ret_pid);
+/* The same with stdout and stderr on out_fd (-1: inherited). */
+int loop_spawn_output(char *const argv[], char *const envp[], int out_fd, pid_t *ret_pid);
 
 /*
  * Call cb once when child pid exits (status as from waitpid()). The loop

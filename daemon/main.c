@@ -25,6 +25,8 @@
 #include "objects.h"
 #include "peer.h"
 #include "reglink.h"
+#include "reload.h"
+#include "service.h"
 #include "state.h"
 #include "statedir.h"
 #include "tunnel.h"
@@ -213,14 +215,18 @@ static const struct module modules[] = {
 	{ "peer", peer_init, peer_fini, NULL },
 	{ "tunnels", tunnel_init, tunnel_fini, NULL },
 	{ "hooks", hooks_init, hooks_fini, NULL },
+	/* last: ready once everything runs; STOPPING=1 first */
+	{ "service", service_init, service_fini, NULL },
 };
 
+/* SIGHUP, SIGUSR1: options (reload.h), the log reopened, then the modules. */
 static void reload(struct ctx *c)
 {
+	log_info("reloading");
+	reload_options(c);
 	int r = log_open(&c->opt);
 	if (r < 0)
 		log_errno(LOG_ERR, r, "cannot reopen the log");
-	log_info("reloading");
 	for (size_t i = 0; i < ARRAY_SIZE(modules); i++)
 		if (modules[i].reload)
 			modules[i].reload(c);
@@ -228,7 +234,7 @@ static void reload(struct ctx *c)
 
 int main(int argc, char *argv[])
 {
-	struct ctx c = { .main_ifindex = 0 };
+	struct ctx c = { .main_ifindex = 0, .argc = argc, .argv = argv };
 	char err[512] = "";
 	int r, exit_code = 0, lock_fd = -1;
 	size_t n_up = 0;
@@ -240,7 +246,7 @@ int main(int argc, char *argv[])
 		return 0;
 	}
 	if (r < 0) {
-		fprintf(stderr, "re6stnet: %s\n", r == -ENOMEM ? "out of memory" : err);
+		log_cli_error("%s", r == -ENOMEM ? "out of memory" : err);
 		if (r == -EINVAL)
 			fprintf(stderr, "Try 're6stnet --help'.\n");
 		options_done(&c.opt);
@@ -267,10 +273,10 @@ int main(int argc, char *argv[])
 	r = statedir_lock(c.opt.state_dir, &lock_fd, &holder);
 	if (r < 0) {
 		if (r == -EBUSY)
-			fprintf(stderr, "re6stnet: another re6stnet (pid %ld) uses the state directory %s: "
-				"not starting\n", (long)holder, c.opt.state_dir);
+			log_cli_error("another re6stnet (pid %ld) uses the state directory %s: "
+				"not starting", (long)holder, c.opt.state_dir);
 		else
-			fprintf(stderr, "re6stnet: cannot lock the state directory %s: %s\n",
+			log_cli_error("cannot lock the state directory %s: %s",
 				c.opt.state_dir, strerror(-r));
 		options_done(&c.opt);
 		return 2;
@@ -278,7 +284,7 @@ int main(int argc, char *argv[])
 
 	r = log_open(&c.opt);
 	if (r < 0) {
-		fprintf(stderr, "re6stnet: cannot open the log in %s: %s\n", c.opt.log, strerror(-r));
+		log_cli_error("cannot open the log in %s: %s", c.opt.log, strerror(-r));
 		options_done(&c.opt);
 		close(lock_fd);
 		return 2;

@@ -171,7 +171,7 @@ const struct conf_option options_table[] = {
 		"Log directory: re6stnet.log and babeld.log. Default: log to stderr."),
 	FN_OPT("verbose", 'v', parse_verbose, "LEVEL",
 	       "Log level: 0 none, 1 warning, 2 info (default), 3 debug, 4 trace. SIGHUP "
-	       "reopens the log files."),
+	       "re-reads the options (a new level applies) and reopens the log files."),
 	STR_OPT("babel-socket", 0, babel_socket, "PATH",
 		"babeld's read-write local socket. Default: RUN/babeld.sock"),
 	STR_OPT("control-socket", 0, control_socket, "PATH",

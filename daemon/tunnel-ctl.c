@@ -27,10 +27,11 @@ int tm_ctl_policy(struct ctx *c, const char *args, struct jbuf *out)
 	const struct re6st_prefix *anc = tm_anchors(m, &na);
 	char b[PREFIX_STRLEN];
 
-	jbuf_append(out, "{\"tunnel_refresh\": %" PRIu64 ", \"rotate_share\": %g, "
+	jbuf_append(out, "{\"client_count\": %u, \"max_clients\": %u, "
+			 "\"tunnel_refresh\": %" PRIu64 ", \"rotate_share\": %g, "
 			 "\"busy_share\": %g, \"busy_weight\": %g, \"drain_limit\": %u, "
 			 "\"anchor_share\": %g, \"anchors\": [",
-		    tm_refresh_ms(m) / 1000, p.rotate_share, p.busy_share, p.busy_weight,
+		    tm_client_count(m), tm_max_clients(m), tm_refresh_ms(m) / 1000, p.rotate_share, p.busy_share, p.busy_weight,
 		    p.drain_limit, p.anchor_share);
 	for (size_t i = 0; i < na; i++) {
 		jbuf_append(out, "%s", i ? ", " : "");

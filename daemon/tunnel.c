@@ -807,6 +807,27 @@ static const struct peer_handler handlers = {
 
 /* ---- module ---- */
 
+int tunnel_set_lists(struct tunnel_mgr *m, const struct options *o)
+{
+	struct re6st_prefix *neigh = NULL;
+	size_t n = 0;
+	if (o->neighbours.n && !(neigh = calloc(o->neighbours.n, sizeof(*neigh))))
+		return -ENOMEM;
+	for (size_t i = 0; i < o->neighbours.n; i++)
+		if (prefix_parse_relaxed(o->neighbours.v[i], &neigh[n]) >= 0)
+			n++;
+	free(m->neigh);
+	m->neigh = neigh;
+	m->n_neigh = n;
+	m->n_anchors = 0;
+	for (size_t i = 0; i < o->anchors.n && i < ARRAY_SIZE(m->anchors); i++)
+		if (prefix_parse(o->anchors.v[i], &m->anchors[m->n_anchors]) >= 0)
+			m->n_anchors++;
+	if (m->timer)
+		tm_wake(m); /* new neighbours: tried now */
+	return 0;
+}
+
 int tunnel_init(struct ctx *c)
 {
 	_cleanup_free_ struct tunnel_mgr *m = calloc(1, sizeof(*m));
@@ -815,17 +836,8 @@ int tunnel_init(struct ctx *c)
 	if (!m)
 		return log_errno(LOG_ERR, -ENOMEM, "tunnel manager");
 	m->c = c;
-	if (c->opt.neighbours.n) {
-		m->neigh = calloc(c->opt.neighbours.n, sizeof(*m->neigh));
-		if (!m->neigh)
-			return log_errno(LOG_ERR, -ENOMEM, "tunnel manager");
-		for (size_t i = 0; i < c->opt.neighbours.n; i++)
-			if (prefix_parse_relaxed(c->opt.neighbours.v[i], &m->neigh[m->n_neigh]) >= 0)
-				m->n_neigh++;
-	}
-	for (size_t i = 0; i < c->opt.anchors.n && i < ARRAY_SIZE(m->anchors); i++)
-		if (prefix_parse(c->opt.anchors.v[i], &m->anchors[m->n_anchors]) >= 0)
-			m->n_anchors++;
+	if ((r = tunnel_set_lists(m, &c->opt)) < 0)
+		return log_errno(LOG_ERR, r, "tunnel manager");
 	r = loop_add_timer(c->loop, 0, 0, on_tick, m, &m->timer);
 	if (r < 0) {
 		free(m->neigh);

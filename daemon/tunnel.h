@@ -35,6 +35,8 @@
 #define RE6ST_DAEMON_TUNNEL_H
 
 struct ctx;
+struct options;
+struct tunnel_mgr;
 
 /*
  * Module hooks. init needs c->nl, c->key, c->cert, c->events, c->peer (it
@@ -46,5 +48,7 @@ struct ctx;
  */
 int tunnel_init(struct ctx *c);
 void tunnel_fini(struct ctx *c);
+/* Take --neighbour and --anchor from o (again: SIGHUP). 0 or -ENOMEM. */
+int tunnel_set_lists(struct tunnel_mgr *t, const struct options *o);
 
 #endif

@@ -1,6 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <time.h>
+#include <unistd.h>
+#include <sys/stat.h>
 #include <sys/time.h>
 
 #include "log.h"
@@ -14,7 +18,8 @@ static struct {
 	int level;
 	enum log_target target;
 	FILE *file;
-} logger = { NULL, LOG_INFO, LOG_TARGET_STDERR, NULL };
+	int journal; /* stderr is the journal's stream: -1 not checked yet, 0, 1 */
+} logger = { NULL, LOG_INFO, LOG_TARGET_STDERR, NULL, -1 };
 
 /* Before log_setup(), messages carry the program's own name. */
 static const char *ident(void)
@@ -28,9 +33,33 @@ static const char *const level_names[] = {
 	[LOG_INFO] = "info", [LOG_DEBUG] = "debug",
 };
 
+bool log_stderr_is_journal(void)
+{
+	const char *e = getenv("JOURNAL_STREAM");
+	unsigned long long dev, ino;
+	int n = 0;
+	struct stat st;
+	/* systemd's docs: "DEVICE:INODE" of the stream it connected to
+	 * stdout/stderr; a child with stderr redirected inherits the variable,
+	 * so stderr itself must be that stream. */
+	if (!e || sscanf(e, "%llu:%llu%n", &dev, &ino, &n) != 2 || e[n] != '\0')
+		return false;
+	if (fstat(STDERR_FILENO, &st) < 0)
+		return false;
+	return (unsigned long long)st.st_dev == dev && (unsigned long long)st.st_ino == ino;
+}
+
+static bool journal(void)
+{
+	if (logger.journal < 0)
+		logger.journal = log_stderr_is_journal();
+	return logger.journal;
+}
+
 int log_setup(const char *ident, int max_level, enum log_target target, const char *path)
 {
 	log_close();
+	logger.journal = -1;
 	logger.ident = ident;
 	logger.level = max_level;
 	logger.target = target;
@@ -90,8 +119,9 @@ const char *log_level_to_string(int level)
 	return level_names[level];
 }
 
-static void log_vmsg(int level, const char *fmt, va_list ap, int err) __attribute__((format(printf, 2, 0)));
-static void log_vmsg(int level, const char *fmt, va_list ap, int err)
+static void log_vmsg(int level, const char *fmt, va_list ap, int err, bool plain)
+	__attribute__((format(printf, 2, 0)));
+static void log_vmsg(int level, const char *fmt, va_list ap, int err, bool plain)
 {
 	char buf[2048];
 	int n = vsnprintf(buf, sizeof(buf), fmt, ap);
@@ -116,7 +146,14 @@ static void log_vmsg(int level, const char *fmt, va_list ap, int err)
 		break;
 	}
 	default:
-		fprintf(stderr, "%s: %s: %s\n", ident(), log_level_to_string(level), buf);
+		/* The journal takes the level from sd-daemon's "<N>" prefix
+		 * (and the program's name from the unit): nothing else. */
+		if (journal())
+			fprintf(stderr, "<%d>%s\n", level, buf);
+		else if (plain)
+			fprintf(stderr, "%s: %s\n", ident(), buf);
+		else
+			fprintf(stderr, "%s: %s: %s\n", ident(), log_level_to_string(level), buf);
 		break;
 	}
 }
@@ -127,7 +164,15 @@ void log_msg(int level, const char *fmt, ...)
 	if (level > logger.level)
 		return;
 	va_start(ap, fmt);
-	log_vmsg(level, fmt, ap, 0);
+	log_vmsg(level, fmt, ap, 0, false);
+	va_end(ap);
+}
+
+void log_cli_error(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	log_vmsg(LOG_ERR, fmt, ap, 0, true);
 	va_end(ap);
 }
 
@@ -136,7 +181,7 @@ int log_errno(int level, int err, const char *fmt, ...)
 	va_list ap;
 	if (level <= logger.level) {
 		va_start(ap, fmt);
-		log_vmsg(level, fmt, ap, err < 0 ? err : -err);
+		log_vmsg(level, fmt, ap, err < 0 ? err : -err, false);
 		va_end(ap);
 	}
 	return err;

@@ -11,11 +11,16 @@
 #ifndef RE6ST_LOG_H
 #define RE6ST_LOG_H
 
+#include <stdbool.h>
 #include <syslog.h>
 #include "macro.h"
 
 enum log_target {
-	LOG_TARGET_STDERR, /* default: "re6stnet: warning: message" */
+	/* default: "re6stnet: warning: message"; "<4>message" (sd-daemon's
+	 * priority prefix) when stderr is the journal's stream (see
+	 * log_stderr_is_journal()), so that journald files each line at its
+	 * level. */
+	LOG_TARGET_STDERR,
 	LOG_TARGET_FILE,   /* timestamped lines appended to a file */
 	LOG_TARGET_SYSLOG,
 };
@@ -32,6 +37,13 @@ void log_msg(int level, const char *fmt, ...) _printf_(2, 3);
 /* Logs "fmt: strerror(-err)" and returns err (which should be negative). */
 int log_errno(int level, int err, const char *fmt, ...) _printf_(3, 4);
 void log_close(void);
+/* A command-line error as command-line tools print it, "re6stnet: msg",
+ * at any level, with the stderr target (the default until log_setup());
+ * "<3>msg" in the journal. */
+void log_cli_error(const char *fmt, ...) _printf_(1, 2);
+/* Is stderr the journal's stream? $JOURNAL_STREAM names its "dev:ino" and
+ * stderr's fstat() matches it. Checked again by every log_setup(). */
+bool log_stderr_is_journal(void);
 
 #define log_error(...) log_msg(LOG_ERR, __VA_ARGS__)
 #define log_warning(...) log_msg(LOG_WARNING, __VA_ARGS__)

@@ -29,7 +29,9 @@
 #include "prefix.h"
 #include "options.h"
 #include "registry.h"
+#include "ratelimit.h"
 #include "remote-log.h"
+#include "sdnotify.h"
 #include "statedir.h"
 
 
@@ -201,7 +203,7 @@ int main(int argc, char **argv)
 		r = registry_cmdline_parse(&cmd, argc, argv, err, sizeof(err));
 	if (r != 0) {
 		if (r < 0)
-			fprintf(stderr, "re6st-registry: %s\n", r == -ENOMEM ? "out of memory" : err);
+			log_cli_error("%s", r == -ENOMEM ? "out of memory" : err);
 		if (r == -EINVAL)
 			fprintf(stderr, "Try 're6st-registry --help'.\n");
 		registry_cmdline_done(&cmd);
@@ -215,7 +217,7 @@ int main(int argc, char **argv)
 	r = log_setup("re6st-registry", level, log_path ? LOG_TARGET_FILE : LOG_TARGET_STDERR,
 		      log_path);
 	if (r < 0) {
-		fprintf(stderr, "re6st-registry: cannot open log %s: %s\n", log_path, strerror(-r));
+		log_cli_error("cannot open log %s: %s", log_path, strerror(-r));
 		return 1;
 	}
 	if (identity_init() < 0) {
@@ -326,16 +328,30 @@ int main(int argc, char **argv)
 			   RE6ST_VERSION, prefix_format(&reg.ca.network, buf), o->port,
 			   reg.netconf_version);
 	}
+	/* Listening: systemd may start what comes after us (Type=notify). */
+	sdnotifyf("READY=1\nSTATUS=serving network /%u on port %u", reg.ca.network.len, o->port);
+	/* Housekeeping every 60 s; WATCHDOG=1 at half of WatchdogSec=. */
+	uint64_t watchdog_ms = sdnotify_watchdog_ms(), next_housekeeping = ratelimit_now_ms() + 60000;
 	for (;;) {
-		struct timespec ts = { .tv_sec = 60 };
+		uint64_t now = ratelimit_now_ms(), wait_ms = next_housekeeping - MIN(now, next_housekeeping);
+		if (watchdog_ms)
+			wait_ms = MIN(wait_ms, watchdog_ms);
+		struct timespec ts = { .tv_sec = (time_t)(wait_ms / 1000),
+				       .tv_nsec = (long)(wait_ms % 1000) * 1000000 };
 		int sig = sigtimedwait(&sigs, NULL, &ts);
 
+		if (watchdog_ms)
+			sdnotify("WATCHDOG=1");
 		if (sig == SIGINT || sig == SIGTERM) {
 			log_notice("signal %d: exiting", sig);
+			sdnotify("STOPPING=1");
 			break;
 		}
 		if (sig == SIGHUP && log_path)
 			log_setup("re6st-registry", level, LOG_TARGET_FILE, log_path);
+		if (sig != SIGHUP && ratelimit_now_ms() < next_housekeeping)
+			continue;
+		next_housekeeping = ratelimit_now_ms() + 60000;
 		r = registry_housekeeping(&reg, registry_now());
 		if (r < 0)
 			log_errno(LOG_WARNING, r, "housekeeping failed");
