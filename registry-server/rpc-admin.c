@@ -14,6 +14,7 @@
 #include "db.h"
 #include "log.h"
 #include "macro.h"
+#include "metrics.h"
 #include "prefix.h"
 #include "query.h"
 #include "rpc-internal.h"
@@ -164,6 +165,7 @@ int rpc_revoke(const struct rpc_call *call, struct rpc_reply *reply)
 		return rpc_db_failed(reply, r, "revoke");
 	log_notice("revoke: serial %" PRId64 "%s%s", c.serial, c.by_serial ? "" : ", freed prefix ",
 		   c.by_serial ? "" : c.bits);
+	metrics_event(reg->metrics, METRIC_CERT_REVOKED);
 	rpc_push(reg);
 	return rpc_reply_empty(reply);
 }
@@ -263,6 +265,7 @@ int rpc_update_hmac(const struct rpc_call *call, struct rpc_reply *reply)
 	if (r < 0)
 		return rpc_db_failed(reply, r, "updateHMAC");
 	log_notice("updateHMAC: %s", c.state);
+	metrics_event(call->reg->metrics, METRIC_HMAC_UPDATED);
 	rpc_push(call->reg);
 	snprintf(out, sizeof(out), "%s\n", c.state);
 	return rpc_reply_text(reply, out);

@@ -19,6 +19,7 @@
 #include "db.h"
 #include "log.h"
 #include "macro.h"
+#include "metrics.h"
 #include "prefix.h"
 #include "query.h"
 #include "peerproto.h"
@@ -378,8 +379,10 @@ int rpc_add_token_tx(struct registry *reg, const char *email, const char *given,
 	struct token_ctx c = { .reg = reg, .email = email, .given = given, .now = now };
 	int r = db_tx(reg->db, "addToken", token_tx, &c);
 
-	if (r == 0)
+	if (r == 0) {
 		memcpy(ret, c.token, sizeof(c.token));
+		metrics_event(reg->metrics, METRIC_TOKEN_ADDED);
+	}
 	return r;
 }
 
