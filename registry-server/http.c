@@ -22,6 +22,7 @@
 #include "query.h"
 #include "remote-log.h"
 #include "reqsign.h"
+#include "status.h"
 
 #define HDR_CERT "Re6st-Cert"
 #define HDR_SIG "Re6st-Signature"
@@ -375,6 +376,7 @@ struct page {
 
 static const struct page pages[] = {
 	{ "metrics", page_metrics },
+	{ "status", status_page },
 };
 
 static const struct page *page_lookup(const char *name)

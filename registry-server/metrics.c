@@ -176,35 +176,44 @@ static int gauges_read(struct db_tx *tx, void *arg)
 			  now - (int64_t)o->peer_ttl, &g->announced);
 	if (r >= 0)
 		r = count(tx, "SELECT count(*) FROM crl WHERE date > ?", 0, &g->revocations);
+	if (r >= 0)
+		r = metrics_hmac_read(tx, g->hmac, g->hmac_empty);
+	g->netconf_version = (int64_t)g->reg->netconf_version;
+	return r < 0 ? r : 0;
+}
+
+int metrics_hmac_read(struct db_tx *tx, bool ret_present[3], bool ret_empty[3])
+{
+	int r = 0;
+
 	for (int i = 0; i < 3 && r >= 0; i++) {
 		_cleanup_free_ uint8_t *k = NULL;
 		size_t n = 0;
 
+		ret_present[i] = ret_empty[i] = false;
 		r = db_config_get_blob(tx, rpc_babel_hmac[i], &k, &n);
 		if (r == -ENOENT) {
 			r = 0;
 			continue;
 		}
 		if (r >= 0) {
-			g->hmac[i] = true;
-			g->hmac_empty[i] = n == 0;
+			ret_present[i] = true;
+			ret_empty[i] = n == 0;
 			if (k)
 				sodium_memzero(k, n);
 		}
 	}
-	g->netconf_version = (int64_t)g->reg->netconf_version;
-	return r < 0 ? r : 0;
+	return r;
 }
 
-/* The rotation phase, from which of babel_hmac0..2 exist (rpc-admin.c). */
-static const char *hmac_state(const struct gauges *g)
+const char *metrics_hmac_state(const bool present[3], const bool empty[3])
 {
-	if (g->hmac[0] && g->hmac[1])
+	if (present[0] && present[1])
 		return "introduced";
-	if (g->hmac[0])
+	if (present[0])
 		return "stable";
-	if (g->hmac[1] && g->hmac[2])
-		return g->hmac_empty[2] ? "unauthenticated" : "switched";
+	if (present[1] && present[2])
+		return empty[2] ? "unauthenticated" : "switched";
 	return "none";
 }
 
@@ -218,7 +227,7 @@ static void render_gauges(const struct gauges *g, struct prom_buf *b)
 {
 	static const char *const states[] = { "none", "stable", "introduced", "switched",
 					      "unauthenticated" };
-	const char *state = hmac_state(g);
+	const char *state = metrics_hmac_state(g->hmac, g->hmac_empty);
 
 	gauge(b, "re6st_registry_certificates_active",
 	      "Node certificates issued, neither expired nor revoked.", (double)g->active);

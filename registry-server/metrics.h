@@ -12,6 +12,7 @@
 #ifndef RE6ST_REGISTRY_METRICS_H
 #define RE6ST_REGISTRY_METRICS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 struct registry;
@@ -38,6 +39,12 @@ void metrics_free(struct reg_metrics *m);
  */
 void metrics_request(struct reg_metrics *m, const char *rpc, unsigned status, double seconds);
 void metrics_event(struct reg_metrics *m, enum metrics_event e);
+
+struct db_tx;
+/* Which babel_hmac0..2 slots hold a key, and which are empty ones; 0 or -errno. */
+int metrics_hmac_read(struct db_tx *tx, bool ret_present[3], bool ret_empty[3]);
+/* The rotation phase: "stable", "introduced", "switched", "unauthenticated", "none". */
+const char *metrics_hmac_state(const bool present[3], const bool empty[3]);
 
 /* The whole exposition text (NUL-terminated, malloc'ed); 0 or -errno (-EIO: database). */
 int metrics_render(struct registry *reg, char **ret, size_t *ret_len);

@@ -159,8 +159,8 @@ static int run(struct registry *reg, struct survey *s, uint64_t seq, unsigned ti
 	return 0;
 }
 
-int registry_survey(struct registry *reg, enum survey_kind kind, unsigned timeout_s,
-		    char **ret_json, size_t *ret_len)
+int registry_survey_run(struct registry *reg, enum survey_kind kind, unsigned timeout_s,
+			struct survey *ret)
 {
 	struct survey s;
 	struct targets_ctx c = { .reg = reg, .s = &s, .now = registry_now() };
@@ -175,9 +175,24 @@ int registry_survey(struct registry *reg, enum survey_kind kind, unsigned timeou
 		r = db_read(reg->db, "survey", targets_read, &c);
 	if (r >= 0)
 		r = run(reg, &s, c.seq, timeout_s);
-	if (r >= 0)
-		r = survey_json(&s, ret_json, ret_len);
-	survey_done(&s);
 	pthread_mutex_unlock(&survey_running);
+	if (r < 0) {
+		survey_done(&s);
+		return r;
+	}
+	*ret = s;
+	return 0;
+}
+
+int registry_survey(struct registry *reg, enum survey_kind kind, unsigned timeout_s,
+		    char **ret_json, size_t *ret_len)
+{
+	struct survey s;
+	int r = registry_survey_run(reg, kind, timeout_s, &s);
+
+	if (r < 0)
+		return r;
+	r = survey_json(&s, ret_json, ret_len);
+	survey_done(&s);
 	return r;
 }

@@ -135,10 +135,6 @@ static void json_prefix(FILE *f, const struct re6st_prefix *p)
 	json_string(f, prefix_format(p, b));
 }
 
-struct edge {
-	struct re6st_prefix from, to; /* from opened a tunnel to to */
-};
-
 static int prefix_cmp(const struct re6st_prefix *a, const struct re6st_prefix *b)
 {
 	int c = memcmp(a->addr, b->addr, sizeof(a->addr));
@@ -147,7 +143,7 @@ static int prefix_cmp(const struct re6st_prefix *a, const struct re6st_prefix *b
 
 static int edge_cmp(const void *x, const void *y)
 {
-	const struct edge *a = x, *b = y;
+	const struct survey_edge *a = x, *b = y;
 	int c = prefix_cmp(&a->from, &b->from);
 	return c ? c : prefix_cmp(&a->to, &b->to);
 }
@@ -157,22 +153,40 @@ static int node_cmp(const void *x, const void *y)
 	return prefix_cmp(x, y);
 }
 
-/*
- * Sorted edges without duplicates; nodes: every node named, sorted, unique
- * (room for 2 per edge plus the answering nodes).  Sorting keeps this
- * O(E log E) for thousands of nodes.
- */
-static void topology_json(const struct survey *s, FILE *f, struct edge *e, size_t n_e,
+int survey_edges(const struct survey *s, struct survey_edge **ret, size_t *ret_n)
+{
+	struct survey_edge *e;
+	size_t max_e = 0, n_e = 0, k = 0;
+
+	for (size_t i = 0; i < s->n; i++)
+		max_e += s->t[i].n_peers;
+	e = malloc((max_e ? max_e : 1) * sizeof(*e));
+	if (!e)
+		return -ENOMEM;
+	for (size_t i = 0; i < s->n; i++) {
+		const struct survey_target *t = &s->t[i];
+		for (size_t j = 0; j < t->n_peers; j++)
+			/* client entries: t opened a tunnel to the peer; served: the reverse */
+			e[n_e++] = j < t->n_client ? (struct survey_edge){ t->node, t->peers[j] }
+						   : (struct survey_edge){ t->peers[j], t->node };
+	}
+	/* Sorting keeps this O(E log E) for thousands of nodes. */
+	qsort(e, n_e, sizeof(*e), edge_cmp);
+	for (size_t i = 0; i < n_e; i++)
+		if (!k || edge_cmp(&e[k - 1], &e[i]) != 0)
+			e[k++] = e[i];
+	*ret = e;
+	*ret_n = k;
+	return 0;
+}
+
+/* nodes: room for every node named (2 per edge plus the answering ones). */
+static void topology_json(const struct survey *s, FILE *f, const struct survey_edge *e, size_t n_e,
 			  struct re6st_prefix *nodes)
 {
 	size_t n_nodes = 0, k = 0;
 	bool first = true;
 
-	qsort(e, n_e, sizeof(*e), edge_cmp);
-	for (size_t i = 0; i < n_e; i++)
-		if (!k || edge_cmp(&e[k - 1], &e[i]) != 0)
-			e[k++] = e[i];
-	n_e = k;
 	for (size_t i = 0; i < n_e; i++) {
 		nodes[n_nodes++] = e[i].from;
 		nodes[n_nodes++] = e[i].to;
@@ -216,29 +230,19 @@ static void topology_json(const struct survey *s, FILE *f, struct edge *e, size_
 
 int survey_json(const struct survey *s, char **ret, size_t *ret_len)
 {
-	_cleanup_free_ struct edge *e = NULL;
+	_cleanup_free_ struct survey_edge *e = NULL;
 	_cleanup_free_ struct re6st_prefix *nodes = NULL;
 	char *out = NULL;
-	size_t len = 0, n_e = 0, max_e = 0;
+	size_t len = 0, n_e = 0;
 	FILE *f;
 
 	if (s->kind == SURVEY_TOPOLOGY) {
-		for (size_t i = 0; i < s->n; i++)
-			max_e += s->t[i].n_peers;
-		e = malloc((max_e ? max_e : 1) * sizeof(*e));
-		nodes = malloc((2 * max_e + s->n + 1) * sizeof(*nodes));
-		if (!e || !nodes)
+		int r = survey_edges(s, &e, &n_e);
+		if (r < 0)
+			return r;
+		nodes = malloc((2 * n_e + s->n + 1) * sizeof(*nodes));
+		if (!nodes)
 			return -ENOMEM;
-		for (size_t i = 0; i < s->n; i++) {
-			const struct survey_target *t = &s->t[i];
-			for (size_t j = 0; j < t->n_peers; j++) {
-				/* client entries: t opened a tunnel to the peer; served: the reverse */
-				struct edge x = j < t->n_client
-							? (struct edge){ t->node, t->peers[j] }
-							: (struct edge){ t->peers[j], t->node };
-				e[n_e++] = x;
-			}
-		}
 	}
 	f = open_memstream(&out, &len);
 	if (!f)

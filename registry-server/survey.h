@@ -69,6 +69,13 @@ void survey_done(struct survey *s);
 int survey_accept(struct survey *s, const uint8_t *buf, size_t len, uint64_t now,
 		  uint64_t now_us, const char **ret_reason);
 
+/* A tunnel: from opened it to to. */
+struct survey_edge {
+	struct re6st_prefix from, to;
+};
+/* The tunnels the answers name, sorted, each once (malloc'ed); 0, -ENOMEM. */
+int survey_edges(const struct survey *s, struct survey_edge **ret, size_t *ret_n);
+
 /*
  * The answer as JSON, keyed by node prefix ("2001:db8:42:100::/56"):
  *   versions: {"P": "re6stnet 0.1, Linux-6.1.0-amd64-x86_64" or null (no answer)}
@@ -84,5 +91,8 @@ struct registry;
  */
 int registry_survey(struct registry *reg, enum survey_kind kind, unsigned timeout_s,
 		    char **ret_json, size_t *ret_len);
+/* The same, keeping the survey (the status page): survey_done() it. */
+int registry_survey_run(struct registry *reg, enum survey_kind kind, unsigned timeout_s,
+			struct survey *ret);
 
 #endif

@@ -67,6 +67,40 @@ check "the SVG has $N nodes" test "$(grep -c 'class="node"' "$TB_DIR/topology.sv
 edges=$(grep -c -- '->' "$TB_DIR/topology.dot")
 echo "topology: $edges tunnels"
 
+# The status page: HTML for authorized origins, drawn by headless Chromium.
+P3=$(sed -n 's/^Your subnet: \([^ ]*\) .*/\1/p' "$TB_DIR/n3/conf.out")
+S3=$(sed -n 's/^Your subnet: .*(serial \([0-9]*\)).*/\1/p' "$TB_DIR/n3/conf.out")
+regctl revoke "$S3" > /dev/null
+check "node 3 revoked ($P3, serial $S3)" test $? = 0
+tb_rpc status > "$TB_DIR/status.html"
+check "status: $((N - 1)) node rows" test "$(grep -c '<tr class="node">' "$TB_DIR/status.html")" = $((N - 1))
+check "status: 1 revoked row" test "$(grep -c '<tr class="revoked">' "$TB_DIR/status.html")" = 1
+check "status: the revoked serial $S3" grep -q "<tr class=\"revoked\"><td>$S3</td><td>$P3</td>" "$TB_DIR/status.html"
+check "status: versions shown" test "$(grep -o "<td>re6stnet $VERSION" "$TB_DIR/status.html" | wc -l)" = $((N - 1))
+check "status: HMAC state" grep -q '<p id="hmac">Babel HMAC: <b>stable</b>' "$TB_DIR/status.html"
+check "status: no external asset" sh -c "! grep -Eq '(src|href)=' '$TB_DIR/status.html'"
+code=$(tb_ns r6-n1 curl -s -o /dev/null -w '%{http_code}' "${TB_REG_URL}status")
+check "status from a node: 403 ($code)" test "$code" = 403
+SHOT=${RE6ST_BUILD_ROOT}/meson-logs/status-page.png
+CHROME=$(command -v chromium || command -v chromium-browser)
+if [ -n "$CHROME" ]; then
+	rm -f "$SHOT"
+	chrome() { tb_ns r6-reg timeout 60 "$CHROME" --headless --no-sandbox --disable-gpu \
+		--no-first-run --user-data-dir="$TB_DIR/chromium" --window-size=1000,1400 "$@" \
+		"http://127.0.0.1:$TB_REG_PORT/status" 2>> "$TB_DIR/chromium.log"; }
+	chrome --dump-dom > "$TB_DIR/status.dom"
+	check "chromium loads the page" grep -q '<h1>re6st network' "$TB_DIR/status.dom"
+	check "chromium: the map draws the $((N - 1)) nodes not revoked" \
+		test "$(grep -o '<g class="node"' "$TB_DIR/status.dom" | wc -l)" = $((N - 1))
+	check "chromium: every tunnel drawn ($edges)" \
+		test "$(grep -o '<line class="tunnel"' "$TB_DIR/status.dom" | wc -l)" = "$edges"
+	chrome --screenshot="$SHOT" > /dev/null
+	check "screenshot kept in $SHOT" test -s "$SHOT"
+	echo "status page screenshot: $SHOT"
+else
+	echo "SKIP: no chromium (scripts/setup installs it): status page not drawn"
+fi
+
 # Bad arguments and other origins.
 regctl topology --wait 0 > /dev/null 2>&1
 check "--wait 0 exits 2" test $? = 2
