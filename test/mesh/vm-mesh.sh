@@ -129,10 +129,18 @@ if [ "${MAP:-1}" = 1 ]; then
 	[ "$(grep -c 'class="node"' "$TB_DIR/map.svg")" = "$N" ] && grep -q 'class="edge"' "$TB_DIR/map.svg" &&
 		ok "map: dot -Tsvg draws $N nodes and their tunnels" ||
 		ko "map: dot -Tsvg: $(cat "$TB_DIR/dot.err")"
-	CHROME=$(command -v chromium || true)
-	if [ -n "$CHROME" ] && [ -n "${RE6ST_BUILD_ROOT:-}" ]; then
+	CHROME=/usr/lib/chromium/chromium
+	if [ -x "$CHROME" ] && [ -n "${RE6ST_BUILD_ROOT:-}" ]; then
 		SHOT=$RE6ST_BUILD_ROOT/meson-logs/vm-status-page.png
 		mkdir -p "$RE6ST_BUILD_ROOT/meson-logs"
+		# The page as served, kept beside the screenshot.
+		tb_rpc status >"$RE6ST_BUILD_ROOT/meson-logs/vm-status-page.html"
+		# In the VM the host's files come over 9p, which cannot map a file
+		# shared (chromium maps its resource files so, and aborts): run a
+		# copy from tmpfs.
+		if [ "$(stat -f -c %T /usr/lib/chromium)" = v9fs ]; then
+			cp -a /usr/lib/chromium "$TB_DIR/chromium-lib" && CHROME=$TB_DIR/chromium-lib/chromium
+		fi
 		chrome() { tb_ns r6-reg timeout 300 "$CHROME" --headless --no-sandbox --disable-gpu \
 			--no-first-run --user-data-dir="$TB_DIR/chromium" --window-size=1000,1500 "$@" \
 			"http://127.0.0.1:$TB_REG_PORT/status" 2>>"$TB_DIR/chromium.log"; }
@@ -146,6 +154,7 @@ if [ "${MAP:-1}" = 1 ]; then
 			ko "status page in Chromium: $drawn_nodes nodes, $drawn of ${listed:-?} tunnels drawn: $(tail -n 3 "$TB_DIR/chromium.log")"
 		chrome --screenshot="$SHOT" >/dev/null
 		[ -s "$SHOT" ] && ok "status page screenshot: $SHOT" || ko "no screenshot"
+		cp "$TB_DIR/chromium.log" "$RE6ST_BUILD_ROOT/meson-logs/vm-chromium.log" 2>/dev/null
 	else
 		echo "map: no chromium or RE6ST_BUILD_ROOT: the status page is not drawn"
 	fi
