@@ -16,6 +16,7 @@
 #include "netconf.h"
 #include "prefix.h"
 #include "registry-client.h"
+#include "topology.h"
 
 struct admin_command;
 typedef int (*admin_fn)(struct registry_client *c, const struct admin_options *o,
@@ -35,6 +36,8 @@ static int cmd_lookup(struct registry_client *c, const struct admin_options *o,
 		      const struct admin_command *cmd, int argc, char *argv[]);
 static int cmd_network_config(struct registry_client *c, const struct admin_options *o,
 			      const struct admin_command *cmd, int argc, char *argv[]);
+static int cmd_topology(struct registry_client *c, const struct admin_options *o,
+			const struct admin_command *cmd, int argc, char *argv[]);
 
 struct admin_command {
 	const char *name;
@@ -65,6 +68,8 @@ static const struct admin_command admin_commands[] = {
 	  true, cmd_lookup, ADMIN_EXIT_FAILED },
 	{ "network-config", "", "fetch, verify (--ca), print the network config", 0,
 	  false, cmd_network_config, ADMIN_EXIT_FAILED },
+	{ "topology", "[--dot] [--wait SEC]", "ask the live nodes: versions and tunnels", -1,
+	  true, cmd_topology, ADMIN_EXIT_FAILED },
 };
 
 const struct admin_command *admin_command_find(const char *name)
@@ -512,4 +517,49 @@ int admin_run(const struct admin_command *cmd, const struct admin_options *o, in
 		return cmd->error_exit;
 	}
 	return r;
+}
+
+/* versions then topology: the registry asks the nodes (two surveys). */
+static int cmd_topology(struct registry_client *c, const struct admin_options *o,
+			const struct admin_command *cmd, int argc, char *argv[])
+{
+	struct args {
+		bool dot;
+		int wait;
+	} args = { .wait = 3 };
+	static const struct conf_option opts[] = {
+		{ "dot", 'd', CONF_FLAG, offsetof(struct args, dot), 0, 0, NULL, NULL, NULL },
+		{ "wait", 'w', CONF_INT, offsetof(struct args, wait), 1, 30, NULL, "SEC", NULL },
+	};
+	_cleanup_free_ char *v = NULL, *t = NULL;
+	enum topology_format f;
+	char err[256];
+	struct conf_parser p;
+	int r;
+
+	conf_parser_init(&p, opts, ARRAY_SIZE(opts), &args, err, sizeof(err));
+	r = conf_parser_argv(&p, argc, argv);
+	if (r < 0 || p.optind < argc) {
+		fprintf(stderr, "re6stctl: topology: %s\nre6stctl: usage: topology %s\n",
+			r == -ENOMEM ? "out of memory" : r < 0 ? err : "unexpected argument",
+			cmd->args);
+		return ADMIN_EXIT_USAGE;
+	}
+	if (args.dot && o->json) {
+		fprintf(stderr, "re6stctl: topology: --dot and --json exclude each other\n");
+		return ADMIN_EXIT_USAGE;
+	}
+	r = rc_survey(c, "versions", (unsigned)args.wait, &v);
+	if (r >= 0)
+		r = rc_survey(c, "topology", (unsigned)args.wait, &t);
+	if (r < 0)
+		return rpc_failed(c, o, cmd, r);
+	f = args.dot ? TOPOLOGY_DOT : o->json ? TOPOLOGY_JSON : TOPOLOGY_TABLE;
+	r = topology_print(v, strlen(v), t, strlen(t), f, stdout);
+	if (r < 0) {
+		fprintf(stderr, "re6stctl: topology: %s\n",
+			r == -ENOMEM ? "out of memory" : "malformed answer from the registry");
+		return ADMIN_EXIT_FAILED;
+	}
+	return ADMIN_EXIT_OK;
 }

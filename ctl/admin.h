@@ -2,8 +2,9 @@
 /*
  * admin.h - re6stctl's registry commands: one per private RPC of
  * re6st-registry (addToken, isToken, deleteToken, revoke, updateHMAC,
- * getNodePrefix, getIPv6Address) and network-config, which fetches and
- * verifies the signed network configuration. They go through
+ * getNodePrefix, getIPv6Address), network-config, which fetches and
+ * verifies the signed network configuration, and topology (the versions
+ * and topology RPCs, drawn by topology.h). They go through
  * registry-client/; the registry answers private RPCs only to its
  * --authorized-origin addresses (127.0.0.1 and ::1 always).
  *

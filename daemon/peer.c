@@ -390,6 +390,53 @@ static void handle_setup_request(struct peer_srv *p, const struct pp_msg *m,
 	}
 }
 
+/* node-info: our software, protocol and configuration version. */
+static void answer_node_info(struct peer_srv *p, bool overlay, const struct sockaddr_storage *src,
+			     const struct re6st_prefix *to)
+{
+	struct utsname u;
+	char sw[512];
+
+	if (uname(&u) < 0)
+		memset(&u, 0, sizeof(u));
+	snprintf(sw, sizeof(sw), "re6stnet %s, %.40s-%.60s-%.30s", RE6ST_VERSION, u.sysname,
+		 u.release, u.machine);
+	for (char *s = sw; *s; s++)
+		if (*s < 0x20 || *s > 0x7e)
+			*s = '?';
+	struct pp_msg a = { .type = PP_NODE_INFO,
+			    .node_info = { my_netconf_version(p), PP_VERSION, sw, strlen(sw) } };
+	reply(p, overlay, src, to, &a);
+}
+
+/* topology: the prefixes of our tunnels, those we opened first. */
+static void answer_topology(struct peer_srv *p, bool overlay, const struct sockaddr_storage *src,
+			    const struct re6st_prefix *to)
+{
+	const struct re6st_prefix *peers = NULL;
+	size_t n_client = 0, n = 0;
+
+	if (p->h.tunnel_peers)
+		n = p->h.tunnel_peers(p->h_data, &peers, &n_client);
+	n = MIN(n, (size_t)PP_MAX_TOPOLOGY);
+	n_client = MIN(n_client, n);
+	_cleanup_free_ uint8_t *e = malloc(17 * (n ? n : 1));
+	if (!e)
+		return;
+	for (size_t i = 0; i < n; i++)
+		pp_prefix_pack(&peers[i], e + 17 * i);
+	struct pp_msg a = { .type = PP_TOPOLOGY,
+			    .topology = { my_netconf_version(p), (uint16_t)n_client,
+					  (uint16_t)(n - n_client), e } };
+	reply(p, overlay, src, to, &a);
+}
+
+/* Certificate-less, signed with the CA key: what the registry sends. */
+static bool from_registry_type(enum pp_type t)
+{
+	return t == PP_NETCONF || t == PP_NODE_INFO_REQUEST || t == PP_TOPOLOGY_REQUEST;
+}
+
 static void handle_overlay_msg(struct peer_srv *p, struct known *k, const struct pp_msg *m,
 			       const struct re6st_cert *cert, const struct sockaddr_storage *src)
 {
@@ -447,44 +494,17 @@ static void handle_overlay_msg(struct peer_srv *p, struct known *k, const struct
 		if (p->h.tunnel_msg)
 			p->h.tunnel_msg(p->h_data, from, m->type, m->tunnel.role);
 		break;
-	case PP_NODE_INFO_REQUEST: {
-		struct utsname u;
-		char sw[512];
-		if (uname(&u) < 0)
-			memset(&u, 0, sizeof(u));
-		snprintf(sw, sizeof(sw), "re6stnet %s, %.40s-%.60s-%.30s", RE6ST_VERSION, u.sysname,
-			 u.release, u.machine);
-		for (char *s = sw; *s; s++)
-			if (*s < 0x20 || *s > 0x7e)
-				*s = '?';
-		struct pp_msg a = { .type = PP_NODE_INFO,
-				    .node_info = { my_netconf_version(p), PP_VERSION, sw, strlen(sw) } };
-		reply(p, true, src, from, &a);
+	case PP_NODE_INFO_REQUEST:
+		answer_node_info(p, true, src, from);
 		break;
-	}
 	case PP_NODE_INFO:
 		k->pub.netconf_version = m->node_info.netconf_version;
 		snprintf(k->pub.software, sizeof(k->pub.software), "%.*s",
 			 (int)m->node_info.software_len, m->node_info.software);
 		break;
-	case PP_TOPOLOGY_REQUEST: {
-		const struct re6st_prefix *peers = NULL;
-		size_t n_client = 0, n = 0;
-		if (p->h.tunnel_peers)
-			n = p->h.tunnel_peers(p->h_data, &peers, &n_client);
-		n = MIN(n, (size_t)PP_MAX_TOPOLOGY);
-		n_client = MIN(n_client, n);
-		_cleanup_free_ uint8_t *e = malloc(17 * (n ? n : 1));
-		if (!e)
-			break;
-		for (size_t i = 0; i < n; i++)
-			pp_prefix_pack(&peers[i], e + 17 * i);
-		struct pp_msg a = { .type = PP_TOPOLOGY,
-				    .topology = { my_netconf_version(p), (uint16_t)n_client,
-						  (uint16_t)(n - n_client), e } };
-		reply(p, true, src, from, &a);
+	case PP_TOPOLOGY_REQUEST:
+		answer_topology(p, true, src, from);
 		break;
-	}
 	case PP_TOPOLOGY:
 		k->pub.netconf_version = m->topology.netconf_version;
 		PEER_LOG(p, src, LOG_DEBUG, "peer: topology of %s: %u clients, %u served", prefix_format(from, pb),
@@ -518,17 +538,20 @@ static void handle_datagram(struct peer_srv *p, const uint8_t *buf, size_t len,
 	if (!overlay && m.type != PP_SETUP_REQUEST && m.type != PP_SETUP_ANSWER &&
 	    m.type != PP_TUNNEL_DRAIN && m.type != PP_TUNNEL_UNDRAIN &&
 	    m.type != PP_TUNNEL_DESTROY && m.type != PP_TUNNEL_DESTROY_ACK &&
-	    m.type != PP_NETCONF) {
+	    m.type != PP_NETCONF && !(from_registry_type(m.type) && m.cert_len == 0)) {
 		p->stats.dropped_auth++;
 		PEER_LOG(p, src, LOG_DEBUG, "peer: %s from %s on the underlay: dropped", pp_type_to_string(m.type),
 			  addr_str(src, b, sizeof(b)));
 		return;
 	}
 	/* The registry pushes the network configuration signed with the CA key,
-	 * without a certificate: the fastest way for a revocation to spread. */
+	 * without a certificate: the fastest way for a revocation to spread.
+	 * It asks for node-info and topology the same way (its versions and
+	 * topology RPCs); the answer goes back where the request came from,
+	 * addressed to the network prefix, the registry's name. */
 	if (m.cert_len == 0) {
 		struct known *reg = known_get(p, &c->network, true);
-		if (m.type != PP_NETCONF || memcmp(m.sender_key, c->ca.sign_pk, PP_KEY_LEN) != 0 ||
+		if (!from_registry_type(m.type) || memcmp(m.sender_key, c->ca.sign_pk, PP_KEY_LEN) != 0 ||
 		    !prefix_equal(&m.to, &c->prefix) || !reg ||
 		    pp_replay_check(&reg->replay, m.seq, now_us()) < 0) {
 			p->stats.dropped_auth++;
@@ -537,6 +560,14 @@ static void handle_datagram(struct peer_srv *p, const uint8_t *buf, size_t len,
 			return;
 		}
 		reg->pub.last_rx_ms = loop_now(c->loop);
+		if (m.type == PP_NODE_INFO_REQUEST) {
+			answer_node_info(p, overlay, src, &c->network);
+			return;
+		}
+		if (m.type == PP_TOPOLOGY_REQUEST) {
+			answer_topology(p, overlay, src, &c->network);
+			return;
+		}
 		r = offer_netconf(p, m.netconf.doc, m.netconf.len);
 		if (r < 0 && r != -EALREADY)
 			PEER_LOG(p, src, LOG_WARNING, "peer: network configuration pushed by the registry refused: %s",

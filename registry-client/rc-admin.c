@@ -126,3 +126,24 @@ int rc_get_ipv6_address(struct registry_client *c, const char *email, char **ret
 
 	return q ? text_answer(c, "getIPv6Address", q, ret) : -ENOMEM;
 }
+
+int rc_survey(struct registry_client *c, const char *rpc, unsigned timeout_s, char **ret_json)
+{
+	char t[16];
+	_cleanup_free_ char *q = NULL;
+	struct answer a = {};
+	int r;
+
+	if (strcmp(rpc, "versions") != 0 && strcmp(rpc, "topology") != 0)
+		return -EINVAL;
+	snprintf(t, sizeof(t), "%u", timeout_s);
+	q = rci_build_query("timeout", t, NULL);
+	if (!q)
+		return -ENOMEM;
+	/* A survey sends datagrams to every node: no retry. */
+	r = rci_call(c, rpc, q, 0, false, &a);
+	if (r == 0)
+		*ret_json = TAKE_PTR(a.body);
+	rci_answer_clear(&a);
+	return r;
+}

@@ -140,6 +140,12 @@ int rc_revoke(struct registry_client *c, const char *cn_or_serial);
 int rc_update_hmac(struct registry_client *c, char **ret_state);
 int rc_get_node_prefix(struct registry_client *c, const char *email, char **ret);
 int rc_get_ipv6_address(struct registry_client *c, const char *email, char **ret);
+/*
+ * versions or topology (rpc): the registry asks the live nodes, waiting
+ * timeout_s (1..30) after the last answer; *ret_json is its JSON answer
+ * as is (docs/registry-api.md).  Keep the client's timeout above it.
+ */
+int rc_survey(struct registry_client *c, const char *rpc, unsigned timeout_s, char **ret_json);
 
 /*
  * Low level: call rpc with an already-encoded query; signed or not.

@@ -9,8 +9,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include "log.h"
+#include "prom.h"
 
 
 /*
@@ -51,9 +53,14 @@ static const char temp_schema[] =
 	"  prefix TEXT PRIMARY KEY NOT NULL, endpoints TEXT NOT NULL,"
 	"  seen INTEGER NOT NULL);";
 
+static const double db_bounds[] = { 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01,
+				     0.025,  0.05,    0.1,    0.25,  1,      5 };
+
 struct db {
 	pthread_mutex_t lock;
 	sqlite3 *h;
+	/* [0]: db_read, [1]: db_tx; under the lock */
+	struct prom_hist wait[2], held[2];
 };
 
 struct db_tx {
@@ -159,6 +166,10 @@ int db_open(const char *path, struct db **ret)
 		return r;
 	}
 	pthread_mutex_init(&d->lock, NULL);
+	for (int i = 0; i < 2; i++) {
+		prom_hist_init(&d->wait[i], db_bounds, ARRAY_SIZE(db_bounds));
+		prom_hist_init(&d->held[i], db_bounds, ARRAY_SIZE(db_bounds));
+	}
 	d->h = h;
 	*ret = TAKE_PTR(d);
 	return 0;
@@ -185,12 +196,21 @@ static void check_no_statement(sqlite3 *h, const char *what)
 	}
 }
 
+static double seconds_since(const struct timespec *t0, struct timespec *ret_now)
+{
+	clock_gettime(CLOCK_MONOTONIC, ret_now);
+	return (double)(ret_now->tv_sec - t0->tv_sec) + (ret_now->tv_nsec - t0->tv_nsec) / 1e9;
+}
+
 static int run(struct db *db, const char *what, bool tx, db_fn *fn, void *arg)
 {
 	struct db_tx t = { .h = db->h };
+	struct timespec t0, t1, t2;
 	int r;
 
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	pthread_mutex_lock(&db->lock);
+	prom_hist_observe(&db->wait[tx], seconds_since(&t0, &t1));
 	r = tx ? exec(db->h, "BEGIN IMMEDIATE") : 0;
 	if (r == 0)
 		r = fn(&t, arg);
@@ -203,8 +223,25 @@ static int run(struct db *db, const char *what, bool tx, db_fn *fn, void *arg)
 	}
 	if (!sqlite3_get_autocommit(db->h))
 		(void)exec(db->h, "ROLLBACK");
+	prom_hist_observe(&db->held[tx], seconds_since(&t1, &t2));
 	pthread_mutex_unlock(&db->lock);
 	return r;
+}
+
+void db_metrics_write(struct db *db, struct prom_buf *b)
+{
+	static const struct prom_label kind[2][1] = { { { "kind", "read" } }, { { "kind", "tx" } } };
+
+	pthread_mutex_lock(&db->lock);
+	prom_family(b, "re6st_registry_db_lock_wait_seconds", PROM_HISTOGRAM,
+		    "Time waiting for the database lock, by kind (tx: a transaction, read: without).");
+	for (int i = 0; i < 2; i++)
+		prom_hist_write(b, "re6st_registry_db_lock_wait_seconds", kind[i], 1, &db->wait[i]);
+	prom_family(b, "re6st_registry_db_seconds", PROM_HISTOGRAM,
+		    "Time holding the database lock (BEGIN to COMMIT for tx), by kind.");
+	for (int i = 0; i < 2; i++)
+		prom_hist_write(b, "re6st_registry_db_seconds", kind[i], 1, &db->held[i]);
+	pthread_mutex_unlock(&db->lock);
 }
 
 int db_tx(struct db *db, const char *what, db_fn *fn, void *arg)

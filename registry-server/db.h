@@ -61,6 +61,14 @@ int db_tx(struct db *db, const char *what, db_fn *fn, void *arg);
 /* Run fn under the lock without an explicit transaction (reads, one-statement writes). */
 int db_read(struct db *db, const char *what, db_fn *fn, void *arg);
 
+struct prom_buf;
+/*
+ * The latency histograms of db_tx() and db_read() (waiting for the lock;
+ * holding it: the transaction), by kind "tx"/"read", as Prometheus text
+ * (lib/prom.h).
+ */
+void db_metrics_write(struct db *db, struct prom_buf *b);
+
 /* Statement helpers: every SQLite failure becomes -EIO unless said otherwise. */
 static inline void db_stmt_finalizep(sqlite3_stmt **s)
 {

@@ -11,15 +11,18 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "conn.h"
 #include "db.h"
 #include "log.h"
 #include "macro.h"
+#include "metrics.h"
 #include "prefix.h"
 #include "query.h"
 #include "remote-log.h"
 #include "reqsign.h"
+#include "status.h"
 
 #define HDR_CERT "Re6st-Cert"
 #define HDR_SIG "Re6st-Signature"
@@ -39,6 +42,10 @@ struct request {
 	char *body;
 	size_t body_len;
 	bool too_big;
+	/* for the metrics */
+	const char *rpc;        /* static: an RPC name, a page's, "unknown" */
+	unsigned status;        /* of the answer queued; 0: none */
+	struct timespec start;  /* headers received */
 };
 
 static size_t count_args(const char *uri);
@@ -86,6 +93,13 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **req_cls,
 		conn_request_done(h->conns, k);
 	if (!rq)
 		return;
+	{
+		struct timespec now;
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		metrics_request(h->reg->metrics, rq->rpc, rq->status,
+				(double)(now.tv_sec - rq->start.tv_sec) +
+					(now.tv_nsec - rq->start.tv_nsec) / 1e9);
+	}
 	free(rq->uri);
 	free(rq->body);
 	free(rq);
@@ -117,7 +131,16 @@ static size_t count_args(const char *uri)
 	return n;
 }
 
-static enum MHD_Result send_text(struct MHD_Connection *c, unsigned status, const char *msg)
+/* Queue an answer, remembering its status for the metrics. */
+static enum MHD_Result queue(struct request *rq, struct MHD_Connection *c, unsigned status,
+			     struct MHD_Response *r)
+{
+	rq->status = status;
+	return MHD_queue_response(c, status, r);
+}
+
+static enum MHD_Result send_text(struct request *rq, struct MHD_Connection *c, unsigned status,
+				 const char *msg)
 {
 	struct MHD_Response *r;
 	enum MHD_Result ret;
@@ -128,7 +151,7 @@ static enum MHD_Result send_text(struct MHD_Connection *c, unsigned status, cons
 	if (!r)
 		return MHD_NO;
 	MHD_add_response_header(r, "Content-Type", "text/plain");
-	ret = MHD_queue_response(c, status, r);
+	ret = queue(rq, c, status, r);
 	MHD_destroy_response(r);
 	return ret;
 }
@@ -328,6 +351,61 @@ static unsigned check_signed(struct registry *reg, struct MHD_Connection *c,
 	return 0;
 }
 
+/* The origin and every X-Forwarded-For hop in --authorized-origin. */
+static bool authorized(const struct registry *reg, const char *ip, const char *xff)
+{
+	return registry_origin_allowed(reg, ip) && (!xff || forwarded_allowed(reg, xff));
+}
+
+static int page_metrics(struct registry *reg, struct rpc_reply *reply)
+{
+	int r = metrics_render(reg, &reply->body, &reply->len);
+
+	if (r < 0)
+		return r;
+	reply->status = 200;
+	reply->content_type = "text/plain; version=0.0.4; charset=utf-8";
+	return 0;
+}
+
+/* Pages for --authorized-origin only, beside the RPCs; arguments are ignored. */
+struct page {
+	const char *name;
+	int (*fn)(struct registry *reg, struct rpc_reply *reply);
+};
+
+static const struct page pages[] = {
+	{ "metrics", page_metrics },
+	{ "status", status_page },
+};
+
+static const struct page *page_lookup(const char *name)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(pages); i++)
+		if (strcmp(pages[i].name, name) == 0)
+			return &pages[i];
+	return NULL;
+}
+
+/* A plain reply (body taken). */
+static enum MHD_Result send_reply(struct request *rq, struct MHD_Connection *c,
+				  struct rpc_reply *reply)
+{
+	struct MHD_Response *resp;
+	enum MHD_Result ret;
+
+	resp = MHD_create_response_from_buffer(reply->len, reply->body, MHD_RESPMEM_MUST_FREE);
+	if (!resp) {
+		free(reply->body);
+		return MHD_NO;
+	}
+	if (reply->content_type)
+		MHD_add_response_header(resp, "Content-Type", reply->content_type);
+	ret = queue(rq, c, reply->status ? reply->status : 200, resp);
+	MHD_destroy_response(resp);
+	return ret;
+}
+
 static enum MHD_Result dispatch(struct registry *reg, struct MHD_Connection *c, const char *method,
 				struct request *rq)
 {
@@ -337,6 +415,7 @@ static enum MHD_Result dispatch(struct registry *reg, struct MHD_Connection *c, 
 	char name[REQSIGN_MAX_RPC + 1], ip[INET6_ADDRSTRLEN];
 	const char *xff = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-Forwarded-For");
 	const struct rpc_def *def;
+	const struct page *page;
 	struct query q = {};
 	struct rpc_reply reply = {};
 	struct re6st_cert cert;
@@ -352,21 +431,36 @@ static enum MHD_Result dispatch(struct registry *reg, struct MHD_Connection *c, 
 	client_ip(c, ip);
 	call.client_ip = ip;
 	if (plen < 2 || path[0] != '/' || plen - 1 > REQSIGN_MAX_RPC) {
-		return send_text(c, 404, "not found: unknown RPC");
+		return send_text(rq, c, 404, "not found: unknown RPC");
 	}
 	memcpy(name, path + 1, plen - 1);
 	name[plen - 1] = '\0';
+	page = page_lookup(name);
+	if (page) {
+		rq->rpc = page->name;
+		if (!authorized(reg, ip, xff)) {
+			remote_log(ip, LOG_WARNING, "%s: /%s refused (origin not authorized)", ip,
+				   page->name);
+			return send_text(rq, c, 403, "forbidden: origin not authorized");
+		}
+		r = page->fn(reg, &reply);
+		if (r < 0) {
+			remote_log(ip, LOG_ERR, "%s: /%s failed: %s", ip, page->name, strerror(-r));
+			return send_text(rq, c, 500, "internal error");
+		}
+		return send_reply(rq, c, &reply);
+	}
 	def = rpc_lookup(name);
 	if (!def) {
 		remote_log(ip, LOG_DEBUG, "%s: unknown RPC %.40s", ip, name);
-		return send_text(c, 404, "not found: unknown RPC");
+		return send_text(rq, c, 404, "not found: unknown RPC");
 	}
-	call.name = def->name;
+	call.name = rq->rpc = def->name;
 	if (def->flags & RPC_PRIVATE) {
-		if (!registry_origin_allowed(reg, ip) || (xff && !forwarded_allowed(reg, xff))) {
+		if (!authorized(reg, ip, xff)) {
 			remote_log(ip, LOG_WARNING, "%s: private RPC %s refused (origin not authorized)",
 				   ip, name);
-			return send_text(c, 403, "forbidden: private RPC, origin not authorized");
+			return send_text(rq, c, 403, "forbidden: private RPC, origin not authorized");
 		}
 	} else if (xff && registry_origin_allowed(reg, ip)) {
 		/* Behind an authorized reverse proxy: the client is the first hop. */
@@ -381,7 +475,7 @@ static enum MHD_Result dispatch(struct registry *reg, struct MHD_Connection *c, 
 		const char *ct = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Type");
 		if (!ct || strncasecmp(ct, "application/x-www-form-urlencoded", 33) != 0) {
 			query_clear(&q);
-			return send_text(c, 415, "unsupported media type: body must be "
+			return send_text(rq, c, 415, "unsupported media type: body must be "
 						 "application/x-www-form-urlencoded");
 		}
 		r = query_parse(&q, rq->body, rq->body_len, &err);
@@ -390,7 +484,7 @@ static enum MHD_Result dispatch(struct registry *reg, struct MHD_Connection *c, 
 		char msg[160];
 		query_clear(&q);
 		snprintf(msg, sizeof(msg), "bad request: %s", err ? err : "malformed arguments");
-		return send_text(c, 400, msg);
+		return send_text(rq, c, 400, msg);
 	}
 	{
 		const char *unknown = query_unknown_key(&q, def->args);
@@ -399,7 +493,7 @@ static enum MHD_Result dispatch(struct registry *reg, struct MHD_Connection *c, 
 			snprintf(msg, sizeof(msg), "bad request: unknown argument '%s' for %s", unknown,
 				 def->name);
 			query_clear(&q);
-			return send_text(c, 400, msg);
+			return send_text(rq, c, 400, msg);
 		}
 	}
 	if (def->flags & RPC_SIGNED) {
@@ -409,7 +503,7 @@ static enum MHD_Result dispatch(struct registry *reg, struct MHD_Connection *c, 
 		if (status) {
 			remote_log(ip, LOG_INFO, "%s: %s refused: %s", ip, name, msg);
 			query_clear(&q);
-			return send_text(c, status, msg);
+			return send_text(rq, c, status, msg);
 		}
 		call.cert = &cert;
 		call.cert_prefix = bits;
@@ -420,11 +514,11 @@ static enum MHD_Result dispatch(struct registry *reg, struct MHD_Connection *c, 
 	if (r < 0) {
 		remote_log(ip, LOG_ERR, "%s: %s failed: %s", ip, name, strerror(-r));
 		free(reply.body);
-		return send_text(c, 500, "internal error");
+		return send_text(rq, c, 500, "internal error");
 	}
 	if (reply.response) {
 		pthread_mutex_lock(&reg->lock);
-		ret = MHD_queue_response(c, reply.status, reg->netconf_response);
+		ret = queue(rq, c, reply.status, reg->netconf_response);
 		pthread_mutex_unlock(&reg->lock);
 		return ret;
 	}
@@ -446,7 +540,7 @@ static enum MHD_Result dispatch(struct registry *reg, struct MHD_Connection *c, 
 				reply.len, as) == 0)
 			MHD_add_response_header(resp, HDR_ANSWER_SIG, sig_to_string(as, as_s));
 	}
-	ret = MHD_queue_response(c, reply.status ? reply.status : 200, resp);
+	ret = queue(rq, c, reply.status ? reply.status : 200, resp);
 	MHD_destroy_response(resp);
 	return ret;
 }
@@ -467,16 +561,18 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		if (!rq)
 			return MHD_NO;
 		*req_cls = rq; /* freed by on_completed() from now on */
+		rq->rpc = "unknown";
+		clock_gettime(CLOCK_MONOTONIC, &rq->start);
 		rq->uri = k ? conn_take_uri(k) : NULL;
 		if (!rq->uri)
 			return MHD_NO;
 		if (count_args(rq->uri) > MAX_ARGS)
-			return send_text(c, 414, "URI too long: too many arguments");
+			return send_text(rq, c, 414, "URI too long: too many arguments");
 		if (strcmp(method, "GET") != 0 && strcmp(method, "POST") != 0)
-			return send_text(c, 405, "method not allowed: use GET or POST");
+			return send_text(rq, c, 405, "method not allowed: use GET or POST");
 		cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length");
 		if (cl && strtoull(cl, NULL, 10) > reg->opt.max_body)
-			return send_text(c, 413, "payload too large");
+			return send_text(rq, c, 413, "payload too large");
 		return MHD_YES;
 	}
 	if (*upload_size) {
@@ -497,7 +593,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		return MHD_YES;
 	}
 	if (rq->too_big)
-		return send_text(c, 413, "payload too large");
+		return send_text(rq, c, 413, "payload too large");
 	{
 		struct conn *k = conn_of(c);
 		if (k)

@@ -25,6 +25,7 @@
 #include "identity.h"
 #include "log.h"
 #include "macro.h"
+#include "metrics.h"
 #include "netconf.h"
 #include "prefix.h"
 #include "options.h"
@@ -181,6 +182,7 @@ static void registry_done(struct registry *reg)
 	key_free(reg->ca_key);
 	community_map_clear(&reg->communities);
 	ratelimit_done(&reg->anon_rate);
+	metrics_free(reg->metrics);
 	remote_log_done();
 	pthread_mutex_destroy(&reg->anon_lock);
 	pthread_mutex_destroy(&reg->lock);
@@ -226,7 +228,7 @@ int main(int argc, char **argv)
 	}
 	if (cmd.create_network)
 		return create_network(cmd.create_network, o->ca_path, o->key_path) < 0 ? 1 : 0;
-	if (remote_log_init() < 0 ||
+	if (remote_log_init() < 0 || metrics_new(&reg.metrics) < 0 ||
 	    (o->anonymous_rate &&
 	     ratelimit_init(&reg.anon_rate, 4096, o->anonymous_rate,
 			    MAX(1u, 3600000u / o->anonymous_rate)) < 0)) {

@@ -82,6 +82,8 @@ struct registry {
 	bool has_registry_prefix;              /* db lock */
 	char registry_prefix[129];
 
+	struct reg_metrics *metrics;           /* metrics.h; NULL: not counted */
+
 	/* --anonymous-rate: buckets per address (IPv6: per /64), under anon_lock. */
 	pthread_mutex_t anon_lock;
 	struct ratelimit anon_rate;

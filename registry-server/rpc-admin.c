@@ -14,9 +14,11 @@
 #include "db.h"
 #include "log.h"
 #include "macro.h"
+#include "metrics.h"
 #include "prefix.h"
 #include "query.h"
 #include "rpc-internal.h"
+#include "survey.h"
 
 #define HMAC_KEY_LEN 16
 
@@ -164,6 +166,7 @@ int rpc_revoke(const struct rpc_call *call, struct rpc_reply *reply)
 		return rpc_db_failed(reply, r, "revoke");
 	log_notice("revoke: serial %" PRId64 "%s%s", c.serial, c.by_serial ? "" : ", freed prefix ",
 		   c.by_serial ? "" : c.bits);
+	metrics_event(reg->metrics, METRIC_CERT_REVOKED);
 	rpc_push(reg);
 	return rpc_reply_empty(reply);
 }
@@ -263,6 +266,7 @@ int rpc_update_hmac(const struct rpc_call *call, struct rpc_reply *reply)
 	if (r < 0)
 		return rpc_db_failed(reply, r, "updateHMAC");
 	log_notice("updateHMAC: %s", c.state);
+	metrics_event(call->reg->metrics, METRIC_HMAC_UPDATED);
 	rpc_push(call->reg);
 	snprintf(out, sizeof(out), "%s\n", c.state);
 	return rpc_reply_text(reply, out);
@@ -419,4 +423,42 @@ int registry_housekeeping(struct registry *reg, uint64_t now)
 	struct housekeeping h = { .reg = reg, .now = now };
 
 	return db_tx(reg->db, "housekeeping", housekeeping_tx, &h);
+}
+
+/* versions, topology: ask the live nodes (survey.h). */
+static int survey_rpc(const struct rpc_call *call, struct rpc_reply *reply, enum survey_kind kind)
+{
+	const char *t = query_get(call->q, "timeout");
+	unsigned timeout = 3;
+	char *json = NULL;
+	size_t len;
+	int r;
+
+	if (t) {
+		char *end;
+		unsigned long v = strtoul(t, &end, 10);
+		if (!*t || *end || t[0] == '-' || t[0] == '+' || v < 1 || v > SURVEY_MAX_S)
+			return rpc_error(reply, 400, "'timeout' must be 1 to %d seconds", SURVEY_MAX_S);
+		timeout = (unsigned)v;
+	}
+	r = registry_survey(call->reg, kind, timeout, &json, &len);
+	if (r == -EBUSY)
+		return rpc_error(reply, 503, "another versions/topology survey is running: retry later");
+	if (r < 0)
+		return rpc_db_failed(reply, r, call->name);
+	reply->status = 200;
+	reply->body = json;
+	reply->len = len;
+	reply->content_type = "application/json";
+	return 0;
+}
+
+int rpc_versions(const struct rpc_call *call, struct rpc_reply *reply)
+{
+	return survey_rpc(call, reply, SURVEY_VERSIONS);
+}
+
+int rpc_topology(const struct rpc_call *call, struct rpc_reply *reply)
+{
+	return survey_rpc(call, reply, SURVEY_TOPOLOGY);
 }

@@ -17,6 +17,7 @@
 #include "db.h"
 #include "log.h"
 #include "macro.h"
+#include "metrics.h"
 #include "prefix.h"
 #include "query.h"
 #include "registry.h"
@@ -311,6 +312,8 @@ int rpc_request_certificate(const struct rpc_call *call, struct rpc_reply *reply
 			 c.anonymous ? "anonymous" : "token holder", call->client_ip,
 			 c.again ? ": same key again, same certificate" : "");
 	}
+	if (!c.again)
+		metrics_event(reg->metrics, METRIC_CERT_ISSUED);
 	return rpc_reply_take(reply, c.armour);
 }
 
@@ -383,8 +386,10 @@ int rpc_renew_certificate(const struct rpc_call *call, struct rpc_reply *reply)
 		free(c.armour);
 		return rpc_db_failed(reply, r, "renewCertificate");
 	}
-	if (c.renewed)
+	if (c.renewed) {
+		metrics_event(call->reg->metrics, METRIC_CERT_RENEWED);
 		log_info("renewCertificate: serial %" PRId64 " renewed", c.serial);
+	}
 	return rpc_reply_take(reply, c.armour);
 }
 

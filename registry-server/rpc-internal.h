@@ -55,5 +55,7 @@ int rpc_revoke(const struct rpc_call *call, struct rpc_reply *reply);
 int rpc_update_hmac(const struct rpc_call *call, struct rpc_reply *reply);
 int rpc_get_node_prefix(const struct rpc_call *call, struct rpc_reply *reply);
 int rpc_get_ipv6_address(const struct rpc_call *call, struct rpc_reply *reply);
+int rpc_versions(const struct rpc_call *call, struct rpc_reply *reply);
+int rpc_topology(const struct rpc_call *call, struct rpc_reply *reply);
 
 #endif

@@ -19,6 +19,7 @@
 #include "db.h"
 #include "log.h"
 #include "macro.h"
+#include "metrics.h"
 #include "prefix.h"
 #include "query.h"
 #include "peerproto.h"
@@ -378,8 +379,10 @@ int rpc_add_token_tx(struct registry *reg, const char *email, const char *given,
 	struct token_ctx c = { .reg = reg, .email = email, .given = given, .now = now };
 	int r = db_tx(reg->db, "addToken", token_tx, &c);
 
-	if (r == 0)
+	if (r == 0) {
 		memcpy(ret, c.token, sizeof(c.token));
+		metrics_event(reg->metrics, METRIC_TOKEN_ADDED);
+	}
 	return r;
 }
 
@@ -651,6 +654,7 @@ static const char *const args_request_cert[] = { "token", "pk", "wg", "sig", "lo
 static const char *const args_revoke[] = { "cn_or_serial", "prefix", "serial", NULL };
 static const char *const args_announce[] = { "endpoints", NULL };
 static const char *const args_country[] = { "address", NULL };
+static const char *const args_survey[] = { "timeout", NULL };
 
 static const struct rpc_def rpcs[] = {
 	{ "getCa", rpc_get_ca, 0, no_args },
@@ -669,6 +673,8 @@ static const struct rpc_def rpcs[] = {
 	{ "updateHMAC", rpc_update_hmac, RPC_PRIVATE, no_args },
 	{ "getNodePrefix", rpc_get_node_prefix, RPC_PRIVATE, args_email },
 	{ "getIPv6Address", rpc_get_ipv6_address, RPC_PRIVATE, args_email },
+	{ "versions", rpc_versions, RPC_PRIVATE, args_survey },
+	{ "topology", rpc_topology, RPC_PRIVATE, args_survey },
 };
 
 const struct rpc_def *rpc_lookup(const char *name)

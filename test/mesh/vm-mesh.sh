@@ -7,7 +7,9 @@
 # a ping flow of 10 packets/s for ROTATE_SECONDS (90) s from node 1 to node
 # 2 loses at most 0.5% and tunnels did change (drained rotations counted
 # from the logs); with REVOKE=1, that a revoked node is dropped by every
-# peer. TB_SAVE=DIR keeps every log and state for a look afterwards.
+# peer; that the registry's map (re6stctl topology, the status page in
+# Chromium) shows every node and tunnel (MAP=0 skips). TB_SAVE=DIR keeps
+# every log and state for a look afterwards.
 set -u
 { # parsed whole before it runs: safe against edits of this file mid-run
 here=$(cd "$(dirname "$0")" && pwd)
@@ -106,6 +108,57 @@ for i in $(seq "$N"); do
 	[ "$peers" -gt 0 ] && [ "$bad" = 0 ] && ok "node $i: $peers WireGuard peers, all with recent handshakes" ||
 		ko "node $i: $peers peers, $bad without a recent handshake"
 done
+
+# The registry's map of the live mesh (issue 15): versions and topology
+# reach every node, re6stctl draws it (dot -Tsvg), and the status page
+# loads in headless Chromium with every node and tunnel; its screenshot is
+# kept in the build's meson-logs. MAP=0 skips.
+if [ "${MAP:-1}" = 1 ]; then
+	regctl() { tb_ns r6-reg "$CTL" --registry "http://127.0.0.1:$TB_REG_PORT" "$@"; }
+	regctl --json topology --wait 3 >"$TB_DIR/map.json" 2>"$TB_DIR/map.err"
+	answered=$(jq '.topology[""] | length' "$TB_DIR/map.json" 2>/dev/null)
+	versions=$(jq '[.versions[] | select(. != null and startswith("re6stnet "))] | length' \
+		"$TB_DIR/map.json" 2>/dev/null)
+	tunnels=$(jq '[.topology | to_entries[] | select(.key != "") | .value[]] | length' \
+		"$TB_DIR/map.json" 2>/dev/null)
+	[ "$answered" = "$N" ] && [ "$versions" = "$N" ] && [ "${tunnels:-0}" -ge $((N - 1)) ] &&
+		ok "map: $N nodes answered versions and topology, $tunnels tunnels" ||
+		ko "map: ${answered:-?} answered, ${versions:-?} versions, ${tunnels:-?} tunnels: $(cat "$TB_DIR/map.err")"
+	regctl topology --wait 3 | sed 's/^/  map: /'
+	regctl topology --dot --wait 3 | dot -Tsvg >"$TB_DIR/map.svg" 2>"$TB_DIR/dot.err"
+	[ "$(grep -c 'class="node"' "$TB_DIR/map.svg")" = "$N" ] && grep -q 'class="edge"' "$TB_DIR/map.svg" &&
+		ok "map: dot -Tsvg draws $N nodes and their tunnels" ||
+		ko "map: dot -Tsvg: $(cat "$TB_DIR/dot.err")"
+	CHROME=/usr/lib/chromium/chromium
+	if [ -x "$CHROME" ] && [ -n "${RE6ST_BUILD_ROOT:-}" ]; then
+		SHOT=$RE6ST_BUILD_ROOT/meson-logs/vm-status-page.png
+		mkdir -p "$RE6ST_BUILD_ROOT/meson-logs"
+		# The page as served, kept beside the screenshot.
+		tb_rpc status >"$RE6ST_BUILD_ROOT/meson-logs/vm-status-page.html"
+		# In the VM the host's files come over 9p, which cannot map a file
+		# shared (chromium maps its resource files so, and aborts): run a
+		# copy from tmpfs.
+		if [ "$(stat -f -c %T /usr/lib/chromium)" = v9fs ]; then
+			cp -a /usr/lib/chromium "$TB_DIR/chromium-lib" && CHROME=$TB_DIR/chromium-lib/chromium
+		fi
+		chrome() { tb_ns r6-reg timeout 300 "$CHROME" --headless --no-sandbox --disable-gpu \
+			--no-first-run --user-data-dir="$TB_DIR/chromium" --window-size=1000,1500 "$@" \
+			"http://127.0.0.1:$TB_REG_PORT/status" 2>>"$TB_DIR/chromium.log"; }
+		t0=$(date +%s)
+		chrome --dump-dom >"$TB_DIR/status.dom"
+		drawn_nodes=$(grep -o '<g class="node"' "$TB_DIR/status.dom" | wc -l)
+		drawn=$(grep -o '<line class="tunnel"' "$TB_DIR/status.dom" | wc -l)
+		listed=$(sed -n 's/.*<h2>Tunnels (\([0-9]*\))<\/h2>.*/\1/p' "$TB_DIR/status.dom")
+		[ "$drawn_nodes" = "$N" ] && [ "$drawn" = "${listed:-x}" ] && [ "$drawn" -ge $((N - 1)) ] &&
+			ok "status page in Chromium ($(($(date +%s) - t0)) s): $N nodes, all $drawn tunnels drawn" ||
+			ko "status page in Chromium: $drawn_nodes nodes, $drawn of ${listed:-?} tunnels drawn: $(tail -n 3 "$TB_DIR/chromium.log")"
+		chrome --screenshot="$SHOT" >/dev/null
+		[ -s "$SHOT" ] && ok "status page screenshot: $SHOT" || ko "no screenshot"
+		cp "$TB_DIR/chromium.log" "$RE6ST_BUILD_ROOT/meson-logs/vm-chromium.log" 2>/dev/null
+	else
+		echo "map: no chromium or RE6ST_BUILD_ROOT: the status page is not drawn"
+	fi
+fi
 
 if [ "${ROTATE:-0}" = 1 ]; then
 	before=$(for i in $(seq "$N"); do tb_ns "r6-n$i" wg show all peers; done | sort | md5sum)
