@@ -86,8 +86,6 @@ void tm_fill_cache(struct tunnel_mgr *m)
 		return;
 	size_t cached = 0;
 	state_peer_count(c->state, &cached);
-	uint64_t every = cached < CACHE_WANT ? CACHE_FILL_MS / 3 : CACHE_FILL_MS;
-	m->next_fill_ms = tm_now_ms(m) + every / 2 + randombytes_uniform((uint32_t)every);
 
 	const struct babel_route *routes = NULL;
 	size_t nr = babel_routes(c->babel, &routes);
@@ -108,6 +106,12 @@ void tm_fill_cache(struct tunnel_mgr *m)
 		else if (known && randombytes_uniform(++seen_fb) == 0)
 			fallback = p;
 	}
+	/* Faster while nodes babel knows are missing from a small cache; once
+	 * every one is cached, only a slow refresh (an idle node, and the nodes
+	 * it would ask, sleep). */
+	uint64_t every = !pick ? CACHE_REFRESH_MS : cached < CACHE_WANT ? CACHE_FILL_MS / 3
+								      : CACHE_FILL_MS;
+	m->next_fill_ms = tm_now_ms(m) + every / 2 + randombytes_uniform((uint32_t)every);
 	if (!pick)
 		pick = fallback;
 	if (!pick)

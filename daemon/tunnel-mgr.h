@@ -76,6 +76,7 @@
 #define REACHABLE_MEMORY_MS 600000
 #define CACHE_FILL_MS 30000      /* address request to one random distant node */
 #define CACHE_WANT 32            /* fill faster while the cache has fewer peers */
+#define CACHE_REFRESH_MS 300000  /* every node babel knows is cached: refresh one */
 
 enum tstate {
 	T_FREE,       /* interface without peer, reusable */

@@ -65,5 +65,14 @@ figure "re6stnet / babeld CPU" "$(awk -v a=$((c1 - c0)) -v b=$((b1 - b0)) 'BEGIN
 figure "re6stnet wake-ups per second" "$(awk -v w=$((w1 - w0)) -v s="$IDLE_S" 'BEGIN { printf "%.2f", w / s }')"
 figure "babeld wake-ups per second" "$(awk -v w=$((bw1 - bw0)) -v s="$IDLE_S" 'BEGIN { printf "%.2f", w / s }')"
 echo "aim: re6stnet at most 0.1% of a core idle: $(awk -v p="$rp" 'BEGIN { print (p <= 0.1) ? "met" : "NOT met" }')"
+# Where the wake-ups come from: re6stnet's system calls over 30 s (after
+# the measured window: strace slows the process down).
+if [ "${BENCH_TRACE:-1}" = 1 ] && command -v strace >/dev/null; then
+	timeout 30 strace -tt -p "$pid" -o "$TB_DIR/strace.out" 2>/dev/null
+	echo "re6stnet system calls over 30 s, by name:"
+	sed -n 's/^[0-9:.]* \([a-z0-9_]*\)(.*/\1/p' "$TB_DIR/strace.out" | sort | uniq -c | sort -rn | head -n 15
+	echo "the first 60 calls:"
+	head -n 60 "$TB_DIR/strace.out" | cut -c1-160
+fi
 exit 0
 }
