@@ -28,10 +28,11 @@ int babel_output_level(const char *line)
 	for (size_t i = 0; i < ARRAY_SIZE(words); i++)
 		if (strcasestr(line, words[i]))
 			return LOG_WARNING;
-	/* babeld reports failed system calls with perror(): "what: strerror". */
+	/* babeld reports failed system calls with perror(): "what: strerror"
+	 * (Linux's errno values end at EHWPOISON, 133). */
 	const char *colon = strrchr(line, ':');
 	if (colon && colon[1] == ' ')
-		for (int e = 1; e < 134; e++)
+		for (int e = 1; e <= EHWPOISON; e++)
 			if (!strcmp(colon + 2, strerror(e)))
 				return LOG_WARNING;
 	return LOG_INFO;

@@ -36,12 +36,15 @@ static void on_timer(struct loop *l, struct loop_timer *t, void *userdata)
 		else if (r > 0)
 			log_debug("told the service manager we are ready");
 	}
+	/* The loop turns: that is what the watchdog checks. */
 	if (s->watchdog_ms)
 		sdnotify("WATCHDOG=1");
-	if (s->watchdog_ms)
-		loop_timer_set_in(t, s->ready ? s->watchdog_ms : MIN(s->watchdog_ms, READY_POLL_MS));
-	else if (!s->ready)
-		loop_timer_set_in(t, READY_POLL_MS);
+	/* Ready: the watchdog's period, or nothing more to do without one. */
+	if (!s->ready)
+		loop_timer_set_in(t, s->watchdog_ms ? MIN(s->watchdog_ms, READY_POLL_MS)
+					      : READY_POLL_MS);
+	else if (s->watchdog_ms)
+		loop_timer_set_in(t, s->watchdog_ms);
 }
 
 int service_init(struct ctx *c)

@@ -1,5 +1,7 @@
 #!/bin/bash
-# re6stnet as systemd runs it, in the namespaces of test/node/testbed.sh:
+# re6stnet as systemd runs it, in the namespaces of test/node/testbed.sh,
+# logging to stderr as the journal's stream (every line with its priority,
+# babeld's own lines among them, rate-limited);
 # under a stand-in for the notify socket (notify-listen.py, WatchdogSec=2s)
 # it says READY=1 once babeld runs (re6stctl answers, babeld ready),
 # WATCHDOG=1 every second from its own pid, STOPPING=1 on SIGTERM. SIGHUP
@@ -25,11 +27,17 @@ wait_for() { # SECONDS CMD...
 }
 
 tb_init "$(mktemp -d /tmp/re6st-service.XXXXXX)" || exit 1
-LOG=$TB_DIR/n1/log/re6stnet.log
+LOG=$TB_DIR/n1/log/stderr
 tb_underlay 1 || exit 1
 tb_registry_start || exit 1
-export TB_NODE_WRAP="/usr/bin/python3 $PWD/test/service/notify-listen.py $TB_DIR/notify.log 2000000 --"
-tb_node_add 1
+# As systemd runs it: logging to stderr (-l - overrides the testbed's -l),
+# stderr the journal's stream ($JOURNAL_STREAM names the file's dev:ino),
+# babeld's debug output (-B -d1) coming through re6stnet's pipe.
+mkdir -p "$TB_DIR/n1/log"
+: >"$LOG"
+JS=$(stat -c %d:%i "$LOG")
+export TB_NODE_WRAP="env JOURNAL_STREAM=$JS /usr/bin/python3 $PWD/test/service/notify-listen.py $TB_DIR/notify.log 2000000 --"
+tb_node_add 1 -l - -B -d1
 check "READY=1 sent" wait_for 20 grep -q ' READY=1$' "$TB_DIR/notify.log"
 # READY=1 comes after babeld's interface: everything answers by then.
 check "re6stctl answers once ready" tb_ctl 1 status
@@ -52,7 +60,7 @@ printf 'client-count 7\nhello 9\n' >>"$TB_DIR/n1/re6stnet.conf"
 kill -HUP "$NPID"
 check "client count 7 after SIGHUP (was $before)" wait_for 5 count_is 7
 check "log: --client-count applied" grep -q 'reload: --client-count changed: applied' "$LOG"
-check "log: --hello needs a restart" grep -q 'warning: reload: --hello changed: needs a restart' "$LOG"
+check "log: --hello needs a restart, a warning" grep -q '^<4>reload: --hello changed: needs a restart' "$LOG"
 check "one line per setting" test "$(grep -c 'reload: --' "$LOG")" = 2
 # A file that no longer parses: nothing changes, the node runs on.
 echo 'client-count lots' >>"$TB_DIR/n1/re6stnet.conf"
@@ -66,6 +74,19 @@ kill -HUP "$NPID"
 check "client count back to $before" wait_for 5 count_is "$before"
 check "still READY only once" test "$(grep -c ' READY=1$' "$TB_DIR/notify.log")" = 1
 
+# Every line with its journal priority; babeld's own lines among them
+# (babeld's "Warning: ..." and perror() lines at 4), at most 20 per 10 s
+# (the count of dropped ones: test babel-output).
+check "every log line has a priority ($(grep -vc '^<[0-7]>' "$LOG") without)" \
+	sh -c "! grep -v '^<[0-7]>' '$LOG'"
+check "re6stnet's own lines: <6>re6stnet ... starting" grep -q '^<6>re6stnet .* starting' "$LOG"
+# babeld's lines (not re6stnet's own lines about babeld)
+blines=$(grep -E '^<[46]>babeld: ' "$LOG" | grep -vcE 'babeld: (no saved sequence|connected again|[0-9]+ lines not logged)')
+check "babeld's own output logged ($blines lines)" test "$blines" -gt 0
+check "babeld's warnings at priority 4" grep -q '^<4>babeld: Warning: ' "$LOG"
+secs=$(awk '{ t = $1 } END { printf "%d", t }' "$TB_DIR/notify.log")
+check "babeld's lines limited: $blines in ${secs} s, at most 20 per 10 s" \
+	test "$blines" -le $((20 * (secs / 10 + 2)))
 kill -TERM "$(cat "$TB_DIR/n1/pid")"
 wait "$(cat "$TB_DIR/n1/pid")"
 rc=$?
