@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "babel.h"
+#include "babel-guard.h"
 #include "config.h"
 #include "fileio.h"
 
@@ -116,6 +117,24 @@ int babel_build_argv(const struct babel_params *p, char ***ret)
 	if (p->has_ipv4) {
 		add_arg(&a, "-C");
 		add_arg(&a, "redistribute ip %s", p->ipv4_prefix);
+	}
+	/* Routes no neighbour may give us (babel-guard.h), before any other
+	 * install statement: babeld takes the first that matches. */
+	struct babel_refusal refuse[BABEL_MAX_REFUSALS];
+	size_t n_refuse;
+	int r = babel_refusals(p, refuse, &n_refuse);
+	if (r < 0) {
+		babel_argv_free(a.v);
+		return r;
+	}
+	for (size_t i = 0; i < n_refuse; i++) {
+		char pf[PREFIX_STRLEN], ge[16] = "";
+		babel_format_prefix(&refuse[i].prefix, pf);
+		unsigned base = strchr(pf, ':') ? 0 : 96; /* babeld takes IPv4 lengths */
+		if (refuse[i].min_len > refuse[i].prefix.len)
+			snprintf(ge, sizeof(ge), " ge %u", refuse[i].min_len - base);
+		add_arg(&a, "-C");
+		add_arg(&a, "install ip %s%s deny", pf, ge);
 	}
 	if (p->gateway) {
 		add_arg(&a, "-C");

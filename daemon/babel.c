@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "babel.h"
+#include "babel-guard.h"
 #include "config.h"
 #include "log.h"
 #include "statedir.h"
@@ -90,6 +91,8 @@ struct babel {
 	struct neigh_vec neighs;
 	struct ifc_vec ifcs;
 	struct iface_vec ifaces; /* added at runtime; re-added after a restart */
+
+	struct babel_guard guard; /* routes kept out of the tables, logged */
 
 	babel_change_fn listener;
 	void *listener_data;
@@ -173,6 +176,8 @@ static int apply_event(struct babel *b, const struct babel_event *ev)
 {
 	switch (ev->type) {
 	case BABEL_LINE_ROUTE:
+		if (babel_guard_refuses(&b->guard, ev, loop_clock_ms()))
+			return 0;
 		APPLY(b->routes, ev->route, !strcmp(b->routes.v[i].id, ev->route.id));
 		break;
 	case BABEL_LINE_NEIGHBOUR:
@@ -584,7 +589,7 @@ int babel_start(struct loop *l, const struct babel_params *params, struct babel 
 	b->fd = -1;
 	b->backoff = RESTART_MIN_MS;
 	int r = babel_build_argv(params, &b->argv);
-	if (r < 0)
+	if (r < 0 || (r = babel_guard_set(&b->guard, params)) < 0)
 		return r;
 	if ((r = babel_write_key_file(params)) < 0)
 		return r;
@@ -654,6 +659,7 @@ int babel_reconfigure(struct babel *b, const struct babel_params *params)
 	babel_argv_free(b->argv);
 	b->argv = argv;
 	b->id_arg = id_arg;
+	babel_guard_set(&b->guard, &p); /* cannot fail: babel_build_argv() took p */
 
 	log_info("babeld: configuration changed: restarting it");
 	disconnect(b);
@@ -685,6 +691,7 @@ void babel_stop(struct babel *b)
 		return;
 	disconnect(b);
 	kill_babeld(b);
+	loglimit_flush(&b->guard.ll, loop_clock_ms());
 	if (b->socket_path)
 		unlink(b->socket_path);
 	loop_timer_remove(b->restart_timer);

@@ -64,6 +64,10 @@ struct babel_params {
 	bool has_ipv4;             /* IPv4 payload: also redistribute ipv4_prefix */
 	char ipv4_prefix[24];      /* "10.42.3.0/24" */
 	char ipv4_addr[16];        /* its pref-src */
+	char ipv4_network[24];     /* "10.42.0.0/16": the whole IPv4 payload ("": none) */
+	/* The longest node prefix the network allows (see babel-guard.h):
+	 * longer routes inside network are refused. 0: no such limit. */
+	uint8_t max_prefix_len;
 
 	unsigned hello;            /* hello interval, seconds (tunnels) */
 	const char *babel_default; /* extra interface options from the netconf */
