@@ -125,8 +125,9 @@ static char *tunnel_options(const struct babel_params *p)
 	char *s = NULL;
 	/* Measured: the RTT penalty is what moves routes off a drained tunnel. */
 	if (asprintf(&s,
-		     "type tunnel hello-interval %u rtt-max 500 max-rtt-penalty 5000 rtt-decay 125%s%s%s",
+		     "type tunnel hello-interval %u rtt-max 500 max-rtt-penalty 5000 rtt-decay 125%s%s%s%s",
 		     p->hello ? p->hello : 4, p->hmac_sign_len ? " key sign" : "",
+		     p->hmac_sign_len && p->hmac_accept_unsigned ? " accept-bad-signatures true" : "",
 		     p->babel_default && *p->babel_default ? " " : "",
 		     p->babel_default ? p->babel_default : "") < 0)
 		return NULL;

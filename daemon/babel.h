@@ -77,8 +77,16 @@ struct babel_params {
 	size_t hmac_sign_len;
 	const uint8_t *hmac_accept; /* older key still accepted during rotation */
 	size_t hmac_accept_len;
+	/* The rotation's "init" step (a network moving to HMAC): sign, but also
+	 * accept packets without HMAC or with a bad one (babeld's
+	 * accept-bad-signatures), so that nodes without the key yet stay
+	 * neighbours. Only with hmac_sign. */
+	bool hmac_accept_unsigned;
 
-	char *const *lan_interfaces; /* -i: plain (wired) babel interfaces */
+	/* -i: plain (wired) babel interfaces, on babeld's command line; with a
+	 * key, the key file names each with "key sign" (and
+	 * accept-bad-signatures in the init step), like tunnels. */
+	char *const *lan_interfaces;
 	size_t n_lan_interfaces;
 	char *const *extra_args;     /* -B */
 	size_t n_extra_args;

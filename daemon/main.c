@@ -353,8 +353,10 @@ static void babel_router_id_changed(const uint8_t id[8], void *userdata)
 		log_warning("cannot persist the babel router-id: %s", state_last_error(c->state));
 }
 
-/* The HMAC keys as a 66-byte blob: sign length, sign key, accept length, accept key. */
+/* The HMAC keys as a 66-byte blob: sign length, sign key, accept length
+ * (HMAC_ACCEPT_NONE: also accept packets without HMAC), accept key. */
 #define HMAC_BLOB_LEN 66
+#define HMAC_ACCEPT_NONE 0xff
 
 static int hmac_cache_put(struct ctx *c, const struct rc_hmac *h)
 {
@@ -364,7 +366,7 @@ static int hmac_cache_put(struct ctx *c, const struct rc_hmac *h)
 	b[0] = (uint8_t)h->sign_len;
 	memcpy(b + 1, h->sign, h->sign_len);
 	if (h->has_accept) {
-		b[33] = (uint8_t)h->accept_len;
+		b[33] = h->accept_none ? HMAC_ACCEPT_NONE : (uint8_t)h->accept_len;
 		memcpy(b + 34, h->accept, h->accept_len);
 	}
 	int r = state_set_blob(c->state, STATE_KEY_HMAC, b, sizeof(b));
@@ -379,11 +381,12 @@ static int hmac_cache_get(struct ctx *c, struct rc_hmac *ret)
 	int r = state_get_blob(c->state, STATE_KEY_HMAC, &b, &n);
 	if (r < 0)
 		return r;
-	if (n != HMAC_BLOB_LEN || b[0] == 0 || b[0] > 32 || b[33] > 32)
+	if (n != HMAC_BLOB_LEN || b[0] == 0 || b[0] > 32 || (b[33] > 32 && b[33] != HMAC_ACCEPT_NONE))
 		r = -EBADMSG;
 	else {
-		struct rc_hmac h = { .has_sign = true, .sign_len = b[0],
-				     .has_accept = b[33] > 0, .accept_len = b[33] };
+		bool none = b[33] == HMAC_ACCEPT_NONE;
+		struct rc_hmac h = { .has_sign = true, .sign_len = b[0], .has_accept = b[33] > 0,
+				     .accept_none = none, .accept_len = none ? 0 : b[33] };
 		memcpy(h.sign, b + 1, h.sign_len);
 		memcpy(h.accept, b + 34, h.accept_len);
 		*ret = h;
@@ -492,6 +495,7 @@ static int babel_params_fill(struct ctx *c, const struct rc_hmac *hmac, struct b
 		if (hmac->has_accept) {
 			p->hmac_accept = hmac->accept;
 			p->hmac_accept_len = hmac->accept_len;
+			p->hmac_accept_unsigned = hmac->accept_none;
 		}
 	}
 	p->lan_interfaces = c->opt.interfaces.v;
@@ -529,7 +533,7 @@ static bool hmac_equal(const struct rc_hmac *a, const struct rc_hmac *b)
 	    a->has_accept != b->has_accept)
 		return false;
 	return !a->has_accept ||
-	       (a->accept_len == b->accept_len && !sodium_memcmp(a->accept, b->accept, a->accept_len));
+	       (a->accept_none == b->accept_none && a->accept_len == b->accept_len && !sodium_memcmp(a->accept, b->accept, a->accept_len));
 }
 
 int daemon_offer_hmac(struct ctx *c, const struct rc_hmac *h)

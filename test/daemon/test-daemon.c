@@ -345,6 +345,27 @@ static void test_babel_argv(void)
 	free(text);
 	p.hmac_accept_len = 0;
 	CHECK(argv_has(argv, "lo"), "lo as placeholder interface");
+	/* LAN interfaces: on the command line, given the key in the key file
+	 * (after the key: babeld reads the file after every -C statement). */
+	char *lan[] = { "eth1", "br-lan" };
+	p.lan_interfaces = lan;
+	p.n_lan_interfaces = 2;
+	CHECK(babel_key_file_text(&p, &text) == 0 && text &&
+		      strstr(text, "value ab000000000000000000000000000000\ninterface eth1 key sign\n"
+				   "interface br-lan key sign\n"),
+	      "LAN interfaces signed: %s", text ? text : "(none)");
+	free(text);
+	p.hmac_accept_unsigned = true;
+	CHECK(babel_key_file_text(&p, &text) == 0 && text &&
+		      strstr(text, "\ninterface eth1 key sign accept-bad-signatures true\n"),
+	      "init step: LAN interfaces accept packets without HMAC: %s", text ? text : "(none)");
+	free(text);
+	p.hmac_accept_unsigned = false;
+	char *bad_lan[] = { "eth1 key x" };
+	p.lan_interfaces = bad_lan;
+	p.n_lan_interfaces = 1;
+	CHECK(babel_key_file_text(&p, &text) == -EINVAL, "interface name with a space refused");
+	p.n_lan_interfaces = 0;
 	babel_argv_free(argv);
 	p.gateway = true;
 	CHECK(babel_build_argv(&p, &argv) == 0, "argv gateway");
