@@ -175,6 +175,13 @@ size_t babel_count_neighbours(const struct babel *b, const char *ifname);
  * the link works both ways. */
 size_t babel_count_neighbours_2way(const struct babel *b, const char *ifname);
 
+/* The nodes babel hears directly on one of ifnames (the LAN interfaces):
+ * prefixes inside within, longer than it, announced with refmetric 0 (by
+ * their owner) through a neighbour on such an interface. At most max, no
+ * duplicates; returns how many (babel-lan.c). */
+size_t babel_direct_prefixes(const struct babel *b, char *const *ifnames, size_t n_if,
+			     const struct re6st_prefix *within, struct re6st_prefix *ret, size_t max);
+
 /* Derive a stable router-id (EUI-64) from a node prefix, e.g. for tests. */
 void babel_router_id_from_prefix(const struct re6st_prefix *p, uint8_t ret[8]);
 

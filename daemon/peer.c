@@ -8,6 +8,7 @@
 #include <sys/utsname.h>
 #include <time.h>
 
+#include "babel.h"
 #include "config.h"
 #include "ctx.h"
 #include "log.h"
@@ -54,7 +55,11 @@ struct peer_srv {
 	struct peer_stats stats;
 	struct loglimit logs;       /* lines caused by datagrams, per source */
 	struct loop_timer *log_timer;
+	uint64_t next_lan_gossip_ms;
 };
+
+#define LAN_GOSSIP_MS 60000 /* version to LAN neighbours (announce_lan()) */
+#define LAN_GOSSIP_MAX 64
 
 /* A line caused by a datagram from src: rate-limited per source, with a
  * count of what was suppressed (loglimit.h). */
@@ -230,6 +235,32 @@ static uint64_t my_netconf_version(const struct peer_srv *p)
 	return p->c->netconf ? p->c->netconf->version : 0;
 }
 
+static void announce_to(struct peer_srv *p, const struct re6st_prefix *to)
+{
+	struct pp_msg m = { .type = PP_NETCONF_VERSION,
+			    .netconf_version.version = my_netconf_version(p) };
+	int r = peer_send(p, to, &m);
+	if (r < 0) {
+		char b[PREFIX_STRLEN];
+		log_debug("peer: cannot announce netconf to %s: %s", prefix_format(to, b),
+			  strerror(-r));
+	}
+}
+
+/* The nodes babel hears directly on -i interfaces have no tunnel to us
+ * (docs/tunnel-manager.md) but must get revocations too. */
+static void announce_lan(struct peer_srv *p)
+{
+	struct re6st_prefix lan[LAN_GOSSIP_MAX];
+	const struct strv *ifs = &p->c->opt.interfaces;
+	if (!p->c->babel || !p->c->netconf || !ifs->n)
+		return;
+	size_t n = babel_direct_prefixes(p->c->babel, ifs->v, ifs->n, &p->c->network, lan,
+					 LAN_GOSSIP_MAX);
+	for (size_t i = 0; i < n; i++)
+		announce_to(p, &lan[i]);
+}
+
 void peer_announce_netconf(struct peer_srv *p)
 {
 	const struct re6st_prefix *peers;
@@ -237,16 +268,9 @@ void peer_announce_netconf(struct peer_srv *p)
 	if (!p->c->tunnels || !p->c->netconf)
 		return;
 	size_t n = tunnel_peer_prefixes(p->c->tunnels, &peers, &n_client);
-	for (size_t i = 0; i < n; i++) {
-		struct pp_msg m = { .type = PP_NETCONF_VERSION,
-				    .netconf_version.version = my_netconf_version(p) };
-		int r = peer_send(p, &peers[i], &m);
-		if (r < 0) {
-			char b[PREFIX_STRLEN];
-			log_debug("peer: cannot announce netconf to %s: %s",
-				  prefix_format(&peers[i], b), strerror(-r));
-		}
-	}
+	for (size_t i = 0; i < n; i++)
+		announce_to(p, &peers[i]);
+	announce_lan(p);
 }
 
 int peer_offer_netconf(struct peer_srv *p, const uint8_t *doc, size_t len)
@@ -650,6 +674,13 @@ static void on_log_tick(struct loop *l, struct loop_timer *t, void *userdata)
 {
 	struct peer_srv *p = userdata;
 	loglimit_tick(&p->logs, loop_now(l));
+	/* LAN neighbours may come and go without a tunnel set-up to tell
+	 * them: our version, every LAN_GOSSIP_MS (answered only if theirs
+	 * differs). */
+	if (loop_now(l) >= p->next_lan_gossip_ms) {
+		p->next_lan_gossip_ms = loop_now(l) + LAN_GOSSIP_MS;
+		announce_lan(p);
+	}
 }
 
 void peer_srv_free(struct peer_srv *p)

@@ -22,6 +22,7 @@
  *      babel_reconfigure(): V still learns K's /64 and K V's (a node with
  *      the key keeps its adjacency), and V learns X's and Y's, X and Y
  *      V's (nodes without the key keep theirs).
+ * In both, babel_direct_prefixes() names the nodes heard on the LAN.
  * Needs root (exit 77 otherwise).
  */
 #include <fcntl.h>
@@ -170,6 +171,13 @@ static int victim(void)
 	CHECK(!kernel_has(ns[0], "2001:db8:42:a::/64"), "Y (no key, tunnel) gives V no route");
 	CHECK(!kernel_has(ns[2], "2001:db8:42:1::/64") && !kernel_has(ns[3], "2001:db8:42:1::/64"),
 	      "X and Y do not learn V's prefix");
+	struct re6st_prefix direct[8], k8, x9, ya;
+	prefix_parse("2001:db8:42:8::/64", &k8);
+	prefix_parse("2001:db8:42:9::/64", &x9);
+	prefix_parse("2001:db8:42:a::/64", &ya);
+	size_t nd = babel_direct_prefixes(b, lan, 2, &p.network, direct, 8);
+	CHECK(nd == 1 && prefix_equal(&direct[0], &k8), "nodes heard directly on the LAN: K (%zu)",
+	      nd);
 	if (check_failed)
 		dump();
 
@@ -187,6 +195,15 @@ static int victim(void)
 	CHECK(wait_routes(l, 40000, all, 6),
 	      "init step: V learns K's, X's and Y's /64 and each of them V's (%llu ms)",
 	      (unsigned long long)(loop_clock_ms() - t0));
+	run_for(l, 2000);
+	nd = babel_direct_prefixes(b, lan, 2, &p.network, direct, 8);
+	bool has_x9 = false, has_ya = false;
+	for (size_t i = 0; i < nd; i++) {
+		has_x9 |= prefix_equal(&direct[i], &x9);
+		has_ya |= prefix_equal(&direct[i], &ya);
+	}
+	CHECK(nd == 2 && has_x9 && !has_ya,
+	      "nodes heard directly on the LAN: K and X, once each, not Y (tunnel) (%zu)", nd);
 	if (check_failed) {
 		dump();
 		sh("tail -30 %s >&2", blog);
