@@ -157,8 +157,48 @@ static int victim(void)
 	CHECK(babel_add_interface(b, "to-r", NULL, NULL, NULL) == 0, "add to-r");
 	CHECK(babel_add_interface(b, "to-w", NULL, NULL, NULL) == 0, "add to-w");
 
-	/* The control: R's own prefix and the third node's reach V and W. */
+	static const char *const refused[] = { "2001:db8:42:1::/64", "2001:db8:42:1:8000::/65",
+					       "2001:db8:42:2:8000::/65" };
+	/* Logged with R's link-local address and the interface: the three
+	 * come in R's first update, and their lines open the log window. */
+	char rll[64] = "";
+	FILE *f = popen("ip netns exec $RNS ip -6 -o addr show dev to-v scope link | "
+			"awk '{print $4}' | cut -d/ -f1", "r");
+	if (f) {
+		if (!fgets(rll, sizeof(rll), f))
+			rll[0] = '\0';
+		rll[strcspn(rll, "\n")] = '\0';
+		pclose(f);
+	}
 	uint64_t t0 = loop_clock_ms(), deadline = t0 + 40000;
+	while (count_lines(logf, "babel: refused a route") < 3 && loop_clock_ms() < deadline)
+		loop_run_once(l, 100);
+	uint64_t window = loop_clock_ms();
+	for (size_t i = 0; i < 3; i++) {
+		char needle[256];
+		snprintf(needle, sizeof(needle), "refused a route to %s.*from neighbour %s on to-r",
+			 refused[i], rll);
+		CHECK(*rll && count_lines(logf, needle) == 1, "logged once: %s", needle);
+	}
+	/* Each new connection to babeld dumps every route again: three
+	 * connections, nine refused lines, LOGLIMIT_BURST logged per 10 s. */
+	for (int k = 0; k < 2; k++) {
+		unsigned c0 = babel_connects(b);
+		babel_command(b, "quit", NULL, NULL);
+		uint64_t end = loop_clock_ms() + 5000;
+		while ((babel_connects(b) == c0 || !babel_ready(b)) && loop_clock_ms() < end)
+			loop_run_once(l, 100);
+	}
+	run_for(l, 500);
+	int n = count_lines(logf, "babel: refused a route");
+	uint64_t took = loop_clock_ms() - window;
+	/* A slow run may span two windows: then at most a burst in each. */
+	CHECK(took < LOGLIMIT_WINDOW_MS ? n == LOGLIMIT_BURST : n <= 2 * LOGLIMIT_BURST,
+	      "%d refused lines logged in %llu ms (limit %d per %d ms)", n,
+	      (unsigned long long)took, LOGLIMIT_BURST, LOGLIMIT_WINDOW_MS);
+
+	/* The control: R's own prefix and the third node's reach V and W. */
+	deadline = loop_clock_ms() + 40000;
 	bool learnt = false;
 	while (!learnt && loop_clock_ms() < deadline) {
 		loop_run_once(l, 100);
@@ -172,8 +212,6 @@ static int victim(void)
 	/* R announced everything at once; give the rest time anyway. */
 	run_for(l, 3000);
 
-	static const char *const refused[] = { "2001:db8:42:1::/64", "2001:db8:42:1:8000::/65",
-					       "2001:db8:42:2:8000::/65" };
 	for (size_t i = 0; i < 3; i++) {
 		CHECK(!kernel_has(ns[1], refused[i]), "V's kernel has no babel route to %s",
 		      refused[i]);
@@ -188,36 +226,6 @@ static int victim(void)
 	CHECK(sh("ip -n %s -6 route show 2001:db8:42:1::/64 | grep -q 'dev lo'", ns[1]) == 0 &&
 	      sh("ip -n %s -6 route show 2001:db8:42:1::/64 | grep -c . | grep -qx 1", ns[1]) == 0,
 	      "V's own prefix: its one local route");
-
-	/* Logged with R's link-local address and the interface. */
-	char rll[64] = "";
-	FILE *f = popen("ip netns exec $RNS ip -6 -o addr show dev to-v scope link | "
-			"awk '{print $4}' | cut -d/ -f1", "r");
-	if (f) {
-		if (!fgets(rll, sizeof(rll), f))
-			rll[0] = '\0';
-		rll[strcspn(rll, "\n")] = '\0';
-		pclose(f);
-	}
-	for (size_t i = 0; i < 3; i++) {
-		char needle[256];
-		snprintf(needle, sizeof(needle), "refused a route to %s.*from neighbour %s on to-r",
-			 refused[i], rll);
-		CHECK(*rll && count_lines(logf, needle) == 1, "logged once: %s", needle);
-	}
-	/* Each new connection to babeld dumps every route again: three
-	 * connections, nine refused lines, LOGLIMIT_BURST logged per 10 s. */
-	for (int k = 0; k < 2; k++) {
-		unsigned c0 = babel_connects(b);
-		babel_command(b, "quit", NULL, NULL);
-		uint64_t end = loop_clock_ms() + 10000;
-		while ((babel_connects(b) == c0 || !babel_ready(b)) && loop_clock_ms() < end)
-			loop_run_once(l, 100);
-	}
-	run_for(l, 1000);
-	int n = count_lines(logf, "babel: refused a route");
-	CHECK(n == LOGLIMIT_BURST, "%d refused lines logged within a window of 10 s (limit %d)", n,
-	      LOGLIMIT_BURST);
 	if (check_failed)
 		dump(b);
 	babel_stop(b);
