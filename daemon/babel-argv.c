@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "babel.h"
+#include "babel-guard.h"
 #include "config.h"
 #include "fileio.h"
 
@@ -59,6 +60,21 @@ static void hex(const uint8_t *d, size_t n, char *out)
 	out[2 * n] = '\0';
 }
 
+/* Interface names go into configuration lines: no space, no newline. */
+static bool lan_names_ok(const struct babel_params *p)
+{
+	for (size_t i = 0; i < p->n_lan_interfaces; i++) {
+		const char *s = p->lan_interfaces[i];
+		size_t n = strlen(s);
+		if (n == 0 || n >= BABEL_IFNAME_LEN)
+			return false;
+		for (; *s; s++)
+			if (*s <= ' ' || *s >= 0x7f || *s == '/')
+				return false;
+	}
+	return true;
+}
+
 int babel_build_argv(const struct babel_params *p, char ***ret)
 {
 	struct argv_builder a = { 0 };
@@ -66,7 +82,7 @@ int babel_build_argv(const struct babel_params *p, char ***ret)
 	const uint8_t *id = p->router_id;
 
 	if (!p->socket_path || p->hmac_sign_len > 64 || p->hmac_accept_len > 64 ||
-	    (p->hmac_sign_len && !p->key_path))
+	    (p->hmac_sign_len && !p->key_path) || !lan_names_ok(p))
 		return -EINVAL;
 	prefix_format(&p->node_prefix, node);
 	prefix_format(&p->network, net);
@@ -117,6 +133,24 @@ int babel_build_argv(const struct babel_params *p, char ***ret)
 		add_arg(&a, "-C");
 		add_arg(&a, "redistribute ip %s", p->ipv4_prefix);
 	}
+	/* Routes no neighbour may give us (babel-guard.h), before any other
+	 * install statement: babeld takes the first that matches. */
+	struct babel_refusal refuse[BABEL_MAX_REFUSALS];
+	size_t n_refuse;
+	int r = babel_refusals(p, refuse, &n_refuse);
+	if (r < 0) {
+		babel_argv_free(a.v);
+		return r;
+	}
+	for (size_t i = 0; i < n_refuse; i++) {
+		char pf[PREFIX_STRLEN], ge[16] = "";
+		babel_format_prefix(&refuse[i].prefix, pf);
+		unsigned base = strchr(pf, ':') ? 0 : 96; /* babeld takes IPv4 lengths */
+		if (refuse[i].min_len > refuse[i].prefix.len)
+			snprintf(ge, sizeof(ge), " ge %u", refuse[i].min_len - base);
+		add_arg(&a, "-C");
+		add_arg(&a, "install ip %s%s deny", pf, ge);
+	}
 	if (p->gateway) {
 		add_arg(&a, "-C");
 		add_arg(&a, "redistribute ip ::/0 eq 0 src-prefix %s", net);
@@ -165,25 +199,35 @@ int babel_build_argv(const struct babel_params *p, char ***ret)
 int babel_key_file_text(const struct babel_params *p, char **ret)
 {
 	const char *ktype = p->hmac_type ? p->hmac_type : "blake2s128";
-	char buf[512], h[129];
-	size_t n = 0;
-	if (p->hmac_sign_len > 64 || p->hmac_accept_len > 64)
+	const char *bad = p->hmac_accept_unsigned ? " accept-bad-signatures true" : "";
+	char h[129];
+	if (p->hmac_sign_len > 64 || p->hmac_accept_len > 64 || !lan_names_ok(p))
 		return -EINVAL;
-	n += (size_t)snprintf(buf, sizeof(buf), "# babeld's HMAC keys, from re6stnet (mode 0600)\n");
+	/* The keys, then the LAN interfaces that use them: babeld reads this
+	 * file after every -C statement, and a key must be defined before an
+	 * interface names it. */
+	size_t size = 512 + p->n_lan_interfaces * (BABEL_IFNAME_LEN + 64), n = 0;
+	char *buf = malloc(size);
+	if (!buf)
+		return -ENOMEM;
+	n += (size_t)snprintf(buf, size, "# babeld's HMAC keys, from re6stnet (mode 0600)\n");
 	/* HMAC: sign with one key, optionally accept an older one. */
 	if (p->hmac_sign_len) {
 		hex(p->hmac_sign, p->hmac_sign_len, h);
-		n += (size_t)snprintf(buf + n, sizeof(buf) - n, "key id sign type %s value %s\n",
-				      ktype, h);
+		n += (size_t)snprintf(buf + n, size - n, "key id sign type %s value %s\n", ktype, h);
 		if (p->hmac_accept_len) {
 			hex(p->hmac_accept, p->hmac_accept_len, h);
-			n += (size_t)snprintf(buf + n, sizeof(buf) - n,
-					      "key id accept type %s value %s\n", ktype, h);
+			n += (size_t)snprintf(buf + n, size - n, "key id accept type %s value %s\n",
+					      ktype, h);
 		}
+		for (size_t i = 0; i < p->n_lan_interfaces; i++)
+			n += (size_t)snprintf(buf + n, size - n, "interface %s key sign%s\n",
+					      p->lan_interfaces[i], bad);
 	}
 	char *text = strdup(buf);
 	sodium_memzero(h, sizeof(h));
-	sodium_memzero(buf, sizeof(buf));
+	sodium_memzero(buf, size);
+	free(buf);
 	if (!text)
 		return -ENOMEM;
 	*ret = text;

@@ -119,7 +119,15 @@ static int babel_params_fill(struct ctx *c, const struct rc_hmac *hmac, struct b
 			 sizeof(p->ipv4_prefix) - strlen(p->ipv4_prefix), "/%u",
 			 c->netconf->ipv4_sublen);
 		inet_ntop(AF_INET, addr4, p->ipv4_addr, sizeof(p->ipv4_addr));
+		inet_ntop(AF_INET, c->netconf->ipv4_net, p->ipv4_network, sizeof(p->ipv4_network));
+		snprintf(p->ipv4_network + strlen(p->ipv4_network),
+			 sizeof(p->ipv4_network) - strlen(p->ipv4_network), "/%u",
+			 c->netconf->ipv4_len);
 	}
+	/* The longest node prefix the registry hands out (babel-guard.h). */
+	unsigned add = MAX(c->netconf->prefix_len, c->netconf->anonymous_prefix_len);
+	if (add)
+		p->max_prefix_len = (uint8_t)MIN(128u, MAX(c->network.len + add, (unsigned)c->prefix.len));
 	p->gateway = c->opt.gateway;
 	p->default_route = c->opt.default_route;
 	p->hello = c->opt.hello > 0 ? (unsigned)c->opt.hello : c->netconf->hello;
@@ -130,6 +138,7 @@ static int babel_params_fill(struct ctx *c, const struct rc_hmac *hmac, struct b
 		if (hmac->has_accept) {
 			p->hmac_accept = hmac->accept;
 			p->hmac_accept_len = hmac->accept_len;
+			p->hmac_accept_unsigned = hmac->accept_none;
 		}
 	}
 	p->lan_interfaces = c->opt.interfaces.v;

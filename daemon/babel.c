@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "babel.h"
+#include "babel-guard.h"
 #include "babel-output.h"
 #include "config.h"
 #include "log.h"
@@ -93,6 +94,8 @@ struct babel {
 	struct ifc_vec ifcs;
 	struct iface_vec ifaces; /* added at runtime; re-added after a restart */
 
+	struct babel_guard guard; /* routes kept out of the tables, logged */
+
 	babel_change_fn listener;
 	void *listener_data;
 };
@@ -124,8 +127,9 @@ static char *tunnel_options(const struct babel_params *p)
 	char *s = NULL;
 	/* Measured: the RTT penalty is what moves routes off a drained tunnel. */
 	if (asprintf(&s,
-		     "type tunnel hello-interval %u rtt-max 500 max-rtt-penalty 5000 rtt-decay 125%s%s%s",
+		     "type tunnel hello-interval %u rtt-max 500 max-rtt-penalty 5000 rtt-decay 125%s%s%s%s",
 		     p->hello ? p->hello : 4, p->hmac_sign_len ? " key sign" : "",
+		     p->hmac_sign_len && p->hmac_accept_unsigned ? " accept-bad-signatures true" : "",
 		     p->babel_default && *p->babel_default ? " " : "",
 		     p->babel_default ? p->babel_default : "") < 0)
 		return NULL;
@@ -175,6 +179,8 @@ static int apply_event(struct babel *b, const struct babel_event *ev)
 {
 	switch (ev->type) {
 	case BABEL_LINE_ROUTE:
+		if (babel_guard_refuses(&b->guard, ev, loop_clock_ms()))
+			return 0;
 		APPLY(b->routes, ev->route, !strcmp(b->routes.v[i].id, ev->route.id));
 		break;
 	case BABEL_LINE_NEIGHBOUR:
@@ -593,7 +599,7 @@ int babel_start(struct loop *l, const struct babel_params *params, struct babel 
 	if (r < 0)
 		return r;
 	r = babel_build_argv(params, &b->argv);
-	if (r < 0)
+	if (r < 0 || (r = babel_guard_set(&b->guard, params)) < 0)
 		return r;
 	if ((r = babel_write_key_file(params)) < 0)
 		return r;
@@ -663,6 +669,7 @@ int babel_reconfigure(struct babel *b, const struct babel_params *params)
 	babel_argv_free(b->argv);
 	b->argv = argv;
 	b->id_arg = id_arg;
+	babel_guard_set(&b->guard, &p); /* cannot fail: babel_build_argv() took p */
 
 	log_info("babeld: configuration changed: restarting it");
 	disconnect(b);
@@ -695,6 +702,7 @@ void babel_stop(struct babel *b)
 	disconnect(b);
 	kill_babeld(b);
 	babel_output_free(b->output);
+	loglimit_flush(&b->guard.ll, loop_clock_ms());
 	if (b->socket_path)
 		unlink(b->socket_path);
 	loop_timer_remove(b->restart_timer);

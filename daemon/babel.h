@@ -64,6 +64,10 @@ struct babel_params {
 	bool has_ipv4;             /* IPv4 payload: also redistribute ipv4_prefix */
 	char ipv4_prefix[24];      /* "10.42.3.0/24" */
 	char ipv4_addr[16];        /* its pref-src */
+	char ipv4_network[24];     /* "10.42.0.0/16": the whole IPv4 payload ("": none) */
+	/* The longest node prefix the network allows (see babel-guard.h):
+	 * longer routes inside network are refused. 0: no such limit. */
+	uint8_t max_prefix_len;
 
 	unsigned hello;            /* hello interval, seconds (tunnels) */
 	const char *babel_default; /* extra interface options from the netconf */
@@ -73,8 +77,16 @@ struct babel_params {
 	size_t hmac_sign_len;
 	const uint8_t *hmac_accept; /* older key still accepted during rotation */
 	size_t hmac_accept_len;
+	/* The rotation's "init" step (a network moving to HMAC): sign, but also
+	 * accept packets without HMAC or with a bad one (babeld's
+	 * accept-bad-signatures), so that nodes without the key yet stay
+	 * neighbours. Only with hmac_sign. */
+	bool hmac_accept_unsigned;
 
-	char *const *lan_interfaces; /* -i: plain (wired) babel interfaces */
+	/* -i: plain (wired) babel interfaces, on babeld's command line; with a
+	 * key, the key file names each with "key sign" (and
+	 * accept-bad-signatures in the init step), like tunnels. */
+	char *const *lan_interfaces;
 	size_t n_lan_interfaces;
 	char *const *extra_args;     /* -B */
 	size_t n_extra_args;
@@ -162,6 +174,13 @@ size_t babel_count_neighbours(const struct babel *b, const char *ifname);
 /* Neighbours on ifname that hear us too (their IHUs give a finite txcost):
  * the link works both ways. */
 size_t babel_count_neighbours_2way(const struct babel *b, const char *ifname);
+
+/* The nodes babel hears directly on one of ifnames (the LAN interfaces):
+ * prefixes inside within, longer than it, announced with refmetric 0 (by
+ * their owner) through a neighbour on such an interface. At most max, no
+ * duplicates; returns how many (babel-lan.c). */
+size_t babel_direct_prefixes(const struct babel *b, char *const *ifnames, size_t n_if,
+			     const struct re6st_prefix *within, struct re6st_prefix *ret, size_t max);
 
 /* Derive a stable router-id (EUI-64) from a node prefix, e.g. for tests. */
 void babel_router_id_from_prefix(const struct re6st_prefix *p, uint8_t ret[8]);

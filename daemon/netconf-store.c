@@ -92,8 +92,10 @@ int daemon_adopt_cert(struct ctx *c, const struct re6st_cert *cert)
 
 /* ---- babel HMAC keys ---- */
 
-/* The HMAC keys as a 66-byte blob: sign length, sign key, accept length, accept key. */
+/* The HMAC keys as a 66-byte blob: sign length, sign key, accept length
+ * (HMAC_ACCEPT_NONE: also accept packets without HMAC), accept key. */
 #define HMAC_BLOB_LEN 66
+#define HMAC_ACCEPT_NONE 0xff
 
 int nstore_hmac_put(struct ctx *c, const struct rc_hmac *h)
 {
@@ -103,7 +105,7 @@ int nstore_hmac_put(struct ctx *c, const struct rc_hmac *h)
 	b[0] = (uint8_t)h->sign_len;
 	memcpy(b + 1, h->sign, h->sign_len);
 	if (h->has_accept) {
-		b[33] = (uint8_t)h->accept_len;
+		b[33] = h->accept_none ? HMAC_ACCEPT_NONE : (uint8_t)h->accept_len;
 		memcpy(b + 34, h->accept, h->accept_len);
 	}
 	int r = state_set_blob(c->state, STATE_KEY_HMAC, b, sizeof(b));
@@ -118,11 +120,12 @@ int nstore_hmac_get(struct ctx *c, struct rc_hmac *ret)
 	int r = state_get_blob(c->state, STATE_KEY_HMAC, &b, &n);
 	if (r < 0)
 		return r;
-	if (n != HMAC_BLOB_LEN || b[0] == 0 || b[0] > 32 || b[33] > 32)
+	if (n != HMAC_BLOB_LEN || b[0] == 0 || b[0] > 32 || (b[33] > 32 && b[33] != HMAC_ACCEPT_NONE))
 		r = -EBADMSG;
 	else {
-		struct rc_hmac h = { .has_sign = true, .sign_len = b[0],
-				     .has_accept = b[33] > 0, .accept_len = b[33] };
+		bool none = b[33] == HMAC_ACCEPT_NONE;
+		struct rc_hmac h = { .has_sign = true, .sign_len = b[0], .has_accept = b[33] > 0,
+				     .accept_none = none, .accept_len = none ? 0 : b[33] };
 		memcpy(h.sign, b + 1, h.sign_len);
 		memcpy(h.accept, b + 34, h.accept_len);
 		*ret = h;
@@ -143,7 +146,8 @@ static bool hmac_equal(const struct rc_hmac *a, const struct rc_hmac *b)
 	    a->has_accept != b->has_accept)
 		return false;
 	return !a->has_accept ||
-	       (a->accept_len == b->accept_len && !sodium_memcmp(a->accept, b->accept, a->accept_len));
+	       (a->accept_none == b->accept_none && a->accept_len == b->accept_len &&
+		!sodium_memcmp(a->accept, b->accept, a->accept_len));
 }
 
 int daemon_offer_hmac(struct ctx *c, const struct rc_hmac *h)

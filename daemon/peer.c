@@ -8,6 +8,7 @@
 #include <sys/utsname.h>
 #include <time.h>
 
+#include "babel.h"
 #include "config.h"
 #include "ctx.h"
 #include "endpoints.h"
@@ -58,7 +59,11 @@ struct peer_srv {
 	void *h_data;
 	struct loglimit logs;       /* lines caused by datagrams, per source */
 	struct loop_timer *log_timer;
+	struct loop_timer *lan_timer;
 };
+
+#define LAN_GOSSIP_MS 60000 /* version to LAN neighbours (announce_lan()) */
+#define LAN_GOSSIP_MAX 64
 
 /* A line caused by a datagram from src: rate-limited per source, with a
  * count of what was suppressed (loglimit.h). */
@@ -246,23 +251,43 @@ static uint64_t my_netconf_version(const struct peer_srv *p)
 	return p->c->netconf ? p->c->netconf->version : 0;
 }
 
+static void announce_to(struct peer_srv *p, const struct re6st_prefix *to)
+{
+	struct pp_msg m = { .type = PP_NETCONF_VERSION,
+			    .netconf_version.version = my_netconf_version(p) };
+	int r = peer_send(p, to, &m);
+	if (r < 0) {
+		char b[PREFIX_STRLEN];
+		log_debug("peer: cannot announce netconf to %s: %s", prefix_format(to, b),
+			  strerror(-r));
+	}
+}
+
+/* The nodes babel hears directly on -i interfaces have no tunnel to us
+ * (docs/tunnel-manager.md) but must get revocations too. */
+static void announce_lan(struct peer_srv *p)
+{
+	struct re6st_prefix lan[LAN_GOSSIP_MAX];
+	const struct strv *ifs = &p->c->opt.interfaces;
+	if (!p->c->babel || !p->c->netconf || !ifs->n)
+		return;
+	size_t n = babel_direct_prefixes(p->c->babel, ifs->v, ifs->n, &p->c->network, lan,
+					 LAN_GOSSIP_MAX);
+	for (size_t i = 0; i < n; i++)
+		announce_to(p, &lan[i]);
+}
+
 void peer_announce_netconf(struct peer_srv *p)
 {
-	const struct re6st_prefix *peers;
-	size_t n_client;
-	if (!p->h.tunnel_peers || !p->c->netconf)
+	const struct re6st_prefix *peers = NULL;
+	size_t n_client, n = 0;
+	if (!p->c->netconf)
 		return;
-	size_t n = p->h.tunnel_peers(p->h_data, &peers, &n_client);
-	for (size_t i = 0; i < n; i++) {
-		struct pp_msg m = { .type = PP_NETCONF_VERSION,
-				    .netconf_version.version = my_netconf_version(p) };
-		int r = peer_send(p, &peers[i], &m);
-		if (r < 0) {
-			char b[PREFIX_STRLEN];
-			log_debug("peer: cannot announce netconf to %s: %s",
-				  prefix_format(&peers[i], b), strerror(-r));
-		}
-	}
+	if (p->h.tunnel_peers)
+		n = p->h.tunnel_peers(p->h_data, &peers, &n_client);
+	for (size_t i = 0; i < n; i++)
+		announce_to(p, &peers[i]);
+	announce_lan(p);
 }
 
 static int offer_netconf(struct peer_srv *p, const uint8_t *doc, size_t len)
@@ -711,12 +736,21 @@ static void on_log_tick(struct loop *l, struct loop_timer *t, void *userdata)
 	arm_log_report(p);
 }
 
+/* LAN neighbours may come and go without a tunnel set-up to tell them: our
+ * version, every LAN_GOSSIP_MS (answered only if theirs differs). Only with
+ * -i interfaces. */
+static void on_lan_gossip(struct loop *l, struct loop_timer *t, void *userdata)
+{
+	announce_lan(userdata);
+}
+
 void peer_srv_free(struct peer_srv *p)
 {
 	if (!p)
 		return;
 	loglimit_flush(&p->logs, loop_now(p->c->loop));
 	loop_timer_remove(p->log_timer);
+	loop_timer_remove(p->lan_timer);
 	loop_io_remove(p->io_ovl);
 	loop_io_remove(p->io_und);
 	if (p->fd_ovl >= 0)
@@ -747,6 +781,10 @@ int peer_srv_new(struct ctx *c, const uint8_t overlay_addr[16], uint16_t overlay
 	if (r < 0)
 		return r;
 	loop_timer_disarm(p->log_timer);
+	if (c->opt.interfaces.n &&
+	    (r = loop_add_timer(c->loop, loop_now(c->loop) + LAN_GOSSIP_MS, LAN_GOSSIP_MS,
+				on_lan_gossip, p, &p->lan_timer)) < 0)
+		return r;
 	p->buf = malloc(PP_MAX_SIZE);
 	p->out = malloc(PP_MAX_SIZE);
 	if (!p->buf || !p->out)

@@ -130,7 +130,10 @@ static void on_bootstrap_peer(void *userdata, const struct rc_bootstrap_peer *bp
 	unsigned limit = tm_reachable(m) ? tm_client_count(m) : MIN(2u, tm_client_count(m));
 	char b[PREFIX_STRLEN];
 
-	if (!bp->endpoints || !candidate_ok(m, &bp->prefix))
+	const struct babel_route *routes = NULL;
+	size_t nr = c->babel ? babel_routes(c->babel, &routes) : 0;
+	if (!bp->endpoints || !candidate_ok(m, &bp->prefix) ||
+	    direct_neighbour(m, routes, nr, &bp->prefix))
 		return;
 	log_info("tunnel: bootstrap peer %s (%s)", tm_pfx(&bp->prefix, b), bp->endpoints);
 	if (c->state)
@@ -205,6 +208,7 @@ size_t tm_make_new_tunnels(struct tunnel_mgr *m)
 		if (state_peer_list(c->state, 32, &sp, &n) >= 0) {
 			for (size_t i = 0; i < n && need; i++)
 				if (candidate_ok(m, &sp[i].prefix) && sp[i].endpoints &&
+				    !direct_neighbour(m, routes, nr, &sp[i].prefix) &&
 				    tm_tunnel_connect(m, &sp[i].prefix, sp[i].endpoints,
 						   strlen(sp[i].endpoints)))
 					need--;

@@ -18,6 +18,7 @@
 #include <sqlite3.h>
 
 #include "babel.h"
+#include "babel-guard.h"
 #include "control.h"
 #include "ctx.h"
 #include "log.h"
@@ -344,6 +345,27 @@ static void test_babel_argv(void)
 	free(text);
 	p.hmac_accept_len = 0;
 	CHECK(argv_has(argv, "lo"), "lo as placeholder interface");
+	/* LAN interfaces: on the command line, given the key in the key file
+	 * (after the key: babeld reads the file after every -C statement). */
+	char *lan[] = { "eth1", "br-lan" };
+	p.lan_interfaces = lan;
+	p.n_lan_interfaces = 2;
+	CHECK(babel_key_file_text(&p, &text) == 0 && text &&
+		      strstr(text, "value ab000000000000000000000000000000\ninterface eth1 key sign\n"
+				   "interface br-lan key sign\n"),
+	      "LAN interfaces signed: %s", text ? text : "(none)");
+	free(text);
+	p.hmac_accept_unsigned = true;
+	CHECK(babel_key_file_text(&p, &text) == 0 && text &&
+		      strstr(text, "\ninterface eth1 key sign accept-bad-signatures true\n"),
+	      "init step: LAN interfaces accept packets without HMAC: %s", text ? text : "(none)");
+	free(text);
+	p.hmac_accept_unsigned = false;
+	char *bad_lan[] = { "eth1 key x" };
+	p.lan_interfaces = bad_lan;
+	p.n_lan_interfaces = 1;
+	CHECK(babel_key_file_text(&p, &text) == -EINVAL, "interface name with a space refused");
+	p.n_lan_interfaces = 0;
 	babel_argv_free(argv);
 	p.gateway = true;
 	CHECK(babel_build_argv(&p, &argv) == 0, "argv gateway");
@@ -357,6 +379,59 @@ static void test_babel_argv(void)
 	babel_argv_free(argv);
 	p.hmac_sign_len = 65;
 	CHECK(babel_build_argv(&p, &argv) == -EINVAL, "oversized key refused");
+	p.hmac_sign_len = sizeof(key);
+	p.default_route = false;
+
+	/* Routes no neighbour may give (babel-guard.h), ahead of every other
+	 * install statement (babeld takes the first that matches). */
+	p.max_prefix_len = 48;
+	p.has_ipv4 = true;
+	snprintf(p.ipv4_prefix, sizeof(p.ipv4_prefix), "10.42.3.0/24");
+	snprintf(p.ipv4_addr, sizeof(p.ipv4_addr), "10.42.3.1");
+	snprintf(p.ipv4_network, sizeof(p.ipv4_network), "10.42.0.0/16");
+	CHECK(babel_build_argv(&p, &argv) == 0, "argv with refusals");
+	static const char *const refusals[] = {
+		"install ip 2001:db8:1::/48 deny", "install ip 2001:db8::/32 ge 49 deny",
+		"install ip 10.42.3.0/24 deny", "install ip 10.42.0.0/16 ge 25 deny",
+	};
+	size_t first = 0, pref_src = 0;
+	for (size_t i = 0; argv[i]; i++) {
+		if (!first && !strncmp(argv[i], "install ", 8))
+			first = i;
+		if (!strcmp(argv[i], "install pref-src 2001:db8:1::1"))
+			pref_src = i;
+	}
+	for (size_t k = 0; k < ARRAY_SIZE(refusals); k++)
+		CHECK(argv_has(argv, refusals[k]) && !strcmp(argv[first + 2 * k], refusals[k]),
+		      "refusal %zu first among install statements: %s", k, refusals[k]);
+	CHECK(pref_src > first + 6, "pref-src after the refusals");
+	babel_argv_free(argv);
+	struct babel_refusal r[BABEL_MAX_REFUSALS];
+	size_t nr = 0;
+	CHECK(babel_refusals(&p, r, &nr) == 0 && nr == 4, "4 refusals (%zu)", nr);
+	static const struct {
+		const char *prefix;
+		bool refused;
+	} routes[] = {
+		{ "2001:db8:1::/48", true },    { "2001:db8:1:8000::/49", true },
+		{ "2001:db8:1::/47", false },   { "2001:db8:2::/48", false },
+		{ "2001:db8:2::/49", true },    { "2001:db8:2::/128", true },
+		{ "2001:db9::/64", false },     { "::/0", false },
+		{ "10.42.3.0/24", true },       { "10.42.3.128/25", true },
+		{ "10.42.4.0/24", false },      { "10.42.4.0/25", true },
+		{ "10.43.0.0/25", false },      { "0.0.0.0/0", false },
+	};
+	for (size_t k = 0; k < ARRAY_SIZE(routes); k++) {
+		struct re6st_prefix rp;
+		CHECK(babel_parse_prefix(routes[k].prefix, &rp) == 0, "%s", routes[k].prefix);
+		CHECK(!!babel_refused(r, nr, &rp) == routes[k].refused, "%s %s", routes[k].prefix,
+		      routes[k].refused ? "refused" : "accepted");
+	}
+	p.max_prefix_len = 0;
+	snprintf(p.ipv4_network, sizeof(p.ipv4_network), "nonsense");
+	CHECK(babel_refusals(&p, r, &nr) == -EINVAL, "bad IPv4 network refused");
+	p.has_ipv4 = false;
+	CHECK(babel_refusals(&p, r, &nr) == 0 && nr == 1, "no limit: the own prefix only");
 }
 
 static void test_state(void)
