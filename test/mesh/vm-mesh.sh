@@ -141,7 +141,11 @@ if [ "${MAP:-1}" = 1 ]; then
 		if [ "$(stat -f -c %T /usr/lib/chromium)" = v9fs ]; then
 			cp -a /usr/lib/chromium "$TB_DIR/chromium-lib" && CHROME=$TB_DIR/chromium-lib/chromium
 		fi
-		chrome() { tb_ns r6-reg timeout 300 "$CHROME" --headless --no-sandbox --disable-gpu \
+		# Its home on tmpfs too (dconf maps a file there), no settings backend.
+		mkdir -p "$TB_DIR/chrome-home" "$TB_DIR/chrome-xdg" && chmod 700 "$TB_DIR/chrome-xdg"
+		chrome() { tb_ns r6-reg env HOME="$TB_DIR/chrome-home" XDG_RUNTIME_DIR="$TB_DIR/chrome-xdg" \
+			XDG_CACHE_HOME="$TB_DIR/chrome-home" XDG_CONFIG_HOME="$TB_DIR/chrome-home" \
+			GSETTINGS_BACKEND=memory timeout 300 "$CHROME" --headless --no-sandbox --disable-gpu \
 			--no-first-run --user-data-dir="$TB_DIR/chromium" --window-size=1000,1500 "$@" \
 			"http://127.0.0.1:$TB_REG_PORT/status" 2>>"$TB_DIR/chromium.log"; }
 		t0=$(date +%s)
