@@ -148,6 +148,15 @@ static int babel_params_fill(struct ctx *c, const struct rc_hmac *hmac, struct b
 	return 0;
 }
 
+/* babel's set of routes changed: one EV_ROUTES queued at most, however
+ * many lines babeld sent. */
+static void on_babel_change(struct babel *b, const struct babel_event *ev, void *userdata)
+{
+	struct ctx *c = userdata;
+	if (ev->type == BABEL_LINE_ROUTE && ev->change != BABEL_CHANGE)
+		events_post_once(c->events, EV_ROUTES);
+}
+
 /* New keys were cached (netconf-store): restart babeld with them. */
 static void on_hmac(void *userdata, enum event_type type, const void *payload, size_t len)
 {
@@ -183,15 +192,16 @@ int babel_mod_init(struct ctx *c)
 	flush_babel_routes(c);
 	if (r < 0)
 		return log_errno(LOG_ERR, r, "cannot start babeld (%s)", BABELD_PATH);
-	r = events_subscribe(c->events, EV_HMAC, on_hmac, c);
-	if (r < 0)
+	if ((r = events_subscribe(c->events, EV_HMAC, on_hmac, c)) < 0)
 		return log_errno(LOG_ERR, r, "babel module");
+	babel_set_listener(c->babel, on_babel_change, c);
 	return 0;
 }
 
 void babel_mod_fini(struct ctx *c)
 {
 	events_unsubscribe(c->events, on_hmac, c);
+	babel_set_listener(c->babel, NULL, NULL);
 	babel_stop(c->babel);
 	c->babel = NULL;
 	flush_babel_routes(c);

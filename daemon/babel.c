@@ -727,6 +727,8 @@ void babel_stop(struct babel *b)
 
 void babel_set_listener(struct babel *b, babel_change_fn fn, void *userdata)
 {
+	if (!b)
+		return;
 	b->listener = fn;
 	b->listener_data = userdata;
 }

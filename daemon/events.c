@@ -34,6 +34,7 @@ static const char *const names[EV__COUNT] = {
 	[EV_PEER_REVOKED] = "peer-revoked",
 	[EV_ENDPOINTS] = "endpoints",
 	[EV_ADDRESS] = "address",
+	[EV_ROUTES] = "routes",
 };
 
 const char *event_name(enum event_type type)
@@ -141,6 +142,16 @@ void events_unsubscribe(struct events *ev, events_fn fn, void *userdata)
 			ev->subs[i].dead = true;
 	if (!ev->delivering)
 		compact(ev);
+}
+
+int events_post_once(struct events *ev, enum event_type type)
+{
+	if (!ev)
+		return 0;
+	for (const struct queued *q = ev->head; q; q = q->next)
+		if (q->type == type && !q->len)
+			return 0;
+	return events_post(ev, type, NULL, 0);
 }
 
 int events_post(struct events *ev, enum event_type type, const void *payload, size_t len)

@@ -40,6 +40,10 @@ enum event_type {
 	/* An external address of ours was learned (UPnP, a peer's view).
 	 * Payload: struct ev_address. */
 	EV_ADDRESS,
+	/* babel gained or lost a route (not a metric change): tunnel
+	 * candidates may have changed (babel-conf, events_post_once()). No
+	 * payload. */
+	EV_ROUTES,
 	EV__COUNT
 };
 
@@ -80,6 +84,10 @@ void events_unsubscribe(struct events *ev, events_fn fn, void *userdata);
  * 0, -EINVAL or -ENOMEM.
  */
 int events_post(struct events *ev, enum event_type type, const void *payload, size_t len);
+
+/* The same for an event without payload, unless one of that type is
+ * already queued (a burst of changes makes one event). */
+int events_post_once(struct events *ev, enum event_type type);
 
 /* Deliver what is queued now (tests; the loop does it by itself). */
 void events_flush(struct events *ev);

@@ -54,6 +54,7 @@
 
 #define POLL_MS 1000           /* draining, destroy requested: routes gone yet? */
 #define WANT_MS 2000           /* below the target: new candidates yet? */
+#define WANT_MAX_MS 60000      /* ... doubling while nothing can be tried */
 #define HEALTH_SLACK_MS 3000   /* checked this early, the tunnels' checks align */
 #define SETUP_RETRY_MS 1000
 #define SETUP_TRIES 3            /* per endpoint */
@@ -149,6 +150,7 @@ struct tunnel_mgr {
 	struct re6st_prefix anchors[NETCONF_MAX_ANCHORS]; /* --anchor */
 	size_t n_anchors;
 	uint64_t next_fill_ms;
+	uint64_t want_ms;       /* below the target: next look in (WANT_MS doubling) */
 	bool fou_open[2];       /* FOU receive port listening: [0] IPv4, [1] IPv6 */
 };
 
@@ -230,5 +232,8 @@ bool tm_tunnel_connect(struct tunnel_mgr *m, const struct re6st_prefix *peer,
 size_t tm_routes_via(struct tunnel_mgr *m, const struct tunnel *t);
 /* Something changed: run the manager at the loop's next iteration. */
 void tm_wake(struct tunnel_mgr *m);
+/* New candidates may exist (routes, configuration, a tunnel freed): look
+ * for them at once, and every WANT_MS again while tunnels are wanted. */
+void tm_want_again(struct tunnel_mgr *m);
 
 #endif

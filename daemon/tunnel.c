@@ -37,6 +37,7 @@ static void tunnel_release(struct tunnel_mgr *m, struct tunnel *t, const char *w
 	t->destroy_requested = false;
 	t->since_ms = tm_now_ms(m);
 	memset(&t->peer_ul, 0, sizeof(t->peer_ul));
+	tm_want_again(m);
 }
 
 static void tunnel_up(struct tunnel_mgr *m, struct tunnel *t)
@@ -580,7 +581,14 @@ static void check_health(struct tunnel_mgr *m, struct tunnel *t, uint64_t now)
 
 void tm_wake(struct tunnel_mgr *m)
 {
-	loop_timer_set(m->timer, 0);
+	if (m->timer) /* NULL while the module stops */
+		loop_timer_set(m->timer, 0);
+}
+
+void tm_want_again(struct tunnel_mgr *m)
+{
+	m->want_ms = WANT_MS;
+	tm_wake(m);
 }
 
 /*
@@ -588,8 +596,10 @@ void tm_wake(struct tunnel_mgr *m)
  * idles): the earliest of the rotation, address-request and set-up
  * deadlines, the tunnels' health checks and destruction deadlines, the
  * cache fill; every POLL_MS only while a tunnel waits for its routes to
- * move, every WANT_MS while client tunnels are wanted. Messages and events
- * wake it at once (tm_wake()).
+ * move; while client tunnels are wanted, WANT_MS after a pass that could
+ * try someone, doubling up to WANT_MAX_MS after passes that could not (new
+ * routes, a new configuration or a freed tunnel start again from WANT_MS).
+ * Messages and events wake it at once (tm_wake()).
  */
 static void schedule(struct tunnel_mgr *m, uint64_t now, size_t wanted)
 {
@@ -616,7 +626,7 @@ static void schedule(struct tunnel_mgr *m, uint64_t now, size_t wanted)
 		}
 	}
 	if (wanted)
-		AT(now + WANT_MS);
+		AT(now + m->want_ms);
 	if (m->c->state && m->c->peer && m->c->babel)
 		AT(m->next_fill_ms);
 #undef AT
@@ -695,7 +705,12 @@ static void on_tick(struct loop *l, struct loop_timer *timer, void *userdata)
 		m->next_refresh_ms = now + tm_refresh_ms(m);
 		rotate(m);
 	}
+	size_t before = tm_count_clients(m) + m->n_pend;
 	size_t wanted = tm_make_new_tunnels(m);
+	if (wanted && tm_count_clients(m) + m->n_pend == before)
+		m->want_ms = MIN(2 * m->want_ms, (uint64_t)WANT_MAX_MS);
+	else
+		m->want_ms = WANT_MS;
 	tm_fill_cache(m);
 
 	/* Keep a few spare server interfaces, delete the rest (~270 KB each
@@ -764,7 +779,7 @@ static void on_event(void *userdata, enum event_type type, const void *payload, 
 	default:
 		break;
 	}
-	tm_wake(m);
+	tm_want_again(m);
 }
 
 /* Every message may change what is due: the manager runs right after. */
@@ -836,6 +851,7 @@ int tunnel_init(struct ctx *c)
 	if (!m)
 		return log_errno(LOG_ERR, -ENOMEM, "tunnel manager");
 	m->c = c;
+	m->want_ms = WANT_MS;
 	if ((r = tunnel_set_lists(m, &c->opt)) < 0)
 		return log_errno(LOG_ERR, r, "tunnel manager");
 	r = loop_add_timer(c->loop, 0, 0, on_tick, m, &m->timer);
@@ -846,7 +862,8 @@ int tunnel_init(struct ctx *c)
 	/* The first rotation comes one period after start-up. */
 	m->next_refresh_ms = loop_now(c->loop) + tm_refresh_ms(m);
 	if ((r = events_subscribe(c->events, EV_NETCONF, on_event, m)) < 0 ||
-	    (r = events_subscribe(c->events, EV_PEER_REVOKED, on_event, m)) < 0) {
+	    (r = events_subscribe(c->events, EV_PEER_REVOKED, on_event, m)) < 0 ||
+	    (r = events_subscribe(c->events, EV_ROUTES, on_event, m)) < 0) {
 		events_unsubscribe(c->events, on_event, m);
 		loop_timer_remove(m->timer);
 		free(m->neigh);
@@ -882,6 +899,7 @@ void tunnel_fini(struct ctx *c)
 	peer_set_handler(c->peer, NULL, NULL);
 	events_unsubscribe(c->events, on_event, m);
 	loop_timer_remove(m->timer);
+	m->timer = NULL;
 	while (m->n)
 		tm_tunnel_delete(m, m->t[m->n - 1]);
 	for (int i = 0; i < 2; i++)

@@ -74,6 +74,14 @@ int main(void)
 	CHECK_EQ(b.n, 3);
 	CHECK_EQ(a.n, 5);
 
+	/* A burst posted "once" is one event. */
+	CHECK_EQ(events_post_once(ev, EV_HMAC), 0);
+	CHECK_EQ(events_post_once(ev, EV_HMAC), 0);
+	CHECK_EQ(events_post_once(ev, EV_HMAC), 0);
+	int was = a.n;
+	events_flush(ev);
+	CHECK_EQ(a.n, was + 1);
+
 	/* Queued events are freed with the queue (ASan checks the leak). */
 	CHECK_EQ(events_post(ev, EV_NETCONF, &nc, sizeof(nc)), 0);
 	CHECK(strcmp(event_name(EV_PEER_REVOKED), "peer-revoked") == 0);
