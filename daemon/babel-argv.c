@@ -99,6 +99,10 @@ int babel_build_argv(const struct babel_params *p, char ***ret)
 		add_arg(&a, "-c");
 		add_arg(&a, "%s", p->key_path);
 	}
+	if (p->smoothing) {
+		add_arg(&a, "-C");
+		add_arg(&a, "smoothing-half-life %d", p->smoothing > 0 ? p->smoothing : 0);
+	}
 	char default_line[512] = "";
 	if (p->babel_default && *p->babel_default)
 		snprintf(default_line, sizeof(default_line), "default %s", p->babel_default);

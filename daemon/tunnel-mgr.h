@@ -30,6 +30,7 @@
 
 #include "babel.h"
 #include "control.h"
+#include "health.h"
 #include "ctx.h"
 #include "log.h"
 #include "loop.h"
@@ -113,6 +114,7 @@ struct tunnel {
 	uint64_t since_ms;      /* state entered */
 	uint64_t checked_ms;    /* last handshake check */
 	uint64_t rotations;     /* times this interface got a new peer */
+	struct health_rx rx;    /* WireGuard: dead-underlay detection (health.h) */
 };
 
 struct pending { /* address request in flight */
@@ -146,6 +148,7 @@ struct tunnel_mgr {
 	uint64_t rotations;
 	uint64_t destroyed;     /* rotation victims (policy) */
 	uint64_t forced;        /* of which destroyed at the drain limit */
+	uint64_t dead;          /* tunnels freed as dead (health.h) */
 	struct re6st_prefix anchors[NETCONF_MAX_ANCHORS]; /* --anchor */
 	size_t n_anchors;
 	uint64_t next_fill_ms;

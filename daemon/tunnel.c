@@ -46,6 +46,7 @@ static void tunnel_up(struct tunnel_mgr *m, struct tunnel *t)
 
 	t->state = T_UP;
 	t->since_ms = t->checked_ms = t->alive_ms = tm_now_ms(m);
+	health_reset(&t->rx, t->since_ms);
 	t->rotations++;
 	m->rotations++;
 	if (c->babel) {
@@ -532,10 +533,12 @@ static void check_health(struct tunnel_mgr *m, struct tunnel *t, uint64_t now)
 	struct ctx *c = m->c;
 	_cleanup_(nl_wg_device_freep) struct nl_wg_device *d = NULL;
 
-	if (now - t->checked_ms < HEALTH_EVERY_MS)
-		return;
-	t->checked_ms = now;
+	bool full = now - t->checked_ms >= HEALTH_EVERY_MS;
+	if (full)
+		t->checked_ms = now;
 	if (tm_is_gre(t)) {
+		if (!full)
+			return;
 		/* No handshake to look at: a babel neighbour on the link that
 		 * hears us (hellos one way, IHUs back) tells that packets flow
 		 * both ways. Same time-outs as WireGuard's. */
@@ -563,6 +566,21 @@ static void check_health(struct tunnel_mgr *m, struct tunnel *t, uint64_t now)
 	if (!p)
 		return;
 	uint64_t hs = (uint64_t)p->last_handshake.tv_sec;
+	/* Every tick: a tunnel that hears nothing (not even babel's hellos) is dead. */
+	uint64_t dead_ms = health_dead_after_ms(c->opt.dead_after, c->netconf);
+	if (hs && health_rx_update(&t->rx, p->rx_bytes, p->tx_bytes, now, dead_ms) == HEALTH_DEAD) {
+		char b[PREFIX_STRLEN];
+		log_notice("tunnel %s %s %s: nothing received for %.1f s: dead", t->ifname,
+			   t->server ? "from" : "to", tm_pfx(&t->peer, b),
+			   (double)(now - t->rx.rx_ms) / 1000);
+		if (!t->server)
+			tm_backoff(m, &t->peer, BACKOFF_FAIL_MS);
+		m->dead++;
+		tunnel_release(m, t, "underlay dead");
+		return;
+	}
+	if (!full)
+		return;
 	uint64_t unix_now = ctx_unix_now();
 	if (hs == 0) {
 		if (now - t->since_ms > (t->server ? 3 * HANDSHAKE_FIRST_MS : HANDSHAKE_FIRST_MS)) {
