@@ -117,54 +117,6 @@ static int vec_grow(void **v, size_t *cap, size_t need, size_t elem)
 		_r;                                                                       \
 	})
 
-/*
- * The metric on tunnels (docs/network-config.md, "Metric and failover"):
- * link-quality estimation makes a lossy tunnel cost link_cost x ETX instead
- * of dropping it when two hellos of three are lost (which made routes
- * flap). babeld's ETX is rxcost x txcost / 256 (each direction's rxcost
- * divided by its delivery ratio), so rxcost is sqrt(256 x link_cost): a
- * loss-free tunnel costs link_cost. The RTT penalty (measured: it is also
- * what moves routes off a drained tunnel) adds up to 5000 between rtt-min
- * and 500 ms; rtt-min is where the penalty's slope times the RTT equals
- * link_cost, so that a hop costs as much as its RTT (at least rtt-min) and
- * no more: a detour of two clean hops competes with a lossy direct tunnel
- * on RTT plus loss alone. Full route updates stay babeld's default, every 4
- * hellos: when a tunnel comes up, the side declared first asks for the
- * other's routes before the other listens, and gets them at the next full
- * update (measured: with updates every 60 s, routes took up to a minute).
- */
-unsigned babel_rtt_min_ms(unsigned link_cost)
-{
-	return (link_cost * BABEL_RTT_MAX_MS + (BABEL_RTT_PENALTY + link_cost) / 2) /
-	       (BABEL_RTT_PENALTY + link_cost);
-}
-
-unsigned babel_rxcost(unsigned link_cost)
-{
-	unsigned r = 1;
-	while ((r + 1) * (r + 1) <= 256 * link_cost) /* floor(sqrt()), exact */
-		r++;
-	/* babeld rounds r x r / 256 to the nearest: take the closer of r, r + 1 */
-	unsigned lo = (r * r + 128) >> 8, hi = ((r + 1) * (r + 1) + 128) >> 8;
-	return link_cost - lo <= hi - link_cost ? r : r + 1;
-}
-
-static char *tunnel_options(const struct babel_params *p)
-{
-	char *s = NULL;
-	unsigned hello = p->hello ? p->hello : 4;
-	unsigned cost = p->link_cost ? p->link_cost : BABEL_DEFAULT_LINK_COST;
-	if (asprintf(&s,
-		     "type tunnel link-quality true rxcost %u hello-interval %u "
-		     "rtt-min %u rtt-max %u max-rtt-penalty %u rtt-decay 125%s%s%s",
-		     babel_rxcost(cost), hello, babel_rtt_min_ms(cost), BABEL_RTT_MAX_MS,
-		     BABEL_RTT_PENALTY, p->hmac_sign_len ? " key sign" : "",
-		     p->babel_default && *p->babel_default ? " " : "",
-		     p->babel_default ? p->babel_default : "") < 0)
-		return NULL;
-	return s;
-}
-
 static char *iface_line(const struct babel *b, const char *ifname, const char *extra)
 {
 	char *line = NULL;
@@ -626,7 +578,7 @@ int babel_start(struct loop *l, const struct babel_params *params, struct babel 
 	if (params->key_path && !(b->key_path = strdup(params->key_path)))
 		return -ENOMEM;
 	b->socket_path = strdup(params->socket_path);
-	b->tunnel_options = tunnel_options(params);
+	b->tunnel_options = babel_tunnel_options(params);
 	if (!b->socket_path || !b->tunnel_options)
 		return -ENOMEM;
 	if (params->pid_path && *params->pid_path && !(b->pid_path = strdup(params->pid_path)))
@@ -669,7 +621,7 @@ int babel_reconfigure(struct babel *b, const struct babel_params *params)
 	if ((r = babel_write_key_file(&p)) < 0)
 		goto fail;
 	r = -ENOMEM;
-	if (find_id_arg(argv, &id_arg) < 0 || !(opts = tunnel_options(&p)) ||
+	if (find_id_arg(argv, &id_arg) < 0 || !(opts = babel_tunnel_options(&p)) ||
 	    !(lines = calloc(n + 1, sizeof(*lines))))
 		goto fail;
 	/* Interface lines carry the tunnel options (hello, key): rebuild them. */

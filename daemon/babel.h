@@ -178,6 +178,9 @@ unsigned babel_rtt_min_ms(unsigned link_cost);
 /* babeld's rxcost for a loss-free tunnel cost (link quality on: babeld's
  * cost is rxcost x rxcost / 256 then): 362 for 512, 256 for 256. */
 unsigned babel_rxcost(unsigned link_cost);
+/* The options on every tunnel's "interface" line ("type tunnel link-quality
+ * true rxcost ... hello-interval ... rtt-min ..."), malloc'ed; NULL: -ENOMEM. */
+char *babel_tunnel_options(const struct babel_params *p);
 
 /* Derive a stable router-id (EUI-64) from a node prefix, e.g. for tests. */
 void babel_router_id_from_prefix(const struct re6st_prefix *p, uint8_t ret[8]);
