@@ -3,10 +3,11 @@
 # item 4; needs WireGuard: run it in the test VM). A registry started
 # without --hello, --link-cost, --smoothing, --dead-after (client-count 2,
 # to leave each node some peers it has no tunnel to) and N (6) nodes:
-#   cost:  babel's traffic on node 1's tunnels while no test traffic flows,
-#          per tunnel and direction (packets/s, bytes/s inside the tunnel,
-#          and on the wire: WireGuard's byte counters + 28 bytes of IPv4 and
-#          UDP headers per packet);
+#   cost:  the traffic on node 1's tunnels while no test traffic flows
+#          (babel, and the peer protocol's few messages), per tunnel and
+#          direction: packets/s and bytes/s inside the tunnel, and on the
+#          wire: + 68 bytes a packet (WireGuard's 16-byte header, 16-byte
+#          tag, 8 bytes of padding on average, UDP 8, IPv4 20);
 #   cut:   a ping flow of 10 packets/s from node 1 to a node B it has a
 #          tunnel to, routed through that tunnel; the underlay between 1
 #          and B is cut (nftables): the longest gap between two replies
@@ -43,6 +44,14 @@ tb_underlay "$N"
 tb_registry_start || exit 1
 for i in $(seq "$N"); do
 	tb_node_add "$i" || { ko "node $i registration"; exit 1; }
+	sleep 1
+done
+# Under a loaded TCG a node may give up on a slow registry at start: once more.
+sleep 5
+for i in $(seq "$N"); do
+	kill -0 "$(cat "$TB_DIR/n$i/pid")" 2>/dev/null && continue
+	echo "  node $i stopped at start ($(grep -h error "$TB_DIR/n$i/log/re6stnet.log" | tail -n 1)): again"
+	tb_node_add "$i"
 done
 nodes_index
 ts=$(now)
@@ -55,25 +64,25 @@ check "the network's default dead-after is 3 s" 1 -- [ "$pol" = '{"dead_after":3
 
 # ---- cost: 20 s of babel traffic on node 1's tunnels
 wg_ifs=$(ctl 1 --json tunnels | jq -r '.tunnels[] | select(.state == "up" and .type == "wg") | .ifname')
-counters() { # -> "ifname rxp txp rxb txb wgrx wgtx" per tunnel of node 1
+counters() { # -> "ifname rxp txp rxb txb" per tunnel of node 1
 	local i
 	for i in $wg_ifs; do
 		echo "$i $(nsx r6-n1 ip -j -s link show dev "$i" |
-			jq -r '.[0].stats64 | "\(.rx.packets) \(.tx.packets) \(.rx.bytes) \(.tx.bytes)"')" \
-			"$(nsx r6-n1 wg show "$i" transfer | awk '{ print $2, $3 }')"
+			jq -r '.[0].stats64 | "\(.rx.packets) \(.tx.packets) \(.rx.bytes) \(.tx.bytes)"')"
 	done
 }
 c0=$(counters) t0=$(now)
-sleep 20
+sleep 15
 c1=$(counters) dt=$(since "$t0")
 cost=$(printf '%s\n%s\n' "$c0" "$c1" | awk -v dt="$dt" '
-	NF == 7 && !($1 in a) { for (k = 2; k <= 7; k++) a[$1, k] = $k; a[$1] = 1; next }
-	NF == 7 { n++; for (k = 2; k <= 7; k++) d[k] += $k - a[$1, k] }
+	NF == 5 && !($1 in a) { for (k = 2; k <= 5; k++) a[$1, k] = $k; a[$1] = 1; next }
+	NF == 5 { n++; for (k = 2; k <= 5; k++) d[k] += $k - a[$1, k] }
 	END {
 		if (!n) { print "none"; exit }
 		pk = (d[2] + d[3]) / 2 / n / dt
+		by = (d[4] + d[5]) / 2 / n / dt
 		printf "%d tunnels over %.0f s, per tunnel and direction: %.2f packets/s, %.0f B/s inside, %.0f B/s on the wire\n",
-			n, dt, pk, (d[4] + d[5]) / 2 / n / dt, ((d[6] + d[7]) / 2 / n + 28 * (d[2] + d[3]) / 2 / n) / dt
+			n, dt, pk, by, by + 68 * pk
 	}')
 echo "  cost: $cost"
 check "babel traffic measured on node 1's tunnels" 1 -- [ "$cost" != none ]
@@ -91,7 +100,7 @@ if [ -z "$b" ]; then
 	ko "cut: no node that node 1 reaches through a direct tunnel" 1
 else
 	echo "  flow: node 1 -> node $b through $via; cutting their underlay 5 s into it"
-	nsx r6-n1 ping -6 -n -D -i 0.1 -w 35 "$(node_addr "$b")" >"$TB_DIR/flow" 2>&1 &
+	nsx r6-n1 ping -6 -n -D -i 0.1 -w 25 "$(node_addr "$b")" >"$TB_DIR/flow" 2>&1 &
 	pp=$!
 	sleep 5
 	tc=$(now)
@@ -102,11 +111,11 @@ else
 		last = t; n++ }
 		END { printf "%.2f %d %.1f\n", g, n, a ? a - tc : 0 }' "$TB_DIR/flow")
 	set -- $gap
-	echo "  longest gap between replies: $1 s (it began $3 s from the cut); $2 of 350 answered"
+	echo "  longest gap between replies: $1 s (it began $3 s from the cut); $2 of 250 answered"
 	after=$(nsx r6-n1 ip -6 route get "$(node_addr "$b")" 2>/dev/null | grep -o 'dev [^ ]*')
 	echo "  node 1 -> node $b now: $after; $(grep -c 'underlay dead' "$TB_DIR/n1/log/re6stnet.log") tunnel(s) of node 1 found dead"
 	check "traffic flows again within 5 s of the cut (longest gap $1 s)" "1 $b" -- \
-		awk -v g="$1" -v n="$2" 'BEGIN { exit !(g > 0 && g <= 5.0 && n >= 250) }'
+		awk -v g="$1" -v n="$2" 'BEGIN { exit !(g > 0 && g <= 5.0 && n >= 150) }'
 fi
 
 # ---- alone: a node cut from every peer it has a tunnel to
