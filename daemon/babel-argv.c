@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * babeld's command line and key file, built from struct babel_params
- * (babel.h): pure functions but for babel_write_key_file().
+ * babeld's command line, tunnel interface options and key file, built from
+ * struct babel_params (babel.h): pure functions but for babel_write_key_file().
  */
 #include <sodium.h>
 #include <stdarg.h>
@@ -13,6 +13,57 @@
 #include "babel-guard.h"
 #include "config.h"
 #include "fileio.h"
+
+/* ---- tunnel interfaces ------------------------------------------------------- */
+
+/*
+ * The metric on tunnels (docs/network-config.md, "Metric and failover"):
+ * link-quality estimation makes a lossy tunnel cost link_cost x ETX instead
+ * of dropping it when two hellos of three are lost (which made routes
+ * flap). babeld's ETX is rxcost x txcost / 256 (each direction's rxcost
+ * divided by its delivery ratio), so rxcost is sqrt(256 x link_cost): a
+ * loss-free tunnel costs link_cost. The RTT penalty (measured: it is also
+ * what moves routes off a drained tunnel) adds up to 5000 between rtt-min
+ * and 500 ms; rtt-min is where the penalty's slope times the RTT equals
+ * link_cost, so that a hop costs as much as its RTT (at least rtt-min) and
+ * no more: a detour of two clean hops competes with a lossy direct tunnel
+ * on RTT plus loss alone. Full route updates stay babeld's default, every 4
+ * hellos: when a tunnel comes up, the side declared first asks for the
+ * other's routes before the other listens, and gets them at the next full
+ * update (measured: with updates every 60 s, routes took up to a minute).
+ */
+unsigned babel_rtt_min_ms(unsigned link_cost)
+{
+	return (link_cost * BABEL_RTT_MAX_MS + (BABEL_RTT_PENALTY + link_cost) / 2) /
+	       (BABEL_RTT_PENALTY + link_cost);
+}
+
+unsigned babel_rxcost(unsigned link_cost)
+{
+	unsigned r = 1;
+	while ((r + 1) * (r + 1) <= 256 * link_cost) /* floor(sqrt()), exact */
+		r++;
+	/* babeld rounds r x r / 256 to the nearest: take the closer of r, r + 1 */
+	unsigned lo = (r * r + 128) >> 8, hi = ((r + 1) * (r + 1) + 128) >> 8;
+	return link_cost - lo <= hi - link_cost ? r : r + 1;
+}
+
+char *babel_tunnel_options(const struct babel_params *p)
+{
+	char *s = NULL;
+	unsigned hello = p->hello ? p->hello : 4;
+	unsigned cost = p->link_cost ? p->link_cost : BABEL_DEFAULT_LINK_COST;
+	if (asprintf(&s,
+		     "type tunnel link-quality true rxcost %u hello-interval %u "
+		     "rtt-min %u rtt-max %u max-rtt-penalty %u rtt-decay 125%s%s%s%s",
+		     babel_rxcost(cost), hello, babel_rtt_min_ms(cost), BABEL_RTT_MAX_MS,
+		     BABEL_RTT_PENALTY, p->hmac_sign_len ? " key sign" : "",
+		     p->hmac_sign_len && p->hmac_accept_unsigned ? " accept-bad-signatures true" : "",
+		     p->babel_default && *p->babel_default ? " " : "",
+		     p->babel_default ? p->babel_default : "") < 0)
+		return NULL;
+	return s;
+}
 
 /* ---- command line ---------------------------------------------------------- */
 
@@ -114,6 +165,10 @@ int babel_build_argv(const struct babel_params *p, char ***ret)
 	if (p->key_path) {
 		add_arg(&a, "-c");
 		add_arg(&a, "%s", p->key_path);
+	}
+	if (p->smoothing) {
+		add_arg(&a, "-C");
+		add_arg(&a, "smoothing-half-life %d", p->smoothing > 0 ? p->smoothing : 0);
 	}
 	char default_line[512] = "";
 	if (p->babel_default && *p->babel_default)

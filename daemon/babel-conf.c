@@ -131,6 +131,9 @@ static int babel_params_fill(struct ctx *c, const struct rc_hmac *hmac, struct b
 	p->gateway = c->opt.gateway;
 	p->default_route = c->opt.default_route;
 	p->hello = c->opt.hello > 0 ? (unsigned)c->opt.hello : c->netconf->hello;
+	p->link_cost = c->opt.link_cost > 0 ? (unsigned)c->opt.link_cost : c->netconf->link_cost;
+	int half_life = c->opt.smoothing >= 0 ? c->opt.smoothing : (int)c->netconf->smoothing;
+	p->smoothing = half_life ? half_life : -1; /* 0 in the network: no smoothing */
 	p->babel_default = c->netconf->babel_default;
 	if (hmac->has_sign) {
 		p->hmac_sign = hmac->sign;

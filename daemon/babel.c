@@ -122,20 +122,6 @@ static int vec_grow(void **v, size_t *cap, size_t need, size_t elem)
 		_r;                                                                       \
 	})
 
-static char *tunnel_options(const struct babel_params *p)
-{
-	char *s = NULL;
-	/* Measured: the RTT penalty is what moves routes off a drained tunnel. */
-	if (asprintf(&s,
-		     "type tunnel hello-interval %u rtt-max 500 max-rtt-penalty 5000 rtt-decay 125%s%s%s%s",
-		     p->hello ? p->hello : 4, p->hmac_sign_len ? " key sign" : "",
-		     p->hmac_sign_len && p->hmac_accept_unsigned ? " accept-bad-signatures true" : "",
-		     p->babel_default && *p->babel_default ? " " : "",
-		     p->babel_default ? p->babel_default : "") < 0)
-		return NULL;
-	return s;
-}
-
 static char *iface_line(const struct babel *b, const char *ifname, const char *extra)
 {
 	char *line = NULL;
@@ -606,7 +592,7 @@ int babel_start(struct loop *l, const struct babel_params *params, struct babel 
 	if (params->key_path && !(b->key_path = strdup(params->key_path)))
 		return -ENOMEM;
 	b->socket_path = strdup(params->socket_path);
-	b->tunnel_options = tunnel_options(params);
+	b->tunnel_options = babel_tunnel_options(params);
 	if (!b->socket_path || !b->tunnel_options)
 		return -ENOMEM;
 	if (params->pid_path && *params->pid_path && !(b->pid_path = strdup(params->pid_path)))
@@ -649,7 +635,7 @@ int babel_reconfigure(struct babel *b, const struct babel_params *params)
 	if ((r = babel_write_key_file(&p)) < 0)
 		goto fail;
 	r = -ENOMEM;
-	if (find_id_arg(argv, &id_arg) < 0 || !(opts = tunnel_options(&p)) ||
+	if (find_id_arg(argv, &id_arg) < 0 || !(opts = babel_tunnel_options(&p)) ||
 	    !(lines = calloc(n + 1, sizeof(*lines))))
 		goto fail;
 	/* Interface lines carry the tunnel options (hello, key): rebuild them. */

@@ -70,6 +70,10 @@ struct babel_params {
 	uint8_t max_prefix_len;
 
 	unsigned hello;            /* hello interval, seconds (tunnels) */
+	/* babeld cost of a loss-free tunnel, link quality estimated (0: the default) */
+	unsigned link_cost;
+	/* babeld smoothing-half-life: N > 0 seconds, 0 babeld's (4 s), < 0 none */
+	int smoothing;
 	const char *babel_default; /* extra interface options from the netconf */
 	/* HMAC (blake2s128 or hmac-sha256 per hmac_type); len 0: none. */
 	const char *hmac_type;     /* NULL: "blake2s128" */
@@ -181,6 +185,20 @@ size_t babel_count_neighbours_2way(const struct babel *b, const char *ifname);
  * duplicates; returns how many (babel-lan.c). */
 size_t babel_direct_prefixes(const struct babel *b, char *const *ifnames, size_t n_if,
 			     const struct re6st_prefix *within, struct re6st_prefix *ret, size_t max);
+/* The RTT penalty on tunnels: up to BABEL_RTT_PENALTY, linear from rtt-min
+ * to BABEL_RTT_MAX_MS. */
+#define BABEL_RTT_MAX_MS 500u
+#define BABEL_RTT_PENALTY 5000u
+#define BABEL_DEFAULT_LINK_COST 512u
+/* rtt-min for a link cost: where the penalty's slope times the RTT equals
+ * the cost (cost x 500 / (5000 + cost), rounded): 46 ms for 512. */
+unsigned babel_rtt_min_ms(unsigned link_cost);
+/* babeld's rxcost for a loss-free tunnel cost (link quality on: babeld's
+ * cost is rxcost x rxcost / 256 then): 362 for 512, 256 for 256. */
+unsigned babel_rxcost(unsigned link_cost);
+/* The options on every tunnel's "interface" line ("type tunnel link-quality
+ * true rxcost ... hello-interval ... rtt-min ..."), malloc'ed; NULL: -ENOMEM. */
+char *babel_tunnel_options(const struct babel_params *p);
 
 /* Derive a stable router-id (EUI-64) from a node prefix, e.g. for tests. */
 void babel_router_id_from_prefix(const struct re6st_prefix *p, uint8_t ret[8]);

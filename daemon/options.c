@@ -235,7 +235,16 @@ const struct conf_option options_table[] = {
 		 "default route), or when the kernel lacks source-specific routing "
 		 "(CONFIG_IPV6_SUBTREES). Meaningless with --gateway."),
 	INT_OPT("hello", 0, hello, 1, 600, "SECONDS",
-		"babel hello interval on tunnels. Default: from the network configuration."),
+		"babel hello interval on tunnels. Default: from the network configuration (1)."),
+	INT_OPT("link-cost", 0, link_cost, NETCONF_MIN_LINK_COST, NETCONF_MAX_LINK_COST, "COST",
+		"babel cost of a loss-free tunnel; link quality is estimated, a lossy tunnel "
+		"costs COST x ETX (256 to 4096). Default: from the network configuration (512)."),
+	INT_OPT("smoothing", 0, smoothing, 0, NETCONF_MAX_SMOOTHING, "SECONDS",
+		"babel smoothing half-life of route metrics (route-selection hysteresis), 0 "
+		"none. Default: from the network configuration (8)."),
+	INT_OPT("dead-after", 0, dead_after, 1, NETCONF_MAX_DEAD_AFTER, "SECONDS",
+		"A WireGuard tunnel that received nothing for SECONDS is dead and freed at "
+		"once. Default: from the network configuration (3)."),
 	STRV_OPT(NULL, 'B', babel_args, "ARG", "Extra argument for babeld. Repeatable."),
 	STR_OPT("up", 0, up, "CMD",
 		"Shell command run once the node is up (re6stnet_ip, re6stnet_iface, "
@@ -260,6 +269,9 @@ void options_init(struct options *o)
 		.anchor_share = OPT_FROM_NETWORK,
 		.drain_limit = -1,
 		.hello = -1,
+		.link_cost = -1,
+		.smoothing = -1,
+		.dead_after = -1,
 	};
 }
 

@@ -80,6 +80,9 @@ struct options {
 	bool gateway;              /* --gateway: export the default route */
 	bool default_route;        /* -D/--default: take the default route from re6st */
 	int hello;                 /* --hello SECONDS, -1: network config */
+	int link_cost;             /* --link-cost, -1: network config */
+	int smoothing;             /* --smoothing SECONDS, -1: network config */
+	int dead_after;            /* --dead-after SECONDS, -1: network config */
 	struct strv babel_args;    /* -B ARG: extra babeld arguments */
 
 	/* hooks */

@@ -41,8 +41,10 @@ int tm_ctl_policy(struct ctx *c, const char *args, struct jbuf *out)
 	jbuf_string(out, c->netconf ? c->netconf->same_country : NULL);
 	jbuf_append(out, ", \"country\": ");
 	jbuf_string(out, c->country[0] ? c->country : NULL);
-	jbuf_append(out, ", \"destroyed\": %" PRIu64 ", \"forced\": %" PRIu64 "}", m->destroyed,
-		    m->forced);
+	jbuf_append(out, ", \"destroyed\": %" PRIu64 ", \"forced\": %" PRIu64
+			 ", \"dead_after\": %" PRIu64 ", \"dead\": %" PRIu64 "}",
+		    m->destroyed, m->forced, health_dead_after_ms(c->opt.dead_after, c->netconf) / 1000,
+		    m->dead);
 	return 0;
 }
 

@@ -29,6 +29,7 @@
 
 #include "babel.h"
 #include "control.h"
+#include "health.h"
 #include "ctx.h"
 #include "endpoints.h"
 #include "events.h"
@@ -68,7 +69,7 @@
 #define HANDSHAKE_FIRST_MS 20000 /* client: first handshake must come by then */
 #define HANDSHAKE_STALE_S 200    /* WireGuard re-handshakes every 120 s when in use */
 #define GRE_TTL 64
-#define HEALTH_EVERY_MS 10000
+#define HEALTH_EVERY_MS 10000    /* at most; half the dead-after period if shorter */
 #define KEEPALIVE_S 25
 #define SPARE_SERVERS 2
 #define BACKOFF_FAIL_MS 300000
@@ -118,6 +119,7 @@ struct tunnel {
 	uint64_t since_ms;      /* state entered */
 	uint64_t checked_ms;    /* last handshake check */
 	uint64_t rotations;     /* times this interface got a new peer */
+	struct health_rx rx;    /* WireGuard: dead-underlay detection (health.h) */
 };
 
 struct pending { /* address request in flight */
@@ -147,6 +149,7 @@ struct tunnel_mgr {
 	uint64_t rotations;
 	uint64_t destroyed;     /* rotation victims (policy) */
 	uint64_t forced;        /* of which destroyed at the drain limit */
+	uint64_t dead;          /* tunnels freed as dead (health.h) */
 	struct re6st_prefix anchors[NETCONF_MAX_ANCHORS]; /* --anchor */
 	size_t n_anchors;
 	uint64_t next_fill_ms;
@@ -161,6 +164,9 @@ const char *tm_pfx(const struct re6st_prefix *p, char buf[PREFIX_STRLEN]);
 unsigned tm_client_count(const struct tunnel_mgr *m);
 unsigned tm_max_clients(const struct tunnel_mgr *m);
 uint64_t tm_refresh_ms(const struct tunnel_mgr *m);
+/* Between two health checks of a tunnel: half the dead-after period, 1 to
+ * 10 s (HEALTH_EVERY_MS). */
+uint64_t tm_health_every_ms(const struct tunnel_mgr *m);
 struct policy_params tm_params(const struct tunnel_mgr *m);
 const struct re6st_prefix *tm_anchors(const struct tunnel_mgr *m, size_t *ret_n);
 bool tm_reachable(const struct tunnel_mgr *m);

@@ -47,6 +47,7 @@ static void tunnel_up(struct tunnel_mgr *m, struct tunnel *t)
 
 	t->state = T_UP;
 	t->since_ms = t->checked_ms = t->alive_ms = tm_now_ms(m);
+	health_reset(&t->rx, t->since_ms);
 	t->rotations++;
 	m->rotations++;
 	if (c->babel) {
@@ -536,7 +537,7 @@ static void check_health(struct tunnel_mgr *m, struct tunnel *t, uint64_t now)
 	struct ctx *c = m->c;
 	_cleanup_(nl_wg_device_freep) struct nl_wg_device *d = NULL;
 
-	if (now - t->checked_ms < HEALTH_EVERY_MS - HEALTH_SLACK_MS)
+	if (now - t->checked_ms < tm_health_every_ms(m) - HEALTH_SLACK_MS)
 		return;
 	t->checked_ms = now;
 	if (tm_is_gre(t)) {
@@ -567,6 +568,19 @@ static void check_health(struct tunnel_mgr *m, struct tunnel *t, uint64_t now)
 	if (!p)
 		return;
 	uint64_t hs = (uint64_t)p->last_handshake.tv_sec;
+	/* A tunnel that hears nothing (not even babel's hellos) is dead. */
+	uint64_t dead_ms = health_dead_after_ms(c->opt.dead_after, c->netconf);
+	if (hs && health_rx_update(&t->rx, p->rx_bytes, p->tx_bytes, now, dead_ms) == HEALTH_DEAD) {
+		char b[PREFIX_STRLEN];
+		log_notice("tunnel %s %s %s: nothing received for %.1f s: dead", t->ifname,
+			   t->server ? "from" : "to", tm_pfx(&t->peer, b),
+			   (double)(now - t->rx.rx_ms) / 1000);
+		if (!t->server)
+			tm_backoff(m, &t->peer, BACKOFF_FAIL_MS);
+		m->dead++;
+		tunnel_release(m, t, "underlay dead");
+		return;
+	}
 	uint64_t unix_now = loop_unix_now();
 	if (hs == 0) {
 		if (now - t->since_ms > (t->server ? 3 * HANDSHAKE_FIRST_MS : HANDSHAKE_FIRST_MS)) {
@@ -619,7 +633,7 @@ static void schedule(struct tunnel_mgr *m, uint64_t now, size_t wanted)
 			AT(MIN(t->destroy_deadline_ms, now + POLL_MS));
 		switch (t->state) {
 		case T_SETUP: AT(t->deadline_ms); break;
-		case T_UP: AT(t->checked_ms + HEALTH_EVERY_MS); break;
+		case T_UP: AT(t->checked_ms + tm_health_every_ms(m)); break;
 		case T_DRAINING: AT(now + POLL_MS); break;
 		case T_DESTROYING: AT(MIN(t->deadline_ms, t->resend_ms)); break;
 		case T_FREE: break;

@@ -39,6 +39,9 @@ enum {
 	T_DRAIN_LIMIT = 19,
 	T_ANCHOR_SHARE = 20,
 	T_ANCHORS = 21,
+	T_LINK_COST = 22,
+	T_SMOOTHING = 23,
+	T_DEAD_AFTER = 24,
 	_T_SINGLE_MAX = 32, /* types below are singletons */
 	T_REVOKED = 32,
 };
@@ -61,6 +64,9 @@ int netconf_new(struct re6st_netconf **ret)
 	nc->busy_weight = NETCONF_DEFAULT_BUSY_WEIGHT;
 	nc->anchor_share = NETCONF_DEFAULT_ANCHOR_SHARE;
 	nc->drain_limit = NETCONF_DEFAULT_DRAIN_LIMIT;
+	nc->link_cost = NETCONF_DEFAULT_LINK_COST;
+	nc->smoothing = NETCONF_DEFAULT_SMOOTHING;
+	nc->dead_after = NETCONF_DEFAULT_DEAD_AFTER;
 	*ret = nc;
 	return 0;
 }
@@ -268,6 +274,10 @@ static bool fields_ok(const struct re6st_netconf *nc, bool strict)
 	    nc->busy_weight == 0 || nc->busy_weight > NETCONF_MILLION ||
 	    nc->anchor_share > NETCONF_MILLION || nc->drain_limit == 0)
 		return false;
+	if (nc->link_cost < NETCONF_MIN_LINK_COST || nc->link_cost > NETCONF_MAX_LINK_COST ||
+	    nc->smoothing > NETCONF_MAX_SMOOTHING || nc->dead_after < 1 ||
+	    nc->dead_after > NETCONF_MAX_DEAD_AFTER)
+		return false;
 	if (nc->n_anchors > NETCONF_MAX_ANCHORS)
 		return false;
 	for (size_t i = 0; i < nc->n_anchors; i++)
@@ -358,7 +368,7 @@ int netconf_encode(struct re6st_netconf *nc, const struct re6st_ca *ca,
 	if (nc->n_revoked > NETCONF_MAX_REVOKED)
 		return -E2BIG;
 
-	body = 4 + PREFIX_BYTES + 2 * (4 + 1) + 12 * (4 + 4); /* 12 u32 fields */
+	body = 4 + PREFIX_BYTES + 2 * (4 + 1) + 15 * (4 + 4); /* 15 u32 fields */
 	body += nc->n_anchors ? 4 + nc->n_anchors * PREFIX_BYTES : 0;
 	body += nc->has_ipv4 ? 4 + 6 : 0;
 	body += nc->has_registry_prefix ? 4 + PREFIX_BYTES : 0;
@@ -411,6 +421,9 @@ int netconf_encode(struct re6st_netconf *nc, const struct re6st_ca *ca,
 		for (size_t i = 0; i < nc->n_anchors; i++)
 			put_prefix(p + i * PREFIX_BYTES, &nc->anchors[i]);
 	}
+	tlv_u32(&w, T_LINK_COST, nc->link_cost);
+	tlv_u32(&w, T_SMOOTHING, nc->smoothing);
+	tlv_u32(&w, T_DEAD_AFTER, nc->dead_after);
 	for (size_t i = 0; i < nc->n_revoked; i++) {
 		const struct netconf_revoked *rv = &nc->revoked[i];
 		uint8_t *p = tlv(&w, T_REVOKED, REVOKED_BYTES);
@@ -499,6 +512,9 @@ static int known_len(uint16_t type)
 	case T_BUSY_WEIGHT:
 	case T_DRAIN_LIMIT:
 	case T_ANCHOR_SHARE:
+	case T_LINK_COST:
+	case T_SMOOTHING:
+	case T_DEAD_AFTER:
 		return 4;
 	case T_IPV4:
 		return 6;
@@ -646,6 +662,15 @@ int netconf_decode(const uint8_t *buf, size_t len, struct re6st_netconf **ret)
 			break;
 		case T_ANCHOR_SHARE:
 			nc->anchor_share = get_be32(v);
+			break;
+		case T_LINK_COST:
+			nc->link_cost = get_be32(v);
+			break;
+		case T_SMOOTHING:
+			nc->smoothing = get_be32(v);
+			break;
+		case T_DEAD_AFTER:
+			nc->dead_after = get_be32(v);
 			break;
 		case T_ANCHORS:
 			if (tl == 0 || tl % PREFIX_BYTES || tl / PREFIX_BYTES > NETCONF_MAX_ANCHORS)

@@ -32,7 +32,7 @@ enum {
 };
 
 /* Defaults applied by netconf_new() and to fields absent from a document. */
-#define NETCONF_DEFAULT_HELLO 15
+#define NETCONF_DEFAULT_HELLO 1 /* seconds; the original's 15 fails over in ~1 min */
 #define NETCONF_DEFAULT_CLIENT_COUNT 10
 #define NETCONF_DEFAULT_TUNNEL_REFRESH 300
 #define NETCONF_DEFAULT_GRACE_PERIOD (100 * 86400) /* the registry's --grace-period default */
@@ -46,6 +46,17 @@ enum {
 #define NETCONF_DEFAULT_ANCHOR_SHARE 300000u
 #define NETCONF_DEFAULT_DRAIN_LIMIT 3600u
 #define NETCONF_MAX_ANCHORS 64
+/* The routing metric and failure detection on tunnels (docs/network-config.md,
+ * "Metric and failover"): babeld's cost with link-quality estimation, its
+ * route-selection smoothing half-life, and the seconds of silence after
+ * which a tunnel is dead. */
+#define NETCONF_DEFAULT_LINK_COST 512u
+#define NETCONF_MIN_LINK_COST 256u /* below, babeld does not use ETX */
+#define NETCONF_MAX_LINK_COST 4096u
+#define NETCONF_DEFAULT_SMOOTHING 8u
+#define NETCONF_MAX_SMOOTHING 120u
+#define NETCONF_DEFAULT_DEAD_AFTER 10u
+#define NETCONF_MAX_DEAD_AFTER 600u
 
 /* Limits checked by encoder and decoder. */
 #define NETCONF_MAX_STRING 1024
@@ -84,6 +95,9 @@ struct re6st_netconf {
 	uint32_t drain_limit;         /* --drain-limit, seconds, never 0 */
 	size_t n_anchors;             /* --anchor PREFIX, at most NETCONF_MAX_ANCHORS */
 	struct re6st_prefix anchors[NETCONF_MAX_ANCHORS];
+	uint32_t link_cost;           /* --link-cost: babeld cost on tunnels (link quality on) */
+	uint32_t smoothing;           /* --smoothing: babeld smoothing-half-life, s (0: none) */
+	uint32_t dead_after;          /* --dead-after: s without a packet from the peer */
 
 	bool has_ipv4;                /* --ipv4 NET/N SUBLEN */
 	uint8_t ipv4_net[4];

@@ -59,6 +59,9 @@ UINT_PARSER(parse_max_body, max_body, 256, 1 << 20)
 UINT_PARSER(parse_cert_duration, cert_duration, 1, 20 * 365 * 86400ull)
 UINT_PARSER(parse_peer_ttl, peer_ttl, 1, 86400)
 UINT_PARSER(parse_drain_limit, drain_limit, 1, 864000)
+UINT_PARSER(parse_link_cost, link_cost, NETCONF_MIN_LINK_COST, NETCONF_MAX_LINK_COST)
+UINT_PARSER(parse_smoothing, smoothing, 0, NETCONF_MAX_SMOOTHING)
+UINT_PARSER(parse_dead_after, dead_after, 1, NETCONF_MAX_DEAD_AFTER)
 UINT_PARSER(parse_max_per_address, max_per_address, 1, 100000)
 UINT_PARSER(parse_request_deadline, request_deadline, 1, 3600)
 UINT_PARSER(parse_connection_memory, connection_memory, 8192, 16 << 20)
@@ -310,7 +313,16 @@ const struct conf_option registry_options_table[] = {
 	FN_OPT("cert-duration", 0, parse_cert_duration, "SEC",
 	       "Certificate validity. Default: 31536000 (1 year); shorter values are for tests."),
 
-	FN_OPT("hello", 0, parse_hello, "SEC", "babel hello interval. Default: 15"),
+	FN_OPT("hello", 0, parse_hello, "SEC", "babel hello interval on tunnels. Default: 1"),
+	FN_OPT("link-cost", 0, parse_link_cost, "COST",
+	       "babel cost of a loss-free tunnel (link quality estimated: a lossy one costs "
+	       "COST x ETX; 256 to 4096). Default: 512"),
+	FN_OPT("smoothing", 0, parse_smoothing, "SEC",
+	       "babel smoothing half-life of route metrics (route-selection hysteresis); "
+	       "0 none. Default: 8"),
+	FN_OPT("dead-after", 0, parse_dead_after, "SEC",
+	       "A WireGuard tunnel that received nothing that long is dead: freed at once. "
+	       "Default: 3"),
 	FN_OPT("client-count", 0, parse_client_count, "N",
 	       "Tunnels each node sets up. Default: 10"),
 	FN_OPT("max-clients", 0, parse_max_clients, "N",
@@ -365,6 +377,9 @@ int registry_cmdline_init(struct registry_cmdline *c)
 			.busy_weight = NETCONF_DEFAULT_BUSY_WEIGHT,
 			.anchor_share = NETCONF_DEFAULT_ANCHOR_SHARE,
 			.drain_limit = NETCONF_DEFAULT_DRAIN_LIMIT,
+			.link_cost = NETCONF_DEFAULT_LINK_COST,
+			.smoothing = NETCONF_DEFAULT_SMOOTHING,
+			.dead_after = NETCONF_DEFAULT_DEAD_AFTER,
 			.cert_duration = DEFAULT_CERT_DURATION,
 			.threads = 2,
 			.max_connections = 1024,

@@ -48,6 +48,8 @@ struct registry_options {
 	uint32_t tunnel_types;
 	/* the tunnel policy: shares and weights in millionths (lib/netconf.h) */
 	uint32_t rotate_share, busy_share, busy_weight, anchor_share, drain_limit;
+	/* the metric and failure detection on tunnels (lib/netconf.h) */
+	uint32_t link_cost, smoothing, dead_after;
 	struct re6st_prefix anchors[NETCONF_MAX_ANCHORS];
 	size_t n_anchors;
 	uint64_t cert_duration;            /* testing: --cert-duration */

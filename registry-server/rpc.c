@@ -182,6 +182,9 @@ static int fill_netconf(struct registry *reg, struct db_tx *tx, struct re6st_net
 	nc->busy_weight = o->busy_weight;
 	nc->anchor_share = o->anchor_share;
 	nc->drain_limit = o->drain_limit;
+	nc->link_cost = o->link_cost;
+	nc->smoothing = o->smoothing;
+	nc->dead_after = o->dead_after;
 	for (size_t i = 0; i < o->n_anchors; i++)
 		if (!prefix_contains(&reg->ca.network, &o->anchors[i])) {
 			char b[PREFIX_STRLEN];

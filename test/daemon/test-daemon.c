@@ -377,6 +377,45 @@ static void test_babel_argv(void)
 	CHECK(argv_has(argv, "ipv6-subtrees false") && argv_has(argv, "out ip ::/0 eq 0 deny"),
 	      "--default");
 	babel_argv_free(argv);
+	/* The route-selection hysteresis: babeld's own smoothing unless set. */
+	CHECK(babel_build_argv(&p, &argv) == 0 && !argv_has(argv, "smoothing-half-life 4") &&
+		      !argv_has(argv, "smoothing-half-life 0"),
+	      "smoothing 0: babeld's default");
+	babel_argv_free(argv);
+	p.smoothing = 8;
+	CHECK(babel_build_argv(&p, &argv) == 0 && argv_has(argv, "smoothing-half-life 8"),
+	      "smoothing 8");
+	babel_argv_free(argv);
+	p.smoothing = -1;
+	CHECK(babel_build_argv(&p, &argv) == 0 && argv_has(argv, "smoothing-half-life 0"),
+	      "smoothing none");
+	babel_argv_free(argv);
+	p.smoothing = 0;
+	/* rtt-min: a hop costs its RTT x the penalty's slope, at least the link cost. */
+	CHECK(babel_rtt_min_ms(512) == 46 && babel_rtt_min_ms(256) == 24 &&
+		      babel_rtt_min_ms(4096) == 225,
+	      "rtt-min %u %u %u", babel_rtt_min_ms(512), babel_rtt_min_ms(256),
+	      babel_rtt_min_ms(4096));
+	/* babeld's cost of a loss-free link is rxcost^2 / 256, rounded: the
+	 * closest to the link cost that an rxcost gives. */
+#define SQ256(r) ((((r) * (r)) + 128) >> 8)
+#define DIST(a, b) ((a) > (b) ? (a) - (b) : (b) - (a))
+	for (unsigned c = 256; c <= 4096; c++) {
+		unsigned r = babel_rxcost(c);
+		if (DIST(SQ256(r), c) > DIST(SQ256(r - 1), c) || DIST(SQ256(r), c) > DIST(SQ256(r + 1), c))
+			CHECK(false, "rxcost %u for cost %u gives %u", r, c, SQ256(r));
+	}
+#undef SQ256
+#undef DIST
+	CHECK(babel_rxcost(512) == 362 && babel_rxcost(256) == 256, "rxcost %u %u",
+	      babel_rxcost(512), babel_rxcost(256));
+	p.link_cost = 512;
+	p.hello = 1;
+	char *opts = babel_tunnel_options(&p);
+	CHECK(opts && strstr(opts, "type tunnel link-quality true rxcost 362 hello-interval 1 "
+				   "rtt-min 46 rtt-max 500 max-rtt-penalty 5000 rtt-decay 125"),
+	      "tunnel options: %s", opts ? opts : "(none)");
+	free(opts);
 	p.hmac_sign_len = 65;
 	CHECK(babel_build_argv(&p, &argv) == -EINVAL, "oversized key refused");
 	p.hmac_sign_len = sizeof(key);

@@ -1120,6 +1120,75 @@ static void test_netconf_policy(void)
 	key_free(n.ca_key);
 }
 
+/* The metric and failure detection (types 22-24): round trip, defaults, hostile values. */
+static void test_netconf_metric(void)
+{
+	struct network n;
+	_cleanup_(netconf_freep) struct re6st_netconf *nc = NULL, *nc2 = NULL;
+	_cleanup_free_ uint8_t *enc = NULL;
+	size_t len = 0;
+
+	network_make(&n, "2001:db8::/32");
+	CHECK_R(netconf_new(&nc), 0);
+	CHECK(nc->hello == 1 && nc->link_cost == 512 && nc->smoothing == 8 && nc->dead_after == 10,
+	      "hello %u cost %u smoothing %u dead-after %u", nc->hello, nc->link_cost,
+	      nc->smoothing, nc->dead_after);
+	nc->link_cost = 512;
+	nc->smoothing = 0;
+	nc->dead_after = 600;
+	CHECK_R(netconf_encode(nc, &n.ca, n.ca_key, &enc, &len), 0);
+	CHECK_R(netconf_parse(enc, len, &n.ca, &nc2), 0);
+	CHECK(nc2 && nc2->link_cost == 512 && nc2->smoothing == 0 && nc2->dead_after == 600);
+	netconf_free(TAKE_PTR(nc2));
+
+	uint8_t *e2 = NULL;
+	size_t l2;
+	nc->link_cost = NETCONF_MIN_LINK_COST - 1;
+	CHECK_R(netconf_encode(nc, &n.ca, n.ca_key, &e2, &l2), -EINVAL);
+	nc->link_cost = 4097;
+	CHECK_R(netconf_encode(nc, &n.ca, n.ca_key, &e2, &l2), -EINVAL);
+	nc->link_cost = 256;
+	nc->dead_after = 0;
+	CHECK_R(netconf_encode(nc, &n.ca, n.ca_key, &e2, &l2), -EINVAL);
+	nc->dead_after = 3;
+	nc->smoothing = NETCONF_MAX_SMOOTHING + 1;
+	CHECK_R(netconf_encode(nc, &n.ca, n.ca_key, &e2, &l2), -EINVAL);
+
+	uint8_t doc[MINIMAL_DOC_LEN];
+	minimal_doc(&n, doc);
+	CHECK_R(netconf_parse(doc, sizeof(doc), &n.ca, &nc2), 0);
+	CHECK(nc2 && nc2->link_cost == NETCONF_DEFAULT_LINK_COST &&
+	      nc2->smoothing == NETCONF_DEFAULT_SMOOTHING &&
+	      nc2->dead_after == NETCONF_DEFAULT_DEAD_AFTER);
+	netconf_free(TAKE_PTR(nc2));
+	static const struct {
+		uint16_t type, len;
+		uint32_t value;
+	} bad[] = {
+		{ 22, 4, 0 },          /* link cost 0 */
+		{ 22, 4, 255 },        /* below 256: no ETX in babeld */
+		{ 22, 4, NETCONF_MAX_LINK_COST + 1 },
+		{ 22, 2, 256 },        /* wrong length */
+		{ 23, 4, UINT32_MAX }, /* smoothing */
+		{ 24, 4, 0 },          /* dead after 0 */
+		{ 24, 4, NETCONF_MAX_DEAD_AFTER + 1 },
+		{ 24, 5, 3 },
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+		uint8_t val[8] = { 0 };
+		size_t ml;
+		put_be32(val, bad[i].value);
+		uint8_t *m = with_tlv(doc, sizeof(doc), bad[i].type, val, bad[i].len, n.ca_key, &ml);
+		int r = netconf_parse(m, ml, &n.ca, &nc2);
+		CHECK(r == -EBADMSG, "type %u len %u value %u: %d", bad[i].type, bad[i].len,
+		      bad[i].value, r);
+		if (r == 0)
+			netconf_free(TAKE_PTR(nc2));
+		free(m);
+	}
+	key_free(n.ca_key);
+}
+
 /* Many revocations: the list round-trips and lookups stay right. */
 static void test_netconf_large(void)
 {
@@ -1322,6 +1391,7 @@ int main(void)
 	test_seal();
 	test_netconf();
 	test_netconf_policy();
+	test_netconf_metric();
 	test_netconf_large();
 	test_reqsign();
 	test_strerror();

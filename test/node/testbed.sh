@@ -41,7 +41,7 @@ TB_LAN=${TB_LAN:-198.18.0}
 TB_LAN6=fd42:198:18:
 TB_UNDERLAY=${TB_UNDERLAY:-4} # 6: an IPv6-only underlay fd42:198:18::/64
 TB_REG_PORT=9080
-TB_HELLO=${TB_HELLO:-1}
+TB_HELLO=${TB_HELLO-1} # empty: the network's default
 TB_REFRESH=${TB_REFRESH:-300}
 TB_NODES=0
 
@@ -179,7 +179,7 @@ tb_registry_start() { # [EXTRA REGISTRY ARGS]
 	if [ "$TB_UNDERLAY" = 6 ]; then set -- -4 '' -6 :: "$@"; else set -- -6 '' "$@"; fi
 	ip netns exec r6-reg "$REGISTRY" --port "$TB_REG_PORT" --db "$d/registry.db" \
 		--ca "$d/ca.crt" --key "$d/ca.key" --anonymous-prefix-length 16 --anonymous-rate 0 \
-		--hello "$TB_HELLO" --tunnel-refresh "$TB_REFRESH" --client-count "${TB_CLIENTS:-3}" \
+		${TB_HELLO:+--hello "$TB_HELLO"} --tunnel-refresh "$TB_REFRESH" --client-count "${TB_CLIENTS:-3}" \
 		--max-clients "${TB_MAX_CLIENTS:-8}" -v debug "$@" >>"$d/registry.log" 2>&1 &
 	echo $! >"$d/pid"
 	if [ "$TB_UNDERLAY" = 6 ]; then TB_REG_URL="http://[$(tb_uaddr 1)]:$TB_REG_PORT/"

@@ -288,7 +288,9 @@ static void test_netconf_revoke_renew(void)
 	CHECK(v0 >= 1 && nc, "network configuration fetched and verified");
 	if (!nc)
 		return;
-	CHECK(nc->client_count == 7 && netconf_max_clients(nc) == 14 && nc->hello == 15 &&
+	CHECK(nc->client_count == 7 && netconf_max_clients(nc) == 14 &&
+		      nc->hello == NETCONF_DEFAULT_HELLO && nc->link_cost == 384 &&
+		      nc->smoothing == NETCONF_DEFAULT_SMOOTHING && nc->dead_after == NETCONF_DEFAULT_DEAD_AFTER &&
 		      nc->tunnel_refresh == 300 && nc->prefix_len == 16 &&
 		      nc->anonymous_prefix_len == 20 &&
 		      nc->tunnel_types == (TUNNEL_WIREGUARD | TUNNEL_GRE),
@@ -1139,7 +1141,8 @@ int main(int argc, char **argv)
 	{
 		const char *extra[] = { "--anonymous-prefix-length", "20", "--community", comm,
 					"--client-count", "7", "--tunnel-types", "wireguard,gre",
-					"--timeout", "3", "--threads", "4", NULL };
+					"--timeout", "3", "--threads", "4", "--link-cost", "384",
+					NULL };
 		memcpy(main_srv.extra, extra, sizeof(extra));
 	}
 	if (server_start(&main_srv) < 0) {
