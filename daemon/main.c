@@ -22,6 +22,7 @@
 #include "log.h"
 #include "netconf.h"
 #include "netconf-store.h"
+#include "node-metrics.h"
 #include "nl.h"
 #include "objects.h"
 #include "peer.h"
@@ -743,6 +744,7 @@ static const struct module modules[] = {
 	{ "address", address_mod_init, address_mod_fini, NULL },
 	{ "babel", babel_mod_init, babel_mod_fini, NULL },
 	{ "control", control_mod_init, control_mod_fini, NULL },
+	{ "metrics", node_metrics_init, node_metrics_fini, NULL },
 	/* mesh modules: peer protocol, then the tunnel manager (upnp goes here) */
 	{ "peer", peer_init, peer_fini, NULL },
 	{ "tunnels", tunnel_init, tunnel_fini, NULL },

@@ -13,6 +13,7 @@
 #include "log.h"
 #include "loglimit.h"
 #include "loop.h"
+#include "metrics.h"
 #include "netconf.h"
 #include "peer.h"
 #include "state.h"
@@ -160,6 +161,8 @@ static int encode(struct peer_srv *p, const struct re6st_prefix *to, struct pp_m
 	m->cert_len = sizeof(cert);
 	int r = pp_encode(m, p->c->key->sign_sk, p->out, PP_MAX_SIZE, ret_len);
 	m->cert = NULL;
+	if (r >= 0)
+		metrics_peer_tx(p->c->metrics, m->type);
 	return r;
 }
 
@@ -324,8 +327,11 @@ static void handle_setup_request(struct peer_srv *p, const struct pp_msg *m,
 	char b[80], pb[PREFIX_STRLEN];
 
 	src_addr16(src, a16);
-	if (rate_limited(p, a16, loop_now(c->loop), &answer)) {
+	bool limited = rate_limited(p, a16, loop_now(c->loop), &answer);
+	metrics_peer_rx(c->metrics, m->type, limited ? MV_RATE_LIMITED : MV_ACCEPTED);
+	if (limited) {
 		p->stats.rate_limited++;
+		metrics_inc(c->metrics, M_RATE_LIMITED);
 		if (!answer)
 			return;
 		a.setup_answer.status = PP_SETUP_RATE_LIMITED;
@@ -484,6 +490,7 @@ static void handle_datagram(struct peer_srv *p, const uint8_t *buf, size_t len,
 	int r = pp_decode(buf, len, &m, &why);
 	if (r < 0) {
 		p->stats.dropped_malformed++;
+		metrics_peer_rx(c->metrics, 0, MV_MALFORMED);
 		PEER_LOG(p, src, LOG_DEBUG, "peer: dropped datagram from %s: %s", addr_str(src, b, sizeof(b)), why);
 		return;
 	}
@@ -494,6 +501,7 @@ static void handle_datagram(struct peer_srv *p, const uint8_t *buf, size_t len,
 	    m.type != PP_TUNNEL_DESTROY && m.type != PP_TUNNEL_DESTROY_ACK &&
 	    !(m.type == PP_NETCONF && m.cert_len == 0)) {
 		p->stats.dropped_auth++;
+		metrics_peer_rx(c->metrics, m.type, MV_AUTH);
 		PEER_LOG(p, src, LOG_DEBUG, "peer: %s from %s on the underlay: dropped", pp_type_to_string(m.type),
 			  addr_str(src, b, sizeof(b)));
 		return;
@@ -506,11 +514,13 @@ static void handle_datagram(struct peer_srv *p, const uint8_t *buf, size_t len,
 		    !prefix_equal(&m.to, &c->prefix) || !reg ||
 		    pp_replay_check(&reg->replay, m.seq, now_us()) < 0) {
 			p->stats.dropped_auth++;
+			metrics_peer_rx(c->metrics, m.type, MV_AUTH);
 			PEER_LOG(p, src, LOG_DEBUG, "peer: %s without a certificate from %s: dropped",
 				  pp_type_to_string(m.type), addr_str(src, b, sizeof(b)));
 			return;
 		}
 		reg->pub.last_rx_ms = loop_now(c->loop);
+		metrics_peer_rx(c->metrics, m.type, MV_ACCEPTED);
 		r = peer_offer_netconf(p, m.netconf.doc, m.netconf.len);
 		if (r < 0 && r != -EALREADY)
 			PEER_LOG(p, src, LOG_WARNING, "peer: network configuration pushed by the registry refused: %s",
@@ -525,12 +535,14 @@ static void handle_datagram(struct peer_srv *p, const uint8_t *buf, size_t len,
 		cert_err = -EKEYREVOKED;
 	if (r < 0 || (cert_err < 0 && cert_err != -EKEYEXPIRED && cert_err != -EKEYREVOKED)) {
 		p->stats.dropped_auth++;
+		metrics_peer_rx(c->metrics, m.type, MV_AUTH);
 		PEER_LOG(p, src, LOG_DEBUG, "peer: %s from %s: bad certificate: %s", pp_type_to_string(m.type),
 			  addr_str(src, b, sizeof(b)), identity_strerror(r < 0 ? r : cert_err));
 		return;
 	}
 	if (!prefix_equal(&m.to, &c->prefix)) {
 		p->stats.dropped_auth++;
+		metrics_peer_rx(c->metrics, m.type, MV_AUTH);
 		PEER_LOG(p, src, LOG_DEBUG, "peer: %s from %s is for another node", pp_type_to_string(m.type),
 			  addr_str(src, b, sizeof(b)));
 		return;
@@ -540,6 +552,7 @@ static void handle_datagram(struct peer_srv *p, const uint8_t *buf, size_t len,
 		src_addr16(src, a16);
 		if (src->ss_family != AF_INET6 || !prefix_contains_address(&cert.node, a16)) {
 			p->stats.dropped_auth++;
+			metrics_peer_rx(c->metrics, m.type, MV_AUTH);
 			PEER_LOG(p, src, LOG_DEBUG, "peer: %s from %s: source outside the sender's prefix",
 				  pp_type_to_string(m.type), addr_str(src, b, sizeof(b)));
 			return;
@@ -551,6 +564,7 @@ static void handle_datagram(struct peer_srv *p, const uint8_t *buf, size_t len,
 	r = pp_replay_check(&k->replay, m.seq, now_us());
 	if (r < 0) {
 		p->stats.dropped_replay++;
+		metrics_peer_rx(c->metrics, m.type, MV_REPLAY);
 		if (r == -ESTALE)
 			PEER_LOG(p, src, LOG_WARNING, "peer: %s from %s has a timestamp off by more than %d s: "
 				    "check the clocks", pp_type_to_string(m.type),
@@ -574,10 +588,12 @@ static void handle_datagram(struct peer_srv *p, const uint8_t *buf, size_t len,
 	}
 	if (cert_err < 0) {
 		p->stats.dropped_auth++;
+		metrics_peer_rx(c->metrics, m.type, MV_AUTH);
 		PEER_LOG(p, src, LOG_DEBUG, "peer: %s from %s: %s", pp_type_to_string(m.type),
 			  addr_str(src, b, sizeof(b)), identity_strerror(cert_err));
 		return;
 	}
+	metrics_peer_rx(c->metrics, m.type, MV_ACCEPTED);
 	if (m.type == PP_SETUP_ANSWER) {
 		if (c->tunnels)
 			tunnel_on_setup_answer(c->tunnels, &cert, src, &m);

@@ -10,10 +10,11 @@
  *   tunnel-choice.c     candidates and the order to try them (policy.h)
  *   tunnel-endpoints.c  the endpoints we advertise, what peers tell us
  *   tunnel-ctl.c        the "tunnels", "peers" and status "policy" views
+ *   tunnel-metrics.c    the tunnels' part of the node's metrics
  *   tunnel.c            the state machine: set-up both ways, health, drain,
  *                       destruction, rotation, the tick, the module hooks
  * Calls go from tunnel.c and tunnel-choice.c down to the table and the
- * pool; tunnel-ctl.c only reads.
+ * pool; tunnel-ctl.c and tunnel-metrics.c only read.
  */
 #ifndef RE6ST_DAEMON_TUNNEL_MGR_H
 #define RE6ST_DAEMON_TUNNEL_MGR_H
@@ -33,6 +34,7 @@
 #include "ctx.h"
 #include "log.h"
 #include "loop.h"
+#include "metrics.h"
 #include "netconf.h"
 #include "objects.h"
 #include "peer.h"
@@ -199,6 +201,9 @@ bool tm_learn_from_peers(const struct tunnel_mgr *m);
 int tm_ctl_policy(struct ctx *c, const char *args, struct jbuf *out);
 int tm_ctl_tunnels(struct ctx *c, const char *args, struct jbuf *out);
 int tm_ctl_peers(struct ctx *c, const char *args, struct jbuf *out);
+
+/* tunnel-metrics.c: tunnels by state, per-tunnel bytes and handshake age */
+void tm_metrics_collect(void *userdata, struct mtext *w);
 
 /* tunnel.c: the state machine, set-up, drain, destruction, rotation */
 bool tm_tunnel_connect(struct tunnel_mgr *m, const struct re6st_prefix *peer,

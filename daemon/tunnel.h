@@ -85,6 +85,14 @@ int tunnel_my_endpoints(struct tunnel_mgr *t, char *buf, size_t size);
 void tunnel_learn_address(struct tunnel_mgr *t, int family, const uint8_t addr[16],
 			  uint16_t port, bool from_upnp);
 
+/* For the node's health (re6stctl status): tunnels up, either role, and
+ * whether a client reached us over the underlay in the last 10 minutes. */
+struct tunnel_health {
+	size_t up;
+	bool reachable;
+};
+void tunnel_health(const struct tunnel_mgr *t, struct tunnel_health *ret);
+
 /*
  * Peers we have a tunnel with: clients first (n_client of them), then the
  * served ones. Returns the total count; *ret points to an internal array
