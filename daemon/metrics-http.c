@@ -64,9 +64,17 @@ static void schedule(struct metrics_http *h)
 		loop_timer_disarm(h->timer);
 }
 
+/*
+ * Twice: at its connection limit libmicrohttpd takes the listening socket
+ * out of its epoll set, and puts it back at the start of a run, not when a
+ * connection closes at the end of one. With no connection left, nothing
+ * would make the loop call it again: a client waiting in the backlog would
+ * wait for ever. The second run puts the socket back (or finds nothing).
+ */
 static void on_io(struct loop *l, int fd, short revents, void *userdata)
 {
 	struct metrics_http *h = userdata;
+	MHD_run(h->d);
 	MHD_run(h->d);
 	schedule(h);
 }

@@ -39,7 +39,7 @@ same() { # DESCRIPTION GOT WANT
 }
 scrape_ctl() { tb_ctl 1 metrics >"$TB_DIR/m.txt" 2>"$TB_DIR/m.err" && $PARSE <"$TB_DIR/m.txt" >"$TB_DIR/m.json" 2>>"$TB_DIR/m.err"; }
 scrape_http() { # PATH -> $TB_DIR/h.{txt,hdr}
-	tb_ns r6-n1 curl -sS -D "$TB_DIR/h.hdr" -o "$TB_DIR/h.txt" "http://127.0.0.1:$PORT$1"
+	tb_ns r6-n1 curl -sS --max-time 10 -D "$TB_DIR/h.hdr" -o "$TB_DIR/h.txt" "http://127.0.0.1:$PORT$1"
 }
 
 tb_init "$(mktemp -d /tmp/re6st-metrics.XXXXXX)" || exit 1
@@ -137,7 +137,7 @@ tb_ctl 1 help >/dev/null
 ms=$((($(date +%s%N) - t0) / 1000000))
 check "control socket answers with 8 idle HTTP clients ($ms ms)" test "$ms" -lt 1000
 kill "$idlers" 2>/dev/null; wait "$idlers" 2>/dev/null
-check "GET /metrics after the idle clients" scrape_http /metrics
+check "GET /metrics once the idle clients are gone (it waited in the backlog)" scrape_http /metrics
 
 # --- babeld killed: restarts counted, health follows ----------------------------
 bpid=$(pgrep -f "babeld -I $TB_DIR/n1/run/babeld.pid" | head -n1)
