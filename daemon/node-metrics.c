@@ -89,7 +89,18 @@ static int cmd_metrics(struct ctx *c, const char *args, struct jbuf *o)
 	return 0;
 }
 
+/* main.c calls fini only after a successful init: undo here on failure. */
+static int metrics_start(struct ctx *c);
+
 int node_metrics_init(struct ctx *c)
+{
+	int r = metrics_start(c);
+	if (r < 0)
+		node_metrics_fini(c);
+	return r;
+}
+
+static int metrics_start(struct ctx *c)
 {
 	int r = metrics_new(&c->metrics);
 	if (r < 0)
