@@ -26,17 +26,21 @@
 
 static int print_status(const struct json *j);
 static int print_tables(const struct json *j);
+static int print_text(const struct json *j);
+static int print_flat_only(const struct json *j);
 
 static const struct subcommand {
 	const char *name;
 	const char *help;
 	int (*print)(const struct json *j);
 } subcommands[] = {
-	{ "status", "node, babeld and certificate summary", print_status },
+	{ "status", "node summary; exit status 1 when the node is degraded", print_status },
 	{ "tunnels", "the tunnels: interface, peer, role, state, routes carried", print_tables },
 	{ "peers", "nodes known to the peer protocol", print_tables },
 	{ "routes", "babel routes and neighbours", print_tables },
-	{ "help", "commands the daemon answers (including newer ones)", print_status },
+	{ "metrics", "the node's metrics, Prometheus text format (textfile collector)",
+	  print_text },
+	{ "help", "commands the daemon answers (including newer ones)", print_flat_only },
 };
 
 static void usage(FILE *f)
@@ -70,7 +74,8 @@ static void usage(FILE *f)
 		"Any other node COMMAND is sent as is and its answer printed. See re6stctl(8).\n"
 		"Long options may be abbreviated while unambiguous.\n"
 		"Exit status: 0 success, 1 the daemon or registry answered an error or cannot\n"
-		"be reached, 2 usage error; is-token: 0 the token exists, 1 it does not, 2 error.\n",
+		"be reached, 2 usage error; status: 1 also when the node is degraded (reasons\n"
+		"on stderr); is-token: 0 the token exists, 1 it does not, 2 error.\n",
 		DEFAULT_SOCKET);
 }
 
@@ -228,9 +233,42 @@ static void print_flat(const char *prefix, const struct json *j)
 	}
 }
 
+static int print_flat_only(const struct json *j)
+{
+	print_flat("", j);
+	return 0;
+}
+
+/* The fields, then why the node is degraded (stderr): exit status 1. */
 static int print_status(const struct json *j)
 {
 	print_flat("", j);
+	const struct json *h = json_get(j, "health"), *reasons = h ? json_get(h, "reasons") : NULL;
+	if (!reasons || reasons->type != JSON_ARRAY || !reasons->n)
+		return 0;
+	char cell[512];
+	for (size_t i = 0; i < reasons->n; i++)
+		fprintf(stderr, "re6stctl: degraded: %s\n",
+			json_cell(reasons->items[i], cell, sizeof(cell)));
+	return 1;
+}
+
+/* --json status: 1 when degraded, nothing printed but the JSON. */
+static int print_degraded_quiet(const struct json *j)
+{
+	const struct json *h = json_get(j, "health"), *reasons = h ? json_get(h, "reasons") : NULL;
+	return reasons && reasons->type == JSON_ARRAY && reasons->n ? 1 : 0;
+}
+
+/* {"text": "..."}: printed as is (the daemon ends it with a newline). */
+static int print_text(const struct json *j)
+{
+	const struct json *t = json_get(j, "text");
+	if (!t || t->type != JSON_STRING) {
+		fprintf(stderr, "re6stctl: malformed answer from the daemon\n");
+		return -1;
+	}
+	fputs(t->text, stdout);
 	return 0;
 }
 
@@ -412,7 +450,9 @@ int main(int argc, char *argv[])
 	}
 	if (json) {
 		printf("%s\n", answer);
-		return 0;
+		/* Scripts read the JSON; the exit status still tells. */
+		return sub && sub->print == print_status ? print_degraded_quiet(j) : 0;
 	}
-	return (sub ? sub->print : print_tables)(j) < 0 ? 1 : 0;
+	r = (sub ? sub->print : print_tables)(j);
+	return r < 0 ? 1 : r;
 }

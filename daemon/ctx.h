@@ -29,6 +29,8 @@ struct service;
 struct state;
 struct babel;
 struct control;
+struct metrics;
+struct metrics_http;
 /* Owned by the mesh modules (daemon/peer.*, daemon/tunnel.*, daemon/upnp.*). */
 struct peer_srv;
 struct tunnel_mgr;
@@ -69,6 +71,8 @@ struct ctx {
 	struct babel *babel;         /* babeld child + local socket (daemon/babel.h) */
 	bool hmac_unconfirmed;       /* start-up did not get the HMAC keys from the registry */
 	struct control *control;     /* control socket (daemon/control.h) */
+	struct metrics *metrics;     /* counters, histograms, collectors (daemon/metrics.h) */
+	struct metrics_http *metrics_http; /* --metrics: GET /metrics (daemon/metrics-http.h) */
 
 	struct endpoints *endpoints; /* what we advertise (daemon/endpoints.h) */
 	struct peer_srv *peer;       /* peer protocol (mesh) */

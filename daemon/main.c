@@ -19,9 +19,11 @@
 #include "link.h"
 #include "log.h"
 #include "netconf-store.h"
+#include "node-metrics.h"
 #include "nl.h"
 #include "node-address.h"
 #include "node-identity.h"
+#include "node-metrics.h"
 #include "objects.h"
 #include "peer.h"
 #include "reglink.h"
@@ -207,6 +209,7 @@ static const struct module modules[] = {
 	{ "address", address_mod_init, address_mod_fini, NULL },
 	{ "babel", babel_mod_init, babel_mod_fini, NULL },
 	{ "control", control_mod_init, control_mod_fini, NULL },
+	{ "metrics", node_metrics_init, node_metrics_fini, NULL },
 	/* mesh modules: what we advertise, the peer protocol, the tunnel manager */
 	{ "endpoints", endpoints_init, endpoints_fini, NULL },
 	{ "upnp", upnp_init, upnp_fini, NULL },

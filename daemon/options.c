@@ -142,6 +142,47 @@ static int parse_ip(void *target, const char *value, char *err, size_t errlen)
 	return strv_push(&o->ip, value);
 }
 
+/* --metrics PORT, ADDR:PORT or [ADDR6]:PORT; ADDR defaults to 127.0.0.1. */
+static int parse_metrics(void *target, const char *value, char *err, size_t errlen)
+{
+	struct options *o = target;
+	char host[INET6_ADDRSTRLEN + 2] = "127.0.0.1";
+	const char *colon = strrchr(value, ':'), *port = colon ? colon + 1 : value;
+	uint16_t p;
+	struct sockaddr_storage ss = { 0 };
+
+	if (colon) {
+		size_t n = (size_t)(colon - value);
+		if (n >= 2 && value[0] == '[' && value[n - 1] == ']') {
+			value++;
+			n -= 2;
+		}
+		if (n == 0 || n >= sizeof(host))
+			goto bad;
+		memcpy(host, value, n);
+		host[n] = '\0';
+	}
+	if (parse_u16(port, 1, &p) < 0)
+		goto bad;
+	struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
+	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
+	if (inet_pton(AF_INET, host, &s4->sin_addr) == 1) {
+		s4->sin_family = AF_INET;
+		s4->sin_port = htons(p);
+	} else if (inet_pton(AF_INET6, host, &s6->sin6_addr) == 1) {
+		s6->sin6_family = AF_INET6;
+		s6->sin6_port = htons(p);
+	} else {
+		goto bad;
+	}
+	o->metrics = true;
+	o->metrics_addr = ss;
+	return 0;
+bad:
+	snprintf(err, errlen, "expected PORT, ADDR:PORT or [ADDR6]:PORT, not '%.64s'", value);
+	return -EINVAL;
+}
+
 #define OFF(f) offsetof(struct options, f)
 #define INT_OPT(n, s, f, lo, hi, mv, h) { n, s, CONF_INT, OFF(f), lo, hi, NULL, mv, h }
 #define STR_OPT(n, s, f, mv, h) { n, s, CONF_STRING, OFF(f), 0, 0, NULL, mv, h }
@@ -246,6 +287,11 @@ const struct conf_option options_table[] = {
 		"A WireGuard tunnel that received nothing for SECONDS is dead and freed at "
 		"once. Default: from the network configuration (3)."),
 	STRV_OPT(NULL, 'B', babel_args, "ARG", "Extra argument for babeld. Repeatable."),
+	FN_OPT("metrics", 0, parse_metrics, "[ADDR:]PORT",
+	       "Serve the node's metrics (Prometheus text format) over HTTP at "
+	       "http://ADDR:PORT/metrics. ADDR defaults to 127.0.0.1; give [::]:PORT or "
+	       "0.0.0.0:PORT only behind a firewall. Default: not served (re6stctl metrics "
+	       "prints them)."),
 	STR_OPT("up", 0, up, "CMD",
 		"Shell command run once the node is up (re6stnet_ip, re6stnet_iface, "
 		"re6stnet_subnet, re6stnet_network in its environment); non-zero exit stops "

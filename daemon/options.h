@@ -15,6 +15,7 @@
 #define RE6ST_DAEMON_OPTIONS_H
 
 #include <stdbool.h>
+#include <sys/socket.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -84,6 +85,10 @@ struct options {
 	int smoothing;             /* --smoothing SECONDS, -1: network config */
 	int dead_after;            /* --dead-after SECONDS, -1: network config */
 	struct strv babel_args;    /* -B ARG: extra babeld arguments */
+
+	/* monitoring */
+	bool metrics;              /* --metrics [ADDR:]PORT given */
+	struct sockaddr_storage metrics_addr; /* where /metrics is served (loopback by default) */
 
 	/* hooks */
 	char *up;                  /* --up CMD, run once the node is up */

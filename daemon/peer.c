@@ -16,6 +16,7 @@
 #include "log.h"
 #include "loglimit.h"
 #include "loop.h"
+#include "metrics.h"
 #include "netconf.h"
 #include "netconf-store.h"
 #include "peer.h"
@@ -181,6 +182,8 @@ static int encode(struct peer_srv *p, const struct re6st_prefix *to, struct pp_m
 	m->cert_len = sizeof(cert);
 	int r = pp_encode(m, p->c->key->sign_sk, p->out, PP_MAX_SIZE, ret_len);
 	m->cert = NULL;
+	if (r >= 0)
+		metrics_peer_tx(p->c->metrics, m->type);
 	return r;
 }
 
@@ -365,8 +368,11 @@ static void handle_setup_request(struct peer_srv *p, const struct pp_msg *m,
 	char b[80], pb[PREFIX_STRLEN];
 
 	src_addr16(src, a16);
-	if (rate_limited(p, a16, loop_now(c->loop), &answer)) {
+	bool limited = rate_limited(p, a16, loop_now(c->loop), &answer);
+	metrics_peer_rx(c->metrics, m->type, limited ? MV_RATE_LIMITED : MV_ACCEPTED);
+	if (limited) {
 		p->stats.rate_limited++;
+		metrics_inc(c->metrics, M_RATE_LIMITED);
 		if (!answer)
 			return;
 		a.setup_answer.status = PP_SETUP_RATE_LIMITED;
@@ -554,6 +560,7 @@ static void handle_datagram(struct peer_srv *p, const uint8_t *buf, size_t len,
 	int r = pp_decode(buf, len, &m, &why);
 	if (r < 0) {
 		p->stats.dropped_malformed++;
+		metrics_peer_rx(c->metrics, 0, MV_MALFORMED);
 		PEER_LOG(p, src, LOG_DEBUG, "peer: dropped datagram from %s: %s", addr_str(src, b, sizeof(b)), why);
 		return;
 	}
@@ -565,6 +572,7 @@ static void handle_datagram(struct peer_srv *p, const uint8_t *buf, size_t len,
 	    m.type != PP_TUNNEL_DESTROY && m.type != PP_TUNNEL_DESTROY_ACK &&
 	    m.type != PP_NETCONF && !(from_registry_type(m.type) && m.cert_len == 0)) {
 		p->stats.dropped_auth++;
+		metrics_peer_rx(c->metrics, m.type, MV_AUTH);
 		PEER_LOG(p, src, LOG_DEBUG, "peer: %s from %s on the underlay: dropped", pp_type_to_string(m.type),
 			  addr_str(src, b, sizeof(b)));
 		return;
@@ -580,11 +588,13 @@ static void handle_datagram(struct peer_srv *p, const uint8_t *buf, size_t len,
 		    !prefix_equal(&m.to, &c->prefix) || !reg ||
 		    pp_replay_check(&reg->replay, m.seq, now_us()) < 0) {
 			p->stats.dropped_auth++;
+			metrics_peer_rx(c->metrics, m.type, MV_AUTH);
 			PEER_LOG(p, src, LOG_DEBUG, "peer: %s without a certificate from %s: dropped",
 				  pp_type_to_string(m.type), addr_str(src, b, sizeof(b)));
 			return;
 		}
 		reg->pub.last_rx_ms = loop_now(c->loop);
+		metrics_peer_rx(c->metrics, m.type, MV_ACCEPTED);
 		if (m.type == PP_NODE_INFO_REQUEST) {
 			answer_node_info(p, overlay, src, &c->network);
 			return;
@@ -607,12 +617,14 @@ static void handle_datagram(struct peer_srv *p, const uint8_t *buf, size_t len,
 		cert_err = -EKEYREVOKED;
 	if (r < 0 || (cert_err < 0 && cert_err != -EKEYEXPIRED && cert_err != -EKEYREVOKED)) {
 		p->stats.dropped_auth++;
+		metrics_peer_rx(c->metrics, m.type, MV_AUTH);
 		PEER_LOG(p, src, LOG_DEBUG, "peer: %s from %s: bad certificate: %s", pp_type_to_string(m.type),
 			  addr_str(src, b, sizeof(b)), identity_strerror(r < 0 ? r : cert_err));
 		return;
 	}
 	if (!prefix_equal(&m.to, &c->prefix)) {
 		p->stats.dropped_auth++;
+		metrics_peer_rx(c->metrics, m.type, MV_AUTH);
 		PEER_LOG(p, src, LOG_DEBUG, "peer: %s from %s is for another node", pp_type_to_string(m.type),
 			  addr_str(src, b, sizeof(b)));
 		return;
@@ -622,6 +634,7 @@ static void handle_datagram(struct peer_srv *p, const uint8_t *buf, size_t len,
 		src_addr16(src, a16);
 		if (src->ss_family != AF_INET6 || !prefix_contains_address(&cert.node, a16)) {
 			p->stats.dropped_auth++;
+			metrics_peer_rx(c->metrics, m.type, MV_AUTH);
 			PEER_LOG(p, src, LOG_DEBUG, "peer: %s from %s: source outside the sender's prefix",
 				  pp_type_to_string(m.type), addr_str(src, b, sizeof(b)));
 			return;
@@ -633,6 +646,7 @@ static void handle_datagram(struct peer_srv *p, const uint8_t *buf, size_t len,
 	r = pp_replay_check(&k->replay, m.seq, now_us());
 	if (r < 0) {
 		p->stats.dropped_replay++;
+		metrics_peer_rx(c->metrics, m.type, MV_REPLAY);
 		if (r == -ESTALE)
 			PEER_LOG(p, src, LOG_WARNING, "peer: %s from %s has a timestamp off by more than %d s: "
 				    "check the clocks", pp_type_to_string(m.type),
@@ -657,10 +671,12 @@ static void handle_datagram(struct peer_srv *p, const uint8_t *buf, size_t len,
 	}
 	if (cert_err < 0) {
 		p->stats.dropped_auth++;
+		metrics_peer_rx(c->metrics, m.type, MV_AUTH);
 		PEER_LOG(p, src, LOG_DEBUG, "peer: %s from %s: %s", pp_type_to_string(m.type),
 			  addr_str(src, b, sizeof(b)), identity_strerror(cert_err));
 		return;
 	}
+	metrics_peer_rx(c->metrics, m.type, MV_ACCEPTED);
 	if (m.type == PP_SETUP_ANSWER) {
 		if (p->h.setup_answer)
 			p->h.setup_answer(p->h_data, &cert, src, &m);

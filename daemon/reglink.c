@@ -13,6 +13,7 @@
 #include "events.h"
 #include "log.h"
 #include "loop.h"
+#include "metrics.h"
 #include "netconf.h"
 #include "netconf-store.h"
 #include "registry-client.h"
@@ -489,6 +490,31 @@ static int cmd_registry(struct ctx *c, const char *args, struct jbuf *o)
 	return 0;
 }
 
+/* The registry link in the node's metrics (docs/monitoring.md). */
+static void collect(void *userdata, struct mtext *w)
+{
+	const struct reglink *rl = userdata;
+	bool up = true;
+	mtext_family(w, "re6st_registry_requests_total", "counter",
+		     "Registry requests made from the loop, by RPC and result.");
+	for (size_t i = 0; i < N_JOBS; i++) {
+		const struct job *j = &rl->jobs[i];
+		mtext_sample(w, "re6st_registry_requests_total", (double)j->n_ok, "rpc", job_rpc[i],
+			     "result", "ok", NULL);
+		mtext_sample(w, "re6st_registry_requests_total", (double)j->n_failed, "rpc", job_rpc[i],
+			     "result", "failed", NULL);
+		up = up && j->failures == 0;
+	}
+	mtext_family(w, "re6st_registry_failures_in_row", "gauge",
+		     "Registry requests of this RPC that failed in a row (0: the last one worked).");
+	for (size_t i = 0; i < N_JOBS; i++)
+		mtext_sample(w, "re6st_registry_failures_in_row", rl->jobs[i].failures, "rpc",
+			     job_rpc[i], NULL);
+	mtext_family(w, "re6st_registry_up", "gauge",
+		     "1 when the last request of every RPC succeeded (or none failed yet).");
+	mtext_sample(w, "re6st_registry_up", up, NULL);
+}
+
 /* ---- module ---- */
 
 int reglink_init(struct ctx *c)
@@ -531,6 +557,7 @@ int reglink_init(struct ctx *c)
 		if (r < 0)
 			log_errno(LOG_WARNING, r, "cannot register the control command registry");
 	}
+	metrics_register(c->metrics, collect, rl);
 	return 0;
 }
 
@@ -551,6 +578,7 @@ void reglink_fini(struct ctx *c)
 	if (!rl)
 		return;
 	events_unsubscribe(c->events, on_event, rl);
+	metrics_unregister(c->metrics, collect, rl);
 	for (size_t i = 0; i < N_JOBS; i++) {
 		struct job *j = &rl->jobs[i];
 		job_clear_io(j);

@@ -5,7 +5,7 @@
 
 #include "reload.h"
 
-enum kind { K_STR, K_STRV, K_INT, K_BOOL, K_U16, K_U32, K_TYPES };
+enum kind { K_STR, K_STRV, K_INT, K_BOOL, K_U16, K_U32, K_TYPES, K_ADDR };
 
 static const struct setting {
 	const char *name;
@@ -49,6 +49,8 @@ static const struct setting {
 	S("link-cost", K_INT, link_cost, false),
 	S("smoothing", K_INT, smoothing, false),
 	S("dead-after", K_INT, dead_after, true),
+	S("metrics", K_BOOL, metrics, true),
+	S("metrics", K_ADDR, metrics_addr, true),
 	S("B", K_STRV, babel_args, false),
 	S("up", K_STR, up, false),
 	S("daemon", K_STRV, daemons, false),
@@ -86,6 +88,8 @@ static bool same(const struct setting *s, const struct options *a, const struct 
 		return *(const uint16_t *)pa == *(const uint16_t *)pb;
 	case K_U32:
 		return *(const uint32_t *)pa == *(const uint32_t *)pb;
+	case K_ADDR:
+		return !memcmp(pa, pb, sizeof(struct sockaddr_storage));
 	case K_TYPES:
 		return a->n_tunnel_types == b->n_tunnel_types &&
 		       !memcmp(a->tunnel_types, b->tunnel_types,
@@ -134,6 +138,8 @@ static size_t kind_size(enum kind k)
 		return sizeof(uint16_t);
 	case K_U32:
 		return sizeof(uint32_t);
+	case K_ADDR:
+		return sizeof(struct sockaddr_storage);
 	case K_TYPES:
 		break;
 	}

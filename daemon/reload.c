@@ -5,6 +5,7 @@
 
 #include "ctx.h"
 #include "log.h"
+#include "node-metrics.h"
 #include "reload.h"
 #include "tunnel.h"
 
@@ -13,7 +14,7 @@ int reload_options(struct ctx *c)
 	struct options new;
 	struct reload_change ch[RELOAD_MAX_CHANGES];
 	char err[512] = "";
-	bool lists = false;
+	bool lists = false, metrics = false;
 
 	options_init(&new);
 	int r = options_parse_argv(&new, c->argc, c->argv, err, sizeof(err));
@@ -34,6 +35,8 @@ int reload_options(struct ctx *c)
 				    ch[i].name[1] ? "--" : "-", ch[i].name);
 		if (!strcmp(ch[i].name, "neighbour") || !strcmp(ch[i].name, "anchor"))
 			lists = true;
+		if (!strcmp(ch[i].name, "metrics"))
+			metrics = true;
 	}
 	if (!n)
 		log_info("reload: no option changed");
@@ -41,5 +44,7 @@ int reload_options(struct ctx *c)
 	options_done(&new);
 	if (lists && c->tunnels && (r = tunnel_set_lists(c->tunnels, &c->opt)) < 0)
 		return log_errno(LOG_ERR, r, "reload: cannot apply --neighbour/--anchor");
+	if (metrics && (r = node_metrics_listen(c)) < 0)
+		return r; /* logged */
 	return 0;
 }

@@ -5,9 +5,11 @@
  * setting that needs a restart.
  *
  * Live: --client-count, --max-clients, --neighbour, --anchor, --verbose,
- * and the tunnel policy (--tunnel-refresh, --rotate-share, --busy-share,
- * --busy-weight, --anchor-share, --drain-limit): the tunnel manager reads
- * them at every tick, the lists through tunnel_set_lists(). Everything
+ * the tunnel policy (--tunnel-refresh, --rotate-share, --busy-share,
+ * --busy-weight, --anchor-share, --drain-limit) and --dead-after: the
+ * tunnel manager reads them each time it runs, the lists through
+ * tunnel_set_lists(); --metrics: the HTTP server is opened again where it
+ * says (node_metrics_listen()). Everything
  * else needs a restart: one warning line per such setting, and the running
  * value is kept. A file that no longer parses changes nothing.
  *

@@ -16,6 +16,14 @@ static const char *const state_names[] = {
 	[T_DRAINING] = "draining", [T_DESTROYING] = "destroying",
 };
 
+void tunnel_health(const struct tunnel_mgr *m, struct tunnel_health *ret)
+{
+	struct tunnel_health h = { .reachable = tm_reachable(m) };
+	for (size_t i = 0; i < m->n; i++)
+		h.up += m->t[i]->state == T_UP;
+	*ret = h;
+}
+
 /* ---- control socket ---- */
 
 /* "policy" in status: the parameters in force and what they did. */

@@ -9,10 +9,11 @@
  *                       FOU, drain qdisc), the kernel's routes through one
  *   tunnel-choice.c     candidates and the order to try them (policy.h)
  *   tunnel-ctl.c        the "tunnels", "peers" and status "policy" views
+ *   tunnel-metrics.c    the tunnels' part of the node's metrics
  *   tunnel.c            the state machine: set-up both ways, health, drain,
  *                       destruction, rotation, scheduling, the module hooks
  * Calls go from tunnel.c and tunnel-choice.c down to the table and the
- * pool; tunnel-ctl.c only reads.
+ * pool; tunnel-ctl.c and tunnel-metrics.c only read.
  */
 #ifndef RE6ST_DAEMON_TUNNEL_MGR_H
 #define RE6ST_DAEMON_TUNNEL_MGR_H
@@ -35,6 +36,7 @@
 #include "events.h"
 #include "log.h"
 #include "loop.h"
+#include "metrics.h"
 #include "netconf.h"
 #include "objects.h"
 #include "peer.h"
@@ -231,6 +233,8 @@ void tm_on_address(void *userdata, const struct re6st_prefix *peer, const char *
 void tm_on_tunnel_msg(void *userdata, const struct re6st_prefix *peer, enum pp_type type,
 		      uint8_t role);
 size_t tm_peer_prefixes(void *userdata, const struct re6st_prefix **ret, size_t *ret_n_client);
+/* tunnel-metrics.c: tunnels by state, per-tunnel bytes and handshake age */
+void tm_metrics_collect(void *userdata, struct mtext *w);
 
 /* tunnel.c: the state machine, set-up, drain, destruction, rotation */
 bool tm_tunnel_connect(struct tunnel_mgr *m, const struct re6st_prefix *peer,

@@ -45,6 +45,9 @@ static void tunnel_up(struct tunnel_mgr *m, struct tunnel *t)
 	struct ctx *c = m->c;
 	char b[PREFIX_STRLEN];
 
+	metrics_inc(c->metrics, M_TUNNELS_UP);
+	if (t->state == T_SETUP)
+		metrics_observe(c->metrics, H_SETUP_SECONDS, (double)(tm_now_ms(m) - t->since_ms) / 1000);
 	t->state = T_UP;
 	t->since_ms = t->checked_ms = t->alive_ms = tm_now_ms(m);
 	health_reset(&t->rx, t->since_ms);
@@ -107,6 +110,7 @@ static void setup_next(struct tunnel_mgr *m, struct tunnel *t)
 		memset(t->setup_seqs, 0, sizeof(t->setup_seqs));
 		if (++t->ep_idx >= t->n_eps) {
 			log_info("tunnel: no answer from %s", tm_pfx(&t->peer, b));
+			metrics_inc(m->c->metrics, M_SETUP_FAILED);
 			tm_backoff(m, &t->peer, BACKOFF_FAIL_MS);
 			tunnel_release(m, t, "no answer");
 			return;
@@ -486,6 +490,7 @@ static void rotate(struct tunnel_mgr *m)
 		log_warning("tunnel: cannot choose the tunnels to rotate: %s", strerror(-got));
 	for (int i = 0; i < got; i++) {
 		m->destroyed++;
+		metrics_inc(m->c->metrics, M_ROTATIONS);
 		start_drain(m, cand[idx[i]]);
 	}
 }
@@ -686,6 +691,7 @@ static void on_tick(struct loop *l, struct loop_timer *timer, void *userdata)
 			case POLICY_DRAIN_DONE:
 				log_info("tunnel %s to %s: drained in %.1f s", t->ifname,
 					 tm_pfx(&t->peer, b), (double)took / 1000);
+				metrics_observe(m->c->metrics, H_DRAIN_SECONDS, (double)took / 1000);
 				start_destroy(m, t);
 				break;
 			case POLICY_DRAIN_FORCE:
@@ -695,6 +701,8 @@ static void on_tick(struct loop *l, struct loop_timer *timer, void *userdata)
 					   "limit (%u s): destroyed anyway",
 					   t->ifname, tm_pfx(&t->peer, b), limit);
 				m->forced++;
+				metrics_inc(m->c->metrics, M_FORCED_DESTRUCTIONS);
+				metrics_observe(m->c->metrics, H_DRAIN_SECONDS, (double)took / 1000);
 				start_destroy(m, t);
 				break;
 			case POLICY_DRAIN_WAIT:
@@ -891,6 +899,7 @@ int tunnel_init(struct ctx *c)
 				 tm_ctl_peers);
 		control_register_status(c->control, "policy", tm_ctl_policy);
 	}
+	metrics_register(c->metrics, tm_metrics_collect, c->tunnels);
 	uint8_t types[TUNNEL_TYPE_COUNT];
 	size_t nt = tm_offered(c->tunnels, types);
 	char tl[32] = "";
@@ -912,6 +921,7 @@ void tunnel_fini(struct ctx *c)
 		return;
 	peer_set_handler(c->peer, NULL, NULL);
 	events_unsubscribe(c->events, on_event, m);
+	metrics_unregister(c->metrics, tm_metrics_collect, m);
 	loop_timer_remove(m->timer);
 	m->timer = NULL;
 	while (m->n)

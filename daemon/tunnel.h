@@ -34,6 +34,9 @@
 #ifndef RE6ST_DAEMON_TUNNEL_H
 #define RE6ST_DAEMON_TUNNEL_H
 
+#include <stdbool.h>
+#include <stddef.h>
+
 struct ctx;
 struct options;
 struct tunnel_mgr;
@@ -50,5 +53,13 @@ int tunnel_init(struct ctx *c);
 void tunnel_fini(struct ctx *c);
 /* Take --neighbour and --anchor from o (again: SIGHUP). 0 or -ENOMEM. */
 int tunnel_set_lists(struct tunnel_mgr *t, const struct options *o);
+
+/* For the node's health (re6stctl status): tunnels up, either role, and
+ * whether a client reached us over the underlay in the last 10 minutes. */
+struct tunnel_health {
+	size_t up;
+	bool reachable;
+};
+void tunnel_health(const struct tunnel_mgr *t, struct tunnel_health *ret);
 
 #endif

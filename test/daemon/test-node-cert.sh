@@ -27,7 +27,7 @@ wait_for() { # TENTHS CMD...
 	n=$1; shift
 	for _ in $(seq "$n"); do "$@" && return 0; sleep 0.1; done; return 1
 }
-up() { tb_ctl 1 status >/dev/null 2>&1; }
+up() { tb_ctl 1 help >/dev/null 2>&1; }
 renewals() { grep -c "certificate renewed" "$LOG"; }
 reg_renewals() { grep -c "renewCertificate: serial .* renewed" "$TB_DIR/registry/registry.log"; }
 renew_rpc() { # FIELD of the node's renewCertificate request counters

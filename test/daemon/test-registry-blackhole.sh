@@ -30,7 +30,7 @@ cleanup() {
 	[ "$fail" = 0 ] && rm -rf "$D" || echo "logs kept in $D"
 }
 trap cleanup EXIT
-wait_up() { for _ in $(seq 150); do ctl status >/dev/null 2>&1 && return 0; sleep 0.2; done; return 1; }
+wait_up() { for _ in $(seq 150); do ctl help >/dev/null 2>&1 && return 0; sleep 0.2; done; return 1; }
 ms() { echo $(($(date +%s%N) / 1000000)); }
 registry_start() {
 	# nsenter execs the command itself: $! is its pid
@@ -54,7 +54,9 @@ probe() {
 	while [ "$(ms)" -lt "$end" ]; do
 		[ -n "${2:-}" ] && grep -q "$2" "$D/n/log/re6stnet.log" && break
 		t0=$(ms)
-		timeout 1 "$CTL" -s "$D/n/run/re6stnet.sock" status >/dev/null 2>&1 || SLOW=$((SLOW + 1))
+		# (status exits 1 on a degraded node: the answer is what counts)
+		timeout 1 "$CTL" -s "$D/n/run/re6stnet.sock" --json status 2>/dev/null |
+			grep -q '"version"' || SLOW=$((SLOW + 1))
 		dt=$(($(ms) - t0))
 		[ $dt -gt $MAX_MS ] && MAX_MS=$dt
 		[ $dt -gt 1000 ] && SLOW=$((SLOW + 1))

@@ -52,6 +52,7 @@ static const struct {
 	{ "link-cost", "1024", false },
 	{ "smoothing", "4", false },
 	{ "dead-after", "20", true },
+	{ "metrics", "9100", true },
 	{ "B", "-d1", false },
 	{ "up", "true", false },
 	{ "daemon", "sleep 1", false },

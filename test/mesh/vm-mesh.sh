@@ -171,6 +171,67 @@ if [ "${MAP:-1}" = 1 ]; then
 	fi
 fi
 
+# The node's metrics (issue 15) against the kernel and re6stctl: parsed
+# with python3-prometheus-client's parser; tunnels up as `re6stctl tunnels`
+# says; each WireGuard tunnel's bytes between two `wg show transfer` reads
+# taken around the scrape, its handshake age as `wg show latest-handshakes`.
+# Tunnels rotate every TB_REFRESH s and the VM is slow: the tunnel count must
+# match re6stctl's just before or just after the scrape, and only the
+# interfaces whose peer stayed the same across the scrape are compared.
+PARSE="/usr/bin/python3 $here/../daemon/metrics-parse.py"
+for i in $(seq "$N"); do
+	d=$TB_DIR/metrics.n$i
+	mkdir -p "$d"
+	tb_ctl "$i" --json tunnels >"$d/t0.json" 2>/dev/null
+	tb_ns "r6-n$i" wg show all transfer >"$d/wg0"
+	tb_ns "r6-n$i" wg show all latest-handshakes >"$d/hs"
+	tb_ctl "$i" metrics >"$d/m.txt" 2>&1
+	now=$(date +%s)
+	tb_ns "r6-n$i" wg show all transfer >"$d/wg1"
+	tb_ctl "$i" --json tunnels >"$d/t.json" 2>/dev/null
+	if ! $PARSE <"$d/m.txt" >"$d/m.json" 2>"$d/err"; then
+		ko "node $i: metrics do not parse: $(cat "$d/err") $(head -c 300 "$d/m.txt")"
+		continue
+	fi
+	up_m=$(jq '[.samples[] | select(.name == "re6st_tunnels" and .labels.state == "up") | .value] | add' "$d/m.json")
+	up_c0=$(jq '[.tunnels[] | select(.state == "up")] | length' "$d/t0.json")
+	up_c=$(jq '[.tunnels[] | select(.state == "up")] | length' "$d/t.json")
+	{ [ "${up_m%.0}" = "$up_c0" ] || [ "${up_m%.0}" = "$up_c" ]; } && [ "${up_m%.0}" -gt 0 ] &&
+		ok "node $i metrics: ${up_m%.0} tunnels up, as re6stctl tunnels" ||
+		ko "node $i metrics: $up_m tunnels up, re6stctl tunnels says $up_c0 then $up_c:" \
+			"$(jq -c '[.tunnels[] | "\(.ifname) \(.state)"]' "$d/t0.json" "$d/t.json")"
+	bad=$(jq -r '.samples[] | select(.name == "re6st_tunnel_receive_bytes_total" or
+		.name == "re6st_tunnel_transmit_bytes_total" or
+		.name == "re6st_tunnel_last_handshake_age_seconds") |
+		"\(.name) \(.labels.ifname) \(.value)"' "$d/m.json" | while read -r name ifc v; do
+		v=${v%.*}
+		# rotated across the scrape: not comparable
+		[ "$(awk -v f="$ifc" '$1 == f { print $2 }' "$d/wg0")" = \
+			"$(awk -v f="$ifc" '$1 == f { print $2 }' "$d/wg1")" ] || continue
+		col=$([ "$name" = re6st_tunnel_receive_bytes_total ] && echo 3 || echo 4)
+		if [ "$name" = re6st_tunnel_last_handshake_age_seconds ]; then
+			hs=$(awk -v f="$ifc" '$1 == f { print $3 }' "$d/hs")
+			age=$((now - ${hs:-0}))
+			# now: after the scrape; a handshake since makes the metric younger
+			[ -n "$hs" ] && [ "$v" -le $((age + 1)) ] || echo "$ifc age $v (wg at most: $age)"
+		else
+			a=$(awk -v f="$ifc" -v c="$col" '$1 == f { print $c }' "$d/wg0")
+			b=$(awk -v f="$ifc" -v c="$col" '$1 == f { print $c }' "$d/wg1")
+			[ -n "$a" ] && [ "$v" -ge "$a" ] && [ "$v" -le "$b" ] || echo "$ifc $name $v (wg: $a..$b)"
+		fi
+	done)
+	nwg=$(grep -c . "$d/wg1")
+	[ -z "$bad" ] && [ "$nwg" -gt 0 ] &&
+		ok "node $i metrics: bytes and handshake age of $nwg WireGuard tunnels as wg show" ||
+		ko "node $i metrics: against wg show: $(echo $bad)"
+	acc=$(jq '[.samples[] | select(.name == "re6st_peer_received_total" and .labels.verdict == "accepted") | .value] | add // 0' "$d/m.json")
+	setups=$(jq '[.samples[] | select(.name == "re6st_tunnel_setup_seconds_count") | .value] | add // 0' "$d/m.json")
+	clients=$(jq '[.tunnels[] | select(.state == "up" and .role == "client")] | length' "$d/t.json")
+	[ "${acc%.0}" -gt 0 ] && [ "${setups%.0}" -ge "$clients" ] &&
+		ok "node $i metrics: ${acc%.0} peer messages accepted, ${setups%.0} set-up latencies for $clients client tunnels up" ||
+		ko "node $i metrics: $acc peer messages accepted, $setups set-up latencies, $clients client tunnels up"
+done
+
 if [ "${ROTATE:-0}" = 1 ]; then
 	before=$(for i in $(seq "$N"); do tb_ns "r6-n$i" wg show all peers; done | sort | md5sum)
 	rotations() { cat "$TB_DIR"/n*/log/re6stnet.log 2>/dev/null | grep -c 'closed: rotated'; }

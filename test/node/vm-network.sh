@@ -98,7 +98,7 @@ if wants kill; then
 	nsx "r6-n$K" ip link set eth0 up
 	ts=$(date +%s)
 	tb_node_add "$K"
-	for _ in $(seq 30); do ctl "$K" status >/dev/null 2>&1 && break; sleep 1; done
+	for _ in $(seq 30); do ctl "$K" help >/dev/null 2>&1 && break; sleep 1; done
 	kill -0 "$old_babeld" 2>/dev/null && stale=yes || stale=no
 	check "kill: restart stopped the stale babeld $old_babeld" "$K" -- [ "$stale" = no ]
 	# Stopped cleanly before its interfaces were removed, it saved its seqno:
@@ -193,7 +193,7 @@ if wants registry; then
 	tb_node_stop 2
 	ts=$(date +%s)
 	tb_node_add 2
-	for _ in $(seq 30); do ctl 2 status >/dev/null 2>&1 && break; sleep 1; done
+	for _ in $(seq 30); do ctl 2 help >/dev/null 2>&1 && break; sleep 1; done
 	check "registry: node 2 restarted with the cached configuration" 2 -- \
 		grep -q 'using the cached network configuration' "$TB_DIR/n2/log/re6stnet.log"
 	check "registry: node 2's babeld signs with the cached HMAC key" 2 -- \

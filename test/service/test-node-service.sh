@@ -40,7 +40,7 @@ export TB_NODE_WRAP="env JOURNAL_STREAM=$JS /usr/bin/python3 $PWD/test/service/n
 tb_node_add 1 -l - -B -d1
 check "READY=1 sent" wait_for 20 grep -q ' READY=1$' "$TB_DIR/notify.log"
 # READY=1 comes after babeld's interface: everything answers by then.
-check "re6stctl answers once ready" tb_ctl 1 status
+check "re6stctl answers once ready" tb_ctl 1 help
 check "babeld ready once ready" sh -c "$CTL -s $TB_DIR/n1/run/re6stnet.sock status | grep -q 'babeld.ready *yes'"
 check "STATUS= names the address" grep -q ' STATUS=2001:db8:42:.* on lo$' "$TB_DIR/notify.log"
 NPID=$(cat "$TB_DIR/notify.log.pid")
@@ -62,6 +62,17 @@ check "client count 7 after SIGHUP (was $before)" wait_for 5 count_is 7
 check "log: --client-count applied" grep -q 'reload: --client-count changed: applied' "$LOG"
 check "log: --hello needs a restart, a warning" grep -q '^<4>reload: --hello changed: needs a restart' "$LOG"
 check "one line per setting" test "$(grep -c 'reload: --' "$LOG")" = 2
+# --metrics is live too: the HTTP server opens at the new address.
+MPORT=$((20000 + $$ % 20000))
+echo "metrics 127.0.0.1:$MPORT" >>"$TB_DIR/n1/re6stnet.conf"
+kill -HUP "$NPID"
+scrape() { tb_ns r6-n1 curl -sf "http://127.0.0.1:$MPORT/metrics" | grep -q '^re6st_'; }
+check "GET /metrics served on port $MPORT after SIGHUP" wait_for 5 scrape
+check "log: --metrics applied" grep -q 'reload: --metrics changed: applied' "$LOG"
+sed -i '/^metrics /d' "$TB_DIR/n1/re6stnet.conf"
+kill -HUP "$NPID"
+no_scrape() { ! tb_ns r6-n1 curl -sf "http://127.0.0.1:$MPORT/metrics" >/dev/null 2>&1; }
+check "no more /metrics once the line is gone" wait_for 5 no_scrape
 # A file that no longer parses: nothing changes, the node runs on.
 echo 'client-count lots' >>"$TB_DIR/n1/re6stnet.conf"
 kill -HUP "$NPID"
