@@ -398,6 +398,8 @@ static void on_job_timer(struct loop *l, struct loop_timer *t, void *userdata)
 		job_start(j);
 		break;
 	case JOB_BOOTSTRAP:
+		job_start(j);
+		break;
 	case N_JOBS:
 		break;
 	}
@@ -408,11 +410,14 @@ void reglink_want_bootstrap(struct reglink *rl, reglink_bootstrap_fn cb, void *u
 	if (!rl)
 		return;
 	struct job *j = &rl->jobs[JOB_BOOTSTRAP];
-	if (j->x || now_ms(rl) < j->not_before_ms)
-		return;
 	rl->bootstrap_cb = cb;
 	rl->bootstrap_data = userdata;
-	job_start(j);
+	if (j->x || j->next_ms)
+		return; /* in flight, or already due later */
+	if (now_ms(rl) < j->not_before_ms)
+		job_arm(j, j->not_before_ms); /* asked when allowed */
+	else
+		job_start(j);
 }
 
 void reglink_want_hmac(struct reglink *rl)

@@ -50,9 +50,10 @@ void reglink_fini(struct ctx *c);
 void reglink_reload(struct ctx *c);
 
 /*
- * The tunnel manager wants a bootstrap peer. Starts getBootstrapPeer unless
- * one is in flight or the last one ended less than 30 s ago (or less than
- * the back-off after a failure): then does nothing, ask again later. When
+ * The tunnel manager wants a bootstrap peer. Starts getBootstrapPeer now,
+ * or, when the last one ended less than 30 s ago (or less than the back-off
+ * after a failure), as soon as that time is over; nothing more if one is in
+ * flight or already due. Ask again for the next one. When
  * the answer comes (from the loop, later), cb gets the peer (certificate
  * verified against the CA, prefix matching it); the peer is only valid
  * during the call. cb is not called on failure. rl may be NULL (no-op).

@@ -57,7 +57,8 @@
 
 #define POLL_MS 1000           /* draining, destroy requested: routes gone yet? */
 #define WANT_MS 2000           /* below the target: new candidates yet? */
-#define WANT_MAX_MS 60000      /* ... doubling while nothing can be tried */
+#define WANT_MAX_MS 30000      /* ... doubling while nothing can be tried (the
+                                  * bootstrap peer is asked at most this often) */
 #define HEALTH_SLACK_MS 3000   /* checked this early, the tunnels' checks align */
 #define SETUP_RETRY_MS 1000
 #define SETUP_TRIES 3            /* per endpoint */

@@ -616,7 +616,7 @@ void tm_want_again(struct tunnel_mgr *m)
  * deadlines, the tunnels' health checks and destruction deadlines, the
  * cache fill; every POLL_MS only while a tunnel waits for its routes to
  * move; while client tunnels are wanted, WANT_MS after a pass that could
- * try someone, doubling up to WANT_MAX_MS after passes that could not (new
+ * try someone, doubling up to WANT_MAX_MS (30 s) after passes that could not (new
  * routes, a new configuration or a freed tunnel start again from WANT_MS).
  * Messages and events wake it at once (tm_wake()).
  */
