@@ -55,7 +55,6 @@ struct peer_srv {
 	struct rl_slot rl[RL_SLOTS];
 	uint64_t global_window_ms;
 	unsigned global_count;
-	struct peer_stats stats;
 	struct peer_handler h;      /* the tunnel manager's (peer_set_handler()) */
 	void *h_data;
 	struct loglimit logs;       /* lines caused by datagrams, per source */
@@ -163,12 +162,6 @@ size_t peer_known_list(const struct peer_srv *p, const struct peer_known **ret)
 	return p->n_known;
 }
 
-
-void peer_get_stats(const struct peer_srv *p, struct peer_stats *ret)
-{
-	*ret = p->stats;
-}
-
 /* ---- sending ------------------------------------------------------------ */
 
 static int encode(struct peer_srv *p, const struct re6st_prefix *to, struct pp_msg *m,
@@ -204,7 +197,6 @@ static int send_to(struct peer_srv *p, int fd, const struct sockaddr *dst, size_
 	}
 	if (sendto(fd, p->out, len, 0, dst, sl) < 0)
 		return negative_errno();
-	p->stats.tx++;
 	return 0;
 }
 
@@ -371,7 +363,6 @@ static void handle_setup_request(struct peer_srv *p, const struct pp_msg *m,
 	bool limited = rate_limited(p, a16, loop_now(c->loop), &answer);
 	metrics_peer_rx(c->metrics, m->type, limited ? MV_RATE_LIMITED : MV_ACCEPTED);
 	if (limited) {
-		p->stats.rate_limited++;
 		metrics_inc(c->metrics, M_RATE_LIMITED);
 		if (!answer)
 			return;
@@ -403,10 +394,6 @@ static void handle_setup_request(struct peer_srv *p, const struct pp_msg *m,
 		memcpy(a.setup_answer.seen_addr, &s6->sin6_addr, 16);
 		a.setup_answer.seen_port = ntohs(s6->sin6_port);
 	}
-	if (a.setup_answer.status == PP_SETUP_OK)
-		p->stats.setup_ok++;
-	else
-		p->stats.setup_refused++;
 	PEER_LOG(p, src, LOG_INFO, "peer: set-up request from %s at %s: %s", prefix_format(&cert->node, pb),
 		 addr_str(src, b, sizeof(b)), pp_setup_status_to_string(a.setup_answer.status));
 	reply(p, overlay, src, &cert->node, &a);
@@ -556,10 +543,8 @@ static void handle_datagram(struct peer_srv *p, const uint8_t *buf, size_t len,
 	char b[80];
 	uint64_t now = loop_unix_now();
 
-	p->stats.rx++;
 	int r = pp_decode(buf, len, &m, &why);
 	if (r < 0) {
-		p->stats.dropped_malformed++;
 		metrics_peer_rx(c->metrics, 0, MV_MALFORMED);
 		PEER_LOG(p, src, LOG_DEBUG, "peer: dropped datagram from %s: %s", addr_str(src, b, sizeof(b)), why);
 		return;
@@ -571,7 +556,6 @@ static void handle_datagram(struct peer_srv *p, const uint8_t *buf, size_t len,
 	    m.type != PP_TUNNEL_DRAIN && m.type != PP_TUNNEL_UNDRAIN &&
 	    m.type != PP_TUNNEL_DESTROY && m.type != PP_TUNNEL_DESTROY_ACK &&
 	    m.type != PP_NETCONF && !(from_registry_type(m.type) && m.cert_len == 0)) {
-		p->stats.dropped_auth++;
 		metrics_peer_rx(c->metrics, m.type, MV_AUTH);
 		PEER_LOG(p, src, LOG_DEBUG, "peer: %s from %s on the underlay: dropped", pp_type_to_string(m.type),
 			  addr_str(src, b, sizeof(b)));
@@ -587,7 +571,6 @@ static void handle_datagram(struct peer_srv *p, const uint8_t *buf, size_t len,
 		if (!from_registry_type(m.type) || memcmp(m.sender_key, c->ca.sign_pk, PP_KEY_LEN) != 0 ||
 		    !prefix_equal(&m.to, &c->prefix) || !reg ||
 		    pp_replay_check(&reg->replay, m.seq, now_us()) < 0) {
-			p->stats.dropped_auth++;
 			metrics_peer_rx(c->metrics, m.type, MV_AUTH);
 			PEER_LOG(p, src, LOG_DEBUG, "peer: %s without a certificate from %s: dropped",
 				  pp_type_to_string(m.type), addr_str(src, b, sizeof(b)));
@@ -616,14 +599,12 @@ static void handle_datagram(struct peer_srv *p, const uint8_t *buf, size_t len,
 	if (cert_err >= 0 && c->netconf && netconf_find_revoked(c->netconf, cert.serial))
 		cert_err = -EKEYREVOKED;
 	if (r < 0 || (cert_err < 0 && cert_err != -EKEYEXPIRED && cert_err != -EKEYREVOKED)) {
-		p->stats.dropped_auth++;
 		metrics_peer_rx(c->metrics, m.type, MV_AUTH);
 		PEER_LOG(p, src, LOG_DEBUG, "peer: %s from %s: bad certificate: %s", pp_type_to_string(m.type),
 			  addr_str(src, b, sizeof(b)), identity_strerror(r < 0 ? r : cert_err));
 		return;
 	}
 	if (!prefix_equal(&m.to, &c->prefix)) {
-		p->stats.dropped_auth++;
 		metrics_peer_rx(c->metrics, m.type, MV_AUTH);
 		PEER_LOG(p, src, LOG_DEBUG, "peer: %s from %s is for another node", pp_type_to_string(m.type),
 			  addr_str(src, b, sizeof(b)));
@@ -633,7 +614,6 @@ static void handle_datagram(struct peer_srv *p, const uint8_t *buf, size_t len,
 		uint8_t a16[16];
 		src_addr16(src, a16);
 		if (src->ss_family != AF_INET6 || !prefix_contains_address(&cert.node, a16)) {
-			p->stats.dropped_auth++;
 			metrics_peer_rx(c->metrics, m.type, MV_AUTH);
 			PEER_LOG(p, src, LOG_DEBUG, "peer: %s from %s: source outside the sender's prefix",
 				  pp_type_to_string(m.type), addr_str(src, b, sizeof(b)));
@@ -645,7 +625,6 @@ static void handle_datagram(struct peer_srv *p, const uint8_t *buf, size_t len,
 		return;
 	r = pp_replay_check(&k->replay, m.seq, now_us());
 	if (r < 0) {
-		p->stats.dropped_replay++;
 		metrics_peer_rx(c->metrics, m.type, MV_REPLAY);
 		if (r == -ESTALE)
 			PEER_LOG(p, src, LOG_WARNING, "peer: %s from %s has a timestamp off by more than %d s: "
@@ -670,7 +649,6 @@ static void handle_datagram(struct peer_srv *p, const uint8_t *buf, size_t len,
 		return;
 	}
 	if (cert_err < 0) {
-		p->stats.dropped_auth++;
 		metrics_peer_rx(c->metrics, m.type, MV_AUTH);
 		PEER_LOG(p, src, LOG_DEBUG, "peer: %s from %s: %s", pp_type_to_string(m.type),
 			  addr_str(src, b, sizeof(b)), identity_strerror(cert_err));

@@ -94,13 +94,6 @@ int peer_send_underlay(struct peer_srv *p, const struct sockaddr_storage *dst,
 void peer_announce_netconf(struct peer_srv *p);
 
 
-/* Counters for status and metrics. */
-struct peer_stats {
-	uint64_t rx, tx, dropped_malformed, dropped_auth, dropped_replay, rate_limited;
-	uint64_t setup_ok, setup_refused;
-};
-void peer_get_stats(const struct peer_srv *p, struct peer_stats *ret);
-
 /* Known peers (certificate seen), for the `peers` control command. */
 struct peer_known {
 	struct re6st_prefix prefix;

@@ -11,7 +11,9 @@
  *   tunnel-ctl.c        the "tunnels", "peers" and status "policy" views
  *   tunnel-metrics.c    the tunnels' part of the node's metrics
  *   tunnel.c            the state machine: set-up both ways, health, drain,
- *                       destruction, rotation, scheduling, the module hooks
+ *                       destruction, rotation, scheduling
+ *   tunnel-mod.c        the module: events, the peer handler table, lists,
+ *                       init and fini
  * Calls go from tunnel.c and tunnel-choice.c down to the table and the
  * pool; tunnel-ctl.c and tunnel-metrics.c only read.
  */
@@ -241,6 +243,10 @@ void tm_metrics_collect(void *userdata, struct mtext *w);
 bool tm_tunnel_connect(struct tunnel_mgr *m, const struct re6st_prefix *peer,
 			   const char *list, size_t len);
 size_t tm_routes_via(struct tunnel_mgr *m, const struct tunnel *t);
+/* Free t (its peer gone from the interface, flushed from babeld); why is logged. */
+void tm_release(struct tunnel_mgr *m, struct tunnel *t, const char *why);
+/* The manager's timer: everything due, then the next deadline. */
+void tm_run(struct loop *l, struct loop_timer *timer, void *userdata);
 /* Something changed: run the manager at the loop's next iteration. */
 void tm_wake(struct tunnel_mgr *m);
 /* New candidates may exist (routes, configuration, a tunnel freed): look

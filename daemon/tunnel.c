@@ -12,7 +12,7 @@
 #include "tunnel-mgr.h"
 
 /* Drop the peer: the interface goes back to the pool, ready to be reprogrammed. */
-static void tunnel_release(struct tunnel_mgr *m, struct tunnel *t, const char *why)
+void tm_release(struct tunnel_mgr *m, struct tunnel *t, const char *why)
 {
 	struct ctx *c = m->c;
 	char b[PREFIX_STRLEN];
@@ -112,7 +112,7 @@ static void setup_next(struct tunnel_mgr *m, struct tunnel *t)
 			log_info("tunnel: no answer from %s", tm_pfx(&t->peer, b));
 			metrics_inc(m->c->metrics, M_SETUP_FAILED);
 			tm_backoff(m, &t->peer, BACKOFF_FAIL_MS);
-			tunnel_release(m, t, "no answer");
+			tm_release(m, t, "no answer");
 			return;
 		}
 	}
@@ -201,14 +201,14 @@ void tm_on_setup_answer(void *userdata, const struct re6st_cert *server,
 		uint64_t wait = a->setup_answer.retry_after ? a->setup_answer.retry_after * 1000ull
 							   : BACKOFF_FAIL_MS;
 		tm_backoff(m, &t->peer, wait);
-		tunnel_release(m, t, "refused");
+		tm_release(m, t, "refused");
 		return;
 	}
 	if (a->setup_answer.tunnel_type != t->type) {
 		log_warning("tunnel: %s answered for a %s tunnel, we asked for %s", tm_pfx(&t->peer, b),
 			    tm_type_name(a->setup_answer.tunnel_type), tm_type_name(t->type));
 		tm_backoff(m, &t->peer, BACKOFF_FAIL_MS);
-		tunnel_release(m, t, "wrong type");
+		tm_release(m, t, "wrong type");
 		return;
 	}
 	const struct pp_endpoint *ep = &t->eps[t->ep_idx];
@@ -226,14 +226,14 @@ void tm_on_setup_answer(void *userdata, const struct re6st_cert *server,
 		log_error("tunnel: cannot make %s for %s: %s", t->ifname, tm_pfx(&t->peer, b),
 			  strerror(-r));
 		tm_backoff(m, &t->peer, BACKOFF_FAIL_MS);
-		tunnel_release(m, t, "programming failed");
+		tm_release(m, t, "programming failed");
 		return;
 	}
 	if (r < 0) {
 		log_error("tunnel: cannot program %s for %s: %s", t->ifname, tm_pfx(&t->peer, b),
 			  strerror(-r));
 		t->state = T_UP; /* so that release clears whatever was set */
-		tunnel_release(m, t, "programming failed");
+		tm_release(m, t, "programming failed");
 		return;
 	}
 	tunnel_up(m, t);
@@ -305,7 +305,7 @@ int tm_serve(void *userdata, const struct re6st_cert *client,
 		return PP_SETUP_OK;
 	}
 	if (t && t->state != T_FREE)
-		tunnel_release(m, t, "the peer asks for another tunnel type");
+		tm_release(m, t, "the peer asks for another tunnel type");
 	t = tm_find_peer(m, &client->node, false);
 	if (t) {
 		/*
@@ -319,7 +319,7 @@ int tm_serve(void *userdata, const struct re6st_cert *client,
 		bool crossing = t->state == T_SETUP || tm_now_ms(m) - t->since_ms < CROSSING_MS;
 		if (crossing && tm_prefix_cmp(&c->prefix, &client->node) > 0)
 			return PP_SETUP_BUSY;
-		tunnel_release(m, t, crossing ? "the peer opened a tunnel to us"
+		tm_release(m, t, crossing ? "the peer opened a tunnel to us"
 					      : "the peer asks again: it lost its side");
 		tm_pending_remove(m, &client->node);
 	}
@@ -408,7 +408,7 @@ static void ack_destroy(struct tunnel_mgr *m, struct tunnel *t)
 			      .tunnel.role = t->server ? PP_ROLE_SERVER : PP_ROLE_CLIENT };
 	struct re6st_prefix peer = t->peer;
 	struct sockaddr_storage peer_ul = t->peer_ul;
-	tunnel_release(m, t, "the peer destroyed it");
+	tm_release(m, t, "the peer destroyed it");
 	/* It comes back by itself if chosen again; not at once. */
 	tm_backoff(m, &peer, tm_refresh_ms(m));
 	send_to_peer(m, &peer, &peer_ul, &msg);
@@ -443,7 +443,7 @@ static bool routes_gone(struct tunnel_mgr *m, struct tunnel *t)
 static void finish_rotation(struct tunnel_mgr *m, struct tunnel *t, const char *why)
 {
 	tm_backoff(m, &t->peer, tm_refresh_ms(m));
-	tunnel_release(m, t, why);
+	tm_release(m, t, why);
 }
 
 static void start_drain(struct tunnel_mgr *m, struct tunnel *t)
@@ -560,10 +560,10 @@ static void check_health(struct tunnel_mgr *m, struct tunnel *t, uint64_t now)
 			if (now - t->since_ms > (t->server ? 3 * HANDSHAKE_FIRST_MS : HANDSHAKE_FIRST_MS)) {
 				if (!t->server)
 					tm_backoff(m, &t->peer, BACKOFF_FAIL_MS);
-				tunnel_release(m, t, "no babel neighbour");
+				tm_release(m, t, "no babel neighbour");
 			}
 		} else if (now - t->alive_ms > HANDSHAKE_STALE_S * 1000ull) {
-			tunnel_release(m, t, "babel neighbour gone");
+			tm_release(m, t, "babel neighbour gone");
 		}
 		return;
 	}
@@ -583,7 +583,7 @@ static void check_health(struct tunnel_mgr *m, struct tunnel *t, uint64_t now)
 		if (!t->server)
 			tm_backoff(m, &t->peer, BACKOFF_FAIL_MS);
 		m->dead++;
-		tunnel_release(m, t, "underlay dead");
+		tm_release(m, t, "underlay dead");
 		return;
 	}
 	uint64_t unix_now = loop_unix_now();
@@ -591,10 +591,10 @@ static void check_health(struct tunnel_mgr *m, struct tunnel *t, uint64_t now)
 		if (now - t->since_ms > (t->server ? 3 * HANDSHAKE_FIRST_MS : HANDSHAKE_FIRST_MS)) {
 			if (!t->server)
 				tm_backoff(m, &t->peer, BACKOFF_FAIL_MS);
-			tunnel_release(m, t, "no WireGuard handshake");
+			tm_release(m, t, "no WireGuard handshake");
 		}
 	} else if (unix_now > hs + HANDSHAKE_STALE_S) {
-		tunnel_release(m, t, "WireGuard handshake too old");
+		tm_release(m, t, "WireGuard handshake too old");
 	}
 }
 
@@ -652,7 +652,7 @@ static void schedule(struct tunnel_mgr *m, uint64_t now, size_t wanted)
 	loop_timer_set(m->timer, MAX(next, now + 1));
 }
 
-static void on_tick(struct loop *l, struct loop_timer *timer, void *userdata)
+void tm_run(struct loop *l, struct loop_timer *timer, void *userdata)
 {
 	struct tunnel_mgr *m = userdata;
 	uint64_t now = tm_now_ms(m);
@@ -747,191 +747,3 @@ static void on_tick(struct loop *l, struct loop_timer *timer, void *userdata)
 	schedule(m, now, wanted);
 }
 
-/* ---- netconf, addresses, views ---- */
-
-static void warn_no_type(const struct tunnel_mgr *m)
-{
-	uint8_t v[TUNNEL_TYPE_COUNT];
-	if (tm_offered(m, v) == 0)
-		log_error("tunnel manager: none of our --tunnel-type is allowed by the network: "
-			  "no tunnel can be made");
-}
-
-/* A revoked peer: no tunnel, not in the cache, not chosen for a while. */
-static void forget_revoked(struct tunnel_mgr *m, const struct re6st_prefix *peer)
-{
-	for (size_t i = 0; i < m->n; i++) {
-		struct tunnel *t = m->t[i];
-		if (t->state != T_FREE && prefix_equal(&t->peer, peer))
-			tunnel_release(m, t, "certificate revoked");
-	}
-	tm_pending_remove(m, peer);
-	tm_backoff(m, peer, REVOKED_BACKOFF_MS);
-	if (m->c->state)
-		state_peer_remove(m->c->state, peer);
-}
-
-static void on_netconf(struct tunnel_mgr *m)
-{
-	const struct re6st_netconf *nc = m->c->netconf;
-	if (!nc)
-		return;
-	warn_no_type(m);
-	for (size_t i = 0; i < m->n; i++) {
-		struct tunnel *t = m->t[i];
-		if (t->state != T_FREE && t->state != T_SETUP && netconf_find_revoked(nc, t->peer_serial)) {
-			struct re6st_prefix peer = t->peer;
-			forget_revoked(m, &peer);
-		} else if (t->state != T_FREE && !tm_offers(m, t->type))
-			tunnel_release(m, t, "tunnel type no longer allowed by the network");
-	}
-}
-
-static void on_event(void *userdata, enum event_type type, const void *payload, size_t len)
-{
-	struct tunnel_mgr *m = userdata;
-
-	switch (type) {
-	case EV_NETCONF:
-		on_netconf(m);
-		break;
-	case EV_PEER_REVOKED:
-		forget_revoked(m, &((const struct ev_prefix *)payload)->prefix);
-		break;
-	default:
-		break;
-	}
-	tm_want_again(m);
-}
-
-/* Every message may change what is due: the manager runs right after. */
-static int h_serve(void *userdata, const struct re6st_cert *client,
-		   const struct sockaddr_storage *src, const struct pp_msg *req, uint16_t *ret_port,
-		   uint16_t *ret_retry_after)
-{
-	tm_wake(userdata);
-	return tm_serve(userdata, client, src, req, ret_port, ret_retry_after);
-}
-
-static void h_setup_answer(void *userdata, const struct re6st_cert *server,
-			   const struct sockaddr_storage *src, const struct pp_msg *a)
-{
-	tm_wake(userdata);
-	tm_on_setup_answer(userdata, server, src, a);
-}
-
-static void h_address(void *userdata, const struct re6st_prefix *peer, const char *list,
-		      size_t len)
-{
-	tm_wake(userdata);
-	tm_on_address(userdata, peer, list, len);
-}
-
-static void h_tunnel_msg(void *userdata, const struct re6st_prefix *peer, enum pp_type type,
-			 uint8_t role)
-{
-	tm_wake(userdata);
-	tm_on_tunnel_msg(userdata, peer, type, role);
-}
-
-static const struct peer_handler handlers = {
-	.serve = h_serve,
-	.setup_answer = h_setup_answer,
-	.address = h_address,
-	.tunnel_msg = h_tunnel_msg,
-	.tunnel_peers = tm_peer_prefixes,
-};
-
-/* ---- module ---- */
-
-int tunnel_set_lists(struct tunnel_mgr *m, const struct options *o)
-{
-	struct re6st_prefix *neigh = NULL;
-	size_t n = 0;
-	if (o->neighbours.n && !(neigh = calloc(o->neighbours.n, sizeof(*neigh))))
-		return -ENOMEM;
-	for (size_t i = 0; i < o->neighbours.n; i++)
-		if (prefix_parse_relaxed(o->neighbours.v[i], &neigh[n]) >= 0)
-			n++;
-	free(m->neigh);
-	m->neigh = neigh;
-	m->n_neigh = n;
-	m->n_anchors = 0;
-	for (size_t i = 0; i < o->anchors.n && i < ARRAY_SIZE(m->anchors); i++)
-		if (prefix_parse(o->anchors.v[i], &m->anchors[m->n_anchors]) >= 0)
-			m->n_anchors++;
-	if (m->timer)
-		tm_wake(m); /* new neighbours: tried now */
-	return 0;
-}
-
-int tunnel_init(struct ctx *c)
-{
-	_cleanup_free_ struct tunnel_mgr *m = calloc(1, sizeof(*m));
-	int r;
-
-	if (!m)
-		return log_errno(LOG_ERR, -ENOMEM, "tunnel manager");
-	m->c = c;
-	m->want_ms = WANT_MS;
-	if ((r = tunnel_set_lists(m, &c->opt)) < 0)
-		return log_errno(LOG_ERR, r, "tunnel manager");
-	r = loop_add_timer(c->loop, 0, 0, on_tick, m, &m->timer);
-	if (r < 0) {
-		free(m->neigh);
-		return log_errno(LOG_ERR, r, "tunnel manager: cannot add a timer");
-	}
-	/* The first rotation comes one period after start-up. */
-	m->next_refresh_ms = loop_now(c->loop) + tm_refresh_ms(m);
-	if ((r = events_subscribe(c->events, EV_NETCONF, on_event, m)) < 0 ||
-	    (r = events_subscribe(c->events, EV_PEER_REVOKED, on_event, m)) < 0 ||
-	    (r = events_subscribe(c->events, EV_ROUTES, on_event, m)) < 0) {
-		events_unsubscribe(c->events, on_event, m);
-		loop_timer_remove(m->timer);
-		free(m->neigh);
-		return log_errno(LOG_ERR, r, "tunnel manager");
-	}
-	peer_set_handler(c->peer, &handlers, m);
-	c->tunnels = TAKE_PTR(m);
-	if (c->control) {
-		control_register(c->control, "tunnels", "tunnels of this node (JSON)", tm_ctl_tunnels);
-		control_register(c->control, "peers", "nodes heard from over the peer protocol",
-				 tm_ctl_peers);
-		control_register_status(c->control, "policy", tm_ctl_policy);
-	}
-	metrics_register(c->metrics, tm_metrics_collect, c->tunnels);
-	uint8_t types[TUNNEL_TYPE_COUNT];
-	size_t nt = tm_offered(c->tunnels, types);
-	char tl[32] = "";
-	for (size_t i = 0; i < nt; i++)
-		snprintf(tl + strlen(tl), sizeof(tl) - strlen(tl), "%s%s", i ? "," : "",
-			 tm_type_name(types[i]));
-	log_info("tunnel manager: %u client tunnels, up to %u clients, refresh every %" PRIu64
-		 " s, types %s",
-		 tm_client_count(c->tunnels), tm_max_clients(c->tunnels), tm_refresh_ms(c->tunnels) / 1000,
-		 nt ? tl : "none");
-	warn_no_type(c->tunnels);
-	return 0;
-}
-
-void tunnel_fini(struct ctx *c)
-{
-	struct tunnel_mgr *m = c->tunnels;
-	if (!m)
-		return;
-	peer_set_handler(c->peer, NULL, NULL);
-	events_unsubscribe(c->events, on_event, m);
-	metrics_unregister(c->metrics, tm_metrics_collect, m);
-	loop_timer_remove(m->timer);
-	m->timer = NULL;
-	while (m->n)
-		tm_tunnel_delete(m, m->t[m->n - 1]);
-	for (int i = 0; i < 2; i++)
-		if (m->fou_open[i])
-			obj_fou_delete(c, i ? AF_INET6 : AF_INET, c->opt.fou_port);
-	free(m->t);
-	free(m->neigh);
-	free(m->view);
-	free(m);
-	c->tunnels = NULL;
-}
