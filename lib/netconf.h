@@ -55,7 +55,7 @@ enum {
 #define NETCONF_MAX_LINK_COST 4096u
 #define NETCONF_DEFAULT_SMOOTHING 8u
 #define NETCONF_MAX_SMOOTHING 120u
-#define NETCONF_DEFAULT_DEAD_AFTER 10u
+#define NETCONF_DEFAULT_DEAD_AFTER 3u
 #define NETCONF_MAX_DEAD_AFTER 600u
 
 /* Limits checked by encoder and decoder. */

@@ -1130,7 +1130,7 @@ static void test_netconf_metric(void)
 
 	network_make(&n, "2001:db8::/32");
 	CHECK_R(netconf_new(&nc), 0);
-	CHECK(nc->hello == 1 && nc->link_cost == 512 && nc->smoothing == 8 && nc->dead_after == 10,
+	CHECK(nc->hello == 1 && nc->link_cost == 512 && nc->smoothing == 8 && nc->dead_after == 3,
 	      "hello %u cost %u smoothing %u dead-after %u", nc->hello, nc->link_cost,
 	      nc->smoothing, nc->dead_after);
 	nc->link_cost = 512;

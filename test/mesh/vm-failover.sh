@@ -59,7 +59,7 @@ wait_mesh 150 $(seq "$N") && ok "mesh: $N nodes reach each other after $(since "
 	{ ko "mesh: not converged within 150 s" $(seq "$N"); show_fails $(seq "$N"); }
 pol=$(ctl 1 --json status | jq -c '{dead_after: .policy.dead_after}')
 echo "  node 1: $pol"
-check "the network's default dead-after is 10 s" 1 -- [ "$pol" = '{"dead_after":10}' ]
+check "the network's default dead-after is 3 s" 1 -- [ "$pol" = '{"dead_after":3}' ]
 
 # ---- cost: 20 s of babel traffic on node 1's tunnels
 wg_ifs=$(ctl 1 --json tunnels | jq -r '.tunnels[] | select(.state == "up" and .type == "wg") | .ifname')
