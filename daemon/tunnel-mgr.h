@@ -74,7 +74,7 @@
 #define HANDSHAKE_FIRST_MS 20000 /* client: first handshake must come by then */
 #define HANDSHAKE_STALE_S 200    /* WireGuard re-handshakes every 120 s when in use */
 #define GRE_TTL 64
-#define HEALTH_EVERY_MS 10000    /* at most; half the dead-after period if shorter */
+#define HEALTH_EVERY_MS 10000    /* at most; a third of the dead-after period if shorter */
 #define KEEPALIVE_S 25
 #define SPARE_SERVERS 2
 #define BACKOFF_FAIL_MS 300000
@@ -169,8 +169,8 @@ const char *tm_pfx(const struct re6st_prefix *p, char buf[PREFIX_STRLEN]);
 unsigned tm_client_count(const struct tunnel_mgr *m);
 unsigned tm_max_clients(const struct tunnel_mgr *m);
 uint64_t tm_refresh_ms(const struct tunnel_mgr *m);
-/* Between two health checks of a tunnel: half the dead-after period, 1 to
- * 10 s (HEALTH_EVERY_MS). */
+/* Between two health checks of a tunnel: a third of the dead-after period,
+ * 1 to 10 s (HEALTH_EVERY_MS). */
 uint64_t tm_health_every_ms(const struct tunnel_mgr *m);
 struct policy_params tm_params(const struct tunnel_mgr *m);
 const struct re6st_prefix *tm_anchors(const struct tunnel_mgr *m, size_t *ret_n);

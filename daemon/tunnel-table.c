@@ -62,8 +62,8 @@ static double share(uint32_t opt, uint32_t net)
  * the defaults for fields a document lacks), else the defaults. */
 uint64_t tm_health_every_ms(const struct tunnel_mgr *m)
 {
-	uint64_t half = health_dead_after_ms(m->c->opt.dead_after, m->c->netconf) / 2;
-	return MIN(MAX(half, (uint64_t)1000), (uint64_t)HEALTH_EVERY_MS);
+	uint64_t third = health_dead_after_ms(m->c->opt.dead_after, m->c->netconf) / 3;
+	return MIN(MAX(third, (uint64_t)1000), (uint64_t)HEALTH_EVERY_MS);
 }
 
 struct policy_params tm_params(const struct tunnel_mgr *m)
