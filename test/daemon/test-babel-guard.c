@@ -31,21 +31,10 @@
 #include "loglimit.h"
 #include "loop.h"
 #include "check.h"
+#include "util.h"
 
 static char ns[3][32]; /* R, V, W */
 static char dir[64];
-
-static int sh(const char *fmt, ...) _printf_(1, 2);
-static int sh(const char *fmt, ...)
-{
-	char cmd[2048];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	int r = system(cmd);
-	return WIFEXITED(r) ? WEXITSTATUS(r) : -1;
-}
 
 static void cleanup(void)
 {

@@ -39,22 +39,11 @@
 #include "log.h"
 #include "loop.h"
 #include "check.h"
+#include "util.h"
 
 static char ns[4][32]; /* V, K, X, Y */
 static char dir[64];
 static const uint8_t key[16] = { 0x5e, 0xc7, 0xe7, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13 };
-
-static int sh(const char *fmt, ...) _printf_(1, 2);
-static int sh(const char *fmt, ...)
-{
-	char cmd[2048];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	int r = system(cmd);
-	return WIFEXITED(r) ? WEXITSTATUS(r) : -1;
-}
 
 static void cleanup(void)
 {

@@ -23,22 +23,11 @@
 #include "log.h"
 #include "loop.h"
 #include "check.h"
+#include "util.h"
 
 static char tag[64];
 static int ids_changed; /* router_id_changed calls */
 
-
-static int sh(const char *fmt, ...) _printf_(1, 2);
-static int sh(const char *fmt, ...)
-{
-	char cmd[1024];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	int r = system(cmd);
-	return WIFEXITED(r) ? WEXITSTATUS(r) : -1;
-}
 
 static char ns[2][32];
 static char dir[64];
