@@ -37,14 +37,9 @@ static const char *const verdict_names[MV__COUNT] = {
 	[MV_REPLAY] = "replay", [MV_RATE_LIMITED] = "rate_limited",
 };
 
-struct hist {
-	uint64_t counts[MAX_BOUNDS + 1];
-	double sum;
-};
-
 struct metrics {
 	uint64_t counters[M__COUNT];
-	struct hist hist[H__COUNT];
+	struct prom_hist hist[H__COUNT];
 	uint64_t peer_rx[METRICS_PP_TYPES][MV__COUNT];
 	uint64_t peer_tx[METRICS_PP_TYPES];
 	struct {
@@ -59,6 +54,8 @@ int metrics_new(struct metrics **ret)
 	struct metrics *m = calloc(1, sizeof(*m));
 	if (!m)
 		return -ENOMEM;
+	for (size_t h = 0; h < H__COUNT; h++)
+		(void)prom_hist_init(&m->hist[h], hist_info[h].bounds, (unsigned)hist_info[h].n);
 	*ret = m;
 	return 0;
 }
@@ -78,11 +75,7 @@ void metrics_observe(struct metrics *m, enum metric_histogram h, double seconds)
 {
 	if (!m || h >= H__COUNT)
 		return;
-	size_t i = 0;
-	while (i < hist_info[h].n && seconds > hist_info[h].bounds[i])
-		i++;
-	m->hist[h].counts[i]++;
-	m->hist[h].sum += seconds;
+	prom_hist_observe(&m->hist[h], seconds);
 }
 
 void metrics_peer_rx(struct metrics *m, unsigned type, enum metric_verdict v)
@@ -125,51 +118,41 @@ static const char *type_name(unsigned type)
 	return type ? pp_type_to_string((int)type) : "unknown";
 }
 
-static void render_own(const struct metrics *m, struct mtext *w)
+static void render_own(const struct metrics *m, struct prom_buf *w)
 {
 	for (size_t c = 0; c < M__COUNT; c++) {
-		mtext_family(w, counter_info[c].name, "counter", counter_info[c].help);
-		mtext_sample(w, counter_info[c].name, (double)m->counters[c], NULL);
+		prom_family(w, counter_info[c].name, PROM_COUNTER, counter_info[c].help);
+		prom_samplel(w, counter_info[c].name, (double)m->counters[c], NULL);
 	}
 	for (size_t h = 0; h < H__COUNT; h++) {
-		mtext_family(w, hist_info[h].name, "histogram", hist_info[h].help);
-		mtext_histogram(w, hist_info[h].name, hist_info[h].bounds, m->hist[h].counts,
-				hist_info[h].n, m->hist[h].sum);
+		prom_family(w, hist_info[h].name, PROM_HISTOGRAM, hist_info[h].help);
+		prom_hist_write(w, hist_info[h].name, NULL, 0, &m->hist[h]);
 	}
 	/* Types never seen are left out: the families stay short. */
-	mtext_family(w, "re6st_peer_received_total", "counter",
+	prom_family(w, "re6st_peer_received_total", PROM_COUNTER,
 		     "Peer-protocol datagrams received, by message type and verdict.");
 	for (unsigned t = 0; t < METRICS_PP_TYPES; t++)
 		for (size_t v = 0; v < MV__COUNT; v++)
 			if (m->peer_rx[t][v])
-				mtext_sample(w, "re6st_peer_received_total", (double)m->peer_rx[t][v],
+				prom_samplel(w, "re6st_peer_received_total", (double)m->peer_rx[t][v],
 					     "type", type_name(t), "verdict", verdict_names[v], NULL);
-	mtext_family(w, "re6st_peer_sent_total", "counter",
+	prom_family(w, "re6st_peer_sent_total", PROM_COUNTER,
 		     "Peer-protocol datagrams sent, by message type.");
 	for (unsigned t = 0; t < METRICS_PP_TYPES; t++)
 		if (m->peer_tx[t])
-			mtext_sample(w, "re6st_peer_sent_total", (double)m->peer_tx[t], "type",
+			prom_samplel(w, "re6st_peer_sent_total", (double)m->peer_tx[t], "type",
 				     type_name(t), NULL);
 }
 
 int metrics_render(struct metrics *m, char **ret, size_t *ret_len)
 {
-	struct mtext w = { 0 };
+	struct prom_buf w = {};
+
 	if (m) {
 		render_own(m, &w);
 		for (size_t i = 0; i < m->n_coll; i++)
 			m->coll[i].fn(m->coll[i].userdata, &w);
 	}
 	/* An empty exposition is still a string. */
-	if (!w.s && !w.oom) {
-		w.s = strdup("");
-		w.oom = !w.s;
-	}
-	if (w.oom) {
-		free(w.s);
-		return -ENOMEM;
-	}
-	*ret = w.s;
-	*ret_len = w.len;
-	return 0;
+	return prom_buf_take(&w, ret, ret_len);
 }

@@ -17,7 +17,7 @@
 #include <stdint.h>
 
 #include "macro.h"
-#include "metrics-text.h"
+#include "prom.h"
 
 struct metrics;
 
@@ -49,10 +49,10 @@ enum metric_verdict {
 #define METRICS_PP_TYPES 16 /* peer-protocol types 1..15; 0 when unknown */
 
 /*
- * A collector appends families and samples to w (metrics-text.h). Called
+ * A collector appends families and samples to w (lib/prom.h). Called
  * on every scrape, from the loop, in registration order.
  */
-typedef void (*metrics_collect_fn)(void *userdata, struct mtext *w);
+typedef void (*metrics_collect_fn)(void *userdata, struct prom_buf *w);
 
 /* 0 or -ENOMEM. */
 int metrics_new(struct metrics **ret);

@@ -11,26 +11,26 @@
 #include "metrics.h"
 #include "node-metrics.h"
 
-static void gauge(struct mtext *w, const char *name, const char *help, double v)
+static void gauge(struct prom_buf *w, const char *name, const char *help, double v)
 {
-	mtext_family(w, name, "gauge", help);
-	mtext_sample(w, name, v, NULL);
+	prom_family(w, name, PROM_GAUGE, help);
+	prom_samplel(w, name, v, NULL);
 }
 
-static void counter(struct mtext *w, const char *name, const char *help, double v)
+static void counter(struct prom_buf *w, const char *name, const char *help, double v)
 {
-	mtext_family(w, name, "counter", help);
-	mtext_sample(w, name, v, NULL);
+	prom_family(w, name, PROM_COUNTER, help);
+	prom_samplel(w, name, v, NULL);
 }
 
 /* What main.c's modules below the mesh hold: identity, babeld, routes. */
-static void collect_node(void *userdata, struct mtext *w)
+static void collect_node(void *userdata, struct prom_buf *w)
 {
 	struct ctx *c = userdata;
 	uint64_t now = loop_unix_now();
 
-	mtext_family(w, "re6st_node_info", "gauge", "Always 1: the node's version and addresses.");
-	mtext_sample(w, "re6st_node_info", 1, "version", RE6ST_VERSION, "prefix", c->prefix_str,
+	prom_family(w, "re6st_node_info", PROM_GAUGE, "Always 1: the node's version and addresses.");
+	prom_samplel(w, "re6st_node_info", 1, "version", RE6ST_VERSION, "prefix", c->prefix_str,
 		     "address", c->addr_str, "network", c->network_str, NULL);
 	gauge(w, "re6st_uptime_seconds", "Seconds since re6stnet started.",
 	      (double)(loop_now(c->loop) - c->started_ms) / 1000);
@@ -43,10 +43,10 @@ static void collect_node(void *userdata, struct mtext *w)
 	      (double)c->netconf_version);
 
 	unsigned bad = node_health(c, now);
-	mtext_family(w, "re6st_degraded", "gauge",
+	prom_family(w, "re6st_degraded", PROM_GAUGE,
 		     "1 for each reason the node is degraded (re6stctl status exits 1).");
 	for (unsigned r = 0; r < HEALTH__COUNT; r++)
-		mtext_sample(w, "re6st_degraded", !!(bad & (1u << r)), "reason",
+		prom_samplel(w, "re6st_degraded", !!(bad & (1u << r)), "reason",
 			     health_reason_name((enum health_reason)r), NULL);
 
 	const struct babel *b = c->babel;
@@ -65,10 +65,10 @@ static void collect_node(void *userdata, struct mtext *w)
 	size_t nr = b ? babel_routes(b, &rt) : 0, nn = b ? babel_neighbours(b, &nb) : 0, inst = 0;
 	for (size_t i = 0; i < nr; i++)
 		inst += rt[i].installed;
-	mtext_family(w, "re6st_babel_routes", "gauge",
+	prom_family(w, "re6st_babel_routes", PROM_GAUGE,
 		     "Routes babeld knows, installed in the kernel (selected) or not.");
-	mtext_sample(w, "re6st_babel_routes", (double)inst, "installed", "true", NULL);
-	mtext_sample(w, "re6st_babel_routes", (double)(nr - inst), "installed", "false", NULL);
+	prom_samplel(w, "re6st_babel_routes", (double)inst, "installed", "true", NULL);
+	prom_samplel(w, "re6st_babel_routes", (double)(nr - inst), "installed", "false", NULL);
 	gauge(w, "re6st_babel_neighbours", "Babel neighbours (on tunnels and --interface).",
 	      (double)nn);
 }

@@ -496,28 +496,28 @@ static int cmd_registry(struct ctx *c, const char *args, struct jbuf *o)
 }
 
 /* The registry link in the node's metrics (docs/monitoring.md). */
-static void collect(void *userdata, struct mtext *w)
+static void collect(void *userdata, struct prom_buf *w)
 {
 	const struct reglink *rl = userdata;
 	bool up = true;
-	mtext_family(w, "re6st_registry_requests_total", "counter",
+	prom_family(w, "re6st_registry_requests_total", PROM_COUNTER,
 		     "Registry requests made from the loop, by RPC and result.");
 	for (size_t i = 0; i < N_JOBS; i++) {
 		const struct job *j = &rl->jobs[i];
-		mtext_sample(w, "re6st_registry_requests_total", (double)j->n_ok, "rpc", job_rpc[i],
+		prom_samplel(w, "re6st_registry_requests_total", (double)j->n_ok, "rpc", job_rpc[i],
 			     "result", "ok", NULL);
-		mtext_sample(w, "re6st_registry_requests_total", (double)j->n_failed, "rpc", job_rpc[i],
+		prom_samplel(w, "re6st_registry_requests_total", (double)j->n_failed, "rpc", job_rpc[i],
 			     "result", "failed", NULL);
 		up = up && j->failures == 0;
 	}
-	mtext_family(w, "re6st_registry_failures_in_row", "gauge",
+	prom_family(w, "re6st_registry_failures_in_row", PROM_GAUGE,
 		     "Registry requests of this RPC that failed in a row (0: the last one worked).");
 	for (size_t i = 0; i < N_JOBS; i++)
-		mtext_sample(w, "re6st_registry_failures_in_row", rl->jobs[i].failures, "rpc",
+		prom_samplel(w, "re6st_registry_failures_in_row", rl->jobs[i].failures, "rpc",
 			     job_rpc[i], NULL);
-	mtext_family(w, "re6st_registry_up", "gauge",
+	prom_family(w, "re6st_registry_up", PROM_GAUGE,
 		     "1 when the last request of every RPC succeeded (or none failed yet).");
-	mtext_sample(w, "re6st_registry_up", up, NULL);
+	prom_samplel(w, "re6st_registry_up", up, NULL);
 }
 
 /* ---- module ---- */

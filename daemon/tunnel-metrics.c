@@ -67,13 +67,13 @@ static struct tunnel_io tunnel_io(struct tunnel_mgr *m, const struct tunnel *t)
 	return io;
 }
 
-void tm_metrics_collect(void *userdata, struct mtext *w)
+void tm_metrics_collect(void *userdata, struct prom_buf *w)
 {
 	struct tunnel_mgr *m = userdata;
 	uint8_t types[TUNNEL_TYPE_COUNT];
 	size_t nt = tm_offered(m, types);
 
-	mtext_family(w, "re6st_tunnels", "gauge",
+	prom_family(w, "re6st_tunnels", PROM_GAUGE,
 		     "Tunnel interfaces by state, type and role (free: kept for reuse).");
 	for (size_t ty = 0; ty < nt; ty++)
 		for (int server = 0; server < 2; server++)
@@ -82,45 +82,49 @@ void tm_metrics_collect(void *userdata, struct mtext *w)
 				for (size_t i = 0; i < m->n; i++)
 					n += m->t[i]->type == types[ty] && m->t[i]->server == server &&
 					     m->t[i]->state == st;
-				mtext_sample(w, "re6st_tunnels", (double)n, "state", state_label[st],
+				prom_samplel(w, "re6st_tunnels", (double)n, "state", state_label[st],
 					     "type", tm_type_name(types[ty]), "role",
 					     server ? "server" : "client", NULL);
 			}
-	mtext_family(w, "re6st_tunnel_clients_target", "gauge",
+	prom_family(w, "re6st_tunnel_clients_target", PROM_GAUGE,
 		     "Client tunnels the node keeps (--client-count or the network's).");
-	mtext_sample(w, "re6st_tunnel_clients_target", tm_client_count(m), NULL);
-	mtext_family(w, "re6st_tunnel_max_clients", "gauge", "Clients the node accepts at most.");
-	mtext_sample(w, "re6st_tunnel_max_clients", tm_max_clients(m), NULL);
-	mtext_family(w, "re6st_reachable", "gauge",
+	prom_samplel(w, "re6st_tunnel_clients_target", tm_client_count(m), NULL);
+	prom_family(w, "re6st_tunnel_max_clients", PROM_GAUGE, "Clients the node accepts at most.");
+	prom_samplel(w, "re6st_tunnel_max_clients", tm_max_clients(m), NULL);
+	prom_family(w, "re6st_reachable", PROM_GAUGE,
 		     "1 when a client reached this node over the underlay lately (it can serve).");
-	mtext_sample(w, "re6st_reachable", tm_reachable(m), NULL);
+	prom_samplel(w, "re6st_reachable", tm_reachable(m), NULL);
 
 	/* One interface, one peer: the labels name both. */
 	_cleanup_free_ struct tunnel_io *io = calloc(m->n + 1, sizeof(*io));
 	if (!io) {
-		w->oom = true;
+		w->failed = true;
 		return;
 	}
 	for (size_t i = 0; i < m->n; i++)
 		if (m->t[i]->state != T_FREE)
 			io[i] = tunnel_io(m, m->t[i]);
-	static const char *const fam[][3] = {
-		{ "re6st_tunnel_receive_bytes_total", "counter",
+	static const struct {
+		const char *name;
+		enum prom_type type;
+		const char *help;
+	} fam[] = {
+		{ "re6st_tunnel_receive_bytes_total", PROM_COUNTER,
 		  "Bytes received on a tunnel (WireGuard: from its peer, as `wg show` counts)." },
-		{ "re6st_tunnel_transmit_bytes_total", "counter",
+		{ "re6st_tunnel_transmit_bytes_total", PROM_COUNTER,
 		  "Bytes sent on a tunnel (WireGuard: to its peer, as `wg show` counts)." },
-		{ "re6st_tunnel_last_handshake_age_seconds", "gauge",
+		{ "re6st_tunnel_last_handshake_age_seconds", PROM_GAUGE,
 		  "Seconds since the WireGuard tunnel's last handshake (absent: none yet)." },
 	};
 	for (size_t f = 0; f < ARRAY_SIZE(fam); f++) {
-		mtext_family(w, fam[f][0], fam[f][1], fam[f][2]);
+		prom_family(w, fam[f].name, fam[f].type, fam[f].help);
 		for (size_t i = 0; i < m->n; i++) {
 			const struct tunnel *t = m->t[i];
 			char b[PREFIX_STRLEN];
 			if (f < 2 ? !io[i].has_bytes : !io[i].has_handshake)
 				continue;
 			double v = f == 0 ? (double)io[i].rx : f == 1 ? (double)io[i].tx : io[i].handshake_age;
-			mtext_sample(w, fam[f][0], v, "ifname", t->ifname, "peer", tm_pfx(&t->peer, b),
+			prom_samplel(w, fam[f].name, v, "ifname", t->ifname, "peer", tm_pfx(&t->peer, b),
 				     "type", tm_type_name(t->type), "role", t->server ? "server" : "client",
 				     NULL);
 		}

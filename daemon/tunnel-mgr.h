@@ -237,7 +237,7 @@ void tm_on_tunnel_msg(void *userdata, const struct re6st_prefix *peer, enum pp_t
 		      uint8_t role);
 size_t tm_peer_prefixes(void *userdata, const struct re6st_prefix **ret, size_t *ret_n_client);
 /* tunnel-metrics.c: tunnels by state, per-tunnel bytes and handshake age */
-void tm_metrics_collect(void *userdata, struct mtext *w);
+void tm_metrics_collect(void *userdata, struct prom_buf *w);
 
 /* tunnel.c: the state machine, set-up, drain, destruction, rotation */
 bool tm_tunnel_connect(struct tunnel_mgr *m, const struct re6st_prefix *peer,

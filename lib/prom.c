@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -135,6 +136,27 @@ void prom_sample(struct prom_buf *b, const char *name, const struct prom_label *
 		 double value)
 {
 	sample(b, name, "", labels, n, value);
+}
+
+void prom_samplel(struct prom_buf *b, const char *name, double value, ...)
+{
+	struct prom_label l[PROM_MAX_LABELS];
+	size_t n = 0;
+	va_list ap;
+
+	va_start(ap, value);
+	for (const char *k; (k = va_arg(ap, const char *));) {
+		const char *v = va_arg(ap, const char *);
+
+		if (n == PROM_MAX_LABELS) {
+			b->failed = true;
+			break;
+		}
+		l[n++] = (struct prom_label){ k, v };
+	}
+	va_end(ap);
+	if (!b->failed)
+		sample(b, name, "", l, n, value);
 }
 
 int prom_hist_init(struct prom_hist *h, const double *bounds, unsigned n_bounds)

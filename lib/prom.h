@@ -60,6 +60,15 @@ void prom_family(struct prom_buf *b, const char *name, enum prom_type type, cons
 void prom_sample(struct prom_buf *b, const char *name, const struct prom_label *labels, size_t n,
 		 double value);
 
+/*
+ * The same with the labels given inline as name, value pairs ending with
+ * NULL: prom_samplel(b, "x_total", 3, "type", "hello", NULL).  At most
+ * PROM_MAX_LABELS pairs; more fail the buffer.
+ */
+#define PROM_MAX_LABELS 8
+void prom_samplel(struct prom_buf *b, const char *name, double value, ...)
+	__attribute__((sentinel));
+
 /* n_bounds <= PROM_MAX_BUCKETS, else -EINVAL; 0. */
 int prom_hist_init(struct prom_hist *h, const double *bounds, unsigned n_bounds);
 void prom_hist_observe(struct prom_hist *h, double value);

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * daemon/metrics.c and metrics-text.c: counters, histograms (cumulative
+ * daemon/metrics.c with lib/prom.c: counters, histograms (cumulative
  * buckets, sum, count), peer-message counts by type and verdict, label
  * escaping, collectors in order and removed, NULL-safety. The text is
  * compared line by line; test-node-metrics.sh parses the daemon's with
@@ -10,17 +10,17 @@
 #include "metrics.h"
 #include "peerproto.h"
 
-static void collect_a(void *ud, struct mtext *w)
+static void collect_a(void *ud, struct prom_buf *w)
 {
 	(*(int *)ud)++;
-	mtext_family(w, "t_a", "gauge", "A back\\slash and a\nnewline.");
-	mtext_sample(w, "t_a", 1.5, "k", "q\"uo\\te\nnl", "z", "", NULL);
+	prom_family(w, "t_a", PROM_GAUGE, "A back\\slash and a\nnewline.");
+	prom_samplel(w, "t_a", 1.5, "k", "q\"uo\\te\nnl", "z", "", NULL);
 }
 
-static void collect_b(void *ud, struct mtext *w)
+static void collect_b(void *ud, struct prom_buf *w)
 {
 	(*(int *)ud)++;
-	mtext_sample(w, "t_b", 123456789012.0, NULL);
+	prom_samplel(w, "t_b", 123456789012.0, NULL);
 }
 
 static bool has_line(const char *text, const char *line)
