@@ -31,19 +31,10 @@
 #include "loglimit.h"
 #include "loop.h"
 #include "check.h"
-#include "util.h"
+#include "netns.h"
 
-static char ns[3][32]; /* R, V, W */
-static char dir[64];
-
-static void cleanup(void)
-{
-	sh("for f in %s/*.pid; do [ -s \"$f\" ] && kill $(cat \"$f\") 2>/dev/null; done; sleep 0.3",
-	   dir);
-	for (int i = 0; i < 3; i++)
-		sh("ip netns del %s 2>/dev/null", ns[i]);
-	sh("rm -rf %s", dir);
-}
+#define ns tn_ns /* R, V, W */
+#define dir tn_dir
 
 static bool in_table(struct babel *b, const char *prefix)
 {
@@ -77,20 +68,6 @@ static int count_lines(const char *path, const char *needle)
 	return n;
 }
 
-static void run_for(struct loop *l, int ms)
-{
-	uint64_t end = loop_clock_ms() + (uint64_t)ms;
-	while (loop_clock_ms() < end)
-		loop_run_once(l, 100);
-}
-
-/* A plain babeld in namespace i, daemonised, with its pid in DIR/NAME.pid. */
-static int plain_babeld(int i, const char *name, const char *conf)
-{
-	return sh("ip netns exec %s " BABELD_PATH " -D -I %s/%s.pid -S %s/%s.state -L %s/%s.log "
-		  "-h 1 -H 1 %s", ns[i], dir, name, dir, name, dir, name, conf);
-}
-
 static void dump(struct babel *b)
 {
 	const struct babel_route *r;
@@ -108,14 +85,9 @@ static void dump(struct babel *b)
 
 static int victim(void)
 {
-	char path[128], logf[128];
-	snprintf(path, sizeof(path), "/run/netns/%s", ns[1]);
-	int nsfd = open(path, O_RDONLY | O_CLOEXEC);
-	if (nsfd < 0 || setns(nsfd, CLONE_NEWNET) < 0) {
-		perror("setns");
+	char logf[128];
+	if (tn_enter(1) < 0)
 		return 1;
-	}
-	close(nsfd);
 	snprintf(logf, sizeof(logf), "%s/log", dir);
 	log_setup("test-babel-guard", LOG_INFO, LOG_TARGET_FILE, logf);
 
@@ -178,7 +150,7 @@ static int victim(void)
 		while ((babel_connects(b) == c0 || !babel_ready(b)) && loop_clock_ms() < end)
 			loop_run_once(l, 100);
 	}
-	run_for(l, 500);
+	tn_run_for(l, 500);
 	int n = count_lines(logf, "babel: refused a route");
 	uint64_t took = loop_clock_ms() - window;
 	/* A slow run may span two windows: then at most a burst in each. */
@@ -199,7 +171,7 @@ static int victim(void)
 	CHECK(learnt, "V and W learn R's and the third node's /64 and W V's (%llu ms)",
 	      (unsigned long long)(loop_clock_ms() - t0));
 	/* R announced everything at once; give the rest time anyway. */
-	run_for(l, 3000);
+	tn_run_for(l, 3000);
 
 	for (size_t i = 0; i < 3; i++) {
 		CHECK(!kernel_has(ns[1], refused[i]), "V's kernel has no babel route to %s",
@@ -226,34 +198,18 @@ static int victim(void)
 
 int main(void)
 {
-	if (geteuid() != 0) {
-		printf("SKIP: needs root\n");
-		return 77;
-	}
-	if (access(BABELD_PATH, X_OK) != 0) {
-		printf("SKIP: no %s\n", BABELD_PATH);
-		return 77;
-	}
 	static const char *const role[3] = { "r", "v", "w" };
-	for (int i = 0; i < 3; i++)
-		snprintf(ns[i], sizeof(ns[i]), "re6st-bg%d-%s", (int)getpid(), role[i]);
-	snprintf(dir, sizeof(dir), "/tmp/re6st-bg.%d", (int)getpid());
-	setenv("RNS", ns[0], 1);
-	atexit(cleanup);
-	if (sh("mkdir -p %s", dir) ||
-	    sh("ip netns add %s && ip netns add %s && ip netns add %s", ns[0], ns[1], ns[2]) ||
+	if (tn_start("bg", role, 3) ||
 	    sh("ip -n %s link add to-v type veth peer name to-r netns %s", ns[0], ns[1]) ||
 	    sh("ip -n %s link add to-v type veth peer name to-w netns %s", ns[2], ns[1])) {
 		printf("SKIP: cannot create namespaces/veth\n");
 		return 77;
 	}
-	for (int i = 0; i < 3; i++)
-		if (sh("ip -n %s link set lo up && for d in $(ip -n %s -o link show | "
-		       "awk -F': ' '{print $2}' | cut -d@ -f1); do ip -n %s link set $d up; done",
-		       ns[i], ns[i], ns[i])) {
-			fprintf(stderr, "namespace set-up failed\n");
-			return 1;
-		}
+	setenv("RNS", ns[0], 1);
+	if (tn_links_up()) {
+		fprintf(stderr, "namespace set-up failed\n");
+		return 1;
+	}
 	if (sh("ip -n %s addr add 2001:db8:42:1::1/64 dev lo", ns[1]) ||
 	    sh("for p in 2001:db8:42:3::/64 2001:db8:42:2::/64 2001:db8:42:1::/64 "
 	       "2001:db8:42:1:8000::/65 2001:db8:42:2:8000::/65; do "
@@ -261,22 +217,11 @@ int main(void)
 		fprintf(stderr, "routes set-up failed\n");
 		return 1;
 	}
-	if (plain_babeld(0, "R", "-C 'redistribute proto 4 ip 2001:db8:42::/48 allow' "
+	if (tn_babeld(0, "R", "-C 'redistribute proto 4 ip 2001:db8:42::/48 allow' "
 				 "-C 'redistribute local deny' -C 'redistribute deny' to-v") ||
-	    plain_babeld(2, "W", "-C 'redistribute local deny' -C 'redistribute deny' to-v")) {
+	    tn_babeld(2, "W", "-C 'redistribute local deny' -C 'redistribute deny' to-v")) {
 		fprintf(stderr, "cannot start the plain babelds\n");
 		return 1;
 	}
-	pid_t pid = fork();
-	if (pid == 0) {
-		int rc = victim();
-		fflush(stdout);
-		_exit(rc);
-	}
-	int status;
-	waitpid(pid, &status, 0);
-	int rc = WIFEXITED(status) ? WEXITSTATUS(status) : 1;
-	if (rc)
-		sh("for f in %s/*.log; do echo \"-- $f\"; tail -20 $f; done >&2", dir);
-	return rc;
+	return tn_child(victim);
 }

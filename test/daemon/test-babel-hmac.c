@@ -39,20 +39,11 @@
 #include "log.h"
 #include "loop.h"
 #include "check.h"
-#include "util.h"
+#include "netns.h"
 
-static char ns[4][32]; /* V, K, X, Y */
-static char dir[64];
+#define ns tn_ns /* V, K, X, Y */
+#define dir tn_dir
 static const uint8_t key[16] = { 0x5e, 0xc7, 0xe7, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13 };
-
-static void cleanup(void)
-{
-	sh("for f in %s/*.pid; do [ -s \"$f\" ] && kill $(cat \"$f\") 2>/dev/null; done; sleep 0.3",
-	   dir);
-	for (int i = 0; i < 4; i++)
-		sh("ip netns del %s 2>/dev/null", ns[i]);
-	sh("rm -rf %s", dir);
-}
 
 /* A usable kernel route of protocol babel for exactly prefix in namespace
  * nsname (babeld installs a route it holds at infinite metric as
@@ -61,20 +52,6 @@ static bool kernel_has(const char *nsname, const char *prefix)
 {
 	return sh("ip -n %s -6 route show %s proto babel | grep -v '^unreachable' | grep -q .",
 		  nsname, prefix) == 0;
-}
-
-static void run_for(struct loop *l, int ms)
-{
-	uint64_t end = loop_clock_ms() + (uint64_t)ms;
-	while (loop_clock_ms() < end)
-		loop_run_once(l, 100);
-}
-
-/* A plain babeld in namespace i, daemonised, with its pid in DIR/NAME.pid. */
-static int plain_babeld(int i, const char *name, const char *conf)
-{
-	return sh("ip netns exec %s " BABELD_PATH " -D -I %s/%s.pid -S %s/%s.state -L %s/%s.log "
-		  "-h 1 -H 1 %s", ns[i], dir, name, dir, name, dir, name, conf);
 }
 
 /* Wait until every wanted route is in the kernels; false after ms. */
@@ -101,14 +78,8 @@ static void dump(void)
 
 static int victim(void)
 {
-	char path[128];
-	snprintf(path, sizeof(path), "/run/netns/%s", ns[0]);
-	int nsfd = open(path, O_RDONLY | O_CLOEXEC);
-	if (nsfd < 0 || setns(nsfd, CLONE_NEWNET) < 0) {
-		perror("setns");
+	if (tn_enter(0) < 0)
 		return 1;
-	}
-	close(nsfd);
 
 	struct loop *l = NULL;
 	if (loop_new(&l) < 0)
@@ -153,7 +124,7 @@ static int victim(void)
 	uint64_t t0 = loop_clock_ms();
 	CHECK(wait_routes(l, 40000, keyed, 2), "V and K (same key, LAN) learn each other (%llu ms)",
 	      (unsigned long long)(loop_clock_ms() - t0));
-	run_for(l, 4000);
+	tn_run_for(l, 4000);
 	CHECK(sh("ip -6 route show 2001:db8:42:8::/64 proto babel | grep -q 'dev lan-k'") == 0,
 	      "K's /64 through lan-k, not from X (no key) on lan-x");
 	CHECK(!kernel_has(ns[0], "2001:db8:42:9::/64"), "X (no key, LAN) gives V no route");
@@ -184,7 +155,7 @@ static int victim(void)
 	CHECK(wait_routes(l, 40000, all, 6),
 	      "init step: V learns K's, X's and Y's /64 and each of them V's (%llu ms)",
 	      (unsigned long long)(loop_clock_ms() - t0));
-	run_for(l, 2000);
+	tn_run_for(l, 2000);
 	nd = babel_direct_prefixes(b, lan, 2, &p.network, direct, 8);
 	bool has_x9 = false, has_ya = false;
 	for (size_t i = 0; i < nd; i++) {
@@ -204,35 +175,18 @@ static int victim(void)
 
 int main(void)
 {
-	if (geteuid() != 0) {
-		printf("SKIP: needs root\n");
-		return 77;
-	}
-	if (access(BABELD_PATH, X_OK) != 0) {
-		printf("SKIP: no %s\n", BABELD_PATH);
-		return 77;
-	}
 	static const char *const role[4] = { "v", "k", "x", "y" };
-	for (int i = 0; i < 4; i++)
-		snprintf(ns[i], sizeof(ns[i]), "re6st-bh%d-%s", (int)getpid(), role[i]);
-	snprintf(dir, sizeof(dir), "/tmp/re6st-bh.%d", (int)getpid());
-	atexit(cleanup);
-	if (sh("mkdir -p %s", dir) ||
-	    sh("for n in %s %s %s %s; do ip netns add $n || exit 1; done", ns[0], ns[1], ns[2],
-	       ns[3]) ||
+	if (tn_start("bh", role, 4) ||
 	    sh("ip -n %s link add to-v type veth peer name lan-k netns %s", ns[1], ns[0]) ||
 	    sh("ip -n %s link add to-v type veth peer name lan-x netns %s", ns[2], ns[0]) ||
 	    sh("ip -n %s link add to-v type veth peer name tun-y netns %s", ns[3], ns[0])) {
 		printf("SKIP: cannot create namespaces/veth\n");
 		return 77;
 	}
-	for (int i = 0; i < 4; i++)
-		if (sh("ip -n %s link set lo up && for d in $(ip -n %s -o link show | "
-		       "awk -F': ' '{print $2}' | cut -d@ -f1); do ip -n %s link set $d up; done",
-		       ns[i], ns[i], ns[i])) {
-			fprintf(stderr, "namespace set-up failed\n");
-			return 1;
-		}
+	if (tn_links_up()) {
+		fprintf(stderr, "namespace set-up failed\n");
+		return 1;
+	}
 	char hexkey[33];
 	for (size_t i = 0; i < sizeof(key); i++)
 		snprintf(hexkey + 2 * i, 3, "%02x", key[i]);
@@ -252,20 +206,9 @@ int main(void)
 	snprintf(kconf, sizeof(kconf), "%s -c %s/K.conf to-v", plain, dir);
 	char xconf[256];
 	snprintf(xconf, sizeof(xconf), "%s to-v", plain);
-	if (plain_babeld(1, "K", kconf) || plain_babeld(2, "X", xconf) || plain_babeld(3, "Y", xconf)) {
+	if (tn_babeld(1, "K", kconf) || tn_babeld(2, "X", xconf) || tn_babeld(3, "Y", xconf)) {
 		fprintf(stderr, "cannot start the plain babelds\n");
 		return 1;
 	}
-	pid_t pid = fork();
-	if (pid == 0) {
-		int rc = victim();
-		fflush(stdout);
-		_exit(rc);
-	}
-	int status;
-	waitpid(pid, &status, 0);
-	int rc = WIFEXITED(status) ? WEXITSTATUS(status) : 1;
-	if (rc)
-		sh("for f in %s/*.log; do echo \"-- $f\"; tail -20 $f; done >&2", dir);
-	return rc;
+	return tn_child(victim);
 }

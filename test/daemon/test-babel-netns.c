@@ -23,21 +23,13 @@
 #include "log.h"
 #include "loop.h"
 #include "check.h"
-#include "util.h"
+#include "netns.h"
 
 static char tag[64];
 static int ids_changed; /* router_id_changed calls */
 
-
-static char ns[2][32];
-static char dir[64];
-
-static void cleanup(void)
-{
-	for (int i = 0; i < 2; i++)
-		sh("ip netns del %s 2>/dev/null", ns[i]);
-	sh("rm -rf %s", dir);
-}
+#define ns tn_ns
+#define dir tn_dir
 
 static bool has_route(struct babel *b, const struct re6st_prefix *p, bool installed)
 {
@@ -113,14 +105,8 @@ static int node(int i, int report_fd, int stop_fd)
 {
 	snprintf(tag, sizeof(tag), "[node%d]", i);
 	check_tag = tag;
-	char path[128];
-	snprintf(path, sizeof(path), "/run/netns/%s", ns[i]);
-	int nsfd = open(path, O_RDONLY | O_CLOEXEC);
-	if (nsfd < 0 || setns(nsfd, CLONE_NEWNET) < 0) {
-		perror("setns");
+	if (tn_enter(i) < 0)
 		return 1;
-	}
-	close(nsfd);
 
 	struct loop *l = NULL;
 	if (loop_new(&l) < 0)
@@ -284,20 +270,10 @@ static int node(int i, int report_fd, int stop_fd)
 
 int main(void)
 {
-	if (geteuid() != 0) {
-		printf("SKIP: needs root\n");
-		return 77;
-	}
-	if (access(BABELD_PATH, X_OK) != 0) {
-		printf("SKIP: no %s\n", BABELD_PATH);
-		return 77;
-	}
+	static const char *const role[2] = { "0", "1" };
+	int started = tn_start("tb", role, 2);
 	log_setup("test-babel", LOG_INFO, LOG_TARGET_STDERR, NULL);
-	for (int i = 0; i < 2; i++)
-		snprintf(ns[i], sizeof(ns[i]), "re6st-tb%d-%d", (int)getpid(), i);
-	snprintf(dir, sizeof(dir), "/tmp/re6st-tb.%d", (int)getpid());
-	atexit(cleanup);
-	if (sh("mkdir -p %s", dir) || sh("ip netns add %s && ip netns add %s", ns[0], ns[1]) ||
+	if (started ||
 	    sh("ip -n %s link add veth0 type veth peer name veth0 netns %s", ns[0], ns[1])) {
 		printf("SKIP: cannot create namespaces/veth\n");
 		return 77;

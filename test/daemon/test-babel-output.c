@@ -23,16 +23,9 @@
 #include "log.h"
 #include "loop.h"
 #include "check.h"
+#include "netns.h"
 
-static char ns[32], dir[64];
-
-static void cleanup(void)
-{
-	char cmd[160];
-	snprintf(cmd, sizeof(cmd), "ip netns del %s 2>/dev/null; rm -rf %s", ns, dir);
-	if (system(cmd)) {
-	}
-}
+#define dir tn_dir
 
 static int count(const char *text, const char *needle)
 {
@@ -44,31 +37,14 @@ static int count(const char *text, const char *needle)
 
 int main(void)
 {
-	if (geteuid() != 0) {
-		printf("SKIP: needs root\n");
-		return 77;
-	}
-	if (access(BABELD_PATH, X_OK) != 0) {
-		printf("SKIP: no %s\n", BABELD_PATH);
-		return 77;
-	}
-	snprintf(ns, sizeof(ns), "re6st-bo%d", (int)getpid());
-	snprintf(dir, sizeof(dir), "/tmp/re6st-bo.%d", (int)getpid());
-	atexit(cleanup);
-	char cmd[512], path[128], wrapper[128], logpath[128];
-	snprintf(cmd, sizeof(cmd), "mkdir -p %s && ip netns add %s && ip -n %s link set lo up", dir,
-		 ns, ns);
-	if (system(cmd)) {
+	static const char *const role[1] = { "x" };
+	char wrapper[128], logpath[128];
+	if (tn_start("bo", role, 1) || tn_links_up()) {
 		printf("SKIP: cannot create a namespace\n");
 		return 77;
 	}
-	snprintf(path, sizeof(path), "/run/netns/%s", ns);
-	int nsfd = open(path, O_RDONLY | O_CLOEXEC);
-	if (nsfd < 0 || setns(nsfd, CLONE_NEWNET) < 0) {
-		perror("setns");
+	if (tn_enter(0) < 0)
 		return 1;
-	}
-	close(nsfd);
 
 	snprintf(wrapper, sizeof(wrapper), "%s/babeld", dir);
 	FILE *f = fopen(wrapper, "w");
