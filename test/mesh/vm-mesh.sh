@@ -115,7 +115,10 @@ done
 # screenshot when Chromium can take one here) is kept in the build's
 # meson-logs. MAP=0 skips.
 if [ "${MAP:-1}" = 1 ]; then
-	regctl() { tb_ns r6-reg "$CTL" --registry "http://127.0.0.1:$TB_REG_PORT" "$@"; }
+	# the registry's own namespace: loopback, IPv6 on an IPv6-only underlay
+	if [ "$TB_UNDERLAY" = 6 ]; then reg_local="http://[::1]:$TB_REG_PORT"
+	else reg_local="http://127.0.0.1:$TB_REG_PORT"; fi
+	regctl() { tb_ns r6-reg "$CTL" --registry "$reg_local" "$@"; }
 	regctl --json topology --wait 3 >"$TB_DIR/map.json" 2>"$TB_DIR/map.err"
 	answered=$(jq '.topology[""] | length' "$TB_DIR/map.json" 2>/dev/null)
 	versions=$(jq '[.versions[] | select(. != null and startswith("re6stnet "))] | length' \
@@ -148,7 +151,7 @@ if [ "${MAP:-1}" = 1 ]; then
 			XDG_CACHE_HOME="$TB_DIR/chrome-home" XDG_CONFIG_HOME="$TB_DIR/chrome-home" \
 			GSETTINGS_BACKEND=memory timeout 300 "$CHROME" --headless --no-sandbox --disable-gpu \
 			--no-first-run --user-data-dir="$TB_DIR/chromium" --window-size=1000,1500 "$@" \
-			"http://127.0.0.1:$TB_REG_PORT/status" 2>>"$TB_DIR/chromium.log"; }
+			"$reg_local/status" 2>>"$TB_DIR/chromium.log"; }
 		t0=$(date +%s)
 		chrome --dump-dom >"$TB_DIR/status.dom"
 		drawn_nodes=$(grep -o '<g class="node"' "$TB_DIR/status.dom" | wc -l)
