@@ -87,12 +87,12 @@ void tm_metrics_collect(void *userdata, struct mtext *w)
 					     server ? "server" : "client", NULL);
 			}
 	mtext_family(w, "re6st_tunnel_clients_target", "gauge",
-		     "Client tunnels the node keeps (--client-count or the network's).");
-	mtext_sample(w, "re6st_tunnel_clients_target", tm_client_count(m), NULL);
+		     "Client tunnels the node keeps (client-count; in a small mesh, one per known node).");
+	mtext_sample(w, "re6st_tunnel_clients_target", tm_effective_client_count(m), NULL);
 	mtext_family(w, "re6st_tunnel_max_clients", "gauge", "Clients the node accepts at most.");
 	mtext_sample(w, "re6st_tunnel_max_clients", tm_max_clients(m), NULL);
 	mtext_family(w, "re6st_reachable", "gauge",
-		     "1 when a client reached this node over the underlay lately (it can serve).");
+		     "1 when a client or a peer's probe reached this node over the underlay lately.");
 	mtext_sample(w, "re6st_reachable", tm_reachable(m), NULL);
 
 	/* One interface, one peer: the labels name both. */
