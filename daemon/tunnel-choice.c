@@ -56,6 +56,22 @@ unsigned tm_effective_client_count(const struct tunnel_mgr *m)
 	return policy_client_count(tm_client_count(m), known, tm_count(m, true, true));
 }
 
+const struct re6st_prefix *tm_stranger(struct tunnel_mgr *m)
+{
+	const struct babel_route *routes = NULL;
+	size_t nr = m->c->babel ? babel_routes(m->c->babel, &routes) : 0;
+	const struct re6st_prefix *pick = NULL;
+	uint32_t seen = 0;
+	/* Reservoir sampling; a node with several routes weighs a little more. */
+	for (size_t i = 0; i < nr; i++) {
+		const struct re6st_prefix *p = &routes[i].prefix;
+		if (distant(m, routes, nr, p) && !tm_connected(m, p) && !tm_pending(m, p) &&
+		    !tm_avoided_until(m, p) && !tm_backed_off(m, p) && randombytes_uniform(++seen) == 0)
+			pick = p;
+	}
+	return pick;
+}
+
 static bool candidate_ok(struct tunnel_mgr *m, const struct re6st_prefix *p)
 {
 	return !prefix_equal(p, &m->c->prefix) && !tm_connected(m, p) && !tm_pending(m, p) &&

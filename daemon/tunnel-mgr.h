@@ -228,6 +228,9 @@ void tm_fill_cache(struct tunnel_mgr *m);
 /* client-count, or in a small mesh a tunnel with every node known
  * (policy_client_count(), exception 8). */
 unsigned tm_effective_client_count(const struct tunnel_mgr *m);
+/* A random distant node babel knows that we have no tunnel with, did not
+ * try lately and are not asking for endpoints; NULL if none. */
+const struct re6st_prefix *tm_stranger(struct tunnel_mgr *m);
 /* Returns how many client tunnels are still wanted. */
 size_t tm_make_new_tunnels(struct tunnel_mgr *m);
 

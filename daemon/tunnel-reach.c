@@ -30,9 +30,12 @@ const char *tm_reachable_by(const struct tunnel_mgr *m)
 
 /*
  * Not proven reachable lately (no client reached us, no probe answered):
- * ask one random peer we have a tunnel up with to probe the endpoints we
- * advertise, over the overlay, else over the underlay to its control
- * endpoint. A node that advertises nothing has nothing to test.
+ * ask one random distant node to probe the endpoints we advertise, over
+ * the overlay (a tunnel must be up to reach it). Never a node we have a
+ * tunnel with, tried one with lately (back-off) or are asking for its
+ * endpoints: we sent those set-up requests from our control port, and a
+ * NAT in front of us could let their probe in as an answer. A node that
+ * advertises nothing has nothing to test.
  */
 void tm_reach_ask(struct tunnel_mgr *m)
 {
@@ -43,23 +46,19 @@ void tm_reach_ask(struct tunnel_mgr *m)
 	if (!c->peer || served_lately(m) || !reach_want_ask(&m->reach, now) ||
 	    endpoints_format(c->endpoints, list, sizeof(list)) < 0 || !*list)
 		return;
-	const struct tunnel *pick = NULL;
-	uint32_t seen = 0;
-	for (size_t i = 0; i < m->n; i++)
-		if (m->t[i]->state == T_UP && randombytes_uniform(++seen) == 0)
-			pick = m->t[i];
+	if (tm_count(m, false, true) + tm_count(m, true, true) == 0)
+		return;
+	const struct re6st_prefix *pick = tm_stranger(m);
 	if (!pick)
 		return;
 	struct pp_msg msg = { .type = PP_PROBE_REQUEST, .address = { list, strlen(list) } };
-	int r = peer_send(c->peer, &pick->peer, &msg);
-	if (r < 0 && pick->peer_ul.ss_family != AF_UNSPEC)
-		r = peer_send_underlay(c->peer, &pick->peer_ul, &pick->peer, &msg, NULL);
+	int r = peer_send(c->peer, pick, &msg);
 	/* Asked or not, the next ask in REACH_ASK_MS. */
 	reach_asked(&m->reach, r < 0 ? 0 : msg.seq, now);
 	if (r < 0)
-		log_debug("tunnel: cannot ask %s for a probe: %s", tm_pfx(&pick->peer, b), strerror(-r));
+		log_debug("tunnel: cannot ask %s for a probe: %s", tm_pfx(pick, b), strerror(-r));
 	else
-		log_debug("tunnel: asked %s to probe our endpoints (%s)", tm_pfx(&pick->peer, b), list);
+		log_debug("tunnel: asked %s to probe our endpoints (%s)", tm_pfx(pick, b), list);
 }
 
 /* The peer handler: a probe reached our control endpoint. */
