@@ -7,7 +7,8 @@
  *     the address may come later), for gossip, addresses, the drain and
  *     destruction handshake, node information and topology;
  *   - the underlay socket, bound to [::] (IPv4-mapped too), where tunnel
- *     set-up requests arrive and answers come back.
+ *     set-up requests arrive and answers come back, and reachability
+ *     probes (reach.h) are sent for others and received for us.
  * Every datagram is authenticated (signature, certificate from our CA not
  * revoked, recipient is us, overlay source inside the sender's prefix,
  * freshness and replay), then handed to the handler table the tunnel
