@@ -9,8 +9,8 @@ static const char *const names[HEALTH__COUNT][2] = {
 	[HEALTH_BABELD_DOWN] = { "babeld_down", "babeld is not running or not answering" },
 	[HEALTH_NO_TUNNEL] = { "no_tunnel", "no tunnel is up" },
 	[HEALTH_UNREACHABLE] = { "unreachable",
-				 "not reachable from outside: no client reached this node over "
-				 "the underlay in the last 10 minutes" },
+				 "not reachable from outside: neither a client nor a peer's probe "
+				 "reached this node over the underlay in the last 10 minutes" },
 	[HEALTH_CERT_EXPIRING] = { "cert_expiring",
 				   "the certificate expires within 7 days (or has expired)" },
 };

@@ -20,6 +20,7 @@
 #include "netconf.h"
 #include "netconf-store.h"
 #include "peer.h"
+#include "reach.h"
 #include "state.h"
 
 /* Set-up rate limits: per source address a bucket of 5 requests refilled
@@ -60,6 +61,7 @@ struct peer_srv {
 	struct loglimit logs;       /* lines caused by datagrams, per source */
 	struct loop_timer *log_timer;
 	struct loop_timer *lan_timer;
+	struct reach_limit probe_limit; /* probes we send for others (reach.h) */
 };
 
 #define LAN_GOSSIP_MS 60000 /* version to LAN neighbours (announce_lan()) */
@@ -450,6 +452,30 @@ static void answer_topology(struct peer_srv *p, bool overlay, const struct socka
 }
 
 /* Certificate-less, signed with the CA key: what the registry sends. */
+/* A probe-request: one signed probe to each of the requester's own
+ * endpoints (the list it signed), at most one round per requester per
+ * 30 s and 10 rounds a second in all (reach.h). */
+static void probe(struct peer_srv *p, const struct re6st_prefix *from, const struct pp_msg *m,
+		  const struct sockaddr_storage *src)
+{
+	struct sockaddr_storage dst[REACH_PROBE_TARGETS];
+	char pb[PREFIX_STRLEN], ab[80];
+	if (!reach_limit_allow(&p->probe_limit, from, loop_now(p->c->loop))) {
+		PEER_LOG(p, src, LOG_DEBUG, "peer: probe-request from %s: rate limited",
+			 prefix_format(from, pb));
+		return;
+	}
+	size_t n = reach_targets(m->address.list, m->address.len, &p->c->network, dst,
+				 REACH_PROBE_TARGETS);
+	for (size_t i = 0; i < n; i++) {
+		struct pp_msg pr = { .type = PP_PROBE, .probe.request_seq = m->seq };
+		int r = peer_send_underlay(p, &dst[i], from, &pr, NULL);
+		if (r < 0)
+			log_debug("peer: cannot probe %s for %s: %s", addr_str(&dst[i], ab, sizeof(ab)),
+				  prefix_format(from, pb), strerror(-r));
+	}
+}
+
 static bool from_registry_type(enum pp_type t)
 {
 	return t == PP_NETCONF || t == PP_NODE_INFO_REQUEST || t == PP_TOPOLOGY_REQUEST;
@@ -523,6 +549,13 @@ static void handle_overlay_msg(struct peer_srv *p, struct known *k, const struct
 	case PP_TOPOLOGY_REQUEST:
 		answer_topology(p, true, src, from);
 		break;
+	case PP_PROBE_REQUEST:
+		probe(p, from, m, src);
+		break;
+	case PP_PROBE:
+		if (p->h.probed)
+			p->h.probed(p->h_data, from, m->probe.request_seq);
+		break;
 	case PP_TOPOLOGY:
 		k->pub.netconf_version = m->topology.netconf_version;
 		PEER_LOG(p, src, LOG_DEBUG, "peer: topology of %s: %u clients, %u served", prefix_format(from, pb),
@@ -550,15 +583,23 @@ static void handle_datagram(struct peer_srv *p, const uint8_t *buf, size_t len,
 		return;
 	}
 	/* Only set-up messages, network configurations (registry pushes, the
-	 * proof sent with a "revoked" refusal) and tunnel messages (when the
-	 * overlay has no route to the peer) travel on the underlay. */
+	 * proof sent with a "revoked" refusal), tunnel messages (when the
+	 * overlay has no route to the peer) and reachability probes (and their
+	 * requests) travel on the underlay. */
 	if (!overlay && m.type != PP_SETUP_REQUEST && m.type != PP_SETUP_ANSWER &&
 	    m.type != PP_TUNNEL_DRAIN && m.type != PP_TUNNEL_UNDRAIN &&
 	    m.type != PP_TUNNEL_DESTROY && m.type != PP_TUNNEL_DESTROY_ACK &&
-	    m.type != PP_NETCONF && !(from_registry_type(m.type) && m.cert_len == 0)) {
+	    m.type != PP_NETCONF && m.type != PP_PROBE && m.type != PP_PROBE_REQUEST && !(from_registry_type(m.type) && m.cert_len == 0)) {
 		metrics_peer_rx(c->metrics, m.type, MV_AUTH);
 		PEER_LOG(p, src, LOG_DEBUG, "peer: %s from %s on the underlay: dropped", pp_type_to_string(m.type),
 			  addr_str(src, b, sizeof(b)));
+		return;
+	}
+	/* A probe proves the underlay path to our endpoint, nothing else. */
+	if (overlay && m.type == PP_PROBE) {
+		metrics_peer_rx(c->metrics, m.type, MV_AUTH);
+		PEER_LOG(p, src, LOG_DEBUG, "peer: probe from %s on the overlay: dropped",
+			 addr_str(src, b, sizeof(b)));
 		return;
 	}
 	/* The registry pushes the network configuration signed with the CA key,

@@ -7,7 +7,8 @@
  *     the address may come later), for gossip, addresses, the drain and
  *     destruction handshake, node information and topology;
  *   - the underlay socket, bound to [::] (IPv4-mapped too), where tunnel
- *     set-up requests arrive and answers come back.
+ *     set-up requests arrive and answers come back, and reachability
+ *     probes (reach.h) are sent for others and received for us.
  * Every datagram is authenticated (signature, certificate from our CA not
  * revoked, recipient is us, overlay source inside the sender's prefix,
  * freshness and replay), then handed to the handler table the tunnel
@@ -56,6 +57,8 @@ void peer_srv_free(struct peer_srv *p);
  *   setup_answer  the answer to one of our set-up requests;
  *   address       an address answer (validated endpoint list);
  *   tunnel_msg    tunnel-drain / undrain / destroy / destroy-ack;
+ *   probed        a probe (reach.h) from `from` for our probe-request
+ *                 request_seq reached our underlay socket;
  *   tunnel_peers  the peers we have a tunnel with: clients first
  *                 (*ret_n_client of them), then the served ones; the array
  *                 stays valid until the next return to the loop.
@@ -72,6 +75,7 @@ struct peer_handler {
 			   uint8_t role);
 	size_t (*tunnel_peers)(void *userdata, const struct re6st_prefix **ret,
 			       size_t *ret_n_client);
+	void (*probed)(void *userdata, const struct re6st_prefix *from, uint64_t request_seq);
 };
 /* Register (copied) or, with NULL, remove the handlers. */
 void peer_set_handler(struct peer_srv *p, const struct peer_handler *h, void *userdata);

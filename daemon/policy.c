@@ -195,3 +195,28 @@ int policy_order_candidates(const struct policy_params *p, const bool *anchor, s
 	}
 	return 0;
 }
+
+unsigned policy_client_count(unsigned client_count, size_t known, size_t served)
+{
+	if (known == 0 || known >= 2 * (size_t)client_count)
+		return client_count;
+	return known > served ? (unsigned)(known - served) : 0;
+}
+
+bool policy_backoff_holds(bool rule, size_t tunnels_up)
+{
+	return rule || tunnels_up > 0;
+}
+
+void policy_order_by_backoff(const uint64_t *until, size_t n, size_t *ret_idx)
+{
+	/* Insertion sort, stable: n is a cache sample (32 at most in use). */
+	for (size_t i = 0; i < n; i++) {
+		size_t j = i;
+		while (j > 0 && until[ret_idx[j - 1]] > until[i]) {
+			ret_idx[j] = ret_idx[j - 1];
+			j--;
+		}
+		ret_idx[j] = i;
+	}
+}

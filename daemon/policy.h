@@ -20,9 +20,18 @@
  *   5. anchors: a share anchor_share of new choices goes to nodes inside
  *      the network's anchor prefixes (when any is a candidate);
  *   6. same-country: a node in a listed country connects only to nodes of
- *      its country, and other nodes do not connect into it.
- * Exceptions 3 and 4 live with the candidate lists in tunnel.c; the others
- * are here. Everything here is pure: no I/O, randomness from the caller.
+ *      its country, and other nodes do not connect into it;
+ *   7. alone: a node with no tunnel up ignores its avoidance back-offs
+ *      (peers it rotated away from, or whose tunnel failed or died): a node
+ *      cut from all its peers reconnects at once, even to peers it was
+ *      avoiding, the least recently avoided first
+ *      (policy_backoff_holds(), policy_order_by_backoff());
+ *   8. small mesh: a node that knows fewer distant nodes than twice its
+ *      client-count wants a tunnel with every one of them, either
+ *      direction (policy_client_count()): a full mesh, where there is no
+ *      choice to bias.
+ * Exceptions 3 and 4 live with the candidate lists in tunnel-choice.c; the
+ * others are here. Everything here is pure: no I/O, randomness from the caller.
  */
 #ifndef RE6ST_DAEMON_POLICY_H
 #define RE6ST_DAEMON_POLICY_H
@@ -112,5 +121,39 @@ bool policy_country_ok(const char *list, const char *mine, const char *theirs);
  */
 int policy_order_candidates(const struct policy_params *p, const bool *anchor, size_t n,
 			    const struct policy_rand *r, size_t *ret_idx);
+
+/*
+ * Exception 7, alone. A back-off is either a rule (revoked certificate,
+ * same-country: rule true) or an avoidance (rotated away from, refused,
+ * failed, dead: rule false). A rule always holds; an avoidance holds only
+ * while the node has at least one tunnel up (tunnels_up > 0). Avoiding
+ * peers spreads a node's tunnels over the network; a node with no tunnel
+ * at all gains nothing from it and may have no other peer left.
+ */
+bool policy_backoff_holds(bool rule, size_t tunnels_up);
+
+/*
+ * The order in which a node with no tunnel up tries n candidates whose
+ * avoidance ends at until[i] (0: not avoided, or the avoidance is over):
+ * the ones not avoided first, then by the end of their avoidance, soonest
+ * first, i.e. the peers avoided longest ago (a peer whose tunnel just died
+ * with the others goes last). Equal ends keep their given order (the
+ * caller's random order). ret_idx gets a permutation of 0..n-1.
+ */
+void policy_order_by_backoff(const uint64_t *until, size_t n, size_t *ret_idx);
+
+/*
+ * Exception 8, small mesh: the effective client count. known: the distant
+ * nodes the node knows (babel's routes to other node prefixes, not those
+ * heard directly on a LAN interface); served: the tunnels other nodes
+ * opened to it. With 0 < known < 2 x client_count, the node wants a
+ * tunnel with every node it knows, either direction: known - served client
+ * tunnels (0 at least; it may exceed client_count). Otherwise
+ * client_count: a node that knows nobody yet (start-up) keeps its target.
+ * A random choice of client_count among fewer than about twice as many
+ * leaves most detours absent; a full mesh of a few nodes costs few
+ * tunnels and has every path.
+ */
+unsigned policy_client_count(unsigned client_count, size_t known, size_t served);
 
 #endif

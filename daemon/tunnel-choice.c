@@ -32,6 +32,46 @@ static bool direct_neighbour(const struct tunnel_mgr *m, const struct babel_rout
 	return false;
 }
 
+/* A distant node: inside the network, not us, not heard on a LAN. */
+static bool distant(const struct tunnel_mgr *m, const struct babel_route *r, size_t n,
+		    const struct re6st_prefix *p)
+{
+	const struct ctx *c = m->c;
+	return prefix_contains(&c->network, p) && p->len > c->network.len &&
+	       !prefix_equal(p, &c->prefix) && !direct_neighbour(m, r, n, p);
+}
+
+unsigned tm_effective_client_count(const struct tunnel_mgr *m)
+{
+	const struct babel_route *routes = NULL;
+	size_t nr = m->c->babel ? babel_routes(m->c->babel, &routes) : 0, known = 0;
+	for (size_t i = 0; i < nr; i++) {
+		if (!distant(m, routes, nr, &routes[i].prefix))
+			continue;
+		bool dup = false;
+		for (size_t j = 0; j < i && !dup; j++)
+			dup = prefix_equal(&routes[j].prefix, &routes[i].prefix);
+		known += !dup;
+	}
+	return policy_client_count(tm_client_count(m), known, tm_count(m, true, true));
+}
+
+const struct re6st_prefix *tm_stranger(struct tunnel_mgr *m)
+{
+	const struct babel_route *routes = NULL;
+	size_t nr = m->c->babel ? babel_routes(m->c->babel, &routes) : 0;
+	const struct re6st_prefix *pick = NULL;
+	uint32_t seen = 0;
+	/* Reservoir sampling; a node with several routes weighs a little more. */
+	for (size_t i = 0; i < nr; i++) {
+		const struct re6st_prefix *p = &routes[i].prefix;
+		if (distant(m, routes, nr, p) && !tm_connected(m, p) && !tm_pending(m, p) &&
+		    !tm_avoided_until(m, p) && !tm_backed_off(m, p) && randombytes_uniform(++seen) == 0)
+			pick = p;
+	}
+	return pick;
+}
+
 static bool candidate_ok(struct tunnel_mgr *m, const struct re6st_prefix *p)
 {
 	return !prefix_equal(p, &m->c->prefix) && !tm_connected(m, p) && !tm_pending(m, p) &&
@@ -127,7 +167,8 @@ static void on_bootstrap_peer(void *userdata, const struct rc_bootstrap_peer *bp
 {
 	struct tunnel_mgr *m = userdata;
 	struct ctx *c = m->c;
-	unsigned limit = tm_reachable(m) ? tm_client_count(m) : MIN(2u, tm_client_count(m));
+	unsigned cc = tm_effective_client_count(m);
+	unsigned limit = tm_reachable(m) ? cc : MIN(2u, cc);
 	char b[PREFIX_STRLEN];
 
 	const struct babel_route *routes = NULL;
@@ -147,7 +188,8 @@ static void on_bootstrap_peer(void *userdata, const struct rc_bootstrap_peer *bp
 size_t tm_make_new_tunnels(struct tunnel_mgr *m)
 {
 	struct ctx *c = m->c;
-	unsigned limit = tm_reachable(m) ? tm_client_count(m) : MIN(2u, tm_client_count(m));
+	unsigned cc = tm_effective_client_count(m);
+	unsigned limit = tm_reachable(m) ? cc : MIN(2u, cc);
 
 	/* 1. configured neighbours, even when the target is already met: a
 	 * neighbour whose endpoints came after the random tunnels filled the
@@ -174,8 +216,7 @@ size_t tm_make_new_tunnels(struct tunnel_mgr *m)
 	const struct re6st_prefix *anc = tm_anchors(m, &na);
 	for (size_t i = 0; i < nr; i++) {
 		const struct re6st_prefix *p = &routes[i].prefix;
-		if (!prefix_contains(&c->network, p) || p->len <= c->network.len ||
-		    prefix_equal(p, &c->prefix) || direct_neighbour(m, routes, nr, p))
+		if (!distant(m, routes, nr, p))
 			continue;
 		bool dup = false;
 		for (size_t j = 0; j < nc && !dup; j++)
@@ -188,10 +229,18 @@ size_t tm_make_new_tunnels(struct tunnel_mgr *m)
 		}
 	}
 	struct policy_params pp = tm_params(m);
-	if (policy_order_candidates(&pp, anchor, nc, &policy_rand_sodium, order) < 0)
+	_cleanup_free_ uint64_t *until = calloc(nc ? nc : 1, sizeof(*until));
+	_cleanup_free_ size_t *late = calloc(nc ? nc : 1, sizeof(*late));
+	if (!until || !late || policy_order_candidates(&pp, anchor, nc, &policy_rand_sodium, order) < 0)
 		return need;
+	/* Alone, the avoided peers are candidates too: after the others, the
+	 * least recently avoided first (with a tunnel up, none is avoided
+	 * here and the order stays). */
+	for (size_t i = 0; i < nc; i++)
+		until[i] = tm_avoided_until(m, &cand[order[i]]);
+	policy_order_by_backoff(until, nc, late);
 	for (size_t i = 0; i < nc && need; i++)
-		if (try_peer(m, &cand[order[i]], false))
+		if (try_peer(m, &cand[order[late[i]]], false))
 			need--;
 	/* Fall back on the cache and the registry whenever babel offers no
 	 * usable candidate, not only when it knows nobody: a node whose only
@@ -201,17 +250,25 @@ size_t tm_make_new_tunnels(struct tunnel_mgr *m)
 		return need;
 
 	/* 3. no usable route: the peer cache (we cannot send address requests
-	 * without routes, so only cached endpoints help). */
+	 * without routes, so only cached endpoints help). A node with no
+	 * tunnel up also takes the peers it avoids, the least recently
+	 * avoided first (policy.h, exception 7). */
 	if (c->state) {
 		struct state_peer *sp = NULL;
 		size_t n = 0;
 		if (state_peer_list(c->state, 32, &sp, &n) >= 0) {
-			for (size_t i = 0; i < n && need; i++)
-				if (candidate_ok(m, &sp[i].prefix) && sp[i].endpoints &&
-				    !direct_neighbour(m, routes, nr, &sp[i].prefix) &&
-				    tm_tunnel_connect(m, &sp[i].prefix, sp[i].endpoints,
-						   strlen(sp[i].endpoints)))
+			uint64_t avoided[32];
+			size_t idx[32];
+			for (size_t i = 0; i < n; i++)
+				avoided[i] = tm_avoided_until(m, &sp[i].prefix);
+			policy_order_by_backoff(avoided, n, idx);
+			for (size_t i = 0; i < n && need; i++) {
+				const struct state_peer *e = &sp[idx[i]];
+				if (candidate_ok(m, &e->prefix) && e->endpoints &&
+				    !direct_neighbour(m, routes, nr, &e->prefix) &&
+				    tm_tunnel_connect(m, &e->prefix, e->endpoints, strlen(e->endpoints)))
 					need--;
+			}
 			state_peers_free(sp, n);
 		}
 	}

@@ -35,11 +35,12 @@ int tm_ctl_policy(struct ctx *c, const char *args, struct jbuf *out)
 	const struct re6st_prefix *anc = tm_anchors(m, &na);
 	char b[PREFIX_STRLEN];
 
-	jbuf_append(out, "{\"client_count\": %u, \"max_clients\": %u, "
+	jbuf_append(out, "{\"client_count\": %u, \"effective_client_count\": %u, "
+			 "\"max_clients\": %u, "
 			 "\"tunnel_refresh\": %" PRIu64 ", \"rotate_share\": %g, "
 			 "\"busy_share\": %g, \"busy_weight\": %g, \"drain_limit\": %u, "
 			 "\"anchor_share\": %g, \"anchors\": [",
-		    tm_client_count(m), tm_max_clients(m), tm_refresh_ms(m) / 1000, p.rotate_share, p.busy_share, p.busy_weight,
+		    tm_client_count(m), tm_effective_client_count(m), tm_max_clients(m), tm_refresh_ms(m) / 1000, p.rotate_share, p.busy_share, p.busy_weight,
 		    p.drain_limit, p.anchor_share);
 	for (size_t i = 0; i < na; i++) {
 		jbuf_append(out, "%s", i ? ", " : "");
@@ -49,6 +50,8 @@ int tm_ctl_policy(struct ctx *c, const char *args, struct jbuf *out)
 	jbuf_string(out, c->netconf ? c->netconf->same_country : NULL);
 	jbuf_append(out, ", \"country\": ");
 	jbuf_string(out, c->country[0] ? c->country : NULL);
+	jbuf_append(out, ", \"reachable\": %s, \"reachable_by\": ", tm_reachable(m) ? "true" : "false");
+	jbuf_string(out, tm_reachable_by(m));
 	jbuf_append(out, ", \"destroyed\": %" PRIu64 ", \"forced\": %" PRIu64
 			 ", \"dead_after\": %" PRIu64 ", \"dead\": %" PRIu64 "}",
 		    m->destroyed, m->forced, health_dead_after_ms(c->opt.dead_after, c->netconf) / 1000,

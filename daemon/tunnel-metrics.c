@@ -87,12 +87,12 @@ void tm_metrics_collect(void *userdata, struct prom_buf *w)
 					     server ? "server" : "client", NULL);
 			}
 	prom_family(w, "re6st_tunnel_clients_target", PROM_GAUGE,
-		     "Client tunnels the node keeps (--client-count or the network's).");
-	prom_samplel(w, "re6st_tunnel_clients_target", tm_client_count(m), NULL);
+		    "Client tunnels the node keeps (client-count; in a small mesh, one per known node).");
+	prom_samplel(w, "re6st_tunnel_clients_target", tm_effective_client_count(m), NULL);
 	prom_family(w, "re6st_tunnel_max_clients", PROM_GAUGE, "Clients the node accepts at most.");
 	prom_samplel(w, "re6st_tunnel_max_clients", tm_max_clients(m), NULL);
 	prom_family(w, "re6st_reachable", PROM_GAUGE,
-		     "1 when a client reached this node over the underlay lately (it can serve).");
+		    "1 when a client or a peer's probe reached this node over the underlay lately.");
 	prom_samplel(w, "re6st_reachable", tm_reachable(m), NULL);
 
 	/* One interface, one peer: the labels name both. */

@@ -8,6 +8,7 @@
  *   tunnel-pool.c       interfaces programmed over netlink (WireGuard, GRE,
  *                       FOU, drain qdisc), the kernel's routes through one
  *   tunnel-choice.c     candidates and the order to try them (policy.h)
+ *   tunnel-reach.c      reachability: asking peers for probes (reach.h)
  *   tunnel-ctl.c        the "tunnels", "peers" and status "policy" views
  *   tunnel-metrics.c    the tunnels' part of the node's metrics
  *   tunnel.c            the state machine: set-up both ways, health, drain,
@@ -43,6 +44,7 @@
 #include "objects.h"
 #include "peer.h"
 #include "policy.h"
+#include "reach.h"
 #include "registry-client.h"
 #include "reglink.h"
 #include "state.h"
@@ -135,6 +137,7 @@ struct pending { /* address request in flight */
 struct backoff {
 	struct re6st_prefix prefix;
 	uint64_t until_ms;
+	bool rule;              /* revoked, same-country: holds even alone (policy.h) */
 };
 
 struct tunnel_mgr {
@@ -160,6 +163,7 @@ struct tunnel_mgr {
 	uint64_t next_fill_ms;
 	uint64_t want_ms;       /* below the target: next look in (WANT_MS doubling) */
 	bool fou_open[2];       /* FOU receive port listening: [0] IPv4, [1] IPv6 */
+	struct reach reach;     /* probes asked for and received (tunnel-reach.c) */
 };
 
 /* tunnel-table.c: parameters, the tables of peers, back-offs and requests */
@@ -174,14 +178,20 @@ uint64_t tm_refresh_ms(const struct tunnel_mgr *m);
 uint64_t tm_health_every_ms(const struct tunnel_mgr *m);
 struct policy_params tm_params(const struct tunnel_mgr *m);
 const struct re6st_prefix *tm_anchors(const struct tunnel_mgr *m, size_t *ret_n);
-bool tm_reachable(const struct tunnel_mgr *m);
 bool tm_is_neighbour(const struct tunnel_mgr *m, const struct re6st_prefix *p);
 size_t tm_offered(const struct tunnel_mgr *m, uint8_t ret[TUNNEL_TYPE_COUNT]);
 bool tm_offers(const struct tunnel_mgr *m, uint8_t type);
 bool tm_is_gre(const struct tunnel *t);
 const char *tm_type_name(uint8_t type);
+/* In back-off now: a rule always, an avoidance only while a tunnel is up
+ * (policy_backoff_holds(), exception 7). */
 bool tm_backed_off(struct tunnel_mgr *m, const struct re6st_prefix *p);
+/* When p's avoidance ends (0: none, or a rule's back-off). */
+uint64_t tm_avoided_until(const struct tunnel_mgr *m, const struct re6st_prefix *p);
+/* Avoid p for ms: rotated away from, refused, failed, dead. */
 void tm_backoff(struct tunnel_mgr *m, const struct re6st_prefix *p, uint64_t ms);
+/* Back p off for ms by rule: revoked, same-country. */
+void tm_backoff_rule(struct tunnel_mgr *m, const struct re6st_prefix *p, uint64_t ms);
 bool tm_pending(struct tunnel_mgr *m, const struct re6st_prefix *p);
 void tm_pending_remove(struct tunnel_mgr *m, const struct re6st_prefix *p);
 struct tunnel *tm_find_peer(struct tunnel_mgr *m, const struct re6st_prefix *p, bool server);
@@ -215,8 +225,24 @@ size_t tm_kernel_routes_via(struct tunnel_mgr *m, const struct tunnel *t);
 
 /* tunnel-choice.c: choosing peers */
 void tm_fill_cache(struct tunnel_mgr *m);
+/* client-count, or in a small mesh a tunnel with every node known
+ * (policy_client_count(), exception 8). */
+unsigned tm_effective_client_count(const struct tunnel_mgr *m);
+/* A random distant node babel knows that we have no tunnel with, did not
+ * try lately and are not asking for endpoints; NULL if none. */
+const struct re6st_prefix *tm_stranger(struct tunnel_mgr *m);
 /* Returns how many client tunnels are still wanted. */
 size_t tm_make_new_tunnels(struct tunnel_mgr *m);
+
+/* tunnel-reach.c: reachability tested (reach.h) */
+/* A client reached us over the underlay, or a probe did, lately. */
+bool tm_reachable(const struct tunnel_mgr *m);
+/* "clients", "probe" (what proved it), NULL when not reachable. */
+const char *tm_reachable_by(const struct tunnel_mgr *m);
+/* Not proven lately: ask a random peer with a tunnel up for a probe. */
+void tm_reach_ask(struct tunnel_mgr *m);
+/* The peer handler for a probe (peer.h). */
+void tm_on_probed(void *userdata, const struct re6st_prefix *from, uint64_t request_seq);
 
 /* `--ip any`, or no --ip and no UPnP gateway: advertise what peers see. */
 bool tm_learn_from_peers(const struct tunnel_mgr *m);

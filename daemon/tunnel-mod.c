@@ -23,7 +23,7 @@ static void forget_revoked(struct tunnel_mgr *m, const struct re6st_prefix *peer
 			tm_release(m, t, "certificate revoked");
 	}
 	tm_pending_remove(m, peer);
-	tm_backoff(m, peer, REVOKED_BACKOFF_MS);
+	tm_backoff_rule(m, peer, REVOKED_BACKOFF_MS);
 	if (m->c->state)
 		state_peer_remove(m->c->state, peer);
 }
@@ -97,6 +97,7 @@ static const struct peer_handler handlers = {
 	.address = h_address,
 	.tunnel_msg = h_tunnel_msg,
 	.tunnel_peers = tm_peer_prefixes,
+	.probed = tm_on_probed,
 };
 
 /* ---- module ---- */

@@ -95,11 +95,6 @@ const struct re6st_prefix *tm_anchors(const struct tunnel_mgr *m, size_t *ret_n)
 	return m->c->netconf->anchors;
 }
 
-bool tm_reachable(const struct tunnel_mgr *m)
-{
-	return m->served_ms && tm_now_ms(m) - m->served_ms < REACHABLE_MEMORY_MS;
-}
-
 bool tm_is_neighbour(const struct tunnel_mgr *m, const struct re6st_prefix *p)
 {
 	for (size_t i = 0; i < m->n_neigh; i++)
@@ -139,15 +134,36 @@ const char *tm_type_name(uint8_t type)
 
 /* ---- backoff and pending tables ---- */
 
-bool tm_backed_off(struct tunnel_mgr *m, const struct re6st_prefix *p)
+/* Tunnels up (or draining, or being destroyed: still carrying). */
+static size_t count_up(const struct tunnel_mgr *m)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < m->n; i++)
+		n += m->t[i]->state >= T_UP;
+	return n;
+}
+
+static const struct backoff *find_backoff(const struct tunnel_mgr *m, const struct re6st_prefix *p)
 {
 	for (size_t i = 0; i < m->n_back; i++)
 		if (prefix_equal(&m->back[i].prefix, p))
-			return m->back[i].until_ms > tm_now_ms(m);
-	return false;
+			return m->back[i].until_ms > tm_now_ms(m) ? &m->back[i] : NULL;
+	return NULL;
 }
 
-void tm_backoff(struct tunnel_mgr *m, const struct re6st_prefix *p, uint64_t ms)
+bool tm_backed_off(struct tunnel_mgr *m, const struct re6st_prefix *p)
+{
+	const struct backoff *b = find_backoff(m, p);
+	return b && policy_backoff_holds(b->rule, count_up(m));
+}
+
+uint64_t tm_avoided_until(const struct tunnel_mgr *m, const struct re6st_prefix *p)
+{
+	const struct backoff *b = find_backoff(m, p);
+	return b && !b->rule ? b->until_ms : 0;
+}
+
+static void backoff_put(struct tunnel_mgr *m, const struct re6st_prefix *p, uint64_t ms, bool rule)
 {
 	size_t i;
 	for (i = 0; i < m->n_back; i++)
@@ -164,7 +180,17 @@ void tm_backoff(struct tunnel_mgr *m, const struct re6st_prefix *p, uint64_t ms)
 			m->n_back++;
 		}
 	}
-	m->back[i] = (struct backoff){ *p, tm_now_ms(m) + ms };
+	m->back[i] = (struct backoff){ *p, tm_now_ms(m) + ms, rule };
+}
+
+void tm_backoff(struct tunnel_mgr *m, const struct re6st_prefix *p, uint64_t ms)
+{
+	backoff_put(m, p, ms, false);
+}
+
+void tm_backoff_rule(struct tunnel_mgr *m, const struct re6st_prefix *p, uint64_t ms)
+{
+	backoff_put(m, p, ms, true);
 }
 
 bool tm_pending(struct tunnel_mgr *m, const struct re6st_prefix *p)

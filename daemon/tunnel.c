@@ -141,7 +141,7 @@ bool tm_tunnel_connect(struct tunnel_mgr *m, const struct re6st_prefix *peer,
 						m->c->country, theirs)) {
 		log_debug("tunnel: not connecting to %s: same-country rule (%s)", tm_pfx(peer, b),
 			  *theirs ? theirs : "country unknown");
-		tm_backoff(m, peer, REVOKED_BACKOFF_MS);
+		tm_backoff_rule(m, peer, REVOKED_BACKOFF_MS);
 		return false;
 	}
 	/* One type per attempt: the first of ours the peer offers. */
@@ -737,6 +737,7 @@ void tm_run(struct loop *l, struct loop_timer *timer, void *userdata)
 	else
 		m->want_ms = WANT_MS;
 	tm_fill_cache(m);
+	tm_reach_ask(m);
 
 	/* Keep a few spare server interfaces, delete the rest (~270 KB each
 	 * for WireGuard); the same for free GRE and FOU links, per type. */

@@ -116,6 +116,8 @@ static const char *const type_names[_PP_TYPE_MAX] = {
 	[PP_TOPOLOGY] = "topology",
 	[PP_SETUP_REQUEST] = "setup-request",
 	[PP_SETUP_ANSWER] = "setup-answer",
+	[PP_PROBE_REQUEST] = "probe-request",
+	[PP_PROBE] = "probe",
 };
 
 const char *pp_type_to_string(int type)
@@ -380,9 +382,17 @@ static int encode_body(const struct pp_msg *m, struct wbuf *w)
 	case PP_NODE_INFO_REQUEST:
 	case PP_TOPOLOGY_REQUEST:
 		return 0;
-	case PP_ADDRESS: {
+	case PP_PROBE:
+		if (m->probe.request_seq == 0)
+			return -EINVAL;
+		w_u64(w, m->probe.request_seq);
+		return 0;
+	case PP_ADDRESS:
+	case PP_PROBE_REQUEST: {
 		struct pp_endpoint tmp[PP_MAX_ENDPOINTS];
 		size_t n;
+		if (m->type == PP_PROBE_REQUEST && m->address.len == 0)
+			return -EINVAL;
 		if (pp_endpoints_parse(m->address.list, m->address.len, tmp, PP_MAX_ENDPOINTS,
 				       &n) < 0)
 			return -EINVAL;
@@ -544,9 +554,18 @@ static int decode_body(struct pp_msg *m, const uint8_t *b, size_t n, const char 
 	case PP_NODE_INFO_REQUEST:
 	case PP_TOPOLOGY_REQUEST:
 		break;
-	case PP_ADDRESS: {
+	case PP_PROBE:
+		if (!r_u64(&r, &m->probe.request_seq))
+			FAIL(-EBADMSG, "truncated probe");
+		if (m->probe.request_seq == 0)
+			FAIL(-EBADMSG, "probe for request seq 0");
+		break;
+	case PP_ADDRESS:
+	case PP_PROBE_REQUEST: {
 		struct pp_endpoint tmp[PP_MAX_ENDPOINTS];
 		size_t cnt;
+		if (m->type == PP_PROBE_REQUEST && n == 0)
+			FAIL(-EBADMSG, "probe-request without endpoints");
 		int k = pp_endpoints_parse((const char *)b, n, tmp, PP_MAX_ENDPOINTS, &cnt);
 		if (k == -E2BIG)
 			FAIL(-EBADMSG, "too many endpoints");

@@ -5,8 +5,8 @@
  * Nodes talk to each other with single UDP datagrams: on the overlay (port
  * 326 on the node's re6st address) for network-configuration gossip,
  * address requests, the tunnel drain/destruction handshake, node
- * information and topology; on the underlay (the server's advertised
- * endpoint) for tunnel set-up. docs/peer-protocol.md is the reference.
+ * information, topology and reachability-probe requests; on the underlay
+ * (the server's advertised endpoint) for tunnel set-up and the probes. docs/peer-protocol.md is the reference.
  *
  * Every message is signed with the sender's Ed25519 node key and carries
  * the sender's certificate; the decoder checks the framing, every field and
@@ -58,6 +58,8 @@ enum pp_type {
 	PP_TOPOLOGY = 12,
 	PP_SETUP_REQUEST = 13,  /* underlay: open a tunnel to me */
 	PP_SETUP_ANSWER = 14,
+	PP_PROBE_REQUEST = 15,  /* "probe these endpoints of mine": endpoint list */
+	PP_PROBE = 16,          /* underlay: the probe, to the requester's endpoint */
 	_PP_TYPE_MAX,
 };
 
@@ -114,8 +116,9 @@ struct pp_msg {
 	union {
 		struct { uint64_t version; } netconf_version;
 		struct { const uint8_t *doc; size_t len; } netconf;
-		/* validated: pp_endpoints_parse() accepts it */
+		/* validated: pp_endpoints_parse() accepts it; ADDRESS, PROBE_REQUEST */
 		struct { const char *list; size_t len; } address;
+		struct { uint64_t request_seq; } probe; /* seq of the probe-request */
 		struct { uint8_t role; } tunnel; /* DRAIN, UNDRAIN, DESTROY, DESTROY_ACK */
 		struct {
 			uint64_t netconf_version;

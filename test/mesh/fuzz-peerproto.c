@@ -5,7 +5,8 @@
  *   1  re-sign the rest with a fixed key first, so the fuzzer reaches the
  *      body decoders behind the signature check;
  *   2  parse the rest as an endpoint list.
- * A decoded message is re-encoded and must decode to the same fields.
+ * A decoded message is re-encoded and must decode to the same fields
+ * (the header's, and the bodies of probe-request and probe in full).
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -43,6 +44,12 @@ static void check_reencode(const struct pp_msg *m)
 	if (pp_encode(m, sk, out, sizeof(out), &len) < 0)
 		abort(); /* everything the decoder accepts must be encodable */
 	if (pp_decode(out, len, &d, NULL) < 0 || d.type != m->type || d.seq != m->seq)
+		abort();
+	if (m->type == PP_PROBE && d.probe.request_seq != m->probe.request_seq)
+		abort();
+	if (m->type == PP_PROBE_REQUEST &&
+	    (d.address.len != m->address.len || d.address.len == 0 ||
+	     memcmp(d.address.list, m->address.list, d.address.len) != 0))
 		abort();
 }
 

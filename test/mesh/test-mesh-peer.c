@@ -8,6 +8,11 @@
  *   - peer: a set-up request from A reaches B's serve handler with A's
  *     certificate; B's answer reaches A's setup_answer handler with the
  *     status and port B's handler chose and the request's seq;
+ *   - reachability (issue 12): A, which nobody chose, asks B to probe the
+ *     endpoint it advertises (its control port on loopback); B's signed
+ *     probe reaches A's probed handler with the request's seq, and A's
+ *     reach state (daemon/reach.h, as the tunnel manager keeps it) reports
+ *     reachable; a second request within 30 s gets no probe;
  *   - a configuration revoking A, pushed to B as the registry does (signed
  *     with the CA key, no certificate), is adopted (EV_NETCONF, version 2);
  *     A's next request gets "revoked" without reaching B's handler, B
@@ -31,10 +36,13 @@
 #include "netconf-store.h"
 #include "peer.h"
 #include "peerproto.h"
+#include "reach.h"
 #include "state.h"
 
 struct seen {
-	unsigned netconf, revoked, served, answers;
+	unsigned netconf, revoked, served, answers, probes;
+	uint64_t probe_seq;
+	struct re6st_prefix probe_from;
 	uint64_t netconf_version;
 	struct re6st_prefix revoked_prefix, served_client;
 	struct pp_msg answer;      /* scalars only: setup_answer */
@@ -92,7 +100,16 @@ static void setup_answer(void *userdata, const struct re6st_cert *server,
 	s->answer_from = server->node;
 }
 
-static const struct peer_handler handlers = { .serve = serve, .setup_answer = setup_answer };
+static void probed(void *userdata, const struct re6st_prefix *from, uint64_t request_seq)
+{
+	struct seen *s = userdata;
+	s->probes++;
+	s->probe_seq = request_seq;
+	s->probe_from = *from;
+}
+
+static const struct peer_handler handlers = { .serve = serve, .setup_answer = setup_answer,
+					      .probed = probed };
 
 static void node_make(struct node *n, struct loop *l, const char *prefix, uint64_t serial,
 		      uint16_t port)
@@ -220,6 +237,33 @@ int main(void)
 	CHECK_EQ(a.seen.answer.setup_answer.port, 51820);
 	CHECK_EQ(a.seen.answer.setup_answer.request_seq, seq);
 	CHECK(prefix_equal(&a.seen.answer_from, &b.c.prefix));
+
+	/* Reachability: A asks B to probe its advertised endpoint. */
+	{
+		struct reach r = { 0 };
+		struct sockaddr_storage dst = loopback(b.port);
+		char list[64];
+		snprintf(list, sizeof(list), "::1,%u,wg", a.port);
+		CHECK(reach_want_ask(&r, loop_clock_ms()));
+		CHECK(!reach_proven(&r, loop_clock_ms()), "reachable before any probe");
+		struct pp_msg m = { .type = PP_PROBE_REQUEST, .address = { list, strlen(list) } };
+		CHECK_EQ(peer_send_underlay(a.c.peer, &dst, &b.c.prefix, &m, &seq), 0);
+		reach_asked(&r, seq, loop_clock_ms());
+		CHECK(run_until(l, &a.seen.probes, 0), "no probe from B reached A");
+		CHECK_EQ(a.seen.probe_seq, seq);
+		CHECK(prefix_equal(&a.seen.probe_from, &b.c.prefix), "probe not from B");
+		CHECK(reach_probed(&r, a.seen.probe_seq, loop_clock_ms()), "the probe proved nothing");
+		CHECK(reach_proven(&r, loop_clock_ms()), "A not reachable after B's probe");
+		CHECK_EQ(b.seen.probes, 0);
+
+		/* Again at once: B's rate limit sends nothing. */
+		struct pp_msg m2 = { .type = PP_PROBE_REQUEST, .address = { list, strlen(list) } };
+		CHECK_EQ(peer_send_underlay(a.c.peer, &dst, &b.c.prefix, &m2, NULL), 0);
+		unsigned was_probes = a.seen.probes;
+		for (uint64_t end = loop_clock_ms() + 1000; loop_clock_ms() < end;)
+			loop_run_once(l, 100);
+		CHECK(a.seen.probes == was_probes, "B probed A twice within 30 s");
+	}
 
 	/* The registry pushes a configuration revoking A to B. */
 	netconf_make(2, &a.c.cert, &v2, &v2_len);

@@ -51,8 +51,12 @@ static struct pp_msg sample(enum pp_type t)
 		m.netconf.len = sizeof(doc);
 		break;
 	case PP_ADDRESS:
+	case PP_PROBE_REQUEST:
 		m.address.list = addrs;
 		m.address.len = strlen(addrs);
+		break;
+	case PP_PROBE:
+		m.probe.request_seq = 1699999999999998ull;
 		break;
 	case PP_TUNNEL_DRAIN:
 	case PP_TUNNEL_UNDRAIN:
@@ -132,6 +136,10 @@ static void test_roundtrip(void)
 			CHECK(d.netconf.len == m.netconf.len &&
 			      memcmp(d.netconf.doc, m.netconf.doc, m.netconf.len) == 0);
 			break;
+		case PP_PROBE:
+			CHECK(d.probe.request_seq == 1699999999999998ull);
+			break;
+		case PP_PROBE_REQUEST:
 		case PP_ADDRESS: {
 			struct pp_endpoint e[4];
 			size_t n;
@@ -275,6 +283,43 @@ static void test_bad_bodies(void)
 		resign(buf, len);
 		CHECK(pp_decode(buf, len, &d, &why) == -EBADMSG && strstr(why, "endpoint"));
 	}
+	/* Probe-request (issue 12): the same list rules as address, and never
+	 * empty; forged on the wire too. */
+	for (size_t i = 0; i < sizeof(bad_lists) / sizeof(*bad_lists); i++) {
+		m = base(PP_PROBE_REQUEST);
+		m.address.list = bad_lists[i];
+		m.address.len = strlen(bad_lists[i]);
+		CHECK(enc(&m, buf, sizeof(buf), &len) == -EINVAL, "probe-request list %s", bad_lists[i]);
+	}
+	m = base(PP_PROBE_REQUEST);
+	m.address.list = "";
+	CHECK(enc(&m, buf, sizeof(buf), &len) == -EINVAL, "empty probe-request encoded");
+	m = sample(PP_PROBE_REQUEST);
+	CHECK(enc(&m, buf, sizeof(buf), &len) == 0);
+	{
+		size_t body = len - PP_SIG_LEN - m.address.len;
+		buf[body + 3] = 'x';
+		resign(buf, len);
+		CHECK(pp_decode(buf, len, &d, &why) == -EBADMSG && strstr(why, "endpoint"), "%s", why);
+		/* The body cut to nothing (body_len 0), re-signed. */
+		uint8_t small[512];
+		memcpy(small, buf, body);
+		small[65] = small[66] = 0;
+		resign(small, body + PP_SIG_LEN);
+		CHECK(pp_decode(small, body + PP_SIG_LEN, &d, &why) == -EBADMSG &&
+		      strstr(why, "without endpoints"), "%s", why);
+	}
+	/* Probe: exactly 8 bytes, request seq never 0. */
+	m = sample(PP_PROBE);
+	m.probe.request_seq = 0;
+	CHECK(enc(&m, buf, sizeof(buf), &len) == -EINVAL);
+	m = sample(PP_PROBE);
+	CHECK(enc(&m, buf, sizeof(buf), &len) == 0);
+	memset(buf + len - PP_SIG_LEN - 8, 0, 8);
+	resign(buf, len);
+	CHECK(pp_decode(buf, len, &d, &why) == -EBADMSG && strstr(why, "seq 0"), "%s", why);
+	buf[66] = 7; /* body_len 8 -> 7 */
+	CHECK(pp_decode(buf, len, &d, &why) == -EBADMSG);
 	/* Tunnel role out of range. */
 	m = sample(PP_TUNNEL_DRAIN);
 	CHECK(enc(&m, buf, sizeof(buf), &len) == 0);

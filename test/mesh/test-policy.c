@@ -7,7 +7,11 @@
  *   - expected rotation count share x n for 1, 2, 3 and 10 tunnels;
  *   - the drain verdict: wait, done, forced at the limit;
  *   - the anchor share of first choices, and every candidate ordered once;
- *   - same-country never violated.
+ *   - same-country never violated;
+ *   - alone (exception 7): avoidance back-offs hold only with a tunnel up,
+ *     rules always; the alone node's order: never avoided first, then the
+ *     avoidance ending soonest, ties in the given order;
+ *   - small mesh (exception 8): the effective client count.
  */
 #include <math.h>
 #include <stdint.h>
@@ -268,6 +272,76 @@ static void test_country(void)
 	CHECK(policy_country_ok("RU,CN", "CN", "CN"));
 }
 
+static void test_small_mesh(void)
+{
+	/* Large enough: client-count as is. */
+	CHECK_EQ(policy_client_count(3, 6, 0), 3);
+	CHECK_EQ(policy_client_count(3, 11, 4), 3);
+	CHECK_EQ(policy_client_count(10, 20, 0), 10);
+	/* Nobody known yet (start-up): the target stays. */
+	CHECK_EQ(policy_client_count(3, 0, 0), 3);
+	/* Client-count 0 (opens no tunnel) stays 0. */
+	CHECK_EQ(policy_client_count(0, 1, 0), 0);
+	CHECK_EQ(policy_client_count(0, 5, 0), 0);
+	/* Small: every known node, either direction. */
+	CHECK_EQ(policy_client_count(3, 5, 0), 5);
+	CHECK_EQ(policy_client_count(3, 5, 2), 3);
+	CHECK_EQ(policy_client_count(3, 5, 4), 1);
+	CHECK_EQ(policy_client_count(3, 5, 5), 0);
+	CHECK_EQ(policy_client_count(3, 5, 7), 0);
+	CHECK_EQ(policy_client_count(2, 1, 0), 1);
+	CHECK_EQ(policy_client_count(2, 1, 1), 0);
+	CHECK_EQ(policy_client_count(10, 5, 0), 5);
+	/* In a small mesh, every node's clients + served reach all it knows. */
+	for (unsigned cc = 1; cc <= 12; cc++)
+		for (size_t known = 1; known < 2 * (size_t)cc; known++)
+			for (size_t served = 0; served <= known; served++)
+				CHECK(policy_client_count(cc, known, served) + served == known,
+				      "cc %u known %zu served %zu", cc, known, served);
+}
+
+static void test_alone(void)
+{
+	CHECK(policy_backoff_holds(false, 1), "avoidance with a tunnel up");
+	CHECK(policy_backoff_holds(false, 5), "avoidance with 5 tunnels up");
+	CHECK(!policy_backoff_holds(false, 0), "avoidance held with no tunnel up");
+	CHECK(policy_backoff_holds(true, 0), "a rule (revoked, country) dropped when alone");
+	CHECK(policy_backoff_holds(true, 3), "a rule dropped with tunnels up");
+
+	/* The VM's case: two peers rotated away from long ago, three whose
+	 * tunnels just died (latest ends), one never avoided. */
+	const uint64_t until[] = { 900300, 500000, 900100, 0, 600000, 900200 };
+	const size_t want[] = { 3, 1, 4, 2, 5, 0 };
+	size_t got[ARRAY_SIZE(until)];
+	policy_order_by_backoff(until, ARRAY_SIZE(until), got);
+	for (size_t i = 0; i < ARRAY_SIZE(want); i++)
+		CHECK(got[i] == want[i], "position %zu: candidate %zu, want %zu", i, got[i], want[i]);
+
+	/* Ties keep their order; any input gives a permutation. */
+	const uint64_t ties[] = { 7, 0, 7, 0, 7 };
+	const size_t want_ties[] = { 1, 3, 0, 2, 4 };
+	policy_order_by_backoff(ties, ARRAY_SIZE(ties), got);
+	for (size_t i = 0; i < ARRAY_SIZE(want_ties); i++)
+		CHECK(got[i] == want_ties[i], "tie position %zu: %zu, want %zu", i, got[i], want_ties[i]);
+	for (int d = 0; d < 1000; d++) {
+		uint64_t u[9];
+		size_t n = 1 + seeded_uniform(NULL, ARRAY_SIZE(u)), idx[9];
+		bool seen[9] = { false };
+		for (size_t i = 0; i < n; i++)
+			u[i] = seeded_uniform(NULL, 4);
+		policy_order_by_backoff(u, n, idx);
+		for (size_t i = 0; i < n; i++) {
+			CHECK(idx[i] < n && !seen[idx[i]], "draw %d: index %zu repeated or out of range", d,
+			      idx[i]);
+			if (idx[i] < n)
+				seen[idx[i]] = true;
+			if (i)
+				CHECK(u[idx[i - 1]] <= u[idx[i]], "draw %d: not sorted at %zu", d, i);
+		}
+	}
+	policy_order_by_backoff(NULL, 0, NULL);
+}
+
 int main(void)
 {
 	test_rotation_count();
@@ -277,5 +351,7 @@ int main(void)
 	test_drain();
 	test_anchors();
 	test_country();
+	test_alone();
+	test_small_mesh();
 	return check_summary();
 }

@@ -12,6 +12,9 @@
 #          tunnel to, routed through that tunnel; the underlay between 1
 #          and B is cut (nftables): the longest gap between two replies
 #          must be at most 5 s;
+#   reach: every node (all public: --ip) reports `reachable: true` in
+#          `re6stctl status` within 60 s of the mesh, by a client or by a
+#          peer's probe (issue 12, item 2), the nodes no client chose too;
 #   alone: node X, the node with the fewest tunnel peers, is cut from
 #          every one of them at once: it must have a new tunnel up, to a
 #          node it could still reach over the underlay, and reach that node
@@ -57,6 +60,26 @@ nodes_index
 ts=$(now)
 wait_mesh 150 $(seq "$N") && ok "mesh: $N nodes reach each other after $(since "$ts") s" ||
 	{ ko "mesh: not converged within 150 s" $(seq "$N"); show_fails $(seq "$N"); }
+# ---- reach: tested by peers' probes, not guessed from clients
+ts=$(now) pending="$(seq "$N")"
+while :; do
+	left=""
+	for i in $pending; do
+		[ "$(ctl "$i" --json status 2>/dev/null | jq -r .policy.reachable)" = true ] || left="$left $i"
+	done
+	pending=$left
+	[ -z "$pending" ] || [ "$(since "$ts" | cut -d. -f1)" -ge 60 ] && break
+	sleep 1
+done
+nobody="" by=""
+for i in $(seq "$N"); do
+	s=$(ctl "$i" --json tunnels | jq '[.tunnels[] | select(.role == "server" and .state != "free")] | length')
+	[ "$s" = 0 ] && nobody="$nobody $i"
+	by="$by $i:$(ctl "$i" --json status | jq -r .policy.reachable_by)"
+done
+echo "  reachable after $(since "$ts") s more; by:$by; nodes no client chose:${nobody:- none}"
+check "every node reachable within 60 s (not yet:${pending:- none})" "$(seq -s " " "$N")" -- [ -z "$pending" ]
+
 pol=$(ctl 1 --json status | jq -c '{dead_after: .policy.dead_after}')
 echo "  node 1: $pol"
 check "the network's default dead-after is 3 s" 1 -- [ "$pol" = '{"dead_after":3}' ]
