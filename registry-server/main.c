@@ -182,6 +182,8 @@ static void registry_done(struct registry *reg)
 	key_free(reg->ca_key);
 	community_map_clear(&reg->communities);
 	ratelimit_done(&reg->anon_rate);
+	ratelimit_done(&reg->token_rate_ip);
+	ratelimit_done(&reg->token_rate_mail);
 	metrics_free(reg->metrics);
 	remote_log_done();
 	pthread_mutex_destroy(&reg->anon_lock);
@@ -231,7 +233,12 @@ int main(int argc, char **argv)
 	if (remote_log_init() < 0 || metrics_new(&reg.metrics) < 0 ||
 	    (o->anonymous_rate &&
 	     ratelimit_init(&reg.anon_rate, 4096, o->anonymous_rate,
-			    MAX(1u, 3600000u / o->anonymous_rate)) < 0)) {
+			    MAX(1u, 3600000u / o->anonymous_rate)) < 0) ||
+	    (o->token_rate &&
+	     (ratelimit_init(&reg.token_rate_ip, 4096, o->token_rate,
+			     MAX(1u, 3600000u / o->token_rate)) < 0 ||
+	      ratelimit_init(&reg.token_rate_mail, 4096, o->token_rate,
+			     MAX(1u, 3600000u / o->token_rate)) < 0))) {
 		log_error("out of memory");
 		registry_done(&reg);
 		return 1;

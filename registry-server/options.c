@@ -66,6 +66,7 @@ UINT_PARSER(parse_max_per_address, max_per_address, 1, 100000)
 UINT_PARSER(parse_request_deadline, request_deadline, 1, 3600)
 UINT_PARSER(parse_connection_memory, connection_memory, 8192, 16 << 20)
 UINT_PARSER(parse_anonymous_rate, anonymous_rate, 0, 1000000)
+UINT_PARSER(parse_token_rate, token_rate, 0, 1000000)
 
 #define SHARE_PARSER(fn, field, what, nonzero)                                             \
 	static int fn(void *target, const char *value, char *err, size_t errlen)           \
@@ -285,6 +286,9 @@ const struct conf_option registry_options_table[] = {
 	FN_OPT("anonymous-rate", 0, parse_anonymous_rate, "N",
 	       "Anonymous registrations per hour from one address (IPv6: one /64); 0: no "
 	       "limit. Default: 10"),
+	FN_OPT("token-rate", 0, parse_token_rate, "N",
+	       "Tokens mailed per hour at the request of one address (IPv6: one /64), and "
+	       "per hour to one e-mail address; 0: no limit. Default: 5"),
 	FN_OPT("verbose", 'v', parse_verbose, "LEVEL",
 	       "error, warning, notice, info (default) or debug; or the original's 0..4 "
 	       "(1 warning, 2 info, 3 debug)."),
@@ -390,6 +394,7 @@ int registry_cmdline_init(struct registry_cmdline *c)
 			.request_deadline = 10,
 			.connection_memory = 65536,
 			.anonymous_rate = 10,
+			.token_rate = 5,
 		},
 		.level = LOG_INFO,
 	};

@@ -58,6 +58,7 @@ struct registry_options {
 	unsigned request_deadline;         /* seconds for a whole request */
 	size_t connection_memory;          /* libmicrohttpd pool per connection */
 	unsigned anonymous_rate;           /* anonymous registrations per hour per address; 0: no limit */
+	unsigned token_rate;               /* requestToken mails per hour per address and per e-mail; 0: no limit */
 	size_t max_body;
 	unsigned peer_ttl;                 /* announced endpoints expire after */
 };
@@ -86,9 +87,11 @@ struct registry {
 
 	struct reg_metrics *metrics;           /* metrics.h; NULL: not counted */
 
-	/* --anonymous-rate: buckets per address (IPv6: per /64), under anon_lock. */
+	/* --anonymous-rate and --token-rate: buckets per address (IPv6: per
+	 * /64) and, for tokens, per e-mail address; all under anon_lock. */
 	pthread_mutex_t anon_lock;
 	struct ratelimit anon_rate;
+	struct ratelimit token_rate_ip, token_rate_mail;
 };
 
 /* A reply built by an RPC: HTTP status and body (malloc'ed). */
@@ -161,6 +164,13 @@ int mail_send_token(const struct registry_options *opt, const char *to, const ch
  * are not limited.
  */
 bool registry_anonymous_allowed(struct registry *reg, const char *ip);
+
+/*
+ * One more token mailed to email at the request of ip: false when
+ * --token-rate is used up for ip's address (IPv6: its /64) or for email
+ * (compared without case). --authorized-origin addresses are not limited.
+ */
+bool registry_token_allowed(struct registry *reg, const char *ip, const char *email);
 
 /* Check the address (text) against --authorized-origin. */
 bool registry_origin_allowed(const struct registry *reg, const char *ip);

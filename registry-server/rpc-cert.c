@@ -394,22 +394,52 @@ int rpc_renew_certificate(const struct rpc_call *call, struct rpc_reply *reply)
 }
 
 
-bool registry_anonymous_allowed(struct registry *reg, const char *ip)
+/* The rate-limit key of a client address: IPv6 by /64 (one site). */
+static void address_key(const char *ip, char key[INET6_ADDRSTRLEN])
 {
 	unsigned char a[16];
+
+	snprintf(key, INET6_ADDRSTRLEN, "%s", ip);
+	if (inet_pton(AF_INET6, ip, a) == 1) {
+		memset(a + 8, 0, 8);
+		inet_ntop(AF_INET6, a, key, INET6_ADDRSTRLEN);
+	}
+}
+
+bool registry_anonymous_allowed(struct registry *reg, const char *ip)
+{
 	char key[INET6_ADDRSTRLEN];
 	bool ok;
 
 	if (!reg->opt.anonymous_rate || registry_origin_allowed(reg, ip))
 		return true;
-	snprintf(key, sizeof(key), "%s", ip);
-	if (inet_pton(AF_INET6, ip, a) == 1) {
-		memset(a + 8, 0, 8); /* one /64: one site */
-		inet_ntop(AF_INET6, a, key, sizeof(key));
-	}
+	address_key(ip, key);
 	pthread_mutex_lock(&reg->anon_lock);
 	ok = !reg->anon_rate.slot ||
 	     ratelimit_allow(&reg->anon_rate, key, ratelimit_now_ms(), NULL);
+	pthread_mutex_unlock(&reg->anon_lock);
+	return ok;
+}
+
+bool registry_token_allowed(struct registry *reg, const char *ip, const char *email)
+{
+	char key[INET6_ADDRSTRLEN], mail[256];
+	uint64_t now = ratelimit_now_ms();
+	bool ok;
+
+	if (!reg->opt.token_rate || registry_origin_allowed(reg, ip))
+		return true;
+	address_key(ip, key);
+	size_t n = 0;
+	for (; email[n] && n + 1 < sizeof(mail); n++)
+		mail[n] = (char)tolower((unsigned char)email[n]);
+	mail[n] = '\0';
+	pthread_mutex_lock(&reg->anon_lock);
+	/* Every request counts against its address; one its address allows
+	 * counts against the mailbox too. */
+	ok = !reg->token_rate_ip.slot ||
+	     (ratelimit_allow(&reg->token_rate_ip, key, now, NULL) &&
+	      ratelimit_allow(&reg->token_rate_mail, mail, now, NULL));
 	pthread_mutex_unlock(&reg->anon_lock);
 	return ok;
 }

@@ -403,6 +403,13 @@ static int rpc_request_token(const struct rpc_call *call, struct rpc_reply *repl
 		return rpc_error(reply, 403, "registration by token is disabled (--prefix-length 0)");
 	if (!email || !rpc_valid_email(email))
 		return rpc_error(reply, 400, "missing or invalid 'email'");
+	if (!registry_token_allowed(reg, call->client_ip, email)) {
+		remote_log(call->client_ip, LOG_WARNING, "requestToken: more than %u tokens in an "
+			   "hour from %s or to %s, refused", reg->opt.token_rate, call->client_ip,
+			   email);
+		return rpc_error(reply, 429, "too many tokens requested from this address or for "
+					     "this e-mail: try again later");
+	}
 	r = rpc_add_token_tx(reg, email, NULL, call->now, token);
 	if (r < 0)
 		return rpc_db_failed(reply, r, "requestToken");

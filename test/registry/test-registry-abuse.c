@@ -9,6 +9,7 @@
  *    exits with status 0 (LeakSanitizer silent);
  *  - --anonymous-rate from a non-authorized address; requestCertificate
  *    retried with the same key gets the same certificate;
+ *  - --token-rate per requesting address and per mailbox (case-blind);
  *  - a second registry on the same database exits with status 2 and the
  *    first keeps working;
  *  - registry.db, -wal, -shm 0600 and their directory 0700;
@@ -429,6 +430,34 @@ static void test_registration(void)
 
 /* ---- certificate renewal: one rule, no loop -------------------------------- */
 
+/* --token-rate: per requesting address and per mailbox, without case. */
+static void test_tokens(void)
+{
+	struct server s = { .extra = { "--token-rate", "2", NULL } };
+	char url[256];
+	long st[6];
+
+	if (!CHECK(server_start(&s, "token") == 0, "registry starts"))
+		return;
+	snprintf(url, sizeof(url), "%s/requestToken?email=a%%40example.org", s.url);
+	for (int i = 0; i < 3; i++)
+		st[i] = http_get("127.0.0.5", url, 5000, NULL);
+	/* a's mailbox has had its 2 (the case does not make it another). */
+	snprintf(url, sizeof(url), "%s/requestToken?email=A%%40Example.org", s.url);
+	st[3] = http_get("127.0.0.6", url, 5000, NULL);
+	snprintf(url, sizeof(url), "%s/requestToken?email=b%%40example.org", s.url);
+	st[4] = http_get("127.0.0.6", url, 5000, NULL);
+	/* an authorized origin is not limited */
+	st[5] = http_get("127.0.0.1", url, 5000, NULL);
+	CHECK(st[0] == 204 && st[1] == 204 && st[2] == 429 && st[3] == 429 && st[4] == 204 &&
+		      st[5] == 204,
+	      "--token-rate 2: 127.0.0.5 to a: %ld %ld %ld, 127.0.0.6 to A: %ld, to b: %ld, "
+	      "127.0.0.1 to b: %ld", st[0], st[1], st[2], st[3], st[4], st[5]);
+	CHECK(count_in_file(s.mbox, "To: a@example.org") == 2,
+	      "2 mails to a in %s: %u", s.mbox, count_in_file(s.mbox, "To: a@example.org"));
+	server_stop(&s, SIGTERM);
+}
+
 static void test_renewal(void)
 {
 	struct server s = { .extra = { "--anonymous-prefix-length", "16", "--cert-duration", "1500",
@@ -550,6 +579,7 @@ int main(int argc, char **argv)
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 	test_instance_and_modes();
 	test_registration();
+	test_tokens();
 	test_renewal();
 	test_many_args();
 	test_slowloris();
