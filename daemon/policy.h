@@ -29,7 +29,8 @@
  *   8. small mesh: a node that knows fewer distant nodes than twice its
  *      client-count wants a tunnel with every one of them, either
  *      direction (policy_client_count()): a full mesh, where there is no
- *      choice to bias.
+ *      choice to bias; a rotation there avoids nobody afterwards
+ *      (policy_rotation_avoid_ms()).
  * Exceptions 3 and 4 live with the candidate lists in tunnel-choice.c; the
  * others are here. Everything here is pure: no I/O, randomness from the caller.
  */
@@ -155,5 +156,20 @@ void policy_order_by_backoff(const uint64_t *until, size_t n, size_t *ret_idx);
  * tunnels and has every path.
  */
 unsigned policy_client_count(unsigned client_count, size_t known, size_t served);
+
+/* Exception 8 applies: 0 < known < 2 x client_count. */
+bool policy_small_mesh(unsigned client_count, size_t known);
+
+/*
+ * How long a node avoids a peer after a rotation destroyed their tunnel,
+ * at either end: one refresh period (refresh_ms), so that the rotation
+ * changes the mesh; 0 (not at all) in a small mesh, where the target is a
+ * tunnel with every known node and there is nobody else to choose: the
+ * avoided pair would stay without a tunnel for a whole period (issue 12:
+ * six sites, one rotation round left 7 of 13 possible pairs, and the
+ * nodes asked the registry for a bootstrap peer every 30 s in vain). The
+ * rotated pair is remade at once instead, by whichever end comes first.
+ */
+uint64_t policy_rotation_avoid_ms(uint64_t refresh_ms, unsigned client_count, size_t known);
 
 #endif

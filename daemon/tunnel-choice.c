@@ -41,7 +41,8 @@ static bool distant(const struct tunnel_mgr *m, const struct babel_route *r, siz
 	       !prefix_equal(p, &c->prefix) && !direct_neighbour(m, r, n, p);
 }
 
-unsigned tm_effective_client_count(const struct tunnel_mgr *m)
+/* The distant nodes babel knows, each counted once. */
+static size_t known_nodes(const struct tunnel_mgr *m)
 {
 	const struct babel_route *routes = NULL;
 	size_t nr = m->c->babel ? babel_routes(m->c->babel, &routes) : 0, known = 0;
@@ -53,7 +54,17 @@ unsigned tm_effective_client_count(const struct tunnel_mgr *m)
 			dup = prefix_equal(&routes[j].prefix, &routes[i].prefix);
 		known += !dup;
 	}
-	return policy_client_count(tm_client_count(m), known, tm_count(m, true, true));
+	return known;
+}
+
+unsigned tm_effective_client_count(const struct tunnel_mgr *m)
+{
+	return policy_client_count(tm_client_count(m), known_nodes(m), tm_count(m, true, true));
+}
+
+uint64_t tm_rotation_avoid_ms(const struct tunnel_mgr *m)
+{
+	return policy_rotation_avoid_ms(tm_refresh_ms(m), tm_client_count(m), known_nodes(m));
 }
 
 const struct re6st_prefix *tm_stranger(struct tunnel_mgr *m)
