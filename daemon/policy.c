@@ -201,11 +201,12 @@ bool policy_small_mesh(unsigned client_count, size_t known)
 	return known > 0 && known < 2 * (size_t)client_count;
 }
 
-unsigned policy_client_count(unsigned client_count, size_t known, size_t served)
+unsigned policy_client_count(unsigned client_count, size_t known, size_t avoided, size_t served)
 {
 	if (!policy_small_mesh(client_count, known))
 		return client_count;
-	return known > served ? (unsigned)(known - served) : 0;
+	size_t usable = known - MIN(avoided, known);
+	return usable > served ? (unsigned)(usable - served) : 0;
 }
 
 uint64_t policy_rotation_avoid_ms(uint64_t refresh_ms, unsigned client_count, size_t known)
