@@ -196,11 +196,22 @@ int policy_order_candidates(const struct policy_params *p, const bool *anchor, s
 	return 0;
 }
 
-unsigned policy_client_count(unsigned client_count, size_t known, size_t served)
+bool policy_small_mesh(unsigned client_count, size_t known)
 {
-	if (known == 0 || known >= 2 * (size_t)client_count)
+	return known > 0 && known < 2 * (size_t)client_count;
+}
+
+unsigned policy_client_count(unsigned client_count, size_t known, size_t avoided, size_t served)
+{
+	if (!policy_small_mesh(client_count, known))
 		return client_count;
-	return known > served ? (unsigned)(known - served) : 0;
+	size_t usable = known - MIN(avoided, known);
+	return usable > served ? (unsigned)(usable - served) : 0;
+}
+
+uint64_t policy_rotation_avoid_ms(uint64_t refresh_ms, unsigned client_count, size_t known)
+{
+	return policy_small_mesh(client_count, known) ? 0 : refresh_ms;
 }
 
 bool policy_backoff_holds(bool rule, size_t tunnels_up)

@@ -29,7 +29,8 @@
  *   8. small mesh: a node that knows fewer distant nodes than twice its
  *      client-count wants a tunnel with every one of them, either
  *      direction (policy_client_count()): a full mesh, where there is no
- *      choice to bias.
+ *      choice to bias; a rotation there avoids nobody afterwards
+ *      (policy_rotation_avoid_ms()).
  * Exceptions 3 and 4 live with the candidate lists in tunnel-choice.c; the
  * others are here. Everything here is pure: no I/O, randomness from the caller.
  */
@@ -145,15 +146,35 @@ void policy_order_by_backoff(const uint64_t *until, size_t n, size_t *ret_idx);
 /*
  * Exception 8, small mesh: the effective client count. known: the distant
  * nodes the node knows (babel's routes to other node prefixes, not those
- * heard directly on a LAN interface); served: the tunnels other nodes
- * opened to it. With 0 < known < 2 x client_count, the node wants a
- * tunnel with every node it knows, either direction: known - served client
- * tunnels (0 at least; it may exceed client_count). Otherwise
- * client_count: a node that knows nobody yet (start-up) keeps its target.
+ * heard directly on a LAN interface); avoided: those of them it has no
+ * tunnel with and holds a back-off against (failed, refused, dead, a
+ * rule: policy_backoff_holds()); served: the tunnels other nodes opened
+ * to it. With 0 < known < 2 x client_count, the node wants a tunnel with
+ * every node it knows and may try now, either direction: known - avoided
+ * - served client tunnels (0 at least; it may exceed client_count); a node
+ * it cannot reach (a dead underlay pair, two NATs) is no missing tunnel,
+ * or the node would look for it in the peer cache and at the registry
+ * every 30 s in vain. Otherwise client_count: a node that knows nobody
+ * yet (start-up) keeps its target.
  * A random choice of client_count among fewer than about twice as many
  * leaves most detours absent; a full mesh of a few nodes costs few
  * tunnels and has every path.
  */
-unsigned policy_client_count(unsigned client_count, size_t known, size_t served);
+unsigned policy_client_count(unsigned client_count, size_t known, size_t avoided, size_t served);
+
+/* Exception 8 applies: 0 < known < 2 x client_count. */
+bool policy_small_mesh(unsigned client_count, size_t known);
+
+/*
+ * How long a node avoids a peer after a rotation destroyed their tunnel,
+ * at either end: one refresh period (refresh_ms), so that the rotation
+ * changes the mesh; 0 (not at all) in a small mesh, where the target is a
+ * tunnel with every known node and there is nobody else to choose: the
+ * avoided pair would stay without a tunnel for a whole period (issue 12:
+ * six sites, one rotation round left 7 of 13 possible pairs, and the
+ * nodes asked the registry for a bootstrap peer every 30 s in vain). The
+ * rotated pair is remade at once instead, by whichever end comes first.
+ */
+uint64_t policy_rotation_avoid_ms(uint64_t refresh_ms, unsigned client_count, size_t known);
 
 #endif

@@ -41,19 +41,39 @@ static bool distant(const struct tunnel_mgr *m, const struct babel_route *r, siz
 	       !prefix_equal(p, &c->prefix) && !direct_neighbour(m, r, n, p);
 }
 
-unsigned tm_effective_client_count(const struct tunnel_mgr *m)
+/* The distant nodes babel knows, each counted once; ret_avoided (if not
+ * NULL): those of them we have no tunnel with and hold a back-off against. */
+static size_t known_nodes(struct tunnel_mgr *m, size_t *ret_avoided)
 {
 	const struct babel_route *routes = NULL;
-	size_t nr = m->c->babel ? babel_routes(m->c->babel, &routes) : 0, known = 0;
+	size_t nr = m->c->babel ? babel_routes(m->c->babel, &routes) : 0, known = 0, avoided = 0;
 	for (size_t i = 0; i < nr; i++) {
-		if (!distant(m, routes, nr, &routes[i].prefix))
+		const struct re6st_prefix *p = &routes[i].prefix;
+		if (!distant(m, routes, nr, p))
 			continue;
 		bool dup = false;
 		for (size_t j = 0; j < i && !dup; j++)
-			dup = prefix_equal(&routes[j].prefix, &routes[i].prefix);
-		known += !dup;
+			dup = prefix_equal(&routes[j].prefix, p);
+		if (dup)
+			continue;
+		known++;
+		avoided += ret_avoided && !tm_connected(m, p) && tm_backed_off(m, p);
 	}
-	return policy_client_count(tm_client_count(m), known, tm_count(m, true, true));
+	if (ret_avoided)
+		*ret_avoided = avoided;
+	return known;
+}
+
+unsigned tm_effective_client_count(struct tunnel_mgr *m)
+{
+	size_t avoided;
+	size_t known = known_nodes(m, &avoided);
+	return policy_client_count(tm_client_count(m), known, avoided, tm_count(m, true, true));
+}
+
+uint64_t tm_rotation_avoid_ms(struct tunnel_mgr *m)
+{
+	return policy_rotation_avoid_ms(tm_refresh_ms(m), tm_client_count(m), known_nodes(m, NULL));
 }
 
 const struct re6st_prefix *tm_stranger(struct tunnel_mgr *m)

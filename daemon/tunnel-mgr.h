@@ -227,7 +227,10 @@ size_t tm_kernel_routes_via(struct tunnel_mgr *m, const struct tunnel *t);
 void tm_fill_cache(struct tunnel_mgr *m);
 /* client-count, or in a small mesh a tunnel with every node known
  * (policy_client_count(), exception 8). */
-unsigned tm_effective_client_count(const struct tunnel_mgr *m);
+unsigned tm_effective_client_count(struct tunnel_mgr *m);
+/* How long to avoid a peer after a rotation destroyed our tunnel with it
+ * (policy_rotation_avoid_ms(): none in a small mesh); 0: do not. */
+uint64_t tm_rotation_avoid_ms(struct tunnel_mgr *m);
 /* A random distant node babel knows that we have no tunnel with, did not
  * try lately and are not asking for endpoints; NULL if none. */
 const struct re6st_prefix *tm_stranger(struct tunnel_mgr *m);

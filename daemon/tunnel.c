@@ -409,8 +409,11 @@ static void ack_destroy(struct tunnel_mgr *m, struct tunnel *t)
 	struct re6st_prefix peer = t->peer;
 	struct sockaddr_storage peer_ul = t->peer_ul;
 	tm_release(m, t, "the peer destroyed it");
-	/* It comes back by itself if chosen again; not at once. */
-	tm_backoff(m, &peer, tm_refresh_ms(m));
+	/* It comes back by itself if chosen again; not at once (but at once
+	 * in a small mesh, policy.h exception 8). */
+	uint64_t avoid = tm_rotation_avoid_ms(m);
+	if (avoid)
+		tm_backoff(m, &peer, avoid);
 	send_to_peer(m, &peer, &peer_ul, &msg);
 }
 
@@ -442,7 +445,9 @@ static bool routes_gone(struct tunnel_mgr *m, struct tunnel *t)
 
 static void finish_rotation(struct tunnel_mgr *m, struct tunnel *t, const char *why)
 {
-	tm_backoff(m, &t->peer, tm_refresh_ms(m));
+	uint64_t avoid = tm_rotation_avoid_ms(m);
+	if (avoid)
+		tm_backoff(m, &t->peer, avoid);
 	tm_release(m, t, why);
 }
 
