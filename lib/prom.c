@@ -191,7 +191,8 @@ void prom_hist_write(struct prom_buf *b, const char *name, const struct prom_lab
 		b->failed = true;
 		return;
 	}
-	memcpy(l, labels, n * sizeof(*l));
+	if (n)
+		memcpy(l, labels, n * sizeof(*l));
 	l[n].name = "le";
 	for (unsigned i = 0; i < h->n_bounds; i++) {
 		cum += h->bucket[i];
