@@ -101,8 +101,23 @@ for i in $(seq $N); do
 	tb_node_add "$i" || { ko "node $i registration"; exit 1; }
 	sleep 1
 done
+# Reached: any reply of 3 (tb_wait_mesh wants every single ping of a sweep,
+# which lossy links deny by design).
+reach3() { tb_ns "r6-n$1" ping -6 -q -c 3 -i 0.3 -W 1 "$(tb_node_addr "$2")" 2>/dev/null | grep -q ' [1-3] received'; }
+wait_sites() { # SECS
+	local end=$(($(date +%s) + $1)) i j
+	while [ "$(date +%s)" -lt "$end" ]; do
+		for i in $(seq $N); do
+			for j in $(seq $N); do
+				[ "$i" = "$j" ] || reach3 "$i" "$j" || continue 3
+			done
+		done
+		return 0
+	done
+	return 1
+}
 t0=$(date +%s)
-if tb_wait_mesh 300; then
+if wait_sites 300; then
 	ok "all $N sites reach each other after $(($(date +%s) - t0)) s"
 else
 	ko "the sites did not all reach each other within 300 s"
