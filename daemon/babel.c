@@ -25,7 +25,7 @@
 #define RECONNECT_MAX_MS 5000 /* doubling while it keeps doing so */
 #define RECONNECT_TRIES 25  /* failed attempts, then restart babeld */
 #define RBUF_SIZE 4096
-#define MONITOR_BATCH_MS 1000 /* a trickle of monitor lines is read this often */
+#define MONITOR_BATCH_MS 500 /* a trickle of monitor lines is read this often */
 
 struct pending {
 	babel_reply_fn cb;
