@@ -72,6 +72,10 @@ uint64_t tm_health_due(const struct tunnel_mgr *m, const struct tunnel *t, uint6
 		due = t->checked_ms + third;
 	else
 		due = health_next_ms(&t->rx, dead, HEALTH_EVERY_MS);
+	/* The last check read nothing (no device, no peer): not again sooner
+	 * than a third of dead-after. */
+	if (!tm_is_gre(t) && t->rx.seen && t->checked_ms > t->rx.read_ms)
+		due = MAX(due, t->checked_ms + third);
 	/* A suspect tunnel is read on time; the others up to a third of their
 	 * period early, so that the tunnels' checks fall in one wake-up. */
 	*ret_slack = t->rx.suspect || due <= t->checked_ms
