@@ -25,7 +25,7 @@
 #define RECONNECT_MAX_MS 5000 /* doubling while it keeps doing so */
 #define RECONNECT_TRIES 25  /* failed attempts, then restart babeld */
 #define RBUF_SIZE 4096
-#define MONITOR_BATCH_MS 500 /* a trickle of monitor lines is read this often */
+#define MONITOR_BATCH_MS 500 /* an idle node's monitor lines are read this often */
 
 struct pending {
 	babel_reply_fn cb;
@@ -327,12 +327,9 @@ static void on_io(struct loop *l, int fd, short revents, void *userdata)
 		log_warning("babeld: line longer than %d bytes, dropped", RBUF_SIZE);
 		b->rlen = 0;
 	}
-	/* babeld prints a line per neighbour at each hello it gets and at
-	 * each of its checks, and route lines as metrics move: a trickle that
-	 * would wake an idle node several times a second. After a small read,
-	 * the next lines wait in the socket up to MONITOR_BATCH_MS, unless a
-	 * command awaits its answer (queue_write() polls again at once); a
-	 * hang-up still wakes us. */
+	/* A trickle (a neighbour line per hello, route lines as metrics move)
+	 * waits MONITOR_BATCH_MS in the socket unless a command awaits its
+	 * answer (queue_write() polls again); a hang-up still wakes us. */
 	if ((size_t)n < RBUF_SIZE / 2 && b->ready && !b->pending.n && b->io) {
 		loop_io_set_events(b->io, b->wlen ? POLLOUT : 0);
 		loop_timer_set_in(b->batch_timer, MONITOR_BATCH_MS);
