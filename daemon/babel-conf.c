@@ -9,6 +9,7 @@
 #include "config.h"
 #include "ctx.h"
 #include "events.h"
+#include "health.h"
 #include "log.h"
 #include "netconf.h"
 #include "netconf-store.h"
@@ -16,6 +17,7 @@
 #include "registry-client.h"
 #include "route.h"
 #include "state.h"
+#include "tunnel.h"
 
 /* ---- babeld ------------------------------------------------------------------ */
 
@@ -151,13 +153,31 @@ static int babel_params_fill(struct ctx *c, const struct rc_hmac *hmac, struct b
 	return 0;
 }
 
+/* The shorter of the node's hello interval and the network's, in ms: the
+ * peers' hellos come at least that often (an estimate of babel's silence
+ * from it is never longer than the silence). */
+static unsigned hello_ms(const struct ctx *c)
+{
+	unsigned net = c->netconf ? c->netconf->hello : 0;
+	unsigned s = c->opt.hello > 0 && (!net || (unsigned)c->opt.hello < net) ? (unsigned)c->opt.hello
+										    : net;
+	return (s ? s : 1) * 1000;
+}
+
 /* babel's set of routes changed: one EV_ROUTES queued at most, however
- * many lines babeld sent. */
+ * many lines babeld sent. A neighbour whose newest hellos were missed: its
+ * tunnel's counters are read now (tunnel_hello_missed()). */
 static void on_babel_change(struct babel *b, const struct babel_event *ev, void *userdata)
 {
 	struct ctx *c = userdata;
 	if (ev->type == BABEL_LINE_ROUTE && ev->change != BABEL_CHANGE)
 		events_post_once(c->events, EV_ROUTES);
+	if (ev->type == BABEL_LINE_NEIGHBOUR && ev->change != BABEL_FLUSH && ev->neighbour.ifname[0]) {
+		uint64_t silent = health_babel_silent_ms(ev->neighbour.reach | ev->neighbour.ureach,
+							 hello_ms(c));
+		if (silent)
+			tunnel_hello_missed(c->tunnels, ev->neighbour.ifname, silent);
+	}
 }
 
 /* New keys were cached (netconf-store): restart babeld with them. */

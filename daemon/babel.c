@@ -25,6 +25,7 @@
 #define RECONNECT_MAX_MS 5000 /* doubling while it keeps doing so */
 #define RECONNECT_TRIES 25  /* failed attempts, then restart babeld */
 #define RBUF_SIZE 4096
+#define MONITOR_BATCH_MS 500 /* an idle node's monitor lines are read this often */
 
 struct pending {
 	babel_reply_fn cb;
@@ -69,6 +70,7 @@ struct babel {
 	uint64_t backoff;
 	struct loop_timer *restart_timer;
 	struct loop_timer *reconnect_timer;
+	struct loop_timer *batch_timer; /* polls the socket again (on_io) */
 	unsigned connects;     /* local-socket connections made (any babeld) */
 	unsigned reconnects;   /* failed attempts since the socket was lost */
 	uint64_t reconnect_ms; /* delay before the next connection */
@@ -165,7 +167,7 @@ static int apply_event(struct babel *b, const struct babel_event *ev)
 {
 	switch (ev->type) {
 	case BABEL_LINE_ROUTE:
-		if (babel_guard_refuses(&b->guard, ev, loop_clock_ms()))
+		if (babel_guard_refuses(&b->guard, ev, loop_now(b->loop)))
 			return 0;
 		APPLY(b->routes, ev->route, !strcmp(b->routes.v[i].id, ev->route.id));
 		break;
@@ -325,6 +327,20 @@ static void on_io(struct loop *l, int fd, short revents, void *userdata)
 		log_warning("babeld: line longer than %d bytes, dropped", RBUF_SIZE);
 		b->rlen = 0;
 	}
+	/* A trickle (a neighbour line per hello, route lines as metrics move)
+	 * waits MONITOR_BATCH_MS in the socket unless a command awaits its
+	 * answer (queue_write() polls again); a hang-up still wakes us. */
+	if ((size_t)n < RBUF_SIZE / 2 && b->ready && !b->pending.n && b->io) {
+		loop_io_set_events(b->io, b->wlen ? POLLOUT : 0);
+		loop_timer_set_in(b->batch_timer, MONITOR_BATCH_MS);
+	}
+}
+
+static void on_batch(struct loop *l, struct loop_timer *t, void *userdata)
+{
+	struct babel *b = userdata;
+	if (b->io)
+		loop_io_set_events(b->io, POLLIN | (b->wlen ? POLLOUT : 0));
 }
 
 static int try_connect(const char *path)
@@ -612,6 +628,10 @@ int babel_start(struct loop *l, const struct babel_params *params, struct babel 
 	if (r < 0)
 		return r;
 	loop_timer_disarm(b->reconnect_timer);
+	r = loop_add_timer(l, 0, 0, on_batch, b, &b->batch_timer);
+	if (r < 0)
+		return r;
+	loop_timer_disarm(b->batch_timer);
 	r = spawn_and_connect(b);
 	if (r < 0)
 		return r;
@@ -693,6 +713,7 @@ void babel_stop(struct babel *b)
 		unlink(b->socket_path);
 	loop_timer_remove(b->restart_timer);
 	loop_timer_remove(b->reconnect_timer);
+	loop_timer_remove(b->batch_timer);
 	babel_argv_free(b->argv);
 	free(b->socket_path);
 	free(b->pid_path);

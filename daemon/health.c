@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "health.h"
+#include "macro.h"
 #include "netconf.h"
 
 void health_reset(struct health_rx *h, uint64_t now_ms)
@@ -7,13 +8,32 @@ void health_reset(struct health_rx *h, uint64_t now_ms)
 	*h = (struct health_rx){ .rx_ms = now_ms };
 }
 
+/* Bytes came between the readings at from_ms and to_ms: when, at the
+ * latest? At to_ms, unless babel said it heard no hello since quiet_ms, a
+ * moment in between: then at quiet_ms, and the tunnel stays suspect. */
+static void rx_came(struct health_rx *h, uint64_t from_ms, uint64_t to_ms)
+{
+	h->rx_lo_ms = from_ms;
+	if (h->suspect && from_ms <= h->quiet_ms && h->quiet_ms < to_ms) {
+		h->rx_ms = MAX(h->rx_ms, h->quiet_ms);
+		return;
+	}
+	h->rx_ms = to_ms;
+	h->heard = true;
+	h->suspect = false;
+}
+
 enum health_verdict health_rx_update(struct health_rx *h, uint64_t rx_bytes, uint64_t tx_bytes,
 				     uint64_t now_ms, uint64_t dead_after_ms)
 {
+	uint64_t prev_read = h->seen ? h->read_ms : h->rx_ms;
+
+	h->quiet_pending = false;
+	h->read_ms = now_ms;
 	if (!h->seen || rx_bytes != h->rx_bytes) {
 		/* First reading, or bytes came (or the counter restarted). */
 		if (h->seen || rx_bytes)
-			h->rx_ms = now_ms;
+			rx_came(h, prev_read, now_ms);
 		h->rx_bytes = rx_bytes;
 		h->tx_bytes = h->tx_at_rx = tx_bytes;
 		h->seen = true;
@@ -25,6 +45,43 @@ enum health_verdict health_rx_update(struct health_rx *h, uint64_t rx_bytes, uin
 	if (now_ms >= h->rx_ms + dead_after_ms && tx_bytes != h->tx_at_rx)
 		return HEALTH_DEAD;
 	return HEALTH_ALIVE;
+}
+
+bool health_suspect(struct health_rx *h, uint64_t now_ms, uint64_t silent_ms)
+{
+	if (h->suspect || !h->heard)
+		return false;
+	h->suspect = h->quiet_pending = true;
+	h->quiet_ms = now_ms > silent_ms ? now_ms - silent_ms : 0;
+	/* The last bytes read came between two readings; babel's silence
+	 * began in between: they were hellos, they came before it. */
+	if (h->rx_lo_ms <= h->quiet_ms && h->quiet_ms < h->rx_ms)
+		h->rx_ms = h->quiet_ms;
+	return true;
+}
+
+uint64_t health_next_ms(const struct health_rx *h, uint64_t dead_after_ms, uint64_t every_ms)
+{
+	uint64_t third = MAX(dead_after_ms / 3, (uint64_t)1000);
+	if (h->quiet_pending)
+		return h->read_ms; /* now */
+	if (!h->heard)
+		return h->read_ms + MIN(third, every_ms);
+	if (!h->suspect)
+		return h->read_ms + every_ms;
+	return MAX(h->rx_ms + dead_after_ms, h->read_ms + MIN(third, every_ms));
+}
+
+uint64_t health_babel_silent_ms(unsigned reach, unsigned hello_ms)
+{
+	reach &= 0xffff;
+	if (!reach || (reach & 0x8000))
+		return 0;
+	unsigned missed = 0;
+	while (!(reach & (0x8000u >> missed)))
+		missed++;
+	/* babeld counts a hello missed once 1.7 intervals passed without it. */
+	return (uint64_t)hello_ms * (10 * missed + 7) / 10;
 }
 
 uint64_t health_dead_after_ms(int opt_seconds, const struct re6st_netconf *nc)

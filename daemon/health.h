@@ -2,7 +2,8 @@
 /*
  * health.h - is a tunnel's underlay dead? Pure logic (no I/O), unit-tested
  * in test/mesh/test-health.c; tunnel.c feeds it WireGuard's per-peer byte
- * counters every second.
+ * counters when health_next_ms() says a reading is due, and babel's word
+ * that a neighbour's hellos stopped (health_suspect()).
  *
  * babeld sends a hello on every tunnel every hello interval (1 s by the
  * network's default) and its peer does the same, so on a live tunnel bytes
@@ -13,6 +14,17 @@
  * manager opens a replacement, instead of waiting for WireGuard's
  * handshake to be 200 s old. See docs/tunnel-manager.md, "Failure
  * detection", for the defaults and their false-positive rate.
+ *
+ * An idle node does not read the counters every second: babeld already
+ * watches every neighbour's hellos and prints, on its monitor stream, the
+ * neighbour's reach (one bit per hello, the newest on top) whenever it
+ * changes. Once the tunnel was heard, its counters are read every
+ * `every_ms` (10 s) only; when babel reports the newest hellos missed, the
+ * tunnel is suspect: read at once, the last bytes taken as no later than
+ * babel's silence began (when the readings cannot tell: bytes between two
+ * readings while babel's silence began in between were hellos), then read
+ * again when dead_after will have passed since, until bytes come again
+ * after the silence began.
  */
 #ifndef RE6ST_DAEMON_HEALTH_H
 #define RE6ST_DAEMON_HEALTH_H
@@ -26,9 +38,15 @@ struct re6st_netconf;
 struct health_rx {
 	uint64_t rx_bytes;   /* counters at the last reading */
 	uint64_t tx_bytes;
-	uint64_t rx_ms;      /* when rx last grew (or the tunnel came up) */
+	uint64_t rx_ms;      /* when rx last grew at the latest (or the tunnel came up) */
+	uint64_t rx_lo_ms;   /* ... and at the earliest: the reading before */
 	uint64_t tx_at_rx;   /* tx counter then */
+	uint64_t read_ms;    /* the last reading */
+	uint64_t quiet_ms;   /* suspect: babel heard no hello since then */
 	bool seen;           /* one reading done */
+	bool heard;          /* rx grew once: babel talks on the tunnel */
+	bool suspect;        /* babel missed hellos; no bytes came since */
+	bool quiet_pending;  /* suspect, and not read since */
 };
 
 enum health_verdict {
@@ -46,6 +64,29 @@ void health_reset(struct health_rx *h, uint64_t now_ms);
  */
 enum health_verdict health_rx_update(struct health_rx *h, uint64_t rx_bytes, uint64_t tx_bytes,
 				     uint64_t now_ms, uint64_t dead_after_ms);
+/*
+ * babel missed the newest hellos of the tunnel's neighbour: nothing was
+ * heard for silent_ms (health_babel_silent_ms()). True when the tunnel
+ * becomes suspect (a reading is due now); false when it was already, or
+ * was never heard (still setting up: read every third of dead-after).
+ */
+bool health_suspect(struct health_rx *h, uint64_t now_ms, uint64_t silent_ms);
+/*
+ * When the next reading is due: now after health_suspect(); every third of
+ * dead-after (at least 1 s, at most every_ms) until the tunnel was heard;
+ * then every every_ms; while suspect, when dead_after has passed since the
+ * last bytes (a third of dead-after after the last reading at the
+ * earliest).
+ */
+uint64_t health_next_ms(const struct health_rx *h, uint64_t dead_after_ms, uint64_t every_ms);
+/*
+ * How long at least babel heard no hello, from a neighbour's reach (reach
+ * | ureach of a monitor line) and the hello interval: 0 when the newest
+ * hello came (top bit set) or reach is 0 (a neighbour not heard yet, or
+ * flushed); else babeld counted k hellos missed, which it does once
+ * (k + 0.7) intervals passed without one.
+ */
+uint64_t health_babel_silent_ms(unsigned reach, unsigned hello_ms);
 /* The dead-after period in ms: option (> 0) or the network's (or the default). */
 uint64_t health_dead_after_ms(int opt_seconds, const struct re6st_netconf *nc);
 

@@ -63,7 +63,7 @@
 #define WANT_MS 2000           /* below the target: new candidates yet? */
 #define WANT_MAX_MS 30000      /* ... doubling while nothing can be tried (the
                                   * bootstrap peer is asked at most this often) */
-#define HEALTH_SLACK_MS 3000   /* checked this early, the tunnels' checks align */
+#define HEALTH_SLACK_MS 3000   /* checked up to this early, the tunnels' checks align */
 #define SETUP_RETRY_MS 1000
 #define SETUP_TRIES 3            /* per endpoint */
 #define CROSSING_MS 3000         /* a request this soon after ours succeeded crossed it */
@@ -76,7 +76,7 @@
 #define HANDSHAKE_FIRST_MS 20000 /* client: first handshake must come by then */
 #define HANDSHAKE_STALE_S 200    /* WireGuard re-handshakes every 120 s when in use */
 #define GRE_TTL 64
-#define HEALTH_EVERY_MS 10000    /* at most; a third of the dead-after period if shorter */
+#define HEALTH_EVERY_MS 10000    /* a tunnel babel hears: counters read this often */
 #define KEEPALIVE_S 25
 #define SPARE_SERVERS 2
 #define BACKOFF_FAIL_MS 300000
@@ -173,9 +173,12 @@ const char *tm_pfx(const struct re6st_prefix *p, char buf[PREFIX_STRLEN]);
 unsigned tm_client_count(const struct tunnel_mgr *m);
 unsigned tm_max_clients(const struct tunnel_mgr *m);
 uint64_t tm_refresh_ms(const struct tunnel_mgr *m);
-/* Between two health checks of a tunnel: a third of the dead-after period,
- * 1 to 10 s (HEALTH_EVERY_MS). */
-uint64_t tm_health_every_ms(const struct tunnel_mgr *m);
+/* When tunnel t's next health check is due, and how early it may run
+ * (*ret_slack): while setting up (no WireGuard handshake, no babel
+ * neighbour on GRE), every third of dead-after (1 to 10 s); then every
+ * HEALTH_EVERY_MS, and as health_next_ms() says once babel reported the
+ * peer's hellos missed (tunnel_hello_missed()). */
+uint64_t tm_health_due(const struct tunnel_mgr *m, const struct tunnel *t, uint64_t *ret_slack);
 struct policy_params tm_params(const struct tunnel_mgr *m);
 const struct re6st_prefix *tm_anchors(const struct tunnel_mgr *m, size_t *ret_n);
 bool tm_is_neighbour(const struct tunnel_mgr *m, const struct re6st_prefix *p);

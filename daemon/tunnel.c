@@ -547,10 +547,8 @@ static void check_health(struct tunnel_mgr *m, struct tunnel *t, uint64_t now)
 	struct ctx *c = m->c;
 	_cleanup_(nl_wg_device_freep) struct nl_wg_device *d = NULL;
 
-	/* Up to a third of the period early (HEALTH_SLACK_MS at most), so that
-	 * the tunnels' checks fall in one wake-up. */
-	uint64_t every = tm_health_every_ms(m);
-	if (now - t->checked_ms + MIN((uint64_t)HEALTH_SLACK_MS, every / 3) < every)
+	uint64_t slack, due = tm_health_due(m, t, &slack);
+	if (now + slack < due)
 		return;
 	t->checked_ms = now;
 	if (tm_is_gre(t)) {
@@ -606,6 +604,21 @@ static void check_health(struct tunnel_mgr *m, struct tunnel *t, uint64_t now)
 	}
 }
 
+void tunnel_hello_missed(struct tunnel_mgr *m, const char *ifname, uint64_t silent_ms)
+{
+	for (size_t i = 0; m && i < m->n; i++) {
+		struct tunnel *t = m->t[i];
+		if (t->state != T_UP || tm_is_gre(t) || strcmp(t->ifname, ifname))
+			continue;
+		if (health_suspect(&t->rx, tm_now_ms(m), silent_ms)) {
+			log_debug("tunnel %s: babel heard no hello for %.1f s: reading its counters",
+				  t->ifname, (double)silent_ms / 1000);
+			tm_wake(m);
+		}
+		return;
+	}
+}
+
 void tm_wake(struct tunnel_mgr *m)
 {
 	if (m->timer) /* NULL while the module stops */
@@ -646,7 +659,11 @@ static void schedule(struct tunnel_mgr *m, uint64_t now, size_t wanted)
 			AT(MIN(t->destroy_deadline_ms, now + POLL_MS));
 		switch (t->state) {
 		case T_SETUP: AT(t->deadline_ms); break;
-		case T_UP: AT(t->checked_ms + tm_health_every_ms(m)); break;
+		case T_UP: {
+			uint64_t slack;
+			AT(tm_health_due(m, t, &slack));
+			break;
+		}
 		case T_DRAINING: AT(now + POLL_MS); break;
 		case T_DESTROYING: AT(MIN(t->deadline_ms, t->resend_ms)); break;
 		case T_FREE: break;

@@ -1,9 +1,10 @@
 #!/bin/bash
 # bench-idle.sh - what an idle node costs (issue 10, "idle cost for small
 # boxes"), in the test VM: 6 nodes at the network's defaults (hello 1 s,
-# tunnel-refresh 300 s, dead-after 10 s) but client-count 3, so each node
-# keeps about 5 tunnels. BENCH_HELLO sets another hello. Once the mesh converged and BENCH_SETTLE seconds passed, node 1's
-# re6stnet and babeld are measured over BENCH_IDLE_SECONDS (180):
+# tunnel-refresh 300 s, dead-after 3 s) but client-count 3, so each node
+# keeps about 5 tunnels. BENCH_HELLO sets another hello. Once the mesh
+# converged and BENCH_SETTLE seconds passed, node 1's re6stnet and babeld
+# are measured over BENCH_IDLE_SECONDS (180):
 #   CPU          utime+stime, as a share of one core; the aim is at most
 #                0.1% for re6stnet. babeld, measured over the same window
 #                in the same run, is the baseline: the ratio re6stnet/babeld
@@ -11,6 +12,8 @@
 #                figures slow)
 #   wake-ups     voluntary context switches per second (each poll() that
 #                sleeps then wakes is one)
+#   system calls re6stnet's, per second and by name, over 30 s of strace
+#                after the window (BENCH_TRACE=0: none)
 # Measure a release build: RE6ST_BUILD_ROOT=$PWD/build-bench (meson setup
 # build-bench --buildtype=release).
 set -u
@@ -69,8 +72,11 @@ echo "aim: re6stnet at most 0.1% of a core idle: $(awk -v p="$rp" 'BEGIN { print
 # the measured window: strace slows the process down).
 if [ "${BENCH_TRACE:-1}" = 1 ] && command -v strace >/dev/null; then
 	timeout 30 strace -tt -p "$pid" -o "$TB_DIR/strace.out" 2>/dev/null
+	sed -n 's/^[0-9:.]* \([a-z0-9_]*\)(.*/\1/p' "$TB_DIR/strace.out" >"$TB_DIR/calls"
+	figure "re6stnet system calls per second" "$(wc -l <"$TB_DIR/calls" | awk '{ printf "%.1f", $1 / 30 }') (strace, 30 s)"
+	figure "re6stnet polls per second" "$(grep -c '^poll$' "$TB_DIR/calls" | awk '{ printf "%.1f", $1 / 30 }')"
 	echo "re6stnet system calls over 30 s, by name:"
-	sed -n 's/^[0-9:.]* \([a-z0-9_]*\)(.*/\1/p' "$TB_DIR/strace.out" | sort | uniq -c | sort -rn | head -n 15
+	sort "$TB_DIR/calls" | uniq -c | sort -rn | head -n 15
 	echo "the first 60 calls:"
 	head -n 60 "$TB_DIR/strace.out" | cut -c1-160
 fi

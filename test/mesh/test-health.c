@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * The dead-tunnel verdict (daemon/health.h): WireGuard counters read once a
- * second, as tunnel.c does.
+ * second; then as tunnel.c reads them on an idle node, every 10 s and at
+ * once when babel reports hellos missed (a simulated babeld).
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -9,6 +10,127 @@
 #include "check.h"
 #include "health.h"
 #include "netconf.h"
+
+
+/*
+ * A tunnel whose peer sends a hello every second from hello_phase, and whose
+ * underlay is cut at cut_ms (0: never; lossy: every 7th and 8th hello lost).
+ * A babeld counts hellos missed as 1.12 does (once 1.7 intervals passed,
+ * checked every second from check_phase) and its monitor line calls
+ * health_suspect(), at once (read_phase < 0) or when babel.c next reads its
+ * socket (every BATCH_MS from read_phase); the counters are read when
+ * health_next_ms() says so, in 100 ms steps. Returns when it was judged dead (0: never before end_ms);
+ * *ret_reads counts the readings, *ret_last_rx when bytes last came.
+ */
+#define BATCH_MS 500 /* babel.c's MONITOR_BATCH_MS */
+#define STR_(x) #x
+#define STR(x) STR_(x)
+
+static uint64_t simulate(uint64_t hello_phase, uint64_t check_phase, int read_phase,
+			 uint64_t cut_ms, bool lossy, uint64_t end_ms, unsigned *ret_reads,
+			 uint64_t *ret_last_rx)
+{
+	const uint64_t dead = 3000, every = 10000;
+	struct health_rx h;
+	uint64_t rx = 0, tx = 0, last_rx = 0, htime = 0;
+	unsigned reach = 0, reads = 0, n_hello = 0, line = 0x10000; /* none */
+
+	health_reset(&h, 0);
+	for (uint64_t t = 100; t <= end_ms; t += 100) {
+		if (t % 1000 == hello_phase % 1000) {
+			bool lost = (cut_ms && t >= cut_ms) || (lossy && n_hello % 8 >= 6);
+			n_hello++;
+			if (!lost) {
+				rx += 150;
+				last_rx = t;
+				reach = (reach >> 1) | 0x8000;
+				htime = t;
+			}
+		}
+		if (t % 1000 == (hello_phase + 500) % 1000)
+			tx += 150; /* our hellos */
+		if (t % 1000 == check_phase % 1000 && reach && t - htime >= 1700) {
+			uint64_t missed = (t - htime - 700) / 1000;
+			reach >>= missed;
+			htime += missed * 1000;
+			line = reach; /* printed */
+		}
+		if (line <= 0xffff && (read_phase < 0 || t % BATCH_MS == (uint64_t)read_phase)) {
+			uint64_t silent = health_babel_silent_ms(line, 1000);
+			if (silent)
+				health_suspect(&h, t, silent);
+			line = 0x10000;
+		}
+		if (t >= health_next_ms(&h, dead, every)) {
+			reads++;
+			if (health_rx_update(&h, rx, tx, t, dead) == HEALTH_DEAD) {
+				*ret_reads = reads;
+				*ret_last_rx = last_rx;
+				return t;
+			}
+		}
+	}
+	*ret_reads = reads;
+	*ret_last_rx = last_rx;
+	return 0;
+}
+
+static void test_babel_driven(void)
+{
+	/* babel's reach: the newest hello on top. */
+	CHECK(health_babel_silent_ms(0xffff, 1000) == 0);
+	CHECK(health_babel_silent_ms(0x8000, 1000) == 0);
+	CHECK(health_babel_silent_ms(0, 1000) == 0);
+	CHECK(health_babel_silent_ms(0x7fff, 1000) == 1700);
+	CHECK(health_babel_silent_ms(0x3fff, 1000) == 2700);
+	CHECK(health_babel_silent_ms(0x1fff, 15000) == 55500);
+	CHECK(health_babel_silent_ms(0x0001, 1000) == 15700);
+	CHECK(health_babel_silent_ms(0x17fff, 1000) == 1700); /* 16 bits only */
+
+	/* Never heard (setting up): not suspect, read every third. */
+	struct health_rx h;
+	health_reset(&h, 1000);
+	CHECK(!health_suspect(&h, 2000, 1700));
+	CHECK(health_next_ms(&h, 3000, 10000) <= 1000);
+
+	/* Idle and alive: read every 10 s once heard, never judged. */
+	unsigned reads;
+	uint64_t last_rx;
+	CHECK(simulate(300, 700, 200, 0, false, 600000, &reads, &last_rx) == 0);
+	printf("idle 600 s: %u counter readings\n", reads);
+	CHECK(reads <= 62);
+
+	/* A lossy link (2 hellos of 8 lost): babel reports them, the counters
+	 * are read, never judged dead. */
+	CHECK(simulate(300, 700, 200, 0, true, 600000, &reads, &last_rx) == 0);
+	printf("lossy 600 s: %u counter readings\n", reads);
+
+	/* Cut: judged dead dead-after (3 s) after the last bytes, within
+	 * babel's check period (1 s) more when its lines are read at once,
+	 * never earlier, whatever the phases; and when babel.c reads its
+	 * socket every BATCH_MS, within that more. */
+	for (int batched = 0; batched < 2; batched++) {
+		uint64_t worst = 0, best = UINT64_MAX;
+		for (uint64_t hp = 0; hp < 1000; hp += 100)
+			for (uint64_t cp = 0; cp < 1000; cp += 100)
+				for (uint64_t cut = 60000; cut < 70000; cut += 1300) {
+					int rp = batched ? (int)((cp + cut / 13) % BATCH_MS) / 100 * 100 : -1;
+					uint64_t d = simulate(hp, cp, rp, cut, false, 120000, &reads,
+							      &last_rx);
+					CHECK(d != 0);
+					if (!d)
+						continue;
+					uint64_t took = d - last_rx;
+					worst = took > worst ? took : worst;
+					best = took < best ? took : best;
+				}
+		printf("cut, babel's lines read %s: judged dead %llu to %llu ms after the last bytes "
+		       "(dead-after 3000)\n", batched ? "every " STR(BATCH_MS) " ms" : "at once",
+		       (unsigned long long)best, (unsigned long long)worst);
+		CHECK(best >= 3000);
+		CHECK(worst <= (batched ? 4100u + BATCH_MS : 4100u));
+	}
+}
 
 int main(void)
 {
@@ -71,5 +193,7 @@ int main(void)
 	CHECK(health_dead_after_ms(-1, nc) == 7000);
 	CHECK(health_dead_after_ms(5, nc) == 5000);
 	netconf_free(nc);
+
+	test_babel_driven();
 	return check_summary();
 }
