@@ -30,7 +30,7 @@ struct ping_args {
 	double interval, timeout;
 };
 
-static int parse_seconds(void *target, const char *value, char *err, size_t errlen)
+static int parse_seconds(const char *value, double *ret, char *err, size_t errlen)
 {
 	char *end;
 	errno = 0;
@@ -39,8 +39,19 @@ static int parse_seconds(void *target, const char *value, char *err, size_t errl
 		snprintf(err, errlen, "'%s' is not a number of seconds (0.01 to 3600)", value);
 		return -EINVAL;
 	}
-	*(double *)target = v;
+	*ret = v;
 	return 0;
+}
+
+/* CONF_CUSTOM parsers get the whole struct. */
+static int parse_interval(void *target, const char *value, char *err, size_t errlen)
+{
+	return parse_seconds(value, &((struct ping_args *)target)->interval, err, errlen);
+}
+
+static int parse_timeout(void *target, const char *value, char *err, size_t errlen)
+{
+	return parse_seconds(value, &((struct ping_args *)target)->timeout, err, errlen);
 }
 
 static uint64_t now_us(void)
@@ -160,7 +171,7 @@ static void print_route(const struct json *j)
 {
 	const struct json *r = json_get(j, "route"), *nb = json_get(j, "neighbour"),
 			  *local = json_get(j, "local");
-	char c1[64], c2[64], c3[64], c4[64];
+	char c1[64], c2[64], c3[64], c4[64], c5[64];
 	if (local && local->type == JSON_TRUE) {
 		printf("route: none, this node's own prefix\n");
 	} else if (!r || r->type != JSON_OBJECT) {
@@ -172,7 +183,7 @@ static void print_route(const struct json *j)
 		       json_cell(json_get(r, "via"), c2, sizeof(c2)),
 		       json_cell(json_get(r, "interface"), c3, sizeof(c3)),
 		       json_cell(json_get(r, "metric"), c4, sizeof(c4)),
-		       json_cell(json_get(r, "refmetric"), c1, sizeof(c1)),
+		       json_cell(json_get(r, "refmetric"), c5, sizeof(c5)),
 		       inst && inst->type == JSON_TRUE ? ", installed" : ", NOT installed");
 	}
 	if (nb && nb->type == JSON_OBJECT)
@@ -197,10 +208,8 @@ int ctl_ping(const char *socket_path, bool json, int argc, char *argv[])
 	static const struct conf_option opts[] = {
 		{ "count", 'c', CONF_INT, offsetof(struct ping_args, count), 1, 65535, NULL, "N",
 		  NULL },
-		{ "interval", 'i', CONF_CUSTOM, offsetof(struct ping_args, interval), 0, 0,
-		  parse_seconds, "SEC", NULL },
-		{ "timeout", 'W', CONF_CUSTOM, offsetof(struct ping_args, timeout), 0, 0,
-		  parse_seconds, "SEC", NULL },
+		{ "interval", 'i', CONF_CUSTOM, 0, 0, 0, parse_interval, "SEC", NULL },
+		{ "timeout", 'W', CONF_CUSTOM, 0, 0, 0, parse_timeout, "SEC", NULL },
 	};
 	const char *node = NULL;
 	char err[256];
