@@ -147,6 +147,7 @@ int ctl_monitor(const char *socket_path, bool json, int argc, char *argv[])
 		char *nl;
 		while ((nl = memchr(buf, '\n', len))) {
 			size_t l = (size_t)(nl - buf);
+			*nl = '\0'; /* json_parse() reads a string */
 			if (handle_line(buf, l, json, first))
 				return 1;
 			if (!first && args.count && ++seen >= args.count)
