@@ -385,16 +385,19 @@ static void on_client(struct loop *l, int fd, short revents, void *userdata)
 	}
 }
 
-/* The free slot, or else the client idle the longest, closed. */
+/* The free slot, or else the client idle the longest, closed (a monitor,
+ * idle while nothing happens, only when every client is one). */
 static struct client *free_slot(struct control *ctl, size_t *ret_i)
 {
 	size_t oldest = 0;
 	for (size_t i = 0; i < MAX_CLIENTS; i++) {
-		if (ctl->clients[i].fd < 0) {
+		const struct client *a = &ctl->clients[i], *o = &ctl->clients[oldest];
+		if (a->fd < 0) {
 			*ret_i = i;
 			return &ctl->clients[i];
 		}
-		if (ctl->clients[i].active_ms < ctl->clients[oldest].active_ms)
+		if (a->monitor < o->monitor ||
+		    (a->monitor == o->monitor && a->active_ms < o->active_ms))
 			oldest = i;
 	}
 	log_debug("control socket: %d clients, closing the one idle for %llu ms", MAX_CLIENTS,

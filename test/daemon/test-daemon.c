@@ -849,6 +849,31 @@ static void test_control_monitor(struct ctx *c, const char *path)
 	CHECK(!strstr(buf, "\"event\": \"tunnel\""), "monitor route: no tunnel event");
 	CHECK(strstr(buf, "\"prefix\": \"2000::/64\"") && strstr(buf, "\"interface\": \"re6stnet0\""),
 	      "monitor: event fields");
+	/* 16 more clients: the 17th takes an idle client's slot, not the
+	 * monitor's, idle as it is. */
+	int more[16];
+	for (int i = 0; i < 16; i++) {
+		more[i] = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		CHECK(connect(more[i], (struct sockaddr *)&sun, sizeof(sun)) == 0, "client %d", i);
+		loop_run_once(c->loop, 10);
+	}
+	events_post(c->events, EV_BABEL, &e, sizeof(e));
+	len = 0;
+	buf[0] = '\0';
+	end = loop_clock_ms() + 2000;
+	while (!strchr(buf, '\n') && loop_clock_ms() < end) {
+		loop_run_once(c->loop, 10);
+		ssize_t n = recv(fd, buf + len, sizeof(buf) - 1 - len, MSG_DONTWAIT);
+		if (n > 0)
+			len += (size_t)n;
+		buf[len] = '\0';
+	}
+	CHECK(strstr(buf, "\"event\": \"route\""), "16 more clients: the monitor kept its slot (%s)",
+	      buf);
+	char b;
+	CHECK(recv(more[0], &b, 1, MSG_DONTWAIT) == 0, "the oldest idle client made room");
+	for (int i = 0; i < 16; i++)
+		close(more[i]);
 	close(fd);
 	end = loop_clock_ms() + 1000;
 	while (events_wanted(c->events, EV_BABEL) && loop_clock_ms() < end)
