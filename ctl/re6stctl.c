@@ -82,7 +82,8 @@ static void usage(FILE *f)
 		"Long options may be abbreviated while unambiguous.\n"
 		"Exit status: 0 success, 1 the daemon or registry answered an error or cannot\n"
 		"be reached, 2 usage error; status: 1 also when the node is degraded (reasons\n"
-		"on stderr); is-token: 0 the token exists, 1 it does not, 2 error.\n",
+		"on stderr); ping: 1 when no reply came; is-token: 0 the token exists, 1 it\n"
+		"does not, 2 error.\n",
 		DEFAULT_SOCKET);
 }
 
