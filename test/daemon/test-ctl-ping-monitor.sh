@@ -103,6 +103,14 @@ assert r['interface'] == 'eth0' and r['prefix'] == '$P2' and r['installed'], r
 assert isinstance(r['metric'], int) and 0 < r['metric'] < 65535, r
 assert d['neighbour']['cost'] > 0 and d['rtt_ms']['min'] <= d['rtt_ms']['max'], d
 "
+# The same over an ICMP datagram socket (allowed to group 0 here; above,
+# the default range allows none: a raw socket).
+tb_ns r6-n1 sysctl -qw net.ipv4.ping_group_range="0 0"
+tb_ctl 1 ping -c 2 -i 0.2 "$P2" >"$TB_DIR/ping-dgram.txt" 2>&1
+rc=$?
+check "ping over an ICMP datagram socket: exit 0 ($rc), replies" \
+	grep -q "^reply from $A2: seq=1" "$TB_DIR/ping-dgram.txt"
+tb_ns r6-n1 sysctl -qw net.ipv4.ping_group_range="1 0"
 tb_ctl 1 ping -c 1 -W 0.5 2001:db8:42:ffff::/64 >"$TB_DIR/ping-none.txt" 2>&1
 rc=$?
 check "ping without route: exit 1 ($rc)" test $rc = 1
