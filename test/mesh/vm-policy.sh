@@ -14,8 +14,9 @@
 #          it is destroyed at the limit ("destroyed anyway", policy.forced
 #          in re6stctl status), and a replacement tunnel comes up.
 #          re6stctl ping gets replies over the tunnel and names it, and
-#          re6stctl monitor --json on node 1 shows the tunnel up, chosen
-#          for rotation, destroyed at the limit and down.
+#          re6stctl monitor --json on both nodes shows the tunnel up and
+#          down on each, and on the client's node chosen for rotation and
+#          destroyed at the limit.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 TB_REFRESH=20
@@ -83,10 +84,14 @@ force)
 	for i in 1 2; do
 		tb_node_add "$i" --rotate-share 1 --drain-limit 8 || { ko "node $i registration"; exit 1; }
 	done
-	# re6stctl monitor on node 1 from its start: the tunnel's whole life.
-	for _ in $(seq 100); do ctl 1 help >/dev/null 2>&1 && break; sleep 0.1; done
-	ctl 1 --json monitor tunnel >"$TB_DIR/monitor.json" 2>"$TB_DIR/monitor.err" &
-	mon=$!
+	# re6stctl monitor on both nodes from their start: the tunnel's whole
+	# life (either may be the client, which rotates and destroys).
+	mons=
+	for i in 1 2; do
+		for _ in $(seq 100); do ctl "$i" help >/dev/null 2>&1 && break; sleep 0.1; done
+		ctl "$i" --json monitor tunnel >"$TB_DIR/monitor$i.json" 2>"$TB_DIR/monitor$i.err" &
+		mons="$mons $!"
+	done
 	nodes_index
 	ts=$(date +%s)
 	wait_mesh 150 1 2 && ok "mesh: 2 nodes reach each other after $(elapsed "$ts") s" ||
@@ -129,13 +134,21 @@ force)
 	echo "$now" | sed 's/^/  after: /'
 	check "a replacement tunnel is up and the nodes reach each other over it $(elapsed "$tf") s later" "1 2" -- \
 		[ "$back" = 1 ]
-	kill "$mon" 2>/dev/null
-	wait "$mon" 2>/dev/null
-	jq -c '[.change, .interface, .peer, .why // .routes // .drain_s // ""]' "$TB_DIR/monitor.json" 2>&1 |
-		sed 's/^/  monitor: /'
-	for ch in up rotate forced down; do
-		check "re6stctl monitor --json: tunnel $ch event on node 1" 1 -- \
-			jq -se "map(select(.event == \"tunnel\" and .change == \"$ch\")) | length > 0" "$TB_DIR/monitor.json"
+	# shellcheck disable=SC2086 # the monitors' pids
+	kill $mons 2>/dev/null
+	wait $mons 2>/dev/null
+	for i in 1 2; do
+		jq -c '[.change, .interface, .peer, .why // .routes // .drain_s // ""]' "$TB_DIR/monitor$i.json" 2>&1 |
+			sed "s/^/  monitor $i: /"
+		for ch in up down; do
+			check "re6stctl monitor --json: tunnel $ch event on node $i" "$i" -- \
+				jq -se "map(select(.event == \"tunnel\" and .change == \"$ch\")) | length > 0" "$TB_DIR/monitor$i.json"
+		done
+	done
+	for ch in rotate forced; do
+		check "re6stctl monitor --json: tunnel $ch event on the client's node" "1 2" -- \
+			jq -se "map(select(.event == \"tunnel\" and .change == \"$ch\" and .role == \"client\")) | length > 0" \
+			"$TB_DIR/monitor1.json" "$TB_DIR/monitor2.json"
 	done
 	;;
 *)
