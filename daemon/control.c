@@ -315,12 +315,12 @@ void control_client_flush(struct client *cl)
 
 static void client_process(struct control *ctl, struct client *cl)
 {
+	if (cl->monitor) {
+		cl->inlen = 0; /* a monitor only listens: what it sends is ignored */
+		return;
+	}
 	/* One request at a time: the next line is read once the answer is out. */
 	while (!cl->out && cl->fd >= 0) {
-		if (cl->monitor) {
-			cl->inlen = 0; /* a monitor only listens: requests are ignored */
-			return;
-		}
 		char *nl = memchr(cl->in, '\n', cl->inlen);
 		if (!nl) {
 			if (cl->inlen == sizeof(cl->in)) {
