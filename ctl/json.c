@@ -176,8 +176,14 @@ static int read_number(struct reader *r, char **ret)
 		if (r->pos == d)
 			return -EBADMSG;
 	}
-	*ret = strndup(s + start, r->pos - start);
-	return *ret ? 0 : -ENOMEM;
+	/* Not strndup(): the input need not be NUL-terminated (len bytes). */
+	size_t n = r->pos - start;
+	*ret = malloc(n + 1);
+	if (!*ret)
+		return -ENOMEM;
+	memcpy(*ret, s + start, n);
+	(*ret)[n] = '\0';
+	return 0;
 }
 
 static int push(struct json *j, char *key, struct json *item)

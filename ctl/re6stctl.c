@@ -19,10 +19,10 @@
 #include "config.h"
 #include "json.h"
 #include "macro.h"
+#include "node.h"
 
 #define DEFAULT_SOCKET RE6ST_RUNDIR "/re6stnet.sock"
 #define MAX_ANSWER (16u << 20)
-#define TIMEOUT_MS 10000
 
 static int print_status(const struct json *j);
 static int print_tables(const struct json *j);
@@ -33,14 +33,21 @@ static const struct subcommand {
 	const char *name;
 	const char *help;
 	int (*print)(const struct json *j);
+	/* Commands that do more than print one answer (node.h). */
+	int (*run)(const char *socket, bool json, int argc, char *argv[]);
 } subcommands[] = {
-	{ "status", "node summary; exit status 1 when the node is degraded", print_status },
-	{ "tunnels", "the tunnels: interface, peer, role, state, routes carried", print_tables },
-	{ "peers", "nodes known to the peer protocol", print_tables },
-	{ "routes", "babel routes and neighbours", print_tables },
+	{ "status", "node summary; exit status 1 when the node is degraded", print_status, NULL },
+	{ "tunnels", "the tunnels: interface, peer, role, state, routes carried", print_tables,
+	  NULL },
+	{ "peers", "nodes known to the peer protocol", print_tables, NULL },
+	{ "routes", "babel routes and neighbours", print_tables, NULL },
 	{ "metrics", "the node's metrics, Prometheus text format (textfile collector)",
-	  print_text },
-	{ "help", "commands the daemon answers (including newer ones)", print_flat_only },
+	  print_text, NULL },
+	{ "ping", "NODE: round-trip time over the overlay, route and babel metric", NULL,
+	  ctl_ping },
+	{ "monitor", "[CLASS...]: stream tunnel, route, neighbour, revocation events", NULL,
+	  ctl_monitor },
+	{ "help", "commands the daemon answers (including newer ones)", print_flat_only, NULL },
 };
 
 static void usage(FILE *f)
@@ -75,11 +82,12 @@ static void usage(FILE *f)
 		"Long options may be abbreviated while unambiguous.\n"
 		"Exit status: 0 success, 1 the daemon or registry answered an error or cannot\n"
 		"be reached, 2 usage error; status: 1 also when the node is degraded (reasons\n"
-		"on stderr); is-token: 0 the token exists, 1 it does not, 2 error.\n",
+		"on stderr); ping: 1 when no reply came; is-token: 0 the token exists, 1 it\n"
+		"does not, 2 error.\n",
 		DEFAULT_SOCKET);
 }
 
-static int query(const char *path, const char *line, char **ret, size_t *ret_len)
+int ctl_connect(const char *path, const char *line, int *ret_fd)
 {
 	struct sockaddr_un sun = { .sun_family = AF_UNIX };
 	if (strlen(path) >= sizeof(sun.sun_path))
@@ -106,6 +114,16 @@ static int query(const char *path, const char *line, char **ret, size_t *ret_len
 		}
 		off += (size_t)w;
 	}
+	*ret_fd = TAKE_FD(fd);
+	return 0;
+}
+
+int ctl_query(const char *path, const char *line, char **ret, size_t *ret_len)
+{
+	_cleanup_close_ int fd = -1;
+	int r = ctl_connect(path, line, &fd);
+	if (r < 0)
+		return r;
 	_cleanup_free_ char *buf = NULL;
 	size_t len = 0, cap = 0;
 	for (;;) {
@@ -119,7 +137,7 @@ static int query(const char *path, const char *line, char **ret, size_t *ret_len
 			buf = nb;
 		}
 		struct pollfd pfd = { fd, POLLIN, 0 };
-		int pr = poll(&pfd, 1, TIMEOUT_MS);
+		int pr = poll(&pfd, 1, CTL_TIMEOUT_MS);
 		if (pr == 0)
 			return -ETIMEDOUT;
 		if (pr < 0) {
@@ -127,15 +145,15 @@ static int query(const char *path, const char *line, char **ret, size_t *ret_len
 				continue;
 			return negative_errno();
 		}
-		ssize_t r = recv(fd, buf + len, cap - len - 1, 0);
-		if (r < 0) {
+		ssize_t got = recv(fd, buf + len, cap - len - 1, 0);
+		if (got < 0) {
 			if (errno == EINTR)
 				continue;
 			return negative_errno();
 		}
-		if (r == 0)
+		if (got == 0)
 			return -ECONNRESET;
-		len += (size_t)r;
+		len += (size_t)got;
 		char *nl = memchr(buf, '\n', len);
 		if (nl) {
 			*nl = '\0';
@@ -144,6 +162,13 @@ static int query(const char *path, const char *line, char **ret, size_t *ret_len
 			return 0;
 		}
 	}
+}
+
+int ctl_socket_error(const char *path, int r)
+{
+	fprintf(stderr, "re6stctl: %s: %s%s\n", path, strerror(-r),
+		r == -ENOENT || r == -ECONNREFUSED ? " (is re6stnet running?)" : "");
+	return 1;
 }
 
 /* ---- human output ---- */
@@ -425,15 +450,14 @@ int main(int argc, char *argv[])
 	for (size_t i = 0; i < ARRAY_SIZE(subcommands); i++)
 		if (!strcmp(argv[cmd], subcommands[i].name))
 			sub = &subcommands[i];
+	if (sub && sub->run)
+		return sub->run(path, json, argc - cmd, argv + cmd);
 
 	_cleanup_free_ char *answer = NULL;
 	size_t alen = 0;
-	r = query(path, line, &answer, &alen);
-	if (r < 0) {
-		fprintf(stderr, "re6stctl: %s: %s%s\n", path, strerror(-r),
-			r == -ENOENT || r == -ECONNREFUSED ? " (is re6stnet running?)" : "");
-		return 1;
-	}
+	r = ctl_query(path, line, &answer, &alen);
+	if (r < 0)
+		return ctl_socket_error(path, r);
 	_cleanup_(json_freep) struct json *j = NULL;
 	r = json_parse(answer, alen, &j);
 	if (r < 0 || j->type != JSON_OBJECT) {

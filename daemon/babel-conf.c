@@ -164,6 +164,38 @@ static unsigned hello_ms(const struct ctx *c)
 	return (s ? s : 1) * 1000;
 }
 
+/* A route or neighbour line as EV_BABEL, for whoever watches (re6stctl
+ * monitor): built only while someone does. */
+static void post_babel(struct ctx *c, const struct babel_event *ev)
+{
+	struct ev_babel e = { .change = ev->change == BABEL_ADD      ? EV_BABEL_ADD
+					: ev->change == BABEL_CHANGE ? EV_BABEL_CHANGE
+								     : EV_BABEL_FLUSH };
+	if (ev->type == BABEL_LINE_ROUTE) {
+		const struct babel_route *r = &ev->route;
+		e.kind = EV_BABEL_ROUTE;
+		e.installed = r->installed;
+		e.prefix = r->prefix;
+		e.from = r->from;
+		memcpy(e.addr, r->via, 16);
+		snprintf(e.ifname, sizeof(e.ifname), "%s", r->ifname);
+		snprintf(e.router_id, sizeof(e.router_id), "%s", r->router_id);
+		e.metric = r->metric;
+		e.refmetric = r->refmetric;
+	} else if (ev->type == BABEL_LINE_NEIGHBOUR) {
+		const struct babel_neighbour *n = &ev->neighbour;
+		e.kind = EV_BABEL_NEIGHBOUR;
+		memcpy(e.addr, n->address, 16);
+		snprintf(e.ifname, sizeof(e.ifname), "%s", n->ifname);
+		e.reach = n->reach;
+		e.cost = n->cost;
+		e.rtt_us = n->rtt_us;
+	} else {
+		return;
+	}
+	events_post(c->events, EV_BABEL, &e, sizeof(e));
+}
+
 /* babel's set of routes changed: one EV_ROUTES queued at most, however
  * many lines babeld sent. A neighbour whose newest hellos were missed: its
  * tunnel's counters are read now (tunnel_hello_missed()). */
@@ -178,6 +210,8 @@ static void on_babel_change(struct babel *b, const struct babel_event *ev, void 
 		if (silent)
 			tunnel_hello_missed(c->tunnels, ev->neighbour.ifname, silent);
 	}
+	if (events_wanted(c->events, EV_BABEL))
+		post_babel(c, ev);
 }
 
 /* New keys were cached (netconf-store): restart babeld with them. */

@@ -9,51 +9,10 @@
 #include "babel.h"
 #include "config.h"
 #include "control.h"
+#include "control-int.h"
 #include "ctx.h"
 #include "log.h"
 #include "netconf.h"
-
-#define MAX_CLIENTS 16
-/* A client that sends nothing and reads nothing for this long is closed,
- * and when all slots are taken the longest idle one makes room: a local
- * user holding connections open cannot lock re6stctl out. */
-#define IDLE_MS 3000
-#define MAX_REQUEST 512
-#define MAX_COMMANDS 32
-#define MAX_SECTIONS 8
-
-struct command {
-	char name[32];
-	char help[96];
-	control_handler_fn fn;
-};
-
-struct client {
-	int fd;
-	struct loop_io *io;
-	char in[MAX_REQUEST];
-	size_t inlen;
-	char *out;
-	size_t outlen, outoff;
-	uint64_t active_ms;  /* loop_clock_ms() of the last byte in or out */
-};
-
-struct control {
-	struct ctx *c;
-	char *path;
-	int fd;
-	struct loop_io *io;
-	struct loop_timer *idle_timer;
-	struct client clients[MAX_CLIENTS];
-	struct client_ref {
-		struct control *ctl;
-		struct client *cl;
-	} refs[MAX_CLIENTS];
-	struct command commands[MAX_COMMANDS];
-	size_t n_commands;
-	struct command sections[MAX_SECTIONS]; /* extra objects in "status" */
-	size_t n_sections;
-};
 
 /* ---- JSON building ---- */
 
@@ -296,8 +255,10 @@ int control_execute(struct control *ctl, const char *line, char **ret)
 		jbuf_string(&o, msg);
 		jbuf_append(&o, "}");
 	} else {
+		ctl->monitor_request = false;
 		int r = cmd->fn(ctl->c, args, &o);
 		if (r < 0 || o.oom) {
+			ctl->monitor_request = false;
 			o.len = 0;
 			o.oom = false;
 			jbuf_append(&o, "{\"error\": ");
@@ -318,14 +279,17 @@ int control_execute(struct control *ctl, const char *line, char **ret)
 
 static void client_close(struct client *cl)
 {
+	struct control *ctl = cl->ctl;
+	if (cl->monitor)
+		control_monitor_detach(cl);
 	loop_io_remove(cl->io);
 	if (cl->fd >= 0)
 		close(cl->fd);
 	free(cl->out);
-	*cl = (struct client){ .fd = -1 };
+	*cl = (struct client){ .ctl = ctl, .fd = -1 };
 }
 
-static void client_flush(struct client *cl)
+void control_client_flush(struct client *cl)
 {
 	while (cl->outoff < cl->outlen) {
 		ssize_t n = send(cl->fd, cl->out + cl->outoff, cl->outlen - cl->outoff,
@@ -345,10 +309,16 @@ static void client_flush(struct client *cl)
 	cl->out = NULL;
 	cl->outlen = cl->outoff = 0;
 	loop_io_set_events(cl->io, POLLIN);
+	if (cl->monitor && cl->dropped)
+		control_monitor_drained(cl);
 }
 
 static void client_process(struct control *ctl, struct client *cl)
 {
+	if (cl->monitor) {
+		cl->inlen = 0; /* a monitor only listens: what it sends is ignored */
+		return;
+	}
 	/* One request at a time: the next line is read once the answer is out. */
 	while (!cl->out && cl->fd >= 0) {
 		char *nl = memchr(cl->in, '\n', cl->inlen);
@@ -377,7 +347,14 @@ static void client_process(struct control *ctl, struct client *cl)
 		cl->out = answer;
 		cl->outlen = strlen(answer);
 		cl->outoff = 0;
-		client_flush(cl);
+		if (ctl->monitor_request) {
+			ctl->monitor_request = false;
+			if (control_monitor_attach(ctl, cl, ctl->monitor_request_classes) < 0) {
+				client_close(cl);
+				return;
+			}
+		}
+		control_client_flush(cl);
 	}
 }
 
@@ -388,7 +365,7 @@ static void on_client(struct loop *l, int fd, short revents, void *userdata)
 	if (cl->fd != fd)
 		return;
 	if (revents & POLLOUT) {
-		client_flush(cl);
+		control_client_flush(cl);
 		if (cl->fd < 0)
 			return;
 		client_process(ref->ctl, cl);
@@ -408,16 +385,19 @@ static void on_client(struct loop *l, int fd, short revents, void *userdata)
 	}
 }
 
-/* The free slot, or else the client idle the longest, closed. */
+/* The free slot, or else the client idle the longest, closed (a monitor,
+ * idle while nothing happens, only when every client is one). */
 static struct client *free_slot(struct control *ctl, size_t *ret_i)
 {
 	size_t oldest = 0;
 	for (size_t i = 0; i < MAX_CLIENTS; i++) {
-		if (ctl->clients[i].fd < 0) {
+		const struct client *a = &ctl->clients[i], *o = &ctl->clients[oldest];
+		if (a->fd < 0) {
 			*ret_i = i;
 			return &ctl->clients[i];
 		}
-		if (ctl->clients[i].active_ms < ctl->clients[oldest].active_ms)
+		if (a->monitor < o->monitor ||
+		    (a->monitor == o->monitor && a->active_ms < o->active_ms))
 			oldest = i;
 	}
 	log_debug("control socket: %d clients, closing the one idle for %llu ms", MAX_CLIENTS,
@@ -435,7 +415,7 @@ static void on_accept(struct loop *l, int fd, short revents, void *userdata)
 		return;
 	size_t i;
 	struct client *cl = free_slot(ctl, &i);
-	*cl = (struct client){ .fd = cfd, .active_ms = loop_clock_ms() };
+	*cl = (struct client){ .ctl = ctl, .fd = cfd, .active_ms = loop_clock_ms() };
 	if (!loop_timer_armed(ctl->idle_timer))
 		loop_timer_set_in(ctl->idle_timer, IDLE_MS);
 	if (loop_add_io(l, cfd, POLLIN, on_client, &ctl->refs[i], &cl->io) < 0) {
@@ -452,6 +432,8 @@ static void on_idle_check(struct loop *l, struct loop_timer *t, void *userdata)
 	uint64_t now = loop_clock_ms(), next = 0;
 	for (size_t i = 0; i < MAX_CLIENTS; i++) {
 		struct client *cl = &ctl->clients[i];
+		if (cl->monitor)
+			continue;
 		if (cl->fd >= 0 && now - cl->active_ms >= IDLE_MS)
 			client_close(cl);
 		if (cl->fd >= 0 && (!next || cl->active_ms + IDLE_MS < next))
@@ -474,7 +456,7 @@ int control_open(struct ctx *c, const char *path, struct control **ret)
 	ctl->c = c;
 	ctl->fd = -1;
 	for (size_t i = 0; i < MAX_CLIENTS; i++) {
-		ctl->clients[i].fd = -1;
+		ctl->clients[i] = (struct client){ .ctl = ctl, .fd = -1 };
 		ctl->refs[i] = (struct client_ref){ ctl, &ctl->clients[i] };
 	}
 	int r;
@@ -502,6 +484,10 @@ int control_open(struct ctx *c, const char *path, struct control **ret)
 	    (r = loop_add_timer(c->loop, 0, 0, on_idle_check, ctl, &ctl->idle_timer)) < 0 ||
 	    (r = control_register(ctl, "status", "node, babeld and certificate summary", cmd_status)) < 0 ||
 	    (r = control_register(ctl, "routes", "babel routes and neighbours", cmd_routes)) < 0 ||
+	    (r = control_register(ctl, "ping", "the route to a node: interface, next hop, metric",
+				  control_cmd_ping)) < 0 ||
+	    (r = control_register(ctl, "monitor", "stream events: tunnel route neighbour revocation",
+				  control_cmd_monitor)) < 0 ||
 	    (r = control_register(ctl, "help", "list the commands", cmd_help)) < 0)
 		goto fail;
 	*ret = ctl;

@@ -35,6 +35,8 @@ static const char *const names[EV__COUNT] = {
 	[EV_ENDPOINTS] = "endpoints",
 	[EV_ADDRESS] = "address",
 	[EV_ROUTES] = "routes",
+	[EV_TUNNEL] = "tunnel",
+	[EV_BABEL] = "babel",
 };
 
 const char *event_name(enum event_type type)
@@ -142,6 +144,14 @@ void events_unsubscribe(struct events *ev, events_fn fn, void *userdata)
 			ev->subs[i].dead = true;
 	if (!ev->delivering)
 		compact(ev);
+}
+
+bool events_wanted(const struct events *ev, enum event_type type)
+{
+	for (size_t i = 0; ev && i < ev->n_subs; i++)
+		if (!ev->subs[i].dead && ev->subs[i].type == type)
+			return true;
+	return false;
 }
 
 int events_post_once(struct events *ev, enum event_type type)

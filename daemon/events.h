@@ -16,6 +16,7 @@
 #ifndef RE6ST_DAEMON_EVENTS_H
 #define RE6ST_DAEMON_EVENTS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -44,6 +45,14 @@ enum event_type {
 	 * candidates may have changed (babel-conf, events_post_once()). No
 	 * payload. */
 	EV_ROUTES,
+	/* A tunnel's life (tunnel manager): up, down, chosen for rotation,
+	 * drained, destroyed after the drain limit. Posted only while someone
+	 * listens (events_wanted()). Payload: struct ev_tunnel. */
+	EV_TUNNEL,
+	/* One line of babeld's monitor stream: a route or a neighbour added,
+	 * changed or flushed (babel-conf). Posted only while wanted. Payload:
+	 * struct ev_babel. */
+	EV_BABEL,
 	EV__COUNT
 };
 
@@ -63,6 +72,40 @@ struct ev_address {
 };
 
 enum ev_address_source { EV_ADDR_UPNP, EV_ADDR_PEER };
+
+enum ev_tunnel_kind {
+	EV_TUNNEL_UP,
+	EV_TUNNEL_DOWN,     /* why: the reason logged */
+	EV_TUNNEL_ROTATE,   /* chosen for rotation: its drain starts (routes) */
+	EV_TUNNEL_DRAINED,  /* routes moved off in ms: destruction starts */
+	EV_TUNNEL_FORCED,   /* still used after the drain limit (ms): destroyed anyway */
+};
+
+struct ev_tunnel {
+	uint8_t kind;         /* enum ev_tunnel_kind */
+	bool server;          /* the peer is our client */
+	char ifname[16];
+	char type[8];         /* "wg", "gre", ... */
+	struct re6st_prefix peer;
+	uint32_t ms;          /* DRAINED, FORCED: how long the drain took */
+	uint32_t routes;      /* ROTATE: routes through the tunnel */
+	char why[48];         /* DOWN */
+};
+
+enum ev_babel_kind { EV_BABEL_ROUTE, EV_BABEL_NEIGHBOUR };
+enum ev_babel_change { EV_BABEL_ADD, EV_BABEL_CHANGE, EV_BABEL_FLUSH };
+
+struct ev_babel {
+	uint8_t kind;         /* enum ev_babel_kind */
+	uint8_t change;       /* enum ev_babel_change */
+	bool installed;       /* ROUTE */
+	struct re6st_prefix prefix, from; /* ROUTE (IPv4 mapped, as babeld's) */
+	uint8_t addr[16];     /* ROUTE: next hop; NEIGHBOUR: its address */
+	char ifname[16];
+	char router_id[24];   /* ROUTE */
+	unsigned metric, refmetric; /* ROUTE */
+	unsigned reach, cost, rtt_us; /* NEIGHBOUR */
+};
 
 typedef void (*events_fn)(void *userdata, enum event_type type, const void *payload,
 			  size_t len);
@@ -88,6 +131,9 @@ int events_post(struct events *ev, enum event_type type, const void *payload, si
 /* The same for an event without payload, unless one of that type is
  * already queued (a burst of changes makes one event). */
 int events_post_once(struct events *ev, enum event_type type);
+
+/* Someone subscribed to type: an event nobody reads need not be built. */
+bool events_wanted(const struct events *ev, enum event_type type);
 
 /* Deliver what is queued now (tests; the loop does it by itself). */
 void events_flush(struct events *ev);

@@ -297,3 +297,18 @@ size_t tm_peer_prefixes(void *userdata, const struct re6st_prefix **ret,
 	*ret_n_client = nc;
 	return n;
 }
+
+void tm_event(struct tunnel_mgr *m, const struct tunnel *t, enum ev_tunnel_kind kind,
+	      const char *why, uint64_t ms, size_t routes)
+{
+	struct events *ev = m->c->events;
+	if (!events_wanted(ev, EV_TUNNEL))
+		return;
+	struct ev_tunnel e = { .kind = (uint8_t)kind, .server = t->server, .peer = t->peer,
+			       .ms = (uint32_t)MIN(ms, (uint64_t)UINT32_MAX),
+			       .routes = (uint32_t)MIN(routes, (size_t)UINT32_MAX) };
+	snprintf(e.ifname, sizeof(e.ifname), "%s", t->ifname);
+	snprintf(e.type, sizeof(e.type), "%s", tm_type_name(t->type));
+	snprintf(e.why, sizeof(e.why), "%s", why ? why : "");
+	events_post(ev, EV_TUNNEL, &e, sizeof(e));
+}

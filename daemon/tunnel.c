@@ -17,9 +17,11 @@ void tm_release(struct tunnel_mgr *m, struct tunnel *t, const char *why)
 	struct ctx *c = m->c;
 	char b[PREFIX_STRLEN];
 
-	if (t->state != T_FREE && t->state != T_SETUP)
+	if (t->state != T_FREE && t->state != T_SETUP) {
 		log_info("tunnel %s %s %s closed: %s", t->ifname, t->server ? "from" : "to",
 			 tm_pfx(&t->peer, b), why);
+		tm_event(m, t, EV_TUNNEL_DOWN, why, 0, 0);
+	}
 	if (t->in_babel && c->babel)
 		babel_flush_interface(c->babel, t->ifname, NULL, NULL);
 	t->in_babel = false;
@@ -62,6 +64,7 @@ static void tunnel_up(struct tunnel_mgr *m, struct tunnel *t)
 	}
 	log_info("tunnel %s %s %s up (%s)%s", t->ifname, t->server ? "from" : "to",
 		 tm_pfx(&t->peer, b), tm_type_name(t->type), t->nat ? " (keepalive)" : "");
+	tm_event(m, t, EV_TUNNEL_UP, NULL, 0, 0);
 }
 
 static int ep_sockaddr(const struct pp_endpoint *e, uint16_t port, struct sockaddr_storage *ret)
@@ -456,6 +459,7 @@ static void start_drain(struct tunnel_mgr *m, struct tunnel *t)
 	char b[PREFIX_STRLEN];
 	size_t routes = tm_routes_via(m, t);
 	log_info("tunnel %s to %s: draining (%zu routes)", t->ifname, tm_pfx(&t->peer, b), routes);
+	tm_event(m, t, EV_TUNNEL_ROTATE, NULL, 0, routes);
 	tm_drain_local(m, t, true);
 	send_tunnel_msg(m, t, PP_TUNNEL_DRAIN);
 	t->state = T_DRAINING;
@@ -717,6 +721,7 @@ void tm_run(struct loop *l, struct loop_timer *timer, void *userdata)
 				log_info("tunnel %s to %s: drained in %.1f s", t->ifname,
 					 tm_pfx(&t->peer, b), (double)took / 1000);
 				metrics_observe(m->c->metrics, H_DRAIN_SECONDS, (double)took / 1000);
+				tm_event(m, t, EV_TUNNEL_DRAINED, NULL, took, 0);
 				start_destroy(m, t);
 				break;
 			case POLICY_DRAIN_FORCE:
@@ -728,6 +733,7 @@ void tm_run(struct loop *l, struct loop_timer *timer, void *userdata)
 				m->forced++;
 				metrics_inc(m->c->metrics, M_FORCED_DESTRUCTIONS);
 				metrics_observe(m->c->metrics, H_DRAIN_SECONDS, (double)took / 1000);
+				tm_event(m, t, EV_TUNNEL_FORCED, NULL, took, 0);
 				start_destroy(m, t);
 				break;
 			case POLICY_DRAIN_WAIT:

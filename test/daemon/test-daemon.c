@@ -21,6 +21,7 @@
 #include "babel-guard.h"
 #include "control.h"
 #include "ctx.h"
+#include "events.h"
 #include "log.h"
 #include "loglimit.h"
 #include "options.h"
@@ -785,10 +786,106 @@ static void test_control_idle(struct ctx *c, const char *ctl, const char *path)
 	CHECK(closed == n, "every idle client closed after 3 s (%d of %d)", closed, n);
 }
 
+
+/* "monitor": a client that stops reading gets at most MONITOR_BUF queued;
+ * the rest is counted and reported as one "dropped" event once it reads
+ * again; classes filter; the events are subscribed only while a monitor
+ * is connected. */
+static void test_control_monitor(struct ctx *c, const char *path)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path);
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	int small = 4096;
+	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof(small));
+	CHECK(connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == 0, "monitor: connect");
+	CHECK(!events_wanted(c->events, EV_BABEL), "no monitor: EV_BABEL not wanted");
+	CHECK(send(fd, "monitor route\n", 14, 0) == 14, "monitor: send");
+	static char buf[1 << 20];
+	size_t len = 0;
+	uint64_t end = loop_clock_ms() + 2000;
+	while (!memchr(buf, '\n', len) && loop_clock_ms() < end) {
+		loop_run_once(c->loop, 50);
+		ssize_t n = recv(fd, buf + len, sizeof(buf) - 1 - len, MSG_DONTWAIT);
+		if (n > 0)
+			len += (size_t)n;
+	}
+	buf[len] = '\0';
+	CHECK(!strcmp(buf, "{\"monitor\": [\"route\"]}\n"), "monitor: answer %s", buf);
+	CHECK(events_wanted(c->events, EV_BABEL) && events_wanted(c->events, EV_TUNNEL),
+	      "monitor connected: events wanted");
+
+	enum { N = 3000 };
+	struct ev_babel e = { .kind = EV_BABEL_ROUTE, .change = EV_BABEL_CHANGE, .metric = 256 };
+	e.prefix.addr[0] = 0x20;
+	e.prefix.len = 64;
+	snprintf(e.ifname, sizeof(e.ifname), "re6stnet0");
+	for (int i = 0; i < N; i++)
+		events_post(c->events, EV_BABEL, &e, sizeof(e));
+	struct ev_tunnel t = { .kind = EV_TUNNEL_UP };
+	events_post(c->events, EV_TUNNEL, &t, sizeof(t));
+	/* Delivered while the client does not read: nothing blocks. */
+	uint64_t t0 = loop_clock_ms();
+	loop_run_once(c->loop, 0);
+	events_flush(c->events);
+	CHECK(loop_clock_ms() - t0 < 1000, "monitor: %d events delivered to a stalled client", N);
+	len = 0;
+	end = loop_clock_ms() + 3000;
+	while (!strstr(buf, "\"dropped\"") && loop_clock_ms() < end) {
+		loop_run_once(c->loop, 10);
+		ssize_t n = recv(fd, buf + len, sizeof(buf) - 1 - len, MSG_DONTWAIT);
+		if (n > 0)
+			len += (size_t)n;
+		buf[len] = '\0';
+	}
+	unsigned routes = 0, dropped = 0;
+	for (const char *p = buf; (p = strstr(p, "\"event\": \"route\"")); p++)
+		routes++;
+	const char *d = strstr(buf, "\"event\": \"dropped\", \"count\": ");
+	if (d)
+		dropped = (unsigned)strtoul(d + strlen("\"event\": \"dropped\", \"count\": "), NULL, 10);
+	CHECK(routes > 0 && dropped > 0 && routes + dropped == N && routes < N / 2,
+	      "monitor: %u route events sent, %u dropped and reported (of %d)", routes, dropped, N);
+	CHECK(!strstr(buf, "\"event\": \"tunnel\""), "monitor route: no tunnel event");
+	CHECK(strstr(buf, "\"prefix\": \"2000::/64\"") && strstr(buf, "\"interface\": \"re6stnet0\""),
+	      "monitor: event fields");
+	/* 16 more clients: the 17th takes an idle client's slot, not the
+	 * monitor's, idle as it is. */
+	int more[16];
+	for (int i = 0; i < 16; i++) {
+		more[i] = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		CHECK(connect(more[i], (struct sockaddr *)&sun, sizeof(sun)) == 0, "client %d", i);
+		loop_run_once(c->loop, 10);
+	}
+	events_post(c->events, EV_BABEL, &e, sizeof(e));
+	len = 0;
+	buf[0] = '\0';
+	end = loop_clock_ms() + 2000;
+	while (!strchr(buf, '\n') && loop_clock_ms() < end) {
+		loop_run_once(c->loop, 10);
+		ssize_t n = recv(fd, buf + len, sizeof(buf) - 1 - len, MSG_DONTWAIT);
+		if (n > 0)
+			len += (size_t)n;
+		buf[len] = '\0';
+	}
+	CHECK(strstr(buf, "\"event\": \"route\""), "16 more clients: the monitor kept its slot (%s)",
+	      buf);
+	char b;
+	CHECK(recv(more[0], &b, 1, MSG_DONTWAIT) == 0, "the oldest idle client made room");
+	for (int i = 0; i < 16; i++)
+		close(more[i]);
+	close(fd);
+	end = loop_clock_ms() + 1000;
+	while (events_wanted(c->events, EV_BABEL) && loop_clock_ms() < end)
+		loop_run_once(c->loop, 50);
+	CHECK(!events_wanted(c->events, EV_BABEL), "monitor gone: events no longer wanted");
+}
+
 static void test_control(const char *ctl)
 {
 	struct ctx c = { 0 };
 	CHECK(loop_new(&c.loop) == 0, "loop");
+	CHECK(events_new(c.loop, &c.events) == 0, "events");
 	options_init(&c.opt);
 	c.opt.main_interface = strdup("lo");
 	snprintf(c.prefix_str, sizeof(c.prefix_str), "2001:db8:1::/48");
@@ -854,7 +951,9 @@ static void test_control(const char *ctl)
 		CHECK(rc == 1 && strstr(out, "is re6stnet running"), "no daemon (%d): %s", rc, out);
 		test_control_idle(&c, ctl, path);
 	}
+	test_control_monitor(&c, path);
 	control_close(c.control);
+	events_free(c.events);
 	CHECK(access(path, F_OK) != 0, "socket removed on close");
 	options_done(&c.opt);
 	loop_free(c.loop);

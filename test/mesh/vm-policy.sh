@@ -13,6 +13,10 @@
 #          --rotate-share 1 and --drain-limit 8 its drain cannot finish:
 #          it is destroyed at the limit ("destroyed anyway", policy.forced
 #          in re6stctl status), and a replacement tunnel comes up.
+#          re6stctl ping gets replies over the tunnel and names it, and
+#          re6stctl monitor --json on both nodes shows the tunnel up and
+#          down on each, and on the client's node chosen for rotation and
+#          destroyed at the limit.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 TB_REFRESH=20
@@ -80,10 +84,24 @@ force)
 	for i in 1 2; do
 		tb_node_add "$i" --rotate-share 1 --drain-limit 8 || { ko "node $i registration"; exit 1; }
 	done
+	# re6stctl monitor on both nodes from their start: the tunnel's whole
+	# life (either may be the client, which rotates and destroys).
+	mons=
+	for i in 1 2; do
+		for _ in $(seq 100); do ctl "$i" help >/dev/null 2>&1 && break; sleep 0.1; done
+		ctl "$i" --json monitor tunnel >"$TB_DIR/monitor$i.json" 2>"$TB_DIR/monitor$i.err" &
+		mons="$mons $!"
+	done
 	nodes_index
 	ts=$(date +%s)
 	wait_mesh 150 1 2 && ok "mesh: 2 nodes reach each other after $(elapsed "$ts") s" ||
 		ko "mesh: not converged within 150 s" 1 2
+	# re6stctl ping over the tunnel: replies, the tunnel interface, a metric.
+	nsx r6-n1 "$CTL" -s "$TB_DIR/n1/run/re6stnet.sock" --json ping -c 3 -i 0.3 "$(node_prefix 2)" \
+		>"$TB_DIR/ping.json" 2>&1
+	cat "$TB_DIR/ping.json" | sed 's/^/  ping: /'
+	check "re6stctl ping: replies over a tunnel (re6stc/re6sts), babel metric" 1 -- \
+		jq -e '.received >= 1 and (.route.interface | test("^re6st[cs][0-9]+$")) and .route.metric > 0 and .route.installed' "$TB_DIR/ping.json"
 	tuns() { # I -> client/server tunnels not free, "ifname role state age"
 		ctl "$1" --json tunnels 2>/dev/null |
 			jq -r '.tunnels[] | select(.state != "free") | "\(.ifname) \(.role) \(.state) \(.age_s)"'
@@ -116,6 +134,22 @@ force)
 	echo "$now" | sed 's/^/  after: /'
 	check "a replacement tunnel is up and the nodes reach each other over it $(elapsed "$tf") s later" "1 2" -- \
 		[ "$back" = 1 ]
+	# shellcheck disable=SC2086 # the monitors' pids
+	kill $mons 2>/dev/null
+	wait $mons 2>/dev/null
+	for i in 1 2; do
+		jq -c '[.change, .interface, .peer, .why // .routes // .drain_s // ""]' "$TB_DIR/monitor$i.json" 2>&1 |
+			sed "s/^/  monitor $i: /"
+		for ch in up down; do
+			check "re6stctl monitor --json: tunnel $ch event on node $i" "$i" -- \
+				jq -se "map(select(.event == \"tunnel\" and .change == \"$ch\")) | length > 0" "$TB_DIR/monitor$i.json"
+		done
+	done
+	for ch in rotate forced; do
+		check "re6stctl monitor --json: tunnel $ch event on the client's node" "1 2" -- \
+			jq -se "map(select(.event == \"tunnel\" and .change == \"$ch\" and .role == \"client\")) | length > 0" \
+			"$TB_DIR/monitor1.json" "$TB_DIR/monitor2.json"
+	done
 	;;
 *)
 	echo "unknown SCENARIO ${SCENARIO}"; exit 2 ;;

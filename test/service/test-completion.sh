@@ -58,6 +58,10 @@ check "re6stctl: commands from --help" "$(comp re6stctl '')" \
 	"$(re6stctl --help | sed -n '/commands/,/^$/p' | grep -oE '^  [a-z][a-z0-9-]*' | tr -d ' ' | sort -u)"
 check "re6stctl: command after options" "$(comp re6stctl -s /run/x.sock --json st)" "status"
 check "re6stctl: no command after the command" "$(comp re6stctl status '')" ""
+check "re6stctl ping -" "$(comp re6stctl ping -)" "$(printf -- '--count\n--interval\n--timeout')"
+check "re6stctl monitor classes" "$(comp re6stctl monitor route '')" \
+	"$(printf 'neighbour\nrevocation\nroute\ntunnel')"
+check "re6stctl monitor --count N" "$(comp re6stctl monitor --count '')" ""
 check "re6stnet --tunnel-type" "$(comp re6stnet --tunnel-type '')" "$(printf 'fou\ngre\nwireguard')"
 check "re6stnet -v" "$(comp re6stnet -v '')" "$(printf '0\n1\n2\n3\n4')"
 check "re6st-registry --verbose w" "$(comp re6st-registry --verbose w)" "warning"
