@@ -8,22 +8,30 @@
  * reply, transport data. Each is followed by three reserved zero bytes. */
 #define WG_TYPE_FIRST 1
 #define WG_TYPE_LAST 4
+/* The peer protocol's magic (lib/peerproto.c, docs/peer-protocol.md). */
+static const uint8_t pp_magic[3] = { 'R', '6', 'P' };
 
-static int check_head(const uint8_t *p, size_t have)
+/* The kind of a payload from its first `have` bytes (at least 1): 0 while
+ * it cannot tell yet. */
+static int kind_of(const uint8_t *p, size_t have)
 {
-	if (have >= 1 && (p[0] < WG_TYPE_FIRST || p[0] > WG_TYPE_LAST))
-		return -EBADMSG;
-	for (size_t i = 1; i < 4 && i < have; i++)
-		if (p[i])
+	if (p[0] >= WG_TYPE_FIRST && p[0] <= WG_TYPE_LAST) {
+		for (size_t i = 1; i < 4 && i < have; i++)
+			if (p[i])
+				return -EBADMSG;
+		return have >= 4 ? TCP_FRAME_WG : 0;
+	}
+	for (size_t i = 0; i < sizeof(pp_magic) && i < have; i++)
+		if (p[i] != pp_magic[i])
 			return -EBADMSG;
-	return 0;
+	return have >= sizeof(pp_magic) ? TCP_FRAME_PP : 0;
 }
 
 int tcp_frame_check_payload(const uint8_t *p, size_t len)
 {
 	if (len < TCP_FRAME_MIN || len > TCP_FRAME_MAX)
 		return -EMSGSIZE;
-	return check_head(p, len);
+	return kind_of(p, len);
 }
 
 int tcp_frame_parse(const uint8_t *buf, size_t len, size_t *ret_payload_len)
@@ -33,13 +41,15 @@ int tcp_frame_parse(const uint8_t *buf, size_t len, size_t *ret_payload_len)
 	size_t n = (size_t)buf[0] << 8 | buf[1];
 	if (n < TCP_FRAME_MIN || n > TCP_FRAME_MAX)
 		return -EMSGSIZE;
-	int r = check_head(buf + TCP_FRAME_HDR, len - TCP_FRAME_HDR);
-	if (r < 0)
-		return r;
+	if (len == TCP_FRAME_HDR)
+		return 0;
+	int kind = kind_of(buf + TCP_FRAME_HDR, len - TCP_FRAME_HDR);
+	if (kind <= 0)
+		return kind;
 	if (len - TCP_FRAME_HDR < n)
 		return 0;
 	*ret_payload_len = n;
-	return 1;
+	return kind;
 }
 
 void tcp_frame_header(uint8_t hdr[TCP_FRAME_HDR], size_t len)

@@ -23,23 +23,30 @@
 #define USER_TIMEOUT_MS 30000
 
 /*
- * One TCP connection and its loopback UDP socket. A client link keeps its
- * UDP socket (WireGuard's endpoint) across reconnections; a server
- * connection is freed with its TCP connection.
+ * One TCP connection and its loopback UDP sockets. A server connection is
+ * freed with its TCP connection; a client link stays, down, until its
+ * owner frees it.
  */
+enum { CH_WG, CH_PP, CH_COUNT }; /* a frame's kind - 1 */
+
+struct tcp_link;
+struct chan {
+	struct tcp_link *k;
+	int fd;                   /* -1: none (server WG before tcp_relay_bind()) */
+	struct loop_io *io;
+	uint16_t port;            /* its loopback port */
+};
+
 struct tcp_link {
 	struct tcp_relay *r;
 	bool server;
-	int tcp, udp;
-	struct loop_io *tcp_io, *udp_io;
+	int tcp;
+	struct loop_io *tcp_io;
+	struct chan ch[CH_COUNT];
 	bool connected;           /* TCP established */
 	bool got_frame;           /* a valid frame received on this connection */
 	uint64_t opened_ms;
 	struct sockaddr_storage peer;
-	/* client */
-	struct loop_timer *retry;
-	uint64_t backoff_ms;
-	uint16_t port;            /* our UDP port */
 	struct tcp_link *next, **pprev; /* r->conns (server side) */
 	size_t rx_len, tx_len;
 	uint8_t rx[RX_BUF];
@@ -50,7 +57,7 @@ struct tcp_relay {
 	struct loop *loop;
 	int listen_fd;
 	struct loop_io *listen_io;
-	uint16_t wg_port;
+	uint16_t pp_port;
 	struct tcp_link *conns;   /* server connections */
 	struct loop_timer *sweep; /* first-frame deadlines, log reports */
 	struct loglimit logs;
@@ -127,8 +134,9 @@ static int set_sockopts(int fd)
 	return 0;
 }
 
-/* A UDP socket on 127.0.0.1 (any port) connected to WireGuard on 127.0.0.1:wg_port. */
-static int udp_open(uint16_t wg_port, int *ret_fd, uint16_t *ret_port)
+/* A UDP socket on 127.0.0.1 (any port) connected to 127.0.0.1:to (WireGuard
+ * or the peer protocol). */
+static int udp_open(uint16_t to, int *ret_fd, uint16_t *ret_port)
 {
 	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
 	socklen_t len = sizeof(a);
@@ -142,7 +150,7 @@ static int udp_open(uint16_t wg_port, int *ret_fd, uint16_t *ret_port)
 		goto out;
 	}
 	*ret_port = ntohs(a.sin_port);
-	a.sin_port = htons(wg_port);
+	a.sin_port = htons(to);
 	if (connect(fd, (struct sockaddr *)&a, sizeof(a)) < 0) {
 		r = -errno;
 		goto out;
@@ -177,15 +185,39 @@ static void close_tcp(struct tcp_link *k)
 	k->rx_len = k->tx_len = 0;
 }
 
+static void chan_close(struct chan *ch)
+{
+	loop_io_remove(ch->io);
+	ch->io = NULL;
+	if (ch->fd >= 0)
+		close(ch->fd);
+	ch->fd = -1;
+	ch->port = 0;
+}
+
+static void on_udp(struct loop *l, int fd, short revents, void *userdata);
+
+/* Open channel i of k towards loopback port `to`. 0 or -errno. */
+static int chan_open(struct tcp_link *k, unsigned i, uint16_t to)
+{
+	struct chan *ch = &k->ch[i];
+	chan_close(ch);
+	ch->k = k;
+	int r = udp_open(to, &ch->fd, &ch->port);
+	if (r >= 0)
+		r = loop_add_io(k->r->loop, ch->fd, POLLIN, on_udp, ch, &ch->io);
+	if (r < 0)
+		chan_close(ch);
+	return r;
+}
+
 static void link_destroy(struct tcp_link *k)
 {
 	if (!k)
 		return;
 	close_tcp(k);
-	loop_io_remove(k->udp_io);
-	if (k->udp >= 0)
-		close(k->udp);
-	loop_timer_remove(k->retry);
+	for (unsigned i = 0; i < CH_COUNT; i++)
+		chan_close(&k->ch[i]);
 	if (k->pprev) {
 		*k->pprev = k->next;
 		if (k->next)
@@ -194,10 +226,9 @@ static void link_destroy(struct tcp_link *k)
 	free(k);
 }
 
-static int client_connect(struct tcp_link *k);
-
 /* The connection is gone (or refused): a server connection is freed, a
- * client link retries later. */
+ * client link is down for good (its tunnel is dead: the tunnel manager
+ * frees it and sets up another, which may be over TCP again). */
 static void conn_lost(struct tcp_link *k)
 {
 	if (k->server) {
@@ -208,12 +239,10 @@ static void conn_lost(struct tcp_link *k)
 	}
 	if (k->connected) {
 		char p[INET6_ADDRSTRLEN + 8];
-		log_msg(LOG_INFO, "tcp relay: connection to %s lost, trying again",
+		log_msg(LOG_INFO, "tcp relay: connection to %s lost",
 			peer_str(&k->peer, p, sizeof(p)));
 	}
 	close_tcp(k);
-	loop_timer_set_in(k->retry, k->backoff_ms);
-	k->backoff_ms = MIN(k->backoff_ms * 2, (uint64_t)TCP_RELAY_RETRY_MAX_MS);
 }
 
 static void conn_refuse(struct tcp_link *k, const char *why)
@@ -243,10 +272,13 @@ static int flush_tx(struct tcp_link *k)
 	return r;
 }
 
-/* Datagrams from WireGuard: framed into the send buffer, or dropped. */
+/* Datagrams from WireGuard or the peer protocol: framed into the send
+ * buffer, or dropped. */
 static void on_udp(struct loop *l _unused_, int fd, short revents _unused_, void *userdata)
 {
-	struct tcp_link *k = userdata;
+	struct chan *ch = userdata;
+	struct tcp_link *k = ch->k;
+	int kind = (int)(ch - k->ch) + 1;
 	uint8_t buf[TCP_FRAME_MAX + 1];
 	bool queued = false;
 
@@ -255,7 +287,7 @@ static void on_udp(struct loop *l _unused_, int fd, short revents _unused_, void
 		if (n < 0)
 			break; /* EAGAIN, or an ICMP error reported on the socket */
 		size_t len = (size_t)n;
-		if (tcp_frame_check_payload(buf, MIN(len, sizeof(buf))) < 0 || len > TCP_FRAME_MAX ||
+		if (tcp_frame_check_payload(buf, MIN(len, sizeof(buf))) != kind || len > TCP_FRAME_MAX ||
 		    k->tcp < 0 || k->tx_len + TCP_FRAME_HDR + len > sizeof(k->tx)) {
 			k->r->st.dropped++;
 			continue;
@@ -289,17 +321,16 @@ static int read_tcp(struct tcp_link *k)
 		k->rx_len += (size_t)n;
 		size_t off = 0, len;
 		int r;
-		while ((r = tcp_frame_parse(k->rx + off, k->rx_len - off, &len)) == 1) {
-			/* WireGuard busy or not there: the datagram is lost, as on UDP. */
-			if (send(k->udp, k->rx + off + TCP_FRAME_HDR, len, MSG_DONTWAIT) < 0)
+		while ((r = tcp_frame_parse(k->rx + off, k->rx_len - off, &len)) > 0) {
+			/* The receiver busy or not there (a server connection whose
+			 * tunnel is not set up yet): lost, as on UDP. */
+			int fd = k->ch[r - 1].fd;
+			if (fd < 0 || send(fd, k->rx + off + TCP_FRAME_HDR, len, MSG_DONTWAIT) < 0)
 				k->r->st.dropped++;
 			k->r->st.frames_from_tcp++;
 			k->r->st.bytes_from_tcp += len;
 			off += TCP_FRAME_HDR + len;
-			if (!k->got_frame) {
-				k->got_frame = true;
-				k->backoff_ms = TCP_RELAY_RETRY_MIN_MS;
-			}
+			k->got_frame = true;
 		}
 		if (r < 0) {
 			conn_refuse(k, r == -EMSGSIZE ? "sent a frame length out of range"
@@ -366,13 +397,6 @@ out:
 	return r;
 }
 
-static void on_retry(struct loop *l _unused_, struct loop_timer *t _unused_, void *userdata)
-{
-	struct tcp_link *k = userdata;
-	if (client_connect(k) < 0)
-		conn_lost(k);
-}
-
 /* Take accepted connection c (closed on failure). 0 or -errno. */
 static int server_conn_new(struct tcp_relay *r, int c, const struct sockaddr_storage *peer)
 {
@@ -384,7 +408,7 @@ static int server_conn_new(struct tcp_relay *r, int c, const struct sockaddr_sto
 	}
 	k->r = r;
 	k->server = true;
-	k->udp = -1;
+	k->ch[CH_WG].fd = k->ch[CH_PP].fd = -1;
 	k->tcp = c;
 	r->st.conns++;
 	k->connected = true;
@@ -397,9 +421,7 @@ static int server_conn_new(struct tcp_relay *r, int c, const struct sockaddr_sto
 	r->conns = k;
 	e = set_sockopts(c);
 	if (e >= 0)
-		e = udp_open(r->wg_port, &k->udp, &k->port);
-	if (e >= 0)
-		e = loop_add_io(r->loop, k->udp, POLLIN, on_udp, k, &k->udp_io);
+		e = chan_open(k, CH_PP, r->pp_port);
 	if (e >= 0)
 		e = loop_add_io(r->loop, c, POLLIN, on_tcp, k, &k->tcp_io);
 	if (e < 0)
@@ -490,7 +512,7 @@ void tcp_relay_free(struct tcp_relay *r)
 	free(r);
 }
 
-int tcp_relay_listen(struct tcp_relay *r, const struct sockaddr_storage *addr, uint16_t wg_port,
+int tcp_relay_listen(struct tcp_relay *r, const struct sockaddr_storage *addr, uint16_t pp_port,
 		     uint16_t *ret_port)
 {
 	struct sockaddr_storage a = *addr;
@@ -512,7 +534,7 @@ int tcp_relay_listen(struct tcp_relay *r, const struct sockaddr_storage *addr, u
 	if (e < 0)
 		goto out;
 	r->listen_fd = TAKE_FD(fd);
-	r->wg_port = wg_port;
+	r->pp_port = pp_port;
 	if (ret_port)
 		*ret_port = ntohs(a.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&a)->sin6_port
 							  : ((struct sockaddr_in *)&a)->sin_port);
@@ -523,7 +545,7 @@ out:
 }
 
 int tcp_link_new(struct tcp_relay *r, const struct sockaddr_storage *server, uint16_t wg_port,
-		 struct tcp_link **ret)
+		 uint16_t pp_port, struct tcp_link **ret)
 {
 	if (server->ss_family != AF_INET && server->ss_family != AF_INET6)
 		return -EAFNOSUPPORT;
@@ -532,21 +554,15 @@ int tcp_link_new(struct tcp_relay *r, const struct sockaddr_storage *server, uin
 	if (!k)
 		return -ENOMEM;
 	k->r = r;
-	k->tcp = k->udp = -1;
+	k->tcp = k->ch[CH_WG].fd = k->ch[CH_PP].fd = -1;
 	k->peer = *server;
-	k->backoff_ms = TCP_RELAY_RETRY_MIN_MS;
-	e = udp_open(wg_port, &k->udp, &k->port);
+	e = chan_open(k, CH_WG, wg_port);
+	if (e >= 0)
+		e = chan_open(k, CH_PP, pp_port);
+	if (e >= 0)
+		e = client_connect(k);
 	if (e < 0)
 		goto fail;
-	e = loop_add_io(r->loop, k->udp, POLLIN, on_udp, k, &k->udp_io);
-	if (e < 0)
-		goto fail;
-	e = loop_add_timer(r->loop, 0, 0, on_retry, k, &k->retry);
-	if (e < 0)
-		goto fail;
-	loop_timer_disarm(k->retry);
-	if (client_connect(k) < 0)
-		conn_lost(k);
 	*ret = k;
 	return 0;
 fail:
@@ -556,7 +572,23 @@ fail:
 
 uint16_t tcp_link_port(const struct tcp_link *k)
 {
-	return k->port;
+	return k->ch[CH_WG].port;
+}
+
+uint16_t tcp_link_pp_port(const struct tcp_link *k)
+{
+	return k->ch[CH_PP].port;
+}
+
+int tcp_relay_bind(struct tcp_relay *r, const struct sockaddr_storage *pp_src, uint16_t wg_port)
+{
+	const struct sockaddr_in *s = (const struct sockaddr_in *)pp_src;
+	if (pp_src->ss_family != AF_INET || s->sin_addr.s_addr != htonl(INADDR_LOOPBACK))
+		return -ENOENT;
+	for (struct tcp_link *k = r->conns; k; k = k->next)
+		if (k->ch[CH_PP].port == ntohs(s->sin_port))
+			return chan_open(k, CH_WG, wg_port);
+	return -ENOENT;
 }
 
 bool tcp_link_connected(const struct tcp_link *k)

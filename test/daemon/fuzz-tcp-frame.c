@@ -4,7 +4,7 @@
  * a received stream; the first byte sets the size of the pieces it arrives
  * in. Parsed whole or piece by piece, as the relay reads it, it must give the
  * same frames and stop at the same error; every frame accepted is a valid
- * payload, and its header written back is the one read.
+ * payload of the kind parsed, and its header written back is the one read.
  */
 #include <errno.h>
 #include <stdint.h>
@@ -42,8 +42,9 @@ static void parse(const uint8_t *data, size_t size, size_t piece, struct result 
 		fed += take;
 		size_t off = 0, len;
 		int r;
-		while ((r = tcp_frame_parse(buf + off, have - off, &len)) == 1) {
-			if (tcp_frame_check_payload(buf + off + TCP_FRAME_HDR, len) != 0)
+		while ((r = tcp_frame_parse(buf + off, have - off, &len)) > 0) {
+			if ((r != TCP_FRAME_WG && r != TCP_FRAME_PP) ||
+			    tcp_frame_check_payload(buf + off + TCP_FRAME_HDR, len) != r)
 				abort();
 			uint8_t hdr[TCP_FRAME_HDR];
 			tcp_frame_header(hdr, len);

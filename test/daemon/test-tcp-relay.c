@@ -1,11 +1,13 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * The TCP relay on loopback (daemon/tcp-relay.h), with plain UDP sockets
- * standing in for the two WireGuards: datagrams in, the same datagrams out
- * in order, both ways; datagrams that are not WireGuard messages dropped;
+ * standing in for the two WireGuards and peer protocols: a set-up exchange,
+ * WireGuard datagrams only once the server connection is bound, then
+ * datagrams in, the same datagrams out in order, both ways; datagrams that
+ * are neither WireGuard nor peer-protocol messages dropped;
  * hostile TCP peers (garbage, lengths out of range, a good frame then
  * garbage, silence) disconnected with rate-limited log lines; a full send
- * buffer drops; a client link reconnects to a restarted server.
+ * buffer drops; a client link whose server went stays down.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -49,6 +51,17 @@ static int wg_open(uint16_t *ret_port)
 	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &big, sizeof(big));
 	*ret_port = ntohs(((struct sockaddr_in *)&ss)->sin_port);
 	return fd;
+}
+
+/* A peer-protocol-looking message: the magic, then seq and filler. */
+static size_t make_pp(uint8_t *buf, unsigned seq, size_t len)
+{
+	memset(buf, 0, len);
+	memcpy(buf, "R6P", 3);
+	memcpy(buf + 4, &seq, sizeof(seq));
+	for (size_t i = 8; i < len; i++)
+		buf[i] = (uint8_t)(seq * 7 + i);
+	return len;
 }
 
 /* A WireGuard-looking message: type 4, three zeros, then seq and filler. */
@@ -159,7 +172,7 @@ static unsigned count_lines(const char *path, const char *needle)
 	return n;
 }
 
-static void hostile(struct tcp_relay *srv, uint16_t tcp_port, int wg_b, const char *logpath)
+static void hostile(struct tcp_relay *srv, uint16_t tcp_port, int pp_b, const char *logpath)
 {
 	struct tcp_relay_stats st0, st;
 	static uint8_t buf[TCP_FRAME_MAX + 16];
@@ -179,6 +192,7 @@ static void hostile(struct tcp_relay *srv, uint16_t tcp_port, int wg_b, const ch
 		{ "type 0", (const uint8_t *)"\0\x40\0\0\0\0", 6 },
 		{ "type 5", (const uint8_t *)"\0\x40\x05\0\0\0", 6 },
 		{ "reserved byte", (const uint8_t *)"\0\x40\x01\0\x01\0", 6 },
+		{ "bad magic", (const uint8_t *)"\0\x40R6X", 5 },
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		int fd = tcp_to(tcp_port);
@@ -190,18 +204,18 @@ static void hostile(struct tcp_relay *srv, uint16_t tcp_port, int wg_b, const ch
 	CHECK_EQ(st.refused - st0.refused, sizeof(cases) / sizeof(cases[0]));
 	CHECK_EQ(st.frames_from_tcp, st0.frames_from_tcp);
 
-	/* A good frame, written one byte at a time, then garbage: the frame is
+	/* A good frame (peer protocol: a connection is not bound to WireGuard
+	 * yet), written one byte at a time, then garbage: the frame is
 	 * delivered, then the connection is closed. */
 	int fd = tcp_to(tcp_port);
 	uint8_t frame[TCP_FRAME_HDR + 148];
-	size_t len = make_msg(frame + TCP_FRAME_HDR, 77, 148);
+	size_t len = make_pp(frame + TCP_FRAME_HDR, 77, 148);
 	tcp_frame_header(frame, len);
-	frame[TCP_FRAME_HDR] = 1; /* a handshake initiation */
 	for (size_t i = 0; i < sizeof(frame); i++) {
 		CHECK(send(fd, frame + i, 1, MSG_NOSIGNAL) == 1);
 		spin(2);
 	}
-	ssize_t n = wait_recv(wg_b, buf, sizeof(buf), &from, 2000);
+	ssize_t n = wait_recv(pp_b, buf, sizeof(buf), &from, 2000);
 	CHECK(n == 148 && !memcmp(buf, frame + TCP_FRAME_HDR, 148), "byte-wise frame: %zd", n);
 	CHECK(send(fd, "\xff\xff\xff\xff", 4, MSG_NOSIGNAL) == 4);
 	CHECK(closed_by_relay(fd, 2000), "good frame then garbage: still open");
@@ -239,7 +253,7 @@ static void full_buffer(struct tcp_relay *cli, int wg_a, uint16_t wg_a_port)
 	    getsockname(lfd, (struct sockaddr *)&ls, &slen) < 0)
 		abort();
 	struct tcp_link *k = NULL;
-	CHECK_EQ(tcp_link_new(cli, &ls, wg_a_port, &k), 0);
+	CHECK_EQ(tcp_link_new(cli, &ls, wg_a_port, wg_a_port, &k), 0);
 	struct tcp_relay_stats st0, st;
 	tcp_relay_get_stats(cli, &st0);
 	struct sockaddr_storage dst = lo(tcp_link_port(k));
@@ -271,19 +285,45 @@ int main(void)
 	if (loop_new(&L) < 0)
 		return 1;
 
-	uint16_t pa, pb, tcp_port = 0;
-	int wg_a = wg_open(&pa), wg_b = wg_open(&pb);
+	uint16_t pa, pb, ppa, ppb, tcp_port = 0;
+	int wg_a = wg_open(&pa), wg_b = wg_open(&pb), pp_a = wg_open(&ppa), pp_b = wg_open(&ppb);
 	struct tcp_relay *srv = NULL, *cli = NULL;
 	CHECK_EQ(tcp_relay_new(L, &srv), 0);
 	CHECK_EQ(tcp_relay_new(L, &cli), 0);
 	struct sockaddr_storage any = lo(0);
-	CHECK_EQ(tcp_relay_listen(srv, &any, pb, &tcp_port), 0);
+	CHECK_EQ(tcp_relay_listen(srv, &any, ppb, &tcp_port), 0);
 	CHECK(tcp_port != 0);
 
 	struct sockaddr_storage server = lo(tcp_port);
 	struct tcp_link *k = NULL;
-	CHECK_EQ(tcp_link_new(cli, &server, pa, &k), 0);
+	CHECK_EQ(tcp_link_new(cli, &server, pa, ppa, &k), 0);
 	uint16_t lport = tcp_link_port(k);
+	CHECK(tcp_link_pp_port(k) != lport);
+
+	/* The set-up exchange: a request from A's peer protocol reaches B's
+	 * from a loopback address of the connection; before the server binds
+	 * that connection, WireGuard's datagrams are dropped there. */
+	static uint8_t m[TCP_FRAME_MAX];
+	struct sockaddr_storage to_pp = lo(tcp_link_pp_port(k)), to_wg = lo(lport), req_src;
+	size_t mlen = make_pp(m, 1, 300);
+	CHECK(sendto(pp_a, m, mlen, 0, (struct sockaddr *)&to_pp, sizeof(struct sockaddr_in)) == 300);
+	static uint8_t in[TCP_FRAME_MAX + 16];
+	ssize_t got = wait_recv(pp_b, in, sizeof(in), &req_src, 3000);
+	CHECK(got == 300 && !memcmp(in, m, 300), "set-up request: %zd bytes", got);
+	make_msg(m, 0, 148);
+	m[0] = 1;
+	sendto(wg_a, m, 148, 0, (struct sockaddr *)&to_wg, sizeof(struct sockaddr_in));
+	CHECK_EQ(wait_recv(wg_b, in, sizeof(in), &req_src, 300), -ETIMEDOUT);
+	struct sockaddr_storage nobody = lo(1);
+	CHECK_EQ(tcp_relay_bind(srv, &nobody, pb), -ENOENT);
+	got = wait_recv(pp_b, in, sizeof(in), &req_src, 10); /* req_src again */
+	CHECK_EQ(tcp_relay_bind(srv, &req_src, pb), 0);
+	mlen = make_pp(m, 2, 92);
+	CHECK(sendto(pp_b, m, mlen, 0, (struct sockaddr *)&req_src, sizeof(struct sockaddr_in)) == 92);
+	struct sockaddr_storage ans_src;
+	got = wait_recv(pp_a, in, sizeof(in), &ans_src, 3000);
+	CHECK(got == 92 && !memcmp(in, m, 92), "set-up answer: %zd bytes", got);
+	CHECK_EQ(ntohs(((struct sockaddr_in *)&ans_src)->sin_port), tcp_link_pp_port(k));
 
 	/* A to B through client and server; B answers to whatever address it
 	 * saw, as WireGuard roams; A sees the link's port. */
@@ -314,30 +354,32 @@ int main(void)
 	uint16_t pc;
 	int wg_c = wg_open(&pc);
 	struct tcp_link *k2 = NULL;
-	CHECK_EQ(tcp_link_new(cli, &server, pc, &k2), 0);
+	CHECK_EQ(tcp_link_new(cli, &server, pc, ppa, &k2), 0);
+	to_pp = lo(tcp_link_pp_port(k2));
+	mlen = make_pp(m, 3, 300);
+	sendto(pp_a, m, mlen, 0, (struct sockaddr *)&to_pp, sizeof(struct sockaddr_in));
+	CHECK(wait_recv(pp_b, in, sizeof(in), &req_src, 3000) == 300);
+	CHECK_EQ(tcp_relay_bind(srv, &req_src, pb), 0);
 	struct sockaddr_storage seen_c = stream(wg_c, tcp_link_port(k2), wg_b, 20, "second link");
 	CHECK(ntohs(((struct sockaddr_in *)&seen_c)->sin_port) != b_peer,
 	      "two TCP clients share one endpoint at the server");
 
-	hostile(srv, tcp_port, wg_b, logpath);
+	hostile(srv, tcp_port, pp_b, logpath);
 
-	/* The server restarts on the same port: the client link reconnects
-	 * and keeps its UDP port. */
+	/* The server goes: the link is down and stays down, its datagrams
+	 * dropped; the other link too. */
 	tcp_relay_free(srv);
 	srv = NULL;
 	spin(300);
 	CHECK(!tcp_link_connected(k), "server gone, link still up");
-	CHECK_EQ(tcp_relay_new(L, &srv), 0);
-	struct sockaddr_storage again = lo(tcp_port);
-	CHECK_EQ(tcp_relay_listen(srv, &again, pb, NULL), 0);
-	/* Datagrams sent while the link is down are dropped, like UDP loss:
-	 * wait for the retry (back-off from TCP_RELAY_RETRY_MIN_MS). */
-	uint64_t end = loop_clock_ms() + 3 * TCP_RELAY_RETRY_MIN_MS;
-	while (!tcp_link_connected(k) && loop_clock_ms() < end)
-		loop_run_once(L, 10);
-	stream(wg_a, lport, wg_b, 20, "after reconnect");
-	CHECK(tcp_link_connected(k));
-	CHECK_EQ(tcp_link_port(k), lport);
+	CHECK(!tcp_link_connected(k2), "server gone, second link still up");
+	tcp_relay_get_stats(cli, &st0);
+	make_msg(m, 0, 100);
+	sendto(wg_a, m, 100, 0, (struct sockaddr *)&to_wg, sizeof(struct sockaddr_in));
+	spin(100);
+	tcp_relay_get_stats(cli, &st);
+	CHECK_EQ(st.dropped - st0.dropped, 1);
+	CHECK_EQ(st.conns, 0);
 
 	full_buffer(cli, wg_a, pa);
 
@@ -348,10 +390,11 @@ int main(void)
 	tcp_link_free(k);
 	tcp_link_free(k2);
 	tcp_relay_free(cli);
-	tcp_relay_free(srv);
 	close(wg_a);
 	close(wg_b);
 	close(wg_c);
+	close(pp_a);
+	close(pp_b);
 	loop_free(L);
 	unlink(logpath);
 	log_close();
