@@ -35,6 +35,7 @@ struct chan {
 	int fd;                   /* -1: none (server WG before tcp_relay_bind()) */
 	struct loop_io *io;
 	uint16_t port;            /* its loopback port */
+	uint16_t to;              /* the receiver's port */
 };
 
 struct tcp_link {
@@ -192,7 +193,7 @@ static void chan_close(struct chan *ch)
 	if (ch->fd >= 0)
 		close(ch->fd);
 	ch->fd = -1;
-	ch->port = 0;
+	ch->port = ch->to = 0;
 }
 
 static void on_udp(struct loop *l, int fd, short revents, void *userdata);
@@ -208,6 +209,8 @@ static int chan_open(struct tcp_link *k, unsigned i, uint16_t to)
 		r = loop_add_io(k->r->loop, ch->fd, POLLIN, on_udp, ch, &ch->io);
 	if (r < 0)
 		chan_close(ch);
+	else
+		ch->to = to;
 	return r;
 }
 
@@ -580,15 +583,31 @@ uint16_t tcp_link_pp_port(const struct tcp_link *k)
 	return k->ch[CH_PP].port;
 }
 
-int tcp_relay_bind(struct tcp_relay *r, const struct sockaddr_storage *pp_src, uint16_t wg_port)
+static struct tcp_link *find_conn(const struct tcp_relay *r, const struct sockaddr_storage *pp_src)
 {
 	const struct sockaddr_in *s = (const struct sockaddr_in *)pp_src;
 	if (pp_src->ss_family != AF_INET || s->sin_addr.s_addr != htonl(INADDR_LOOPBACK))
-		return -ENOENT;
+		return NULL;
 	for (struct tcp_link *k = r->conns; k; k = k->next)
 		if (k->ch[CH_PP].port == ntohs(s->sin_port))
-			return chan_open(k, CH_WG, wg_port);
-	return -ENOENT;
+			return k;
+	return NULL;
+}
+
+bool tcp_relay_has(const struct tcp_relay *r, const struct sockaddr_storage *pp_src)
+{
+	return find_conn(r, pp_src) != NULL;
+}
+
+int tcp_relay_bind(struct tcp_relay *r, const struct sockaddr_storage *pp_src, uint16_t wg_port)
+{
+	struct tcp_link *k = find_conn(r, pp_src);
+	if (!k || !wg_port)
+		return k ? -EINVAL : -ENOENT;
+	/* A set-up request resent: keep the endpoint WireGuard knows. */
+	if (k->ch[CH_WG].fd >= 0 && k->ch[CH_WG].to == wg_port)
+		return 0;
+	return chan_open(k, CH_WG, wg_port);
 }
 
 bool tcp_link_connected(const struct tcp_link *k)

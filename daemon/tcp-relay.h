@@ -81,10 +81,13 @@ int tcp_relay_listen(struct tcp_relay *r, const struct sockaddr_storage *addr, u
 /*
  * The server connection whose peer-protocol channel is pp_src (the source
  * of a set-up request the peer protocol received) carries the tunnel of
- * WireGuard port wg_port from now on. 0, -ENOENT when pp_src is no
- * connection's (a request that came over UDP), or -errno.
+ * WireGuard port wg_port from now on (bound again to the same port: kept
+ * as it is). 0, -ENOENT when pp_src is no connection's (a request that came
+ * over UDP), or -errno.
  */
 int tcp_relay_bind(struct tcp_relay *r, const struct sockaddr_storage *pp_src, uint16_t wg_port);
+/* Whether pp_src is the peer-protocol channel of a server connection. */
+bool tcp_relay_has(const struct tcp_relay *r, const struct sockaddr_storage *pp_src);
 /* Stop listening (open connections stay). */
 void tcp_relay_unlisten(struct tcp_relay *r);
 

@@ -316,8 +316,11 @@ int main(void)
 	CHECK_EQ(wait_recv(wg_b, in, sizeof(in), &req_src, 300), -ETIMEDOUT);
 	struct sockaddr_storage nobody = lo(1);
 	CHECK_EQ(tcp_relay_bind(srv, &nobody, pb), -ENOENT);
-	got = wait_recv(pp_b, in, sizeof(in), &req_src, 10); /* req_src again */
+	CHECK(!tcp_relay_has(srv, &nobody));
+	CHECK(tcp_relay_has(srv, &req_src));
+	CHECK_EQ(tcp_relay_bind(srv, &req_src, 0), -EINVAL);
 	CHECK_EQ(tcp_relay_bind(srv, &req_src, pb), 0);
+	CHECK_EQ(tcp_relay_bind(srv, &req_src, pb), 0); /* a resent request: kept */
 	mlen = make_pp(m, 2, 92);
 	CHECK(sendto(pp_b, m, mlen, 0, (struct sockaddr *)&req_src, sizeof(struct sockaddr_in)) == 92);
 	struct sockaddr_storage ans_src;
