@@ -126,7 +126,6 @@ echo "FIGURE re6stnet_cpu_percent_during_tcp_transfer=$cpu4"
 awk -v a="$b4" -v b="$b2" 'BEGIN { if (b > 0) printf "FIGURE throughput_ratio tcp/udp=%.2f\n", a / b }'
 [ -n "$r4" ] && [ -n "$b4" ] && [ "${b4:-0}" -gt 0 ] && ok "figures measured over the TCP link" ||
 	ko "no figures over the TCP link (rtt '$r4', throughput '$b4')"
-tb_ctl 4 metrics 2>/dev/null | grep -i tcp | head -n 5 | sed 's/^/  /'
 
 [ "$failed" = 0 ] || { tb_dump; printf '%s' "$failures"; }
 echo "$passed passed, $failed failed"
