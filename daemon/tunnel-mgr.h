@@ -169,6 +169,7 @@ struct tunnel_mgr {
 	uint64_t want_ms;       /* below the target: next look in (WANT_MS doubling) */
 	bool fou_open[2];       /* FOU receive port listening: [0] IPv4, [1] IPv6 */
 	struct tcp_relay *relay; /* TCP links (tcp-relay.h) */
+	uint16_t tcp_port;      /* listening for TCP links; 0: not */
 };
 
 /* tunnel-table.c: parameters, the tables of peers, back-offs and requests */
@@ -237,6 +238,8 @@ void tm_tcp_link_close(struct tunnel *t);
  * tcp_relay_bind(). 0, -ENOENT when src is no TCP link. */
 int tm_tcp_bind(struct tunnel_mgr *m, const struct sockaddr_storage *src, uint16_t wg_port);
 bool tm_tcp_is_link(const struct tunnel_mgr *m, const struct sockaddr_storage *src);
+/* Status section "tcp": the listening port and the relay's counters. */
+int tm_ctl_tcp(struct ctx *c, const char *args, struct jbuf *out);
 
 /* tunnel-choice.c: choosing peers */
 void tm_fill_cache(struct tunnel_mgr *m);

@@ -161,6 +161,7 @@ int tunnel_init(struct ctx *c)
 		control_register(c->control, "peers", "nodes heard from over the peer protocol",
 				 tm_ctl_peers);
 		control_register_status(c->control, "policy", tm_ctl_policy);
+		control_register_status(c->control, "tcp", tm_ctl_tcp);
 	}
 	metrics_register(c->metrics, tm_metrics_collect, c->tunnels);
 	uint8_t types[TUNNEL_TYPE_COUNT];

@@ -5,6 +5,7 @@
  * a client tunnel's link, a served tunnel's binding.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <netinet/in.h>
 #include <string.h>
 
@@ -47,6 +48,7 @@ int tm_relay_start(struct tunnel_mgr *m)
 				 o->tcp_port);
 	}
 	log_info("tunnel manager: TCP links accepted on port %u", o->tcp_port);
+	m->tcp_port = o->tcp_port;
 	return 0;
 }
 
@@ -98,4 +100,23 @@ bool tm_tcp_is_link(const struct tunnel_mgr *m, const struct sockaddr_storage *s
 int tm_tcp_bind(struct tunnel_mgr *m, const struct sockaddr_storage *src, uint16_t wg_port)
 {
 	return m->relay ? tcp_relay_bind(m->relay, src, wg_port) : -ENOENT;
+}
+
+int tm_ctl_tcp(struct ctx *c, const char *args _unused_, struct jbuf *out)
+{
+	struct tunnel_mgr *m = c->tunnels;
+	struct tcp_relay_stats st = { 0 };
+	if (m->relay)
+		tcp_relay_get_stats(m->relay, &st);
+	jbuf_append(out, "{\"port\": ");
+	if (m->tcp_port)
+		jbuf_append(out, "%u", m->tcp_port);
+	else
+		jbuf_append(out, "null");
+	jbuf_append(out, ", \"connections\": %u, \"accepted\": %" PRIu64 ", \"refused\": %" PRIu64
+			 ", \"connects\": %" PRIu64 ", \"frames_out\": %" PRIu64 ", \"frames_in\": %" PRIu64
+			 ", \"bytes_out\": %" PRIu64 ", \"bytes_in\": %" PRIu64 ", \"dropped\": %" PRIu64 "}",
+		    st.conns, st.accepted, st.refused, st.connects, st.frames_to_tcp, st.frames_from_tcp,
+		    st.bytes_to_tcp, st.bytes_from_tcp, st.dropped);
+	return 0;
 }

@@ -94,6 +94,8 @@ a4=$(tb_node_addr 4 | sed 's/::1$/::\/64/')
 other=$(cat "$TB_DIR/up1" "$TB_DIR/up2" "$TB_DIR/up3" | awk -v p="$a4" '$3 != p && $2 != "wg"')
 [ -z "$other" ] && ok "tunnels among nodes 1-3 are UDP WireGuard" || ko "non-wg tunnels among 1-3: $other"
 
+tb_ctl 4 status 2>/dev/null | grep '^tcp\.' | sed 's/^/  n4 status: /'
+
 # ---- figures: node 4 (TCP link) and node 2 (UDP link) to node 1 ----
 a1=$(tb_node_addr 1)
 tb_ns r6-n1 iperf3 -s -D -1 -p 5201 >/dev/null 2>&1
