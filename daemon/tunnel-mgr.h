@@ -145,6 +145,14 @@ struct backoff {
 	uint64_t until_ms;
 };
 
+/* A peer whose UDP tunnel never got a WireGuard handshake: TCP first. */
+#define TCP_PREF_MAX 32
+#define TCP_PREF_MS 3600000
+struct tcp_pref {
+	struct re6st_prefix prefix;
+	uint64_t until_ms;
+};
+
 struct tunnel_mgr {
 	struct ctx *c;
 	struct tunnel **t;
@@ -170,6 +178,7 @@ struct tunnel_mgr {
 	bool fou_open[2];       /* FOU receive port listening: [0] IPv4, [1] IPv6 */
 	struct tcp_relay *relay; /* TCP links (tcp-relay.h) */
 	uint16_t tcp_port;      /* listening for TCP links; 0: not */
+	struct tcp_pref tcp_pref[TCP_PREF_MAX];
 };
 
 /* tunnel-table.c: parameters, the tables of peers, back-offs and requests */
@@ -238,6 +247,12 @@ void tm_tcp_link_close(struct tunnel *t);
  * tcp_relay_bind(). 0, -ENOENT when src is no TCP link. */
 int tm_tcp_bind(struct tunnel_mgr *m, const struct sockaddr_storage *src, uint16_t wg_port);
 bool tm_tcp_is_link(const struct tunnel_mgr *m, const struct sockaddr_storage *src);
+/* Our UDP tunnel to peer got no WireGuard handshake (a path that passes
+ * the set-up but not WireGuard's packets): for TCP_PREF_MS, a tunnel to it
+ * uses its tcp endpoints at once. The table keeps TCP_PREF_MAX peers, the
+ * oldest replaced. */
+void tm_tcp_prefer(struct tunnel_mgr *m, const struct re6st_prefix *peer);
+bool tm_tcp_preferred(const struct tunnel_mgr *m, const struct re6st_prefix *peer);
 /* Status section "tcp": the listening port and the relay's counters. */
 int tm_ctl_tcp(struct ctx *c, const char *args, struct jbuf *out);
 

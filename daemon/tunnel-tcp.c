@@ -102,6 +102,32 @@ int tm_tcp_bind(struct tunnel_mgr *m, const struct sockaddr_storage *src, uint16
 	return m->relay ? tcp_relay_bind(m->relay, src, wg_port) : -ENOENT;
 }
 
+void tm_tcp_prefer(struct tunnel_mgr *m, const struct re6st_prefix *peer)
+{
+	uint64_t now = tm_now_ms(m);
+	struct tcp_pref *slot = &m->tcp_pref[0];
+	for (size_t i = 0; i < TCP_PREF_MAX; i++) {
+		struct tcp_pref *p = &m->tcp_pref[i];
+		if (p->until_ms > now && prefix_equal(&p->prefix, peer)) {
+			slot = p;
+			break;
+		}
+		if (p->until_ms < slot->until_ms)
+			slot = p;
+	}
+	slot->prefix = *peer;
+	slot->until_ms = now + TCP_PREF_MS;
+}
+
+bool tm_tcp_preferred(const struct tunnel_mgr *m, const struct re6st_prefix *peer)
+{
+	uint64_t now = tm_now_ms(m);
+	for (size_t i = 0; i < TCP_PREF_MAX; i++)
+		if (m->tcp_pref[i].until_ms > now && prefix_equal(&m->tcp_pref[i].prefix, peer))
+			return true;
+	return false;
+}
+
 int tm_ctl_tcp(struct ctx *c, const char *args _unused_, struct jbuf *out)
 {
 	struct tunnel_mgr *m = c->tunnels;

@@ -173,6 +173,12 @@ bool tm_tunnel_connect(struct tunnel_mgr *m, const struct re6st_prefix *peer,
 			       ? tunnel_endpoints_of_type(PP_TUNNEL_TCP, eps, k, tcp_eps)
 			       : 0;
 	uint8_t type = tunnel_pick_endpoints(types, tm_offered(m, types), eps, &k);
+	if (type != PP_TUNNEL_TCP && n_tcp && tm_tcp_preferred(m, peer)) {
+		/* UDP passed the set-up but not WireGuard last time. */
+		type = PP_TUNNEL_TCP;
+		memcpy(eps, tcp_eps, n_tcp * sizeof(*eps));
+		k = n_tcp;
+	}
 	if (k == 0) {
 		tm_backoff(m, peer, BACKOFF_FAIL_MS);
 		return false;
@@ -635,7 +641,10 @@ static void check_health(struct tunnel_mgr *m, struct tunnel *t, uint64_t now)
 	uint64_t unix_now = loop_unix_now();
 	if (hs == 0) {
 		if (now - t->since_ms > (t->server ? 3 * HANDSHAKE_FIRST_MS : HANDSHAKE_FIRST_MS)) {
-			if (!t->server)
+			/* The peer has tcp endpoints: no back-off, TCP next time. */
+			if (!t->server && t->type == PP_TUNNEL_WG && t->n_tcp_eps)
+				tm_tcp_prefer(m, &t->peer);
+			else if (!t->server)
 				tm_backoff(m, &t->peer, BACKOFF_FAIL_MS);
 			tm_release(m, t, "no WireGuard handshake");
 		}
