@@ -58,7 +58,8 @@ int endpoints_format(const struct endpoints *e, char *buf, size_t size)
 		for (size_t i = 0; i < n; i++)
 			memcpy(v[i].country, e->c->country, 2);
 	size_t nt = endpoints_offered(e->c, types);
-	size_t na = tunnel_endpoints_expand(v, n, types, nt, all, PP_MAX_ENDPOINTS);
+	size_t na = tunnel_endpoints_expand(v, n, types, nt, e->c->opt.tcp_port, all,
+					    PP_MAX_ENDPOINTS);
 	return pp_endpoints_format(all, na, buf, size);
 }
 

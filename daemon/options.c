@@ -16,6 +16,7 @@ static const char *const tunnel_type_names[] = {
 	[TUNNEL_TYPE_WIREGUARD] = "wireguard",
 	[TUNNEL_TYPE_GRE] = "gre",
 	[TUNNEL_TYPE_FOU] = "fou",
+	[TUNNEL_TYPE_TCP] = "tcp",
 };
 
 const char *tunnel_type_to_string(enum tunnel_type t)
@@ -101,6 +102,7 @@ bad:
 	}
 DEFINE_PORT_PARSER(parse_fou_port, fou_port)
 DEFINE_PORT_PARSER(parse_peer_port, peer_port)
+DEFINE_PORT_PARSER(parse_tcp_port, tcp_port)
 
 #define DEFINE_SHARE_PARSER(fn, field, what, nonzero)                                      \
 	static int fn(void *target, const char *value, char *err, size_t errlen)           \
@@ -237,14 +239,18 @@ const struct conf_option options_table[] = {
 		 "never rotated away. Repeatable."),
 	FN_OPT("tunnel-type", 0, parse_tunnel_type, "TYPE",
 	       "Tunnel type offered and used, by preference: wireguard (default), gre, fou "
-	       "(GRE in UDP). GRE and FOU carry no encryption: trusted underlays only. "
-	       "Only the types the network allows are offered. Repeatable."),
+	       "(GRE in UDP), tcp (WireGuard over TCP, for UDP-filtered paths; a client "
+	       "falls back to it when the other types get no answer). GRE and FOU carry no "
+	       "encryption: trusted underlays only. Only the types the network allows are "
+	       "offered. Repeatable."),
 	FN_OPT("wg-port-range", 0, parse_port_range, "FIRST-LAST",
 	       "UDP ports of the WireGuard server interfaces, one per accepted client. "
 	       "Default: 41000-41099"),
 	FN_OPT("fou-port", 0, parse_fou_port, "PORT", "UDP port where GRE-in-FOU is received. Default: 5555"),
 	FN_OPT("peer-port", 0, parse_peer_port, "PORT",
 	       "UDP port of the peer protocol, on the overlay and the underlay. Default: 326"),
+	FN_OPT("tcp-port", 0, parse_tcp_port, "PORT",
+	       "TCP port where tunnels of type tcp are accepted. Default: 326"),
 	INT_OPT("tunnel-refresh", 0, tunnel_refresh, 5, 86400, "SECONDS",
 		"Rotation period: every SECONDS a random share of the client tunnels is "
 		"destroyed and replaced. Default: from the network configuration."),
@@ -494,6 +500,8 @@ bad_neighbour:
 		o->fou_port = 5555;
 	if (!o->peer_port)
 		o->peer_port = 326;
+	if (!o->tcp_port)
+		o->tcp_port = 326;
 	if (o->max_clients > 0 &&
 	    (unsigned)(o->wg_port_last - o->wg_port_first) + 1 < (unsigned)o->max_clients)
 		return failf(err, errlen,

@@ -28,6 +28,7 @@ enum tunnel_type {
 	TUNNEL_TYPE_WIREGUARD,
 	TUNNEL_TYPE_GRE,     /* ip6gre/gre over a trusted underlay */
 	TUNNEL_TYPE_FOU,     /* GRE in FOU (UDP) over a trusted underlay */
+	TUNNEL_TYPE_TCP,     /* WireGuard over TCP (UDP-filtered paths) */
 	_TUNNEL_TYPE_MAX,
 };
 #define TUNNEL_TYPE_COUNT (_TUNNEL_TYPE_MAX - 1)
@@ -67,6 +68,7 @@ struct options {
 	uint16_t wg_port_last;
 	uint16_t fou_port;         /* --fou-port, for GRE-in-FOU */
 	uint16_t peer_port;        /* --peer-port, default 326 (peer protocol) */
+	uint16_t tcp_port;         /* --tcp-port, default 326 (TCP links) */
 	int tunnel_refresh;        /* --tunnel-refresh SECONDS, -1: network config */
 	char *country;             /* --country CC: advertised with our endpoints */
 	/* The tunnel policy (daemon/policy.h); OPT_FROM_NETWORK: the network's */

@@ -35,6 +35,7 @@ static const struct setting {
 	S("wg-port-range", K_U16, wg_port_last, false),
 	S("fou-port", K_U16, fou_port, false),
 	S("peer-port", K_U16, peer_port, false),
+	S("tcp-port", K_U16, tcp_port, false),
 	S("tunnel-refresh", K_INT, tunnel_refresh, true),
 	S("rotate-share", K_U32, rotate_share, true),
 	S("busy-share", K_U32, busy_share, true),

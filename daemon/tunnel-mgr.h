@@ -13,6 +13,8 @@
  *   tunnel-metrics.c    the tunnels' part of the node's metrics
  *   tunnel.c            the state machine: set-up both ways, health, drain,
  *                       destruction, rotation, scheduling
+ *   tunnel-tcp.c        TCP links: the relay (tcp-relay.h), a client
+ *                       tunnel's link, a served tunnel's binding
  *   tunnel-mod.c        the module: events, the peer handler table, lists,
  *                       init and fini
  * Calls go from tunnel.c and tunnel-choice.c down to the table and the
@@ -39,6 +41,7 @@
 #include "events.h"
 #include "log.h"
 #include "loop.h"
+#include "tcp-relay.h"
 #include "metrics.h"
 #include "netconf.h"
 #include "objects.h"
@@ -118,6 +121,11 @@ struct tunnel {
 	unsigned tries;
 	uint64_t setup_seqs[SETUP_TRIES];
 	struct sockaddr_storage endpoint;
+	/* tcp: the relay link (client); the peer's tcp endpoints, tried when
+	 * the UDP types get no answer (client, UDP type) */
+	struct tcp_link *link;
+	struct pp_endpoint tcp_eps[PP_MAX_ENDPOINTS];
+	size_t n_tcp_eps;
 	/* The peer's peer-protocol address on the underlay (client: the
 	 * server's control endpoint; server: the set-up request's source):
 	 * tunnel messages go there when the overlay has no route to the peer. */
@@ -138,6 +146,14 @@ struct backoff {
 	struct re6st_prefix prefix;
 	uint64_t until_ms;
 	bool rule;              /* revoked, same-country: holds even alone (policy.h) */
+};
+
+/* A peer whose UDP tunnel never got a WireGuard handshake: TCP first. */
+#define TCP_PREF_MAX 32
+#define TCP_PREF_MS 3600000
+struct tcp_pref {
+	struct re6st_prefix prefix;
+	uint64_t until_ms;
 };
 
 struct tunnel_mgr {
@@ -164,6 +180,9 @@ struct tunnel_mgr {
 	uint64_t want_ms;       /* below the target: next look in (WANT_MS doubling) */
 	bool fou_open[2];       /* FOU receive port listening: [0] IPv4, [1] IPv6 */
 	struct reach reach;     /* probes asked for and received (tunnel-reach.c) */
+	struct tcp_relay *relay; /* TCP links (tcp-relay.h) */
+	uint16_t tcp_port;      /* listening for TCP links; 0: not */
+	struct tcp_pref tcp_pref[TCP_PREF_MAX];
 };
 
 /* tunnel-table.c: parameters, the tables of peers, back-offs and requests */
@@ -185,6 +204,8 @@ bool tm_is_neighbour(const struct tunnel_mgr *m, const struct re6st_prefix *p);
 size_t tm_offered(const struct tunnel_mgr *m, uint8_t ret[TUNNEL_TYPE_COUNT]);
 bool tm_offers(const struct tunnel_mgr *m, uint8_t type);
 bool tm_is_gre(const struct tunnel *t);
+/* A type whose interface is WireGuard: wg, and tcp (WireGuard over a TCP link). */
+bool tm_type_is_wg(uint8_t type);
 const char *tm_type_name(uint8_t type);
 /* In back-off now: a rule always, an avoidance only while a tunnel is up
  * (policy_backoff_holds(), exception 7). */
@@ -229,6 +250,28 @@ int tm_gre_park(struct tunnel_mgr *m, struct tunnel *t);
 void tm_tunnel_delete(struct tunnel_mgr *m, struct tunnel *t);
 void tm_drain_local(struct tunnel_mgr *m, struct tunnel *t, bool on);
 size_t tm_kernel_routes_via(struct tunnel_mgr *m, const struct tunnel *t);
+
+/* tunnel-tcp.c: TCP links */
+/* Make m->relay; listen when --tunnel-type lists tcp. 0 or -errno (logged). */
+int tm_relay_start(struct tunnel_mgr *m);
+/* 127.0.0.1:port. */
+void tm_loopback(uint16_t port, struct sockaddr_storage *ret);
+/* A client tunnel's link to its current endpoint (t->eps[t->ep_idx]), for
+ * its interface's WireGuard port: replaces t->link. 0 or -errno. */
+int tm_tcp_link_open(struct tunnel_mgr *m, struct tunnel *t);
+void tm_tcp_link_close(struct tunnel *t);
+/* A set-up request from src (a relay connection) is served on wg_port:
+ * tcp_relay_bind(). 0, -ENOENT when src is no TCP link. */
+int tm_tcp_bind(struct tunnel_mgr *m, const struct sockaddr_storage *src, uint16_t wg_port);
+bool tm_tcp_is_link(const struct tunnel_mgr *m, const struct sockaddr_storage *src);
+/* Our UDP tunnel to peer got no WireGuard handshake (a path that passes
+ * the set-up but not WireGuard's packets): for TCP_PREF_MS, a tunnel to it
+ * uses its tcp endpoints at once. The table keeps TCP_PREF_MAX peers, the
+ * oldest replaced. */
+void tm_tcp_prefer(struct tunnel_mgr *m, const struct re6st_prefix *peer);
+bool tm_tcp_preferred(const struct tunnel_mgr *m, const struct re6st_prefix *peer);
+/* Status section "tcp": the listening port and the relay's counters. */
+int tm_ctl_tcp(struct ctx *c, const char *args, struct jbuf *out);
 
 /* tunnel-choice.c: choosing peers */
 void tm_fill_cache(struct tunnel_mgr *m);

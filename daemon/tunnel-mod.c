@@ -149,6 +149,12 @@ int tunnel_init(struct ctx *c)
 		free(m->neigh);
 		return log_errno(LOG_ERR, r, "tunnel manager");
 	}
+	if ((r = tm_relay_start(m)) < 0) {
+		events_unsubscribe(c->events, on_event, m);
+		loop_timer_remove(m->timer);
+		free(m->neigh);
+		return r;
+	}
 	peer_set_handler(c->peer, &handlers, m);
 	c->tunnels = TAKE_PTR(m);
 	if (c->control) {
@@ -156,6 +162,7 @@ int tunnel_init(struct ctx *c)
 		control_register(c->control, "peers", "nodes heard from over the peer protocol",
 				 tm_ctl_peers);
 		control_register_status(c->control, "policy", tm_ctl_policy);
+		control_register_status(c->control, "tcp", tm_ctl_tcp);
 	}
 	metrics_register(c->metrics, tm_metrics_collect, c->tunnels);
 	uint8_t types[TUNNEL_TYPE_COUNT];
@@ -184,6 +191,7 @@ void tunnel_fini(struct ctx *c)
 	m->timer = NULL;
 	while (m->n)
 		tm_tunnel_delete(m, m->t[m->n - 1]);
+	tcp_relay_free(m->relay);
 	for (int i = 0; i < 2; i++)
 		if (m->fou_open[i])
 			obj_fou_delete(c, i ? AF_INET6 : AF_INET, c->opt.fou_port);

@@ -83,7 +83,7 @@ static int tunnel_create(struct tunnel_mgr *m, uint8_t type, bool server, uint16
 	t->type = type;
 	t->server = server;
 	t->port = port;
-	if (type != PP_TUNNEL_WG) {
+	if (!tm_type_is_wg(type)) {
 		m->t[m->n++] = t;
 		*ret = TAKE_PTR(t);
 		return 0;
@@ -123,13 +123,16 @@ int tm_tunnel_take(struct tunnel_mgr *m, uint8_t type, bool server, uint16_t por
 {
 	for (size_t i = 0; i < m->n; i++) {
 		struct tunnel *t = m->t[i];
-		if (t->state == T_FREE && t->type == type && (tm_is_gre(t) || t->server == server)) {
+		/* wg and tcp share WireGuard interfaces */
+		bool kind = t->type == type || (tm_type_is_wg(t->type) && tm_type_is_wg(type));
+		if (t->state == T_FREE && kind && (tm_is_gre(t) || t->server == server)) {
 			t->server = server;
+			t->type = type;
 			*ret = t;
 			return 0;
 		}
 	}
-	if (type == PP_TUNNEL_WG && server && !port)
+	if (tm_type_is_wg(type) && server && !port)
 		return -EADDRINUSE;
 	return tunnel_create(m, type, server, port, ret);
 }
@@ -277,6 +280,7 @@ void tm_tunnel_delete(struct tunnel_mgr *m, struct tunnel *t)
 		}
 	if (t->in_babel && m->c->babel)
 		babel_flush_interface(m->c->babel, t->ifname, NULL, NULL);
+	tcp_link_free(t->link);
 	int r = obj_link_delete(m->c, t->ifname);
 	if (r < 0)
 		log_warning("tunnel: cannot delete %s: %s", t->ifname, strerror(-r));

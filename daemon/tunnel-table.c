@@ -144,6 +144,11 @@ bool tm_is_gre(const struct tunnel *t)
 	return t->type == PP_TUNNEL_GRE || t->type == PP_TUNNEL_FOU;
 }
 
+bool tm_type_is_wg(uint8_t type)
+{
+	return type == PP_TUNNEL_WG || type == PP_TUNNEL_TCP;
+}
+
 const char *tm_type_name(uint8_t type)
 {
 	const char *s = pp_tunnel_type_to_string(type);

@@ -13,6 +13,8 @@ uint8_t tunnel_type_to_pp(enum tunnel_type t)
 		return PP_TUNNEL_GRE;
 	case TUNNEL_TYPE_FOU:
 		return PP_TUNNEL_FOU;
+	case TUNNEL_TYPE_TCP:
+		return PP_TUNNEL_TCP;
 	default:
 		return 0;
 	}
@@ -22,6 +24,7 @@ uint32_t tunnel_type_pp_bit(uint8_t pp_type)
 {
 	switch (pp_type) {
 	case PP_TUNNEL_WG:
+	case PP_TUNNEL_TCP: /* WireGuard too: allowed wherever WireGuard is */
 		return TUNNEL_WIREGUARD;
 	case PP_TUNNEL_GRE:
 		return TUNNEL_GRE;
@@ -68,8 +71,8 @@ uint8_t tunnel_pick_endpoints(const uint8_t *offered, size_t n_offered, struct p
 }
 
 size_t tunnel_endpoints_expand(const struct pp_endpoint *addrs, size_t n_addrs,
-			       const uint8_t *offered, size_t n_offered, struct pp_endpoint *ret,
-			       size_t max)
+			       const uint8_t *offered, size_t n_offered, uint16_t tcp_port,
+			       struct pp_endpoint *ret, size_t max)
 {
 	size_t n = 0;
 	for (size_t i = 0; i < n_addrs; i++)
@@ -78,9 +81,22 @@ size_t tunnel_endpoints_expand(const struct pp_endpoint *addrs, size_t n_addrs,
 			if (!name)
 				continue;
 			ret[n] = addrs[i];
+			if (offered[j] == PP_TUNNEL_TCP)
+				ret[n].port = tcp_port;
 			memset(ret[n].type, 0, sizeof(ret[n].type));
 			memcpy(ret[n].type, name, strlen(name));
 			n++;
 		}
 	return n;
+}
+
+size_t tunnel_endpoints_of_type(uint8_t type, const struct pp_endpoint *eps, size_t n,
+				struct pp_endpoint *ret)
+{
+	const char *name = pp_tunnel_type_to_string(type);
+	size_t k = 0;
+	for (size_t i = 0; name && i < n; i++)
+		if (strncmp(eps[i].type, name, sizeof(eps[i].type)) == 0)
+			ret[k++] = eps[i];
+	return k;
 }

@@ -41,11 +41,17 @@ uint8_t tunnel_pick_endpoints(const uint8_t *offered, size_t n_offered, struct p
 
 /*
  * Our endpoint list: each of addrs (family, addr, port, country set) once
- * per offered type, addresses first. Writes at most max entries to ret.
- * Returns the count; those beyond max are left out.
+ * per offered type, addresses first; a tcp entry has tcp_port instead of
+ * the address's port. Writes at most max entries to ret. Returns the
+ * count; those beyond max are left out.
  */
 size_t tunnel_endpoints_expand(const struct pp_endpoint *addrs, size_t n_addrs,
-			       const uint8_t *offered, size_t n_offered, struct pp_endpoint *ret,
-			       size_t max);
+			       const uint8_t *offered, size_t n_offered, uint16_t tcp_port,
+			       struct pp_endpoint *ret, size_t max);
+
+/* The endpoints of eps (n) of that PP_TUNNEL_* type, in order, into ret
+ * (room for n). Returns their count. */
+size_t tunnel_endpoints_of_type(uint8_t type, const struct pp_endpoint *eps, size_t n,
+				struct pp_endpoint *ret);
 
 #endif

@@ -39,6 +39,8 @@ void tm_release(struct tunnel_mgr *m, struct tunnel *t, const char *why)
 	t->destroy_requested = false;
 	t->since_ms = tm_now_ms(m);
 	memset(&t->peer_ul, 0, sizeof(t->peer_ul));
+	tm_tcp_link_close(t);
+	t->n_tcp_eps = 0;
 	tm_want_again(m);
 }
 
@@ -97,7 +99,14 @@ static void send_setup(struct tunnel_mgr *m, struct tunnel *t)
 
 	ep_sockaddr(&t->eps[t->ep_idx], t->eps[t->ep_idx].port, &dst);
 	uint64_t seq = 0;
-	int r = m->c->peer ? peer_send_underlay(m->c->peer, &dst, &t->peer, &msg, &seq) : -ENOTCONN;
+	int r = 0;
+	/* tcp: the request goes over the link, to be made first. */
+	if (t->type == PP_TUNNEL_TCP && !t->link)
+		r = tm_tcp_link_open(m, t);
+	if (t->type == PP_TUNNEL_TCP && t->link)
+		tm_loopback(tcp_link_pp_port(t->link), &dst);
+	if (r >= 0)
+		r = m->c->peer ? peer_send_underlay(m->c->peer, &dst, &t->peer, &msg, &seq) : -ENOTCONN;
 	if (r < 0)
 		log_debug("tunnel: set-up request to %s: %s", tm_pfx(&t->peer, b), strerror(-r));
 	t->setup_seqs[t->tries % SETUP_TRIES] = seq;
@@ -111,6 +120,19 @@ static void setup_next(struct tunnel_mgr *m, struct tunnel *t)
 	if (t->tries >= SETUP_TRIES) {
 		t->tries = 0;
 		memset(t->setup_seqs, 0, sizeof(t->setup_seqs));
+		tm_tcp_link_close(t);
+		if (t->ep_idx + 1 >= t->n_eps && t->n_tcp_eps) {
+			/* No answer over UDP: the path may filter it. */
+			log_info("tunnel: no answer from %s over %s: trying TCP", tm_pfx(&t->peer, b),
+				 tm_type_name(t->type));
+			t->type = PP_TUNNEL_TCP; /* the same WireGuard interface */
+			memcpy(t->eps, t->tcp_eps, t->n_tcp_eps * sizeof(*t->eps));
+			t->n_eps = t->n_tcp_eps;
+			t->n_tcp_eps = 0;
+			t->ep_idx = 0;
+			send_setup(m, t);
+			return;
+		}
 		if (++t->ep_idx >= t->n_eps) {
 			log_info("tunnel: no answer from %s", tm_pfx(&t->peer, b));
 			metrics_inc(m->c->metrics, M_SETUP_FAILED);
@@ -147,8 +169,19 @@ bool tm_tunnel_connect(struct tunnel_mgr *m, const struct re6st_prefix *peer,
 		tm_backoff_rule(m, peer, REVOKED_BACKOFF_MS);
 		return false;
 	}
-	/* One type per attempt: the first of ours the peer offers. */
+	/* One type per attempt: the first of ours the peer offers; its tcp
+	 * endpoints wait for a UDP type to get no answer. */
+	struct pp_endpoint tcp_eps[PP_MAX_ENDPOINTS];
+	size_t n_tcp = tm_offers(m, PP_TUNNEL_TCP)
+			       ? tunnel_endpoints_of_type(PP_TUNNEL_TCP, eps, k, tcp_eps)
+			       : 0;
 	uint8_t type = tunnel_pick_endpoints(types, tm_offered(m, types), eps, &k);
+	if (type != PP_TUNNEL_TCP && n_tcp && tm_tcp_preferred(m, peer)) {
+		/* UDP passed the set-up but not WireGuard last time. */
+		type = PP_TUNNEL_TCP;
+		memcpy(eps, tcp_eps, n_tcp * sizeof(*eps));
+		k = n_tcp;
+	}
 	if (k == 0) {
 		tm_backoff(m, peer, BACKOFF_FAIL_MS);
 		return false;
@@ -161,6 +194,8 @@ bool tm_tunnel_connect(struct tunnel_mgr *m, const struct re6st_prefix *peer,
 	t->peer = *peer;
 	memcpy(t->eps, eps, k * sizeof(*eps));
 	t->n_eps = k;
+	t->n_tcp_eps = type == PP_TUNNEL_TCP || tm_is_gre(t) ? 0 : n_tcp;
+	memcpy(t->tcp_eps, tcp_eps, t->n_tcp_eps * sizeof(*tcp_eps));
 	t->ep_idx = 0;
 	t->tries = 0;
 	memset(t->setup_seqs, 0, sizeof(t->setup_seqs));
@@ -186,7 +221,8 @@ void tm_on_setup_answer(void *userdata, const struct re6st_cert *server,
 	if (!match)
 		return;
 	/* --ip any: advertise the address the server saw (our public one). */
-	if (tm_learn_from_peers(m) && a->setup_answer.seen_family) {
+	/* (Over a TCP link the server saw a loopback address: nothing to learn.) */
+	if (tm_learn_from_peers(m) && a->setup_answer.seen_family && t->type != PP_TUNNEL_TCP) {
 		uint8_t have[16];
 		bool known = endpoints_learned(m->c->endpoints, a->setup_answer.seen_family, have);
 		size_t alen = a->setup_answer.seen_family == AF_INET ? 4 : 16;
@@ -217,6 +253,11 @@ void tm_on_setup_answer(void *userdata, const struct re6st_cert *server,
 	const struct pp_endpoint *ep = &t->eps[t->ep_idx];
 	ep_sockaddr(ep, a->setup_answer.port, &t->endpoint);
 	ep_sockaddr(ep, ep->port, &t->peer_ul);
+	if (t->type == PP_TUNNEL_TCP && t->link) {
+		/* WireGuard and the peer protocol reach the server through the link. */
+		tm_loopback(tcp_link_port(t->link), &t->endpoint);
+		tm_loopback(tcp_link_pp_port(t->link), &t->peer_ul);
+	}
 	t->nat = !tm_reachable(m) && t->type == PP_TUNNEL_WG; /* keepalive: WireGuard only */
 	memcpy(t->peer_wg, server->wg_pk, 32);
 	t->peer_serial = server->serial;
@@ -277,6 +318,9 @@ int tm_serve(void *userdata, const struct re6st_cert *client,
 	bool gre = type == PP_TUNNEL_GRE || type == PP_TUNNEL_FOU;
 	if (!tm_offers(m, type) || (type == PP_TUNNEL_FOU && !req->setup_request.fou_port))
 		return PP_SETUP_UNSUPPORTED;
+	/* tcp: only over a TCP link, whose connection the tunnel will use. */
+	if (type == PP_TUNNEL_TCP && !tm_tcp_is_link(m, src))
+		return PP_SETUP_UNSUPPORTED;
 	/* GRE goes to the address the request came from; never into the overlay. */
 	if (gre && (in_network(m, src) || (src->ss_family != AF_INET && src->ss_family != AF_INET6)))
 		return PP_SETUP_UNSUPPORTED;
@@ -304,6 +348,8 @@ int tm_serve(void *userdata, const struct re6st_cert *client,
 				log_warning("tunnel: cannot reprogram %s for %s: %s", t->ifname,
 					    tm_pfx(&client->node, b), strerror(-r));
 		}
+		if (type == PP_TUNNEL_TCP && tm_tcp_bind(m, src, t->port) < 0)
+			return PP_SETUP_INTERNAL;
 		*ret_port = gre ? answer_port : t->port;
 		return PP_SETUP_OK;
 	}
@@ -331,7 +377,7 @@ int tm_serve(void *userdata, const struct re6st_cert *client,
 		return PP_SETUP_FULL;
 	}
 	t = NULL;
-	uint16_t port = type == PP_TUNNEL_WG ? free_port(m) : 0;
+	uint16_t port = tm_type_is_wg(type) ? free_port(m) : 0;
 	int r = tm_tunnel_take(m, type, true, port, &t);
 	if (r == -EADDRINUSE) {
 		*ret_retry_after = 60;
@@ -346,7 +392,8 @@ int tm_serve(void *userdata, const struct re6st_cert *client,
 	t->peer_serial = client->serial;
 	t->peer_ul = *src;
 	memcpy(t->peer_wg, client->wg_pk, 32);
-	t->nat = !gre && (req->setup_request.flags & PP_SETUP_F_NAT);
+	/* (tcp: the client's NAT keeps the TCP connection, not WireGuard's.) */
+	t->nat = type == PP_TUNNEL_WG && (req->setup_request.flags & PP_SETUP_F_NAT);
 	/* Program before answering: a handshake reaching an unknown peer is
 	 * dropped, and WireGuard retries only ~5 s later (GRE: the client's
 	 * first packets are not lost either). */
@@ -354,6 +401,8 @@ int tm_serve(void *userdata, const struct re6st_cert *client,
 				    .family = src->ss_family, .remote = remote,
 				    .fou_port = req->setup_request.fou_port };
 	r = tm_pool_apply(m, t, &spec);
+	if (r >= 0 && type == PP_TUNNEL_TCP)
+		r = tm_tcp_bind(m, src, t->port);
 	if (r < 0) {
 		log_error("tunnel: cannot program %s for %s: %s", t->ifname, tm_pfx(&client->node, b),
 			  strerror(-r));
@@ -599,7 +648,10 @@ static void check_health(struct tunnel_mgr *m, struct tunnel *t, uint64_t now)
 	uint64_t unix_now = loop_unix_now();
 	if (hs == 0) {
 		if (now - t->since_ms > (t->server ? 3 * HANDSHAKE_FIRST_MS : HANDSHAKE_FIRST_MS)) {
-			if (!t->server)
+			/* The peer has tcp endpoints: no back-off, TCP next time. */
+			if (!t->server && t->type == PP_TUNNEL_WG && t->n_tcp_eps)
+				tm_tcp_prefer(m, &t->peer);
+			else if (!t->server)
 				tm_backoff(m, &t->peer, BACKOFF_FAIL_MS);
 			tm_release(m, t, "no WireGuard handshake");
 		}

@@ -155,6 +155,8 @@ const char *pp_tunnel_type_to_string(int type)
 		return "gre";
 	case PP_TUNNEL_FOU:
 		return "fou";
+	case PP_TUNNEL_TCP:
+		return "tcp";
 	default:
 		return NULL;
 	}
@@ -162,7 +164,7 @@ const char *pp_tunnel_type_to_string(int type)
 
 int pp_tunnel_type_from_string(const char *s)
 {
-	for (int t = PP_TUNNEL_WG; t <= PP_TUNNEL_FOU; t++)
+	for (int t = PP_TUNNEL_WG; t <= PP_TUNNEL_TCP; t++)
 		if (strcmp(s, pp_tunnel_type_to_string(t)) == 0)
 			return t;
 	return -EINVAL;

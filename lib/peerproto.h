@@ -63,11 +63,12 @@ enum pp_type {
 	_PP_TYPE_MAX,
 };
 
-/* Tunnel types, as in endpoint strings ("wg", "gre", "fou"). */
+/* Tunnel types, as in endpoint strings ("wg", "gre", "fou", "tcp"). */
 enum pp_tunnel_type {
 	PP_TUNNEL_WG = 1,
 	PP_TUNNEL_GRE = 2,
 	PP_TUNNEL_FOU = 3,
+	PP_TUNNEL_TCP = 4,   /* WireGuard over a TCP link (docs/tunnel-manager.md) */
 };
 
 /* The role of the sender in the tunnel a drain/destroy message is about. */
@@ -177,7 +178,7 @@ int pp_decode(const uint8_t *buf, size_t len, struct pp_msg *ret, const char **r
 /* Human name of a type ("netconf-version", ...), "unknown" otherwise. */
 const char *pp_type_to_string(int type);
 const char *pp_setup_status_to_string(int status);
-/* "wg", "gre", "fou"; NULL if unknown. */
+/* "wg", "gre", "fou", "tcp"; NULL if unknown. */
 const char *pp_tunnel_type_to_string(int type);
 /* Returns the enum value or -EINVAL. */
 int pp_tunnel_type_from_string(const char *s);

@@ -38,6 +38,7 @@ static const struct {
 	{ "wg-port-range", "42000-42010", false },
 	{ "fou-port", "5556", false },
 	{ "peer-port", "327", false },
+	{ "tcp-port", "443", false },
 	{ "tunnel-refresh", "77", true },
 	{ "rotate-share", "0.5", true },
 	{ "busy-share", "0.5", true },

@@ -110,26 +110,43 @@ static void test_expand(void)
 	const uint8_t all[] = { PP_TUNNEL_WG, PP_TUNNEL_GRE, PP_TUNNEL_FOU };
 	size_t n = parse("198.18.0.11,326,x,FR;2001:db8::11,326,x", a);
 
-	size_t k = tunnel_endpoints_expand(a, n, gre_fou, 2, out, PP_MAX_ENDPOINTS);
+	size_t k = tunnel_endpoints_expand(a, n, gre_fou, 2, 443, out, PP_MAX_ENDPOINTS);
 	CHECK_EQ(k, 4);
 	format_is(out, k, "198.18.0.11,326,gre,FR;198.18.0.11,326,fou,FR;"
 			  "2001:db8::11,326,gre;2001:db8::11,326,fou");
-	CHECK_EQ(tunnel_endpoints_expand(a, n, gre_fou, 0, out, PP_MAX_ENDPOINTS), 0);
-	CHECK_EQ(tunnel_endpoints_expand(a, 0, gre_fou, 2, out, PP_MAX_ENDPOINTS), 0);
+	CHECK_EQ(tunnel_endpoints_expand(a, n, gre_fou, 0, 443, out, PP_MAX_ENDPOINTS), 0);
+	CHECK_EQ(tunnel_endpoints_expand(a, 0, gre_fou, 2, 443, out, PP_MAX_ENDPOINTS), 0);
 	/* Bounded by max: 6 addresses x 3 types fill 16 entries, no more. */
 	n = parse("192.0.2.1,1,x;192.0.2.2,1,x;192.0.2.3,1,x;192.0.2.4,1,x;192.0.2.5,1,x;"
 		  "192.0.2.6,1,x", a);
 	CHECK_EQ(n, 6);
-	k = tunnel_endpoints_expand(a, n, all, 3, out, PP_MAX_ENDPOINTS);
+	k = tunnel_endpoints_expand(a, n, all, 3, 443, out, PP_MAX_ENDPOINTS);
 	CHECK_EQ(k, PP_MAX_ENDPOINTS);
 	char buf[1024];
 	CHECK_EQ(pp_endpoints_format(out, k, buf, sizeof(buf)), 0);
 	/* What we advertise, a peer picks back. */
 	n = parse("198.18.0.11,326,x", a);
-	k = tunnel_endpoints_expand(a, n, gre_fou, 2, out, PP_MAX_ENDPOINTS);
+	k = tunnel_endpoints_expand(a, n, gre_fou, 2, 443, out, PP_MAX_ENDPOINTS);
 	const uint8_t fou_first[] = { PP_TUNNEL_FOU, PP_TUNNEL_WG };
 	CHECK_EQ(tunnel_pick_endpoints(fou_first, 2, out, &k), PP_TUNNEL_FOU);
 	format_is(out, k, "198.18.0.11,326,fou");
+	/* tcp: the TCP port; the client keeps the UDP type first, the tcp
+	 * endpoints for its fall-back. */
+	const uint8_t wg_tcp[] = { PP_TUNNEL_WG, PP_TUNNEL_TCP };
+	n = parse("198.18.0.11,326,x;2001:db8::11,326,x", a);
+	k = tunnel_endpoints_expand(a, n, wg_tcp, 2, 443, out, PP_MAX_ENDPOINTS);
+	format_is(out, k, "198.18.0.11,326,wg;198.18.0.11,443,tcp;2001:db8::11,326,wg;"
+			  "2001:db8::11,443,tcp");
+	struct pp_endpoint tcp[PP_MAX_ENDPOINTS];
+	size_t nt = tunnel_endpoints_of_type(PP_TUNNEL_TCP, out, k, tcp);
+	format_is(tcp, nt, "198.18.0.11,443,tcp;2001:db8::11,443,tcp");
+	CHECK_EQ(tunnel_pick_endpoints(wg_tcp, 2, out, &k), PP_TUNNEL_WG);
+	format_is(out, k, "198.18.0.11,326,wg;2001:db8::11,326,wg");
+	CHECK_EQ(tunnel_type_pp_bit(PP_TUNNEL_TCP), TUNNEL_WIREGUARD);
+	const enum tunnel_type prefs[] = { TUNNEL_TYPE_WIREGUARD, TUNNEL_TYPE_TCP };
+	uint8_t offered[TUNNEL_TYPE_COUNT];
+	CHECK_EQ(tunnel_types_offered(prefs, 2, TUNNEL_WIREGUARD, offered), 2);
+	CHECK_EQ(offered[1], PP_TUNNEL_TCP);
 }
 
 int main(void)
