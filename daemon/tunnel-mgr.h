@@ -217,6 +217,9 @@ size_t tm_kernel_routes_via(struct tunnel_mgr *m, const struct tunnel *t);
 void tm_fill_cache(struct tunnel_mgr *m);
 /* Returns how many client tunnels are still wanted. */
 size_t tm_make_new_tunnels(struct tunnel_mgr *m);
+/* Does babel hear P directly on a LAN interface (-i)? Such a node needs no
+ * tunnel: never a candidate, and a client tunnel to it is drained. */
+bool tm_lan_neighbour(const struct tunnel_mgr *m, const struct re6st_prefix *p);
 
 /* `--ip any`, or no --ip and no UPnP gateway: advertise what peers see. */
 bool tm_learn_from_peers(const struct tunnel_mgr *m);
