@@ -113,7 +113,8 @@ int babel_start(struct loop *l, const struct babel_params *params, struct babel 
  * babeld: most are command-line only, so babeld is restarted cleanly (it
  * saves its seqno; the router-id is kept) and every interface is re-added
  * with the new options. Routes through this node pause for the restart
- * (babeld withdraws its routes on exit; measured in the VM: ...).
+ * (babeld withdraws its routes on exit; measured by test lan-hmac on a LAN
+ * with 4 s hellos: 21 s of a ping flow lost, docs/daemon.md).
  * state_path, socket and pid paths must not change. 0, or -ENOMEM / -EINVAL
  * with nothing changed; a failed restart is retried like a crash.
  */

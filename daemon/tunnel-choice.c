@@ -92,6 +92,13 @@ const struct re6st_prefix *tm_stranger(struct tunnel_mgr *m)
 	return pick;
 }
 
+bool tm_lan_neighbour(const struct tunnel_mgr *m, const struct re6st_prefix *p)
+{
+	const struct babel_route *routes = NULL;
+	size_t nr = m->c->babel && m->c->opt.interfaces.n ? babel_routes(m->c->babel, &routes) : 0;
+	return direct_neighbour(m, routes, nr, p);
+}
+
 static bool candidate_ok(struct tunnel_mgr *m, const struct re6st_prefix *p)
 {
 	return !prefix_equal(p, &m->c->prefix) && !tm_connected(m, p) && !tm_pending(m, p) &&

@@ -286,6 +286,9 @@ uint64_t tm_rotation_avoid_ms(struct tunnel_mgr *m);
 const struct re6st_prefix *tm_stranger(struct tunnel_mgr *m);
 /* Returns how many client tunnels are still wanted. */
 size_t tm_make_new_tunnels(struct tunnel_mgr *m);
+/* Does babel hear P directly on a LAN interface (-i)? Such a node needs no
+ * tunnel: never a candidate, and a client tunnel to it is drained. */
+bool tm_lan_neighbour(const struct tunnel_mgr *m, const struct re6st_prefix *p);
 
 /* tunnel-reach.c: reachability tested (reach.h) */
 /* A client reached us over the underlay, or a probe did, lately. */

@@ -762,6 +762,15 @@ void tm_run(struct loop *l, struct loop_timer *timer, void *userdata)
 			break;
 		case T_UP:
 			check_health(m, t, now);
+			/* Opened before babel heard the peer on the LAN (both
+			 * started together, a bootstrap peer): it goes. */
+			if (t->state == T_UP && !t->server && !tm_is_neighbour(m, &t->peer) &&
+			    tm_lan_neighbour(m, &t->peer)) {
+				char b[PREFIX_STRLEN];
+				log_info("tunnel %s to %s: a direct LAN neighbour", t->ifname,
+					 tm_pfx(&t->peer, b));
+				start_drain(m, t);
+			}
 			break;
 		case T_DRAINING: {
 			uint64_t took = now - t->since_ms;

@@ -656,7 +656,8 @@ int rci_parse_hmac_answer(struct registry_client *c, const struct answer *a,
 			r = -EBADMSG;
 	}
 	sodium_memzero(s, n);
-	if (r < 0 || !h.has_sign) {
+	/* No key at all: a network without babel HMAC (nodes run without). */
+	if (r < 0 || (h.has_accept && !h.has_sign)) {
 		sodium_memzero(&h, sizeof(h));
 		return rci_set_error(c, -EBADMSG, "getHMAC: malformed answer");
 	}

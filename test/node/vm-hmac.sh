@@ -1,0 +1,221 @@
+#!/bin/bash
+# vm-hmac.sh - a network moving from no babel HMAC key to one (needs
+# WireGuard: run it in the test VM). Four nodes; nodes 1 and 2 also share a
+# LAN segment (-i lan0), so LAN and tunnel adjacencies both go through it.
+#
+# The network starts without key (its registry database has none of the
+# babel_hmac0..2 slots, as a network from before babel HMAC). With the mesh
+# up and a ping flow running between nodes 3 and 1 (every 0.2 s), the
+# registry's updateHMAC takes the "init" step: nodes sign with the new key
+# and still accept unauthenticated packets. Node 4 cannot reach the registry
+# during the step (nftables), so for a while it has no key while the others
+# have one. Checks:
+#   - every node ends up with the key and accept-bad-signatures in
+#     babeld.keys; node 4 only once the registry is back
+#   - while node 4 has no key, every node still reaches every other
+#   - every babel adjacency of before the step is there after it
+#   - the ping flow lost nothing (transmitted = received)
+# Then the "drop" step: every node signs and refuses unsigned packets; the
+# adjacencies are kept again.
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+N=4
+LAN="1 2"
+. "$here/testbed.sh"
+. "$here/checks.sh"
+{ # parsed whole before it runs: safe against edits of this file mid-run
+command -v jq >/dev/null || { echo "SKIP: jq not installed"; exit 77; }
+command -v sqlite3 >/dev/null || { echo "SKIP: sqlite3 not installed"; exit 77; }
+tb_init
+ip link add r6-probe type wireguard 2>/dev/null && ip link del r6-probe ||
+	{ echo "SKIP: no WireGuard in this kernel"; exit 77; }
+T0=$(date +%s)
+elapsed() { echo $(($(date +%s) - $1)); }
+
+routes_dump() { # NODES...
+	local i
+	for i in "$@"; do
+		echo "----- node $i babel (re6stctl routes), babeld.keys"
+		ctl "$i" routes 2>&1 | sed 's/^/  /'
+		grep -v value "$TB_DIR/n$i/state/babeld.keys" 2>&1 | sed 's/^/  keys: /'
+		grep -E 'HMAC|babeld' "$TB_DIR/n$i/log/re6stnet.log" | tail -n 8 | sed 's/^/  log: /'
+		sort "$TB_DIR/n$i/log/babeld.log" 2>/dev/null | uniq -c | sort -rn | head -n 6 | sed 's/^/  babeld.log: /'
+	done
+}
+fail() { # MSG
+	ko "$1" $(seq "$N")
+	routes_dump $(seq "$N")
+}
+# "I IFNAME ADDRESS" of every babel neighbour of the nodes (sorted)
+adjacencies() {
+	local i
+	for i in $(seq "$N"); do
+		ctl "$i" --json routes 2>/dev/null |
+			jq -r --arg i "$i" '.neighbours[] | "\($i) \(.interface) \(.address)"'
+	done | sort
+}
+# Tunnel interface names change with rotation: compare who with whom.
+# "I PEER-PREFIX|lan0" per adjacency.
+peers_of() { # adjacency lines on stdin
+	while read -r i ifname _; do
+		if [ "$ifname" = lan0 ]; then echo "$i lan0"; continue; fi
+		ctl "$i" --json tunnels 2>/dev/null |
+			jq -r --arg i "$i" --arg f "$ifname" '.tunnels[] | select(.ifname == $f) | "\($i) \(.peer)"'
+	done | sort -u
+}
+keyed() { grep -q '^key id sign' "$TB_DIR/n$1/state/babeld.keys" 2>/dev/null; }
+# Only LAN interfaces are in the key file (tunnel lines go over babeld's
+# socket): "accept unsigned" is seen there for nodes 1 and 2.
+unsigned_ok() {
+	case " $LAN " in *" $1 "*) ;; *) return 0 ;; esac
+	grep -q 'accept-bad-signatures true' "$TB_DIR/n$1/state/babeld.keys" 2>/dev/null
+}
+signs_only() {
+	case " $LAN " in *" $1 "*) ;; *) return 0 ;; esac
+	! grep -q 'accept-bad-signatures' "$TB_DIR/n$1/state/babeld.keys" 2>/dev/null
+}
+
+# ---------------------------------------------------------------- no key
+tb_log "===== a $N-node network without babel HMAC key; nodes $LAN on a LAN"
+tb_underlay "$N"
+ip -n r6-sw link add br1 type bridge
+ip -n r6-sw link set br1 up
+for i in $LAN; do
+	ip link add "l-n$i" type veth peer name lan0 netns "r6-n$i"
+	ip link set "l-n$i" netns r6-sw
+	ip -n r6-sw link set "l-n$i" master br1 up
+	nsx "r6-n$i" sysctl -qw net.ipv6.conf.lan0.disable_ipv6=0 net.ipv6.conf.lan0.accept_dad=0
+	ip -n "r6-n$i" link set lan0 up
+done
+# The registry creates the network with a key: remove it (a network from
+# before babel HMAC), then restart the registry on that database.
+tb_registry_start || exit 1
+tb_registry_stop
+sqlite3 "$TB_DIR/registry/registry.db" "DELETE FROM config WHERE name LIKE 'babel_hmac%'" ||
+	{ ko "cannot remove the registry's HMAC key"; exit 1; }
+tb_registry_start || exit 1
+for x in $(seq "$N"); do
+	case " $LAN " in *" $x "*) set -- -i lan0 ;; *) set -- ;; esac
+	tb_node_add "$x" "$@" || { ko "node $x registration"; exit 1; }
+done
+nodes_index
+ts=$(date +%s)
+if wait_mesh 120 $(seq "$N"); then
+	ok "nokey: all $N nodes reach each other $(elapsed "$ts") s after the last start"
+else
+	fail "nokey: not converged within 120 s"
+	show_fails $(seq "$N")
+fi
+signing=""
+for i in $(seq "$N"); do keyed "$i" && signing="$signing $i"; done
+check "nokey: no node has a key${signing:+ (signing:$signing)}" "" -- [ -z "$signing" ]
+sleep 5 # babel settles (neighbours heard a few hellos)
+adjacencies >"$TB_DIR/adj0"
+peers_of <"$TB_DIR/adj0" >"$TB_DIR/peers0"
+tb_log "babel adjacencies before the step: $(wc -l <"$TB_DIR/adj0") ($(tr '\n' ';' <"$TB_DIR/peers0"))"
+
+# ---------------------------------------------------------------- init
+echo "===== init: updateHMAC with a ping flow 3 -> 1, node 4 away from the registry"
+a1=$(node_addr 1)
+# -O: a line for each request unanswered after -W, so that the count needs
+# no summary (an asynchronous command of sh ignores SIGINT: it ends by TERM)
+nsx r6-n3 ping -6 -n -O -i 0.2 -W 2 "$a1" >"$TB_DIR/ping.out" 2>&1 &
+pingpid=$!
+sleep 3
+nsx r6-n4 nft -f - <<NFT || ko "nftables on node 4"
+table inet noreg {
+	chain input { type filter hook input priority 0; ip saddr $(tb_uaddr 1) drop; }
+	chain output { type filter hook output priority 0; ip daddr $(tb_uaddr 1) drop; }
+}
+NFT
+v0=$(netconf_version 1)
+ts=$(date +%s)
+step=$(tb_rpc updateHMAC)
+check "init: updateHMAC answered '$step'" "" -- [ "$step" = init ]
+for i in 1 2 3; do kill -HUP "$(cat "$TB_DIR/n$i/pid")"; done
+left=""
+while :; do
+	left=""
+	for i in 1 2 3; do keyed "$i" && unsigned_ok "$i" || left="$left $i"; done
+	[ -z "$left" ] && break
+	[ "$(elapsed "$ts")" -lt 60 ] || break
+	sleep 1
+done
+check "init: nodes 1-3 sign with the key (LAN nodes 1, 2: and accept unsigned packets)$( [ -n "$left" ] && echo " (not:$left)")" "$left" -- [ -z "$left" ]
+check "init: node 4 (no registry) has no key yet" 4 -- eval '! keyed 4'
+sleep 8 # babeld restarted: neighbours heard again
+if wait_mesh 60 $(seq "$N"); then
+	ok "init: every node reaches every other while node 4 has no key ($(elapsed "$ts") s after the step)"
+else
+	fail "init: mesh broken while node 4 has no key"
+	show_fails $(seq "$N")
+fi
+adjacencies >"$TB_DIR/adj1"
+peers_of <"$TB_DIR/adj1" >"$TB_DIR/peers1"
+lost=$(grep -vxF -f "$TB_DIR/peers1" "$TB_DIR/peers0" | tr '\n' ';')
+[ -s "$TB_DIR/peers1" ] || lost="all"
+if [ -z "$lost" ]; then ok "init: every adjacency kept with node 4 unkeyed ($(wc -l <"$TB_DIR/adj1") neighbours)"
+else fail "init: adjacencies lost with node 4 unkeyed: $lost"; fi
+
+nsx r6-n4 nft delete table inet noreg
+kill -HUP "$(cat "$TB_DIR/n4/pid")"
+ts4=$(date +%s)
+for _ in $(seq 60); do keyed 4 && break; sleep 1; done
+check "init: node 4 got the key once the registry was back ($(elapsed "$ts4") s)" 4 -- keyed 4
+sleep 8
+kill "$pingpid" 2>/dev/null
+wait "$pingpid" 2>/dev/null
+# Requests sent: the highest sequence number seen (answered or not, but
+# not the last -W seconds' worth); answered: distinct answered ones.
+stats=$(awk '{ for (k = 1; k <= NF; k++) if ($k ~ /^icmp_seq=/) { q = substr($k, 10) + 0; if (q > max) max = q
+	if (/bytes from/) { if (!(q in got)) { got[q] = 1; n++ } } else miss[q] = 1 } }
+	END { l = ""; for (q in miss) if (!(q in got)) l = l " " q; print max + 0, n + 0 l }' "$TB_DIR/ping.out")
+set -- $stats
+sent=$1 recv=$2
+shift 2
+lost_seqs="$*"
+tb_log "ping flow 3 -> 1 across the step: $sent sent, $recv answered${lost_seqs:+; unanswered: $lost_seqs}"
+if [ "${sent:-0}" -gt 100 ] && [ "$sent" = "$recv" ]; then
+	ok "init: the ping flow lost nothing ($recv of $sent)"
+else
+	fail "init: the ping flow lost packets (${recv:-?} of ${sent:-?} answered)"
+fi
+adjacencies >"$TB_DIR/adj2"
+peers_of <"$TB_DIR/adj2" >"$TB_DIR/peers2"
+lost=$(grep -vxF -f "$TB_DIR/peers2" "$TB_DIR/peers0" | tr '\n' ';')
+[ -s "$TB_DIR/peers2" ] || lost="all"
+if [ -z "$lost" ]; then ok "init: every adjacency kept once all have the key"
+else fail "init: adjacencies lost once all have the key: $lost"; fi
+
+# ---------------------------------------------------------------- drop
+echo "===== drop: unsigned packets refused from now on"
+ts=$(date +%s)
+step=$(tb_rpc updateHMAC)
+check "drop: updateHMAC answered '$step'" "" -- [ "$step" = drop ]
+for i in $(seq "$N"); do kill -HUP "$(cat "$TB_DIR/n$i/pid")"; done
+left=""
+while :; do
+	left=""
+	for i in $(seq "$N"); do keyed "$i" && signs_only "$i" || left="$left $i"; done
+	[ -z "$left" ] && break
+	[ "$(elapsed "$ts")" -lt 60 ] || break
+	sleep 1
+done
+check "drop: every node signs (LAN nodes 1, 2: refuse unsigned packets)$( [ -n "$left" ] && echo " (not:$left)")" "$left" -- [ -z "$left" ]
+sleep 8
+if wait_mesh 60 $(seq "$N"); then
+	ok "drop: every node reaches every other ($(elapsed "$ts") s after the step)"
+else
+	fail "drop: mesh broken after the drop step"
+	show_fails $(seq "$N")
+fi
+adjacencies >"$TB_DIR/adj3"
+peers_of <"$TB_DIR/adj3" >"$TB_DIR/peers3"
+lost=$(grep -vxF -f "$TB_DIR/peers3" "$TB_DIR/peers0" | tr '\n' ';')
+[ -s "$TB_DIR/peers3" ] || lost="all"
+if [ -z "$lost" ]; then ok "drop: every adjacency kept"
+else fail "drop: adjacencies lost: $lost"; fi
+
+echo "===== total $(elapsed "$T0") s"
+tc_summary
+}
