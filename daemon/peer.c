@@ -20,6 +20,7 @@
 #include "netconf.h"
 #include "netconf-store.h"
 #include "peer.h"
+#include "sockaddr.h"
 #include "reach.h"
 #include "state.h"
 
@@ -101,23 +102,6 @@ static void node_address(const struct re6st_prefix *prefix, uint8_t ret[16])
 	memcpy(ret, a, 16);
 }
 
-static const char *addr_str(const struct sockaddr_storage *ss, char *buf, size_t size)
-{
-	char ip[INET6_ADDRSTRLEN] = "?";
-	unsigned port = 0;
-	if (ss->ss_family == AF_INET6) {
-		const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)ss;
-		inet_ntop(AF_INET6, &s6->sin6_addr, ip, sizeof(ip));
-		port = ntohs(s6->sin6_port);
-	} else if (ss->ss_family == AF_INET) {
-		const struct sockaddr_in *s4 = (const struct sockaddr_in *)ss;
-		inet_ntop(AF_INET, &s4->sin_addr, ip, sizeof(ip));
-		port = ntohs(s4->sin_port);
-	}
-	snprintf(buf, size, "[%s]:%u", ip, port);
-	return buf;
-}
-
 /* ---- known peers -------------------------------------------------------- */
 
 static struct known *known_get(struct peer_srv *p, const struct re6st_prefix *prefix, bool create)
@@ -184,8 +168,7 @@ static int encode(struct peer_srv *p, const struct re6st_prefix *to, struct pp_m
 
 static int send_to(struct peer_srv *p, int fd, const struct sockaddr *dst, size_t len)
 {
-	socklen_t sl = dst->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6)
-						   : sizeof(struct sockaddr_in);
+	socklen_t sl = sockaddr_len(dst);
 	struct sockaddr_in6 mapped;
 	/* The underlay socket is dual-stack: IPv4 goes IPv4-mapped. */
 	if (dst->sa_family == AF_INET) {
@@ -232,13 +215,13 @@ static void reply(struct peer_srv *p, bool overlay, const struct sockaddr_storag
 		  const struct re6st_prefix *to, struct pp_msg *m)
 {
 	size_t len;
-	char b[80];
+	char b[SOCKADDR_STRLEN];
 	int r = encode(p, to, m, &len);
 	if (r >= 0)
 		r = send_to(p, overlay ? p->fd_ovl : p->fd_und, (const struct sockaddr *)src, len);
 	if (r < 0)
 		log_debug("peer: cannot send %s to %s: %s", pp_type_to_string(m->type),
-			  addr_str(src, b, sizeof(b)), strerror(-r));
+			  sockaddr_format(src, b), strerror(-r));
 }
 
 /* ---- network configuration ---------------------------------------------- */
@@ -359,7 +342,7 @@ static void handle_setup_request(struct peer_srv *p, const struct pp_msg *m,
 	struct pp_msg a = { .type = PP_SETUP_ANSWER, .setup_answer.request_seq = m->seq };
 	uint8_t a16[16];
 	bool answer;
-	char b[80], pb[PREFIX_STRLEN];
+	char b[SOCKADDR_STRLEN], pb[PREFIX_STRLEN];
 
 	src_addr16(src, a16);
 	bool limited = rate_limited(p, a16, loop_now(c->loop), &answer);
@@ -397,7 +380,7 @@ static void handle_setup_request(struct peer_srv *p, const struct pp_msg *m,
 		a.setup_answer.seen_port = ntohs(s6->sin6_port);
 	}
 	PEER_LOG(p, src, LOG_INFO, "peer: set-up request from %s at %s: %s", prefix_format(&cert->node, pb),
-		 addr_str(src, b, sizeof(b)), pp_setup_status_to_string(a.setup_answer.status));
+		 sockaddr_format(src, b), pp_setup_status_to_string(a.setup_answer.status));
 	reply(p, overlay, src, &cert->node, &a);
 	/* The refusal's proof: the CA-signed configuration that revoked it, so
 	 * a revoked node learns it from any peer, even with the registry down
@@ -459,7 +442,7 @@ static void probe(struct peer_srv *p, const struct re6st_prefix *from, const str
 		  const struct sockaddr_storage *src)
 {
 	struct sockaddr_storage dst[REACH_PROBE_TARGETS];
-	char pb[PREFIX_STRLEN], ab[80];
+	char pb[PREFIX_STRLEN], ab[SOCKADDR_STRLEN];
 	if (!reach_limit_allow(&p->probe_limit, from, loop_now(p->c->loop))) {
 		PEER_LOG(p, src, LOG_DEBUG, "peer: probe-request from %s: rate limited",
 			 prefix_format(from, pb));
@@ -471,7 +454,7 @@ static void probe(struct peer_srv *p, const struct re6st_prefix *from, const str
 		struct pp_msg pr = { .type = PP_PROBE, .probe.request_seq = m->seq };
 		int r = peer_send_underlay(p, &dst[i], from, &pr, NULL);
 		if (r < 0)
-			log_debug("peer: cannot probe %s for %s: %s", addr_str(&dst[i], ab, sizeof(ab)),
+			log_debug("peer: cannot probe %s for %s: %s", sockaddr_format(&dst[i], ab),
 				  prefix_format(from, pb), strerror(-r));
 	}
 }
@@ -573,13 +556,13 @@ static void handle_datagram(struct peer_srv *p, const uint8_t *buf, size_t len,
 	struct pp_msg m;
 	struct re6st_cert cert;
 	const char *why = "";
-	char b[80];
+	char b[SOCKADDR_STRLEN];
 	uint64_t now = loop_unix_now();
 
 	int r = pp_decode(buf, len, &m, &why);
 	if (r < 0) {
 		metrics_peer_rx(c->metrics, 0, MV_MALFORMED);
-		PEER_LOG(p, src, LOG_DEBUG, "peer: dropped datagram from %s: %s", addr_str(src, b, sizeof(b)), why);
+		PEER_LOG(p, src, LOG_DEBUG, "peer: dropped datagram from %s: %s", sockaddr_format(src, b), why);
 		return;
 	}
 	/* Only set-up messages, network configurations (registry pushes, the
@@ -592,14 +575,14 @@ static void handle_datagram(struct peer_srv *p, const uint8_t *buf, size_t len,
 	    m.type != PP_NETCONF && m.type != PP_PROBE && m.type != PP_PROBE_REQUEST && !(from_registry_type(m.type) && m.cert_len == 0)) {
 		metrics_peer_rx(c->metrics, m.type, MV_AUTH);
 		PEER_LOG(p, src, LOG_DEBUG, "peer: %s from %s on the underlay: dropped", pp_type_to_string(m.type),
-			  addr_str(src, b, sizeof(b)));
+			  sockaddr_format(src, b));
 		return;
 	}
 	/* A probe proves the underlay path to our endpoint, nothing else. */
 	if (overlay && m.type == PP_PROBE) {
 		metrics_peer_rx(c->metrics, m.type, MV_AUTH);
 		PEER_LOG(p, src, LOG_DEBUG, "peer: probe from %s on the overlay: dropped",
-			 addr_str(src, b, sizeof(b)));
+			 sockaddr_format(src, b));
 		return;
 	}
 	/* The registry pushes the network configuration signed with the CA key,
@@ -614,7 +597,7 @@ static void handle_datagram(struct peer_srv *p, const uint8_t *buf, size_t len,
 		    pp_replay_check(&reg->replay, m.seq, now_us()) < 0) {
 			metrics_peer_rx(c->metrics, m.type, MV_AUTH);
 			PEER_LOG(p, src, LOG_DEBUG, "peer: %s without a certificate from %s: dropped",
-				  pp_type_to_string(m.type), addr_str(src, b, sizeof(b)));
+				  pp_type_to_string(m.type), sockaddr_format(src, b));
 			return;
 		}
 		reg->pub.last_rx_ms = loop_now(c->loop);
@@ -642,13 +625,13 @@ static void handle_datagram(struct peer_srv *p, const uint8_t *buf, size_t len,
 	if (r < 0 || (cert_err < 0 && cert_err != -EKEYEXPIRED && cert_err != -EKEYREVOKED)) {
 		metrics_peer_rx(c->metrics, m.type, MV_AUTH);
 		PEER_LOG(p, src, LOG_DEBUG, "peer: %s from %s: bad certificate: %s", pp_type_to_string(m.type),
-			  addr_str(src, b, sizeof(b)), identity_strerror(r < 0 ? r : cert_err));
+			  sockaddr_format(src, b), identity_strerror(r < 0 ? r : cert_err));
 		return;
 	}
 	if (!prefix_equal(&m.to, &c->prefix)) {
 		metrics_peer_rx(c->metrics, m.type, MV_AUTH);
 		PEER_LOG(p, src, LOG_DEBUG, "peer: %s from %s is for another node", pp_type_to_string(m.type),
-			  addr_str(src, b, sizeof(b)));
+			  sockaddr_format(src, b));
 		return;
 	}
 	if (overlay) {
@@ -657,7 +640,7 @@ static void handle_datagram(struct peer_srv *p, const uint8_t *buf, size_t len,
 		if (src->ss_family != AF_INET6 || !prefix_contains_address(&cert.node, a16)) {
 			metrics_peer_rx(c->metrics, m.type, MV_AUTH);
 			PEER_LOG(p, src, LOG_DEBUG, "peer: %s from %s: source outside the sender's prefix",
-				  pp_type_to_string(m.type), addr_str(src, b, sizeof(b)));
+				  pp_type_to_string(m.type), sockaddr_format(src, b));
 			return;
 		}
 	}
@@ -670,10 +653,10 @@ static void handle_datagram(struct peer_srv *p, const uint8_t *buf, size_t len,
 		if (r == -ESTALE)
 			PEER_LOG(p, src, LOG_WARNING, "peer: %s from %s has a timestamp off by more than %d s: "
 				    "check the clocks", pp_type_to_string(m.type),
-				    addr_str(src, b, sizeof(b)), PP_FRESHNESS_S);
+				    sockaddr_format(src, b), PP_FRESHNESS_S);
 		else
 			PEER_LOG(p, src, LOG_DEBUG, "peer: replayed %s from %s dropped", pp_type_to_string(m.type),
-				  addr_str(src, b, sizeof(b)));
+				  sockaddr_format(src, b));
 		return;
 	}
 	k->pub.cert_serial = cert.serial;
@@ -692,7 +675,7 @@ static void handle_datagram(struct peer_srv *p, const uint8_t *buf, size_t len,
 	if (cert_err < 0) {
 		metrics_peer_rx(c->metrics, m.type, MV_AUTH);
 		PEER_LOG(p, src, LOG_DEBUG, "peer: %s from %s: %s", pp_type_to_string(m.type),
-			  addr_str(src, b, sizeof(b)), identity_strerror(cert_err));
+			  sockaddr_format(src, b), identity_strerror(cert_err));
 		return;
 	}
 	metrics_peer_rx(c->metrics, m.type, MV_ACCEPTED);

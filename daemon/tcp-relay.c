@@ -14,6 +14,7 @@
 #include "loop.h"
 #include "tcp-frame.h"
 #include "tcp-relay.h"
+#include "sockaddr.h"
 
 #define RX_BUF (4 * (TCP_FRAME_HDR + TCP_FRAME_MAX))
 #define BATCH 64            /* datagrams or reads handled per wake-up, for fairness */
@@ -67,29 +68,6 @@ struct tcp_relay {
 
 static void on_tcp(struct loop *l, int fd, short revents, void *userdata);
 
-static const char *peer_str(const struct sockaddr_storage *ss, char *buf, size_t size)
-{
-	char ip[INET6_ADDRSTRLEN] = "?";
-	unsigned port = 0;
-	if (ss->ss_family == AF_INET6) {
-		const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)ss;
-		inet_ntop(AF_INET6, &s6->sin6_addr, ip, sizeof(ip));
-		port = ntohs(s6->sin6_port);
-		snprintf(buf, size, "[%s]:%u", ip, port);
-	} else {
-		const struct sockaddr_in *s4 = (const struct sockaddr_in *)ss;
-		inet_ntop(AF_INET, &s4->sin_addr, ip, sizeof(ip));
-		port = ntohs(s4->sin_port);
-		snprintf(buf, size, "%s:%u", ip, port);
-	}
-	return buf;
-}
-
-static socklen_t ss_len(const struct sockaddr_storage *ss)
-{
-	return ss->ss_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
-}
-
 /* The next time the sweep timer must run: the earliest first-frame deadline
  * of a server connection, or the end of a log window with suppressed lines. */
 static void arm_sweep(struct tcp_relay *r)
@@ -110,9 +88,9 @@ static void arm_sweep(struct tcp_relay *r)
 /* One line per disconnected peer, rate-limited per source address. */
 static void log_peer(struct tcp_relay *r, const struct sockaddr_storage *peer, const char *why)
 {
-	char p[INET6_ADDRSTRLEN + 8];
+	char p[SOCKADDR_STRLEN];
 	if (loglimit_allow(&r->logs, peer, LOG_WARNING, loop_now(r->loop)))
-		log_msg(LOG_WARNING, "tcp relay: %s %s: disconnected", peer_str(peer, p, sizeof(p)),
+		log_msg(LOG_WARNING, "tcp relay: %s %s: disconnected", sockaddr_format(peer, p),
 			why);
 	arm_sweep(r);
 }
@@ -241,9 +219,9 @@ static void conn_lost(struct tcp_link *k)
 		return;
 	}
 	if (k->connected) {
-		char p[INET6_ADDRSTRLEN + 8];
+		char p[SOCKADDR_STRLEN];
 		log_msg(LOG_INFO, "tcp relay: connection to %s lost",
-			peer_str(&k->peer, p, sizeof(p)));
+			sockaddr_format(&k->peer, p));
 	}
 	close_tcp(k);
 }
@@ -356,9 +334,9 @@ static void on_tcp(struct loop *l _unused_, int fd, short revents, void *userdat
 		if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
 			err = errno;
 		if (err) {
-			char p[INET6_ADDRSTRLEN + 8];
+			char p[SOCKADDR_STRLEN];
 			log_msg(LOG_DEBUG, "tcp relay: connecting to %s: %s",
-				peer_str(&k->peer, p, sizeof(p)), strerror(err));
+				sockaddr_format(&k->peer, p), strerror(err));
 			conn_lost(k);
 			return;
 		}
@@ -383,8 +361,8 @@ static int client_connect(struct tcp_link *k)
 	r = set_sockopts(fd);
 	if (r < 0)
 		goto out;
-	if (connect(fd, (const struct sockaddr *)&k->peer, ss_len(&k->peer)) < 0 &&
-	    errno != EINPROGRESS) {
+	const struct sockaddr *sa = (const struct sockaddr *)&k->peer;
+	if (connect(fd, sa, sockaddr_len(sa)) < 0 && errno != EINPROGRESS) {
 		r = -errno;
 		goto out;
 	}
@@ -519,7 +497,7 @@ int tcp_relay_listen(struct tcp_relay *r, const struct sockaddr_storage *addr, u
 		     uint16_t *ret_port)
 {
 	struct sockaddr_storage a = *addr;
-	socklen_t len = ss_len(addr);
+	socklen_t len = sockaddr_len((const struct sockaddr *)addr);
 	int one = 1, zero = 0, e = 0;
 	int fd = socket(addr->ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
