@@ -54,6 +54,7 @@ if tb_wait_mesh "${CONVERGE_WAIT:-120}"; then
 	ok "all $N nodes reach each other after $(($(date +%s) - t0)) s"
 else
 	ko "mesh did not converge within 120 s"
+	tb_dump # now: a later wait may run into the scenario's timeout
 fi
 tb_ping_matrix
 

@@ -281,6 +281,8 @@ tb_dump() { # [NODES...] what the nodes saw, for a red run
 		tb_ns "r6-n$i" wg show all 2>&1 | sed 's/^/  wg: /'
 		tb_ns "r6-n$i" ip -6 route show 2>&1 | grep -v '^fe80' | sed 's/^/  route: /'
 		tail -n 15 "$TB_DIR/n$i/log/re6stnet.log" 2>/dev/null | sed 's/^/  log: /'
+		# a sanitizer's report, babeld's or the shell's last words
+		tail -n 40 "$TB_DIR/n$i/log/stderr" 2>/dev/null | sed 's/^/  stderr: /'
 	done
 }
 
