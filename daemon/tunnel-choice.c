@@ -280,28 +280,39 @@ size_t tm_make_new_tunnels(struct tunnel_mgr *m)
 	 * without routes, so only cached endpoints help). A node with no
 	 * tunnel up also takes the peers it avoids, the least recently
 	 * avoided first (policy.h, exception 7). */
+	bool tried_avoided = false;
 	if (c->state) {
 		struct state_peer *sp = NULL;
 		size_t n = 0;
 		if (state_peer_list(c->state, 32, &sp, &n) >= 0) {
 			uint64_t avoided[32];
 			size_t idx[32];
+			/* Avoided peers (those it may just have been cut from) take
+			 * one slot less than there are: the other stays for a peer
+			 * not avoided, the registry's answer below. */
+			size_t room_avoided = need > 1 ? need - 1 : need;
 			for (size_t i = 0; i < n; i++)
 				avoided[i] = tm_avoided_until(m, &sp[i].prefix);
 			policy_order_by_backoff(avoided, n, idx);
 			for (size_t i = 0; i < n && need; i++) {
 				const struct state_peer *e = &sp[idx[i]];
-				if (candidate_ok(m, &e->prefix) && e->endpoints &&
+				bool av = avoided[idx[i]] != 0;
+				if ((!av || room_avoided) && candidate_ok(m, &e->prefix) && e->endpoints &&
 				    !direct_neighbour(m, routes, nr, &e->prefix) &&
-				    tm_tunnel_connect(m, &e->prefix, e->endpoints, strlen(e->endpoints)))
+				    tm_tunnel_connect(m, &e->prefix, e->endpoints, strlen(e->endpoints))) {
 					need--;
+					room_avoided -= av;
+					tried_avoided |= av;
+				}
 			}
 			state_peers_free(sp, n);
 		}
 	}
 	/* 4. the registry's bootstrap peer: asked without blocking (at most
-	 * every 30 s, daemon/registry.h); the answer comes to on_bootstrap_peer(). */
-	if (need)
+	 * every 30 s, daemon/registry.h); the answer comes to on_bootstrap_peer().
+	 * Also when the cache gave only avoided peers: the registry may know
+	 * a node the cache does not. */
+	if (need || tried_avoided)
 		reglink_want_bootstrap(c->reglink, on_bootstrap_peer, m);
 	return need;
 }
