@@ -205,8 +205,12 @@ unsigned policy_client_count(unsigned client_count, size_t known, size_t avoided
 {
 	if (!policy_small_mesh(client_count, known))
 		return client_count;
+	/* Raised towards a full mesh, never lowered: while a network forms
+	 * its nodes know few others, and a target of exactly those left a
+	 * node of 8 with nothing to ask the registry for (islands). */
 	size_t usable = known - MIN(avoided, known);
-	return usable > served ? (unsigned)(usable - served) : 0;
+	size_t full = usable > served ? usable - served : 0;
+	return full > client_count ? (unsigned)full : client_count;
 }
 
 uint64_t policy_rotation_avoid_ms(uint64_t refresh_ms, unsigned client_count, size_t known)

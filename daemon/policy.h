@@ -151,11 +151,12 @@ void policy_order_by_backoff(const uint64_t *until, size_t n, size_t *ret_idx);
  * rule: policy_backoff_holds()); served: the tunnels other nodes opened
  * to it. With 0 < known < 2 x client_count, the node wants a tunnel with
  * every node it knows and may try now, either direction: known - avoided
- * - served client tunnels (0 at least; it may exceed client_count); a node
- * it cannot reach (a dead underlay pair, two NATs) is no missing tunnel,
- * or the node would look for it in the peer cache and at the registry
- * every 30 s in vain. Otherwise client_count: a node that knows nobody
- * yet (start-up) keeps its target.
+ * - served client tunnels when that is more than client_count (a node
+ * it cannot reach, a dead underlay pair or two NATs, raises nothing),
+ * never fewer: a forming network's nodes know few others, and a target of
+ * exactly those (tried first) left 8 nodes in islands with nothing to ask
+ * the registry for (vm-node-network). Otherwise client_count: a node that
+ * knows nobody yet (start-up) keeps its target.
  * A random choice of client_count among fewer than about twice as many
  * leaves most detours absent; a full mesh of a few nodes costs few
  * tunnels and has every path.
