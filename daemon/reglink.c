@@ -26,6 +26,7 @@
 #define ANNOUNCE_EVERY_MS 300000
 #define ANNOUNCE_MIN_MS 10000     /* between two announces */
 #define BOOTSTRAP_MIN_MS 30000
+#define BOOTSTRAP_ALONE_MS 5000 /* a node with no tunnel up */
 #define RENEW_CHECK_MS 3600000   /* at most, between two looks at cert_renew_due() */
 #define RENEW_MIN_MS 10000        /* after a renewal, before checking again */
 #define RENEW_RETRY_MS 10000      /* first retry of a renewal that failed or changed nothing */
@@ -405,17 +406,23 @@ static void on_job_timer(struct loop *l, struct loop_timer *t, void *userdata)
 	}
 }
 
-void reglink_want_bootstrap(struct reglink *rl, reglink_bootstrap_fn cb, void *userdata)
+void reglink_want_bootstrap(struct reglink *rl, reglink_bootstrap_fn cb, void *userdata,
+			    bool alone)
 {
 	if (!rl)
 		return;
 	struct job *j = &rl->jobs[JOB_BOOTSTRAP];
 	rl->bootstrap_cb = cb;
 	rl->bootstrap_data = userdata;
-	if (j->x || j->next_ms)
-		return; /* in flight, or already due later */
-	if (now_ms(rl) < j->not_before_ms)
-		job_arm(j, j->not_before_ms); /* asked when allowed */
+	/* The spacing counts from the last answer (not_before_ms is 30 s after it). */
+	uint64_t allowed = alone ? j->not_before_ms - MIN(j->not_before_ms, BOOTSTRAP_MIN_MS - BOOTSTRAP_ALONE_MS)
+				 : j->not_before_ms;
+	if (j->x)
+		return; /* in flight */
+	if (j->next_ms && (!alone || j->next_ms <= allowed))
+		return; /* already due, soon enough */
+	if (now_ms(rl) < allowed)
+		job_arm(j, allowed); /* asked when allowed */
 	else
 		job_start(j);
 }

@@ -33,6 +33,8 @@
 #ifndef RE6ST_DAEMON_REGISTRY_H
 #define RE6ST_DAEMON_REGISTRY_H
 
+#include <stdbool.h>
+
 struct ctx;
 struct reglink;
 struct rc_bootstrap_peer;
@@ -52,14 +54,17 @@ void reglink_reload(struct ctx *c);
 /*
  * The tunnel manager wants a bootstrap peer. Starts getBootstrapPeer now,
  * or, when the last one ended less than 30 s ago (or less than the back-off
- * after a failure), as soon as that time is over; nothing more if one is in
- * flight or already due. Ask again for the next one. When
+ * after a failure), as soon as that time is over; alone (no tunnel up), 5 s
+ * after the last one instead of 30; nothing more if one is in flight or
+ * already due (soon enough). Ask again for the next one. When
  * the answer comes (from the loop, later), cb gets the peer (certificate
  * verified against the CA, prefix matching it); the peer is only valid
  * during the call. cb is not called on failure. rl may be NULL (no-op).
  */
 typedef void (*reglink_bootstrap_fn)(void *userdata, const struct rc_bootstrap_peer *peer);
-void reglink_want_bootstrap(struct reglink *rl, reglink_bootstrap_fn cb, void *userdata);
+/* alone (the node has no tunnel up): asked at most every 5 s instead of 30. */
+void reglink_want_bootstrap(struct reglink *rl, reglink_bootstrap_fn cb, void *userdata,
+			    bool alone);
 
 /*
  * The network configuration changed (updateHMAC bumps its version): fetch

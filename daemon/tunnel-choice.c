@@ -313,6 +313,6 @@ size_t tm_make_new_tunnels(struct tunnel_mgr *m)
 	 * Also when the cache gave only avoided peers: the registry may know
 	 * a node the cache does not. */
 	if (need || tried_avoided)
-		reglink_want_bootstrap(c->reglink, on_bootstrap_peer, m);
+		reglink_want_bootstrap(c->reglink, on_bootstrap_peer, m, tm_count_up(m) == 0);
 	return need;
 }

@@ -158,7 +158,7 @@ const char *tm_type_name(uint8_t type)
 /* ---- backoff and pending tables ---- */
 
 /* Tunnels up (or draining, or being destroyed: still carrying). */
-static size_t count_up(const struct tunnel_mgr *m)
+size_t tm_count_up(const struct tunnel_mgr *m)
 {
 	size_t n = 0;
 	for (size_t i = 0; i < m->n; i++)
@@ -177,7 +177,7 @@ static const struct backoff *find_backoff(const struct tunnel_mgr *m, const stru
 bool tm_backed_off(struct tunnel_mgr *m, const struct re6st_prefix *p)
 {
 	const struct backoff *b = find_backoff(m, p);
-	return b && policy_backoff_holds(b->rule, count_up(m));
+	return b && policy_backoff_holds(b->rule, tm_count_up(m));
 }
 
 uint64_t tm_avoided_until(const struct tunnel_mgr *m, const struct re6st_prefix *p)
