@@ -309,7 +309,7 @@ size_t tm_make_new_tunnels(struct tunnel_mgr *m)
 		}
 	}
 	/* 4. the registry's bootstrap peer: asked without blocking (at most
-	 * every 30 s, daemon/registry.h); the answer comes to on_bootstrap_peer().
+	 * every 30 s, 5 s alone: daemon/reglink.h); the answer comes to on_bootstrap_peer().
 	 * Also when the cache gave only avoided peers: the registry may know
 	 * a node the cache does not. */
 	if (need || tried_avoided)
