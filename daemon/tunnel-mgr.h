@@ -256,8 +256,6 @@ size_t tm_kernel_routes_via(struct tunnel_mgr *m, const struct tunnel *t);
 /* tunnel-tcp.c: TCP links */
 /* Make m->relay; listen when --tunnel-type lists tcp. 0 or -errno (logged). */
 int tm_relay_start(struct tunnel_mgr *m);
-/* 127.0.0.1:port. */
-void tm_loopback(uint16_t port, struct sockaddr_storage *ret);
 /* A client tunnel's link to its current endpoint (t->eps[t->ep_idx]), for
  * its interface's WireGuard port: replaces t->link. 0 or -errno. */
 int tm_tcp_link_open(struct tunnel_mgr *m, struct tunnel *t);

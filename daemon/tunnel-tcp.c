@@ -52,15 +52,6 @@ int tm_relay_start(struct tunnel_mgr *m)
 	return 0;
 }
 
-void tm_loopback(uint16_t port, struct sockaddr_storage *ret)
-{
-	struct sockaddr_in *a = (struct sockaddr_in *)ret;
-	memset(ret, 0, sizeof(*ret));
-	a->sin_family = AF_INET;
-	a->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	a->sin_port = htons(port);
-}
-
 int tm_tcp_link_open(struct tunnel_mgr *m, struct tunnel *t)
 {
 	_cleanup_(nl_wg_device_freep) struct nl_wg_device *dev = NULL;

@@ -9,6 +9,7 @@
 #include <unistd.h>
 #include <sodium.h>
 
+#include "sockaddr.h"
 #include "tunnel-mgr.h"
 
 /* Drop the peer: the interface goes back to the pool, ready to be reprogrammed. */
@@ -104,7 +105,7 @@ static void send_setup(struct tunnel_mgr *m, struct tunnel *t)
 	if (t->type == PP_TUNNEL_TCP && !t->link)
 		r = tm_tcp_link_open(m, t);
 	if (t->type == PP_TUNNEL_TCP && t->link)
-		tm_loopback(tcp_link_pp_port(t->link), &dst);
+		dst = sockaddr_loopback4(tcp_link_pp_port(t->link));
 	if (r >= 0)
 		r = m->c->peer ? peer_send_underlay(m->c->peer, &dst, &t->peer, &msg, &seq) : -ENOTCONN;
 	if (r < 0)
@@ -255,8 +256,8 @@ void tm_on_setup_answer(void *userdata, const struct re6st_cert *server,
 	ep_sockaddr(ep, ep->port, &t->peer_ul);
 	if (t->type == PP_TUNNEL_TCP && t->link) {
 		/* WireGuard and the peer protocol reach the server through the link. */
-		tm_loopback(tcp_link_port(t->link), &t->endpoint);
-		tm_loopback(tcp_link_pp_port(t->link), &t->peer_ul);
+		t->endpoint = sockaddr_loopback4(tcp_link_port(t->link));
+		t->peer_ul = sockaddr_loopback4(tcp_link_pp_port(t->link));
 	}
 	t->nat = !tm_reachable(m) && t->type == PP_TUNNEL_WG; /* keepalive: WireGuard only */
 	memcpy(t->peer_wg, server->wg_pk, 32);

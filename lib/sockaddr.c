@@ -23,6 +23,17 @@ const char *sockaddr_format(const struct sockaddr_storage *ss, char buf[SOCKADDR
 	return buf;
 }
 
+struct sockaddr_storage sockaddr_loopback4(uint16_t port)
+{
+	struct sockaddr_storage ss = { 0 };
+	struct sockaddr_in *a = (struct sockaddr_in *)&ss;
+
+	a->sin_family = AF_INET;
+	a->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	a->sin_port = htons(port);
+	return ss;
+}
+
 socklen_t sockaddr_len(const struct sockaddr *sa)
 {
 	return sa->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);

@@ -19,24 +19,15 @@
 
 #include "log.h"
 #include "loop.h"
+#include "sockaddr.h"
 #include "tcp-relay.h"
 
 #define SIZE 1452
 #define WINDOW 32
 
-static struct sockaddr_storage lo(uint16_t port)
-{
-	struct sockaddr_storage ss = { 0 };
-	struct sockaddr_in *a = (struct sockaddr_in *)&ss;
-	a->sin_family = AF_INET;
-	a->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	a->sin_port = htons(port);
-	return ss;
-}
-
 static int udp(uint16_t *ret_port)
 {
-	struct sockaddr_storage ss = lo(0);
+	struct sockaddr_storage ss = sockaddr_loopback4(0);
 	socklen_t len = sizeof(struct sockaddr_in);
 	int big = 4 << 20;
 	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
@@ -62,7 +53,7 @@ static void run(struct loop *l, int from, uint16_t to, int at, int secs, const c
 		double *ret_rate, double *ret_cpu)
 {
 	static uint8_t buf[SIZE + 64];
-	struct sockaddr_storage dst = lo(to);
+	struct sockaddr_storage dst = sockaddr_loopback4(to);
 	uint64_t end = loop_clock_ms() + (uint64_t)secs * 1000, last_rx = loop_clock_ms();
 	unsigned long sent = 0, got = 0;
 	double c0 = cpu_us();
@@ -98,15 +89,15 @@ int main(int argc, char **argv)
 	int a = udp(&pa), b = udp(&pb), pp = udp(&ppb);
 	if (secs < 1 || loop_new(&l) < 0 || tcp_relay_new(l, &srv) < 0 || tcp_relay_new(l, &cli) < 0)
 		return 1;
-	struct sockaddr_storage any = lo(0), server;
+	struct sockaddr_storage any = sockaddr_loopback4(0), server;
 	if (tcp_relay_listen(srv, &any, ppb, &tcp_port) < 0)
 		return 1;
-	server = lo(tcp_port);
+	server = sockaddr_loopback4(tcp_port);
 	if (tcp_link_new(cli, &server, pa, ppb, &k) < 0)
 		return 1;
 	/* The set-up request binds the server connection to b. */
 	static uint8_t req[64] = "R6P";
-	struct sockaddr_storage to = lo(tcp_link_pp_port(k)), src;
+	struct sockaddr_storage to = sockaddr_loopback4(tcp_link_pp_port(k)), src;
 	socklen_t sl = sizeof(src);
 	sendto(pp, req, sizeof(req), 0, (struct sockaddr *)&to, sizeof(struct sockaddr_in));
 	while (recvfrom(pp, req, sizeof(req), MSG_DONTWAIT, (struct sockaddr *)&src, &sl) < 0)

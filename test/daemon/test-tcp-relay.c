@@ -24,24 +24,15 @@
 #include "loglimit.h"
 #include "loop.h"
 #include "tcp-frame.h"
+#include "sockaddr.h"
 #include "tcp-relay.h"
 
 static struct loop *L;
 
-static struct sockaddr_storage lo(uint16_t port)
-{
-	struct sockaddr_storage ss = { 0 };
-	struct sockaddr_in *a = (struct sockaddr_in *)&ss;
-	a->sin_family = AF_INET;
-	a->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	a->sin_port = htons(port);
-	return ss;
-}
-
 /* A "WireGuard": a UDP socket on 127.0.0.1 (non-blocking). */
 static int wg_open(uint16_t *ret_port)
 {
-	struct sockaddr_storage ss = lo(0);
+	struct sockaddr_storage ss = sockaddr_loopback4(0);
 	socklen_t len = sizeof(struct sockaddr_in);
 	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	int big = 4 << 20;
@@ -107,7 +98,7 @@ static ssize_t wait_recv(int fd, uint8_t *buf, size_t size, struct sockaddr_stor
  * order. Returns the sender address seen at `at`. */
 static struct sockaddr_storage stream(int fd, uint16_t to, int at, unsigned n, const char *dir)
 {
-	struct sockaddr_storage dst = lo(to), from = { 0 };
+	struct sockaddr_storage dst = sockaddr_loopback4(to), from = { 0 };
 	static uint8_t out[TCP_FRAME_MAX], in[TCP_FRAME_MAX + 16];
 	unsigned got = 0, sent = 0, bad = 0;
 
@@ -138,7 +129,7 @@ static struct sockaddr_storage stream(int fd, uint16_t to, int at, unsigned n, c
 
 static int tcp_to(uint16_t port)
 {
-	struct sockaddr_storage ss = lo(port);
+	struct sockaddr_storage ss = sockaddr_loopback4(port);
 	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0 || connect(fd, (struct sockaddr *)&ss, sizeof(struct sockaddr_in)) < 0)
 		abort();
@@ -246,7 +237,7 @@ static void hostile(struct tcp_relay *srv, uint16_t tcp_port, int pp_b, const ch
  * relay drops, nothing grows. */
 static void full_buffer(struct tcp_relay *cli, int wg_a, uint16_t wg_a_port)
 {
-	struct sockaddr_storage ls = lo(0);
+	struct sockaddr_storage ls = sockaddr_loopback4(0);
 	socklen_t slen = sizeof(struct sockaddr_in);
 	int lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (lfd < 0 || bind(lfd, (struct sockaddr *)&ls, slen) < 0 || listen(lfd, 1) < 0 ||
@@ -256,7 +247,7 @@ static void full_buffer(struct tcp_relay *cli, int wg_a, uint16_t wg_a_port)
 	CHECK_EQ(tcp_link_new(cli, &ls, wg_a_port, wg_a_port, &k), 0);
 	struct tcp_relay_stats st0, st;
 	tcp_relay_get_stats(cli, &st0);
-	struct sockaddr_storage dst = lo(tcp_link_port(k));
+	struct sockaddr_storage dst = sockaddr_loopback4(tcp_link_port(k));
 	static uint8_t out[1452];
 	for (unsigned i = 0; i < 20000; i++) {
 		make_msg(out, i, sizeof(out));
@@ -290,11 +281,11 @@ int main(void)
 	struct tcp_relay *srv = NULL, *cli = NULL;
 	CHECK_EQ(tcp_relay_new(L, &srv), 0);
 	CHECK_EQ(tcp_relay_new(L, &cli), 0);
-	struct sockaddr_storage any = lo(0);
+	struct sockaddr_storage any = sockaddr_loopback4(0);
 	CHECK_EQ(tcp_relay_listen(srv, &any, ppb, &tcp_port), 0);
 	CHECK(tcp_port != 0);
 
-	struct sockaddr_storage server = lo(tcp_port);
+	struct sockaddr_storage server = sockaddr_loopback4(tcp_port);
 	struct tcp_link *k = NULL;
 	CHECK_EQ(tcp_link_new(cli, &server, pa, ppa, &k), 0);
 	uint16_t lport = tcp_link_port(k);
@@ -304,7 +295,7 @@ int main(void)
 	 * from a loopback address of the connection; before the server binds
 	 * that connection, WireGuard's datagrams are dropped there. */
 	static uint8_t m[TCP_FRAME_MAX];
-	struct sockaddr_storage to_pp = lo(tcp_link_pp_port(k)), to_wg = lo(lport), req_src;
+	struct sockaddr_storage to_pp = sockaddr_loopback4(tcp_link_pp_port(k)), to_wg = sockaddr_loopback4(lport), req_src;
 	size_t mlen = make_pp(m, 1, 300);
 	CHECK(sendto(pp_a, m, mlen, 0, (struct sockaddr *)&to_pp, sizeof(struct sockaddr_in)) == 300);
 	static uint8_t in[TCP_FRAME_MAX + 16];
@@ -314,7 +305,7 @@ int main(void)
 	m[0] = 1;
 	sendto(wg_a, m, 148, 0, (struct sockaddr *)&to_wg, sizeof(struct sockaddr_in));
 	CHECK_EQ(wait_recv(wg_b, in, sizeof(in), &req_src, 300), -ETIMEDOUT);
-	struct sockaddr_storage nobody = lo(1);
+	struct sockaddr_storage nobody = sockaddr_loopback4(1);
 	CHECK_EQ(tcp_relay_bind(srv, &nobody, pb), -ENOENT);
 	CHECK(!tcp_relay_has(srv, &nobody));
 	CHECK(tcp_relay_has(srv, &req_src));
@@ -339,7 +330,7 @@ int main(void)
 	/* Not WireGuard, or too big: dropped at the client, never framed. */
 	struct tcp_relay_stats st0, st;
 	tcp_relay_get_stats(cli, &st0);
-	struct sockaddr_storage dst = lo(lport);
+	struct sockaddr_storage dst = sockaddr_loopback4(lport);
 	static uint8_t junk[TCP_FRAME_MAX + 100];
 	memset(junk, 0, sizeof(junk));
 	sendto(wg_a, junk, 64, 0, (struct sockaddr *)&dst, sizeof(struct sockaddr_in));
@@ -358,7 +349,7 @@ int main(void)
 	int wg_c = wg_open(&pc);
 	struct tcp_link *k2 = NULL;
 	CHECK_EQ(tcp_link_new(cli, &server, pc, ppa, &k2), 0);
-	to_pp = lo(tcp_link_pp_port(k2));
+	to_pp = sockaddr_loopback4(tcp_link_pp_port(k2));
 	mlen = make_pp(m, 3, 300);
 	sendto(pp_a, m, mlen, 0, (struct sockaddr *)&to_pp, sizeof(struct sockaddr_in));
 	CHECK(wait_recv(pp_b, in, sizeof(in), &req_src, 3000) == 300);
