@@ -111,7 +111,9 @@ struct tunnel {
 	uint64_t peer_serial;
 	uint8_t peer_wg[32];
 	bool nat;               /* keepalive on */
-	bool in_babel;
+	bool in_babel;          /* declared to babeld: stays so for the interface's life */
+	bool link_down;         /* free: the link is down (babeld drops its routes) */
+	uint8_t ll[16];         /* our link-local address on it, kept across peers */
 	bool drained;           /* our tc drain installed */
 	bool destroy_requested; /* the peer asked: ack once our routes moved */
 	uint64_t destroy_deadline_ms, resend_ms;
@@ -249,6 +251,7 @@ int tm_pool_apply(struct tunnel_mgr *m, struct tunnel *t, const struct tunnel_sp
 int tm_tunnel_take(struct tunnel_mgr *m, uint8_t type, bool server, uint16_t port,
 		       struct tunnel **ret);
 int tm_gre_park(struct tunnel_mgr *m, struct tunnel *t);
+void tm_link_down(struct tunnel_mgr *m, struct tunnel *t);
 void tm_tunnel_delete(struct tunnel_mgr *m, struct tunnel *t);
 void tm_drain_local(struct tunnel_mgr *m, struct tunnel *t, bool on);
 size_t tm_kernel_routes_via(struct tunnel_mgr *m, const struct tunnel *t);

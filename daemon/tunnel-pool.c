@@ -34,17 +34,47 @@ static int wg_program(struct tunnel_mgr *m, struct tunnel *t, const uint8_t pk[3
 }
 
 /* Every tunnel interface: a link-local address (babeld keeps an interface
- * without one down), then up. */
+ * without one down), then up. The address is drawn once per interface and
+ * given again when the link comes back up for a new peer (the kernel
+ * removes IPv6 addresses from a link set down). */
 static int link_finish(struct tunnel_mgr *m, struct tunnel *t)
 {
 	struct nl_prefix ll = { .family = AF_INET6, .len = 64 };
-	ll.addr.in6.s6_addr[0] = 0xfe;
-	ll.addr.in6.s6_addr[1] = 0x80;
-	randombytes_buf(&ll.addr.in6.s6_addr[8], 8);
+	if (t->ll[0] != 0xfe) {
+		t->ll[0] = 0xfe;
+		t->ll[1] = 0x80;
+		randombytes_buf(&t->ll[8], 8);
+	}
+	memcpy(ll.addr.in6.s6_addr, t->ll, 16);
 	int r = obj_addr_add(m->c, t->ifname, &ll, NL_ADDR_NODAD);
+	if (r == -EEXIST)
+		r = 0;
 	if (r >= 0)
 		r = nl_link_set_up(m->c->nl, t->ifindex, true);
+	if (r >= 0)
+		t->link_down = false;
 	return r;
+}
+
+/*
+ * A freed tunnel's link goes down: babeld sees it down, drops the routes
+ * through it at once and sends nothing on it until a new peer brings it up
+ * (tm_pool_apply()). It stays declared to babeld: babeld 1.12's `flush
+ * interface` frees the interface but not its neighbours, which keep
+ * pointing at it (fixed in babeld 1.14); re-declared at once for a new
+ * peer, such a tunnel made babeld fail every send on it (`add_hmac: no
+ * link-local address`, a million log lines, no hello for 20 s: seen in
+ * vm-failover).
+ */
+void tm_link_down(struct tunnel_mgr *m, struct tunnel *t)
+{
+	if (!t->ifindex || t->link_down)
+		return;
+	int r = nl_link_set_up(m->c->nl, t->ifindex, false);
+	if (r < 0)
+		log_warning("tunnel: cannot set %s down: %s", t->ifname, strerror(-r));
+	else
+		t->link_down = true;
 }
 
 /*
@@ -255,9 +285,11 @@ static int gre_program(struct tunnel_mgr *m, struct tunnel *t, int family, const
  */
 int tm_pool_apply(struct tunnel_mgr *m, struct tunnel *t, const struct tunnel_spec *s)
 {
-	if (tm_is_gre(t))
-		return gre_program(m, t, s->family, s->remote, s->fou_port);
-	return wg_program(m, t, s->wg_pk, s->endpoint, s->keepalive);
+	int r = tm_is_gre(t) ? gre_program(m, t, s->family, s->remote, s->fou_port)
+			     : wg_program(m, t, s->wg_pk, s->endpoint, s->keepalive);
+	if (r >= 0 && t->link_down)
+		r = link_finish(m, t);
+	return r;
 }
 
 int tm_gre_park(struct tunnel_mgr *m, struct tunnel *t)
@@ -278,8 +310,7 @@ void tm_tunnel_delete(struct tunnel_mgr *m, struct tunnel *t)
 			m->t[i] = m->t[--m->n];
 			break;
 		}
-	if (t->in_babel && m->c->babel)
-		babel_flush_interface(m->c->babel, t->ifname, NULL, NULL);
+	/* Not flushed from babeld (tm_link_down()): it sees the link go. */
 	tcp_link_free(t->link);
 	int r = obj_link_delete(m->c, t->ifname);
 	if (r < 0)

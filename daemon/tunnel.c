@@ -23,9 +23,7 @@ void tm_release(struct tunnel_mgr *m, struct tunnel *t, const char *why)
 			 tm_pfx(&t->peer, b), why);
 		tm_event(m, t, EV_TUNNEL_DOWN, why, 0, 0);
 	}
-	if (t->in_babel && c->babel)
-		babel_flush_interface(c->babel, t->ifname, NULL, NULL);
-	t->in_babel = false;
+	tm_link_down(m, t);
 	if (t->drained) {
 		nl_tc_drain_remove(c->nl, t->ifindex);
 		obj_tc_journal(c, t->ifname, false);
@@ -58,7 +56,7 @@ static void tunnel_up(struct tunnel_mgr *m, struct tunnel *t)
 	health_reset(&t->rx, t->since_ms);
 	t->rotations++;
 	m->rotations++;
-	if (c->babel) {
+	if (c->babel && !t->in_babel) {
 		int r = babel_add_interface(c->babel, t->ifname, NULL, NULL, NULL);
 		if (r < 0)
 			log_warning("tunnel: cannot declare %s to babeld: %s", t->ifname, strerror(-r));
@@ -640,8 +638,10 @@ static void check_health(struct tunnel_mgr *m, struct tunnel *t, uint64_t now)
 		log_notice("tunnel %s %s %s: nothing received for %.1f s: dead", t->ifname,
 			   t->server ? "from" : "to", tm_pfx(&t->peer, b),
 			   (double)(now - t->rx.rx_ms) / 1000);
-		if (!t->server)
-			tm_backoff(m, &t->peer, BACKOFF_FAIL_MS);
+		/* The underlay path between the two is cut, whichever side
+		 * opened the tunnel: a served tunnel's peer is avoided too, or
+		 * a node cut from all its peers tries its old clients first. */
+		tm_backoff(m, &t->peer, BACKOFF_FAIL_MS);
 		m->dead++;
 		tm_release(m, t, "underlay dead");
 		return;
