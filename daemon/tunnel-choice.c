@@ -175,9 +175,11 @@ void tm_fill_cache(struct tunnel_mgr *m)
 	}
 	/* Faster while nodes babel knows are missing from a small cache; once
 	 * every one is cached, only a slow refresh (an idle node, and the nodes
-	 * it would ask, sleep). */
-	uint64_t every = !pick ? CACHE_REFRESH_MS : cached < CACHE_WANT ? CACHE_FILL_MS / 3
-								      : CACHE_FILL_MS;
+	 * it would ask, sleep). Babel knowing nobody yet (a node just started)
+	 * is not "every one cached": the fill comes back soon, or a node cut
+	 * from its first peers minutes later had only them in its cache. */
+	uint64_t every = pick || !fallback ? (cached < CACHE_WANT ? CACHE_FILL_MS / 3 : CACHE_FILL_MS)
+					   : CACHE_REFRESH_MS;
 	m->next_fill_ms = tm_now_ms(m) + every / 2 + randombytes_uniform((uint32_t)every);
 	if (!pick)
 		pick = fallback;
@@ -187,6 +189,17 @@ void tm_fill_cache(struct tunnel_mgr *m)
 	char b[PREFIX_STRLEN];
 	if (peer_send(c->peer, pick, &msg) >= 0)
 		log_debug("tunnel: asking %s for its endpoints (peer cache: %zu)", tm_pfx(pick, b), cached);
+}
+
+/* Client set-ups in flight to peers this node avoids (policy.h, exception 7). */
+static size_t avoided_setups(struct tunnel_mgr *m)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < m->n; i++) {
+		const struct tunnel *t = m->t[i];
+		n += !t->server && t->state == T_SETUP && tm_avoided_until(m, &t->peer);
+	}
+	return n;
 }
 
 /* The registry's answer to reglink_want_bootstrap(), a while after the ask. */
@@ -288,9 +301,11 @@ size_t tm_make_new_tunnels(struct tunnel_mgr *m)
 			uint64_t avoided[32];
 			size_t idx[32];
 			/* Avoided peers (those it may just have been cut from) take
-			 * one slot less than there are: the other stays for a peer
-			 * not avoided, the registry's answer below. */
-			size_t room_avoided = need > 1 ? need - 1 : need;
+			 * one slot less than the target, counting those already
+			 * trying one (one when the target is 1): the other stays
+			 * for a peer not avoided, the registry's answer below. */
+			size_t cap = limit > 1 ? limit - 1 : 1, busy = avoided_setups(m);
+			size_t room_avoided = busy < cap ? MIN(cap - busy, need) : 0;
 			for (size_t i = 0; i < n; i++)
 				avoided[i] = tm_avoided_until(m, &sp[i].prefix);
 			policy_order_by_backoff(avoided, n, idx);
