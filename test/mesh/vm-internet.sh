@@ -138,15 +138,17 @@ optimum=$(awk -v n=$N -v sites="$SITES" '
 
 dir=$TB_DIR/pings
 mkdir -p "$dir"
+pids=""
 while read -r a b rtt loss kind; do
 	[ -n "$a" ] || continue
 	i=$(num "$a") j=$(num "$b")
 	tb_ns "r6-n$i" ping -q -n -c "$PINGS" -i 0.2 -W 2 "$TB_LAN.$((10 + j))" >"$dir/$i-$j.direct" 2>&1 &
+	pids="$pids $!"
 	tb_ns "r6-n$i" ping -6 -q -n -c "$PINGS" -i 0.2 -W 2 "$(tb_node_addr "$j")" >"$dir/$i-$j.overlay" 2>&1 &
+	pids="$pids $!"
 done <<<"$LINKS"
-wait_pings=$((PINGS / 5 + 10))
-sleep "$wait_pings"
-wait
+# Only the pings: a bare wait would also wait for the registry and nodes.
+wait $pids
 
 stats() { # FILE -> "RTT LOSS%" (RTT - when nothing came back)
 	awk '/packets transmitted/ { tx = $1; rx = $4 }
