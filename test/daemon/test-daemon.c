@@ -7,6 +7,7 @@
  */
 #include <arpa/inet.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <sys/socket.h>
@@ -702,6 +703,40 @@ static void test_loop(void)
 	loop_free(l);
 }
 
+/* Timer slack: a timer may fire early only on a wake-up the loop makes
+ * anyway, never before its time on its own; loop_timer_set() clears it. */
+static void on_stamp(struct loop *l, struct loop_timer *t, void *ud)
+{
+	*(uint64_t *)ud = loop_now(l);
+}
+
+static void test_loop_slack(void)
+{
+	struct loop *l = NULL;
+	CHECK(loop_new(&l) == 0, "loop");
+	uint64_t t0 = loop_clock_ms(), at_a = 0, at_b = 0, at_c = 0, at_d = 0, at_e = 0;
+	struct loop_timer *a, *b, *c, *d, *e;
+	CHECK(loop_add_timer(l, t0 + 200, 0, on_stamp, &at_a, &a) == 0, "timer a");
+	CHECK(loop_add_timer(l, 0, 0, on_stamp, &at_b, &b) == 0, "timer b");
+	CHECK(loop_add_timer(l, 0, 0, on_stamp, &at_c, &c) == 0, "timer c");
+	CHECK(loop_add_timer(l, 0, 0, on_stamp, &at_d, &d) == 0, "timer d");
+	CHECK(loop_add_timer(l, t0 + 600, 0, on_stamp, &at_e, &e) == 0, "timer e");
+	loop_timer_set_slack(b, t0 + 400, 300); /* joins a's wake-up at 200 */
+	loop_timer_set_slack(c, t0 + 900, 100); /* nothing wakes the loop from 800: on time */
+	loop_timer_set_slack(d, t0 + 700, 500);
+	loop_timer_set(d, t0 + 700); /* slack cleared: not with e at 600 */
+	uint64_t end = t0 + 5000;
+	while (!(at_a && at_b && at_c && at_d && at_e) && loop_clock_ms() < end)
+		CHECK(loop_run_once(l, 1000) == 0, "loop_run_once");
+	CHECK(at_a >= t0 + 200, "a on time (%" PRIu64 " ms)", at_a - t0);
+	CHECK(at_b >= at_a && at_b < t0 + 400 && at_b - at_a < 100,
+	      "b early, in a's wake-up (a at %" PRIu64 ", b at %" PRIu64 " ms)", at_a - t0, at_b - t0);
+	CHECK(at_c >= t0 + 900, "c not early without a wake-up (%" PRIu64 " ms)", at_c - t0);
+	CHECK(at_d >= t0 + 700, "d's slack cleared by loop_timer_set (%" PRIu64 " ms)", at_d - t0);
+	CHECK(!loop_timer_armed(b) && !loop_timer_armed(c), "one-shot timers with slack disarmed");
+	loop_free(l);
+}
+
 static int cmd_echo(struct ctx *c, const char *args, struct jbuf *o)
 {
 	jbuf_append(o, "{\"tunnels\": [{\"interface\": \"re6stc0\", \"peer\": ");
@@ -1044,6 +1079,7 @@ int main(int argc, char *argv[])
 	test_state();
 	test_state_schema();
 	test_loop();
+	test_loop_slack();
 	test_control(argc > 1 ? argv[1] : NULL);
 	test_loglimit();
 	char cmd[128];
