@@ -24,7 +24,7 @@
 #define RECONNECT_MS 200    /* after babeld shut its local socket on us, */
 #define RECONNECT_MAX_MS 5000 /* doubling while it keeps doing so */
 #define RECONNECT_TRIES 25  /* failed attempts, then restart babeld */
-#define RBUF_SIZE 4096
+#define RBUF_SIZE 16384 /* 500 ms of monitor lines (~7 KB at hello 1 s, 5 tunnels) in one read */
 #define BATCH_MS 500 /* an idle node's monitor lines are read this often */
 
 struct pending {
