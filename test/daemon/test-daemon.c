@@ -498,6 +498,20 @@ static void test_state(void)
 		      !strcmp(sp.endpoints, "192.0.2.1,41000,wg"),
 	      "endpoints kept when NULL");
 	free(sp.endpoints);
+	struct re6st_prefix ask[3] = { b, a };
+	prefix_parse("2001:db8:3::/48", &ask[2]);
+	bool cached[3] = { false, false, true };
+	size_t count = 0;
+	CHECK(state_peers_cached(s, ask, 3, cached, &count) == 0 && count == 2 && cached[0] &&
+		      cached[1] && !cached[2],
+	      "cached: b and a yes, c no, 2 in all (%zu: %d %d %d)", count, cached[0], cached[1],
+	      cached[2]);
+	CHECK(state_peers_cached(s, ask, 0, cached, &count) == 0 && count == 2,
+	      "nothing asked: only the count");
+	CHECK(state_peer_put(s, &ask[2], "192.0.2.3,41000,wg", 400) == 0 &&
+		      state_peers_cached(s, ask + 2, 1, cached, &count) == 0 && cached[0] && count == 3 &&
+		      state_peer_remove(s, &ask[2]) == 0,
+	      "the transaction ended: a write after it is seen");
 	CHECK(state_journal_add(s, STATE_OBJ_LINK, "re6stc0", "wireguard") == 0, "journal link");
 	CHECK(state_journal_add(s, STATE_OBJ_ADDRESS, "lo", "2001:db8:1::1/48") == 0, "journal addr");
 	CHECK(state_journal_add(s, STATE_OBJ_LINK, "re6stc0", "wireguard") == 0, "idempotent");
