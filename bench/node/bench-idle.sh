@@ -68,17 +68,39 @@ figure "re6stnet / babeld CPU" "$(awk -v a=$((c1 - c0)) -v b=$((b1 - b0)) 'BEGIN
 figure "re6stnet wake-ups per second" "$(awk -v w=$((w1 - w0)) -v s="$IDLE_S" 'BEGIN { printf "%.2f", w / s }')"
 figure "babeld wake-ups per second" "$(awk -v w=$((bw1 - bw0)) -v s="$IDLE_S" 'BEGIN { printf "%.2f", w / s }')"
 echo "aim: re6stnet at most 0.1% of a core idle: $(awk -v p="$rp" 'BEGIN { print (p <= 0.1) ? "met" : "NOT met" }')"
+# The peer-cache fill is the tunnel manager's idle work that wakes other
+# nodes too: how often node 1 asked, and whom lately.
+if [ -f "$TB_DIR/n1/log/re6stnet.log" ]; then
+	figure "node 1 cache-fill requests (whole run)" "$(grep -c 'for its endpoints' "$TB_DIR/n1/log/re6stnet.log")"
+	grep 'for its endpoints' "$TB_DIR/n1/log/re6stnet.log" | tail -n 4 | cut -c1-150
+fi
 # Where the wake-ups come from: re6stnet's system calls over 30 s (after
 # the measured window: strace slows the process down).
 if [ "${BENCH_TRACE:-1}" = 1 ] && command -v strace >/dev/null; then
-	timeout 30 strace -tt -p "$pid" -o "$TB_DIR/strace.out" 2>/dev/null
+	timeout 30 strace -tt -T -p "$pid" -o "$TB_DIR/strace.out" 2>/dev/null
 	sed -n 's/^[0-9:.]* \([a-z0-9_]*\)(.*/\1/p' "$TB_DIR/strace.out" >"$TB_DIR/calls"
 	figure "re6stnet system calls per second" "$(wc -l <"$TB_DIR/calls" | awk '{ printf "%.1f", $1 / 30 }') (strace, 30 s)"
 	figure "re6stnet polls per second" "$(grep -c '^poll$' "$TB_DIR/calls" | awk '{ printf "%.1f", $1 / 30 }')"
 	echo "re6stnet system calls over 30 s, by name:"
 	sort "$TB_DIR/calls" | uniq -c | sort -rn | head -n 15
-	echo "the first 60 calls:"
-	head -n 60 "$TB_DIR/strace.out" | cut -c1-160
+	# Each poll() that slept (over 2 ms) is a wake-up: what woke it (a
+	# timer, or the fds it returned) and the system calls until the next.
+	echo "re6stnet wake-ups over 30 s, by cause (fd 12 or so is babeld's socket): count, calls after each"
+	awk '
+	function flush() { if (cause != "") { n[cause]++; c[cause] += calls; cause = "" } }
+	/ poll\(/ {
+		d = $NF; gsub(/[<>]/, "", d)
+		if (d + 0 < 0.002) { calls++; next }
+		flush()
+		if ($0 ~ /= 0 \(Timeout\)/) cause = "timer"
+		else { cause = "fd"; s = $0; while (match(s, /fd=[0-9]+, revents/)) { cause = cause " " substr(s, RSTART + 3, RLENGTH - 12); s = substr(s, RSTART + RLENGTH) } }
+		calls = 0; next
+	}
+	{ calls++ }
+	END { flush(); for (k in n) printf "    %-24s %4d wake-ups, %5.1f calls each\n", k, n[k], c[k] / n[k] }
+	' "$TB_DIR/strace.out" | sort -k2 -rn
+	echo "the first 80 calls:"
+	head -n 80 "$TB_DIR/strace.out" | cut -c1-160
 fi
 exit 0
 }
