@@ -74,6 +74,35 @@ if [ -f "$TB_DIR/n1/log/re6stnet.log" ]; then
 	figure "node 1 cache-fill requests (whole run)" "$(grep -c 'for its endpoints' "$TB_DIR/n1/log/re6stnet.log")"
 	grep 'for its endpoints' "$TB_DIR/n1/log/re6stnet.log" | tail -n 4 | cut -c1-150
 fi
+# Following babeld's monitor stream against asking for a dump: the lines
+# of one dump (all of babeld's tables) and the monitor's lines per second
+# over 20 s, on a second connection to node 1's babeld.
+/usr/bin/python3 - "$TB_DIR/n1/run/babeld.sock" <<'PY'
+import socket, sys, time
+def connect():
+    s = socket.socket(socket.AF_UNIX)
+    s.connect(sys.argv[1])
+    buf = b''
+    while not (buf.endswith(b'\nok\n')):
+        buf += s.recv(4096)
+    return s
+def until_ok(s):
+    buf, n = b'', 0
+    while not (buf == b'ok\n' or buf.endswith(b'\nok\n')):
+        buf += s.recv(65536)
+    return buf.count(b'\n') - 1
+s = connect(); s.sendall(b'dump\n'); dump = until_ok(s); s.close()
+s = connect(); s.sendall(b'monitor\n'); until_ok(s)
+s.settimeout(0.2); lines = 0; end = time.time() + 20
+while time.time() < end:
+    try:
+        lines += s.recv(65536).count(b'\n')
+    except socket.timeout:
+        pass
+s.close()
+print('figure: %-40s %d' % ('babeld dump, lines (once)', dump))
+print('figure: %-40s %.1f' % ('babeld monitor lines per second', lines / 20))
+PY
 # Where the wake-ups come from: re6stnet's system calls over 30 s (after
 # the measured window: strace slows the process down).
 if [ "${BENCH_TRACE:-1}" = 1 ] && command -v strace >/dev/null; then
