@@ -68,12 +68,6 @@ figure "re6stnet / babeld CPU" "$(awk -v a=$((c1 - c0)) -v b=$((b1 - b0)) 'BEGIN
 figure "re6stnet wake-ups per second" "$(awk -v w=$((w1 - w0)) -v s="$IDLE_S" 'BEGIN { printf "%.2f", w / s }')"
 figure "babeld wake-ups per second" "$(awk -v w=$((bw1 - bw0)) -v s="$IDLE_S" 'BEGIN { printf "%.2f", w / s }')"
 echo "aim: re6stnet at most 0.1% of a core idle: $(awk -v p="$rp" 'BEGIN { print (p <= 0.1) ? "met" : "NOT met" }')"
-# The peer-cache fill is the tunnel manager's idle work that wakes other
-# nodes too: how often node 1 asked, and whom lately.
-if [ -f "$TB_DIR/n1/log/re6stnet.log" ]; then
-	figure "node 1 cache-fill requests (whole run)" "$(grep -c 'for its endpoints' "$TB_DIR/n1/log/re6stnet.log")"
-	grep 'for its endpoints' "$TB_DIR/n1/log/re6stnet.log" | tail -n 4 | cut -c1-150
-fi
 # Following babeld's monitor stream against asking for a dump: the lines
 # of one dump (all of babeld's tables) and the monitor's lines per second
 # over 20 s, on a second connection to node 1's babeld.
