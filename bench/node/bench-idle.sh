@@ -12,8 +12,12 @@
 #                figures slow)
 #   wake-ups     voluntary context switches per second (each poll() that
 #                sleeps then wakes is one)
+#   babeld lines the monitor's lines per second and one dump's lines, on a
+#                second connection to node 1's babeld (following the
+#                monitor against asking for dumps)
 #   system calls re6stnet's, per second and by name, over 30 s of strace
-#                after the window (BENCH_TRACE=0: none)
+#                after the window (BENCH_TRACE=0: none), and its wake-ups
+#                by cause (a timer, or the fds poll() returned)
 # Measure a release build: RE6ST_BUILD_ROOT=$PWD/build-bench (meson setup
 # build-bench --buildtype=release).
 set -u
