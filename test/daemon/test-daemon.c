@@ -509,8 +509,8 @@ static void test_state(void)
 	CHECK(state_peers_cached(s, ask, 0, cached, &count) == 0 && count == 2,
 	      "nothing asked: only the count");
 	CHECK(state_peer_put(s, &ask[2], "192.0.2.3,41000,wg", 400) == 0 &&
-		      state_peers_cached(s, ask + 2, 1, cached, &count) == 0 && cached[0] && count == 3 &&
-		      state_peer_remove(s, &ask[2]) == 0,
+		      state_peers_cached(s, ask + 2, 1, cached, &count) == 0 && cached[0] &&
+		      count == 3 && state_peer_remove(s, &ask[2]) == 0,
 	      "the transaction ended: a write after it is seen");
 	CHECK(state_journal_add(s, STATE_OBJ_LINK, "re6stc0", "wireguard") == 0, "journal link");
 	CHECK(state_journal_add(s, STATE_OBJ_ADDRESS, "lo", "2001:db8:1::1/48") == 0, "journal addr");
@@ -745,7 +745,8 @@ static void test_loop_slack(void)
 		CHECK(loop_run_once(l, 1000) == 0, "loop_run_once");
 	CHECK(at_a >= t0 + 200, "a on time (%" PRIu64 " ms)", at_a - t0);
 	CHECK(at_b == at_a && at_b < t0 + 1000,
-	      "b early, in a's wake-up (a at %" PRIu64 ", b at %" PRIu64 " ms)", at_a - t0, at_b - t0);
+	      "b early, in a's wake-up (a at %" PRIu64 ", b at %" PRIu64 " ms)", at_a - t0,
+	      at_b - t0);
 	CHECK(at_c >= t0 + 2000, "c not early without a wake-up (%" PRIu64 " ms)", at_c - t0);
 	CHECK(at_d >= t0 + 1300, "d's slack cleared by loop_timer_set (%" PRIu64 " ms)", at_d - t0);
 	CHECK(!loop_timer_armed(b) && !loop_timer_armed(c), "one-shot timers with slack disarmed");
