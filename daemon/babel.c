@@ -24,8 +24,8 @@
 #define RECONNECT_MS 200    /* after babeld shut its local socket on us, */
 #define RECONNECT_MAX_MS 5000 /* doubling while it keeps doing so */
 #define RECONNECT_TRIES 25  /* failed attempts, then restart babeld */
-#define RBUF_SIZE 4096
-#define MONITOR_BATCH_MS 500 /* an idle node's monitor lines are read this often */
+#define RBUF_SIZE 16384 /* 500 ms of monitor lines (~7 KB at hello 1 s, 5 tunnels) in one read */
+#define BATCH_MS 500 /* an idle node's monitor lines are read this often */
 
 struct pending {
 	babel_reply_fn cb;
@@ -327,12 +327,12 @@ static void on_io(struct loop *l, int fd, short revents, void *userdata)
 		log_warning("babeld: line longer than %d bytes, dropped", RBUF_SIZE);
 		b->rlen = 0;
 	}
-	/* A trickle (a neighbour line per hello, route lines as metrics move)
-	 * waits MONITOR_BATCH_MS in the socket unless a command awaits its
-	 * answer (queue_write() polls again); a hang-up still wakes us. */
+	/* A trickle (neighbour lines per hello, route lines as metrics move) waits
+	 * BATCH_MS in the socket (half if the loop wakes anyway) unless a
+	 * command awaits its answer (queue_write() polls); a hang-up still wakes us. */
 	if ((size_t)n < RBUF_SIZE / 2 && b->ready && !b->pending.n && b->io) {
 		loop_io_set_events(b->io, b->wlen ? POLLOUT : 0);
-		loop_timer_set_in(b->batch_timer, MONITOR_BATCH_MS);
+		loop_timer_set_slack(b->batch_timer, loop_now(l) + BATCH_MS, BATCH_MS / 2);
 	}
 }
 

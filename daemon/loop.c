@@ -23,6 +23,7 @@ struct loop_io {
 struct loop_timer {
 	struct loop *loop;
 	uint64_t when; /* 0 = disarmed */
+	uint64_t slack; /* may fire this much early on a wake-up (loop_timer_set_slack()) */
 	uint64_t period;
 	bool dead;
 	loop_timer_fn cb;
@@ -217,6 +218,13 @@ int loop_add_timer(struct loop *l, uint64_t when, uint64_t period_ms, loop_timer
 void loop_timer_set(struct loop_timer *t, uint64_t when)
 {
 	t->when = when ? when : 1;
+	t->slack = 0;
+}
+
+void loop_timer_set_slack(struct loop_timer *t, uint64_t when, uint64_t slack_ms)
+{
+	loop_timer_set(t, when);
+	t->slack = slack_ms;
 }
 
 void loop_timer_set_in(struct loop_timer *t, uint64_t delay_ms)
@@ -372,7 +380,8 @@ static void fire_timers(struct loop *l)
 		struct loop_timer *t = NULL;
 		for (size_t i = 0; i < n; i++) {
 			struct loop_timer *x = l->timers[i];
-			if (x->dead || x->when == 0 || x->when > l->now)
+			/* when - slack <= now, without wrapping below 0 */
+			if (x->dead || x->when == 0 || x->when > l->now + x->slack)
 				continue;
 			if (!t || x->when < t->when)
 				t = x;
@@ -387,6 +396,7 @@ static void fire_timers(struct loop *l)
 		} else {
 			t->when = 0;
 		}
+		t->slack = 0;
 		t->cb(l, t, t->userdata);
 	}
 }

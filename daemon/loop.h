@@ -73,6 +73,14 @@ int loop_add_timer(struct loop *l, uint64_t when, uint64_t period_ms, loop_timer
 void loop_timer_set(struct loop_timer *t, uint64_t when);
 /* Arm at loop_now() + delay_ms. */
 void loop_timer_set_in(struct loop_timer *t, uint64_t delay_ms);
+/*
+ * Arm at `when`, allowing the timer to fire up to slack_ms early when the
+ * loop wakes for something else (another timer, a file descriptor) from
+ * when - slack_ms on: work that may come a little early joins a wake-up
+ * that happens anyway instead of adding one. The loop never wakes for it
+ * before `when`. loop_timer_set() and loop_timer_set_in() clear the slack.
+ */
+void loop_timer_set_slack(struct loop_timer *t, uint64_t when, uint64_t slack_ms);
 void loop_timer_disarm(struct loop_timer *t);
 bool loop_timer_armed(const struct loop_timer *t);
 /* Remove (NULL-safe). */

@@ -297,6 +297,34 @@ int state_peer_count(struct state *s, size_t *ret)
 	return r;
 }
 
+int state_peers_cached(struct state *s, const struct re6st_prefix *prefixes, size_t n,
+		       bool *ret_cached, size_t *ret_count)
+{
+	sqlite3_stmt *st = NULL;
+	/* A deferred transaction: the count and every look-up share one read
+	 * lock (each statement alone would take and release its own). */
+	int rc = sqlite3_exec(s->db, "BEGIN;", NULL, NULL, NULL);
+	if (rc != SQLITE_OK)
+		return fail(s, rc);
+	int r = state_peer_count(s, ret_count);
+	if (r >= 0)
+		r = prepare(s, "SELECT 1 FROM peer WHERE prefix = ?", &st);
+	for (size_t i = 0; r >= 0 && i < n; i++) {
+		char p[PREFIX_STRLEN];
+		prefix_format(&prefixes[i], p);
+		sqlite3_bind_text(st, 1, p, -1, SQLITE_TRANSIENT);
+		rc = sqlite3_step(st);
+		if (rc == SQLITE_ROW || rc == SQLITE_DONE)
+			ret_cached[i] = rc == SQLITE_ROW;
+		else
+			r = fail(s, rc);
+		sqlite3_reset(st);
+	}
+	sqlite3_finalize(st);
+	sqlite3_exec(s->db, "COMMIT;", NULL, NULL, NULL);
+	return r;
+}
+
 int state_peer_list(struct state *s, size_t max, struct state_peer **ret, size_t *ret_n)
 {
 	sqlite3_stmt *st;

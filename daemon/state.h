@@ -74,6 +74,12 @@ int state_peer_count(struct state *s, size_t *ret);
 /* One peer. -ENOENT if unknown. Free ret->endpoints. */
 int state_peer_get(struct state *s, const struct re6st_prefix *prefix, struct state_peer *ret);
 /*
+ * Which of prefixes[0..n) the cache holds (ret_cached[i]), and how many
+ * peers it holds in all (ret_count): one read transaction, whatever n.
+ */
+int state_peers_cached(struct state *s, const struct re6st_prefix *prefixes, size_t n,
+		       bool *ret_cached, size_t *ret_count);
+/*
  * Up to max peers (0 = all) in random order, excluding none. Free with
  * state_peers_free().
  */

@@ -151,38 +151,47 @@ void tm_fill_cache(struct tunnel_mgr *m)
 	struct ctx *c = m->c;
 	if (!c->state || !c->peer || !c->babel || tm_now_ms(m) < m->next_fill_ms)
 		return;
-	size_t cached = 0;
-	state_peer_count(c->state, &cached);
-
+	/* The distant nodes babel knows, each once (babel has a route per
+	 * neighbour that offers one), looked up in the cache in one read. */
 	const struct babel_route *routes = NULL;
-	size_t nr = babel_routes(c->babel, &routes);
-	const struct re6st_prefix *pick = NULL, *fallback = NULL;
-	uint32_t seen = 0, seen_fb = 0;
+	size_t nr = babel_routes(c->babel, &routes), n = 0, cached = 0;
+	_cleanup_free_ struct re6st_prefix *cand = calloc(nr ? nr : 1, sizeof(*cand));
+	_cleanup_free_ bool *known = calloc(nr ? nr : 1, sizeof(*known));
+	m->next_fill_ms = tm_now_ms(m) + CACHE_FILL_MS; /* unless set below */
+	if (!cand || !known)
+		return;
 	for (size_t i = 0; i < nr; i++) {
 		const struct re6st_prefix *p = &routes[i].prefix;
 		if (!prefix_contains(&c->network, p) || p->len <= c->network.len ||
 		    prefix_equal(p, &c->prefix))
 			continue;
-		struct state_peer sp;
-		bool known = state_peer_get(c->state, p, &sp) >= 0;
-		if (known)
-			free(sp.endpoints);
-		/* Reservoir sampling, uncached nodes first. */
-		if (!known && randombytes_uniform(++seen) == 0)
-			pick = p;
-		else if (known && randombytes_uniform(++seen_fb) == 0)
-			fallback = p;
+		size_t j = 0;
+		while (j < n && !prefix_equal(&cand[j], p))
+			j++;
+		if (j == n)
+			cand[n++] = *p;
+	}
+	if (state_peers_cached(c->state, cand, n, known, &cached) < 0)
+		return;
+	size_t n_new = 0;
+	for (size_t i = 0; i < n; i++)
+		n_new += !known[i];
+	/* One draw: a node not cached yet, else a cached one (refreshed). */
+	const struct re6st_prefix *pick = NULL;
+	if (n) {
+		uint32_t k = randombytes_uniform((uint32_t)(n_new ? n_new : n));
+		for (size_t i = 0; i < n && !pick; i++)
+			if ((!n_new || !known[i]) && k-- == 0)
+				pick = &cand[i];
 	}
 	/* Faster while nodes babel knows are missing from a small cache; once
 	 * every one is cached, only a slow refresh (an idle node, and the nodes
 	 * it would ask, sleep). Babel knowing nobody yet (a node just started)
 	 * is not "every one cached": the fill comes back soon, or a node cut
 	 * from its first peers minutes later had only them in its cache. */
-	uint64_t every = pick || !fallback ? (cached < CACHE_WANT ? CACHE_FILL_MS / 3 : CACHE_FILL_MS)
-					   : CACHE_REFRESH_MS;
+	uint64_t every = n_new || !n ? (cached < CACHE_WANT ? CACHE_FILL_MS / 3 : CACHE_FILL_MS)
+				     : CACHE_REFRESH_MS;
 	m->next_fill_ms = tm_now_ms(m) + every / 2 + randombytes_uniform((uint32_t)every);
-	if (!pick)
-		pick = fallback;
 	if (!pick)
 		return;
 	struct pp_msg msg = { .type = PP_ADDRESS_REQUEST };

@@ -696,17 +696,24 @@ void tm_want_again(struct tunnel_mgr *m)
  * move; while client tunnels are wanted, WANT_MS after a pass that could
  * try someone, doubling up to WANT_MAX_MS (30 s) after passes that could not (new
  * routes, a new configuration or a freed tunnel start again from WANT_MS).
- * Messages and events wake it at once (tm_wake()).
+ * Health checks and want passes may run early (their slack) when the loop
+ * wakes for something else, so they add no wake-up of their own. Messages
+ * and events wake it at once (tm_wake()).
  */
 static void schedule(struct tunnel_mgr *m, uint64_t now, size_t wanted)
 {
-	uint64_t next = m->next_refresh_ms;
-#define AT(x)                                   \
-	do {                                    \
-		uint64_t at_ = (x);             \
-		if (at_ && at_ < next)          \
-			next = at_;             \
+	uint64_t next = m->next_refresh_ms, slack = 0;
+	/* AT(x): due at x; ATS(x, s): due at x, may run up to s early (the
+	 * loop runs it then if it wakes for something else). */
+#define ATS(x, s)                                    \
+	do {                                         \
+		uint64_t at_ = (x);                  \
+		if (at_ && at_ < next) {             \
+			next = at_;                  \
+			slack = (s);                 \
+		}                                    \
 	} while (0)
+#define AT(x) ATS(x, 0)
 
 	for (size_t i = 0; i < m->n_pend; i++)
 		AT(m->pend[i].until_ms);
@@ -717,8 +724,8 @@ static void schedule(struct tunnel_mgr *m, uint64_t now, size_t wanted)
 		switch (t->state) {
 		case T_SETUP: AT(t->deadline_ms); break;
 		case T_UP: {
-			uint64_t slack;
-			AT(tm_health_due(m, t, &slack));
+			uint64_t s, due = tm_health_due(m, t, &s);
+			ATS(due, s);
 			break;
 		}
 		case T_DRAINING: AT(now + POLL_MS); break;
@@ -727,11 +734,12 @@ static void schedule(struct tunnel_mgr *m, uint64_t now, size_t wanted)
 		}
 	}
 	if (wanted)
-		AT(now + m->want_ms);
+		ATS(now + m->want_ms, m->want_ms / 2);
 	if (m->c->state && m->c->peer && m->c->babel)
 		AT(m->next_fill_ms);
 #undef AT
-	loop_timer_set(m->timer, MAX(next, now + 1));
+#undef ATS
+	loop_timer_set_slack(m->timer, MAX(next, now + 1), next > now + 1 ? slack : 0);
 }
 
 void tm_run(struct loop *l, struct loop_timer *timer, void *userdata)

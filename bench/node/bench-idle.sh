@@ -12,8 +12,12 @@
 #                figures slow)
 #   wake-ups     voluntary context switches per second (each poll() that
 #                sleeps then wakes is one)
+#   babeld lines the monitor's lines per second and one dump's lines, on a
+#                second connection to node 1's babeld (following the
+#                monitor against asking for dumps)
 #   system calls re6stnet's, per second and by name, over 30 s of strace
-#                after the window (BENCH_TRACE=0: none)
+#                after the window (BENCH_TRACE=0: none), and its wake-ups
+#                by cause (a timer, or the fds poll() returned)
 # Measure a release build: RE6ST_BUILD_ROOT=$PWD/build-bench (meson setup
 # build-bench --buildtype=release).
 set -u
@@ -68,17 +72,62 @@ figure "re6stnet / babeld CPU" "$(awk -v a=$((c1 - c0)) -v b=$((b1 - b0)) 'BEGIN
 figure "re6stnet wake-ups per second" "$(awk -v w=$((w1 - w0)) -v s="$IDLE_S" 'BEGIN { printf "%.2f", w / s }')"
 figure "babeld wake-ups per second" "$(awk -v w=$((bw1 - bw0)) -v s="$IDLE_S" 'BEGIN { printf "%.2f", w / s }')"
 echo "aim: re6stnet at most 0.1% of a core idle: $(awk -v p="$rp" 'BEGIN { print (p <= 0.1) ? "met" : "NOT met" }')"
+# Following babeld's monitor stream against asking for a dump: the lines
+# of one dump (all of babeld's tables) and the monitor's lines per second
+# over 20 s, on a second connection to node 1's babeld.
+/usr/bin/python3 - "$TB_DIR/n1/run/babeld.sock" <<'PY'
+import socket, sys, time
+def connect():
+    s = socket.socket(socket.AF_UNIX)
+    s.connect(sys.argv[1])
+    buf = b''
+    while not (buf.endswith(b'\nok\n')):
+        buf += s.recv(4096)
+    return s
+def until_ok(s):
+    buf, n = b'', 0
+    while not (buf == b'ok\n' or buf.endswith(b'\nok\n')):
+        buf += s.recv(65536)
+    return buf.count(b'\n') - 1
+s = connect(); s.sendall(b'dump\n'); dump = until_ok(s); s.close()
+s = connect(); s.sendall(b'monitor\n'); until_ok(s)
+s.settimeout(0.2); lines = 0; end = time.time() + 20
+while time.time() < end:
+    try:
+        lines += s.recv(65536).count(b'\n')
+    except socket.timeout:
+        pass
+s.close()
+print('figure: %-40s %d' % ('babeld dump, lines (once)', dump))
+print('figure: %-40s %.1f' % ('babeld monitor lines per second', lines / 20))
+PY
 # Where the wake-ups come from: re6stnet's system calls over 30 s (after
 # the measured window: strace slows the process down).
 if [ "${BENCH_TRACE:-1}" = 1 ] && command -v strace >/dev/null; then
-	timeout 30 strace -tt -p "$pid" -o "$TB_DIR/strace.out" 2>/dev/null
+	timeout 30 strace -tt -T -p "$pid" -o "$TB_DIR/strace.out" 2>/dev/null
 	sed -n 's/^[0-9:.]* \([a-z0-9_]*\)(.*/\1/p' "$TB_DIR/strace.out" >"$TB_DIR/calls"
 	figure "re6stnet system calls per second" "$(wc -l <"$TB_DIR/calls" | awk '{ printf "%.1f", $1 / 30 }') (strace, 30 s)"
 	figure "re6stnet polls per second" "$(grep -c '^poll$' "$TB_DIR/calls" | awk '{ printf "%.1f", $1 / 30 }')"
 	echo "re6stnet system calls over 30 s, by name:"
 	sort "$TB_DIR/calls" | uniq -c | sort -rn | head -n 15
-	echo "the first 60 calls:"
-	head -n 60 "$TB_DIR/strace.out" | cut -c1-160
+	# Each poll() that slept (over 2 ms) is a wake-up: what woke it (a
+	# timer, or the fds it returned) and the system calls until the next.
+	echo "re6stnet wake-ups over 30 s, by cause (fd 12 or so is babeld's socket): count, calls after each"
+	awk '
+	function flush() { if (cause != "") { n[cause]++; c[cause] += calls; cause = "" } }
+	/ poll\(/ {
+		d = $NF; gsub(/[<>]/, "", d)
+		if (d + 0 < 0.002) { calls++; next }
+		flush()
+		if ($0 ~ /= 0 \(Timeout\)/) cause = "timer"
+		else { cause = "fd"; s = $0; while (match(s, /fd=[0-9]+, revents/)) { cause = cause " " substr(s, RSTART + 3, RLENGTH - 12); s = substr(s, RSTART + RLENGTH) } }
+		calls = 0; next
+	}
+	{ calls++ }
+	END { flush(); for (k in n) printf "    %-24s %4d wake-ups, %5.1f calls each\n", k, n[k], c[k] / n[k] }
+	' "$TB_DIR/strace.out" | sort -k2 -rn
+	echo "the first 80 calls:"
+	head -n 80 "$TB_DIR/strace.out" | cut -c1-160
 fi
 exit 0
 }

@@ -7,6 +7,7 @@
  */
 #include <arpa/inet.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <sys/socket.h>
@@ -497,6 +498,20 @@ static void test_state(void)
 		      !strcmp(sp.endpoints, "192.0.2.1,41000,wg"),
 	      "endpoints kept when NULL");
 	free(sp.endpoints);
+	struct re6st_prefix ask[3] = { b, a };
+	prefix_parse("2001:db8:3::/48", &ask[2]);
+	bool cached[3] = { false, false, true };
+	size_t count = 0;
+	CHECK(state_peers_cached(s, ask, 3, cached, &count) == 0 && count == 2 && cached[0] &&
+		      cached[1] && !cached[2],
+	      "cached: b and a yes, c no, 2 in all (%zu: %d %d %d)", count, cached[0], cached[1],
+	      cached[2]);
+	CHECK(state_peers_cached(s, ask, 0, cached, &count) == 0 && count == 2,
+	      "nothing asked: only the count");
+	CHECK(state_peer_put(s, &ask[2], "192.0.2.3,41000,wg", 400) == 0 &&
+		      state_peers_cached(s, ask + 2, 1, cached, &count) == 0 && cached[0] &&
+		      count == 3 && state_peer_remove(s, &ask[2]) == 0,
+	      "the transaction ended: a write after it is seen");
 	CHECK(state_journal_add(s, STATE_OBJ_LINK, "re6stc0", "wireguard") == 0, "journal link");
 	CHECK(state_journal_add(s, STATE_OBJ_ADDRESS, "lo", "2001:db8:1::1/48") == 0, "journal addr");
 	CHECK(state_journal_add(s, STATE_OBJ_LINK, "re6stc0", "wireguard") == 0, "idempotent");
@@ -699,6 +714,42 @@ static void test_loop(void)
 	loop_io_remove(io);
 	close(fds[0]);
 	close(fds[1]);
+	loop_free(l);
+}
+
+/* Timer slack: a timer may fire early only on a wake-up the loop makes
+ * anyway, never before its time on its own; loop_timer_set() clears it. */
+static void on_stamp(struct loop *l, struct loop_timer *t, void *ud)
+{
+	*(uint64_t *)ud = loop_now(l);
+}
+
+static void test_loop_slack(void)
+{
+	struct loop *l = NULL;
+	CHECK(loop_new(&l) == 0, "loop");
+	uint64_t t0 = loop_clock_ms(), at_a = 0, at_b = 0, at_c = 0, at_d = 0, at_e = 0;
+	struct loop_timer *a, *b, *c, *d, *e;
+	CHECK(loop_add_timer(l, t0 + 200, 0, on_stamp, &at_a, &a) == 0, "timer a");
+	CHECK(loop_add_timer(l, 0, 0, on_stamp, &at_b, &b) == 0, "timer b");
+	CHECK(loop_add_timer(l, 0, 0, on_stamp, &at_c, &c) == 0, "timer c");
+	CHECK(loop_add_timer(l, 0, 0, on_stamp, &at_d, &d) == 0, "timer d");
+	CHECK(loop_add_timer(l, t0 + 1200, 0, on_stamp, &at_e, &e) == 0, "timer e");
+	/* Far apart, so that a loaded machine's late wake-ups change nothing. */
+	loop_timer_set_slack(b, t0 + 1000, 900); /* joins a's wake-up at 200 */
+	loop_timer_set_slack(c, t0 + 2000, 100); /* nothing wakes the loop from 1900: on time */
+	loop_timer_set_slack(d, t0 + 1300, 500);
+	loop_timer_set(d, t0 + 1300); /* slack cleared: not with e at 1200 */
+	uint64_t end = t0 + 5000;
+	while (!(at_a && at_b && at_c && at_d && at_e) && loop_clock_ms() < end)
+		CHECK(loop_run_once(l, 1000) == 0, "loop_run_once");
+	CHECK(at_a >= t0 + 200, "a on time (%" PRIu64 " ms)", at_a - t0);
+	CHECK(at_b == at_a && at_b < t0 + 1000,
+	      "b early, in a's wake-up (a at %" PRIu64 ", b at %" PRIu64 " ms)", at_a - t0,
+	      at_b - t0);
+	CHECK(at_c >= t0 + 2000, "c not early without a wake-up (%" PRIu64 " ms)", at_c - t0);
+	CHECK(at_d >= t0 + 1300, "d's slack cleared by loop_timer_set (%" PRIu64 " ms)", at_d - t0);
+	CHECK(!loop_timer_armed(b) && !loop_timer_armed(c), "one-shot timers with slack disarmed");
 	loop_free(l);
 }
 
@@ -1044,6 +1095,7 @@ int main(int argc, char *argv[])
 	test_state();
 	test_state_schema();
 	test_loop();
+	test_loop_slack();
 	test_control(argc > 1 ? argv[1] : NULL);
 	test_loglimit();
 	char cmd[128];
