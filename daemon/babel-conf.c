@@ -6,6 +6,7 @@
 
 #include "babel.h"
 #include "babel-conf.h"
+#include "babel-rekey.h"
 #include "config.h"
 #include "ctx.h"
 #include "events.h"
@@ -145,6 +146,14 @@ static int babel_params_fill(struct ctx *c, const struct rc_hmac *hmac, struct b
 			p->hmac_accept_len = hmac->accept_len;
 			p->hmac_accept_unsigned = hmac->accept_none;
 		}
+	} else {
+		/* A network without key: babeld signs with this node's own
+		 * random key, which no neighbour has, and accepts every packet,
+		 * as without key. The registry's first key then only replaces
+		 * the key's value (babel-rekey.h): no restart, no flush. */
+		p->hmac_sign = c->babel_placeholder;
+		p->hmac_sign_len = sizeof(c->babel_placeholder);
+		p->hmac_accept_unsigned = true;
 	}
 	p->lan_interfaces = c->opt.interfaces.v;
 	p->n_lan_interfaces = c->opt.interfaces.n;
@@ -214,7 +223,8 @@ static void on_babel_change(struct babel *b, const struct babel_event *ev, void 
 		post_babel(c, ev);
 }
 
-/* New keys were cached (netconf-store): restart babeld with them. */
+/* New keys were cached (netconf-store): babeld gets them live when only the
+ * keys and interface options changed (babel-rekey.h), else restarts. */
 static void on_hmac(void *userdata, enum event_type type, const void *payload, size_t len)
 {
 	struct ctx *c = userdata;
@@ -225,13 +235,21 @@ static void on_hmac(void *userdata, enum event_type type, const void *payload, s
 	if (nstore_hmac_get(c, &h) < 0)
 		h = (struct rc_hmac){ 0 };
 	int r = babel_params_fill(c, &h, &p, &state, &pid, &logp, &keys);
-	if (r >= 0)
-		r = babel_reconfigure(c->babel, &p);
+	int how = r < 0 ? r : babel_reconfigure(c->babel, &p);
+	r = how;
+	if (how > 0)
+		r = babel_rekey_start(&c->babel_rekey, c->loop, c->babel, &p, how);
+	else
+		babel_rekey_free(TAKE_PTR(c->babel_rekey)); /* restarted: every interface is new */
 	sodium_memzero(&h, sizeof(h));
 	if (r < 0)
 		log_errno(LOG_ERR, r, "cannot give babeld the new HMAC keys");
-	else
+	else if (how == 0)
 		log_info("babel HMAC keys changed: babeld restarted with them");
+	else
+		log_info("babel HMAC keys changed: given to the running babeld%s%s",
+			 p.hmac_accept_unsigned ? " (unsigned packets accepted)" : "",
+			 how == 2 ? ", its interfaces added again one at a time" : "");
 }
 
 int babel_mod_init(struct ctx *c)
@@ -241,6 +259,7 @@ int babel_mod_init(struct ctx *c)
 	struct rc_hmac hmac = { 0 };
 
 	babel_hmac_keys(c, &hmac);
+	randombytes_buf(c->babel_placeholder, sizeof(c->babel_placeholder));
 	int r = babel_params_fill(c, &hmac, &p, &state, &pid, &logp, &keys);
 	if (r >= 0)
 		r = babel_start(c->loop, &p, &c->babel);
@@ -258,6 +277,7 @@ int babel_mod_init(struct ctx *c)
 void babel_mod_fini(struct ctx *c)
 {
 	events_unsubscribe(c->events, on_hmac, c);
+	babel_rekey_free(TAKE_PTR(c->babel_rekey));
 	babel_set_listener(c->babel, NULL, NULL);
 	babel_stop(c->babel);
 	c->babel = NULL;
