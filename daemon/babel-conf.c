@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The "babel" module: babeld's parameters from the node's state (babel-conf.h). */
 #include <arpa/inet.h>
+#include <net/if.h>
 
 #include <sodium.h>
 
@@ -223,6 +224,39 @@ static void on_babel_change(struct babel *b, const struct babel_event *ev, void 
 		post_babel(c, ev);
 }
 
+/*
+ * While babeld re-learns an interface it flushed (babel-rekey.h), the
+ * kernel keeps a copy of babeld's routes through it at a lower priority
+ * (metric HOLD_METRIC; babeld's own are at the kernel's default, 1024 for
+ * IPv6): traffic keeps flowing meanwhile, then babeld's routes come back
+ * in front and the copies are removed. Protocol babel, so that a copy
+ * left by a crash goes with flush_babel_routes().
+ */
+#define HOLD_METRIC 4242
+static void hold_routes(const char *ifname, bool hold, void *userdata)
+{
+	struct ctx *c = userdata;
+	int ifindex = (int)if_nametoindex(ifname);
+	size_t done = 0;
+	for (int f = 0; f < 2 && ifindex > 0; f++) {
+		struct nl_route *rt = NULL;
+		size_t n = 0;
+		if (nl_route_list(c->nl, f ? AF_INET : AF_INET6, 0, &rt, &n) < 0)
+			continue;
+		for (size_t i = 0; i < n; i++) {
+			if (rt[i].protocol != 42 /* RTPROT_BABEL */ || rt[i].ifindex != ifindex ||
+			    rt[i].type != NL_ROUTE_UNICAST || (rt[i].metric == HOLD_METRIC) == hold)
+				continue;
+			rt[i].metric = HOLD_METRIC;
+			if ((hold ? nl_route_replace(c->nl, &rt[i]) : nl_route_delete(c->nl, &rt[i])) >= 0)
+				done++;
+		}
+		free(rt);
+	}
+	log_info("babeld: %zu routes through %s %s", done, ifname,
+		 hold ? "held in the kernel while babeld learns them again" : "released");
+}
+
 /* New keys were cached (netconf-store): babeld gets them live when only the
  * keys and interface options changed (babel-rekey.h), else restarts. */
 static void on_hmac(void *userdata, enum event_type type, const void *payload, size_t len)
@@ -238,7 +272,8 @@ static void on_hmac(void *userdata, enum event_type type, const void *payload, s
 	int how = r < 0 ? r : babel_reconfigure(c->babel, &p);
 	r = how;
 	if (how > 0)
-		r = babel_rekey_start(&c->babel_rekey, c->loop, c->babel, &p, how);
+		r = babel_rekey_start(&c->babel_rekey, c->loop, c->babel, &p, how,
+				      &(struct babel_rekey_hold){ hold_routes, c });
 	else
 		babel_rekey_free(TAKE_PTR(c->babel_rekey)); /* restarted: every interface is new */
 	sodium_memzero(&h, sizeof(h));

@@ -18,12 +18,22 @@ struct babel_rekey {
 	size_t n, next;
 	size_t want_routes, want_neighs; /* what the current one had before */
 	uint64_t deadline, wait_ms;
+	struct babel_rekey_hold hold;
+	bool held; /* names[next - 1]'s routes */
 };
+
+static void release(struct babel_rekey *r)
+{
+	if (r->held && r->hold.fn)
+		r->hold.fn(r->names[r->next - 1], false, r->hold.userdata);
+	r->held = false;
+}
 
 void babel_rekey_free(struct babel_rekey *r)
 {
 	if (!r)
 		return;
+	release(r);
 	loop_timer_remove(r->timer);
 	for (size_t i = 0; i < r->n; i++)
 		free(r->lan_lines[i]);
@@ -34,16 +44,21 @@ void babel_rekey_free(struct babel_rekey *r)
 
 static void readd_next(struct babel_rekey *r, uint64_t now)
 {
+	release(r);
 	while (r->next < r->n) {
 		const char *name = r->names[r->next];
 		const char *lan = r->lan_lines[r->next++];
 		r->want_routes = babel_count_routes_via(r->b, name);
 		r->want_neighs = babel_count_neighbours_2way(r->b, name);
+		if (r->hold.fn && (lan || babel_count_neighbours(r->b, name))) {
+			r->hold.fn(name, true, r->hold.userdata);
+			r->held = true;
+		}
 		int e = babel_readd_interface(r->b, name, lan, NULL, NULL);
-		if (e == -ENOENT)
-			continue; /* a tunnel gone meanwhile */
-		if (e < 0) {
+		if (e < 0 && e != -ENOENT) /* -ENOENT: a tunnel gone meanwhile */
 			log_errno(LOG_WARNING, e, "babeld: cannot add %s again", name);
+		if (e < 0) {
+			release(r);
 			continue;
 		}
 		log_info("babeld: %s flushed and added again with the new options "
@@ -61,6 +76,9 @@ static void on_timer(struct loop *l, struct loop_timer *t, void *userdata)
 	struct babel_rekey *r = userdata;
 	const char *name = r->names[r->next - 1];
 	uint64_t now = loop_now(l);
+	/* babeld 1.12 keeps a flushed interface's neighbours (freed
+	 * interface, the same name) until they time out: they count as two-way
+	 * meanwhile, so the routes are what tells. */
 	bool back = babel_count_routes_via(r->b, name) >= r->want_routes &&
 		    babel_count_neighbours_2way(r->b, name) >= r->want_neighs;
 	if (!back && now < r->deadline) {
@@ -106,12 +124,15 @@ static int plan(struct babel_rekey *r, const struct babel_params *p)
 }
 
 int babel_rekey_start(struct babel_rekey **rp, struct loop *l, struct babel *b,
-		      const struct babel_params *p, int how)
+		      const struct babel_params *p, int how, const struct babel_rekey_hold *hold)
 {
 	const char *type = p->hmac_type ? p->hmac_type : "blake2s128";
 	char line[64 + 2 * 64 + 1], hex[2 * 64 + 1];
 	int e;
 
+	/* Interfaces not added again yet still need the options. */
+	if (*rp && ((*rp)->next < (*rp)->n || (*rp)->held))
+		how = 2;
 	babel_rekey_free(*rp);
 	*rp = NULL;
 	if (!p->hmac_sign_len || p->hmac_sign_len > 64)
@@ -128,7 +149,13 @@ int babel_rekey_start(struct babel_rekey **rp, struct loop *l, struct babel *b,
 	if (!r)
 		return -ENOMEM;
 	r->b = b;
-	r->wait_ms = 4000ull * (p->hello > 4 ? p->hello : 4); /* LAN: babeld's 4 s */
+	if (hold)
+		r->hold = *hold;
+	/* babeld drops the first packets of a re-added interface until its
+	 * neighbour answered a challenge (a new PC index), its route request
+	 * among them: the routes come with the neighbour's next full update,
+	 * every 4 hello intervals (LAN: babeld's 4 s hellos). */
+	r->wait_ms = 8000ull * (p->hello > 4 ? p->hello : 4);
 	if ((e = plan(r, p)) < 0 || (e = loop_add_timer(l, 0, 0, on_timer, r, &r->timer)) < 0) {
 		babel_rekey_free(r);
 		return e;

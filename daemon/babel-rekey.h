@@ -18,6 +18,14 @@
 
 struct babel_rekey;
 
+/* Registered by the upper module: hold true just before an interface is
+ * flushed, false once its routes are back or the wait is over (or the rekey
+ * is freed): it keeps the kernel's routes through that interface meanwhile. */
+struct babel_rekey_hold {
+	void (*fn)(const char *ifname, bool hold, void *userdata);
+	void *userdata;
+};
+
 /*
  * After babel_reconfigure() answered how (1 or 2) for the parameters p:
  * sends "key id sign type T value HEX" (p's sign key). For 2 (interface
@@ -25,10 +33,11 @@ struct babel_rekey;
  * adds again, one at a time, every interface babeld runs on that is a
  * tunnel or one of p's LAN interfaces (LAN ones with p's default options and
  * key), each after the routes and two-way neighbours through the previous
- * one are back, or after 4 hello intervals (p->hello). A rekey still in
- * progress in *rp is freed first. 0 or -errno (-EINVAL: no sign key).
+ * one are back, or after 4 hello intervals (p->hello). hold (copied; may
+ * be NULL) is told around each flush. A rekey still in progress in *rp is
+ * freed first. 0 or -errno (-EINVAL: no sign key).
  */
 int babel_rekey_start(struct babel_rekey **rp, struct loop *l, struct babel *b,
-		      const struct babel_params *p, int how);
+		      const struct babel_params *p, int how, const struct babel_rekey_hold *hold);
 /* Cancel what is left (NULL-safe). */
 void babel_rekey_free(struct babel_rekey *r);

@@ -149,7 +149,7 @@ static int victim(void)
 	int how = babel_reconfigure(b, &p);
 	CHECK(how == 2, "reconfigure: the interface options change (%d)", how);
 	struct babel_rekey *rk = NULL;
-	r = babel_rekey_start(&rk, l, b, &p, how);
+	r = babel_rekey_start(&rk, l, b, &p, how, NULL);
 	CHECK(r == 0, "babel_rekey_start: %s", strerror(-r));
 	CHECK(sh("grep -qx 'interface lan-x key sign accept-bad-signatures true' %s", keys) == 0,
 	      "the key file: accept-bad-signatures on LAN interfaces");
