@@ -274,7 +274,7 @@ static void on_hmac(void *userdata, enum event_type type, const void *payload, s
 	if (how > 0)
 		r = babel_rekey_start(&c->babel_rekey, c->loop, c->babel, &p, how,
 				      &(struct babel_rekey_hold){ hold_routes, c });
-	else
+	else if (how == 0)
 		babel_rekey_free(TAKE_PTR(c->babel_rekey)); /* restarted: every interface is new */
 	sodium_memzero(&h, sizeof(h));
 	if (r < 0)

@@ -42,13 +42,25 @@ void babel_rekey_free(struct babel_rekey *r)
 	free(r);
 }
 
+/* Installed routes through ifname with a finite metric: babeld installs a
+ * route it holds at infinite metric (its neighbour not two-way yet) as
+ * "unreachable", in front of the held copies. */
+static size_t usable_routes(const struct babel *b, const char *ifname)
+{
+	const struct babel_route *rt;
+	size_t n = babel_routes(b, &rt), k = 0;
+	for (size_t i = 0; i < n; i++)
+		k += rt[i].installed && rt[i].metric < 0xFFFF && !strcmp(rt[i].ifname, ifname);
+	return k;
+}
+
 static void readd_next(struct babel_rekey *r, uint64_t now)
 {
 	release(r);
 	while (r->next < r->n) {
 		const char *name = r->names[r->next];
 		const char *lan = r->lan_lines[r->next++];
-		r->want_routes = babel_count_routes_via(r->b, name);
+		r->want_routes = usable_routes(r->b, name);
 		r->want_neighs = babel_count_neighbours_2way(r->b, name);
 		if (r->hold.fn && (lan || babel_count_neighbours(r->b, name))) {
 			r->hold.fn(name, true, r->hold.userdata);
@@ -79,7 +91,7 @@ static void on_timer(struct loop *l, struct loop_timer *t, void *userdata)
 	/* babeld 1.12 keeps a flushed interface's neighbours (freed
 	 * interface, the same name) until they time out: they count as two-way
 	 * meanwhile, so the routes are what tells. */
-	bool back = babel_count_routes_via(r->b, name) >= r->want_routes &&
+	bool back = usable_routes(r->b, name) >= r->want_routes &&
 		    babel_count_neighbours_2way(r->b, name) >= r->want_neighs;
 	if (!back && now < r->deadline) {
 		loop_timer_set_in(t, POLL_MS);
