@@ -16,6 +16,9 @@
 #     flushed and added again in the same babeld, its routes held in the
 #     kernel until babeld has them back: still neighbours and routed over
 #     lan0 afterwards; the ping flow lost nothing
+#   - a rotation after it: introduce changes nothing in babeld; use (the
+#     next key signs) under a ping flow: the same babelds, still
+#     neighbours, the ping flow lost nothing
 # Needs root (exit 77 otherwise). Usage: test-lan-hmac.sh BUILD_ROOT SOURCE_ROOT
 [ "$(id -u)" = 0 ] || { echo "SKIP: needs root"; exit 77; }
 command -v sqlite3 >/dev/null || { echo "SKIP: sqlite3 not installed"; exit 77; }
@@ -140,6 +143,37 @@ sent=$1 recv=$2
 shift 2
 echo "ping flow 2 -> 1 across drop: $sent sent, $recv answered, unanswered: ${*:-none}"
 tcheck "the ping flow across drop lost nothing ($recv of $sent answered)" \
+	eval '[ "$sent" -gt 50 ] && [ "$sent" = "$recv" ]'
+
+# A rotation after it: introduce (N signs, M also accepted: nothing changes
+# for babeld), then use (M signs) under a ping flow: the two switch keys
+# within a moment of each other; until both have, each drops the other's
+# babel packets (babeld has one key per interface), the kernel's routes stay.
+k1=$(key_of 1)
+step=$(tb_rpc updateHMAC)
+tcheck "updateHMAC answered 'introduce' ($step)" [ "$step" = introduce ]
+kill -HUP "$(cat "$TB_DIR/n1/pid")" "$(cat "$TB_DIR/n2/pid")"
+accepting() { grep -q '^key id accept ' "$TB_DIR/n$1/state/babeld.keys"; }
+for _ in $(seq 50); do accepting 1 && accepting 2 && break; sleep 0.2; done
+tcheck "introduce: both know the next key, still sign with the current one" \
+	eval 'accepting 1 && accepting 2 && [ "$(key_of 1)" = "$k1" ] && [ "$(key_of 2)" = "$k1" ]'
+ping_start "$TB_DIR/ping-use.out"
+sleep 2
+step=$(tb_rpc updateHMAC)
+tcheck "updateHMAC answered 'use' ($step)" [ "$step" = use ]
+kill -HUP "$(cat "$TB_DIR/n1/pid")" "$(cat "$TB_DIR/n2/pid")"
+for _ in $(seq 50); do [ "$(key_of 1)" != "$k1" ] && [ "$(key_of 2)" != "$k1" ] && break; sleep 0.2; done
+tcheck "use: both sign with the next key" eval '[ "$(key_of 1)" != "$k1" ] && [ "$(key_of 1)" = "$(key_of 2)" ]'
+sleep 12
+kill "$pingpid"
+wait "$pingpid" 2>/dev/null
+tcheck "use: the same babelds, still neighbours on lan0" \
+	eval '[ "$(babeld_pid 1)" = "$pid1" ] && [ "$(babeld_pid 2)" = "$pid2" ] && lan_neighbour 1 && lan_neighbour 2'
+set -- $(ping_stats "$TB_DIR/ping-use.out")
+sent=$1 recv=$2
+shift 2
+echo "ping flow 2 -> 1 across use: $sent sent, $recv answered, unanswered: ${*:-none}"
+tcheck "the ping flow across use lost nothing ($recv of $sent answered)" \
 	eval '[ "$sent" -gt 50 ] && [ "$sent" = "$recv" ]'
 tc_summary
 }
