@@ -65,6 +65,16 @@ char *babel_tunnel_options(const struct babel_params *p)
 	return s;
 }
 
+int babel_router_id_arg(const uint8_t id[8], char **ret)
+{
+	char *s;
+	if (asprintf(&s, "router-id %02x:%02x:%02x:%02x:%02x:%02x:%02x:%02x", id[0], id[1], id[2],
+		     id[3], id[4], id[5], id[6], id[7]) < 0)
+		return -ENOMEM;
+	*ret = s;
+	return 0;
+}
+
 /* ---- command line ---------------------------------------------------------- */
 
 struct argv_builder {
@@ -301,4 +311,16 @@ int babel_write_key_file(const struct babel_params *p)
 	sodium_memzero(text, strlen(text));
 	free(text);
 	return r;
+}
+
+void babel_router_id_from_prefix(const struct re6st_prefix *p, uint8_t ret[8])
+{
+	/* A locally administered EUI-64 from a hash of the prefix. */
+	uint64_t h = 1469598103934665603ULL;
+	for (size_t i = 0; i < 16; i++)
+		h = (h ^ p->addr[i]) * 1099511628211ULL;
+	h = (h ^ p->len) * 1099511628211ULL;
+	for (int i = 0; i < 8; i++)
+		ret[i] = (uint8_t)(h >> (56 - 8 * i));
+	ret[0] = (uint8_t)((ret[0] & ~1u) | 2u);
 }

@@ -1,11 +1,13 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The "babel" module: babeld's parameters from the node's state (babel-conf.h). */
 #include <arpa/inet.h>
+#include <net/if.h>
 
 #include <sodium.h>
 
 #include "babel.h"
 #include "babel-conf.h"
+#include "babel-rekey.h"
 #include "config.h"
 #include "ctx.h"
 #include "events.h"
@@ -145,6 +147,14 @@ static int babel_params_fill(struct ctx *c, const struct rc_hmac *hmac, struct b
 			p->hmac_accept_len = hmac->accept_len;
 			p->hmac_accept_unsigned = hmac->accept_none;
 		}
+	} else {
+		/* A network without key: babeld signs with this node's own
+		 * random key, which no neighbour has, and accepts every packet,
+		 * as without key. The registry's first key then only replaces
+		 * the key's value (babel-rekey.h): no restart, no flush. */
+		p->hmac_sign = c->babel_placeholder;
+		p->hmac_sign_len = sizeof(c->babel_placeholder);
+		p->hmac_accept_unsigned = true;
 	}
 	p->lan_interfaces = c->opt.interfaces.v;
 	p->n_lan_interfaces = c->opt.interfaces.n;
@@ -214,7 +224,41 @@ static void on_babel_change(struct babel *b, const struct babel_event *ev, void 
 		post_babel(c, ev);
 }
 
-/* New keys were cached (netconf-store): restart babeld with them. */
+/*
+ * While babeld re-learns an interface it flushed (babel-rekey.h), the
+ * kernel keeps a copy of babeld's routes through it at a lower priority
+ * (metric HOLD_METRIC; babeld's own are at the kernel's default, 1024 for
+ * IPv6): traffic keeps flowing meanwhile, then babeld's routes come back
+ * in front and the copies are removed. Protocol babel, so that a copy
+ * left by a crash goes with flush_babel_routes().
+ */
+#define HOLD_METRIC 4242
+static void hold_routes(const char *ifname, bool hold, void *userdata)
+{
+	struct ctx *c = userdata;
+	int ifindex = (int)if_nametoindex(ifname);
+	size_t done = 0;
+	for (int f = 0; f < 2 && ifindex > 0; f++) {
+		struct nl_route *rt = NULL;
+		size_t n = 0;
+		if (nl_route_list(c->nl, f ? AF_INET : AF_INET6, 0, &rt, &n) < 0)
+			continue;
+		for (size_t i = 0; i < n; i++) {
+			if (rt[i].protocol != 42 /* RTPROT_BABEL */ || rt[i].ifindex != ifindex ||
+			    rt[i].type != NL_ROUTE_UNICAST || (rt[i].metric == HOLD_METRIC) == hold)
+				continue;
+			rt[i].metric = HOLD_METRIC;
+			if ((hold ? nl_route_replace(c->nl, &rt[i]) : nl_route_delete(c->nl, &rt[i])) >= 0)
+				done++;
+		}
+		free(rt);
+	}
+	log_info("babeld: %zu routes through %s %s", done, ifname,
+		 hold ? "held in the kernel while babeld learns them again" : "released");
+}
+
+/* New keys were cached (netconf-store): babeld gets them live when only the
+ * keys and interface options changed (babel-rekey.h), else restarts. */
 static void on_hmac(void *userdata, enum event_type type, const void *payload, size_t len)
 {
 	struct ctx *c = userdata;
@@ -225,13 +269,22 @@ static void on_hmac(void *userdata, enum event_type type, const void *payload, s
 	if (nstore_hmac_get(c, &h) < 0)
 		h = (struct rc_hmac){ 0 };
 	int r = babel_params_fill(c, &h, &p, &state, &pid, &logp, &keys);
-	if (r >= 0)
-		r = babel_reconfigure(c->babel, &p);
+	int how = r < 0 ? r : babel_reconfigure(c->babel, &p);
+	r = how;
+	if (how > 0)
+		r = babel_rekey_start(&c->babel_rekey, c->loop, c->babel, &p, how,
+				      &(struct babel_rekey_hold){ hold_routes, c });
+	else if (how == 0)
+		babel_rekey_free(TAKE_PTR(c->babel_rekey)); /* restarted: every interface is new */
 	sodium_memzero(&h, sizeof(h));
 	if (r < 0)
 		log_errno(LOG_ERR, r, "cannot give babeld the new HMAC keys");
-	else
+	else if (how == 0)
 		log_info("babel HMAC keys changed: babeld restarted with them");
+	else
+		log_info("babel HMAC keys changed: given to the running babeld%s%s",
+			 p.hmac_accept_unsigned ? " (unsigned packets accepted)" : "",
+			 how == 2 ? ", its interfaces added again one at a time" : "");
 }
 
 int babel_mod_init(struct ctx *c)
@@ -241,6 +294,7 @@ int babel_mod_init(struct ctx *c)
 	struct rc_hmac hmac = { 0 };
 
 	babel_hmac_keys(c, &hmac);
+	randombytes_buf(c->babel_placeholder, sizeof(c->babel_placeholder));
 	int r = babel_params_fill(c, &hmac, &p, &state, &pid, &logp, &keys);
 	if (r >= 0)
 		r = babel_start(c->loop, &p, &c->babel);
@@ -258,6 +312,7 @@ int babel_mod_init(struct ctx *c)
 void babel_mod_fini(struct ctx *c)
 {
 	events_unsubscribe(c->events, on_hmac, c);
+	babel_rekey_free(TAKE_PTR(c->babel_rekey));
 	babel_set_listener(c->babel, NULL, NULL);
 	babel_stop(c->babel);
 	c->babel = NULL;

@@ -365,16 +365,6 @@ static void kill_babeld(struct babel *b);
 static void schedule_restart(struct babel *b);
 static void on_restart(struct loop *l, struct loop_timer *t, void *userdata);
 
-static int router_id_arg(const uint8_t id[8], char **ret)
-{
-	char *s;
-	if (asprintf(&s, "router-id %02x:%02x:%02x:%02x:%02x:%02x:%02x:%02x", id[0], id[1], id[2],
-		     id[3], id[4], id[5], id[6], id[7]) < 0)
-		return -ENOMEM;
-	*ret = s;
-	return 0;
-}
-
 /*
  * babeld keeps its sequence number only across a clean exit: it writes it
  * to its state file (-S) then, and removes the file when it starts. Started
@@ -393,7 +383,7 @@ static int pick_router_id(struct babel *b)
 	char *arg;
 	randombytes_buf(id, sizeof(id));
 	id[0] = (uint8_t)((id[0] & ~1u) | 2u); /* locally administered, unicast */
-	int r = router_id_arg(id, &arg);
+	int r = babel_router_id_arg(id, &arg);
 	if (r < 0)
 		return r;
 	free(b->argv[b->id_arg]);
@@ -645,6 +635,7 @@ int babel_reconfigure(struct babel *b, const struct babel_params *params)
 	char **argv = NULL, **lines = NULL;
 	char *opts = NULL;
 	size_t id_arg = 0, n = b->ifaces.n;
+	bool same_argv = true;
 	int r;
 
 	/* Same router-id: a clean restart saves the seqno that goes with it. */
@@ -666,16 +657,21 @@ int babel_reconfigure(struct babel *b, const struct babel_params *params)
 			b->tunnel_options = old_opts;
 			goto fail;
 		}
-	free(old_opts);
 	for (size_t i = 0; i < n; i++) {
 		free(b->ifaces.v[i].line);
 		b->ifaces.v[i].line = lines[i];
 	}
 	free(lines);
+	for (size_t i = 0; same_argv && (argv[i] || b->argv[i]); i++)
+		same_argv = argv[i] && b->argv[i] && !strcmp(argv[i], b->argv[i]);
 	babel_argv_free(b->argv);
 	b->argv = argv;
 	b->id_arg = id_arg;
 	babel_guard_set(&b->guard, &p); /* cannot fail: babel_build_argv() took p */
+	r = strcmp(old_opts, opts) ? 2 : 1;
+	free(old_opts);
+	if (same_argv && b->fd >= 0) /* the caller changes it live (babel-rekey.h) */
+		return r;
 
 	log_info("babeld: configuration changed: restarting it");
 	disconnect(b);
@@ -817,6 +813,21 @@ int babel_flush_interface(struct babel *b, const char *ifname, babel_reply_fn cb
 	return babel_command(b, line, cb, userdata);
 }
 
+int babel_readd_interface(struct babel *b, const char *ifname, const char *lan_line,
+			  babel_reply_fn cb, void *userdata)
+{
+	const char *line = lan_line;
+	for (size_t i = 0; i < b->ifaces.n; i++)
+		if (!strcmp(b->ifaces.v[i].name, ifname))
+			line = b->ifaces.v[i].line;
+	if (!line || !valid_ifname(ifname))
+		return -ENOENT;
+	char flush[64];
+	snprintf(flush, sizeof(flush), "flush interface %s", ifname);
+	int r = babel_command(b, flush, NULL, NULL);
+	return r < 0 ? r : babel_command(b, line, cb, userdata);
+}
+
 bool babel_ready(const struct babel *b)
 {
 	return b->ready;
@@ -885,16 +896,4 @@ size_t babel_count_neighbours_2way(const struct babel *b, const char *ifname)
 		if (!strcmp(b->neighs.v[i].ifname, ifname) && b->neighs.v[i].txcost < 0xFFFF)
 			n++;
 	return n;
-}
-
-void babel_router_id_from_prefix(const struct re6st_prefix *p, uint8_t ret[8])
-{
-	/* A locally administered EUI-64 from a hash of the prefix. */
-	uint64_t h = 1469598103934665603ULL;
-	for (size_t i = 0; i < 16; i++)
-		h = (h ^ p->addr[i]) * 1099511628211ULL;
-	h = (h ^ p->len) * 1099511628211ULL;
-	for (int i = 0; i < 8; i++)
-		ret[i] = (uint8_t)(h >> (56 - 8 * i));
-	ret[0] = (uint8_t)((ret[0] & ~1u) | 2u);
 }

@@ -110,15 +110,29 @@ int babel_start(struct loop *l, const struct babel_params *params, struct babel 
 
 /*
  * New parameters (HMAC keys, hello interval, default options) for a running
- * babeld: most are command-line only, so babeld is restarted cleanly (it
- * saves its seqno; the router-id is kept) and every interface is re-added
- * with the new options. Routes through this node pause for the restart
- * (babeld withdraws its routes on exit; measured by test lan-hmac on a LAN
- * with 4 s hellos: 21 s of a ping flow lost, docs/daemon.md).
- * state_path, socket and pid paths must not change. 0, or -ENOMEM / -EINVAL
- * with nothing changed; a failed restart is retried like a crash.
+ * babeld. The key file and the stored tunnel lines are rewritten. When
+ * babeld's command line is the same and babeld is connected, nothing is sent
+ * to it: 1 if the interface options are the same too (only the keys
+ * differ), 2 if they differ; the caller gives babeld the change live
+ * (babel-rekey.h: a "key" statement, and for 2 each interface flushed and
+ * added again). Otherwise babeld is restarted cleanly (it saves its seqno;
+ * the router-id is kept) and every interface is re-added with the new
+ * options, and 0: routes through this node pause for the restart (babeld
+ * withdraws its routes on exit). state_path, socket and pid paths must not
+ * change. -ENOMEM / -EINVAL with nothing changed; a failed restart is
+ * retried like a crash.
  */
 int babel_reconfigure(struct babel *b, const struct babel_params *params);
+/*
+ * "flush interface IFNAME", then IFNAME added again: with its stored tunnel
+ * line, or with lan_line (a whole "interface ..." statement) if it is not a
+ * tunnel added by babel_add_interface(). Only IFNAME's neighbours and the
+ * routes through them are lost until babeld hears them again. cb gets the
+ * answer to the second line. 0, -ENOENT (neither a tunnel nor lan_line),
+ * -ENOMEM.
+ */
+int babel_readd_interface(struct babel *b, const char *ifname, const char *lan_line,
+			  babel_reply_fn cb, void *userdata);
 /*
  * Stop babeld (SIGTERM: babeld removes the routes it installed; SIGKILL
  * after 3 s) and free everything. NULL-safe.
@@ -200,6 +214,9 @@ unsigned babel_rxcost(unsigned link_cost);
 /* The options on every tunnel's "interface" line ("type tunnel link-quality
  * true rxcost ... hello-interval ... rtt-min ..."), malloc'ed; NULL: -ENOMEM. */
 char *babel_tunnel_options(const struct babel_params *p);
+
+/* "router-id XX:...:XX", malloc'ed in ret. 0 or -ENOMEM. */
+int babel_router_id_arg(const uint8_t id[8], char **ret);
 
 /* Derive a stable router-id (EUI-64) from a node prefix, e.g. for tests. */
 void babel_router_id_from_prefix(const struct re6st_prefix *p, uint8_t ret[8]);

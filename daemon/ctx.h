@@ -28,6 +28,7 @@ struct endpoints;
 struct service;
 struct state;
 struct babel;
+struct babel_rekey;
 struct control;
 struct metrics;
 struct metrics_http;
@@ -70,6 +71,8 @@ struct ctx {
 
 	struct babel *babel;         /* babeld child + local socket (daemon/babel.h) */
 	bool hmac_unconfirmed;       /* start-up did not get the HMAC keys from the registry */
+	struct babel_rekey *babel_rekey; /* new keys going to babeld live (daemon/babel-rekey.h) */
+	uint8_t babel_placeholder[16]; /* babeld's key while the network has none (babel-conf.c) */
 	struct control *control;     /* control socket (daemon/control.h) */
 	struct metrics *metrics;     /* counters, histograms, collectors (daemon/metrics.h) */
 	struct metrics_http *metrics_http; /* --metrics: GET /metrics (daemon/metrics-http.h) */

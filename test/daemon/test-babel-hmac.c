@@ -18,10 +18,11 @@
  *   1. V signs and requires HMAC: V learns K's /64 through lan-k and K
  *      V's; X's and Y's announcements change no route at V, and V's do not
  *      reach them.
- *   2. The init step (sign, accept-bad-signatures), babeld restarted by
- *      babel_reconfigure(): V still learns K's /64 and K V's (a node with
- *      the key keeps its adjacency), and V learns X's and Y's, X and Y
- *      V's (nodes without the key keep theirs).
+ *   2. accept-bad-signatures turned on live: babel_reconfigure() answers
+ *      2 and babel_rekey_start() flushes and adds again lan-k, lan-x and
+ *      tun-y one at a time (the same babeld): V still learns K's /64 and K
+ *      V's (a node with the key keeps its adjacency), and V learns X's and
+ *      Y's, X and Y V's (nodes without the key keep theirs).
  * In both, babel_direct_prefixes() names the nodes heard on the LAN.
  * Needs root (exit 77 otherwise).
  */
@@ -35,6 +36,7 @@
 #include <unistd.h>
 
 #include "babel.h"
+#include "babel-rekey.h"
 #include "config.h"
 #include "log.h"
 #include "loop.h"
@@ -143,7 +145,12 @@ static int victim(void)
 
 	/* 2. The init step: sign, and accept packets without HMAC. */
 	p.hmac_accept_unsigned = true;
-	CHECK(babel_reconfigure(b, &p) == 0, "reconfigure");
+	int pid = babel_pid(b);
+	int how = babel_reconfigure(b, &p);
+	CHECK(how == 2, "reconfigure: the interface options change (%d)", how);
+	struct babel_rekey *rk = NULL;
+	r = babel_rekey_start(&rk, l, b, &p, how, NULL);
+	CHECK(r == 0, "babel_rekey_start: %s", strerror(-r));
 	CHECK(sh("grep -qx 'interface lan-x key sign accept-bad-signatures true' %s", keys) == 0,
 	      "the key file: accept-bad-signatures on LAN interfaces");
 	const char *const all[][2] = {
@@ -156,6 +163,7 @@ static int victim(void)
 	      "init step: V learns K's, X's and Y's /64 and each of them V's (%llu ms)",
 	      (unsigned long long)(loop_clock_ms() - t0));
 	tn_run_for(l, 2000);
+	CHECK(babel_pid(b) == pid, "the same babeld (pid %d, was %d)", babel_pid(b), pid);
 	nd = babel_direct_prefixes(b, lan, 2, &p.network, direct, 8);
 	bool has_x9 = false, has_ya = false;
 	for (size_t i = 0; i < nd; i++) {
@@ -168,6 +176,7 @@ static int victim(void)
 		dump();
 		sh("tail -30 %s >&2", blog);
 	}
+	babel_rekey_free(rk);
 	babel_stop(b);
 	loop_free(l);
 	return check_summary();

@@ -2,12 +2,23 @@
 # Two re6stnet nodes on one LAN segment (-i lan0) of a network without babel
 # HMAC key, in network namespaces (the testbed of test/node; no WireGuard
 # needed: they route over the LAN alone), through the registry's updateHMAC
-# "init" step under a ping flow (every 0.2 s) from node 2 to node 1:
-#   - before: no key, the two are babel neighbours on lan0
-#   - the step: both sign with the key and accept unsigned packets
-#     (babeld.keys: "interface lan0 key sign accept-bad-signatures true")
-#   - after: still neighbours, node 1's prefix still routed over lan0
-#   - the ping flow lost nothing (each request numbered: answered or not)
+# "init" step then its "drop" step, each under a ping flow (every 0.2 s)
+# from node 2 to node 1:
+#   - before: no key: each babeld signs with its node's own random
+#     placeholder key and accepts unsigned packets (babeld.keys:
+#     "interface lan0 key sign accept-bad-signatures true"); the two are
+#     babel neighbours on lan0
+#   - init: the network's key replaces the placeholder in the running
+#     babeld (same pid, one "key" statement): both sign with the same key
+#     and still accept unsigned packets; still neighbours, node 1's prefix
+#     still routed over lan0; the ping flow lost nothing
+#   - drop: unsigned packets refused ("interface lan0 key sign"), lan0
+#     flushed and added again in the same babeld, its routes held in the
+#     kernel until babeld has them back: still neighbours and routed over
+#     lan0 afterwards; the ping flow lost nothing
+#   - a rotation after it: introduce changes nothing in babeld; use (the
+#     next key signs) under a ping flow: the same babelds, still
+#     neighbours, the ping flow lost nothing
 # Needs root (exit 77 otherwise). Usage: test-lan-hmac.sh BUILD_ROOT SOURCE_ROOT
 [ "$(id -u)" = 0 ] || { echo "SKIP: needs root"; exit 77; }
 command -v sqlite3 >/dev/null || { echo "SKIP: sqlite3 not installed"; exit 77; }
@@ -22,13 +33,16 @@ dump() {
 	for i in 1 2; do
 		echo "----- node $i"
 		ctl "$i" routes 2>&1 | sed 's/^/  /'
+		nsx "r6-n$i" ip -6 route show proto babel 2>&1 | sed 's/^/  kernel: /'
 		grep -v value "$TB_DIR/n$i/state/babeld.keys" 2>&1 | sed 's/^/  keys: /'
 		grep -E 'HMAC|babeld' "$TB_DIR/n$i/log/re6stnet.log" | tail -n 6 | sed 's/^/  log: /'
 		sort "$TB_DIR/n$i/log/babeld.log" 2>/dev/null | uniq -c | sort -rn | head -n 4 | sed 's/^/  babeld.log: /'
 	done
 }
-lan_neighbour() { # I: does node I have a babel neighbour on lan0?
-	ctl "$1" --json routes 2>/dev/null | jq -e '[.neighbours[] | select(.interface == "lan0")] | length == 1' >/dev/null
+lan_neighbour() { # I: does node I have a two-way babel neighbour (finite cost) on lan0?
+	# (babeld 1.12 keeps a flushed interface's neighbour until it times out: not counted)
+	ctl "$1" --json routes 2>/dev/null |
+		jq -e '[.neighbours[] | select(.interface == "lan0" and .cost < 65535)] | length == 1' >/dev/null
 }
 tcheck() { # MSG CMD...
 	local msg=$1
@@ -38,6 +52,18 @@ tcheck() { # MSG CMD...
 	fi
 }
 keyed() { grep -qx 'interface lan0 key sign accept-bad-signatures true' "$TB_DIR/n$1/state/babeld.keys" 2>/dev/null; }
+signing() { grep -qx 'interface lan0 key sign' "$TB_DIR/n$1/state/babeld.keys" 2>/dev/null; }
+key_of() { sed -n 's/^key id sign .* value //p' "$TB_DIR/n$1/state/babeld.keys"; }
+babeld_pid() { cat "$TB_DIR/n$1/run/babeld.pid"; }
+ping_start() { # the flow 2 -> 1 into FILE
+	nsx r6-n2 ping -6 -n -O -i 0.2 -W 2 "$(node_addr 1)" >"$1" 2>&1 &
+	pingpid=$!
+}
+ping_stats() { # FILE: "SENT ANSWERED [UNANSWERED...]"
+	awk '{ for (k = 1; k <= NF; k++) if ($k ~ /^icmp_seq=/) { q = substr($k, 10) + 0; if (q > max) max = q
+		if (/bytes from/) { if (!(q in got)) { got[q] = 1; n++ } } else miss[q] = 1 } }
+		END { l = ""; for (q in miss) if (!(q in got)) l = l " " q; print max + 0, n + 0 l }' "$1"
+}
 
 tb_init "$(mktemp -d /tmp/re6st-lanhmac.XXXXXX)" || exit 1
 tb_underlay 2 || exit 1
@@ -60,33 +86,94 @@ tb_node_add 2 -i lan0
 nodes_index
 if wait_mesh 60 1 2; then ok "the two nodes reach each other over the LAN"
 else TC_FAILED=$((TC_FAILED + 1)); echo "FAILED: no route over the LAN within 60 s"; dump; exit 1; fi
-tcheck "no key: neither node signs" eval '! grep -q "key sign" "$TB_DIR"/n[12]/state/babeld.keys'
+tcheck "no key: each signs with a placeholder and accepts unsigned packets" eval 'keyed 1 && keyed 2'
+tcheck "no key: the placeholders differ (random, per node)" [ "$(key_of 1)" != "$(key_of 2)" ]
 tcheck "no key: getHMAC's answer taken (no 'malformed answer')" \
 	eval '! grep -q "getHMAC: malformed answer" "$TB_DIR"/n[12]/log/re6stnet.log'
 tcheck "before: each is the other's neighbour on lan0" eval 'lan_neighbour 1 && lan_neighbour 2'
+pid1=$(babeld_pid 1) pid2=$(babeld_pid 2) old1=$(key_of 1) old2=$(key_of 2)
 
-nsx r6-n2 ping -6 -n -O -i 0.2 -W 2 "$(node_addr 1)" >"$TB_DIR/ping.out" 2>&1 &
-pingpid=$!
+ping_start "$TB_DIR/ping-init.out"
 sleep 3
 step=$(tb_rpc updateHMAC)
 tcheck "updateHMAC answered 'init' ($step)" [ "$step" = init ]
 kill -HUP "$(cat "$TB_DIR/n1/pid")" "$(cat "$TB_DIR/n2/pid")"
-for _ in $(seq 50); do keyed 1 && keyed 2 && break; sleep 0.2; done
-tcheck "init: both sign and accept unsigned packets on lan0" eval 'keyed 1 && keyed 2'
-sleep 25
+for _ in $(seq 50); do [ "$(key_of 1)" != "$old1" ] && [ "$(key_of 2)" != "$old2" ] && break; sleep 0.2; done
+tcheck "init: both sign with the network's key" eval '[ "$(key_of 1)" != "$old1" ] && [ "$(key_of 1)" = "$(key_of 2)" ]'
+tcheck "init: both still accept unsigned packets on lan0" eval 'keyed 1 && keyed 2'
+tcheck "init: the same babelds (no restart: $pid1 $pid2)" \
+	eval '[ "$(babeld_pid 1)" = "$pid1" ] && [ "$(babeld_pid 2)" = "$pid2" ]'
+tcheck "init: the key given live" \
+	eval 'grep -q "given to the running babeld (unsigned packets accepted)$" "$TB_DIR"/n[12]/log/re6stnet.log'
+sleep 12 # 3 hellos: a broken adjacency would show (its cost infinite, its route gone)
 kill "$pingpid"
 wait "$pingpid" 2>/dev/null
-tcheck "after: each is still the other's neighbour on lan0" eval 'lan_neighbour 1 && lan_neighbour 2'
-tcheck "after: node 1's prefix routed over lan0 at node 2" \
+tcheck "after init: each is still the other's neighbour on lan0" eval 'lan_neighbour 1 && lan_neighbour 2'
+tcheck "after init: node 1's prefix routed over lan0 at node 2" \
 	eval 'nsx r6-n2 ip -6 route get "$(node_addr 1)" | grep -q " dev lan0 "'
-stats=$(awk '{ for (k = 1; k <= NF; k++) if ($k ~ /^icmp_seq=/) { q = substr($k, 10) + 0; if (q > max) max = q
-	if (/bytes from/) { if (!(q in got)) { got[q] = 1; n++ } } else miss[q] = 1 } }
-	END { l = ""; for (q in miss) if (!(q in got)) l = l " " q; print max + 0, n + 0 l }' "$TB_DIR/ping.out")
-set -- $stats
+set -- $(ping_stats "$TB_DIR/ping-init.out")
 sent=$1 recv=$2
 shift 2
-echo "ping flow 2 -> 1 across the step: $sent sent, $recv answered, unanswered: ${*:-none}"
-tcheck "the ping flow across the step lost nothing ($recv of $sent answered)" \
-	eval '[ "$sent" -gt 100 ] && [ "$sent" = "$recv" ]'
+echo "ping flow 2 -> 1 across init: $sent sent, $recv answered, unanswered: ${*:-none}"
+tcheck "the ping flow across init lost nothing ($recv of $sent answered)" \
+	eval '[ "$sent" -gt 50 ] && [ "$sent" = "$recv" ]'
+
+ping_start "$TB_DIR/ping-drop.out"
+sleep 3
+step=$(tb_rpc updateHMAC)
+tcheck "updateHMAC answered 'drop' ($step)" [ "$step" = drop ]
+kill -HUP "$(cat "$TB_DIR/n1/pid")" "$(cat "$TB_DIR/n2/pid")"
+for _ in $(seq 50); do signing 1 && signing 2 && break; sleep 0.2; done
+tcheck "drop: both refuse unsigned packets on lan0" eval 'signing 1 && signing 2'
+tcheck "drop: the same babelds (no restart)" \
+	eval '[ "$(babeld_pid 1)" = "$pid1" ] && [ "$(babeld_pid 2)" = "$pid2" ]'
+released() { grep -q "routes through lan0 released" "$TB_DIR/n$1/log/re6stnet.log"; }
+for _ in $(seq 225); do released 1 && released 2 && break; sleep 0.2; done
+sleep 2
+kill "$pingpid"
+wait "$pingpid" 2>/dev/null
+tcheck "after drop: each is still the other's neighbour on lan0" eval 'lan_neighbour 1 && lan_neighbour 2'
+tcheck "after drop: node 1's prefix routed over lan0 at node 2" \
+	eval 'nsx r6-n2 ip -6 route get "$(node_addr 1)" | grep -q " dev lan0 "'
+tcheck "drop: lan0's routes held while babeld learnt them again, then released" \
+	eval '! grep -q "routes or neighbours not back" "$TB_DIR"/n[12]/log/re6stnet.log &&
+		[ -z "$(nsx r6-n2 ip -6 route show proto babel metric 4242)" ]'
+set -- $(ping_stats "$TB_DIR/ping-drop.out")
+sent=$1 recv=$2
+shift 2
+echo "ping flow 2 -> 1 across drop: $sent sent, $recv answered, unanswered: ${*:-none}"
+tcheck "the ping flow across drop lost nothing ($recv of $sent answered)" \
+	eval '[ "$sent" -gt 50 ] && [ "$sent" = "$recv" ]'
+
+# A rotation after it: introduce (N signs, M also accepted: nothing changes
+# for babeld), then use (M signs) under a ping flow: the two switch keys
+# within a moment of each other; until both have, each drops the other's
+# babel packets (babeld has one key per interface), the kernel's routes stay.
+k1=$(key_of 1)
+step=$(tb_rpc updateHMAC)
+tcheck "updateHMAC answered 'introduce' ($step)" [ "$step" = introduce ]
+kill -HUP "$(cat "$TB_DIR/n1/pid")" "$(cat "$TB_DIR/n2/pid")"
+accepting() { grep -q '^key id accept ' "$TB_DIR/n$1/state/babeld.keys"; }
+for _ in $(seq 50); do accepting 1 && accepting 2 && break; sleep 0.2; done
+tcheck "introduce: both know the next key, still sign with the current one" \
+	eval 'accepting 1 && accepting 2 && [ "$(key_of 1)" = "$k1" ] && [ "$(key_of 2)" = "$k1" ]'
+ping_start "$TB_DIR/ping-use.out"
+sleep 2
+step=$(tb_rpc updateHMAC)
+tcheck "updateHMAC answered 'use' ($step)" [ "$step" = use ]
+kill -HUP "$(cat "$TB_DIR/n1/pid")" "$(cat "$TB_DIR/n2/pid")"
+for _ in $(seq 50); do [ "$(key_of 1)" != "$k1" ] && [ "$(key_of 2)" != "$k1" ] && break; sleep 0.2; done
+tcheck "use: both sign with the next key" eval '[ "$(key_of 1)" != "$k1" ] && [ "$(key_of 1)" = "$(key_of 2)" ]'
+sleep 12
+kill "$pingpid"
+wait "$pingpid" 2>/dev/null
+tcheck "use: the same babelds, still neighbours on lan0" \
+	eval '[ "$(babeld_pid 1)" = "$pid1" ] && [ "$(babeld_pid 2)" = "$pid2" ] && lan_neighbour 1 && lan_neighbour 2'
+set -- $(ping_stats "$TB_DIR/ping-use.out")
+sent=$1 recv=$2
+shift 2
+echo "ping flow 2 -> 1 across use: $sent sent, $recv answered, unanswered: ${*:-none}"
+tcheck "the ping flow across use lost nothing ($recv of $sent answered)" \
+	eval '[ "$sent" -gt 50 ] && [ "$sent" = "$recv" ]'
 tc_summary
 }
