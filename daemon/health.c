@@ -90,3 +90,12 @@ uint64_t health_dead_after_ms(int opt_seconds, const struct re6st_netconf *nc)
 		     : nc ? nc->dead_after : NETCONF_DEFAULT_DEAD_AFTER;
 	return (uint64_t)s * 1000;
 }
+
+bool health_loss_update(struct health_loss *h, unsigned reach)
+{
+	unsigned got = (unsigned)__builtin_popcount(reach & 0xffffu);
+	double lost = (16.0 - got) / 16.0;
+	h->avg += (lost - h->avg) / 8;
+	h->samples++;
+	return h->samples >= HEALTH_LOSS_SAMPLES && h->avg >= HEALTH_LOSS_LOSSY;
+}

@@ -90,4 +90,32 @@ uint64_t health_babel_silent_ms(unsigned reach, unsigned hello_ms);
 /* The dead-after period in ms: option (> 0) or the network's (or the default). */
 uint64_t health_dead_after_ms(int opt_seconds, const struct re6st_netconf *nc);
 
+/*
+ * Lossy tunnels (policy.h, exception 9). babeld's reach of the tunnel's
+ * neighbour holds one bit per hello of the last 16, set when it came: the
+ * share of bits clear is the loss of the peer's hellos, one direction of
+ * the tunnel. Sampled every HEALTH_LOSS_EVERY_MS (with the health checks)
+ * once the reach can be full (16 hello intervals after the tunnel came
+ * up), averaged (exponentially from 0, a sample weighing an eighth: a
+ * single lost hello moves it by 0.8%, twice as it stays in the reach for
+ * 16 hellos, sampled every 10): after
+ * HEALTH_LOSS_SAMPLES samples a tunnel whose average is at least
+ * HEALTH_LOSS_LOSSY is lossy. A path through it loses packets that a
+ * detour over clean tunnels would not, and babel's metric cannot weigh
+ * that loss against the detour's length without also weighing every hop
+ * (docs/network-config.md, "Metric and failover").
+ */
+#define HEALTH_LOSS_EVERY_MS 10000
+#define HEALTH_LOSS_SAMPLES 6
+#define HEALTH_LOSS_LOSSY 0.03
+
+struct health_loss {
+	unsigned samples;
+	double avg;          /* share of hellos lost */
+};
+
+/* One sample of the neighbour's reach (16 bits); true when the tunnel is
+ * judged lossy (the caller zeroes h to start again). */
+bool health_loss_update(struct health_loss *h, unsigned reach);
+
 #endif

@@ -53,9 +53,9 @@ int tm_ctl_policy(struct ctx *c, const char *args, struct jbuf *out)
 	jbuf_append(out, ", \"reachable\": %s, \"reachable_by\": ", tm_reachable(m) ? "true" : "false");
 	jbuf_string(out, tm_reachable_by(m));
 	jbuf_append(out, ", \"destroyed\": %" PRIu64 ", \"forced\": %" PRIu64
-			 ", \"dead_after\": %" PRIu64 ", \"dead\": %" PRIu64 "}",
+			 ", \"dead_after\": %" PRIu64 ", \"dead\": %" PRIu64 ", \"lossy\": %" PRIu64 "}",
 		    m->destroyed, m->forced, health_dead_after_ms(c->opt.dead_after, c->netconf) / 1000,
-		    m->dead);
+		    m->dead, m->lossy);
 	return 0;
 }
 

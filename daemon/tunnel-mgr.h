@@ -9,6 +9,7 @@
  *                       FOU, drain qdisc), the kernel's routes through one
  *   tunnel-choice.c     candidates and the order to try them (policy.h)
  *   tunnel-reach.c      reachability: asking peers for probes (reach.h)
+ *   tunnel-loss.c       lossy tunnels: babel's reach sampled (health.h)
  *   tunnel-ctl.c        the "tunnels", "peers" and status "policy" views
  *   tunnel-metrics.c    the tunnels' part of the node's metrics
  *   tunnel.c            the state machine: set-up both ways, health, drain,
@@ -83,6 +84,7 @@
 #define KEEPALIVE_S 25
 #define SPARE_SERVERS 2
 #define BACKOFF_FAIL_MS 300000
+#define LOSSY_BACKOFF_MS 3600000 /* a lossy tunnel's peer (policy.h, exception 9) */
 #define REVOKED_BACKOFF_MS 600000
 #define BACKOFF_MAX 256
 #define REACHABLE_MEMORY_MS 600000
@@ -137,6 +139,8 @@ struct tunnel {
 	uint64_t checked_ms;    /* last handshake check */
 	uint64_t rotations;     /* times this interface got a new peer */
 	struct health_rx rx;    /* WireGuard: dead-underlay detection (health.h) */
+	struct health_loss loss; /* babel's hellos lost (health.h, policy.h exception 9) */
+	uint64_t loss_next_ms;  /* next sample of it */
 };
 
 struct pending { /* address request in flight */
@@ -176,6 +180,7 @@ struct tunnel_mgr {
 	uint64_t destroyed;     /* rotation victims (policy) */
 	uint64_t forced;        /* of which destroyed at the drain limit */
 	uint64_t dead;          /* tunnels freed as dead (health.h) */
+	uint64_t lossy;         /* tunnels judged lossy (policy.h, exception 9) */
 	struct re6st_prefix anchors[NETCONF_MAX_ANCHORS]; /* --anchor */
 	size_t n_anchors;
 	uint64_t next_fill_ms;
@@ -323,6 +328,14 @@ void tm_on_tunnel_msg(void *userdata, const struct re6st_prefix *peer, enum pp_t
 size_t tm_peer_prefixes(void *userdata, const struct re6st_prefix **ret, size_t *ret_n_client);
 /* tunnel-metrics.c: tunnels by state, per-tunnel bytes and handshake age */
 void tm_metrics_collect(void *userdata, struct prom_buf *w);
+
+/* tunnel-loss.c: lossy tunnels (policy.h, exception 9). Start sampling
+ * once babel's reach of the new peer can be full. */
+void tm_loss_reset(struct tunnel_mgr *m, struct tunnel *t);
+/* Sample t's neighbour's reach when due (with the health checks); true
+ * when t is judged lossy now: its peer is then avoided for
+ * LOSSY_BACKOFF_MS, and the caller replaces a client tunnel. */
+bool tm_loss_check(struct tunnel_mgr *m, struct tunnel *t, uint64_t now);
 
 /* tunnel.c: the state machine, set-up, drain, destruction, rotation */
 bool tm_tunnel_connect(struct tunnel_mgr *m, const struct re6st_prefix *peer,

@@ -188,22 +188,29 @@ uint64_t tm_avoided_until(const struct tunnel_mgr *m, const struct re6st_prefix 
 
 static void backoff_put(struct tunnel_mgr *m, const struct re6st_prefix *p, uint64_t ms, bool rule)
 {
+	uint64_t until = tm_now_ms(m) + ms;
 	size_t i;
 	for (i = 0; i < m->n_back; i++)
 		if (prefix_equal(&m->back[i].prefix, p))
 			break;
-	if (i == m->n_back) {
-		if (m->n_back == BACKOFF_MAX) {
-			/* Replace the entry that expires first. */
-			i = 0;
-			for (size_t j = 1; j < m->n_back; j++)
-				if (m->back[j].until_ms < m->back[i].until_ms)
-					i = j;
-		} else {
-			m->n_back++;
-		}
+	if (i < m->n_back) {
+		/* Merged: a back-off never shortens another (a lossy peer's
+		 * hour outlasts the rotation that drained its tunnel), and one
+		 * by rule stays one. */
+		struct backoff *b = &m->back[i];
+		b->until_ms = MAX(b->until_ms, until);
+		b->rule = b->rule || rule;
+		return;
+	} else if (m->n_back == BACKOFF_MAX) {
+		/* Replace the entry that expires first. */
+		i = 0;
+		for (size_t j = 1; j < m->n_back; j++)
+			if (m->back[j].until_ms < m->back[i].until_ms)
+				i = j;
+	} else {
+		m->n_back++;
 	}
-	m->back[i] = (struct backoff){ *p, tm_now_ms(m) + ms, rule };
+	m->back[i] = (struct backoff){ *p, until, rule };
 }
 
 void tm_backoff(struct tunnel_mgr *m, const struct re6st_prefix *p, uint64_t ms)

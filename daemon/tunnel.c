@@ -54,6 +54,7 @@ static void tunnel_up(struct tunnel_mgr *m, struct tunnel *t)
 	t->state = T_UP;
 	t->since_ms = t->checked_ms = t->alive_ms = tm_now_ms(m);
 	health_reset(&t->rx, t->since_ms);
+	tm_loss_reset(m, t);
 	t->rotations++;
 	m->rotations++;
 	if (c->babel && !t->in_babel) {
@@ -771,6 +772,11 @@ void tm_run(struct loop *l, struct loop_timer *timer, void *userdata)
 			break;
 		case T_UP:
 			check_health(m, t, now);
+			/* Lossy (policy.h, exception 9): a client tunnel goes
+			 * when another is up; either side avoids the peer. */
+			if (tm_loss_check(m, t, now) && !t->server && !tm_is_neighbour(m, &t->peer) &&
+			    tm_count_up(m) > 1)
+				start_drain(m, t);
 			/* Opened before babel heard the peer on the LAN (both
 			 * started together, a bootstrap peer): it goes. */
 			if (t->state == T_UP && !t->server && !tm_is_neighbour(m, &t->peer) &&

@@ -132,11 +132,59 @@ static void test_babel_driven(void)
 	}
 }
 
+/*
+ * Lossy tunnels (health_loss_update()): the peer's hellos, one a second,
+ * each lost with probability loss (a seeded generator); babeld's reach
+ * shifted in at each; sampled every 10 s as tunnel-loss.c does. Returns
+ * how many times the tunnel was judged lossy over secs seconds, and in
+ * *ret_first when first (0: never).
+ */
+static unsigned loss_run(double loss, unsigned secs, uint32_t seed, unsigned *ret_first)
+{
+	struct health_loss h = { 0 };
+	uint32_t x = seed;
+	unsigned reach = 0xffff, verdicts = 0;
+	*ret_first = 0;
+	for (unsigned t = 1; t <= secs; t++) {
+		x ^= x << 13, x ^= x >> 17, x ^= x << 5;
+		bool got = (double)x / 4294967296.0 >= loss;
+		reach = ((reach >> 1) | (got ? 0x8000u : 0)) & 0xffff;
+		if (t % 10 == 0 && health_loss_update(&h, reach)) {
+			verdicts++;
+			if (!*ret_first)
+				*ret_first = t;
+			h = (struct health_loss){ 0 };
+		}
+	}
+	return verdicts;
+}
+
+static void test_loss(void)
+{
+	unsigned first, n;
+	n = loss_run(0, 36000, 1, &first);
+	printf("loss 0%%: %u lossy verdicts in 10 h\n", n);
+	CHECK(n == 0);
+	CHECK(health_loss_update(&(struct health_loss){ 0 }, 0) == false); /* one sample is not enough */
+	n = loss_run(0.005, 36000, 2, &first);
+	printf("loss 0.5%%: %u lossy verdicts in 10 h\n", n);
+	CHECK(n <= 5);
+	for (uint32_t seed = 3; seed < 13; seed++) {
+		n = loss_run(0.05, 600, seed, &first);
+		CHECK(first && first <= 180, "5%% loss judged lossy within 3 min (seed %u: %u s)",
+		      (unsigned)seed, first);
+		n = loss_run(0.10, 600, seed, &first);
+		CHECK(first == 60, "10%% loss judged lossy at the 6th sample (seed %u: %u s)",
+		      (unsigned)seed, first);
+	}
+}
+
 int main(void)
 {
 	struct health_rx h;
 	const uint64_t dead = 3000;
 
+	test_loss();
 	/* Alive: the peer's hello every second. */
 	health_reset(&h, 1000);
 	uint64_t rx = 0, tx = 0;
