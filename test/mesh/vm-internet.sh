@@ -183,7 +183,9 @@ awk -v l="$oloss_all" 'BEGIN { exit !(l < 1) }' && ok "overlay loss $oloss_all% 
 awk -v d="$dmed" -v o="$omed" -v s="$SLACK" 'BEGIN { exit !(o <= d + s) }' &&
 	ok "median overlay RTT $omed ms <= direct $dmed ms (+$SLACK ms)" ||
 	ko "median overlay RTT $omed ms > direct $dmed ms (+$SLACK ms)"
+rows=0
 while read -r pair kind drtt dloss ortt oloss opt; do
+	rows=$((rows + 1))
 	case $kind in
 	lossy | detour)
 		if [ "$ortt" = - ]; then ko "$pair ($kind): overlay unreachable"
@@ -195,7 +197,9 @@ while read -r pair kind drtt dloss ortt oloss opt; do
 		if [ "$ortt" != - ]; then ok "$pair (no direct path): reached over the overlay, $ortt ms $oloss%"
 		else ko "$pair (no direct path): not reached"; fi ;;
 	esac
-done < <(tail -n +2 "$table")
+done <<<"$(tail -n +2 "$table")"
+links=$(grep -c . <<<"$LINKS")
+[ "$rows" = "$links" ] || ko "the table has $rows pairs, not $links"
 
 echo "$passed passed, $failed failed"
 [ "$failed" = 0 ] || { tb_dump; exit 1; }
