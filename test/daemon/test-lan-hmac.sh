@@ -93,6 +93,24 @@ tcheck "no key: getHMAC's answer taken (no 'malformed answer')" \
 tcheck "before: each is the other's neighbour on lan0" eval 'lan_neighbour 1 && lan_neighbour 2'
 pid1=$(babeld_pid 1) pid2=$(babeld_pid 2) old1=$(key_of 1) old2=$(key_of 2)
 
+# The ping flow across STEP ends: stopped, its figures printed, nothing lost.
+flow_check() { # STEP
+	kill "$pingpid"
+	wait "$pingpid" 2>/dev/null
+	set -- "$1" $(ping_stats "$TB_DIR/ping-$1.out")
+	local step=$1 sent=$2 recv=$3
+	shift 3
+	echo "ping flow 2 -> 1 across $step: $sent sent, $recv answered, unanswered: ${*:-none}"
+	tcheck "the ping flow across $step lost nothing ($recv of $sent answered)" \
+		eval "[ $sent -gt 50 ] && [ $sent = $recv ]"
+}
+# After STEP, the two are still neighbours and route over lan0.
+lan_check() { # STEP
+	tcheck "after $1: each is still the other's neighbour on lan0" eval 'lan_neighbour 1 && lan_neighbour 2'
+	tcheck "after $1: node 1's prefix routed over lan0 at node 2" \
+		eval 'nsx r6-n2 ip -6 route get "$(node_addr 1)" | grep -q " dev lan0 "'
+}
+
 ping_start "$TB_DIR/ping-init.out"
 sleep 3
 step=$(tb_rpc updateHMAC)
@@ -106,17 +124,8 @@ tcheck "init: the same babelds (no restart: $pid1 $pid2)" \
 tcheck "init: the key given live" \
 	eval 'grep -q "given to the running babeld (unsigned packets accepted)$" "$TB_DIR"/n[12]/log/re6stnet.log'
 sleep 12 # 3 hellos: a broken adjacency would show (its cost infinite, its route gone)
-kill "$pingpid"
-wait "$pingpid" 2>/dev/null
-tcheck "after init: each is still the other's neighbour on lan0" eval 'lan_neighbour 1 && lan_neighbour 2'
-tcheck "after init: node 1's prefix routed over lan0 at node 2" \
-	eval 'nsx r6-n2 ip -6 route get "$(node_addr 1)" | grep -q " dev lan0 "'
-set -- $(ping_stats "$TB_DIR/ping-init.out")
-sent=$1 recv=$2
-shift 2
-echo "ping flow 2 -> 1 across init: $sent sent, $recv answered, unanswered: ${*:-none}"
-tcheck "the ping flow across init lost nothing ($recv of $sent answered)" \
-	eval '[ "$sent" -gt 50 ] && [ "$sent" = "$recv" ]'
+flow_check init
+lan_check init
 
 ping_start "$TB_DIR/ping-drop.out"
 sleep 3
@@ -130,20 +139,11 @@ tcheck "drop: the same babelds (no restart)" \
 released() { grep -q "routes through lan0 released" "$TB_DIR/n$1/log/re6stnet.log"; }
 for _ in $(seq 225); do released 1 && released 2 && break; sleep 0.2; done
 sleep 2
-kill "$pingpid"
-wait "$pingpid" 2>/dev/null
-tcheck "after drop: each is still the other's neighbour on lan0" eval 'lan_neighbour 1 && lan_neighbour 2'
-tcheck "after drop: node 1's prefix routed over lan0 at node 2" \
-	eval 'nsx r6-n2 ip -6 route get "$(node_addr 1)" | grep -q " dev lan0 "'
+flow_check drop
+lan_check drop
 tcheck "drop: lan0's routes held while babeld learnt them again, then released" \
 	eval '! grep -q "routes or neighbours not back" "$TB_DIR"/n[12]/log/re6stnet.log &&
 		[ -z "$(nsx r6-n2 ip -6 route show proto babel metric 4242)" ]'
-set -- $(ping_stats "$TB_DIR/ping-drop.out")
-sent=$1 recv=$2
-shift 2
-echo "ping flow 2 -> 1 across drop: $sent sent, $recv answered, unanswered: ${*:-none}"
-tcheck "the ping flow across drop lost nothing ($recv of $sent answered)" \
-	eval '[ "$sent" -gt 50 ] && [ "$sent" = "$recv" ]'
 
 # A rotation after it: introduce (N signs, M also accepted: nothing changes
 # for babeld), then use (M signs) under a ping flow: the two switch keys
@@ -165,15 +165,8 @@ kill -HUP "$(cat "$TB_DIR/n1/pid")" "$(cat "$TB_DIR/n2/pid")"
 for _ in $(seq 50); do [ "$(key_of 1)" != "$k1" ] && [ "$(key_of 2)" != "$k1" ] && break; sleep 0.2; done
 tcheck "use: both sign with the next key" eval '[ "$(key_of 1)" != "$k1" ] && [ "$(key_of 1)" = "$(key_of 2)" ]'
 sleep 12
-kill "$pingpid"
-wait "$pingpid" 2>/dev/null
+flow_check use
 tcheck "use: the same babelds, still neighbours on lan0" \
 	eval '[ "$(babeld_pid 1)" = "$pid1" ] && [ "$(babeld_pid 2)" = "$pid2" ] && lan_neighbour 1 && lan_neighbour 2'
-set -- $(ping_stats "$TB_DIR/ping-use.out")
-sent=$1 recv=$2
-shift 2
-echo "ping flow 2 -> 1 across use: $sent sent, $recv answered, unanswered: ${*:-none}"
-tcheck "the ping flow across use lost nothing ($recv of $sent answered)" \
-	eval '[ "$sent" -gt 50 ] && [ "$sent" = "$recv" ]'
 tc_summary
 }
