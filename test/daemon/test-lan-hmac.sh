@@ -111,11 +111,17 @@ lan_check() { # STEP
 		eval 'nsx r6-n2 ip -6 route get "$(node_addr 1)" | grep -q " dev lan0 "'
 }
 
+# The registry's next updateHMAC step, which must be STEP; both told (SIGHUP).
+next_step() { # STEP
+	local step
+	step=$(tb_rpc updateHMAC)
+	tcheck "updateHMAC answered '$1' ($step)" [ "$step" = "$1" ]
+	kill -HUP "$(cat "$TB_DIR/n1/pid")" "$(cat "$TB_DIR/n2/pid")"
+}
+
 ping_start "$TB_DIR/ping-init.out"
 sleep 3
-step=$(tb_rpc updateHMAC)
-tcheck "updateHMAC answered 'init' ($step)" [ "$step" = init ]
-kill -HUP "$(cat "$TB_DIR/n1/pid")" "$(cat "$TB_DIR/n2/pid")"
+next_step init
 for _ in $(seq 50); do [ "$(key_of 1)" != "$old1" ] && [ "$(key_of 2)" != "$old2" ] && break; sleep 0.2; done
 tcheck "init: both sign with the network's key" eval '[ "$(key_of 1)" != "$old1" ] && [ "$(key_of 1)" = "$(key_of 2)" ]'
 tcheck "init: both still accept unsigned packets on lan0" eval 'keyed 1 && keyed 2'
@@ -129,9 +135,7 @@ lan_check init
 
 ping_start "$TB_DIR/ping-drop.out"
 sleep 3
-step=$(tb_rpc updateHMAC)
-tcheck "updateHMAC answered 'drop' ($step)" [ "$step" = drop ]
-kill -HUP "$(cat "$TB_DIR/n1/pid")" "$(cat "$TB_DIR/n2/pid")"
+next_step drop
 for _ in $(seq 50); do signing 1 && signing 2 && break; sleep 0.2; done
 tcheck "drop: both refuse unsigned packets on lan0" eval 'signing 1 && signing 2'
 tcheck "drop: the same babelds (no restart)" \
@@ -150,18 +154,14 @@ tcheck "drop: lan0's routes held while babeld learnt them again, then released" 
 # within a moment of each other; until both have, each drops the other's
 # babel packets (babeld has one key per interface), the kernel's routes stay.
 k1=$(key_of 1)
-step=$(tb_rpc updateHMAC)
-tcheck "updateHMAC answered 'introduce' ($step)" [ "$step" = introduce ]
-kill -HUP "$(cat "$TB_DIR/n1/pid")" "$(cat "$TB_DIR/n2/pid")"
+next_step introduce
 accepting() { grep -q '^key id accept ' "$TB_DIR/n$1/state/babeld.keys"; }
 for _ in $(seq 50); do accepting 1 && accepting 2 && break; sleep 0.2; done
 tcheck "introduce: both know the next key, still sign with the current one" \
 	eval 'accepting 1 && accepting 2 && [ "$(key_of 1)" = "$k1" ] && [ "$(key_of 2)" = "$k1" ]'
 ping_start "$TB_DIR/ping-use.out"
 sleep 2
-step=$(tb_rpc updateHMAC)
-tcheck "updateHMAC answered 'use' ($step)" [ "$step" = use ]
-kill -HUP "$(cat "$TB_DIR/n1/pid")" "$(cat "$TB_DIR/n2/pid")"
+next_step use
 for _ in $(seq 50); do [ "$(key_of 1)" != "$k1" ] && [ "$(key_of 2)" != "$k1" ] && break; sleep 0.2; done
 tcheck "use: both sign with the next key" eval '[ "$(key_of 1)" != "$k1" ] && [ "$(key_of 1)" = "$(key_of 2)" ]'
 sleep 12
