@@ -168,10 +168,7 @@ static int babel_params_fill(struct ctx *c, const struct rc_hmac *hmac, struct b
  * from it is never longer than the silence). */
 static unsigned hello_ms(const struct ctx *c)
 {
-	unsigned net = c->netconf ? c->netconf->hello : 0;
-	unsigned s = c->opt.hello > 0 && (!net || (unsigned)c->opt.hello < net) ? (unsigned)c->opt.hello
-										    : net;
-	return (s ? s : 1) * 1000;
+	return (unsigned)health_hello_ms(c->opt.hello, c->netconf, false);
 }
 
 /* A route or neighbour line as EV_BABEL, for whoever watches (re6stctl

@@ -84,6 +84,13 @@ uint64_t health_babel_silent_ms(unsigned reach, unsigned hello_ms)
 	return (uint64_t)hello_ms * (10 * missed + 7) / 10;
 }
 
+uint64_t health_hello_ms(int opt_seconds, const struct re6st_netconf *nc, bool longer)
+{
+	unsigned net = nc ? nc->hello : 0, opt = opt_seconds > 0 ? (unsigned)opt_seconds : 0;
+	unsigned s = !net ? opt : !opt ? net : longer ? MAX(opt, net) : MIN(opt, net);
+	return (uint64_t)(s ? s : 1) * 1000;
+}
+
 uint64_t health_dead_after_ms(int opt_seconds, const struct re6st_netconf *nc)
 {
 	uint32_t s = opt_seconds > 0 ? (uint32_t)opt_seconds

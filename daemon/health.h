@@ -87,6 +87,9 @@ uint64_t health_next_ms(const struct health_rx *h, uint64_t dead_after_ms, uint6
  * (k + 0.7) intervals passed without one.
  */
 uint64_t health_babel_silent_ms(unsigned reach, unsigned hello_ms);
+/* The hello interval in ms, of the node's (option > 0) and the network's
+ * (if any) the shorter (longer false) or the longer; 1 s when neither is set. */
+uint64_t health_hello_ms(int opt_seconds, const struct re6st_netconf *nc, bool longer);
 /* The dead-after period in ms: option (> 0) or the network's (or the default). */
 uint64_t health_dead_after_ms(int opt_seconds, const struct re6st_netconf *nc);
 

@@ -5,19 +5,12 @@
 
 /* ---- lossy tunnels (policy.h, exception 9; health.h) ---- */
 
-/* The longer of the node's hello interval and the network's, in ms: the
- * reach is full 16 of them after the tunnel came up, at the latest. */
-static uint64_t hello_max_ms(const struct ctx *c)
-{
-	unsigned net = c->netconf ? c->netconf->hello : 0;
-	unsigned s = MAX(c->opt.hello > 0 ? (unsigned)c->opt.hello : 0u, net);
-	return (uint64_t)(s ? s : 1) * 1000;
-}
-
+/* The reach is full 16 hellos after the tunnel came up, at the latest:
+ * counted with the longer of the node's and the network's interval. */
 void tm_loss_reset(struct tunnel_mgr *m, struct tunnel *t)
 {
 	t->loss = (struct health_loss){ 0 };
-	t->loss_next_ms = tm_now_ms(m) + 17 * hello_max_ms(m->c);
+	t->loss_next_ms = tm_now_ms(m) + 17 * health_hello_ms(m->c->opt.hello, m->c->netconf, true);
 }
 
 /* The reach of t's neighbour: the fullest of babel's neighbours on its

@@ -185,6 +185,13 @@ int main(void)
 	const uint64_t dead = 3000;
 
 	test_loss();
+	struct re6st_netconf hnc = { .hello = 4 };
+	CHECK_EQ(health_hello_ms(0, NULL, false), 1000);
+	CHECK_EQ(health_hello_ms(2, NULL, true), 2000);
+	CHECK_EQ(health_hello_ms(0, &hnc, false), 4000);
+	CHECK_EQ(health_hello_ms(2, &hnc, false), 2000);
+	CHECK_EQ(health_hello_ms(2, &hnc, true), 4000);
+	CHECK_EQ(health_hello_ms(6, &hnc, false), 4000);
 	/* Alive: the peer's hello every second. */
 	health_reset(&h, 1000);
 	uint64_t rx = 0, tx = 0;
