@@ -798,21 +798,6 @@ int babel_add_interface(struct babel *b, const char *ifname, const char *extra,
 	return babel_command(b, f.line, cb, userdata);
 }
 
-int babel_flush_interface(struct babel *b, const char *ifname, babel_reply_fn cb, void *userdata)
-{
-	if (!valid_ifname(ifname))
-		return -EINVAL;
-	for (size_t i = 0; i < b->ifaces.n; i++)
-		if (!strcmp(b->ifaces.v[i].name, ifname)) {
-			iface_clear(&b->ifaces.v[i]);
-			b->ifaces.v[i] = b->ifaces.v[--b->ifaces.n];
-			break;
-		}
-	char line[64];
-	snprintf(line, sizeof(line), "flush interface %s", ifname);
-	return babel_command(b, line, cb, userdata);
-}
-
 int babel_readd_interface(struct babel *b, const char *ifname, const char *lan_line,
 			  babel_reply_fn cb, void *userdata)
 {

@@ -166,9 +166,6 @@ int babel_command(struct babel *b, const char *line, babel_reply_fn cb, void *us
  */
 int babel_add_interface(struct babel *b, const char *ifname, const char *extra,
 			babel_reply_fn cb, void *userdata);
-/* "flush interface IFNAME"; forgets it for restarts. */
-int babel_flush_interface(struct babel *b, const char *ifname, babel_reply_fn cb,
-			  void *userdata);
 
 /* True once babeld's socket answered and the monitor dump is complete. */
 bool babel_ready(const struct babel *b);

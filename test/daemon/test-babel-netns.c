@@ -230,11 +230,6 @@ static int node(int i, int report_fd, int stop_fd)
 			break;
 		loop_run_once(l, 100);
 	}
-	int n_flush = 0;
-	CHECK(babel_flush_interface(b, "veth0", on_reply, &n_flush) == 0, "flush");
-	for (int k = 0; k < 20 && !n_flush; k++)
-		loop_run_once(l, 100);
-	CHECK(n_flush == 1, "flush interface answered ok");
 	uint64_t t0 = loop_clock_ms();
 	babel_stop(b);
 	/*

@@ -11,7 +11,7 @@
 # The network runs at its default parameters (client count, hello, refresh,
 # metric); the test waits until every node reaches every other, lets babel's
 # RTT estimates settle and lossy tunnels be replaced (SETTLE s: a tunnel is
-# judged lossy some 80 s after it came up), then pings every pair at once, PINGS
+# judged lossy some 60 s after it came up), then pings every pair at once, PINGS
 # packets 0.2 s apart, directly over IPv4 and over the overlay, and prints per
 # pair: direct RTT and loss, overlay RTT and loss, the optimum (the shortest
 # path over clean links). Checks, the targets:
