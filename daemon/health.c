@@ -103,6 +103,6 @@ bool health_loss_update(struct health_loss *h, unsigned reach)
 	unsigned got = (unsigned)__builtin_popcount(reach & 0xffffu);
 	double lost = (16.0 - got) / 16.0;
 	h->samples++;
-	h->avg += (lost - h->avg) / (h->samples < 8 ? h->samples : 8);
+	h->avg += (lost - h->avg) / 8;
 	return h->samples >= HEALTH_LOSS_SAMPLES && h->avg >= HEALTH_LOSS_LOSSY;
 }

@@ -99,9 +99,10 @@ uint64_t health_dead_after_ms(int opt_seconds, const struct re6st_netconf *nc);
  * share of bits clear is the loss of the peer's hellos, one direction of
  * the tunnel. Sampled every HEALTH_LOSS_EVERY_MS (with the health checks)
  * once the reach can be full (16 hello intervals after the tunnel came
- * up), averaged: the mean of the first 8 samples, then exponentially, a
- * sample weighing an eighth (a single lost hello then moves it by 0.8%,
- * twice as it stays in the reach for 16 hellos, sampled every 10); after
+ * up), averaged (exponentially from 0, a sample weighing an eighth: a
+ * single lost hello moves it by 0.8%, twice as it stays in the reach for
+ * 16 hellos, sampled every 10; starting from 0 damps the first samples,
+ * taken while the whole network may be busy starting): after
  * HEALTH_LOSS_SAMPLES samples a tunnel whose average is at least
  * HEALTH_LOSS_LOSSY is lossy. A path through it loses packets that a
  * detour over clean tunnels would not, and babel's metric cannot weigh
@@ -109,7 +110,7 @@ uint64_t health_dead_after_ms(int opt_seconds, const struct re6st_netconf *nc);
  * (docs/network-config.md, "Metric and failover").
  */
 #define HEALTH_LOSS_EVERY_MS 10000
-#define HEALTH_LOSS_SAMPLES 4
+#define HEALTH_LOSS_SAMPLES 6
 #define HEALTH_LOSS_LOSSY 0.03
 
 struct health_loss {

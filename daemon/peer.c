@@ -65,7 +65,7 @@ struct peer_srv {
 	struct reach_limit probe_limit; /* probes we send for others (reach.h) */
 };
 
-#define LAN_GOSSIP_MS 60000 /* version to LAN neighbours (announce_lan()) */
+#define LAN_GOSSIP_MS 10000 /* version to LAN neighbours (announce_lan()) */
 #define LAN_GOSSIP_MAX 64
 
 /* A line caused by a datagram from src: rate-limited per source, with a

@@ -32,7 +32,7 @@
  *      choice to bias; a rotation there avoids nobody afterwards
  *      (policy_rotation_avoid_ms()).
  *   9. lossy tunnels: a tunnel that loses at least 3% of babel's hellos
- *      in either direction over 40 s of sampling is drained and replaced
+ *      in either direction over a minute of sampling is drained and replaced
  *      (a served one: its client is told), and its peer avoided for an
  *      hour on both sides (health_loss_update(), tunnel.c), when the
  *      client has another tunnel up: babel's metric alone kept paths
