@@ -36,7 +36,8 @@ bool tm_loss_check(struct tunnel_mgr *m, struct tunnel *t, uint64_t now)
 	int reach = neighbour_reach(m, t);
 	if (reach < 0)
 		return false;
-	if (!health_loss_update(&t->loss, (unsigned)reach))
+	uint64_t hello = health_hello_ms(m->c->opt.hello, m->c->netconf, true);
+	if (!health_loss_update(&t->loss, (unsigned)reach, (unsigned)(HEALTH_LOSS_EVERY_MS / hello)))
 		return false;
 	char b[PREFIX_STRLEN];
 	log_notice("tunnel %s %s %s: lossy (%.0f%% of babel's hellos lost): its peer avoided for %u min",
