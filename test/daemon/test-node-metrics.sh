@@ -162,7 +162,9 @@ check "status says why: $(cat "$TB_DIR/st.err")" \
 	grep -qx "re6stctl: degraded: babeld is not running or not answering" "$TB_DIR/st.err"
 same "--json status: health.degraded" "$(tb_ctl 1 --json status | jq -c .health.degraded)" \
 	'["babeld_down","no_tunnel"]'
-check "the failed starts logged" grep -q "babeld: not today" "$TB_DIR/n1/log/re6stnet.log"
+# The first restart comes 1 s after the death: wait for it to fail.
+check "a failed start logged, babeld: prefixed" wait_for grep -q "babeld: babeld: not today" "$TB_DIR/n1/log/re6stnet.log"
+check "still down after it ($(tb_ctl 1 --json status | jq -c .health.degraded))" down
 rm -f "$TB_DIR/no-babeld"
 # Each failed start counts as a restart too (babeld was started again).
 restarted() { scrape_ctl && [ "$(val re6st_babeld_restarts_total)" -ge 2 ] && [ "$(val re6st_babeld_up)" = 1 ]; }
