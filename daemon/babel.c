@@ -72,6 +72,7 @@ struct babel {
 	struct loop_timer *reconnect_timer;
 	struct loop_timer *batch_timer; /* polls the socket again (on_io) */
 	unsigned connects;     /* local-socket connections made (any babeld) */
+	unsigned reconnected;  /* ... of them to a babeld that had shut the socket */
 	unsigned reconnects;   /* failed attempts since the socket was lost */
 	uint64_t reconnect_ms; /* delay before the next connection */
 	uint64_t connected_at;
@@ -501,6 +502,7 @@ static void on_reconnect(struct loop *l, struct loop_timer *t, void *userdata)
 	int fd = try_connect(b->socket_path);
 	int r = fd < 0 ? fd : use_socket(b, fd);
 	if (r >= 0) {
+		b->reconnected++;
 		log_info("babeld: connected again to its local socket (pid %d)", (int)b->pid);
 		return;
 	}
@@ -831,6 +833,11 @@ unsigned babel_starts(const struct babel *b)
 unsigned babel_connects(const struct babel *b)
 {
 	return b->connects;
+}
+
+unsigned babel_reconnects(const struct babel *b)
+{
+	return b->reconnected;
 }
 
 const char *babel_my_id(const struct babel *b)

@@ -176,6 +176,8 @@ unsigned babel_starts(const struct babel *b);
 /* How many times re6stnet connected to babeld's local socket: at each start,
  * and again whenever babeld shut the socket while running (see babel.c). */
 unsigned babel_connects(const struct babel *b);
+/* How many of those were to a running babeld that had shut the socket. */
+unsigned babel_reconnects(const struct babel *b);
 /* babeld's own router-id as it announced it ("my-id"). */
 const char *babel_my_id(const struct babel *b);
 

@@ -50,15 +50,16 @@ static void collect_node(void *userdata, struct prom_buf *w)
 			     health_reason_name((enum health_reason)r), NULL);
 
 	const struct babel *b = c->babel;
-	unsigned starts = b ? babel_starts(b) : 0, connects = b ? babel_connects(b) : 0;
+	unsigned starts = b ? babel_starts(b) : 0, reconnects = b ? babel_reconnects(b) : 0;
 	gauge(w, "re6st_babeld_up", "1 when babeld runs and its local socket answered.",
 	      b && babel_pid(b) && babel_ready(b));
 	counter(w, "re6st_babeld_restarts_total",
-		"Times babeld was started again after its first start (crash, new HMAC keys).",
+		"Times babeld was started again after its first start (it died, or its command "
+		"line changed).",
 		starts ? starts - 1 : 0);
 	counter(w, "re6st_babeld_socket_reconnects_total",
 		"Times re6stnet connected to babeld's local socket again while babeld ran.",
-		connects > starts ? connects - starts : 0);
+		reconnects);
 
 	const struct babel_route *rt = NULL;
 	const struct babel_neighbour *nb = NULL;

@@ -46,6 +46,11 @@ int tm_ctl_policy(struct ctx *c, const char *args, struct jbuf *out)
 		jbuf_append(out, "%s", i ? ", " : "");
 		jbuf_string(out, tm_pfx(&anc[i], b));
 	}
+	jbuf_append(out, "], \"neighbours\": [");
+	for (size_t i = 0; i < m->n_neigh; i++) {
+		jbuf_append(out, "%s", i ? ", " : "");
+		jbuf_string(out, tm_pfx(&m->neigh[i], b));
+	}
 	jbuf_append(out, "], \"same_country\": ");
 	jbuf_string(out, c->netconf ? c->netconf->same_country : NULL);
 	jbuf_append(out, ", \"country\": ");

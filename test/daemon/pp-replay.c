@@ -3,11 +3,14 @@
  * pp-replay: send COUNT copies of one genuinely signed peer-protocol set-up
  * request, stamped AGE seconds in the past, as a replay of a datagram seen
  * on the underlay AGE seconds ago would be. Signed with a real node's key
- * and certificate, to the node whose certificate is TO_CERT.
- * Usage: pp-replay KEY CERT TO_CERT IPV4 PORT COUNT AGE
+ * and certificate, to the node whose certificate is TO_CERT. With AGE
+ * "fresh", COUNT distinct requests instead, each signed with its own
+ * current sequence number (a burst for the set-up rate limit).
+ * Usage: pp-replay KEY CERT TO_CERT IPV4 PORT COUNT AGE|fresh
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stdbool.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,7 +42,7 @@ int main(int argc, char *argv[])
 	size_t len;
 
 	if (argc != 8) {
-		fprintf(stderr, "usage: pp-replay KEY CERT TO_CERT IPV4 PORT COUNT AGE\n");
+		fprintf(stderr, "usage: pp-replay KEY CERT TO_CERT IPV4 PORT COUNT AGE|fresh\n");
 		return 2;
 	}
 	if (identity_init() < 0 || key_load(argv[1], &key) < 0 || load_cert(argv[2], &cert) < 0 ||
@@ -50,30 +53,40 @@ int main(int argc, char *argv[])
 	cert_encode(&cert, enc);
 	struct timespec ts;
 	clock_gettime(CLOCK_REALTIME, &ts);
-	uint64_t age = strtoull(argv[7], NULL, 10);
+	bool fresh = strcmp(argv[7], "fresh") == 0;
+	uint64_t age = fresh ? 0 : strtoull(argv[7], NULL, 10);
 	struct pp_msg m = { .type = PP_SETUP_REQUEST, .to = to.node, .cert = enc,
 			    .cert_len = sizeof(enc),
-			    .seq = ((uint64_t)ts.tv_sec - age) * 1000000u };
+			    .seq = ((uint64_t)ts.tv_sec - age) * 1000000u +
+				   (uint64_t)ts.tv_nsec / 1000 * fresh };
 	m.setup_request.tunnel_type = PP_TUNNEL_WG;
 	int r = pp_encode(&m, key->sign_sk, buf, sizeof(buf), &len);
-	key_free(key);
 	if (r < 0) {
+		key_free(key);
 		fprintf(stderr, "pp-replay: pp_encode: %s\n", strerror(-r));
 		return 1;
 	}
 	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)atoi(argv[5])) };
 	int fd = socket(AF_INET, SOCK_DGRAM, 0);
 	if (fd < 0 || inet_pton(AF_INET, argv[4], &sa.sin_addr) != 1) {
+		key_free(key);
 		fprintf(stderr, "pp-replay: bad address %s\n", argv[4]);
 		return 1;
 	}
 	long count = atol(argv[6]), sent = 0;
 	for (long i = 0; i < count; i++) {
+		if (fresh && i > 0) { /* the next sequence number, signed again */
+			m.seq++;
+			r = pp_encode(&m, key->sign_sk, buf, sizeof(buf), &len);
+			if (r < 0)
+				break;
+		}
 		if (sendto(fd, buf, len, 0, (struct sockaddr *)&sa, sizeof(sa)) == (ssize_t)len)
 			sent++;
 		usleep(500); /* let the receiver keep up: every copy counts */
 	}
 	close(fd);
+	key_free(key);
 	printf("%ld\n", sent);
 	return sent == count ? 0 : 1;
 }

@@ -194,6 +194,8 @@ static int node(int i, int report_fd, int stop_fd)
 			loop_run_once(l, 100);
 		CHECK(babel_starts(b) == 2, "babeld restarted (%u starts)", babel_starts(b));
 		run_until_ready(l, b);
+		CHECK(babel_reconnects(b) == 0, "a restart is no reconnection (%u)",
+		      babel_reconnects(b));
 		CHECK(ids_changed == 2 && same_id(babel_my_id(b), new_id),
 		      "killed babeld saved no seqno: router-id changed to %s", babel_my_id(b));
 		CHECK(run_until(l, b, &other_p, 30000), "route relearnt after restart");
@@ -204,7 +206,7 @@ static int node(int i, int report_fd, int stop_fd)
 		 * 1.12 does when a monitor line cannot be written): the module
 		 * connects again to the same babeld, tables and veth0 come back. */
 		int pid = babel_pid(b), quit = 0;
-		unsigned c0 = babel_connects(b), s0 = babel_starts(b);
+		unsigned c0 = babel_connects(b), s0 = babel_starts(b), r0 = babel_reconnects(b);
 		CHECK(babel_command(b, "quit", on_reply, &quit) == 0, "queue quit");
 		uint64_t deadline = loop_clock_ms() + 10000;
 		while ((babel_connects(b) == c0 || !babel_ready(b)) && loop_clock_ms() < deadline)
@@ -214,6 +216,8 @@ static int node(int i, int report_fd, int stop_fd)
 		      babel_connects(b));
 		CHECK(babel_pid(b) == pid && babel_starts(b) == s0,
 		      "same babeld kept (pid %d, %u starts)", babel_pid(b), babel_starts(b));
+		CHECK(babel_reconnects(b) == r0 + 1, "one reconnection counted (%u, was %u)",
+		      babel_reconnects(b), r0);
 		CHECK(quit == -1, "the command in flight failed (%d)", quit);
 		CHECK(run_until(l, b, &other_p, 30000), "route back in the table after reconnecting");
 		deadline = loop_clock_ms() + 10000;

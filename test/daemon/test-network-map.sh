@@ -34,7 +34,9 @@ N=3
 tb_init "$(mktemp -d /tmp/re6st-map.XXXXXX)" || exit 1
 tb_underlay $N || exit 1
 tb_registry_start || exit 1
-for i in $(seq $N); do tb_node_add "$i"; done
+# node 1 registers with a location: the status page shows its country.
+TB_LOCATION=FR,EU tb_node_add 1
+for i in $(seq 2 $N); do tb_node_add "$i"; done
 check "the $N nodes announced (metrics)" wait_for 300 announced
 VERSION=$("$CTL" --version | sed 's/^re6stctl //')
 
@@ -77,6 +79,36 @@ check "status: $((N - 1)) node rows" test "$(grep -c '<tr class="node">' "$TB_DI
 check "status: 1 revoked row" test "$(grep -c '<tr class="revoked">' "$TB_DIR/status.html")" = 1
 check "status: the revoked serial $S3" grep -q "<tr class=\"revoked\"><td>$S3</td><td>$P3</td>" "$TB_DIR/status.html"
 check "status: versions shown" test "$(grep -o "<td>re6stnet $VERSION" "$TB_DIR/status.html" | wc -l)" = $((N - 1))
+# The node rows' cells: prefix, serial, version, country, last announce, ...
+cells() { # PREFIX -> its row's cells, one per line
+	/usr/bin/python3 - "$TB_DIR/status.html" "$1" <<'PY'
+import html.parser, sys
+class P(html.parser.HTMLParser):
+    row, cell, rows = None, None, []
+    def handle_starttag(self, t, a):
+        if t == "tr" and ("class", "node") in a: self.row = []
+        elif t == "td" and self.row is not None: self.cell = ""
+    def handle_endtag(self, t):
+        if t == "td" and self.cell is not None: self.row.append(self.cell); self.cell = None
+        elif t == "tr" and self.row is not None: self.rows.append(self.row); self.row = None
+    def handle_data(self, d):
+        if self.cell is not None: self.cell += d
+p = P(); p.feed(open(sys.argv[1]).read())
+for r in p.rows:
+    if r and r[0] == sys.argv[2]: print("\n".join(r))
+PY
+}
+P1=$(sed -n 's/^Your subnet: \([^ ]*\) .*/\1/p' "$TB_DIR/n1/conf.out")
+P2=$(sed -n 's/^Your subnet: \([^ ]*\) .*/\1/p' "$TB_DIR/n2/conf.out")
+recent() { # PREFIX: its last announce within the last 10 minutes
+	t=$(date -u -d "$(cells "$1" | sed -n 5p) UTC" +%s 2>/dev/null) &&
+		[ "$t" -le "$(date +%s)" ] && [ "$t" -gt $(($(date +%s) - 600)) ]
+}
+both_recent() { recent "$P1" && recent "$P2"; }
+check "status: node 1's country FR ($(cells "$P1" | sed -n 4p))" test "$(cells "$P1" | sed -n 4p)" = FR
+check "status: node 2 without a location: - ($(cells "$P2" | sed -n 4p))" test "$(cells "$P2" | sed -n 4p)" = -
+check "status: last announces recent ($(cells "$P1" | sed -n 5p), $(cells "$P2" | sed -n 5p))" \
+	both_recent
 check "status: HMAC state" grep -q '<p id="hmac">Babel HMAC: <b>stable</b>' "$TB_DIR/status.html"
 check "status: no external asset" sh -c "! grep -Eq '(src|href)=' '$TB_DIR/status.html'"
 code=$(tb_ns r6-n1 curl -s -o /dev/null -w '%{http_code}' "${TB_REG_URL}status")

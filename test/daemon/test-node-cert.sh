@@ -2,6 +2,7 @@
 # Certificate life of a node, for real, with certificates lasting 20 s
 # (re6st-registry --cert-duration 20) and a grace period of 30 s
 # (--grace-period, carried to nodes by the network configuration):
+#   - such a certificate expires within 7 days: status exits 1 saying so;
 #   - renewal is asked for only when cert_renew_due() says so (the last
 #     third: after 13.3 s), so exactly one renewal per window, no loop;
 #   - a node whose certificate expired starts and keeps running while the
@@ -43,14 +44,27 @@ tb_node_add 1
 check "node up" wait_for 100 up
 t0=$(date +%s)
 
+# 0. A certificate of 20 s expires within 7 days: the node is degraded.
+tb_ctl 1 status >"$TB_DIR/st.out" 2>"$TB_DIR/st.err"
+rc=$?
+check "status exits 1 with a 20 s certificate ($rc)" test "$rc" = 1
+check "status says why: $(cat "$TB_DIR/st.err")" grep -qx \
+	"re6stctl: degraded: the certificate expires within 7 days (or has expired)" "$TB_DIR/st.err"
+reasons() { tb_ctl 1 --json status | jq -c .health.degraded; }
+check "--json status: cert_expiring in $(reasons)" sh -c "echo '$(reasons)' | grep -q cert_expiring"
+expiring_metric() { tb_ctl 1 metrics | grep -qx 're6st_degraded{reason="cert_expiring"} 1'; }
+check "metrics: re6st_degraded{reason=\"cert_expiring\"} 1" expiring_metric
+
 # 1. One renewal per window. Over 45 s from registration the windows open
 # at about 13, 27 and 40 s (each renewal starts a new 20 s certificate).
 sleep 45
 n=$(renewals) nr=$(reg_renewals) ok=$(renew_rpc ok) failed=$(renew_rpc failed)
+mr=$(tb_rpc metrics | awk '$1 == "re6st_registry_certificates_renewed_total" { print $2 }')
 echo "renewals in $(($(date +%s) - t0)) s: node $n, registry $nr, requests ok $ok failed $failed"
 check "2 to 3 renewals in 45 s ($n)" test "$n" -ge 2 -a "$n" -le 3
 check "as many renewals as the registry made ($n = $nr)" test "$n" = "$nr"
 check "as many requests as renewals, none failed ($ok, $failed)" test "$ok" = "$n" -a "$failed" = 0
+check "registry metrics: $mr renewals counted ($nr logged)" test "$mr" = "$nr"
 gaps_ok() { # consecutive renewals at least 10 s apart
 	grep "certificate renewed" "$LOG" | cut -c1-23 | while read -r d t; do date -d "$d $t" +%s; done |
 		awk 'NR > 1 && $1 - p < 10 { bad = 1 } { p = $1 } END { exit bad }'

@@ -3,7 +3,8 @@
 # namespaces (the testbed of test/node). `re6stctl metrics` and GET /metrics
 # (--metrics) are parsed with python3-prometheus-client's parser and their
 # values checked against re6stctl status/routes and `ip`; `re6stctl status`
-# exits 1 on the lone node (no tunnel) and says why. Needs root (exit 77
+# exits 1 on the lone node (no tunnel), and while babeld cannot start, and
+# says why. Needs root (exit 77
 # otherwise). No WireGuard needed: a lone node makes no tunnel (the tunnel
 # families are checked in the VM, test/mesh/vm-mesh.sh).
 # Usage: test-node-metrics.sh BUILD_ROOT SOURCE_ROOT
@@ -45,7 +46,17 @@ scrape_http() { # PATH -> $TB_DIR/h.{txt,hdr}
 tb_init "$(mktemp -d /tmp/re6st-metrics.XXXXXX)" || exit 1
 tb_underlay 1 || exit 1
 tb_registry_start || exit 1
-tb_node_add 1 --metrics "$PORT"
+# babeld as the node sees it: /usr/sbin/babeld bind-mounted, in the node's
+# own mount namespace, by a wrapper that runs a copy of the real one, or
+# fails while $TB_DIR/no-babeld exists (babeld down for as long as the test
+# needs: health and metrics say so).
+mkdir -p "$TB_DIR/bin"
+cp /usr/sbin/babeld "$TB_DIR/bin/babeld"
+printf '#!/bin/sh\n[ -e %s/no-babeld ] && { echo "babeld: not today" >&2; exit 1; }\nexec %s/bin/babeld "$@"\n' \
+	"$TB_DIR" "$TB_DIR" >"$TB_DIR/babeld-wrapper"
+printf '#!/bin/sh\nmount --bind %s/babeld-wrapper /usr/sbin/babeld && exec "$@"\n' "$TB_DIR" >"$TB_DIR/ns-wrap"
+chmod 755 "$TB_DIR/babeld-wrapper" "$TB_DIR/ns-wrap"
+TB_NODE_WRAP="unshare -m --propagation private $TB_DIR/ns-wrap" tb_node_add 1 --metrics "$PORT"
 check "node up, babeld ready" wait_for ready
 M=$TB_DIR/m.json
 
@@ -139,11 +150,25 @@ check "control socket answers with 8 idle HTTP clients ($ms ms)" test "$ms" -lt 
 kill "$idlers" 2>/dev/null; wait "$idlers" 2>/dev/null
 check "GET /metrics once the idle clients are gone (it waited in the backlog)" scrape_http /metrics
 
-# --- babeld killed: restarts counted, health follows ----------------------------
+# --- babeld killed and kept down: health and metrics say so; then back -----------
 bpid=$(pgrep -f "babeld -I $TB_DIR/n1/run/babeld.pid" | head -n1)
+touch "$TB_DIR/no-babeld"
 kill -9 "$bpid"
-restarted() { scrape_ctl && [ "$(val re6st_babeld_restarts_total)" = 1 ] && [ "$(val re6st_babeld_up)" = 1 ]; }
-WAIT=150 check "babeld restart counted, babeld up again" wait_for restarted
+down() { scrape_ctl && [ "$(val re6st_babeld_up)" = 0 ] && [ "$(val re6st_degraded reason babeld_down)" = 1 ]; }
+WAIT=100 check "babeld down: re6st_babeld_up 0, re6st_degraded{reason=babeld_down} 1" wait_for down
+tb_ctl 1 status >"$TB_DIR/st.out" 2>"$TB_DIR/st.err"
+same "status exits 1 while babeld is down" "$?" 1
+check "status says why: $(cat "$TB_DIR/st.err")" \
+	grep -qx "re6stctl: degraded: babeld is not running or not answering" "$TB_DIR/st.err"
+same "--json status: health.degraded" "$(tb_ctl 1 --json status | jq -c .health.degraded)" \
+	'["babeld_down","no_tunnel"]'
+# The first restart comes 1 s after the death: wait for it to fail.
+check "a failed start logged, babeld: prefixed" wait_for grep -q "babeld: babeld: not today" "$TB_DIR/n1/log/re6stnet.log"
+check "still down after it ($(tb_ctl 1 --json status | jq -c .health.degraded))" down
+rm -f "$TB_DIR/no-babeld"
+# Each failed start counts as a restart too (babeld was started again).
+restarted() { scrape_ctl && [ "$(val re6st_babeld_restarts_total)" -ge 2 ] && [ "$(val re6st_babeld_up)" = 1 ]; }
+WAIT=150 check "babeld restarts counted, babeld up again" wait_for restarted
 
 # --- bad --metrics: exit 2 (argument) or 1 (cannot listen) -----------------------
 "$NODE" @"$TB_DIR/n1/re6stnet.conf" --metrics 127.0.0.1:notaport --check >"$TB_DIR/bad.out" 2>&1

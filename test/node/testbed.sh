@@ -13,7 +13,8 @@
 #   tb_registry_start [ARGS]  create the network (once) and start the registry
 #   tb_registry_stop [-9]
 #   tb_node_add I [ARGS]   register node I with re6st-conf (once) and start re6stnet
-#                          (under $TB_NODE_WRAP when set, e.g. setpriv)
+#                          (under $TB_NODE_WRAP when set, e.g. setpriv; with -v 3,
+#                          or $TB_NODE_VERBOSE's words when set: empty for none)
 #   tb_node_stop I [-9]
 #   tb_node_addr I         the node's re6st address (prefix::1)
 #   tb_wait_mesh SECS      until every node reaches every other node's address
@@ -213,8 +214,8 @@ tb_node_add() { # I [EXTRA re6stnet ARGS]
 	fi
 	# behind NAT (tb_nat): no --ip of ours, the caller says (any, upnp, none)
 	[ -f "$TB_DIR/n$i.nat" ] || set -- --ip "$(tb_uaddr $((10 + i)))" "$@"
-	# shellcheck disable=SC2086 # TB_NODE_WRAP: a command and its words
-	ip netns exec "r6-n$i" ${TB_NODE_WRAP:-} "$NODE" @"$d/re6stnet.conf" -s "$d/state" -r "$d/run" -l "$d/log" -v 3 \
+	# shellcheck disable=SC2086 # TB_NODE_WRAP, TB_NODE_VERBOSE: words
+	ip netns exec "r6-n$i" ${TB_NODE_WRAP:-} "$NODE" @"$d/re6stnet.conf" -s "$d/state" -r "$d/run" -l "$d/log" ${TB_NODE_VERBOSE--v 3} \
 		"$@" >>"$d/log/stderr" 2>&1 &
 	echo $! >"$d/pid"
 }

@@ -5,7 +5,9 @@
 # under a stand-in for the notify socket (notify-listen.py, WatchdogSec=2s)
 # it says READY=1 once babeld runs (re6stctl answers, babeld ready),
 # WATCHDOG=1 every second from its own pid, STOPPING=1 on SIGTERM. SIGHUP
-# re-reads re6stnet.conf: a new client count shows in re6stctl status, a
+# re-reads re6stnet.conf: a new client count, anchor and neighbour show in
+# re6stctl status, --metrics opens and closes the HTTP server, verbose 3
+# brings debug lines, a
 # restart-only setting is named in the log, a broken file changes nothing.
 # Needs root (exit 77 otherwise). Usage: test-node-service.sh BUILD_ROOT SOURCE_ROOT
 [ "$(id -u)" = 0 ] || { echo "SKIP: needs root"; exit 77; }
@@ -37,7 +39,9 @@ mkdir -p "$TB_DIR/n1/log"
 : >"$LOG"
 JS=$(stat -c %d:%i "$LOG")
 export TB_NODE_WRAP="env JOURNAL_STREAM=$JS /usr/bin/python3 $PWD/test/service/notify-listen.py $TB_DIR/notify.log 2000000 --"
-tb_node_add 1 -l - -B -d1
+# No -v: the log level comes from re6stnet.conf (info by default), so that
+# SIGHUP can change it.
+TB_NODE_VERBOSE='' tb_node_add 1 -l - -B -d1
 check "READY=1 sent" wait_for 20 grep -q ' READY=1$' "$TB_DIR/notify.log"
 # READY=1 comes after babeld's interface: everything answers by then.
 check "re6stctl answers once ready" tb_ctl 1 help
@@ -73,6 +77,26 @@ sed -i '/^metrics /d' "$TB_DIR/n1/re6stnet.conf"
 kill -HUP "$NPID"
 no_scrape() { ! tb_ns r6-n1 curl -sf "http://127.0.0.1:$MPORT/metrics" >/dev/null 2>&1; }
 check "no more /metrics once the line is gone" wait_for 5 no_scrape
+# --anchor and --neighbour: the tunnel manager's lists, in re6stctl status.
+printf 'anchor 2001:db8:42:99::/64\nneighbour 2001:db8:42:98::/64\n' >>"$TB_DIR/n1/re6stnet.conf"
+kill -HUP "$NPID"
+lists() { tb_ctl 1 --json status | jq -c '[.policy.anchors, .policy.neighbours]'; }
+lists_are() { [ "$(lists)" = "$1" ]; }
+check "anchor and neighbour in status after SIGHUP ($(lists))" \
+	wait_for 5 lists_are '[["2001:db8:42:99::/64"],["2001:db8:42:98::/64"]]'
+check "log: --anchor, --neighbour applied" sh -c "grep -q 'reload: --anchor changed: applied' '$LOG' &&
+	grep -q 'reload: --neighbour changed: applied' '$LOG'"
+sed -i -e '/^anchor /d' -e '/^neighbour /d' "$TB_DIR/n1/re6stnet.conf"
+kill -HUP "$NPID"
+check "lists empty again once the lines are gone ($(lists))" wait_for 5 lists_are '[[],[]]'
+# --verbose: debug lines (<7>) only once re6stnet.conf asks for them.
+check "no debug line at the default level" sh -c "! grep -q '^<7>' '$LOG'"
+echo 'verbose 3' >>"$TB_DIR/n1/re6stnet.conf"
+kill -HUP "$NPID"
+check "log: --verbose applied" wait_for 5 grep -q 'reload: --verbose changed: applied' "$LOG"
+check "debug lines once verbose 3 is read" wait_for 5 grep -q '^<7>' "$LOG"
+sed -i '/^verbose /d' "$TB_DIR/n1/re6stnet.conf"
+kill -HUP "$NPID"
 # A file that no longer parses: nothing changes, the node runs on.
 echo 'client-count lots' >>"$TB_DIR/n1/re6stnet.conf"
 kill -HUP "$NPID"
