@@ -44,7 +44,7 @@ bool tm_loss_check(struct tunnel_mgr *m, struct tunnel *t, uint64_t now)
 		   t->ifname, t->server ? "from" : "to", tm_pfx(&t->peer, b), 100 * t->loss.avg,
 		   (unsigned)(LOSSY_BACKOFF_MS / 60000));
 	t->loss = (struct health_loss){ 0 };
-	tm_backoff(m, &t->peer, LOSSY_BACKOFF_MS);
+	tm_backoff_lossy(m, &t->peer);
 	m->lossy++;
 	return true;
 }

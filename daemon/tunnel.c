@@ -596,7 +596,7 @@ void tm_on_tunnel_msg(void *userdata, const struct re6st_prefix *peer,
 			char b[PREFIX_STRLEN];
 			log_notice("tunnel %s to %s: lossy by its server's account: its peer avoided for %u min",
 				   t->ifname, tm_pfx(&t->peer, b), (unsigned)(LOSSY_BACKOFF_MS / 60000));
-			tm_backoff(m, &t->peer, LOSSY_BACKOFF_MS);
+			tm_backoff_lossy(m, &t->peer);
 			m->lossy++;
 			drop_lossy(m, t);
 		}
@@ -801,8 +801,18 @@ void tm_run(struct loop *l, struct loop_timer *timer, void *userdata)
 			break;
 		case T_UP:
 			check_health(m, t, now);
-			if (tm_loss_check(m, t, now))
+			if (tm_loss_check(m, t, now)) {
 				drop_lossy(m, t);
+			} else if (t->server && !t->drained && tm_lossy_peer(m, &t->peer)) {
+				/* A client we judged lossy opened a tunnel again
+				 * (it had not judged it itself): served, so that a
+				 * node with no other path keeps one, but drained at
+				 * once and the client told. */
+				char b[PREFIX_STRLEN];
+				log_info("tunnel %s from %s: a peer judged lossy: drained, its client told",
+					 t->ifname, tm_pfx(&t->peer, b));
+				drop_lossy(m, t);
+			}
 			/* Opened before babel heard the peer on the LAN (both
 			 * started together, a bootstrap peer): it goes. */
 			if (t->state == T_UP && !t->server && !tm_is_neighbour(m, &t->peer) &&
