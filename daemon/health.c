@@ -98,14 +98,11 @@ uint64_t health_dead_after_ms(int opt_seconds, const struct re6st_netconf *nc)
 	return (uint64_t)s * 1000;
 }
 
-bool health_loss_update(struct health_loss *h, unsigned reach, unsigned bits)
+bool health_loss_update(struct health_loss *h, unsigned reach)
 {
-	bits = bits < 1 ? 1 : bits > 16 ? 16 : bits;
-	/* The hellos missed since the last sample, a run of them counted
-	 * once (its newest end: the next newer bit is set, or is not ours). */
-	unsigned missed = ~reach & (0xffffu << (16 - bits)) & 0xffffu;
-	unsigned runs = (unsigned)__builtin_popcount(missed & ~(missed >> 1));
-	h->avg += ((double)runs / bits - h->avg) / 8;
+	unsigned got = (unsigned)__builtin_popcount(reach & 0xffffu);
+	double lost = (16.0 - got) / 16.0;
+	h->avg += (lost - h->avg) / 8;
 	h->samples++;
 	return h->samples >= HEALTH_LOSS_SAMPLES && h->avg >= HEALTH_LOSS_LOSSY;
 }

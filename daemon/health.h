@@ -95,20 +95,14 @@ uint64_t health_dead_after_ms(int opt_seconds, const struct re6st_netconf *nc);
 
 /*
  * Lossy tunnels (policy.h, exception 9). babeld's reach of the tunnel's
- * neighbour holds one bit per hello of the last 16, set when it came, the
- * newest in the top bit: the share of clear bits among the hellos since
- * the last sample is the loss of the peer's hellos, one direction of the
- * tunnel. Sampled every HEALTH_LOSS_EVERY_MS (with the health checks)
+ * neighbour holds one bit per hello of the last 16, set when it came: the
+ * share of bits clear is the loss of the peer's hellos, one direction of
+ * the tunnel. Sampled every HEALTH_LOSS_EVERY_MS (with the health checks)
  * once the reach can be full (16 hello intervals after the tunnel came
- * up); each sample counts only the newest bits (as many as hello
- * intervals between two samples: a hello counts once), and a run of
- * hellos missed in a row as one, so that one burst (a CPU stall, babeld
- * adding the interface again at an HMAC step; an outage is the dead
- * rule's) cannot make a verdict alone, while random loss, whose runs are
- * mostly single hellos, counts nearly in full; averaged
- * exponentially from 0, a sample weighing an eighth (starting from 0 damps
- * the first samples, taken while the whole network may be busy starting):
- * after HEALTH_LOSS_SAMPLES samples a tunnel whose average is at least
+ * up), averaged (exponentially from 0, a sample weighing an eighth: a
+ * single lost hello moves it by 0.8%, twice as it stays in the reach for
+ * 16 hellos, sampled every 10): after
+ * HEALTH_LOSS_SAMPLES samples a tunnel whose average is at least
  * HEALTH_LOSS_LOSSY is lossy. A path through it loses packets that a
  * detour over clean tunnels would not, and babel's metric cannot weigh
  * that loss against the detour's length without also weighing every hop
@@ -123,9 +117,8 @@ struct health_loss {
 	double avg;          /* share of hellos lost */
 };
 
-/* One sample of the neighbour's reach (16 bits), of which the newest bits
- * (1 to 16) came since the last sample; true when the tunnel is judged
- * lossy (the caller zeroes h to start again). */
-bool health_loss_update(struct health_loss *h, unsigned reach, unsigned bits);
+/* One sample of the neighbour's reach (16 bits); true when the tunnel is
+ * judged lossy (the caller zeroes h to start again). */
+bool health_loss_update(struct health_loss *h, unsigned reach);
 
 #endif

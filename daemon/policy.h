@@ -31,11 +31,10 @@
  *      direction (policy_client_count()): a full mesh, where there is no
  *      choice to bias; a rotation there avoids nobody afterwards
  *      (policy_rotation_avoid_ms()).
- *   9. lossy tunnels: a tunnel that loses at least 3% of babel's hellos
- *      in either direction over a minute of sampling is drained and replaced
- *      (a served one: its client is told), and its peer avoided for an
- *      hour on both sides (health_loss_update(), tunnel.c), when the
- *      client has another tunnel up: babel's metric alone kept paths
+ *   9. lossy tunnels: a client tunnel that loses at least 3% of babel's
+ *      hellos over a minute is drained and replaced, and its peer avoided
+ *      for an hour, from either side (health_loss_update(), tunnel.c), when
+ *      the node has another tunnel up: babel's metric alone kept paths
  *      through lossy links when a clean detour was a little longer. Like a
  *      dead tunnel, a broken arrow: it does not keep the good ones.
  * Exceptions 3 and 4 live with the candidate lists in tunnel-choice.c, 9

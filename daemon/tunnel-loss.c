@@ -36,15 +36,14 @@ bool tm_loss_check(struct tunnel_mgr *m, struct tunnel *t, uint64_t now)
 	int reach = neighbour_reach(m, t);
 	if (reach < 0)
 		return false;
-	uint64_t hello = health_hello_ms(m->c->opt.hello, m->c->netconf, true);
-	if (!health_loss_update(&t->loss, (unsigned)reach, (unsigned)(HEALTH_LOSS_EVERY_MS / hello)))
+	if (!health_loss_update(&t->loss, (unsigned)reach))
 		return false;
 	char b[PREFIX_STRLEN];
 	log_notice("tunnel %s %s %s: lossy (%.0f%% of babel's hellos lost): its peer avoided for %u min",
 		   t->ifname, t->server ? "from" : "to", tm_pfx(&t->peer, b), 100 * t->loss.avg,
 		   (unsigned)(LOSSY_BACKOFF_MS / 60000));
 	t->loss = (struct health_loss){ 0 };
-	tm_backoff_lossy(m, &t->peer);
+	tm_backoff(m, &t->peer, LOSSY_BACKOFF_MS);
 	m->lossy++;
 	return true;
 }

@@ -152,7 +152,6 @@ struct backoff {
 	struct re6st_prefix prefix;
 	uint64_t until_ms;
 	bool rule;              /* revoked, same-country: holds even alone (policy.h) */
-	bool lossy;             /* a lossy tunnel's peer (exception 9) */
 };
 
 /* A peer whose UDP tunnel never got a WireGuard handshake: TCP first. */
@@ -224,10 +223,6 @@ uint64_t tm_avoided_until(const struct tunnel_mgr *m, const struct re6st_prefix 
 void tm_backoff(struct tunnel_mgr *m, const struct re6st_prefix *p, uint64_t ms);
 /* Back p off for ms by rule: revoked, same-country. */
 void tm_backoff_rule(struct tunnel_mgr *m, const struct re6st_prefix *p, uint64_t ms);
-/* Avoid p for LOSSY_BACKOFF_MS: a tunnel to it was judged lossy. */
-void tm_backoff_lossy(struct tunnel_mgr *m, const struct re6st_prefix *p);
-/* p is avoided as lossy now. */
-bool tm_lossy_peer(const struct tunnel_mgr *m, const struct re6st_prefix *p);
 bool tm_pending(struct tunnel_mgr *m, const struct re6st_prefix *p);
 void tm_pending_remove(struct tunnel_mgr *m, const struct re6st_prefix *p);
 struct tunnel *tm_find_peer(struct tunnel_mgr *m, const struct re6st_prefix *p, bool server);

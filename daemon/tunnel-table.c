@@ -186,14 +186,7 @@ uint64_t tm_avoided_until(const struct tunnel_mgr *m, const struct re6st_prefix 
 	return b && !b->rule ? b->until_ms : 0;
 }
 
-bool tm_lossy_peer(const struct tunnel_mgr *m, const struct re6st_prefix *p)
-{
-	const struct backoff *b = find_backoff(m, p);
-	return b && b->lossy;
-}
-
-static void backoff_put(struct tunnel_mgr *m, const struct re6st_prefix *p, uint64_t ms, bool rule,
-			bool lossy)
+static void backoff_put(struct tunnel_mgr *m, const struct re6st_prefix *p, uint64_t ms, bool rule)
 {
 	uint64_t until = tm_now_ms(m) + ms;
 	size_t i;
@@ -205,10 +198,8 @@ static void backoff_put(struct tunnel_mgr *m, const struct re6st_prefix *p, uint
 		 * hour outlasts the rotation that drained its tunnel), and one
 		 * by rule stays one. */
 		struct backoff *b = &m->back[i];
-		bool live = b->until_ms > tm_now_ms(m); /* an expired one is gone */
 		b->until_ms = MAX(b->until_ms, until);
-		b->rule = (live && b->rule) || rule;
-		b->lossy = (live && b->lossy) || lossy;
+		b->rule = b->rule || rule;
 		return;
 	} else if (m->n_back == BACKOFF_MAX) {
 		/* Replace the entry that expires first. */
@@ -219,22 +210,17 @@ static void backoff_put(struct tunnel_mgr *m, const struct re6st_prefix *p, uint
 	} else {
 		m->n_back++;
 	}
-	m->back[i] = (struct backoff){ *p, until, rule, lossy };
+	m->back[i] = (struct backoff){ *p, until, rule };
 }
 
 void tm_backoff(struct tunnel_mgr *m, const struct re6st_prefix *p, uint64_t ms)
 {
-	backoff_put(m, p, ms, false, false);
+	backoff_put(m, p, ms, false);
 }
 
 void tm_backoff_rule(struct tunnel_mgr *m, const struct re6st_prefix *p, uint64_t ms)
 {
-	backoff_put(m, p, ms, true, false);
-}
-
-void tm_backoff_lossy(struct tunnel_mgr *m, const struct re6st_prefix *p)
-{
-	backoff_put(m, p, LOSSY_BACKOFF_MS, false, true);
+	backoff_put(m, p, ms, true);
 }
 
 bool tm_pending(struct tunnel_mgr *m, const struct re6st_prefix *p)

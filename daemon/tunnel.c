@@ -516,25 +516,6 @@ static void start_drain(struct tunnel_mgr *m, struct tunnel *t)
 }
 
 /*
- * Lossy (policy.h, exception 9; the peer is avoided already): a client
- * tunnel is drained and replaced when another is up; a served one is
- * drained on both ends and its client told so, which it takes as the
- * verdict for its own side (tm_on_tunnel_msg()): the first of the two
- * ends to judge the link ends it. Configured neighbours stay.
- */
-static void drop_lossy(struct tunnel_mgr *m, struct tunnel *t)
-{
-	if (tm_is_neighbour(m, &t->peer))
-		return;
-	if (t->server) {
-		tm_drain_local(m, t, true);
-		send_tunnel_msg(m, t, PP_TUNNEL_DRAIN);
-	} else if (tm_count_up(m) > 1) {
-		start_drain(m, t);
-	}
-}
-
-/*
  * Every tunnel-refresh: a random share of the client tunnels goes, busy
  * ones less often but never never (policy.h). Configured neighbours are
  * the only ones spared. Rotation waits neither for the full target nor
@@ -590,16 +571,6 @@ void tm_on_tunnel_msg(void *userdata, const struct re6st_prefix *peer,
 	}
 	switch (type) {
 	case PP_TUNNEL_DRAIN:
-		/* A server drains a tunnel only when it judged it lossy: its
-		 * verdict is ours (policy.h, exception 9). */
-		if (!t->server && t->state == T_UP) {
-			char b[PREFIX_STRLEN];
-			log_notice("tunnel %s to %s: lossy by its server's account: its peer avoided for %u min",
-				   t->ifname, tm_pfx(&t->peer, b), (unsigned)(LOSSY_BACKOFF_MS / 60000));
-			tm_backoff_lossy(m, &t->peer);
-			m->lossy++;
-			drop_lossy(m, t);
-		}
 		tm_drain_local(m, t, true);
 		break;
 	case PP_TUNNEL_UNDRAIN:
@@ -801,18 +772,11 @@ void tm_run(struct loop *l, struct loop_timer *timer, void *userdata)
 			break;
 		case T_UP:
 			check_health(m, t, now);
-			if (tm_loss_check(m, t, now)) {
-				drop_lossy(m, t);
-			} else if (t->server && !t->drained && tm_lossy_peer(m, &t->peer)) {
-				/* A client we judged lossy opened a tunnel again
-				 * (it had not judged it itself): served, so that a
-				 * node with no other path keeps one, but drained at
-				 * once and the client told. */
-				char b[PREFIX_STRLEN];
-				log_info("tunnel %s from %s: a peer judged lossy: drained, its client told",
-					 t->ifname, tm_pfx(&t->peer, b));
-				drop_lossy(m, t);
-			}
+			/* Lossy (policy.h, exception 9): a client tunnel goes
+			 * when another is up; either side avoids the peer. */
+			if (tm_loss_check(m, t, now) && !t->server && !tm_is_neighbour(m, &t->peer) &&
+			    tm_count_up(m) > 1)
+				start_drain(m, t);
 			/* Opened before babel heard the peer on the LAN (both
 			 * started together, a bootstrap peer): it goes. */
 			if (t->state == T_UP && !t->server && !tm_is_neighbour(m, &t->peer) &&
