@@ -13,8 +13,10 @@
 #                   seconds (the network's rotate-share, 0.3): packets lost
 #                   per rotation, rotations per node and period
 #   memory, CPU     of node 1's re6stnet, which keeps 10 tunnels (client-count
-#                   10 in an 11-node network): RssAnon and VmRSS (max of
-#                   samples), VmHWM, the split of memsplit.sh, utime+stime
+#                   10 in an 11-node network) and serves its metrics
+#                   (--metrics 127.0.0.1:9326, scraped with curl at every
+#                   sample): RssAnon, RssFile and VmRSS (max of samples, 10 s
+#                   apart), VmHWM, the split of memsplit.sh, utime+stime
 #                   over BENCH_SECONDS (default 300). The 4 MB aim is on
 #                   RssAnon, the memory the process itself costs; VmRSS adds
 #                   the shared libraries' pages (docs/daemon.md, "Memory")
@@ -44,7 +46,7 @@ tb_log "re6stnet: $NODE ($build); $N nodes, refresh $REFRESH s, hello ${TB_HELLO
 
 tb_underlay "$N"
 tb_registry_start || exit 1
-tb_node_add 1 --client-count 10 --max-clients 20 --tunnel-refresh 300 || exit 1
+tb_node_add 1 --client-count 10 --max-clients 20 --tunnel-refresh 300 --metrics 127.0.0.1:9326 || exit 1
 for i in $(seq 2 "$N"); do tb_node_add "$i" || exit 1; done
 nodes_index
 t0=$(date +%s)
@@ -136,13 +138,18 @@ hz=$(getconf CLK_TCK)
 cpu() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 kb() { awk -v k="$2:" '$1 == k { print $2 }' "/proc/$1/status"; }
 tb_log "node 1: $(ctl 1 --json tunnels | jq '[.tunnels[] | select(.state == "up")] | length') tunnels up; measuring for $MEM_S s"
-c0=$(cpu "$pid") b0=$(cpu "$bpid") rss=0 anon=0 tmin=999 tsum=0 k=0
+c0=$(cpu "$pid") b0=$(cpu "$bpid") rss=0 anon=0 file=0 tmin=999 tsum=0 k=0 scrapes=0 bytes=0
 end=$(($(date +%s) + MEM_S))
 while [ "$(date +%s)" -lt "$end" ]; do
 	r=$(kb "$pid" VmRSS)
 	[ "$r" -gt "$rss" ] && rss=$r
 	r=$(kb "$pid" RssAnon)
 	[ "$r" -gt "$anon" ] && anon=$r
+	r=$(kb "$pid" RssFile)
+	[ "$r" -gt "$file" ] && file=$r
+	# a Prometheus scrape per sample (node 1's namespace, loopback)
+	r=$(nsx r6-n1 curl -sf -m 5 -o /dev/null -w '%{size_download}' http://127.0.0.1:9326/metrics) &&
+		scrapes=$((scrapes + 1)) bytes=$r
 	nt=$(ctl 1 --json tunnels | jq '[.tunnels[] | select(.state == "up")] | length')
 	[ "$nt" -lt "$tmin" ] && tmin=$nt
 	tsum=$((tsum + nt)) k=$((k + 1))
@@ -159,7 +166,9 @@ figure "ping flow during rotations" "$lost lost of ${sent:-0} ($rot rotations in
 figure "packets lost per rotation" "$(awk -v l="$lost" -v r="$rot" 'BEGIN { printf "%.2f", r ? l / r : l }')"
 figure "rotations per node and period" "$(awk -v r="$rot" -v n="$N" -v t="$ROTATE_S" -v p="$REFRESH" 'BEGIN { printf "%.2f (rotate-share 0.3)", r / n / (t / p) }')"
 figure "re6stnet RssAnon (max over samples)" "$anon kB: $(awk -v a="$anon" 'BEGIN { printf "%.2f", a / 4096 }') of the 4 MB aim"
+figure "re6stnet RssFile (max over samples)" "$file kB (shared library pages)"
 figure "re6stnet VmRSS (max over samples)" "$rss kB (shared library pages included)"
+figure "metrics scrapes (curl, one per sample)" "$scrapes of $k answered, last $bytes bytes"
 figure "re6stnet VmHWM" "$hwm kB"
 MEMSPLIT_TIMEOUT=60 timeout 150 "$here/memsplit.sh" "$pid" "re6stnet "
 figure "re6stnet CPU (utime+stime)" "$(awk -v d=$((c1 - c0)) -v hz="$hz" -v s="$MEM_S" 'BEGIN { printf "%.2f s over %d s (%.2f%%)", d / hz, s, 100 * d / hz / s }')"

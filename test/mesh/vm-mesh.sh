@@ -6,7 +6,11 @@
 # ROTATE=1, that while every node rotates a tunnel every TB_REFRESH (20) s,
 # a ping flow of 10 packets/s for ROTATE_SECONDS (90) s from node 1 to node
 # 2 loses at most 0.5% and tunnels did change (drained rotations counted
-# from the logs); with REVOKE=1, that a revoked node is dropped by every
+# from the logs), that re6stctl monitor --json on nodes 1 and 2 carried
+# rotate, drained and replacement up events, the drain histogram's count
+# moving by the drained and forced events seen, and that every node's
+# rotation and forced-destruction counters equal its status's
+# policy.destroyed and policy.forced; with REVOKE=1, that a revoked node is dropped by every
 # peer; that the registry's map (re6stctl topology, the status page in
 # Chromium) shows every node and tunnel (MAP=0 skips). TB_SAVE=DIR keeps
 # every log and state for a look afterwards.
@@ -239,6 +243,24 @@ for i in $(seq "$N"); do
 done
 
 if [ "${ROTATE:-0}" = 1 ]; then
+	# re6stctl monitor --json (tunnel events) on nodes 1 and 2 through the
+	# flow (issue 15). Each one's drain histogram count is read before its
+	# monitor starts and once the daemon logs it connected, then after the
+	# flow before and after the monitor stops: the drained and forced
+	# events it carried must lie between the two differences.
+	drains() { # I -> the node's re6st_tunnel_drain_seconds_count
+		tb_ctl "$1" metrics 2>/dev/null | $PARSE 2>/dev/null | jq '[.samples[] |
+			select(.name == "re6st_tunnel_drain_seconds_count") | .value] | add // 0 | floor'
+	}
+	MON_NODES="1 2"
+	declare -A dr0 dr1 df0 df1 mpid mc0
+	for i in $MON_NODES; do
+		mc0[$i]=$(grep -c 'monitor connected' "$TB_DIR/n$i/log/re6stnet.log")
+		dr0[$i]=$(drains "$i")
+		ip netns exec "r6-n$i" "$CTL" -s "$TB_DIR/n$i/run/re6stnet.sock" --json monitor tunnel \
+			>"$TB_DIR/monitor.n$i.json" 2>"$TB_DIR/monitor.n$i.err" &
+		mpid[$i]=$!
+	done
 	before=$(for i in $(seq "$N"); do tb_ns "r6-n$i" wg show all peers; done | sort | md5sum)
 	rotations() { cat "$TB_DIR"/n*/log/re6stnet.log 2>/dev/null | grep -c 'closed: rotated'; }
 	r0=$(rotations)
@@ -254,6 +276,13 @@ if [ "${ROTATE:-0}" = 1 ]; then
 	sed 's/^/  busiest at the start: node /' "$TB_DIR/busiest"
 	destroyed0=$(for i in $(seq "$N"); do tb_ctl "$i" --json status 2>/dev/null |
 		jq '.policy.destroyed'; done | awk '{ s += $1 } END { print s + 0 }')
+	for i in $MON_NODES; do
+		for _ in $(seq 50); do
+			[ "$(grep -c 'monitor connected' "$TB_DIR/n$i/log/re6stnet.log")" -gt "${mc0[$i]}" ] && break
+			sleep 0.2
+		done
+		dr1[$i]=$(drains "$i")
+	done
 	dst=$(tb_node_addr 2)
 	count=$((${ROTATE_SECONDS:-90} * 10))
 	# Route changes on every node during the flow (timestamped), to explain
@@ -270,6 +299,12 @@ if [ "${ROTATE:-0}" = 1 ]; then
 	# -D -O: timestamps of unanswered requests, to match them with the logs.
 	tb_ns r6-n1 ping -6 -D -O -i 0.1 -c "$count" "$dst" >"$TB_DIR/ping.out" 2>&1
 	kill $mons 2>/dev/null
+	for i in $MON_NODES; do
+		df0[$i]=$(drains "$i")
+		kill "${mpid[$i]}" 2>/dev/null
+		wait "${mpid[$i]}" 2>/dev/null
+		df1[$i]=$(drains "$i")
+	done
 	out=$(cat "$TB_DIR/ping.out")
 	echo "$out" | tail -n 2
 	grep 'no answer' "$TB_DIR/ping.out" | head -n 40 | sed 's/^/  lost: /'
@@ -343,6 +378,55 @@ if [ "${ROTATE:-0}" = 1 ]; then
 		ko "no tunnel rotated ($((r1 - r0)) rotations)"
 	awk "BEGIN { exit !($loss <= 0.5) }" && ok "ping loss $loss% during rotation" ||
 		ko "ping loss $loss% during rotation"
+	# What the monitors saw: tunnels chosen for rotation (their drain
+	# starts), drains ended, and a client tunnel up after the node's first
+	# rotation (a replacement); the drain histogram's count moved by the
+	# drained and forced events seen, no event dropped.
+	mrot=0 mdrained=0 mrepl=0
+	for i in $MON_NODES; do
+		f=$TB_DIR/monitor.n$i.json
+		counts=$(jq -rs '[.[] | select(.event == "tunnel")] as $t |
+			([$t[] | select(.change == "rotate" and .role == "client") | .time] | min) as $r0 |
+			[($t | map(select(.change == "rotate")) | length),
+			 ($t | map(select(.change == "drained")) | length),
+			 ($t | map(select(.change == "forced")) | length),
+			 ($t | map(select(.change == "up")) | length),
+			 ($t | map(select(.change == "down")) | length),
+			 ($t | map(select(.change == "up" and .role == "client" and $r0 != null and .time > $r0)) | length),
+			 ([.[] | select(.event == "dropped") | .count] | add // 0)] | @tsv' "$f" 2>"$TB_DIR/monitor.n$i.jq")
+		read -r rot drd frc up down repl dropped <<<"$counts"
+		echo "monitor n$i: rotate ${rot:-?}, drained ${drd:-?}, forced ${frc:-?}, up ${up:-?}" \
+			"(${repl:-?} client tunnels after the first rotate), down ${down:-?}, dropped ${dropped:-?}"
+		mrot=$((mrot + ${rot:-0})) mdrained=$((mdrained + ${drd:-0})) mrepl=$((mrepl + ${repl:-0}))
+		lo=$(( ${df0[$i]:-0} - ${dr1[$i]:-0} )) hi=$(( ${df1[$i]:-0} - ${dr0[$i]:-0} )) ev=$(( ${drd:-0} + ${frc:-0} ))
+		[ -n "$counts" ] && [ "$dropped" = 0 ] && [ -n "${dr0[$i]}" ] && [ -n "${df1[$i]}" ] &&
+			[ "$ev" -ge "$lo" ] && [ "$ev" -le "$hi" ] &&
+			ok "node $i: drain histogram count +$lo..+$hi during the flow, $ev drained/forced events in re6stctl monitor" ||
+			ko "node $i: drain histogram count ${dr0[$i]:-?}/${dr1[$i]:-?} -> ${df0[$i]:-?}/${df1[$i]:-?}," \
+				"monitor: $ev drained/forced, ${dropped:-?} dropped: $(head -c 300 "$TB_DIR/monitor.n$i.err" "$TB_DIR/monitor.n$i.jq")"
+	done
+	[ "$mrot" -gt 0 ] && [ "$mdrained" -gt 0 ] && [ "$mrepl" -gt 0 ] &&
+		ok "re6stctl monitor --json on nodes $MON_NODES: $mrot rotate, $mdrained drained, $mrepl client tunnels up after a rotate" ||
+		ko "re6stctl monitor --json on nodes $MON_NODES: $mrot rotate, $mdrained drained, $mrepl client tunnels up after a rotate"
+	# Every node's rotation counters as its status says: read the metrics,
+	# the status, the metrics again (a rotation in between: once more).
+	for i in $(seq "$N"); do
+		d=$TB_DIR/metrics.n$i
+		for _ in 1 2 3; do
+			tb_ctl "$i" metrics >"$d/r1.txt" 2>&1
+			st=$(tb_ctl "$i" --json status 2>/dev/null | jq -r '"\(.policy.destroyed) \(.policy.forced)"')
+			tb_ctl "$i" metrics >"$d/r2.txt" 2>&1
+			grep -E '^re6st_tunnel_(rotations|forced_destructions)_total ' "$d/r1.txt" >"$d/r1.c"
+			grep -E '^re6st_tunnel_(rotations|forced_destructions)_total ' "$d/r2.txt" >"$d/r2.c"
+			cmp -s "$d/r1.c" "$d/r2.c" && break
+		done
+		m=$($PARSE <"$d/r1.txt" 2>"$d/r.err" | jq -r '[.samples[] | select(.name == "re6st_tunnel_rotations_total") | .value] as $r |
+			[.samples[] | select(.name == "re6st_tunnel_forced_destructions_total") | .value] as $f |
+			if ($r | length) == 1 and ($f | length) == 1 then "\($r[0] | floor) \($f[0] | floor)" else "missing" end')
+		[ -n "$m" ] && [ "$m" = "$st" ] && cmp -s "$d/r1.c" "$d/r2.c" &&
+			ok "node $i metrics: rotations and forced destructions ($m) as status policy.destroyed and .forced" ||
+			ko "node $i metrics: rotations, forced destructions '${m:-?}', status policy.destroyed, .forced '$st': $(cat "$d/r.err")"
+	done
 fi
 
 if [ "${REVOKE:-0}" = 1 ]; then
