@@ -42,7 +42,6 @@ struct rl_slot {
 struct known {
 	struct peer_known pub;
 	struct pp_replay replay;
-	uint64_t info_asked_ms; /* our last node-info-request to it, 0 never */
 };
 
 struct peer_srv {
@@ -67,7 +66,6 @@ struct peer_srv {
 };
 
 #define LAN_GOSSIP_MS 10000 /* version to LAN neighbours (announce_lan()) */
-#define INFO_ASK_MS 600000  /* node-info asked again while unanswered */
 #define LAN_GOSSIP_MAX 64
 
 /* A line caused by a datagram from src: rate-limited per source, with a
@@ -466,19 +464,6 @@ static bool from_registry_type(enum pp_type t)
 	return t == PP_NETCONF || t == PP_NODE_INFO_REQUEST || t == PP_TOPOLOGY_REQUEST;
 }
 
-/* A peer gossiping with us whose software we do not know yet: ask it
- * (re6stctl peers), at most every INFO_ASK_MS. */
-static void ask_node_info(struct peer_srv *p, struct known *k, const struct sockaddr_storage *src,
-			  const struct re6st_prefix *from)
-{
-	uint64_t now = loop_now(p->c->loop);
-	if (k->pub.software[0] || (k->info_asked_ms && now - k->info_asked_ms < INFO_ASK_MS))
-		return;
-	k->info_asked_ms = now ? now : 1;
-	struct pp_msg q = { .type = PP_NODE_INFO_REQUEST };
-	reply(p, true, src, from, &q);
-}
-
 static void handle_overlay_msg(struct peer_srv *p, struct known *k, const struct pp_msg *m,
 			       const struct re6st_cert *cert, const struct sockaddr_storage *src)
 {
@@ -486,8 +471,6 @@ static void handle_overlay_msg(struct peer_srv *p, struct known *k, const struct
 	const struct re6st_prefix *from = &cert->node;
 	char pb[PREFIX_STRLEN];
 
-	if (m->type == PP_NETCONF_VERSION || m->type == PP_NETCONF)
-		ask_node_info(p, k, src, from);
 	switch (m->type) {
 	case PP_NETCONF_VERSION: {
 		uint64_t mine = my_netconf_version(p), theirs = m->netconf_version.version;
