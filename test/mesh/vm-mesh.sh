@@ -188,6 +188,13 @@ PARSE="/usr/bin/python3 $here/../daemon/metrics-parse.py"
 for i in $(seq "$N"); do
 	d=$TB_DIR/metrics.n$i
 	mkdir -p "$d"
+	# A node whose only tunnel is being drained has none up until its
+	# replacement is (seen: a few seconds): compare once one is up.
+	for _ in $(seq 20); do
+		tb_ctl "$i" --json tunnels 2>/dev/null |
+			jq -e '[.tunnels[] | select(.state == "up")] | length > 0' >/dev/null && break
+		sleep 1
+	done
 	tb_ctl "$i" --json tunnels >"$d/t0.json" 2>/dev/null
 	tb_ns "r6-n$i" wg show all transfer >"$d/wg0"
 	tb_ns "r6-n$i" wg show all latest-handshakes >"$d/hs"
