@@ -112,13 +112,14 @@ static bool is_lan(const struct babel_params *p, const char *name)
 }
 
 /*
- * The LAN interfaces babeld runs on, each with its line. Tunnels are not
- * added again: a WireGuard tunnel's babel packets come only from its
- * authenticated peer, and GRE is only for trusted underlays, so
+ * The interfaces babeld runs on, each with its LAN line (NULL: a tunnel).
+ * Tunnels are added again only to start accepting unsigned packets, never
+ * to stop (the drop step): a WireGuard tunnel's babel packets come only
+ * from its authenticated peer, and GRE is only for trusted underlays, so
  * accept-bad-signatures on an existing tunnel lets nobody in that its
- * transport does not; re-adding them cost the VM's ping flow 12% of its
- * packets (babeld 1.12 kept routes and neighbours away for 32 s and more).
- * New tunnels are declared with the new options.
+ * transport does not; re-adding them at drop cost the VM's ping flow 12% of
+ * its packets (babeld 1.12 kept routes and neighbours away for 32 s and
+ * more). New tunnels are declared with the new options.
  */
 static int plan(struct babel_rekey *r, const struct babel_params *p)
 {
@@ -131,11 +132,12 @@ static int plan(struct babel_rekey *r, const struct babel_params *p)
 	const char *def = p->babel_default && *p->babel_default ? p->babel_default : NULL;
 	for (size_t i = 0; i < n; i++) {
 		size_t k = r->n;
-		if (!is_lan(p, ifc[i].ifname))
+		bool lan = is_lan(p, ifc[i].ifname);
+		if (!lan && !p->hmac_accept_unsigned)
 			continue;
 		snprintf(r->names[k], sizeof(r->names[k]), "%s", ifc[i].ifname);
 		/* Runtime interface lines do not inherit babeld's "default". */
-		if (asprintf(&r->lan_lines[k], "interface %s%s%s key sign%s", ifc[i].ifname,
+		if (lan && asprintf(&r->lan_lines[k], "interface %s%s%s key sign%s", ifc[i].ifname,
 			     def ? " " : "", def ? def : "",
 			     p->hmac_accept_unsigned ? " accept-bad-signatures true" : "") < 0)
 			return -ENOMEM;
