@@ -33,10 +33,11 @@ struct babel_rekey_hold {
  * adds again, one at a time, every interface babeld runs on that is one of
  * p's LAN interfaces (with p's default options and key), and the tunnels
  * too when p accepts unsigned packets (tunnels never lose
- * accept-bad-signatures this way: babel-rekey.c, plan()), each after the routes and two-way neighbours through the previous
- * one are back, or after 4 hello intervals (p->hello). hold (copied; may
- * be NULL) is told around each flush. A rekey still in progress in *rp is
- * freed first. 0 or -errno (-EINVAL: no sign key).
+ * accept-bad-signatures this way: babel-rekey.c, plan()), each after the
+ * routes and two-way neighbours through the previous one are back, or
+ * after 4 hello intervals (p->hello). hold (copied; may be NULL) is told
+ * around each flush. A rekey still in progress in *rp is freed first. 0 or
+ * -errno (-EINVAL: no sign key).
  */
 int babel_rekey_start(struct babel_rekey **rp, struct loop *l, struct babel *b,
 		      const struct babel_params *p, int how, const struct babel_rekey_hold *hold);
