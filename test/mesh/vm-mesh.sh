@@ -303,6 +303,14 @@ if [ "${ROTATE:-0}" = 1 ]; then
 		tb_ns "r6-n$i" ip -6 route show proto babel >"$TB_DIR/rt0.n$i" 2>&1
 	done
 	src_p=$(tb_node_addr 1 | sed 's/::1$/::\/64/') dst_p=$(echo "$dst" | sed 's/::1$/::\/64/')
+	# A route to node 2 first (rotation runs since the start): a ping
+	# without one stops at once ("connect: No route to host").
+	t0=$(date +%s)
+	until tb_ns r6-n1 ping -6 -c 1 -W 1 "$dst" >/dev/null 2>&1; do
+		[ $(($(date +%s) - t0)) -lt 30 ] || break
+		sleep 0.5
+	done
+	echo "  node 1 answered by node 2 after $(($(date +%s) - t0)) s of waiting for the flow"
 	# -D -O: timestamps of unanswered requests, to match them with the logs.
 	tb_ns r6-n1 ping -6 -D -O -i 0.1 -c "$count" "$dst" >"$TB_DIR/ping.out" 2>&1
 	kill $mons 2>/dev/null
@@ -383,8 +391,8 @@ if [ "${ROTATE:-0}" = 1 ]; then
 	[ "$before" != "$after" ] && [ "$r1" -gt "$r0" ] &&
 		ok "tunnels changed during the flow: $((r1 - r0)) drained rotations in the network" ||
 		ko "no tunnel rotated ($((r1 - r0)) rotations)"
-	awk "BEGIN { exit !($loss <= 0.5) }" && ok "ping loss $loss% during rotation" ||
-		ko "ping loss $loss% during rotation"
+	awk "BEGIN { exit !(${loss:-100} <= 0.5) }" && ok "ping loss $loss% during rotation" ||
+		ko "ping loss ${loss:-?}% during rotation"
 	# What the monitors saw: tunnels chosen for rotation (their drain
 	# starts), drains ended, and a client tunnel up after the node's first
 	# rotation (a replacement); the drain histogram's count moved by the
@@ -470,7 +478,10 @@ for i in $(seq "$N"); do
 	# drains where babeld's account and the kernel's differed.
 	lost=$(grep -c "local socket: connecting again" "$TB_DIR/n$i/log/re6stnet.log" 2>/dev/null)
 	differ=$(grep -c "the kernel still has" "$TB_DIR/n$i/log/re6stnet.log" 2>/dev/null)
-	echo "  babeld socket lost and re-connected: ${lost:-0} times; drain checks where the kernel still routed: ${differ:-0}"
+	# babeld 1.12 failing to sign a packet for a neighbour whose link went
+	# down, in a loop (docs/tunnel-manager.md, "Known gaps").
+	hmac=$(grep -c "add_hmac: no link-local" "$TB_DIR/n$i/log/babeld.log" 2>/dev/null)
+	echo "  babeld socket lost and re-connected: ${lost:-0} times; drain checks where the kernel still routed: ${differ:-0}; babeld unsigned sends: ${hmac:-0}"
 done
 printf '%s' "$failures" # again at the end: a CI log may keep only its last lines
 echo "$passed passed, $failed failed"
