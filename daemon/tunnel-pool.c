@@ -68,6 +68,7 @@ static int link_finish(struct tunnel_mgr *m, struct tunnel *t)
  */
 void tm_link_down(struct tunnel_mgr *m, struct tunnel *t)
 {
+	t->settle_until_ms = 0;
 	if (!t->ifindex || t->link_down)
 		return;
 	int r = nl_link_set_up(m->c->nl, t->ifindex, false);
@@ -75,6 +76,46 @@ void tm_link_down(struct tunnel_mgr *m, struct tunnel *t)
 		log_warning("tunnel: cannot set %s down: %s", t->ifname, strerror(-r));
 	else
 		t->link_down = true;
+}
+
+/*
+ * babeld 1.12 (and its master branch, December 2026) keeps a neighbour's
+ * unicast buffer when the neighbour's link goes down, and flushes it
+ * without checking the link: with HMAC the signature needs the link's
+ * link-local address, which babeld forgets when the link goes down, so the
+ * flush fails and is retried at once, in a loop, until the neighbour
+ * expires (16 hellos and more). In the VM this happened in most test runs,
+ * a million log lines a time, babeld's CPU taken from every other node.
+ * So once babeld reported the link down (it dropped the routes through
+ * it), a free link that still has babel neighbours comes up again, with
+ * its link-local address and no peer: babeld's next flush finds the
+ * address (the packet goes nowhere: WireGuard has no peer, a parked GRE
+ * link a key nobody sends), and the link goes down again once babeld
+ * forgot its neighbours, or after SETTLE_MAX_MS. Meanwhile babeld logs a
+ * failed send per hello on a WireGuard link. A new peer may take the link
+ * as it is (tm_pool_apply()).
+ */
+void tm_link_settle(struct tunnel_mgr *m, struct tunnel *t, uint64_t now)
+{
+	struct ctx *c = m->c;
+	bool neighbours = c->babel && babel_count_neighbours(c->babel, t->ifname);
+	if (t->settle_wanted && t->link_down) {
+		t->settle_wanted = false;
+		if (!neighbours)
+			return;
+		int r = link_finish(m, t);
+		if (r < 0) {
+			log_warning("tunnel: cannot set %s up again: %s", t->ifname, strerror(-r));
+			return;
+		}
+		t->settle_until_ms = now + SETTLE_MAX_MS;
+		log_debug("tunnel %s: up without a peer until babeld forgets its neighbours",
+			  t->ifname);
+	} else if (t->settle_until_ms && (!neighbours || now >= t->settle_until_ms)) {
+		log_debug("tunnel %s: %s: down again", t->ifname,
+			  neighbours ? "babel neighbours still there" : "no babel neighbour left");
+		tm_link_down(m, t);
+	}
 }
 
 /*
@@ -287,6 +328,8 @@ int tm_pool_apply(struct tunnel_mgr *m, struct tunnel *t, const struct tunnel_sp
 {
 	int r = tm_is_gre(t) ? gre_program(m, t, s->family, s->remote, s->fou_port)
 			     : wg_program(m, t, s->wg_pk, s->endpoint, s->keepalive);
+	t->settle_wanted = false;
+	t->settle_until_ms = 0;
 	if (r >= 0 && t->link_down)
 		r = link_finish(m, t);
 	return r;

@@ -677,6 +677,20 @@ void tunnel_hello_missed(struct tunnel_mgr *m, const char *ifname, uint64_t sile
 	}
 }
 
+void tunnel_babel_link_down(struct tunnel_mgr *m, const char *ifname)
+{
+	for (size_t i = 0; m && i < m->n; i++) {
+		struct tunnel *t = m->t[i];
+		if (strcmp(t->ifname, ifname))
+			continue;
+		if (t->state == T_FREE && t->link_down) {
+			t->settle_wanted = true;
+			tm_wake(m);
+		}
+		return;
+	}
+}
+
 void tm_wake(struct tunnel_mgr *m)
 {
 	if (m->timer) /* NULL while the module stops */
@@ -731,7 +745,12 @@ static void schedule(struct tunnel_mgr *m, uint64_t now, size_t wanted)
 		}
 		case T_DRAINING: AT(now + POLL_MS); break;
 		case T_DESTROYING: AT(MIN(t->deadline_ms, t->resend_ms)); break;
-		case T_FREE: break;
+		case T_FREE:
+			if (t->settle_wanted)
+				AT(now);
+			else if (t->settle_until_ms)
+				AT(MIN(t->settle_until_ms, now + SETTLE_POLL_MS));
+			break;
 		}
 	}
 	if (wanted)
@@ -826,6 +845,7 @@ void tm_run(struct loop *l, struct loop_timer *timer, void *userdata)
 			}
 			break;
 		case T_FREE:
+			tm_link_settle(m, t, now);
 			break;
 		}
 	}
@@ -849,7 +869,7 @@ void tm_run(struct loop *l, struct loop_timer *timer, void *userdata)
 	for (size_t i = m->n; i-- > 0;) {
 		struct tunnel *t = m->t[i];
 		if ((t->server || tm_is_gre(t)) && t->state == T_FREE && t->type < ARRAY_SIZE(spare) &&
-		    ++spare[t->type] > SPARE_SERVERS)
+		    !t->settle_wanted && !t->settle_until_ms && ++spare[t->type] > SPARE_SERVERS)
 			tm_tunnel_delete(m, t);
 	}
 	schedule(m, now, wanted);

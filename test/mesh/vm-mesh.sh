@@ -118,6 +118,11 @@ done
 # reach every node, re6stctl draws it (dot -Tsvg), and the status page
 # loads in headless Chromium with every node and tunnel (MAP_PAGE=0 skips
 # the page); the page is kept in the build's meson-logs. MAP=0 skips.
+# Run after the rotation flow: Chromium under TCG takes the VM's CPUs for
+# half a minute and more. In two runs where it came before the flow, live
+# tunnels were judged dead and drains did not end (1 and 5 drained
+# rotations in the flow); in a run without it, 25.
+map_checks() {
 if [ "${MAP:-1}" = 1 ]; then
 	# the registry's own namespace: loopback, IPv6 on an IPv6-only underlay
 	if [ "$TB_UNDERLAY" = 6 ]; then reg_local="http://[::1]:$TB_REG_PORT"
@@ -176,6 +181,7 @@ if [ "${MAP:-1}" = 1 ]; then
 		echo "map: no chromium or RE6ST_BUILD_ROOT: the status page is not drawn"
 	fi
 fi
+}
 
 # The node's metrics (issue 15) against the kernel and re6stctl: parsed
 # with python3-prometheus-client's parser; tunnels up as `re6stctl tunnels`
@@ -444,6 +450,8 @@ if [ "${ROTATE:-0}" = 1 ]; then
 	done
 fi
 
+map_checks
+
 if [ "${REVOKE:-0}" = 1 ]; then
 	# Revoke the last node: every other node must drop its tunnels.
 	victim_pk=$(tb_ns "r6-n$N" wg show all public-key | awk 'NR==1 {print $2}')
@@ -479,10 +487,18 @@ for i in $(seq "$N"); do
 	lost=$(grep -c "local socket: connecting again" "$TB_DIR/n$i/log/re6stnet.log" 2>/dev/null)
 	differ=$(grep -c "the kernel still has" "$TB_DIR/n$i/log/re6stnet.log" 2>/dev/null)
 	# babeld 1.12 failing to sign a packet for a neighbour whose link went
-	# down, in a loop (docs/tunnel-manager.md, "Known gaps").
+	# down, in a loop (docs/tunnel-manager.md, "The interface pool").
 	hmac=$(grep -c "add_hmac: no link-local" "$TB_DIR/n$i/log/babeld.log" 2>/dev/null)
 	echo "  babeld socket lost and re-connected: ${lost:-0} times; drain checks where the kernel still routed: ${differ:-0}; babeld unsigned sends: ${hmac:-0}"
+	[ "${hmac:-0}" -le "${hmac_max:-0}" ] || hmac_max=$hmac
 done
+# A loop left to run until the neighbour expires logged 140,000 to 2
+# million lines in saved runs; cut short by the tunnel manager
+# (tm_link_settle()), none to a few hundred, 54,000 once while Chromium
+# held the VM's CPUs (the link up again 6 s after it went down).
+[ "${hmac_max:-0}" -lt 100000 ] &&
+	ok "babeld's HMAC loop on free links cut short (at most ${hmac_max:-0} failed signatures on a node)" ||
+	ko "babeld's HMAC loop ran: $hmac_max failed signatures on a node"
 printf '%s' "$failures" # again at the end: a CI log may keep only its last lines
 echo "$passed passed, $failed failed"
 [ "$failed" = 0 ]
