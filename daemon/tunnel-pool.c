@@ -99,8 +99,9 @@ void tm_link_settle(struct tunnel_mgr *m, struct tunnel *t, uint64_t now)
 {
 	struct ctx *c = m->c;
 	bool neighbours = c->babel && babel_count_neighbours(c->babel, t->ifname);
-	if (t->settle_wanted && t->link_down) {
-		t->settle_wanted = false;
+	bool wanted = t->settle_wanted;
+	t->settle_wanted = false;
+	if (wanted && t->link_down) {
 		if (!neighbours)
 			return;
 		int r = link_finish(m, t);
