@@ -864,12 +864,16 @@ void tm_run(struct loop *l, struct loop_timer *timer, void *userdata)
 	tm_reach_ask(m);
 
 	/* Keep a few spare server interfaces, delete the rest (~270 KB each
-	 * for WireGuard); the same for free GRE and FOU links, per type. */
+	 * for WireGuard); the same for free GRE and FOU links, per type. Not
+	 * while babeld still lists a neighbour on one: a deleted link is a
+	 * down link to babeld, its HMAC loop (tm_link_settle()) uncut. */
 	size_t spare[4] = { 0 };
 	for (size_t i = m->n; i-- > 0;) {
 		struct tunnel *t = m->t[i];
 		if ((t->server || tm_is_gre(t)) && t->state == T_FREE && t->type < ARRAY_SIZE(spare) &&
-		    !t->settle_wanted && !t->settle_until_ms && ++spare[t->type] > SPARE_SERVERS)
+		    !t->settle_wanted && !t->settle_until_ms &&
+		    !(m->c->babel && babel_count_neighbours(m->c->babel, t->ifname)) &&
+		    ++spare[t->type] > SPARE_SERVERS)
 			tm_tunnel_delete(m, t);
 	}
 	schedule(m, now, wanted);
