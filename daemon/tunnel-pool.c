@@ -98,9 +98,11 @@ void tm_link_down(struct tunnel_mgr *m, struct tunnel *t)
 void tm_link_settle(struct tunnel_mgr *m, struct tunnel *t, uint64_t now)
 {
 	struct ctx *c = m->c;
-	bool neighbours = c->babel && babel_count_neighbours(c->babel, t->ifname);
 	bool wanted = t->settle_wanted;
+	if (!wanted && !t->settle_until_ms)
+		return;
 	t->settle_wanted = false;
+	bool neighbours = c->babel && babel_count_neighbours(c->babel, t->ifname);
 	if (wanted && t->link_down) {
 		if (!neighbours)
 			return;
