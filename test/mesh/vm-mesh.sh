@@ -488,7 +488,7 @@ for i in $(seq "$N"); do
 	differ=$(grep -c "the kernel still has" "$TB_DIR/n$i/log/re6stnet.log" 2>/dev/null)
 	# babeld 1.12 failing to sign a packet for a neighbour whose link went
 	# down, in a loop (docs/tunnel-manager.md, "The interface pool").
-	hmac=$(grep -c "add_hmac: no link-local" "$TB_DIR/n$i/log/babeld.log" 2>/dev/null)
+	hmac=$(tb_hmac_failures "$i")
 	echo "  babeld socket lost and re-connected: ${lost:-0} times; drain checks where the kernel still routed: ${differ:-0}; babeld unsigned sends: ${hmac:-0}"
 	[ "${hmac:-0}" -le "${hmac_max:-0}" ] || hmac_max=$hmac
 done

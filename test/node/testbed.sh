@@ -274,6 +274,11 @@ tb_ping_matrix() { # [NODES...]
 	done
 }
 
+tb_hmac_failures() { # I: babeld 1.12 signing in a loop for a neighbour whose link is down
+	tb_hf=$(grep -c "add_hmac: no link-local" "$TB_DIR/n$1/log/babeld.log" 2>/dev/null)
+	echo "${tb_hf:-0}"
+}
+
 tb_dump() { # [NODES...] what the nodes saw, for a red run
 	nodes=${*:-$(seq "$TB_NODES")}
 	for i in $nodes; do
@@ -282,10 +287,8 @@ tb_dump() { # [NODES...] what the nodes saw, for a red run
 		tb_ns "r6-n$i" wg show all 2>&1 | sed 's/^/  wg: /'
 		tb_ns "r6-n$i" ip -6 route show 2>&1 | grep -v '^fe80' | sed 's/^/  route: /'
 		tail -n 15 "$TB_DIR/n$i/log/re6stnet.log" 2>/dev/null | sed 's/^/  log: /'
-		# babeld 1.12 signing in a loop for a neighbour whose link is down
 		bl=$(wc -l <"$TB_DIR/n$i/log/babeld.log" 2>/dev/null)
-		bh=$(grep -c "add_hmac: no link-local" "$TB_DIR/n$i/log/babeld.log" 2>/dev/null)
-		echo "  babeld.log: ${bl:-0} lines, ${bh:-0} failed signatures"
+		echo "  babeld.log: ${bl:-0} lines, $(tb_hmac_failures "$i") failed signatures"
 		# a sanitizer's report, babeld's or the shell's last words
 		tail -n 40 "$TB_DIR/n$i/log/stderr" 2>/dev/null | sed 's/^/  stderr: /'
 	done
