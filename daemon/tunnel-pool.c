@@ -78,23 +78,58 @@ void tm_link_down(struct tunnel_mgr *m, struct tunnel *t)
 		t->link_down = true;
 }
 
+/* How long a link stays up without a peer at most: babeld forgets a
+ * neighbour 16 missed hellos after its last one (a hello counts as missed
+ * 1.7 intervals late; neighbours are checked every interval x 1.5). */
+static uint64_t settle_max_ms(const struct tunnel_mgr *m)
+{
+	uint64_t h = health_hello_ms(m->c->opt.hello, m->c->netconf, true);
+	return MAX((uint64_t)SETTLE_MAX_MS, SETTLE_MAX_HELLOS * h);
+}
+
 /*
  * babeld 1.12 (and its master branch, December 2026) keeps a neighbour's
  * unicast buffer when the neighbour's link goes down, and flushes it
  * without checking the link: with HMAC the signature needs the link's
  * link-local address, which babeld forgets when the link goes down, so the
- * flush fails and is retried at once, in a loop, until the neighbour
- * expires (16 hellos and more). In the VM this happened in most test runs,
- * a million log lines a time, babeld's CPU taken from every other node.
- * So once babeld reported the link down (it dropped the routes through
- * it), a free link that still has babel neighbours comes up again, with
- * its link-local address and no peer: babeld's next flush finds the
- * address (the packet goes nowhere: WireGuard has no peer, a parked GRE
- * link a key nobody sends), and the link goes down again once babeld
- * forgot its neighbours, or after SETTLE_MAX_MS. Meanwhile babeld logs a
- * failed send per hello on a WireGuard link. A new peer may take the link
- * as it is (tm_pool_apply()).
+ * flush fails, and it is retried at once, in a loop, until the neighbour
+ * expires (16 hellos and more). Each try appends a PC TLV to the buffer,
+ * so after a few dozen the buffer is full and the signature would fail
+ * even with the address back (`send_pc: no space left`). While a flush is
+ * overdue babeld's main loop skips select(): it reads none of its sockets,
+ * hears no neighbour on any link, and all its neighbours' reach decays
+ * meanwhile. In the VM this happened in most test runs (a million log
+ * lines, false dead verdicts, drains that never ended).
+ *
+ * So a link goes down only when babeld has no neighbour on it, or when
+ * routes still go through it (babeld must drop them now: failover):
+ * - a released tunnel no route uses (a drained rotation, the usual case)
+ *   keeps its link up, with its link-local address and no peer (babeld's
+ *   packets go nowhere: WireGuard has no peer for them, a parked GRE link
+ *   a key nobody sends), until babeld lists no neighbour on it; then down
+ *   (tm_link_release());
+ * - a link babeld saw go down while it still listed neighbours on it (a
+ *   dead tunnel) comes up again the same way at once: that ends the loop
+ *   only if it comes before babeld's next flush to that neighbour (up to
+ *   half a hello later), so it narrows the window, no more.
+ * The link goes down after settle_max_ms() whatever babeld says.
+ * Meanwhile babeld logs a failed send per hello on a WireGuard link. A new
+ * peer may take the link as it is (tm_pool_apply()).
  */
+void tm_link_release(struct tunnel_mgr *m, struct tunnel *t)
+{
+	if (!t->ifindex || t->link_down || t->settle_until_ms)
+		return;
+	struct ctx *c = m->c;
+	if (!(c->babel && babel_count_neighbours(c->babel, t->ifname)) || tm_routes_via(m, t)) {
+		tm_link_down(m, t);
+		return;
+	}
+	t->settle_until_ms = tm_now_ms(m) + settle_max_ms(m);
+	log_debug("tunnel %s: no route on it: up without a peer until babeld forgets its neighbours",
+		  t->ifname);
+}
+
 void tm_link_settle(struct tunnel_mgr *m, struct tunnel *t, uint64_t now)
 {
 	struct ctx *c = m->c;
@@ -111,11 +146,11 @@ void tm_link_settle(struct tunnel_mgr *m, struct tunnel *t, uint64_t now)
 			log_warning("tunnel: cannot set %s up again: %s", t->ifname, strerror(-r));
 			return;
 		}
-		t->settle_until_ms = now + SETTLE_MAX_MS;
-		log_debug("tunnel %s: up without a peer until babeld forgets its neighbours",
+		t->settle_until_ms = now + settle_max_ms(m);
+		log_debug("tunnel %s: up again without a peer until babeld forgets its neighbours",
 			  t->ifname);
 	} else if (t->settle_until_ms && (!neighbours || now >= t->settle_until_ms)) {
-		log_debug("tunnel %s: %s: down again", t->ifname,
+		log_debug("tunnel %s: %s: down", t->ifname,
 			  neighbours ? "babel neighbours still there" : "no babel neighbour left");
 		tm_link_down(m, t);
 	}
@@ -380,8 +415,6 @@ void tm_drain_local(struct tunnel_mgr *m, struct tunnel *t, bool on)
 	}
 }
 
-/* The rotated peer is not chosen again for one period: a rotation must change
- * something (it may still come back by opening a tunnel to us). */
 /*
  * Routes babeld has in the kernel through a tunnel (either family). The
  * drain ends on babeld's word (its installed routes, from the monitor

@@ -23,7 +23,7 @@ void tm_release(struct tunnel_mgr *m, struct tunnel *t, const char *why)
 			 tm_pfx(&t->peer, b), why);
 		tm_event(m, t, EV_TUNNEL_DOWN, why, 0, 0);
 	}
-	tm_link_down(m, t);
+	tm_link_release(m, t);
 	if (t->drained) {
 		nl_tc_drain_remove(c->nl, t->ifindex);
 		obj_tc_journal(c, t->ifname, false);
