@@ -21,7 +21,8 @@
  *      the network's anchor prefixes (when any is a candidate);
  *   6. same-country: a node in a listed country connects only to nodes of
  *      its country, and other nodes do not connect into it;
- *   7. alone: a node with no tunnel up ignores its avoidance back-offs
+ *   7. alone: a node with no tunnel up (but draining or destroyed ones,
+ *      which are going) ignores its avoidance back-offs
  *      (peers it rotated away from, or whose tunnel failed or died): a node
  *      cut from all its peers reconnects at once, even to peers it was
  *      avoiding, the least recently avoided first

@@ -234,7 +234,7 @@ struct tunnel *tm_find_peer(struct tunnel_mgr *m, const struct re6st_prefix *p, 
 bool tm_connected(struct tunnel_mgr *m, const struct re6st_prefix *p);
 size_t tm_count(const struct tunnel_mgr *m, bool server, bool active);
 size_t tm_count_clients(const struct tunnel_mgr *m);
-/* Tunnels up (or draining, or being destroyed: still carrying). */
+/* Tunnels up and staying (not draining nor being destroyed). */
 size_t tm_count_up(const struct tunnel_mgr *m);
 /* EV_TUNNEL about t, for the monitor; nothing unless someone watches. why
  * may be NULL. */

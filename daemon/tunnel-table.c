@@ -157,12 +157,13 @@ const char *tm_type_name(uint8_t type)
 
 /* ---- backoff and pending tables ---- */
 
-/* Tunnels up (or draining, or being destroyed: still carrying). */
+/* Tunnels up and staying: not draining nor being destroyed, which are
+ * going (a node whose only tunnel drains is alone: exception 7). */
 size_t tm_count_up(const struct tunnel_mgr *m)
 {
 	size_t n = 0;
 	for (size_t i = 0; i < m->n; i++)
-		n += m->t[i]->state >= T_UP;
+		n += m->t[i]->state == T_UP;
 	return n;
 }
 
