@@ -262,10 +262,10 @@ int tm_tunnel_take(struct tunnel_mgr *m, uint8_t type, bool server, uint16_t por
 		       struct tunnel **ret);
 int tm_gre_park(struct tunnel_mgr *m, struct tunnel *t);
 void tm_link_down(struct tunnel_mgr *m, struct tunnel *t);
-/* A released tunnel's link: down now if routes go through it or babeld has
- * no neighbour on it, else up without a peer until babeld forgets them
- * (tunnel-pool.c: babeld 1.12's HMAC loop). */
-void tm_link_release(struct tunnel_mgr *m, struct tunnel *t);
+/* A released tunnel's link: down now if babeld has no neighbour on it, or
+ * routes go through it and it was not drained; else up without a peer
+ * until babeld forgets them (tunnel-pool.c: babeld 1.12's HMAC loop). */
+void tm_link_release(struct tunnel_mgr *m, struct tunnel *t, bool drained);
 /* A free link babeld saw go down while it still has neighbours on it comes
  * up again without a peer; a link up without a peer goes down once babeld
  * lists no neighbour on it. Run from the manager's pass for every free
@@ -355,7 +355,7 @@ bool tm_loss_check(struct tunnel_mgr *m, struct tunnel *t, uint64_t now);
 bool tm_tunnel_connect(struct tunnel_mgr *m, const struct re6st_prefix *peer,
 			   const char *list, size_t len);
 size_t tm_routes_via(struct tunnel_mgr *m, const struct tunnel *t);
-/* Free t (its peer gone from the interface, flushed from babeld); why is logged. */
+/* Free t (its peer gone from the interface); why is logged. */
 void tm_release(struct tunnel_mgr *m, struct tunnel *t, const char *why);
 /* The manager's timer: everything due, then the next deadline. */
 void tm_run(struct loop *l, struct loop_timer *timer, void *userdata);

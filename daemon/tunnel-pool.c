@@ -101,13 +101,19 @@ static uint64_t settle_max_ms(const struct tunnel_mgr *m)
  * meanwhile. In the VM this happened in most test runs (a million log
  * lines, false dead verdicts, drains that never ended).
  *
- * So a link goes down only when babeld has no neighbour on it, or when
- * routes still go through it (babeld must drop them now: failover):
- * - a released tunnel no route uses (a drained rotation, the usual case)
- *   keeps its link up, with its link-local address and no peer (babeld's
- *   packets go nowhere: WireGuard has no peer for them, a parked GRE link
- *   a key nobody sends), until babeld lists no neighbour on it; then down
- *   (tm_link_release());
+ * So a link goes down at once only when babeld has no neighbour on it, or
+ * when routes still go through a tunnel that was not drained (it died, or
+ * was revoked: babeld must drop them now, failover):
+ * - a tunnel released at a rotation's end (drained, on either side: the
+ *   usual case), or one no route uses, keeps its link up, with its
+ *   link-local address and no peer (babeld's packets go nowhere:
+ *   WireGuard has no peer for them, a parked GRE link a key nobody sends),
+ *   until babeld lists no neighbour on it; then down (tm_link_release()).
+ *   Routes that came back onto a drained tunnel after its drain (the
+ *   costliest path, its packets delayed) had no better one: the peer's
+ *   side is gone, so they are lost until babel finds another, whether the
+ *   link goes down (no route) or not (a black hole as the neighbour's cost
+ *   grows);
  * - a link babeld saw go down while it still listed neighbours on it (a
  *   dead tunnel) comes up again the same way at once: that ends the loop
  *   only if it comes before babeld's next flush to that neighbour (up to
@@ -116,18 +122,18 @@ static uint64_t settle_max_ms(const struct tunnel_mgr *m)
  * Meanwhile babeld logs a failed send per hello on a WireGuard link. A new
  * peer may take the link as it is (tm_pool_apply()).
  */
-void tm_link_release(struct tunnel_mgr *m, struct tunnel *t)
+void tm_link_release(struct tunnel_mgr *m, struct tunnel *t, bool drained)
 {
 	if (!t->ifindex || t->link_down || t->settle_until_ms)
 		return;
 	struct ctx *c = m->c;
-	if (!(c->babel && babel_count_neighbours(c->babel, t->ifname)) || tm_routes_via(m, t)) {
+	if (!(c->babel && babel_count_neighbours(c->babel, t->ifname)) ||
+	    (!drained && tm_routes_via(m, t))) {
 		tm_link_down(m, t);
 		return;
 	}
 	t->settle_until_ms = tm_now_ms(m) + settle_max_ms(m);
-	log_debug("tunnel %s: no route on it: up without a peer until babeld forgets its neighbours",
-		  t->ifname);
+	log_debug("tunnel %s: up without a peer until babeld forgets its neighbours", t->ifname);
 }
 
 void tm_link_settle(struct tunnel_mgr *m, struct tunnel *t, uint64_t now)

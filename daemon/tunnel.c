@@ -12,8 +12,9 @@
 #include "sockaddr.h"
 #include "tunnel-mgr.h"
 
-/* Drop the peer: the interface goes back to the pool, ready to be reprogrammed. */
-void tm_release(struct tunnel_mgr *m, struct tunnel *t, const char *why)
+/* Drop the peer: the interface goes back to the pool, ready to be
+ * reprogrammed. drained: a rotation's end, either side (tm_link_release()). */
+static void release(struct tunnel_mgr *m, struct tunnel *t, const char *why, bool drained)
 {
 	struct ctx *c = m->c;
 	char b[PREFIX_STRLEN];
@@ -23,7 +24,7 @@ void tm_release(struct tunnel_mgr *m, struct tunnel *t, const char *why)
 			 tm_pfx(&t->peer, b), why);
 		tm_event(m, t, EV_TUNNEL_DOWN, why, 0, 0);
 	}
-	tm_link_release(m, t);
+	tm_link_release(m, t, drained);
 	if (t->drained) {
 		nl_tc_drain_remove(c->nl, t->ifindex);
 		obj_tc_journal(c, t->ifname, false);
@@ -41,6 +42,11 @@ void tm_release(struct tunnel_mgr *m, struct tunnel *t, const char *why)
 	tm_tcp_link_close(t);
 	t->n_tcp_eps = 0;
 	tm_want_again(m);
+}
+
+void tm_release(struct tunnel_mgr *m, struct tunnel *t, const char *why)
+{
+	release(m, t, why, false);
 }
 
 static void tunnel_up(struct tunnel_mgr *m, struct tunnel *t)
@@ -460,7 +466,7 @@ static void ack_destroy(struct tunnel_mgr *m, struct tunnel *t)
 			      .tunnel.role = t->server ? PP_ROLE_SERVER : PP_ROLE_CLIENT };
 	struct re6st_prefix peer = t->peer;
 	struct sockaddr_storage peer_ul = t->peer_ul;
-	tm_release(m, t, "the peer destroyed it");
+	release(m, t, "the peer destroyed it", true);
 	/* It comes back by itself if chosen again; not at once (but at once
 	 * in a small mesh, policy.h exception 8). */
 	uint64_t avoid = tm_rotation_avoid_ms(m);
@@ -500,7 +506,7 @@ static void finish_rotation(struct tunnel_mgr *m, struct tunnel *t, const char *
 	uint64_t avoid = tm_rotation_avoid_ms(m);
 	if (avoid)
 		tm_backoff(m, &t->peer, avoid);
-	tm_release(m, t, why);
+	release(m, t, why, true);
 }
 
 static void start_drain(struct tunnel_mgr *m, struct tunnel *t)
