@@ -86,6 +86,7 @@
 #define SETTLE_POLL_MS 2000      /* a settling link: babel's neighbours gone yet? */
 #define SETTLE_MAX_MS 60000      /* ... down by then whatever babel says, */
 #define SETTLE_MAX_HELLOS 24     /* ... or after this many hellos if longer */
+#define SETTLE_ROUTES_MS 1000    /* a drained link routes came back onto: down then */
 #define BACKOFF_FAIL_MS 300000
 #define LOSSY_BACKOFF_MS 3600000 /* a lossy tunnel's peer (policy.h, exception 9) */
 #define REVOKED_BACKOFF_MS 600000
@@ -263,8 +264,9 @@ int tm_tunnel_take(struct tunnel_mgr *m, uint8_t type, bool server, uint16_t por
 int tm_gre_park(struct tunnel_mgr *m, struct tunnel *t);
 void tm_link_down(struct tunnel_mgr *m, struct tunnel *t);
 /* A released tunnel's link: down now if babeld has no neighbour on it, or
- * routes go through it and it was not drained; else up without a peer
- * until babeld forgets them (tunnel-pool.c: babeld 1.12's HMAC loop). */
+ * routes go through it and it was not drained; a second later if they go
+ * through a drained one; else up without a peer until babeld forgets them
+ * (tunnel-pool.c: babeld 1.12's HMAC loop). */
 void tm_link_release(struct tunnel_mgr *m, struct tunnel *t, bool drained);
 /* A free link babeld saw go down while it still has neighbours on it comes
  * up again without a peer; a link up without a peer goes down once babeld

@@ -104,20 +104,22 @@ static uint64_t settle_max_ms(const struct tunnel_mgr *m)
  * So a link goes down at once only when babeld has no neighbour on it, or
  * when routes still go through a tunnel that was not drained (it died, or
  * was revoked: babeld must drop them now, failover):
- * - a tunnel released at a rotation's end (drained, on either side: the
- *   usual case), or one no route uses, keeps its link up, with its
- *   link-local address and no peer (babeld's packets go nowhere:
- *   WireGuard has no peer for them, a parked GRE link a key nobody sends),
- *   until babeld lists no neighbour on it; then down (tm_link_release()).
- *   Routes that came back onto a drained tunnel after its drain (the
- *   costliest path, its packets delayed) had no better one: the peer's
- *   side is gone, so they are lost until babel finds another, whether the
- *   link goes down (no route) or not (a black hole as the neighbour's cost
- *   grows);
+ * - a tunnel no route uses keeps its link up, with its link-local
+ *   address and no peer (babeld's packets go nowhere: WireGuard has no
+ *   peer for them, a parked GRE link a key nobody sends), until babeld
+ *   lists no neighbour on it; then down (tm_link_release());
+ * - a tunnel released at a rotation's end (drained, on either side) that
+ *   routes came back onto, or that the server side still routed through
+ *   when it gave up waiting, goes down SETTLE_ROUTES_MS later: up without
+ *   a peer that long, it receives nothing, so babeld queues no reply to
+ *   that neighbour (challenges, acks, requests for what it sent), and
+ *   what it had queued is flushed (a unicast buffer waits about a quarter
+ *   of a hello); left up until babeld forgot the neighbour, the routes through
+ *   it were a black hole for 6 s in vm-mesh;
  * - a link babeld saw go down while it still listed neighbours on it (a
  *   dead tunnel) comes up again the same way at once: that ends the loop
- *   only if it comes before babeld's next flush to that neighbour (up to
- *   half a hello later), so it narrows the window, no more.
+ *   only if it comes before babeld's next flush to that neighbour (about
+ *   a quarter of a hello later), so it narrows the window, no more.
  * The link goes down after settle_max_ms() whatever babeld says.
  * Meanwhile babeld logs a failed send per hello on a WireGuard link. A new
  * peer may take the link as it is (tm_pool_apply()).
@@ -127,12 +129,13 @@ void tm_link_release(struct tunnel_mgr *m, struct tunnel *t, bool drained)
 	if (!t->ifindex || t->link_down || t->settle_until_ms)
 		return;
 	struct ctx *c = m->c;
+	size_t routes = 0;
 	if (!(c->babel && babel_count_neighbours(c->babel, t->ifname)) ||
-	    (!drained && tm_routes_via(m, t))) {
+	    ((routes = tm_routes_via(m, t)) && !drained)) {
 		tm_link_down(m, t);
 		return;
 	}
-	t->settle_until_ms = tm_now_ms(m) + settle_max_ms(m);
+	t->settle_until_ms = tm_now_ms(m) + (routes ? SETTLE_ROUTES_MS : settle_max_ms(m));
 	log_debug("tunnel %s: up without a peer until babeld forgets its neighbours", t->ifname);
 }
 
