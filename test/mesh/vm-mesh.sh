@@ -499,12 +499,13 @@ for i in $(seq "$N"); do
 	echo "  babeld socket lost and re-connected: ${lost:-0} times; drain checks where the kernel still routed: ${differ:-0}; babeld unsigned sends: ${hmac:-0}"
 	[ "${hmac:-0}" -le "${hmac_max:-0}" ] || hmac_max=$hmac
 done
-# A loop left to run until the neighbour expires logged 140,000 to 2
-# million lines in saved runs; cut short by the tunnel manager
-# (tm_link_settle()), none to a few hundred, 54,000 once while Chromium
-# held the VM's CPUs (the link up again 6 s after it went down).
+# A loop runs until the neighbour expires, babeld deaf meanwhile: 80,000
+# to 690,000 lines on some nodes of a run when freed links went down at
+# once. A link goes down once babeld forgot its neighbour, or a second
+# after its peer for a rotated one routes still used (tm_link_release()):
+# none on any node in the run after. Links that die still go down at once.
 [ "${hmac_max:-0}" -lt 100000 ] &&
-	ok "babeld's HMAC loop on free links cut short (at most ${hmac_max:-0} failed signatures on a node)" ||
+	ok "babeld's HMAC loop on free links avoided or short (at most ${hmac_max:-0} failed signatures on a node)" ||
 	ko "babeld's HMAC loop ran: $hmac_max failed signatures on a node"
 printf '%s' "$failures" # again at the end: a CI log may keep only its last lines
 echo "$passed passed, $failed failed"
