@@ -114,8 +114,8 @@ static uint64_t settle_max_ms(const struct tunnel_mgr *m)
  *   a peer that long, it receives nothing, so babeld queues no reply to
  *   that neighbour (challenges, acks, requests for what it sent), and
  *   what it had queued is flushed (a unicast buffer waits about a quarter
- *   of a hello); left up until babeld forgot the neighbour, the routes through
- *   it were a black hole for 6 s in vm-mesh;
+ *   of a hello); left up until babeld forgot the neighbour, the routes
+ *   through it were a black hole for 6 s in vm-mesh;
  * - a link babeld saw go down while it still listed neighbours on it (a
  *   dead tunnel) comes up again the same way at once: that ends the loop
  *   only if it comes before babeld's next flush to that neighbour (about
@@ -136,7 +136,8 @@ void tm_link_release(struct tunnel_mgr *m, struct tunnel *t, bool drained)
 		return;
 	}
 	t->settle_until_ms = tm_now_ms(m) + (routes ? SETTLE_ROUTES_MS : settle_max_ms(m));
-	log_debug("tunnel %s: up without a peer until babeld forgets its neighbours", t->ifname);
+	log_debug("tunnel %s: up without a peer %s", t->ifname,
+		  routes ? "for a second (routes still on it)" : "until babeld forgets its neighbours");
 }
 
 void tm_link_settle(struct tunnel_mgr *m, struct tunnel *t, uint64_t now)
