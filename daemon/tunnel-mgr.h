@@ -263,6 +263,8 @@ int tm_tunnel_take(struct tunnel_mgr *m, uint8_t type, bool server, uint16_t por
 		       struct tunnel **ret);
 int tm_gre_park(struct tunnel_mgr *m, struct tunnel *t);
 void tm_link_down(struct tunnel_mgr *m, struct tunnel *t);
+/* babeld lists a neighbour on t's link (its monitor stream, as mirrored). */
+bool tm_link_has_neighbours(const struct tunnel_mgr *m, const struct tunnel *t);
 /* A released tunnel's link: down now if babeld has no neighbour on it, or
  * routes go through it and it was not drained; a second later if they go
  * through a drained one; else up without a peer until babeld forgets them

@@ -78,6 +78,11 @@ void tm_link_down(struct tunnel_mgr *m, struct tunnel *t)
 		t->link_down = true;
 }
 
+bool tm_link_has_neighbours(const struct tunnel_mgr *m, const struct tunnel *t)
+{
+	return m->c->babel && babel_count_neighbours(m->c->babel, t->ifname);
+}
+
 /* How long a link stays up without a peer at most: babeld forgets a
  * neighbour 16 missed hellos after its last one (a hello counts as missed
  * 1.7 intervals late; neighbours are checked every interval x 1.5). */
@@ -128,10 +133,8 @@ void tm_link_release(struct tunnel_mgr *m, struct tunnel *t, bool drained)
 {
 	if (!t->ifindex || t->link_down || t->settle_until_ms)
 		return;
-	struct ctx *c = m->c;
 	size_t routes = 0;
-	if (!(c->babel && babel_count_neighbours(c->babel, t->ifname)) ||
-	    ((routes = tm_routes_via(m, t)) && !drained)) {
+	if (!tm_link_has_neighbours(m, t) || ((routes = tm_routes_via(m, t)) && !drained)) {
 		tm_link_down(m, t);
 		return;
 	}
@@ -142,12 +145,11 @@ void tm_link_release(struct tunnel_mgr *m, struct tunnel *t, bool drained)
 
 void tm_link_settle(struct tunnel_mgr *m, struct tunnel *t, uint64_t now)
 {
-	struct ctx *c = m->c;
 	bool wanted = t->settle_wanted;
 	if (!wanted && !t->settle_until_ms)
 		return;
 	t->settle_wanted = false;
-	bool neighbours = c->babel && babel_count_neighbours(c->babel, t->ifname);
+	bool neighbours = tm_link_has_neighbours(m, t);
 	if (wanted && t->link_down) {
 		if (!neighbours)
 			return;

@@ -878,7 +878,7 @@ void tm_run(struct loop *l, struct loop_timer *timer, void *userdata)
 		struct tunnel *t = m->t[i];
 		if ((t->server || tm_is_gre(t)) && t->state == T_FREE && t->type < ARRAY_SIZE(spare) &&
 		    !t->settle_wanted && !t->settle_until_ms &&
-		    !(m->c->babel && babel_count_neighbours(m->c->babel, t->ifname)) &&
+		    !tm_link_has_neighbours(m, t) &&
 		    ++spare[t->type] > SPARE_SERVERS)
 			tm_tunnel_delete(m, t);
 	}
