@@ -4,7 +4,8 @@
 # Registry and nodes 1-3 on the underlay; node 4 behind a symmetric NAT
 # (masquerade with random ports: nothing gets in) started with `--ip any`;
 # node 5 behind a NAT gateway running miniupnpd, started without --ip (UPnP
-# is tried by default). Checks, with the project's own commands:
+# is tried by default) with --client-count 1. Checks, with the project's
+# own commands:
 #   - all 5 nodes reach each other;
 #   - node 4 knows it cannot be reached: at most 2 client tunnels, no server
 #     tunnel, persistent keepalive on each (re6stctl and `wg show`), and it
@@ -40,7 +41,12 @@ tb_nat 5 upnp || { ko "gateway of node 5"; exit 1; }
 tb_registry_start || exit 1
 for x in 1 2 3; do tb_node_add "$x" || { ko "node $x registration"; exit 1; }; done
 tb_node_add 4 --ip any || { ko "node 4 registration"; exit 1; }
-tb_node_add 5 || { ko "node 5 registration"; exit 1; }
+# Node 5 opens one client tunnel only. A node never opens a tunnel to a
+# peer it already has one with, in either direction: with client-count 3,
+# node 5's clients could take all three public nodes (node 4 cannot be
+# reached), and only node 4 could still reach it through the gateway
+# (CI saw that). With one, at least two public nodes lack a tunnel to it.
+tb_node_add 5 --client-count 1 || { ko "node 5 registration"; exit 1; }
 nodes_index
 ts=$(date +%s)
 if wait_mesh 150 $(seq "$N"); then
