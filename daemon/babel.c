@@ -800,6 +800,21 @@ int babel_add_interface(struct babel *b, const char *ifname, const char *extra,
 	return babel_command(b, f.line, cb, userdata);
 }
 
+int babel_forget_interface(struct babel *b, const char *ifname)
+{
+	size_t i;
+	for (i = 0; i < b->ifaces.n; i++)
+		if (!strcmp(b->ifaces.v[i].name, ifname))
+			break;
+	if (i == b->ifaces.n)
+		return -ENOENT;
+	iface_clear(&b->ifaces.v[i]);
+	b->ifaces.v[i] = b->ifaces.v[--b->ifaces.n];
+	char flush[64];
+	snprintf(flush, sizeof(flush), "flush interface %s", ifname);
+	return babel_command(b, flush, NULL, NULL);
+}
+
 int babel_readd_interface(struct babel *b, const char *ifname, const char *lan_line,
 			  babel_reply_fn cb, void *userdata)
 {

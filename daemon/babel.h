@@ -167,6 +167,18 @@ int babel_command(struct babel *b, const char *line, babel_reply_fn cb, void *us
 int babel_add_interface(struct babel *b, const char *ifname, const char *extra,
 			babel_reply_fn cb, void *userdata);
 
+/*
+ * A tunnel interface whose link is about to be deleted: "flush interface
+ * IFNAME", and no longer re-added after a restart. babeld 1.12 keeps
+ * checking every interface it was given, and for a name the kernel does
+ * not know each check is an ioctl that asks for a module by that name
+ * (the kernel's dev_load(): two modprobe runs, babeld blocked meanwhile).
+ * Only for a link babeld lists no neighbour on: 1.12's flush leaves the
+ * neighbours pointing at the freed interface (see tm_link_down()). 0 or
+ * -ENOENT (not added by babel_add_interface()).
+ */
+int babel_forget_interface(struct babel *b, const char *ifname);
+
 /* True once babeld's socket answered and the monitor dump is complete. */
 bool babel_ready(const struct babel *b);
 /* babeld's pid, 0 while it is not running. */

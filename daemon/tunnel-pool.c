@@ -403,7 +403,8 @@ void tm_tunnel_delete(struct tunnel_mgr *m, struct tunnel *t)
 			m->t[i] = m->t[--m->n];
 			break;
 		}
-	/* Not flushed from babeld (tm_link_down()): it sees the link go. */
+	/* babeld sees the link go; tm_run() has it forget a spare link first
+	 * (babel_forget_interface()). */
 	tcp_link_free(t->link);
 	int r = obj_link_delete(m->c, t->ifname);
 	if (r < 0)

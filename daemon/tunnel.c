@@ -872,15 +872,21 @@ void tm_run(struct loop *l, struct loop_timer *timer, void *userdata)
 	/* Keep a few spare server interfaces, delete the rest (~270 KB each
 	 * for WireGuard); the same for free GRE and FOU links, per type. Not
 	 * while babeld still lists a neighbour on one: a deleted link is a
-	 * down link to babeld, its HMAC loop (tm_link_settle()) uncut. */
+	 * down link to babeld, its HMAC loop (tm_link_settle()) uncut. babeld
+	 * forgets the interface first, as it then safely can: it would
+	 * otherwise look the missing name up at each of its interface checks,
+	 * each look-up a module request (babel_forget_interface()). */
 	size_t spare[4] = { 0 };
 	for (size_t i = m->n; i-- > 0;) {
 		struct tunnel *t = m->t[i];
 		if ((t->server || tm_is_gre(t)) && t->state == T_FREE && t->type < ARRAY_SIZE(spare) &&
 		    !t->settle_wanted && !t->settle_until_ms &&
 		    !tm_link_has_neighbours(m, t) &&
-		    ++spare[t->type] > SPARE_SERVERS)
+		    ++spare[t->type] > SPARE_SERVERS) {
+			if (t->in_babel && m->c->babel)
+				babel_forget_interface(m->c->babel, t->ifname);
 			tm_tunnel_delete(m, t);
+		}
 	}
 	schedule(m, now, wanted);
 }

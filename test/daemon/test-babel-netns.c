@@ -85,6 +85,16 @@ static void dump(struct babel *b)
 	}
 }
 
+static bool has_interface(struct babel *b, const char *ifname)
+{
+	const struct babel_interface *ifc;
+	size_t n = babel_interfaces(b, &ifc);
+	for (size_t k = 0; k < n; k++)
+		if (!strcmp(ifc[k].ifname, ifname))
+			return true;
+	return false;
+}
+
 /* Wait for babeld's "ready" (its own router-id known to the module). */
 static void run_until_ready(struct loop *l, struct babel *b)
 {
@@ -187,6 +197,26 @@ static int node(int i, int report_fd, int stop_fd)
 	CHECK(veth_up, "veth0 up with a link-local address in babeld's view");
 
 	if (i == 0 && ok) {
+		/* A spare tunnel link is forgotten before it is deleted: babeld
+		 * lists it no more, and does not get it back at its restart
+		 * below (a name babeld keeps checking that the kernel does not
+		 * know is a module request at each check). */
+		CHECK(sh("ip link add spare0 type veth peer name spare1 && ip link set spare0 up") == 0,
+		      "spare link");
+		CHECK(babel_add_interface(b, "spare0", NULL, NULL, NULL) == 0, "add spare0");
+		uint64_t until = loop_clock_ms() + 10000;
+		while (!has_interface(b, "spare0") && loop_clock_ms() < until)
+			loop_run_once(l, 100);
+		CHECK(has_interface(b, "spare0"), "babeld lists spare0");
+		CHECK(babel_forget_interface(b, "spare0") == 0, "forget spare0");
+		CHECK(babel_forget_interface(b, "spare0") == -ENOENT, "spare0 forgotten once");
+		until = loop_clock_ms() + 10000;
+		while (has_interface(b, "spare0") && loop_clock_ms() < until)
+			loop_run_once(l, 100);
+		CHECK(!has_interface(b, "spare0"), "babeld no longer lists spare0");
+		CHECK(sh("ip link del spare0") == 0, "spare link deleted");
+	}
+	if (i == 0 && ok) {
 		/* babeld dies: the module restarts it and re-adds veth0. */
 		kill(babel_pid(b), SIGKILL);
 		uint64_t deadline = loop_clock_ms() + 20000;
@@ -200,6 +230,7 @@ static int node(int i, int report_fd, int stop_fd)
 		      "killed babeld saved no seqno: router-id changed to %s", babel_my_id(b));
 		CHECK(run_until(l, b, &other_p, 30000), "route relearnt after restart");
 		CHECK(babel_count_neighbours(b, "veth0") == 1, "veth0 re-added after restart");
+		CHECK(!has_interface(b, "spare0"), "spare0 not re-added after restart");
 	}
 	if (i == 1 && ok) {
 		/* babeld shuts our socket while it runs ("quit" does what babeld
