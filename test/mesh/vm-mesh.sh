@@ -8,9 +8,9 @@
 # 2 loses at most 0.5% and tunnels did change (drained rotations counted
 # from the logs), that re6stctl monitor --json on nodes 1 and 2 carried
 # rotate, drained and replacement up events, the drain histogram's count
-# moving by the drained and forced events seen, and that every node's
-# rotation and forced-destruction counters equal its status's
-# policy.destroyed and policy.forced; with REVOKE=1, that a revoked node is dropped by every
+# moving by the drained and forced events seen, and that the rotation and
+# forced-destruction counters of nodes 1 and 2 (METRICS_NODES) equal their
+# status's policy.destroyed and policy.forced; with REVOKE=1, that a revoked node is dropped by every
 # peer; that the registry's map (re6stctl topology, the status page, drawn
 # by the host's Chromium in vm-shot.sh) shows every node and tunnel (MAP=0
 # skips). TB_SAVE=DIR keeps
@@ -173,8 +173,10 @@ fi
 # Tunnels rotate every TB_REFRESH s and the VM is slow: the tunnel count must
 # match re6stctl's just before or just after the scrape, and only the
 # interfaces whose peer stayed the same across the scrape are compared.
+# Nodes 1 and 2 (METRICS_NODES): the same code on every node, and 20-40 s
+# of checks per node under TCG.
 PARSE="/usr/bin/python3 $here/../daemon/metrics-parse.py"
-for i in $(seq "$N"); do
+for i in ${METRICS_NODES:-1 2}; do
 	d=$TB_DIR/metrics.n$i
 	mkdir -p "$d"
 	# A node whose only tunnel is being drained has none up until its
@@ -206,26 +208,27 @@ for i in $(seq "$N"); do
 		ok "node $i metrics: ${up_m%.0} tunnels up, re6stctl tunnels says $up_c0 then $up_c" ||
 		ko "node $i metrics: $up_m tunnels up, re6stctl tunnels says $up_c0 then $up_c:" \
 			"$(jq -c '[.tunnels[] | "\(.ifname) \(.state)"]' "$d/t0.json" "$d/t.json")"
+	# One pass: "NAME IFNAME VALUE" per sample, after the files "wg show
+	# all transfer" before (wg0) and after (wg1) and latest-handshakes (hs).
 	bad=$(jq -r '.samples[] | select(.name == "re6st_tunnel_receive_bytes_total" or
 		.name == "re6st_tunnel_transmit_bytes_total" or
 		.name == "re6st_tunnel_last_handshake_age_seconds") |
-		"\(.name) \(.labels.ifname) \(.value)"' "$d/m.json" | while read -r name ifc v; do
-		v=${v%.*}
-		# rotated across the scrape: not comparable
-		[ "$(awk -v f="$ifc" '$1 == f { print $2 }' "$d/wg0")" = \
-			"$(awk -v f="$ifc" '$1 == f { print $2 }' "$d/wg1")" ] || continue
-		col=$([ "$name" = re6st_tunnel_receive_bytes_total ] && echo 3 || echo 4)
-		if [ "$name" = re6st_tunnel_last_handshake_age_seconds ]; then
-			hs=$(awk -v f="$ifc" '$1 == f { print $3 }' "$d/hs")
-			age=$((now - ${hs:-0}))
-			# now: after the scrape; a handshake since makes the metric younger
-			[ -n "$hs" ] && [ "$v" -le $((age + 1)) ] || echo "$ifc age $v (wg at most: $age)"
-		else
-			a=$(awk -v f="$ifc" -v c="$col" '$1 == f { print $c }' "$d/wg0")
-			b=$(awk -v f="$ifc" -v c="$col" '$1 == f { print $c }' "$d/wg1")
-			[ -n "$a" ] && [ "$v" -ge "$a" ] && [ "$v" -le "$b" ] || echo "$ifc $name $v (wg: $a..$b)"
-		fi
-	done)
+		"\(.name) \(.labels.ifname) \(.value)"' "$d/m.json" |
+		awk -v now="$now" '
+		FILENAME == ARGV[1] { peer0[$1] = $2; rx0[$1] = $3; tx0[$1] = $4; next }
+		FILENAME == ARGV[2] { peer1[$1] = $2; rx1[$1] = $3; tx1[$1] = $4; next }
+		FILENAME == ARGV[3] { hs[$1] = $3; next }
+		{
+			v = int($3)
+			if (!($2 in peer0) && !($2 in peer1)) { print $2 " not in wg show"; next }
+			if (peer0[$2] != peer1[$2]) next # rotated across the scrape
+			if ($1 == "re6st_tunnel_last_handshake_age_seconds") {
+				# now: after the scrape; a handshake since makes the metric younger
+				if (!($2 in hs) || v > now - hs[$2] + 1) print $2 " age " v " (wg at most: " now - hs[$2] ")"
+			} else if ($1 == "re6st_tunnel_receive_bytes_total") {
+				if (v < rx0[$2] || v > rx1[$2]) print $2 " " $1 " " v " (wg: " rx0[$2] ".." rx1[$2] ")"
+			} else if (v < tx0[$2] || v > tx1[$2]) print $2 " " $1 " " v " (wg: " tx0[$2] ".." tx1[$2] ")"
+		}' "$d/wg0" "$d/wg1" "$d/hs" -)
 	nwg=$(grep -c . "$d/wg1")
 	[ -z "$bad" ] && [ "$nwg" -gt 0 ] &&
 		ok "node $i metrics: bytes and handshake age of $nwg WireGuard tunnels as wg show" ||
@@ -244,9 +247,10 @@ if [ "${ROTATE:-0}" = 1 ]; then
 	# monitor starts and once the daemon logs it connected, then after the
 	# flow before and after the monitor stops: the drained and forced
 	# events it carried must lie between the two differences.
-	drains() { # I -> the node's re6st_tunnel_drain_seconds_count
-		tb_ctl "$1" metrics 2>/dev/null | $PARSE 2>/dev/null | jq '[.samples[] |
-			select(.name == "re6st_tunnel_drain_seconds_count") | .value] | add // 0 | floor'
+	drains() { # I -> the node's re6st_tunnel_drain_seconds_count (the
+		# exposition's sample lines, summed: no parser start per read)
+		tb_ctl "$1" metrics 2>/dev/null | awk '$1 ~ /^re6st_tunnel_drain_seconds_count($|[{])/ { s += $NF }
+			END { print int(s) }'
 	}
 	MON_NODES="1 2"
 	declare -A dr0 dr1 df0 df1 mpid mc0
@@ -419,10 +423,12 @@ if [ "${ROTATE:-0}" = 1 ]; then
 	[ "$mrot" -gt 0 ] && [ "$mdrained" -gt 0 ] && [ "$mrepl" -gt 0 ] &&
 		ok "re6stctl monitor --json on nodes $MON_NODES: $mrot rotate, $mdrained drained, $mrepl client tunnels up after a rotate" ||
 		ko "re6stctl monitor --json on nodes $MON_NODES: $mrot rotate, $mdrained drained, $mrepl client tunnels up after a rotate"
-	# Every node's rotation counters as its status says: read the metrics,
-	# the status, the metrics again (a rotation in between: once more).
-	for i in $(seq "$N"); do
+	# The rotation counters as the node's status says (METRICS_NODES): read
+	# the metrics, the status, the metrics again (a rotation in between:
+	# once more).
+	for i in ${METRICS_NODES:-1 2}; do
 		d=$TB_DIR/metrics.n$i
+		mkdir -p "$d"
 		for _ in 1 2 3; do
 			tb_ctl "$i" metrics >"$d/r1.txt" 2>&1
 			st=$(tb_ctl "$i" --json status 2>/dev/null | jq -r '"\(.policy.destroyed) \(.policy.forced)"')

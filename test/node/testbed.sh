@@ -240,19 +240,30 @@ tb_reach() { # I J : does node I reach node J's re6st address?
 	tb_ns "r6-n$1" ping -6 -c 1 -W 1 "$(tb_node_addr "$2")" >/dev/null 2>&1
 }
 
+# Each source node pings its peers in a job of its own: a ping is a second
+# or more under TCG, and a 6-node matrix is 30 of them.
+tb_rows() { # ALL|FIRST NODES... -> "I W..." per node I, W = ok, FAIL or - (I itself);
+	# FIRST: a row stops at its first FAIL
+	tb_mode=$1; shift
+	tb_pids=""
+	for i in "$@"; do
+		for j in "$@"; do
+			if [ "$i" = "$j" ]; then printf '%s ' -
+			elif tb_reach "$i" "$j"; then printf '%s ' ok
+			else printf '%s ' FAIL; [ "$tb_mode" = FIRST ] && break; fi
+		done >"$TB_DIR/row.$i" &
+		tb_pids="$tb_pids $!"
+	done
+	wait $tb_pids
+	for i in "$@"; do echo "$i $(cat "$TB_DIR/row.$i")"; done
+}
+
 tb_wait_mesh() { # SECS [NODES...]
 	t=$1; shift
 	nodes=${*:-$(seq "$TB_NODES")}
 	end=$(($(date +%s) + t))
 	while [ "$(date +%s)" -lt "$end" ]; do
-		ok=1
-		for i in $nodes; do
-			for j in $nodes; do
-				[ "$i" = "$j" ] && continue
-				tb_reach "$i" "$j" || { ok=0; break 2; }
-			done
-		done
-		[ $ok = 1 ] && return 0
+		tb_rows FIRST $nodes | grep -q FAIL || return 0
 		sleep 2
 	done
 	return 1
@@ -263,13 +274,9 @@ tb_ping_matrix() { # [NODES...]
 	printf '%8s' ""
 	for j in $nodes; do printf '%6s' "n$j"; done
 	echo
-	for i in $nodes; do
+	tb_rows ALL $nodes | while read -r i row; do
 		printf '%8s' "n$i"
-		for j in $nodes; do
-			if [ "$i" = "$j" ]; then printf '%6s' -
-			elif tb_reach "$i" "$j"; then printf '%6s' ok
-			else printf '%6s' FAIL; fi
-		done
+		printf '%6s' $row
 		echo
 	done
 }
