@@ -40,7 +40,8 @@ struct health_rx {
 	uint64_t tx_bytes;
 	uint64_t rx_ms;      /* when rx last grew at the latest (or the tunnel came up) */
 	uint64_t rx_lo_ms;   /* ... and at the earliest: the reading before */
-	uint64_t tx_at_rx;   /* tx counter then */
+	uint64_t tx_at_rx;   /* tx counter then (at rx_lo_ms when dated back to babel's silence) */
+	uint64_t tx_lo;      /* tx counter at rx_lo_ms */
 	uint64_t read_ms;    /* the last reading */
 	uint64_t quiet_ms;   /* suspect: babel heard no hello since then */
 	bool seen;           /* one reading done */
@@ -75,8 +76,7 @@ bool health_suspect(struct health_rx *h, uint64_t now_ms, uint64_t silent_ms);
  * When the next reading is due: now after health_suspect(); every third of
  * dead-after (at least 1 s, at most every_ms) until the tunnel was heard;
  * then every every_ms; while suspect, when dead_after has passed since the
- * last bytes (a third of dead-after after the last reading at the
- * earliest).
+ * last bytes (and from then on every third of dead-after, at most every_ms).
  */
 uint64_t health_next_ms(const struct health_rx *h, uint64_t dead_after_ms, uint64_t every_ms);
 /*

@@ -16,7 +16,9 @@
  * A tunnel whose peer sends a hello every second from hello_phase, and whose
  * underlay is cut at cut_ms (0: never; lossy: every 7th and 8th hello lost).
  * A babeld counts hellos missed as 1.12 does (once 1.7 intervals passed,
- * checked every second from check_phase) and its monitor line calls
+ * checked every second from check_phase; with quiet_first, no line for the
+ * first hello missed: the silence reported from the second on, as
+ * vm-failover once saw) and its monitor line calls
  * health_suspect(), at once (read_phase < 0) or when babel.c next reads its
  * socket (every BATCH_MS from read_phase); the counters are read when
  * health_next_ms() says so, in 100 ms steps. Returns when it was judged dead (0: never before end_ms);
@@ -27,12 +29,12 @@
 #define STR(x) STR_(x)
 
 static uint64_t simulate(uint64_t hello_phase, uint64_t check_phase, int read_phase,
-			 uint64_t cut_ms, bool lossy, uint64_t end_ms, unsigned *ret_reads,
-			 uint64_t *ret_last_rx)
+			 bool quiet_first, uint64_t cut_ms, bool lossy, uint64_t end_ms,
+			 unsigned *ret_reads, uint64_t *ret_last_rx)
 {
 	const uint64_t dead = 3000, every = 10000;
 	struct health_rx h;
-	uint64_t rx = 0, tx = 0, last_rx = 0, htime = 0;
+	uint64_t rx = 0, tx = 0, last_rx = 0, htime = 0, heard = 0;
 	unsigned reach = 0, reads = 0, n_hello = 0, line = 0x10000; /* none */
 
 	health_reset(&h, 0);
@@ -44,7 +46,7 @@ static uint64_t simulate(uint64_t hello_phase, uint64_t check_phase, int read_ph
 				rx += 150;
 				last_rx = t;
 				reach = (reach >> 1) | 0x8000;
-				htime = t;
+				htime = heard = t;
 			}
 		}
 		if (t % 1000 == (hello_phase + 500) % 1000)
@@ -53,7 +55,8 @@ static uint64_t simulate(uint64_t hello_phase, uint64_t check_phase, int read_ph
 			uint64_t missed = (t - htime - 700) / 1000;
 			reach >>= missed;
 			htime += missed * 1000;
-			line = reach; /* printed */
+			if (!quiet_first || t - heard >= 2700)
+				line = reach; /* printed */
 		}
 		if (line <= 0xffff && (read_phase < 0 || t % BATCH_MS == (uint64_t)read_phase)) {
 			uint64_t silent = health_babel_silent_ms(line, 1000);
@@ -96,40 +99,47 @@ static void test_babel_driven(void)
 	/* Idle and alive: read every 10 s once heard, never judged. */
 	unsigned reads;
 	uint64_t last_rx;
-	CHECK(simulate(300, 700, 200, 0, false, 600000, &reads, &last_rx) == 0);
+	CHECK(simulate(300, 700, 200, false, 0, false, 600000, &reads, &last_rx) == 0);
 	printf("idle 600 s: %u counter readings\n", reads);
 	CHECK(reads <= 62);
 
 	/* A lossy link (2 hellos of 8 lost): babel reports them, the counters
 	 * are read, never judged dead. */
-	CHECK(simulate(300, 700, 200, 0, true, 600000, &reads, &last_rx) == 0);
+	CHECK(simulate(300, 700, 200, false, 0, true, 600000, &reads, &last_rx) == 0);
 	printf("lossy 600 s: %u counter readings\n", reads);
 
 	/* Cut: judged dead dead-after (3 s) after the last bytes, within
 	 * babel's check period (1 s) more when its lines are read at once,
 	 * never earlier, whatever the phases; and when babel.c reads its
-	 * socket every BATCH_MS, within that more. */
-	for (int batched = 0; batched < 2; batched++) {
-		uint64_t worst = 0, best = UINT64_MAX;
-		for (uint64_t hp = 0; hp < 1000; hp += 100)
-			for (uint64_t cp = 0; cp < 1000; cp += 100)
-				for (uint64_t cut = 60000; cut < 70000; cut += 1300) {
-					int rp = batched ? (int)((cp + cut / 13) % BATCH_MS) / 100 * 100 : -1;
-					uint64_t d = simulate(hp, cp, rp, cut, false, 120000, &reads,
-							      &last_rx);
-					CHECK(d != 0);
-					if (!d)
-						continue;
-					uint64_t took = d - last_rx;
-					worst = took > worst ? took : worst;
-					best = took < best ? took : best;
-				}
-		printf("cut, babel's lines read %s: judged dead %llu to %llu ms after the last bytes "
-		       "(dead-after 3000)\n", batched ? "every " STR(BATCH_MS) " ms" : "at once",
-		       (unsigned long long)best, (unsigned long long)worst);
-		CHECK(best >= 3000);
-		CHECK(worst <= (batched ? 4100u + BATCH_MS : 4100u));
-	}
+	 * socket every BATCH_MS, within that more; the same when babeld's
+	 * first line comes at the second hello missed (vm-failover saw it;
+	 * before health_next_ms() read at dead-after however soon after the
+	 * suspect reading, this took up to 4600 and 5000 ms). */
+	for (int quiet = 0; quiet < 2; quiet++)
+		for (int batched = 0; batched < 2; batched++) {
+			uint64_t worst = 0, best = UINT64_MAX;
+			for (uint64_t hp = 0; hp < 1000; hp += 100)
+				for (uint64_t cp = 0; cp < 1000; cp += 100)
+					for (uint64_t cut = 60000; cut < 70000; cut += 1300) {
+						int rp = batched ? (int)((cp + cut / 13) % BATCH_MS) / 100 * 100
+								 : -1;
+						uint64_t d = simulate(hp, cp, rp, quiet, cut, false, 120000,
+								      &reads, &last_rx);
+						CHECK(d != 0);
+						if (!d)
+							continue;
+						uint64_t took = d - last_rx;
+						worst = took > worst ? took : worst;
+						best = took < best ? took : best;
+					}
+			printf("cut, babel's lines read %s%s: judged dead %llu to %llu ms after the "
+			       "last bytes (dead-after 3000)\n",
+			       batched ? "every " STR(BATCH_MS) " ms" : "at once",
+			       quiet ? ", the first from the second hello missed" : "",
+			       (unsigned long long)best, (unsigned long long)worst);
+			CHECK(best >= 3000);
+			CHECK(worst <= (batched ? 4100u + BATCH_MS : 4100u));
+		}
 }
 
 /*
