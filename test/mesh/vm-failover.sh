@@ -45,6 +45,7 @@ peers_of() { # I -> node numbers of its tunnels' peers (not free)
 tb_log "===== failover: $N nodes, the network's default hello, link cost, smoothing, dead-after"
 tb_underlay "$N"
 tb_registry_start || exit 1
+tb_register $(seq "$N") || { ko "registration"; exit 1; }
 for i in $(seq "$N"); do
 	tb_node_add "$i" || { ko "node $i registration"; exit 1; }
 	sleep 1

@@ -49,6 +49,7 @@ kind=gre; [ "${TB_UNDERLAY:-4}" = 6 ] && kind=ip6gre
 
 tb_underlay "$N"
 tb_registry_start --tunnel-types gre,fou || exit 1
+tb_register $(seq "$N") || { ko "registration"; exit 1; }
 for i in $(seq "$N"); do
 	tb_node_add "$i" $(node_args "$i") || { ko "node $i registration"; exit 1; }
 	sleep 1
@@ -69,14 +70,19 @@ up_tunnels() {
 		| "\(.ifname) \(.type) \(.peer) \(.local) \(.remote) \(.port)"'
 }
 checked=0
+# "PREFIX I" per node, for the peers' underlay addresses.
+peer_index() { for k in $(seq "$N"); do echo "$(tb_node_addr "$k" | sed 's/::1$/::\/64/') $k"; done; }
 check_kernel() { # I: failures reported, checked counted (no /dev/fd in the VM: files)
 	up_tunnels "$1" >"$TB_DIR/up.$1"
+	tb_ns "r6-n$1" ip -d link show >"$TB_DIR/links.$1" 2>&1
+	# A rotation between the two reads frees or repoints a tunnel: compare
+	# only a tunnel the daemon still reports the same after.
+	tb_ctl "$1" --json tunnels | jq -r '.tunnels[] |
+		"\(.ifname) \(.type) \(.peer) \(.local) \(.remote) \(.port) \(.state)"' >"$TB_DIR/now.$1"
 	while read -r ifn type peer lo re port; do
-		link=$(tb_ns "r6-n$1" ip -d link show "$ifn" 2>&1)
-		# A rotation between the two reads frees or repoints the tunnel:
-		# compare only a tunnel the daemon still reports the same after.
-		now=$(tb_ctl "$1" --json tunnels | jq -r --arg i "$ifn" '.tunnels[] | select(.ifname == $i)
-			| "\(.type) \(.peer) \(.local) \(.remote) \(.port) \(.state)"')
+		# its lines in `ip -d link show`: from "N: IFNAME..." to the next link
+		link=$(awk -v i="$ifn" '/^[0-9]+: / { f = $2 == i ":" || index($2, i "@") == 1 } f' "$TB_DIR/links.$1")
+		now=$(awk -v i="$ifn" '$1 == i { $1 = ""; print substr($0, 2) }' "$TB_DIR/now.$1")
 		case $now in
 		"$type $peer $lo $re $port "up | "$type $peer $lo $re $port "draining) ;;
 		*) echo "  node $1: $ifn changed while checked (now: $now): skipped"; continue ;;
@@ -93,7 +99,7 @@ check_kernel() { # I: failures reported, checked counted (no /dev/fd in the VM: 
 		echo "$link" | grep -qE " [io]?key " && ko "node $1: $ifn is up but keyed (parked): $link"
 		[ "$lo" = "$(ip_of "$1")" ] || ko "node $1: $ifn local $lo is not our underlay address"
 		# The remote is the peer's underlay address.
-		j=$(for k in $(seq "$N"); do [ "$(tb_node_addr "$k" | sed 's/::1$/::\/64/')" = "$peer" ] && echo "$k"; done)
+		j=$(awk -v p="$peer" '$1 == p { print $2 }' "$TB_DIR/peers")
 		[ -n "$j" ] && [ "$re" = "$(ip_of "$j")" ] || ko "node $1: $ifn remote $re is not $peer's address"
 		if [ -n "$j" ]; then
 			want=gre; [ "$1" -gt 2 ] && [ "$j" -gt 2 ] && want=fou
@@ -101,6 +107,7 @@ check_kernel() { # I: failures reported, checked counted (no /dev/fd in the VM: 
 		fi
 	done <"$TB_DIR/up.$1"
 }
+peer_index >"$TB_DIR/peers"
 
 # The mesh can converge over GRE before node 4 reaches its neighbour (its
 # endpoints come over the overlay): wait for the FOU pair before checking.

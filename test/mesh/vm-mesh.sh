@@ -49,6 +49,7 @@ if [ "${IPV4:-0}" = 1 ]; then
 else
 	tb_registry_start || exit 1
 fi
+tb_register $(seq "$N") || { ko "registration"; exit 1; }
 for i in $(seq "$N"); do
 	tb_node_add "$i" || { ko "node $i registration"; exit 1; }
 	sleep 1

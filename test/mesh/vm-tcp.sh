@@ -52,6 +52,7 @@ table inet udpfilter {
 }
 NFT
 tb_registry_start || exit 1
+tb_register $(seq "$N") || { ko "registration"; exit 1; }
 for i in $(seq "$N"); do
 	tb_node_add "$i" --tunnel-type wireguard --tunnel-type tcp || { ko "node $i registration"; exit 1; }
 	sleep 1

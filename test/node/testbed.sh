@@ -12,6 +12,7 @@
 #   tb_nat I [upnp]        put node I behind a NAT gateway (after tb_underlay)
 #   tb_registry_start [ARGS]  create the network (once) and start the registry
 #   tb_registry_stop [-9]
+#   tb_register I...       register nodes with re6st-conf, in parallel
 #   tb_node_add I [ARGS]   register node I with re6st-conf (once) and start re6stnet
 #                          (under $TB_NODE_WRAP when set, e.g. setpriv; with -v 3,
 #                          or $TB_NODE_VERBOSE's words when set: empty for none)
@@ -201,6 +202,27 @@ tb_registry_stop() { # [-9]
 tb_rpc() { # RPC?QUERY  (private RPCs: from the registry's own namespace)
 	if [ "$TB_UNDERLAY" = 6 ]; then tb_ns r6-reg curl -sS "http://[::1]:$TB_REG_PORT/$1"
 	else tb_ns r6-reg curl -sS "http://127.0.0.1:$TB_REG_PORT/$1"; fi
+}
+
+# Registration (re6st-conf) is most of a node's start under TCG: a job per
+# node. tb_node_add then starts the daemons.
+tb_register() { # I... : 1 if one failed (its output printed)
+	tb_pids=""
+	for i in "$@"; do
+		d=$TB_DIR/n$i
+		[ -f "$d/re6stnet.conf" ] && continue
+		mkdir -p "$d/state" "$d/run" "$d/log"
+		tb_ns "r6-n$i" "$CONF" --registry "$TB_REG_URL" --anonymous -d "$d" \
+			${TB_FP:+--fingerprint "$TB_FP"} ${TB_LOCATION:+--location "$TB_LOCATION"} \
+			>"$d/conf.out" 2>&1 &
+		tb_pids="$tb_pids $!"
+	done
+	tb_rc=0
+	for p in $tb_pids; do wait "$p" || tb_rc=1; done
+	for i in "$@"; do
+		[ -f "$TB_DIR/n$i/re6stnet.conf" ] || { echo "node $i registration:"; cat "$TB_DIR/n$i/conf.out"; tb_rc=1; }
+	done
+	return $tb_rc
 }
 
 tb_node_add() { # I [EXTRA re6stnet ARGS]

@@ -39,6 +39,7 @@ tb_underlay "$N"
 tb_nat 4 || { ko "gateway of node 4"; exit 1; }
 tb_nat 5 upnp || { ko "gateway of node 5"; exit 1; }
 tb_registry_start || exit 1
+tb_register $(seq "$N") || { ko "registration"; exit 1; }
 for x in 1 2 3; do tb_node_add "$x" || { ko "node $x registration"; exit 1; }; done
 tb_node_add 4 --ip any || { ko "node 4 registration"; exit 1; }
 # Node 5 opens one client tunnel only. A node never opens a tunnel to a

@@ -50,6 +50,7 @@ tb_log "paths dropped"
 tb_registry_start || exit 1
 tb_log "registry up"
 ts=$(date +%s)
+tb_register $(seq "$N") || { ko "registration"; exit 1; }
 for x in $(seq "$N"); do
 	tb_node_add "$x" || { ko "node $x registration"; exit 1; }
 done
