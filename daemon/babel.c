@@ -140,6 +140,15 @@ static void iface_clear(struct iface *f)
 	free(f->line);
 }
 
+/* The index of ifname in b->ifaces, or b->ifaces.n. */
+static size_t iface_find(const struct babel *b, const char *ifname)
+{
+	size_t i = 0;
+	while (i < b->ifaces.n && strcmp(b->ifaces.v[i].name, ifname))
+		i++;
+	return i;
+}
+
 /* ---- tables ---------------------------------------------------------------- */
 
 static void notify(struct babel *b, const struct babel_event *ev)
@@ -783,10 +792,7 @@ int babel_add_interface(struct babel *b, const char *ifname, const char *extra,
 		return -ENOMEM;
 	}
 	snprintf(f.name, sizeof(f.name), "%s", ifname);
-	size_t i;
-	for (i = 0; i < b->ifaces.n; i++)
-		if (!strcmp(b->ifaces.v[i].name, ifname))
-			break;
+	size_t i = iface_find(b, ifname);
 	if (i < b->ifaces.n) {
 		iface_clear(&b->ifaces.v[i]);
 		b->ifaces.v[i] = f;
@@ -800,33 +806,31 @@ int babel_add_interface(struct babel *b, const char *ifname, const char *extra,
 	return babel_command(b, f.line, cb, userdata);
 }
 
-int babel_forget_interface(struct babel *b, const char *ifname)
+static int flush_interface(struct babel *b, const char *ifname)
 {
-	size_t i;
-	for (i = 0; i < b->ifaces.n; i++)
-		if (!strcmp(b->ifaces.v[i].name, ifname))
-			break;
-	if (i == b->ifaces.n)
-		return -ENOENT;
-	iface_clear(&b->ifaces.v[i]);
-	b->ifaces.v[i] = b->ifaces.v[--b->ifaces.n];
 	char flush[64];
 	snprintf(flush, sizeof(flush), "flush interface %s", ifname);
 	return babel_command(b, flush, NULL, NULL);
 }
 
+int babel_forget_interface(struct babel *b, const char *ifname)
+{
+	size_t i = iface_find(b, ifname);
+	if (i == b->ifaces.n)
+		return -ENOENT;
+	iface_clear(&b->ifaces.v[i]);
+	b->ifaces.v[i] = b->ifaces.v[--b->ifaces.n];
+	return flush_interface(b, ifname);
+}
+
 int babel_readd_interface(struct babel *b, const char *ifname, const char *lan_line,
 			  babel_reply_fn cb, void *userdata)
 {
-	const char *line = lan_line;
-	for (size_t i = 0; i < b->ifaces.n; i++)
-		if (!strcmp(b->ifaces.v[i].name, ifname))
-			line = b->ifaces.v[i].line;
+	size_t i = iface_find(b, ifname);
+	const char *line = i < b->ifaces.n ? b->ifaces.v[i].line : lan_line;
 	if (!line || !valid_ifname(ifname))
 		return -ENOENT;
-	char flush[64];
-	snprintf(flush, sizeof(flush), "flush interface %s", ifname);
-	int r = babel_command(b, flush, NULL, NULL);
+	int r = flush_interface(b, ifname);
 	return r < 0 ? r : babel_command(b, line, cb, userdata);
 }
 
@@ -876,31 +880,4 @@ size_t babel_interfaces(const struct babel *b, const struct babel_interface **re
 {
 	*ret = b->ifcs.v;
 	return b->ifcs.n;
-}
-
-size_t babel_count_routes_via(const struct babel *b, const char *ifname)
-{
-	size_t n = 0;
-	for (size_t i = 0; i < b->routes.n; i++)
-		if (b->routes.v[i].installed && !strcmp(b->routes.v[i].ifname, ifname))
-			n++;
-	return n;
-}
-
-size_t babel_count_neighbours(const struct babel *b, const char *ifname)
-{
-	size_t n = 0;
-	for (size_t i = 0; i < b->neighs.n; i++)
-		if (!strcmp(b->neighs.v[i].ifname, ifname))
-			n++;
-	return n;
-}
-
-size_t babel_count_neighbours_2way(const struct babel *b, const char *ifname)
-{
-	size_t n = 0;
-	for (size_t i = 0; i < b->neighs.n; i++)
-		if (!strcmp(b->neighs.v[i].ifname, ifname) && b->neighs.v[i].txcost < 0xFFFF)
-			n++;
-	return n;
 }
