@@ -230,11 +230,7 @@ tb_node_add() { # I [EXTRA re6stnet ARGS]
 	i=$1; shift
 	d=$TB_DIR/n$i
 	mkdir -p "$d/state" "$d/run" "$d/log"
-	if [ ! -f "$d/re6stnet.conf" ]; then
-		tb_ns "r6-n$i" "$CONF" --registry "$TB_REG_URL" --anonymous -d "$d" \
-			${TB_FP:+--fingerprint "$TB_FP"} ${TB_LOCATION:+--location "$TB_LOCATION"} \
-			>"$d/conf.out" 2>&1 || { cat "$d/conf.out"; return 1; }
-	fi
+	tb_register "$i" || return 1
 	# behind NAT (tb_nat): no --ip of ours, the caller says (any, upnp, none)
 	[ -f "$TB_DIR/n$i.nat" ] || set -- --ip "$(tb_uaddr $((10 + i)))" "$@"
 	# shellcheck disable=SC2086 # TB_NODE_WRAP, TB_NODE_VERBOSE: words
