@@ -164,6 +164,23 @@ int babel_build_argv(const struct babel_params *p, char ***ret)
 	add_arg(&a, "%s", p->socket_path);
 	/* Tunnels are point-to-point: no split horizon needed (-s), as the original. */
 	add_arg(&a, "-s");
+	/*
+	 * LAN interfaces (-i) hello at the network's interval too, as the
+	 * original's -h/-H (tunnels have theirs in babel_tunnel_options()).
+	 * With babel HMAC, babeld 1.12 flushes a neighbour whose hellos it has
+	 * not accepted yet at its next neighbour check, which comes every 1.5
+	 * hello intervals of its fastest neighbour (the tunnels'); a hello is
+	 * accepted only after a challenge, so the neighbour must send its next
+	 * hello before that check, or the challenge starts over. At babeld's
+	 * own 4 s on a wired LAN against 1 s tunnels, it never did: LAN nodes
+	 * stayed deaf to each other (docs/daemon.md, "LAN interfaces").
+	 */
+	if (p->hello) {
+		add_arg(&a, "-h");
+		add_arg(&a, "%u", p->hello);
+		add_arg(&a, "-H");
+		add_arg(&a, "%u", p->hello);
+	}
 	add_arg(&a, "-C");
 	add_arg(&a, "router-id %02x:%02x:%02x:%02x:%02x:%02x:%02x:%02x", id[0], id[1], id[2],
 		id[3], id[4], id[5], id[6], id[7]); /* babel_start() finds it by this prefix */

@@ -327,6 +327,10 @@ static void test_babel_argv(void)
 	CHECK(babel_build_argv(&p, &argv) == 0, "argv");
 	CHECK(argv_has(argv, "router-id 01:02:03:04:05:06:07:08"), "router-id");
 	CHECK(argv_has(argv, "-G") && argv_has(argv, "/run/x/babeld.sock"), "local rw socket");
+	bool lan_hello = false;
+	for (size_t i = 0; argv[i] && argv[i + 1]; i++)
+		lan_hello |= !strcmp(argv[i], "-H") && !strcmp(argv[i + 1], "4");
+	CHECK(lan_hello, "LAN interfaces hello at the network's interval");
 	CHECK(argv_has(argv, "redistribute local deny") && argv_has(argv, "redistribute deny"),
 	      "redistribute deny");
 	CHECK(argv_has(argv, "redistribute ip 2001:db8:1::/48 eq 48"), "own prefix only");
