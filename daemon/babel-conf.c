@@ -47,7 +47,7 @@ static void babel_router_id_changed(const uint8_t id[8], void *userdata)
 /* The registry's answer is authoritative; without the registry, the cached keys. */
 static void babel_hmac_keys(struct ctx *c, struct rc_hmac *ret)
 {
-	int r = c->registry ? rc_get_hmac(c->registry, ret) : -ENOTCONN;
+	int r = c->registry && !c->registry_down ? rc_get_hmac(c->registry, ret) : -ENOTCONN;
 	if (r >= 0) {
 		r = ret->has_sign ? nstore_hmac_put(c, ret) : state_delete(c->state, STATE_KEY_HMAC);
 		if (r < 0)
@@ -55,7 +55,8 @@ static void babel_hmac_keys(struct ctx *c, struct rc_hmac *ret)
 		return;
 	}
 	log_warning("babel HMAC keys not received from the registry (%s): asking again later",
-		    c->registry ? registry_client_error(c->registry) : strerror(-r));
+		    c->registry && !c->registry_down ? registry_client_error(c->registry)
+						     : "the registry did not answer at start-up");
 	/* Cached keys may be stale, and a node without the network's keys is
 	 * deaf to its neighbours: the registry link asks until it answers. */
 	c->hmac_unconfirmed = true;

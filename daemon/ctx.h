@@ -64,6 +64,7 @@ struct ctx {
 	uint64_t netconf_version;
 
 	struct registry_client *registry; /* registry-client/: start-up calls only */
+	bool registry_down;          /* start-up's first request failed: no more asked */
 	struct reglink *reglink;     /* every registry request after start-up (daemon/registry.h) */
 	struct state *state;         /* SQLite state db (daemon/state.h) */
 	struct nl_sock *nl;          /* netlink command socket (netlink/nl.h) */

@@ -192,7 +192,7 @@ static void country_init(struct ctx *c)
 		snprintf(c->country, sizeof(c->country), "%s", c->opt.country);
 		return;
 	}
-	int r = rc_get_country(c->registry, c->addr_str, cc);
+	int r = c->registry_down ? -ENOTCONN : rc_get_country(c->registry, c->addr_str, cc);
 	if (r >= 0 && !(isupper((unsigned char)cc[0]) && isupper((unsigned char)cc[1]) && !cc[2]))
 		r = -EBADMSG; /* an unsigned answer: only a country code is taken */
 	if (r >= 0) {
@@ -236,6 +236,10 @@ int registry_mod_init(struct ctx *c)
 	if (r >= 0) {
 		netconf_adopt(c, nc, raw, len);
 	} else {
+		/* Each further request would wait as long (seconds per request
+		 * with its retry): the country and the HMAC keys come from the
+		 * cache too, and the registry link asks again later. */
+		c->registry_down = true;
 		log_warning("registry unreachable (%s): using the cached network configuration",
 			    registry_client_error(c->registry));
 		r = state_get_blob(c->state, STATE_KEY_NETCONF, &raw, &len);
