@@ -124,6 +124,7 @@ tb_registry_stop
 sqlite3 "$TB_DIR/registry/registry.db" "DELETE FROM config WHERE name LIKE 'babel_hmac%'" ||
 	{ ko "cannot remove the registry's HMAC key"; exit 1; }
 tb_registry_start || exit 1
+tb_register $(seq "$N") || { ko "registration"; exit 1; }
 for x in $(seq "$N"); do
 	case " $LAN " in *" $x "*) set -- -i lan0 ;; *) set -- ;; esac
 	tb_node_add "$x" "$@" || { ko "node $x registration"; exit 1; }
