@@ -16,7 +16,9 @@
  *   2. the drain: a doomed tunnel carrying routes is drained first (no
  *      packet lost); after drain_limit it is destroyed anyway;
  *   3. --neighbour peers are always connected and never rotated;
- *   4. the registry's bootstrap peer, when nothing else is known;
+ *   4. the registry's bootstrap peer, when nothing else is known (asked
+ *      less often while its answers bring nobody new:
+ *      policy_bootstrap_wait_ms());
  *   5. anchors: a share anchor_share of new choices goes to nodes inside
  *      the network's anchor prefixes (when any is a candidate);
  *   6. same-country: a node in a listed country connects only to nodes of
@@ -184,5 +186,20 @@ bool policy_small_mesh(unsigned client_count, size_t known);
  * rotated pair is remade at once instead, by whichever end comes first.
  */
 uint64_t policy_rotation_avoid_ms(uint64_t refresh_ms, unsigned client_count, size_t known);
+
+/*
+ * Exception 4's pace: how long a node that has tunnels up waits before it
+ * asks the registry for a bootstrap peer again, after `useless` answers in
+ * a row that brought no new candidate (a peer it already has a tunnel
+ * with, a LAN neighbour, no peer at all): 0 after a useful one, then 60 s,
+ * doubling, at most POLICY_BOOTSTRAP_WAIT_MAX_MS. The registry is what
+ * joins islands (a node whose known nodes are all its peers may know only
+ * its island), so it is still asked; but a node of a full mesh asked it
+ * every 30 s for ever, and each ask is a helper process (re6st-fetch) and
+ * a signed answer: 80% of an idle node's CPU in bench-idle. A node with no
+ * tunnel up asks at the registry link's own pace (exception 7).
+ */
+#define POLICY_BOOTSTRAP_WAIT_MAX_MS 600000
+uint64_t policy_bootstrap_wait_ms(unsigned useless);
 
 #endif

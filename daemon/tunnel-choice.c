@@ -223,8 +223,14 @@ static void on_bootstrap_peer(void *userdata, const struct rc_bootstrap_peer *bp
 	const struct babel_route *routes = NULL;
 	size_t nr = c->babel ? babel_routes(c->babel, &routes) : 0;
 	if (!bp->endpoints || !candidate_ok(m, &bp->prefix) ||
-	    direct_neighbour(m, routes, nr, &bp->prefix))
+	    direct_neighbour(m, routes, nr, &bp->prefix)) {
+		/* Nobody new: asked less often (policy.h, exception 4). */
+		m->bootstrap_useless++;
+		m->bootstrap_after_ms = tm_now_ms(m) + policy_bootstrap_wait_ms(m->bootstrap_useless);
 		return;
+	}
+	m->bootstrap_useless = 0;
+	m->bootstrap_after_ms = 0;
 	log_info("tunnel: bootstrap peer %s (%s)", tm_pfx(&bp->prefix, b), bp->endpoints);
 	if (c->state)
 		state_peer_put(c->state, &bp->prefix, bp->endpoints, loop_unix_now());
@@ -333,10 +339,13 @@ size_t tm_make_new_tunnels(struct tunnel_mgr *m)
 		}
 	}
 	/* 4. the registry's bootstrap peer: asked without blocking (at most
-	 * every 30 s, 5 s alone: daemon/reglink.h); the answer comes to on_bootstrap_peer().
+	 * every 30 s, 5 s alone: daemon/reglink.h; with tunnels up, less often
+	 * while its answers bring nobody new: policy_bootstrap_wait_ms()); the
+	 * answer comes to on_bootstrap_peer().
 	 * Also when the cache gave only avoided peers: the registry may know
 	 * a node the cache does not. */
-	if (need || tried_avoided)
-		reglink_want_bootstrap(c->reglink, on_bootstrap_peer, m, tm_count_up(m) == 0);
+	bool alone = tm_count_up(m) == 0;
+	if ((need || tried_avoided) && (alone || tm_now_ms(m) >= m->bootstrap_after_ms))
+		reglink_want_bootstrap(c->reglink, on_bootstrap_peer, m, alone);
 	return need;
 }

@@ -190,6 +190,8 @@ struct tunnel_mgr {
 	struct re6st_prefix anchors[NETCONF_MAX_ANCHORS]; /* --anchor */
 	size_t n_anchors;
 	uint64_t next_fill_ms;
+	unsigned bootstrap_useless; /* bootstrap answers in a row that brought nobody new */
+	uint64_t bootstrap_after_ms; /* not asked again before (policy_bootstrap_wait_ms()) */
 	uint64_t want_ms;       /* below the target: next look in (WANT_MS doubling) */
 	bool fou_open[2];       /* FOU receive port listening: [0] IPv4, [1] IPv6 */
 	struct reach reach;     /* probes asked for and received (tunnel-reach.c) */

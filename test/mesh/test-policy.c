@@ -479,6 +479,19 @@ static void test_alone(void)
 	policy_order_by_backoff(NULL, 0, NULL);
 }
 
+/* Exception 4's pace: 0 after a useful answer, then 60 s doubling, capped. */
+static void test_bootstrap_wait(void)
+{
+	CHECK_EQ(policy_bootstrap_wait_ms(0), 0);
+	CHECK_EQ(policy_bootstrap_wait_ms(1), 60000);
+	CHECK_EQ(policy_bootstrap_wait_ms(2), 120000);
+	CHECK_EQ(policy_bootstrap_wait_ms(3), 240000);
+	CHECK_EQ(policy_bootstrap_wait_ms(4), 480000);
+	CHECK_EQ(policy_bootstrap_wait_ms(5), POLICY_BOOTSTRAP_WAIT_MAX_MS);
+	CHECK_EQ(policy_bootstrap_wait_ms(1000), POLICY_BOOTSTRAP_WAIT_MAX_MS);
+	CHECK_EQ(policy_bootstrap_wait_ms(~0u), POLICY_BOOTSTRAP_WAIT_MAX_MS);
+}
+
 int main(void)
 {
 	test_rotation_count();
@@ -491,5 +504,6 @@ int main(void)
 	test_alone();
 	test_small_mesh();
 	test_small_mesh_rotation();
+	test_bootstrap_wait();
 	return check_summary();
 }
