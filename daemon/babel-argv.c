@@ -173,7 +173,7 @@ int babel_build_argv(const struct babel_params *p, char ***ret)
 	 * accepted only after a challenge, so the neighbour must send its next
 	 * hello before that check, or the challenge starts over. At babeld's
 	 * own 4 s on a wired LAN against 1 s tunnels, it never did: LAN nodes
-	 * stayed deaf to each other (docs/daemon.md, "LAN interfaces").
+	 * stayed deaf to each other (docs/daemon.md, "babeld").
 	 */
 	if (p->hello) {
 		add_arg(&a, "-h");

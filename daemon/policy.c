@@ -220,10 +220,9 @@ uint64_t policy_rotation_avoid_ms(uint64_t refresh_ms, unsigned client_count, si
 
 uint64_t policy_bootstrap_wait_ms(unsigned useless)
 {
-	uint64_t ms = 0;
-	if (useless)
-		ms = useless > 4 ? POLICY_BOOTSTRAP_WAIT_MAX_MS : 30000ull << useless;
-	return MIN(ms, (uint64_t)POLICY_BOOTSTRAP_WAIT_MAX_MS);
+	if (!useless)
+		return 0;
+	return useless > 4 ? POLICY_BOOTSTRAP_WAIT_MAX_MS : 30000ull << useless;
 }
 
 bool policy_backoff_holds(bool rule, size_t tunnels_up)

@@ -196,8 +196,9 @@ uint64_t policy_rotation_avoid_ms(uint64_t refresh_ms, unsigned client_count, si
  * joins islands (a node whose known nodes are all its peers may know only
  * its island), so it is still asked; but a node of a full mesh asked it
  * every 30 s for ever, and each ask is a helper process (re6st-fetch) and
- * a signed answer: 80% of an idle node's CPU in bench-idle. A node with no
- * tunnel up asks at the registry link's own pace (exception 7).
+ * a signed answer: half of the helper runs that took 79% of an idle node's
+ * CPU in bench-idle. A node with no tunnel up asks at the registry link's
+ * own pace (exception 7).
  */
 #define POLICY_BOOTSTRAP_WAIT_MAX_MS 600000
 uint64_t policy_bootstrap_wait_ms(unsigned useless);
