@@ -28,7 +28,7 @@ set -u
 { # parsed whole before it runs
 here=$(cd "$(dirname "$0")" && pwd)
 PINGS=${PINGS:-50}
-SETTLE=${SETTLE:-180}
+SETTLE=${SETTLE:-240}
 SLACK=${SLACK:-10}
 # The network's defaults (lib/netconf.h), passed as such: the testbed's own
 # defaults are tuned for short tests.
