@@ -238,14 +238,18 @@ import socket, sys
 s = socket.socket(socket.AF_UNIX)
 s.settimeout(5)
 s.connect(sys.argv[1])
+def until_ok(buf=b""):
+    while not buf.endswith(b"\nok\n"):
+        b = s.recv(65536)
+        if not b:
+            break
+        buf += b
+    return buf
+# babeld's greeting ends with "ok" too: read it before asking, or a dump
+# answered in a later read is cut off after the greeting.
+until_ok()
 s.sendall(b"dump\n")
-buf = b""
-while not buf.endswith(b"\nok\n"):
-    b = s.recv(65536)
-    if not b:
-        break
-    buf += b
-sys.stdout.write(buf.decode())
+sys.stdout.write(until_ok().decode())
 PY
 heard=$(grep -c '^add neighbour .* if lan0 ' "$d/dump")
 tb_log "intruder ($intr_ll): hears $heard LAN nodes; sent $(ip -n r6-intr -s -j link show lan0 | jq '.[0].stats64.tx.packets') packets"
