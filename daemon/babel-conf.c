@@ -47,7 +47,8 @@ static void babel_router_id_changed(const uint8_t id[8], void *userdata)
 /* The registry's answer is authoritative; without the registry, the cached keys. */
 static void babel_hmac_keys(struct ctx *c, struct rc_hmac *ret)
 {
-	int r = c->registry && !c->registry_down ? rc_get_hmac(c->registry, ret) : -ENOTCONN;
+	bool ask = c->registry && !c->registry_down;
+	int r = ask ? rc_get_hmac(c->registry, ret) : -ENOTCONN;
 	if (r >= 0) {
 		r = ret->has_sign ? nstore_hmac_put(c, ret) : state_delete(c->state, STATE_KEY_HMAC);
 		if (r < 0)
@@ -55,8 +56,8 @@ static void babel_hmac_keys(struct ctx *c, struct rc_hmac *ret)
 		return;
 	}
 	log_warning("babel HMAC keys not received from the registry (%s): asking again later",
-		    c->registry && !c->registry_down ? registry_client_error(c->registry)
-						     : "the registry did not answer at start-up");
+		    ask ? registry_client_error(c->registry)
+			: c->registry ? "the registry did not answer at start-up" : strerror(-r));
 	/* Cached keys may be stale, and a node without the network's keys is
 	 * deaf to its neighbours: the registry link asks until it answers. */
 	c->hmac_unconfirmed = true;
