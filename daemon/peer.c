@@ -62,11 +62,13 @@ struct peer_srv {
 	struct loglimit logs;       /* lines caused by datagrams, per source */
 	struct loop_timer *log_timer;
 	struct loop_timer *lan_timer;
+	struct loop_timer *fresh_timer; /* peer_tunnel_up() */
 	struct reach_limit probe_limit; /* probes we send for others (reach.h) */
 };
 
 #define LAN_GOSSIP_MS 10000 /* version to LAN neighbours (announce_lan()) */
 #define LAN_GOSSIP_MAX 64
+#define FRESH_GOSSIP_MS 5000 /* after a tunnel came up: version to the tunnel peers */
 
 /* A line caused by a datagram from src: rate-limited per source, with a
  * count of what was suppressed (loglimit.h). */
@@ -762,6 +764,17 @@ static void on_lan_gossip(struct loop *l, struct loop_timer *t, void *userdata)
 	announce_lan(userdata);
 }
 
+static void on_fresh_gossip(struct loop *l, struct loop_timer *t, void *userdata)
+{
+	peer_announce_netconf(userdata);
+}
+
+void peer_tunnel_up(struct peer_srv *p)
+{
+	if (p && !loop_timer_armed(p->fresh_timer))
+		loop_timer_set(p->fresh_timer, loop_now(p->c->loop) + FRESH_GOSSIP_MS);
+}
+
 void peer_srv_free(struct peer_srv *p)
 {
 	if (!p)
@@ -769,6 +782,7 @@ void peer_srv_free(struct peer_srv *p)
 	loglimit_flush(&p->logs, loop_now(p->c->loop));
 	loop_timer_remove(p->log_timer);
 	loop_timer_remove(p->lan_timer);
+	loop_timer_remove(p->fresh_timer);
 	loop_io_remove(p->io_ovl);
 	loop_io_remove(p->io_und);
 	if (p->fd_ovl >= 0)
@@ -799,6 +813,10 @@ int peer_srv_new(struct ctx *c, const uint8_t overlay_addr[16], uint16_t overlay
 	if (r < 0)
 		return r;
 	loop_timer_disarm(p->log_timer);
+	r = loop_add_timer(c->loop, 0, 0, on_fresh_gossip, p, &p->fresh_timer);
+	if (r < 0)
+		return r;
+	loop_timer_disarm(p->fresh_timer);
 	if (c->opt.interfaces.n &&
 	    (r = loop_add_timer(c->loop, loop_now(c->loop) + LAN_GOSSIP_MS, LAN_GOSSIP_MS,
 				on_lan_gossip, p, &p->lan_timer)) < 0)

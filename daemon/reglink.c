@@ -22,7 +22,10 @@
 #define REGLINK_TIMEOUT_MS 10000
 #endif
 #define ABANDON_AFTER_MS 5000     /* past the timeout: libcurl did not stop */
-#define NETCONF_POLL_MS 60000
+/* The configuration poll covers what pushes and gossip missed (a node that
+ * was cut off also catches up at its next tunnel, peer_tunnel_up()): each
+ * poll runs re6st-fetch, the larger part of an idle node's CPU at 60 s. */
+#define NETCONF_POLL_MS 300000
 #define ANNOUNCE_EVERY_MS 300000
 #define ANNOUNCE_MIN_MS 10000     /* between two announces */
 #define BOOTSTRAP_MIN_MS 30000

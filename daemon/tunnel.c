@@ -73,6 +73,7 @@ static void tunnel_up(struct tunnel_mgr *m, struct tunnel *t)
 	log_info("tunnel %s %s %s up (%s)%s", t->ifname, t->server ? "from" : "to",
 		 tm_pfx(&t->peer, b), tm_type_name(t->type), t->nat ? " (keepalive)" : "");
 	tm_event(m, t, EV_TUNNEL_UP, NULL, 0, 0);
+	peer_tunnel_up(c->peer);
 }
 
 static int ep_sockaddr(const struct pp_endpoint *e, uint16_t port, struct sockaddr_storage *ret)
