@@ -211,7 +211,25 @@ static void country_init(struct ctx *c)
 	free(v);
 }
 
-int registry_mod_init(struct ctx *c)
+/* Nothing cached: a first start has only the registry. Patience (a loaded
+ * registry or host) before giving up. */
+static int fetch_patiently(struct ctx *c, struct re6st_netconf **ret, uint8_t **ret_raw,
+			   size_t *ret_len)
+{
+	struct registry_client_options o = { .timeout_ms = 10000, .retries = 2, .backoff_ms = 1000 };
+	_cleanup_(registry_client_freep) struct registry_client *rc = NULL;
+	int r = registry_client_new(c->opt.registry, &o, &rc);
+	if (r < 0)
+		return r;
+	registry_client_set_ca(rc, &c->ca);
+	registry_client_set_identity(rc, c->key, &c->cert);
+	r = rc_get_network_config(rc, ret, ret_raw, ret_len);
+	if (r < 0)
+		log_warning("registry unreachable again (%s)", registry_client_error(rc));
+	return r;
+}
+
+static int registry_start(struct ctx *c)
 {
 	/* Start-up must not hang on a dead registry: short timeouts. */
 	struct registry_client_options o = { .timeout_ms = 3000, .retries = 1, .backoff_ms = 300 };
@@ -233,26 +251,32 @@ int registry_mod_init(struct ctx *c)
 	uint8_t *raw = NULL;
 	size_t len = 0;
 	r = rc_get_network_config(c->registry, &nc, &raw, &len);
-	if (r >= 0) {
-		netconf_adopt(c, nc, raw, len);
-	} else {
-		/* Each further request would wait as long (seconds per request
-		 * with its retry): the country and the HMAC keys come from the
-		 * cache too, and the registry link asks again later. */
-		c->registry_down = true;
-		log_warning("registry unreachable (%s): using the cached network configuration",
-			    registry_client_error(c->registry));
+	if (r < 0) {
 		r = state_get_blob(c->state, STATE_KEY_NETCONF, &raw, &len);
 		if (r >= 0)
 			r = netconf_parse(raw, len, &c->ca, &nc);
-		if (r < 0) {
+		if (r >= 0) {
+			/* Each further request would wait as long (seconds per
+			 * request with its retry): the country and the HMAC keys
+			 * come from the cache too, and the registry link asks
+			 * again later. */
+			c->registry_down = true;
+			log_warning("registry unreachable (%s): using the cached network configuration",
+				    registry_client_error(c->registry));
+		} else {
 			free(raw);
-			return log_errno(LOG_ERR, r,
-					 "no network configuration: registry unreachable and no "
-					 "usable copy in the state database");
+			raw = NULL;
+			log_warning("registry unreachable (%s) and no usable network configuration in "
+				    "the state database: asking again with longer timeouts",
+				    registry_client_error(c->registry));
+			r = fetch_patiently(c, &nc, &raw, &len);
+			if (r < 0)
+				return log_errno(LOG_ERR, r,
+						 "no network configuration: registry unreachable and "
+						 "no usable copy in the state database");
 		}
-		netconf_adopt(c, nc, raw, len);
 	}
+	netconf_adopt(c, nc, raw, len);
 	country_init(c);
 	log_info("network configuration version %llu (hello %us, %u clients, refresh %us)",
 		 (unsigned long long)c->netconf->version, c->netconf->hello,
@@ -272,6 +296,16 @@ int registry_mod_init(struct ctx *c)
 		return log_errno(LOG_ERR, r, "our certificate is not acceptable: %s",
 				 identity_strerror(r));
 	return 0;
+}
+
+/* A module that fails to start leaves nothing behind (main.c stops only the
+ * modules started before it). */
+int registry_mod_init(struct ctx *c)
+{
+	int r = registry_start(c);
+	if (r < 0)
+		registry_mod_fini(c);
+	return r;
 }
 
 void registry_mod_fini(struct ctx *c)

@@ -3,7 +3,9 @@
 # a black hole (a TCP listener that accepts and never answers) keeps
 # answering re6stctl at once while its registry requests hang, and they end
 # with a timeout; a node restarted with the registry black-holed comes up
-# from its cache. All in one network namespace of our own (registry on
+# from its cache; a first start with nothing cached and the registry
+# refusing connections asks again with longer timeouts, then exits 1 with
+# a clear error. All in one network namespace of our own (registry on
 # 127.0.0.1, node underlay on a veth pair). Needs root (exit 77 otherwise).
 # Usage: test-registry-blackhole.sh BUILD_ROOT BLACKHOLE_BINARY
 [ "$(id -u)" = 0 ] || { echo "SKIP: needs root"; exit 77; }
@@ -118,6 +120,25 @@ probe 4
 check "responsive after a black-holed start-up ($SLOW slow, max ${MAX_MS} ms)" test "$SLOW" = 0
 kill "$NODE_PID"; wait "$NODE_PID"
 check "clean exit with requests pending" test $? = 0
+
+# A first start (nothing cached) with the registry refusing connections:
+# asked again with longer timeouts, then a clear error and exit 1 (under
+# ASan a leak on that path would abort instead: it did).
+for p in $(ip netns pids "$NS"); do [ "$(cat /proc/$p/comm 2>/dev/null)" = "$(basename "$HOLE")" ] && kill "$p"; done
+mkdir -p "$D/n/state-empty"
+nsenter --net=/run/netns/"$NS" "$NODE" @"$D/n/re6stnet.conf" -s "$D/n/state-empty" -r "$D/n/run" \
+	-l "$D/n/log" -v 3 --ip 198.18.5.11 >>"$D/n/log/stderr" 2>&1 &
+NODE_PID=$!
+t0=$(ms)
+( sleep 60; kill "$NODE_PID" 2>/dev/null ) >/dev/null 2>&1 &
+DOG=$!
+wait "$NODE_PID"
+rc=$?
+kill "$DOG" 2>/dev/null
+echo "first start without registry nor cache: exit $rc after $(($(ms) - t0)) ms"
+check "nothing cached, registry refusing: exit 1 (got $rc)" test "$rc" = 1
+check "nothing cached: asked again with longer timeouts" grep -q "asking again with longer timeouts" "$D/n/log/re6stnet.log"
+check "nothing cached: a clear error" grep -q "no network configuration: registry unreachable" "$D/n/log/re6stnet.log"
 
 echo "$pass passed, $fail failed"
 [ "$fail" = 0 ]

@@ -29,7 +29,7 @@ TB_CLIENTS=${TB_CLIENTS:-2}
 { # parsed whole before it runs: safe against edits of this file mid-run
 command -v jq >/dev/null || { echo "SKIP: jq not installed"; exit 77; }
 tb_init
-ip link add r6-probe type wireguard 2>/dev/null && ip link del r6-probe ||
+ip link add r6-probe$$ type wireguard 2>/dev/null && ip link del r6-probe$$ ||
 	{ echo "SKIP: no WireGuard in this kernel"; exit 77; }
 now() { date +%s.%N; }
 since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }'; }

@@ -42,7 +42,7 @@ ok() { passed=$((passed + 1)); echo "ok: $*"; }
 ko() { failed=$((failed + 1)); echo "FAILED: $*"; }
 
 tb_init
-ip link add r6-probe type wireguard 2>/dev/null && ip link del r6-probe ||
+ip link add r6-probe$$ type wireguard 2>/dev/null && ip link del r6-probe$$ ||
 	{ echo "SKIP: no WireGuard in this kernel"; exit 77; }
 
 SITES="par fra nyc sin sha bjs"

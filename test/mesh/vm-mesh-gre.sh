@@ -35,7 +35,7 @@ for b in "$REGISTRY" "$CONF" "$NODE" "$CTL"; do
 done
 command -v jq >/dev/null || { echo "SKIP: jq missing"; exit 77; }
 trap tb_cleanup EXIT
-ip link add r6-probe type gre remote 192.0.2.1 local 192.0.2.2 2>/dev/null && ip link del r6-probe ||
+ip link add r6-probe$$ type gre remote 192.0.2.1 local 192.0.2.2 2>/dev/null && ip link del r6-probe$$ ||
 	{ echo "SKIP: no GRE in this kernel"; exit 77; }
 
 node_args() { # I -> the tunnel types node I offers (node 4: node 3 as --neighbour)

@@ -38,7 +38,7 @@ for b in "$REGISTRY" "$CONF" "$NODE"; do
 	[ -x "$b" ] || { echo "SKIP: $b not built"; exit 77; }
 done
 trap tb_cleanup EXIT
-ip link add r6-probe type wireguard 2>/dev/null && ip link del r6-probe ||
+ip link add r6-probe$$ type wireguard 2>/dev/null && ip link del r6-probe$$ ||
 	{ echo "SKIP: no WireGuard in this kernel"; exit 77; }
 
 tb_underlay "$N"

@@ -78,10 +78,12 @@ ntcp=$(awk '$2 == "tcp"' "$TB_DIR/up4" | wc -l)
 	ko "node 4: $n4 tunnels up, $ntcp of them tcp: $(cat "$TB_DIR/up4")"
 sed 's/^/  n4: /' "$TB_DIR/up4"
 # WireGuard on node 4 talks to the relay only.
-eps=$(tb_ns r6-n4 wg show all endpoints | awk '{print $3}')
+# (the endpoint is the last field: one run had a line with one more)
+wgeps=$(tb_ns r6-n4 wg show all endpoints)
+eps=$(echo "$wgeps" | awk 'NF { print $NF }')
 bad=$(echo "$eps" | grep -v '^127\.0\.0\.1:' | grep -v '^(none)$' || true)
 [ -n "$eps" ] && [ -z "$bad" ] && ok "node 4: WireGuard endpoints on loopback ($(echo $eps))" ||
-	ko "node 4: WireGuard endpoints not all the relay's: $(echo $eps)"
+	ko "node 4: WireGuard endpoints not all the relay's: $(echo $eps) (wg show all endpoints: $(echo "$wgeps" | tr '\t\n' ' |'))"
 drops=$(tb_ns r6-n4 nft list table inet udpfilter | grep -Eo 'packets [0-9]+' | awk '{s += $2} END {print s + 0}')
 [ "$drops" -gt 0 ] && ok "node 4: the filter dropped $drops UDP packets" || ko "node 4: the filter dropped nothing"
 grep -h "trying TCP" "$TB_DIR"/n*/log/re6stnet.log | head -n 3 | sed 's/^/  log: /'

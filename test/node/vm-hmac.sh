@@ -34,7 +34,7 @@ LAN="1 2"
 command -v jq >/dev/null || { echo "SKIP: jq not installed"; exit 77; }
 command -v sqlite3 >/dev/null || { echo "SKIP: sqlite3 not installed"; exit 77; }
 tb_init
-ip link add r6-probe type wireguard 2>/dev/null && ip link del r6-probe ||
+ip link add r6-probe$$ type wireguard 2>/dev/null && ip link del r6-probe$$ ||
 	{ echo "SKIP: no WireGuard in this kernel"; exit 77; }
 T0=$(date +%s)
 elapsed() { echo $(($(date +%s) - $1)); }

@@ -32,7 +32,7 @@ SCENARIOS=${SCENARIOS:-mesh kill revoke registry rejoin}
 { # parsed whole before it runs: safe against edits of this file mid-run
 command -v jq >/dev/null || { echo "SKIP: jq not installed"; exit 77; }
 tb_init
-ip link add r6-probe type wireguard 2>/dev/null && ip link del r6-probe ||
+ip link add r6-probe$$ type wireguard 2>/dev/null && ip link del r6-probe$$ ||
 	{ echo "SKIP: no WireGuard in this kernel"; exit 77; }
 wants() { case " $SCENARIOS " in *" $1 "*) return 0 ;; esac; return 1; }
 all_but() { seq "$N" | grep -vx "$1" | tr '\n' ' '; }
