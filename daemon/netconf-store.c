@@ -211,6 +211,18 @@ static void country_init(struct ctx *c)
 	free(v);
 }
 
+/* A client of our registry that checks answers with our CA and signs as us. */
+static int client_new(const struct ctx *c, const struct registry_client_options *o,
+		      struct registry_client **ret)
+{
+	int r = registry_client_new(c->opt.registry, o, ret);
+	if (r < 0)
+		return r;
+	registry_client_set_ca(*ret, &c->ca);
+	registry_client_set_identity(*ret, c->key, &c->cert);
+	return 0;
+}
+
 /* Nothing cached: a first start has only the registry. Patience (a loaded
  * registry or host) before giving up. */
 static int fetch_patiently(struct ctx *c, struct re6st_netconf **ret, uint8_t **ret_raw,
@@ -218,11 +230,9 @@ static int fetch_patiently(struct ctx *c, struct re6st_netconf **ret, uint8_t **
 {
 	struct registry_client_options o = { .timeout_ms = 10000, .retries = 2, .backoff_ms = 1000 };
 	_cleanup_(registry_client_freep) struct registry_client *rc = NULL;
-	int r = registry_client_new(c->opt.registry, &o, &rc);
+	int r = client_new(c, &o, &rc);
 	if (r < 0)
 		return r;
-	registry_client_set_ca(rc, &c->ca);
-	registry_client_set_identity(rc, c->key, &c->cert);
 	r = rc_get_network_config(rc, ret, ret_raw, ret_len);
 	if (r < 0)
 		log_warning("registry unreachable again (%s)", registry_client_error(rc));
@@ -233,11 +243,9 @@ static int registry_start(struct ctx *c)
 {
 	/* Start-up must not hang on a dead registry: short timeouts. */
 	struct registry_client_options o = { .timeout_ms = 3000, .retries = 1, .backoff_ms = 300 };
-	int r = registry_client_new(c->opt.registry, &o, &c->registry);
+	int r = client_new(c, &o, &c->registry);
 	if (r < 0)
 		return log_errno(LOG_ERR, r, "registry client for %s", c->opt.registry);
-	registry_client_set_ca(c->registry, &c->ca);
-	registry_client_set_identity(c->registry, c->key, &c->cert);
 
 	if (c->cert_expired || daemon_cert_due(c, loop_unix_now())) {
 		r = renew_cert(c);
