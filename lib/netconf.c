@@ -134,10 +134,18 @@ int netconf_add_revoked(struct re6st_netconf *nc, uint64_t serial, uint64_t not_
 		return 0;
 	if (nc->n_revoked >= NETCONF_MAX_REVOKED)
 		return -E2BIG;
-	n = realloc(nc->revoked, (nc->n_revoked + 1) * sizeof(*n));
-	if (!n)
-		return -ENOMEM;
-	nc->revoked = n;
+	if (nc->n_revoked == nc->cap_revoked) {
+		/* Doubling: the registry adds a whole list one entry at a time. */
+		size_t cap = nc->cap_revoked ? 2 * nc->cap_revoked : 16;
+		if (cap > NETCONF_MAX_REVOKED)
+			cap = NETCONF_MAX_REVOKED;
+		n = realloc(nc->revoked, cap * sizeof(*n));
+		if (!n)
+			return -ENOMEM;
+		nc->revoked = n;
+		nc->cap_revoked = cap;
+	}
+	n = nc->revoked;
 	memmove(n + i + 1, n + i, (nc->n_revoked - i) * sizeof(*n));
 	/* Zeroed padding keeps entries comparable with memcmp. */
 	memset(&n[i], 0, sizeof(*n));
@@ -572,6 +580,7 @@ int netconf_decode(const uint8_t *buf, size_t len, struct re6st_netconf **ret)
 		nc->revoked = calloc(nrev, sizeof(*nc->revoked));
 		if (!nc->revoked)
 			return -ENOMEM;
+		nc->cap_revoked = nrev;
 	}
 
 	while (p < end) {

@@ -112,6 +112,7 @@ struct re6st_netconf {
 	char *babel_default; /* extra babeld default options, or NULL */
 
 	size_t n_revoked;     /* sorted by serial, no duplicates */
+	size_t cap_revoked;   /* entries allocated */
 	struct netconf_revoked *revoked;
 };
 
