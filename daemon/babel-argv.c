@@ -48,6 +48,17 @@ unsigned babel_rxcost(unsigned link_cost)
 	return link_cost - lo <= hi - link_cost ? r : r + 1;
 }
 
+/*
+ * No HMAC key on tunnels: a WireGuard tunnel's babel packets come only from
+ * its peer, authenticated by a key the CA certified (a member, who holds the
+ * HMAC key anyway), and GRE is only for trusted underlays (docs/security.md).
+ * A key there also made babeld deaf: babeld (1.12 to 1.14) signs a
+ * neighbour's pending unicast packet even once the neighbour's link is
+ * down, fails for want of the link's link-local address, keeps the packet
+ * and tries again at once, skipping select(), until the neighbour expires
+ * (16 hello intervals): a tunnel that died mid-packet stopped babeld from
+ * reading any link for about a minute (docs/daemon.md, "babeld").
+ */
 char *babel_tunnel_options(const struct babel_params *p)
 {
 	char *s = NULL;
@@ -55,11 +66,9 @@ char *babel_tunnel_options(const struct babel_params *p)
 	unsigned cost = p->link_cost ? p->link_cost : BABEL_DEFAULT_LINK_COST;
 	if (asprintf(&s,
 		     "type tunnel link-quality true rxcost %u hello-interval %u "
-		     "rtt-min %u rtt-max %u max-rtt-penalty %u rtt-decay 125%s%s%s%s",
+		     "rtt-min %u rtt-max %u max-rtt-penalty %u rtt-decay 125%s%s",
 		     babel_rxcost(cost), hello, babel_rtt_min_ms(cost), BABEL_RTT_MAX_MS,
-		     BABEL_RTT_PENALTY, p->hmac_sign_len ? " key sign" : "",
-		     p->hmac_sign_len && p->hmac_accept_unsigned ? " accept-bad-signatures true" : "",
-		     p->babel_default && *p->babel_default ? " " : "",
+		     BABEL_RTT_PENALTY, p->babel_default && *p->babel_default ? " " : "",
 		     p->babel_default ? p->babel_default : "") < 0)
 		return NULL;
 	return s;

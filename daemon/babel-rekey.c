@@ -13,8 +13,8 @@
 struct babel_rekey {
 	struct babel *b;
 	struct loop_timer *timer;
-	char (*names)[BABEL_IFNAME_LEN]; /* the interfaces to add again, in turn */
-	char **lan_lines;                /* their line, NULL for a tunnel */
+	char (*names)[BABEL_IFNAME_LEN]; /* the LAN interfaces to add again, in turn */
+	char **lan_lines;                /* their line */
 	size_t n, next;
 	size_t want_routes, want_neighs; /* what the current one had before */
 	uint64_t deadline, wait_ms;
@@ -62,14 +62,13 @@ static void readd_next(struct babel_rekey *r, uint64_t now)
 		const char *lan = r->lan_lines[r->next++];
 		r->want_routes = usable_routes(r->b, name);
 		r->want_neighs = babel_count_neighbours_2way(r->b, name);
-		if (r->hold.fn && (lan || babel_count_neighbours(r->b, name))) {
+		if (r->hold.fn) {
 			r->hold.fn(name, true, r->hold.userdata);
 			r->held = true;
 		}
 		int e = babel_readd_interface(r->b, name, lan, NULL, NULL);
-		if (e < 0 && e != -ENOENT) /* -ENOENT: a tunnel gone meanwhile */
-			log_errno(LOG_WARNING, e, "babeld: cannot add %s again", name);
 		if (e < 0) {
+			log_errno(LOG_WARNING, e, "babeld: cannot add %s again", name);
 			release(r);
 			continue;
 		}
@@ -80,7 +79,7 @@ static void readd_next(struct babel_rekey *r, uint64_t now)
 		loop_timer_set_in(r->timer, POLL_MS);
 		return;
 	}
-	log_info("babeld: every interface runs with the new options");
+	log_info("babeld: every LAN interface runs with the new options");
 }
 
 static void on_timer(struct loop *l, struct loop_timer *t, void *userdata)
@@ -111,16 +110,8 @@ static bool is_lan(const struct babel_params *p, const char *name)
 	return false;
 }
 
-/*
- * The interfaces babeld runs on, each with its LAN line (NULL: a tunnel).
- * Tunnels are added again only to start accepting unsigned packets, never
- * to stop (the drop step): a WireGuard tunnel's babel packets come only
- * from its authenticated peer, and GRE is only for trusted underlays, so
- * accept-bad-signatures on an existing tunnel lets nobody in that its
- * transport does not; re-adding them at drop cost the VM's ping flow 12% of
- * its packets (babeld 1.12 kept routes and neighbours away for 32 s and
- * more). New tunnels are declared with the new options.
- */
+/* The LAN interfaces babeld runs on, each with its line. Tunnels have no
+ * key (babel_tunnel_options()): nothing to give them. */
 static int plan(struct babel_rekey *r, const struct babel_params *p)
 {
 	const struct babel_interface *ifc;
@@ -132,12 +123,11 @@ static int plan(struct babel_rekey *r, const struct babel_params *p)
 	const char *def = p->babel_default && *p->babel_default ? p->babel_default : NULL;
 	for (size_t i = 0; i < n; i++) {
 		size_t k = r->n;
-		bool lan = is_lan(p, ifc[i].ifname);
-		if (!lan && !p->hmac_accept_unsigned)
+		if (!is_lan(p, ifc[i].ifname))
 			continue;
 		snprintf(r->names[k], sizeof(r->names[k]), "%s", ifc[i].ifname);
 		/* Runtime interface lines do not inherit babeld's "default". */
-		if (lan && asprintf(&r->lan_lines[k], "interface %s%s%s key sign%s", ifc[i].ifname,
+		if (asprintf(&r->lan_lines[k], "interface %s%s%s key sign%s", ifc[i].ifname,
 			     def ? " " : "", def ? def : "",
 			     p->hmac_accept_unsigned ? " accept-bad-signatures true" : "") < 0)
 			return -ENOMEM;

@@ -28,14 +28,13 @@ struct babel_rekey_hold {
 
 /*
  * After babel_reconfigure() answered how (1 or 2) for the parameters p:
- * sends "key id sign type T value HEX" (p's sign key). For 2 (interface
- * options changed, e.g. accept-bad-signatures dropped) it then flushes and
- * adds again, one at a time, every interface babeld runs on that is one of
- * p's LAN interfaces (with p's default options and key), and the tunnels
- * too when p accepts unsigned packets (tunnels never lose
- * accept-bad-signatures this way: babel-rekey.c, plan()), each after the
- * routes and two-way neighbours through the previous one are back, or
- * after 4 hello intervals (p->hello). hold (copied; may be NULL) is told
+ * sends "key id sign type T value HEX" (p's sign key). For 2 (the LAN
+ * interfaces' options changed: accept-bad-signatures turned on or off) it
+ * then flushes and adds again, one at a time, every interface babeld runs
+ * on that is one of p's LAN interfaces (with p's default options and key;
+ * tunnels have no key), each after the routes and two-way neighbours
+ * through the previous one are back, or after 8 hello intervals (p->hello,
+ * at least 4 s). hold (copied; may be NULL) is told
  * around each flush. A rekey still in progress in *rp is freed first. 0 or
  * -errno (-EINVAL: no sign key).
  */

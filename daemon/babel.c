@@ -61,6 +61,7 @@ struct babel {
 	babel_router_id_fn id_changed;
 	void *id_changed_data;
 	char *tunnel_options; /* appended to every tunnel interface line */
+	bool lan_accept_unsigned; /* the LAN interfaces' accept-bad-signatures */
 
 	pid_t pid;
 	struct babel_output *output; /* its stdout and stderr */
@@ -610,6 +611,7 @@ int babel_start(struct loop *l, const struct babel_params *params, struct babel 
 		return -ENOMEM;
 	b->socket_path = strdup(params->socket_path);
 	b->tunnel_options = babel_tunnel_options(params);
+	b->lan_accept_unsigned = params->n_lan_interfaces && params->hmac_accept_unsigned;
 	if (!b->socket_path || !b->tunnel_options)
 		return -ENOMEM;
 	if (params->pid_path && *params->pid_path && !(b->pid_path = strdup(params->pid_path)))
@@ -660,7 +662,8 @@ int babel_reconfigure(struct babel *b, const struct babel_params *params)
 	if (find_id_arg(argv, &id_arg) < 0 || !(opts = babel_tunnel_options(&p)) ||
 	    !(lines = calloc(n + 1, sizeof(*lines))))
 		goto fail;
-	/* Interface lines carry the tunnel options (hello, key): rebuild them. */
+	/* Interface lines carry the tunnel options (hello, cost): rebuild them
+	 * (tunnels declared from now on, or after a restart, get them). */
 	char *old_opts = b->tunnel_options;
 	b->tunnel_options = opts;
 	for (size_t i = 0; i < n; i++)
@@ -679,7 +682,9 @@ int babel_reconfigure(struct babel *b, const struct babel_params *params)
 	b->argv = argv;
 	b->id_arg = id_arg;
 	babel_guard_set(&b->guard, &p); /* cannot fail: babel_build_argv() took p */
-	r = strcmp(old_opts, opts) ? 2 : 1;
+	bool accept = p.n_lan_interfaces && p.hmac_accept_unsigned;
+	r = accept != b->lan_accept_unsigned ? 2 : 1;
+	b->lan_accept_unsigned = accept;
 	free(old_opts);
 	if (same_argv && b->fd >= 0) /* the caller changes it live (babel-rekey.h) */
 		return r;
@@ -826,12 +831,10 @@ int babel_forget_interface(struct babel *b, const char *ifname)
 int babel_readd_interface(struct babel *b, const char *ifname, const char *lan_line,
 			  babel_reply_fn cb, void *userdata)
 {
-	size_t i = iface_find(b, ifname);
-	const char *line = i < b->ifaces.n ? b->ifaces.v[i].line : lan_line;
-	if (!line || !valid_ifname(ifname))
-		return -ENOENT;
+	if (!valid_ifname(ifname) || iface_find(b, ifname) < b->ifaces.n)
+		return -EINVAL;
 	int r = flush_interface(b, ifname);
-	return r < 0 ? r : babel_command(b, line, cb, userdata);
+	return r < 0 ? r : babel_command(b, lan_line, cb, userdata);
 }
 
 bool babel_ready(const struct babel *b)

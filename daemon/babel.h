@@ -89,7 +89,8 @@ struct babel_params {
 
 	/* -i: plain (wired) babel interfaces, on babeld's command line; with a
 	 * key, the key file names each with "key sign" (and
-	 * accept-bad-signatures in the init step), like tunnels. */
+	 * accept-bad-signatures in the init step). Tunnels have no key
+	 * (babel_tunnel_options()). */
 	char *const *lan_interfaces;
 	size_t n_lan_interfaces;
 	char *const *extra_args;     /* -B */
@@ -110,12 +111,13 @@ int babel_start(struct loop *l, const struct babel_params *params, struct babel 
 
 /*
  * New parameters (HMAC keys, hello interval, default options) for a running
- * babeld. The key file and the stored tunnel lines are rewritten. When
- * babeld's command line is the same and babeld is connected, nothing is sent
- * to it: 1 if the interface options are the same too (only the keys
- * differ), 2 if they differ; the caller gives babeld the change live
- * (babel-rekey.h: a "key" statement, and for 2 each interface flushed and
- * added again). Otherwise babeld is restarted cleanly (it saves its seqno;
+ * babeld. The key file and the stored tunnel lines are rewritten (tunnels
+ * declared from then on get the new options). When babeld's command line is
+ * the same and babeld is connected, nothing is sent to it: 1 if the LAN
+ * interfaces' options are the same too (only the keys differ), 2 if they
+ * differ (accept-bad-signatures turned on or off); the caller gives babeld
+ * the change live (babel-rekey.h: a "key" statement, and for 2 each LAN
+ * interface flushed and added again). Otherwise babeld is restarted cleanly (it saves its seqno;
  * the router-id is kept) and every interface is re-added with the new
  * options, and 0: routes through this node pause for the restart (babeld
  * withdraws its routes on exit). state_path, socket and pid paths must not
@@ -124,12 +126,11 @@ int babel_start(struct loop *l, const struct babel_params *params, struct babel 
  */
 int babel_reconfigure(struct babel *b, const struct babel_params *params);
 /*
- * "flush interface IFNAME", then IFNAME added again: with its stored tunnel
- * line, or with lan_line (a whole "interface ..." statement) if it is not a
- * tunnel added by babel_add_interface(). Only IFNAME's neighbours and the
- * routes through them are lost until babeld hears them again. cb gets the
- * answer to the second line. 0, -ENOENT (neither a tunnel nor lan_line),
- * -ENOMEM.
+ * "flush interface IFNAME", then lan_line (a whole "interface IFNAME ..."
+ * statement): a LAN interface added again with new options. Only IFNAME's
+ * neighbours and the routes through them are lost until babeld hears them
+ * again. cb gets the answer to the second line. 0, -EINVAL (IFNAME is a
+ * tunnel added by babel_add_interface(), or not a valid name), -ENOMEM.
  */
 int babel_readd_interface(struct babel *b, const char *ifname, const char *lan_line,
 			  babel_reply_fn cb, void *userdata);

@@ -104,7 +104,9 @@ static uint64_t settle_max_ms(const struct tunnel_mgr *m)
  * overdue babeld's main loop skips select(): it reads none of its sockets,
  * hears no neighbour on any link, and all its neighbours' reach decays
  * meanwhile. In the VM this happened in most test runs (a million log
- * lines, false dead verdicts, drains that never ended).
+ * lines, false dead verdicts, drains that never ended). Tunnels carry no
+ * key now (babel_tunnel_options()), so the loop cannot start on them; what
+ * follows was built against it and is kept until measured without it.
  *
  * So a link goes down at once only when babeld has no neighbour on it, or
  * when routes still go through a tunnel that was not drained (it died, or

@@ -417,11 +417,15 @@ static void test_babel_argv(void)
 	      babel_rxcost(512), babel_rxcost(256));
 	p.link_cost = 512;
 	p.hello = 1;
+	p.hmac_accept_unsigned = true;
 	char *opts = babel_tunnel_options(&p);
 	CHECK(opts && strstr(opts, "type tunnel link-quality true rxcost 362 hello-interval 1 "
 				   "rtt-min 46 rtt-max 500 max-rtt-penalty 5000 rtt-decay 125"),
 	      "tunnel options: %s", opts ? opts : "(none)");
+	CHECK(opts && !strstr(opts, "key") && !strstr(opts, "signatures"),
+	      "tunnels carry no HMAC key, even with one (%s)", opts ? opts : "(none)");
 	free(opts);
+	p.hmac_accept_unsigned = false;
 	p.hmac_sign_len = 65;
 	CHECK(babel_build_argv(&p, &argv) == -EINVAL, "oversized key refused");
 	p.hmac_sign_len = sizeof(key);
