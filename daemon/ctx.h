@@ -72,6 +72,7 @@ struct ctx {
 
 	struct babel *babel;         /* babeld child + local socket (daemon/babel.h) */
 	bool hmac_unconfirmed;       /* start-up did not get the HMAC keys from the registry */
+	bool hmac_unknown;           /* ... and none were cached: LAN refuses unsigned (babel-conf.c) */
 	struct babel_rekey *babel_rekey; /* new keys going to babeld live (daemon/babel-rekey.h) */
 	uint8_t babel_placeholder[16]; /* babeld's key while the network has none (babel-conf.c) */
 	struct control *control;     /* control socket (daemon/control.h) */

@@ -155,8 +155,9 @@ int daemon_offer_hmac(struct ctx *c, const struct rc_hmac *h)
 	struct rc_hmac cur = { 0 };
 	if (nstore_hmac_get(c, &cur) < 0)
 		cur = (struct rc_hmac){ 0 };
-	bool same = hmac_equal(&cur, h);
+	bool same = hmac_equal(&cur, h) && !c->hmac_unknown;
 	sodium_memzero(&cur, sizeof(cur));
+	c->hmac_unknown = false; /* the registry answered */
 	if (same)
 		return 0;
 	int r = h->has_sign ? nstore_hmac_put(c, h) : state_delete(c->state, STATE_KEY_HMAC);

@@ -34,8 +34,9 @@ int daemon_offer_netconf(struct ctx *c, const uint8_t *raw, size_t len);
 
 /*
  * Babel HMAC keys from the registry (after a configuration change): if they
- * differ from the cached ones, they are cached and EV_HMAC is posted (the
- * babel module restarts babeld with them). 1 if changed, 0 if the same.
+ * differ from the cached ones, or the node had none (c->hmac_unknown, then
+ * cleared), they are cached and EV_HMAC is posted (the babel module gives
+ * them to babeld). 1 if changed, 0 if the same.
  */
 int daemon_offer_hmac(struct ctx *c, const struct rc_hmac *h);
 /* The cached keys: 0, -ENOENT (none), -EBADMSG or the state db's error. */

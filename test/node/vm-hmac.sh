@@ -262,6 +262,11 @@ if [ "${sent:-0}" -gt 50 ] && [ "$sent" = "$recv" ]; then
 else
 	fail "drop: the ping flow lost packets (${recv:-?} of ${sent:-?} answered)"
 fi
+# babeld 1.12 signing for a flushed LAN interface's neighbours (docs/daemon.md,
+# the drop step's known gap): counted, not checked.
+hf=""
+for i in $(seq "$N"); do hf="$hf n$i:$(tb_hmac_failures "$i")"; done
+tb_log "drop: failed babel signatures per node:$hf"
 notback=$(grep -l "not back after" "$TB_DIR"/n*/log/re6stnet.log | tr '\n' ' ')
 tb_log "drop: interfaces whose routes were not back in time: ${notback:-none}"
 if wait_mesh 60 $(seq "$N"); then
