@@ -78,9 +78,10 @@ ntcp=$(awk '$2 == "tcp"' "$TB_DIR/up4" | wc -l)
 	ko "node 4: $n4 tunnels up, $ntcp of them tcp: $(cat "$TB_DIR/up4")"
 sed 's/^/  n4: /' "$TB_DIR/up4"
 # WireGuard on node 4 talks to the relay only.
-# (the endpoint is the last field: one run had a line with one more)
+# Only lines "IFNAME KEY ENDPOINT": runs had "re6stc2<TAB>re6sts1<TAB>" (wg
+# printing the names of interfaces whose peer was being replaced).
 wgeps=$(tb_ns r6-n4 wg show all endpoints)
-eps=$(echo "$wgeps" | awk 'NF { print $NF }')
+eps=$(echo "$wgeps" | awk 'NF == 3 { print $3 }')
 bad=$(echo "$eps" | grep -v '^127\.0\.0\.1:' | grep -v '^(none)$' || true)
 [ -n "$eps" ] && [ -z "$bad" ] && ok "node 4: WireGuard endpoints on loopback ($(echo $eps))" ||
 	ko "node 4: WireGuard endpoints not all the relay's: $(echo $eps) (wg show all endpoints: $(echo "$wgeps" | tr '\t\n' ' |'))"
