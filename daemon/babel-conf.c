@@ -219,8 +219,7 @@ static void post_babel(struct ctx *c, const struct babel_event *ev)
 
 /* babel's set of routes changed: one EV_ROUTES queued at most, however
  * many lines babeld sent. A neighbour whose newest hellos were missed: its
- * tunnel's counters are read now (tunnel_hello_missed()). A link babeld
- * saw go down: a free tunnel's settles (tunnel_babel_link_down()). */
+ * tunnel's counters are read now (tunnel_hello_missed()). */
 static void on_babel_change(struct babel *b, const struct babel_event *ev, void *userdata)
 {
 	struct ctx *c = userdata;
@@ -232,8 +231,6 @@ static void on_babel_change(struct babel *b, const struct babel_event *ev, void 
 		if (silent)
 			tunnel_hello_missed(c->tunnels, ev->neighbour.ifname, silent);
 	}
-	if (ev->type == BABEL_LINE_INTERFACE && ev->change != BABEL_FLUSH && !ev->interface.up)
-		tunnel_babel_link_down(c->tunnels, ev->interface.ifname);
 	if (events_wanted(c->events, EV_BABEL))
 		post_babel(c, ev);
 }

@@ -83,10 +83,6 @@
 #define HEALTH_EVERY_MS 10000    /* a tunnel babel hears: counters read this often */
 #define KEEPALIVE_S 25
 #define SPARE_SERVERS 2
-#define SETTLE_POLL_MS 2000      /* a settling link: babel's neighbours gone yet? */
-#define SETTLE_MAX_MS 60000      /* ... down by then whatever babel says, */
-#define SETTLE_MAX_HELLOS 24     /* ... or after this many hellos if longer */
-#define SETTLE_ROUTES_MS 1000    /* a drained link routes came back onto: down then */
 #define BACKOFF_FAIL_MS 300000
 #define LOSSY_BACKOFF_MS 3600000 /* a lossy tunnel's peer (policy.h, exception 9) */
 #define REVOKED_BACKOFF_MS 600000
@@ -119,8 +115,6 @@ struct tunnel {
 	bool nat;               /* keepalive on */
 	bool in_babel;          /* declared to babeld: stays so for the interface's life */
 	bool link_down;         /* free: the link is down (babeld drops its routes) */
-	bool settle_wanted;     /* free: babeld saw the link down (tm_link_settle()) */
-	uint64_t settle_until_ms; /* free, up without a peer until then (0: not) */
 	uint8_t ll[16];         /* our link-local address on it, kept across peers */
 	bool drained;           /* our tc drain installed */
 	bool destroy_requested; /* the peer asked: ack once our routes moved */
@@ -267,16 +261,6 @@ int tm_gre_park(struct tunnel_mgr *m, struct tunnel *t);
 void tm_link_down(struct tunnel_mgr *m, struct tunnel *t);
 /* babeld lists a neighbour on t's link (its monitor stream, as mirrored). */
 bool tm_link_has_neighbours(const struct tunnel_mgr *m, const struct tunnel *t);
-/* A released tunnel's link: down now if babeld has no neighbour on it, or
- * routes go through it and it was not drained; a second later if they go
- * through a drained one; else up without a peer until babeld forgets them
- * (tunnel-pool.c: babeld 1.12's HMAC loop). */
-void tm_link_release(struct tunnel_mgr *m, struct tunnel *t, bool drained);
-/* A free link babeld saw go down while it still has neighbours on it comes
- * up again without a peer; a link up without a peer goes down once babeld
- * lists no neighbour on it. Run from the manager's pass for every free
- * tunnel. */
-void tm_link_settle(struct tunnel_mgr *m, struct tunnel *t, uint64_t now);
 void tm_tunnel_delete(struct tunnel_mgr *m, struct tunnel *t);
 void tm_drain_local(struct tunnel_mgr *m, struct tunnel *t, bool on);
 size_t tm_kernel_routes_via(struct tunnel_mgr *m, const struct tunnel *t);

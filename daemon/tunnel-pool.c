@@ -57,18 +57,16 @@ static int link_finish(struct tunnel_mgr *m, struct tunnel *t)
 }
 
 /*
- * A freed tunnel's link goes down: babeld sees it down, drops the routes
- * through it at once and sends nothing on it until a new peer brings it up
- * (tm_pool_apply()). It stays declared to babeld: babeld 1.12's `flush
- * interface` frees the interface but not its neighbours, which keep
- * pointing at it (fixed in babeld 1.14); re-declared at once for a new
- * peer, such a tunnel made babeld fail every send on it (`add_hmac: no
- * link-local address`, a million log lines, no hello for 20 s: seen in
- * vm-failover).
+ * A freed tunnel's link goes down at once: babeld sees it down, drops the
+ * routes through it at once (failover) and sends nothing on it until a new
+ * peer brings it up (tm_pool_apply()). Tunnels carry no HMAC key
+ * (babel_tunnel_options()), so babeld's signing loop for a neighbour whose
+ * link went down cannot start here. The link stays declared to babeld:
+ * babeld 1.12's `flush interface` frees the interface but not its
+ * neighbours, which keep pointing at it (fixed in babeld 1.14).
  */
 void tm_link_down(struct tunnel_mgr *m, struct tunnel *t)
 {
-	t->settle_until_ms = 0;
 	if (!t->ifindex || t->link_down)
 		return;
 	int r = nl_link_set_up(m->c->nl, t->ifindex, false);
@@ -81,93 +79,6 @@ void tm_link_down(struct tunnel_mgr *m, struct tunnel *t)
 bool tm_link_has_neighbours(const struct tunnel_mgr *m, const struct tunnel *t)
 {
 	return m->c->babel && babel_count_neighbours(m->c->babel, t->ifname);
-}
-
-/* How long a link stays up without a peer at most: babeld forgets a
- * neighbour 16 missed hellos after its last one (a hello counts as missed
- * 1.7 intervals late; neighbours are checked every interval x 1.5). */
-static uint64_t settle_max_ms(const struct tunnel_mgr *m)
-{
-	uint64_t h = health_hello_ms(m->c->opt.hello, m->c->netconf, true);
-	return MAX((uint64_t)SETTLE_MAX_MS, SETTLE_MAX_HELLOS * h);
-}
-
-/*
- * babeld 1.12 (and its master branch, December 2026) keeps a neighbour's
- * unicast buffer when the neighbour's link goes down, and flushes it
- * without checking the link: with HMAC the signature needs the link's
- * link-local address, which babeld forgets when the link goes down, so the
- * flush fails, and it is retried at once, in a loop, until the neighbour
- * expires (16 hellos and more). Each try appends a PC TLV to the buffer,
- * so after a few dozen the buffer is full and the signature would fail
- * even with the address back (`send_pc: no space left`). While a flush is
- * overdue babeld's main loop skips select(): it reads none of its sockets,
- * hears no neighbour on any link, and all its neighbours' reach decays
- * meanwhile. In the VM this happened in most test runs (a million log
- * lines, false dead verdicts, drains that never ended). Tunnels carry no
- * key now (babel_tunnel_options()), so the loop cannot start on them; what
- * follows was built against it and is kept until measured without it.
- *
- * So a link goes down at once only when babeld has no neighbour on it, or
- * when routes still go through a tunnel that was not drained (it died, or
- * was revoked: babeld must drop them now, failover):
- * - a tunnel no route uses keeps its link up, with its link-local
- *   address and no peer (babeld's packets go nowhere: WireGuard has no
- *   peer for them, a parked GRE link a key nobody sends), until babeld
- *   lists no neighbour on it; then down (tm_link_release());
- * - a tunnel released at a rotation's end (drained, on either side) that
- *   routes came back onto, or that the server side still routed through
- *   when it gave up waiting, goes down SETTLE_ROUTES_MS later: up without
- *   a peer that long, it receives nothing, so babeld queues no reply to
- *   that neighbour (challenges, acks, requests for what it sent), and
- *   what it had queued is flushed (a unicast buffer waits about a quarter
- *   of a hello); left up until babeld forgot the neighbour, the routes
- *   through it were a black hole for 6 s in vm-mesh;
- * - a link babeld saw go down while it still listed neighbours on it (a
- *   dead tunnel) comes up again the same way at once: that ends the loop
- *   only if it comes before babeld's next flush to that neighbour (about
- *   a quarter of a hello later), so it narrows the window, no more.
- * The link goes down after settle_max_ms() whatever babeld says.
- * Meanwhile babeld logs a failed send per hello on a WireGuard link. A new
- * peer may take the link as it is (tm_pool_apply()).
- */
-void tm_link_release(struct tunnel_mgr *m, struct tunnel *t, bool drained)
-{
-	if (!t->ifindex || t->link_down || t->settle_until_ms)
-		return;
-	size_t routes = 0;
-	if (!tm_link_has_neighbours(m, t) || ((routes = tm_routes_via(m, t)) && !drained)) {
-		tm_link_down(m, t);
-		return;
-	}
-	t->settle_until_ms = tm_now_ms(m) + (routes ? SETTLE_ROUTES_MS : settle_max_ms(m));
-	log_debug("tunnel %s: up without a peer %s", t->ifname,
-		  routes ? "for a second (routes still on it)" : "until babeld forgets its neighbours");
-}
-
-void tm_link_settle(struct tunnel_mgr *m, struct tunnel *t, uint64_t now)
-{
-	bool wanted = t->settle_wanted;
-	if (!wanted && !t->settle_until_ms)
-		return;
-	t->settle_wanted = false;
-	bool neighbours = tm_link_has_neighbours(m, t);
-	if (wanted && t->link_down) {
-		if (!neighbours)
-			return;
-		int r = link_finish(m, t);
-		if (r < 0) {
-			log_warning("tunnel: cannot set %s up again: %s", t->ifname, strerror(-r));
-			return;
-		}
-		t->settle_until_ms = now + settle_max_ms(m);
-		log_debug("tunnel %s: up again without a peer until babeld forgets its neighbours",
-			  t->ifname);
-	} else if (t->settle_until_ms && (!neighbours || now >= t->settle_until_ms)) {
-		log_debug("tunnel %s: %s: down", t->ifname,
-			  neighbours ? "babel neighbours still there" : "no babel neighbour left");
-		tm_link_down(m, t);
-	}
 }
 
 /*
@@ -380,8 +291,6 @@ int tm_pool_apply(struct tunnel_mgr *m, struct tunnel *t, const struct tunnel_sp
 {
 	int r = tm_is_gre(t) ? gre_program(m, t, s->family, s->remote, s->fou_port)
 			     : wg_program(m, t, s->wg_pk, s->endpoint, s->keepalive);
-	t->settle_wanted = false;
-	t->settle_until_ms = 0;
 	if (r >= 0 && t->link_down)
 		r = link_finish(m, t);
 	return r;

@@ -13,8 +13,8 @@
 #include "tunnel-mgr.h"
 
 /* Drop the peer: the interface goes back to the pool, ready to be
- * reprogrammed. drained: a rotation's end, either side (tm_link_release()). */
-static void release(struct tunnel_mgr *m, struct tunnel *t, const char *why, bool drained)
+ * reprogrammed; its link goes down first (tm_link_down()). */
+void tm_release(struct tunnel_mgr *m, struct tunnel *t, const char *why)
 {
 	struct ctx *c = m->c;
 	char b[PREFIX_STRLEN];
@@ -24,7 +24,7 @@ static void release(struct tunnel_mgr *m, struct tunnel *t, const char *why, boo
 			 tm_pfx(&t->peer, b), why);
 		tm_event(m, t, EV_TUNNEL_DOWN, why, 0, 0);
 	}
-	tm_link_release(m, t, drained);
+	tm_link_down(m, t);
 	if (t->drained) {
 		nl_tc_drain_remove(c->nl, t->ifindex);
 		obj_tc_journal(c, t->ifname, false);
@@ -42,11 +42,6 @@ static void release(struct tunnel_mgr *m, struct tunnel *t, const char *why, boo
 	tm_tcp_link_close(t);
 	t->n_tcp_eps = 0;
 	tm_want_again(m);
-}
-
-void tm_release(struct tunnel_mgr *m, struct tunnel *t, const char *why)
-{
-	release(m, t, why, false);
 }
 
 static void tunnel_up(struct tunnel_mgr *m, struct tunnel *t)
@@ -467,7 +462,7 @@ static void ack_destroy(struct tunnel_mgr *m, struct tunnel *t)
 			      .tunnel.role = t->server ? PP_ROLE_SERVER : PP_ROLE_CLIENT };
 	struct re6st_prefix peer = t->peer;
 	struct sockaddr_storage peer_ul = t->peer_ul;
-	release(m, t, "the peer destroyed it", true);
+	tm_release(m, t, "the peer destroyed it");
 	/* It comes back by itself if chosen again; not at once (but at once
 	 * in a small mesh, policy.h exception 8). */
 	uint64_t avoid = tm_rotation_avoid_ms(m);
@@ -507,7 +502,7 @@ static void finish_rotation(struct tunnel_mgr *m, struct tunnel *t, const char *
 	uint64_t avoid = tm_rotation_avoid_ms(m);
 	if (avoid)
 		tm_backoff(m, &t->peer, avoid);
-	release(m, t, why, true);
+	tm_release(m, t, why);
 }
 
 static void start_drain(struct tunnel_mgr *m, struct tunnel *t)
@@ -684,20 +679,6 @@ void tunnel_hello_missed(struct tunnel_mgr *m, const char *ifname, uint64_t sile
 	}
 }
 
-void tunnel_babel_link_down(struct tunnel_mgr *m, const char *ifname)
-{
-	for (size_t i = 0; m && i < m->n; i++) {
-		struct tunnel *t = m->t[i];
-		if (strcmp(t->ifname, ifname))
-			continue;
-		if (t->state == T_FREE && t->link_down) {
-			t->settle_wanted = true;
-			tm_wake(m);
-		}
-		return;
-	}
-}
-
 void tm_wake(struct tunnel_mgr *m)
 {
 	if (m->timer) /* NULL while the module stops */
@@ -752,12 +733,7 @@ static void schedule(struct tunnel_mgr *m, uint64_t now, size_t wanted)
 		}
 		case T_DRAINING: AT(now + POLL_MS); break;
 		case T_DESTROYING: AT(MIN(t->deadline_ms, t->resend_ms)); break;
-		case T_FREE:
-			if (t->settle_wanted)
-				AT(now);
-			else if (t->settle_until_ms)
-				AT(MIN(t->settle_until_ms, now + SETTLE_POLL_MS));
-			break;
+		case T_FREE: break;
 		}
 	}
 	if (wanted)
@@ -852,7 +828,6 @@ void tm_run(struct loop *l, struct loop_timer *timer, void *userdata)
 			}
 			break;
 		case T_FREE:
-			tm_link_settle(m, t, now);
 			break;
 		}
 	}
@@ -871,17 +846,16 @@ void tm_run(struct loop *l, struct loop_timer *timer, void *userdata)
 	tm_reach_ask(m);
 
 	/* Keep a few spare server interfaces, delete the rest (~270 KB each
-	 * for WireGuard); the same for free GRE and FOU links, per type. Not
-	 * while babeld still lists a neighbour on one: a deleted link is a
-	 * down link to babeld, its HMAC loop (tm_link_settle()) uncut. babeld
-	 * forgets the interface first, as it then safely can: it would
-	 * otherwise look the missing name up at each of its interface checks,
-	 * each look-up a module request (babel_forget_interface()). */
+	 * for WireGuard); the same for free GRE and FOU links, per type.
+	 * babeld forgets the interface first: it would otherwise look the
+	 * missing name up at each of its interface checks, each look-up a
+	 * module request (babel_forget_interface()). Not while babeld still
+	 * lists a neighbour on it: babeld 1.12's "flush interface" frees the
+	 * interface but not its neighbours (tm_link_down()). */
 	size_t spare[4] = { 0 };
 	for (size_t i = m->n; i-- > 0;) {
 		struct tunnel *t = m->t[i];
 		if ((t->server || tm_is_gre(t)) && t->state == T_FREE && t->type < ARRAY_SIZE(spare) &&
-		    !t->settle_wanted && !t->settle_until_ms &&
 		    !tm_link_has_neighbours(m, t) &&
 		    ++spare[t->type] > SPARE_SERVERS) {
 			if (t->in_babel && m->c->babel)

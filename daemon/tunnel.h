@@ -64,13 +64,6 @@ int tunnel_set_lists(struct tunnel_mgr *t, const struct options *o);
  * timer: safe from inside babel's listener. NULL-safe.
  */
 void tunnel_hello_missed(struct tunnel_mgr *m, const char *ifname, uint64_t silent_ms);
-/*
- * babeld's monitor stream shows ifname down. A free tunnel link babeld
- * still has neighbours on comes up again without a peer until they are
- * gone (tunnel-pool.c, tm_link_settle(): babeld 1.12's HMAC loop). Only
- * marks and wakes the manager's timer. NULL-safe.
- */
-void tunnel_babel_link_down(struct tunnel_mgr *m, const char *ifname);
 
 /* For the node's health (re6stctl status): tunnels up, either role, and
  * whether a client reached us over the underlay in the last 10 minutes. */
