@@ -419,9 +419,14 @@ static int next_timeout(const struct loop *l, int max_wait_ms)
 	return (int)d;
 }
 
-int loop_run_once(struct loop *l, int max_wait_ms)
+/* One iteration. The clock is read after poll() for the callbacks; at the
+ * top only when asked (clock_stale): loop_run()'s next iteration takes the
+ * time read after the last poll(), late by what its callbacks took, which
+ * delays a timer by as much and saves a system call per wake-up. */
+static int run_once(struct loop *l, int max_wait_ms, bool clock_stale)
 {
-	l->now = loop_clock_ms();
+	if (clock_stale)
+		l->now = loop_clock_ms();
 	fire_timers(l);
 	if (l->garbage)
 		collect_garbage(l);
@@ -438,12 +443,12 @@ int loop_run_once(struct loop *l, int max_wait_ms)
 
 	int timeout = next_timeout(l, max_wait_ms);
 	r = poll(l->pfd, n + 1, timeout);
-	if (r < 0) {
-		if (errno == EINTR)
-			return 0;
-		return negative_errno();
-	}
+	int err = r < 0 ? errno : 0;
 	l->now = loop_clock_ms();
+	if (err == EINTR)
+		return 0;
+	if (err)
+		return -err;
 	if (l->pfd[n].revents)
 		dispatch_signals(l);
 	for (size_t i = 0; i < n && !l->exiting; i++) {
@@ -457,10 +462,15 @@ int loop_run_once(struct loop *l, int max_wait_ms)
 	return 0;
 }
 
+int loop_run_once(struct loop *l, int max_wait_ms)
+{
+	return run_once(l, max_wait_ms, true);
+}
+
 int loop_run(struct loop *l)
 {
-	while (!l->exiting) {
-		int r = loop_run_once(l, -1);
+	for (bool first = true; !l->exiting; first = false) {
+		int r = run_once(l, -1, first);
 		if (r < 0)
 			return r;
 	}
