@@ -121,7 +121,9 @@ void loop_unwatch_child(struct loop *l, pid_t pid);
  * if poll() fails for another reason than EINTR.
  */
 int loop_run(struct loop *l);
-/* Run one iteration, waiting at most max_wait_ms (-1: until next event). */
+/* Run one iteration, waiting at most max_wait_ms (-1: until next event).
+ * Reads the clock first (loop_run() takes the time read after the last
+ * poll()). */
 int loop_run_once(struct loop *l, int max_wait_ms);
 void loop_exit(struct loop *l, int code);
 bool loop_exiting(const struct loop *l);
