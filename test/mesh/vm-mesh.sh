@@ -222,7 +222,9 @@ for i in ${METRICS_NODES:-1 2}; do
 		{
 			v = int($3)
 			if (!($2 in peer0) && !($2 in peer1)) { print $2 " not in wg show"; next }
-			if (peer0[$2] != peer1[$2]) next # rotated across the scrape
+			# rotated across the scrape, or the same peer set up again
+			# between the two reads (its counters start from 0)
+			if (peer0[$2] != peer1[$2] || rx1[$2] < rx0[$2] || tx1[$2] < tx0[$2]) next
 			if ($1 == "re6st_tunnel_last_handshake_age_seconds") {
 				# now: after the scrape; a handshake since makes the metric younger
 				if (!($2 in hs) || v > now - hs[$2] + 1) print $2 " age " v " (wg at most: " now - hs[$2] ")"
