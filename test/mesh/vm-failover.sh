@@ -137,13 +137,8 @@ else
 	echo "  longest gap between replies: $1 s (it began $3 s from the cut); $2 of 250 answered"
 	# Where the gap went: each end's dead verdict, counted from the last
 	# reply before the gap (the rest is babel moving the routes).
-	dead_at() { # NODE START: its first dead verdict after the cut, in s after START
-		grep ': dead$' "$TB_DIR/n$1/log/re6stnet.log" | cut -c1-23 |
-			while read -r d t; do date -d "$d $t" +%s.%N; done |
-			awk -v tc="$tc" -v a="$2" '$1 >= tc { printf "%.2f", $1 - a; f = 1; exit }
-				END { if (!f) printf "never" }'
-	}
-	echo "  dead verdicts after the gap began: node 1 $(dead_at 1 "$4") s, node $b $(dead_at "$b" "$4") s; replies back after $1 s"
+	d1=$(log_delay 1 "underlay dead" "$4") db=$(log_delay "$b" "underlay dead" "$4")
+	echo "  dead verdicts after the gap began: node 1 ${d1:-never} s, node $b ${db:-never} s; replies back after $1 s"
 	after=$(nsx r6-n1 ip -6 route get "$(node_addr "$b")" 2>/dev/null | grep -o 'dev [^ ]*')
 	echo "  node 1 -> node $b now: $after; $(grep -c 'underlay dead' "$TB_DIR/n1/log/re6stnet.log") tunnel(s) of node 1 found dead"
 	check "traffic flows again within 5 s of the cut (longest gap $1 s)" "1 $b" -- \
