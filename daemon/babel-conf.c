@@ -140,6 +140,11 @@ static int babel_params_fill(struct ctx *c, const struct rc_hmac *hmac, struct b
 	p->gateway = c->opt.gateway;
 	p->default_route = c->opt.default_route;
 	p->hello = c->opt.hello > 0 ? (unsigned)c->opt.hello : c->netconf->hello;
+	/* babeld reports a peer's missed hellos in proportion to its hello
+	 * interval, so reading its lines every half of the shortest one we
+	 * expect (ours or the network's) delays failure detection in the same
+	 * proportion at any hello; a slow hello wakes the node less. */
+	p->batch_ms = (unsigned)(health_hello_ms(c->opt.hello, c->netconf, false) / 2);
 	p->link_cost = c->opt.link_cost > 0 ? (unsigned)c->opt.link_cost : c->netconf->link_cost;
 	int half_life = c->opt.smoothing >= 0 ? c->opt.smoothing : (int)c->netconf->smoothing;
 	p->smoothing = half_life ? half_life : -1; /* 0 in the network: no smoothing */

@@ -25,7 +25,6 @@
 #define RECONNECT_MAX_MS 5000 /* doubling while it keeps doing so */
 #define RECONNECT_TRIES 25  /* failed attempts, then restart babeld */
 #define RBUF_SIZE 16384 /* 500 ms of monitor lines (~7 KB at hello 1 s, 5 tunnels) in one read */
-#define BATCH_MS 500 /* an idle node's monitor lines are read this often */
 
 struct pending {
 	babel_reply_fn cb;
@@ -72,6 +71,7 @@ struct babel {
 	struct loop_timer *restart_timer;
 	struct loop_timer *reconnect_timer;
 	struct loop_timer *batch_timer; /* polls the socket again (on_io) */
+	unsigned batch_ms;              /* babel_params.batch_ms, at least BABEL_BATCH_MIN_MS */
 	unsigned connects;     /* local-socket connections made (any babeld) */
 	unsigned reconnected;  /* ... of them to a babeld that had shut the socket */
 	unsigned reconnects;   /* failed attempts since the socket was lost */
@@ -336,11 +336,11 @@ static void read_lines(struct loop *l, struct babel *b)
 		b->rlen = 0;
 	}
 	/* A trickle (neighbour lines per hello, route lines as metrics move) waits
-	 * BATCH_MS in the socket (half if the loop wakes anyway) unless a
+	 * batch_ms in the socket (half if the loop wakes anyway) unless a
 	 * command awaits its answer (queue_write() polls); a hang-up still wakes us. */
 	if ((size_t)n < RBUF_SIZE / 2 && b->ready && !b->pending.n && b->io) {
 		loop_io_set_events(b->io, b->wlen ? POLLOUT : 0);
-		loop_timer_set_slack(b->batch_timer, loop_now(l) + BATCH_MS, BATCH_MS / 2);
+		loop_timer_set_slack(b->batch_timer, loop_now(l) + b->batch_ms, b->batch_ms / 2);
 	}
 }
 
@@ -622,6 +622,7 @@ int babel_start(struct loop *l, const struct babel_params *params, struct babel 
 	b->socket_path = strdup(params->socket_path);
 	b->tunnel_options = babel_tunnel_options(params);
 	b->lan_accept_unsigned = params->n_lan_interfaces && params->hmac_accept_unsigned;
+	b->batch_ms = MAX(params->batch_ms, BABEL_BATCH_MIN_MS);
 	if (!b->socket_path || !b->tunnel_options)
 		return -ENOMEM;
 	if (params->pid_path && *params->pid_path && !(b->pid_path = strdup(params->pid_path)))
@@ -692,6 +693,7 @@ int babel_reconfigure(struct babel *b, const struct babel_params *params)
 	b->argv = argv;
 	b->id_arg = id_arg;
 	babel_guard_set(&b->guard, &p); /* cannot fail: babel_build_argv() took p */
+	b->batch_ms = MAX(p.batch_ms, BABEL_BATCH_MIN_MS);
 	bool accept = p.n_lan_interfaces && p.hmac_accept_unsigned;
 	r = accept != b->lan_accept_unsigned ? 2 : 1;
 	b->lan_accept_unsigned = accept;

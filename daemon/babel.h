@@ -70,6 +70,10 @@ struct babel_params {
 	uint8_t max_prefix_len;
 
 	unsigned hello;            /* hello interval, seconds (tunnels) */
+	/* How long a trickle of monitor lines may wait in the socket, ms: half
+	 * the shortest hello a peer is expected to use (babel-conf.c), at least
+	 * BABEL_BATCH_MIN_MS (0: that). */
+	unsigned batch_ms;
 	/* babeld cost of a loss-free tunnel, link quality estimated (0: the default) */
 	unsigned link_cost;
 	/* babeld smoothing-half-life: N > 0 seconds, 0 babeld's (4 s), < 0 none */
@@ -96,6 +100,11 @@ struct babel_params {
 	char *const *extra_args;     /* -B */
 	size_t n_extra_args;
 };
+
+/* An idle node reads babeld's monitor lines at most this often (half of
+ * babeld's 1 s hello, the network's default): what the wait adds to
+ * failure detection (docs/tunnel-manager.md) is at most half a hello. */
+#define BABEL_BATCH_MIN_MS 500u
 
 /* What changed, for the listener. obj is a route, neighbour or interface. */
 typedef void (*babel_change_fn)(struct babel *b, const struct babel_event *ev, void *userdata);
