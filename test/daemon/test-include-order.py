@@ -5,11 +5,14 @@
 Reads the order block of docs/architecture.md (one module per line, top
 first, with its files) and every #include "..." of daemon/*.c and *.h: a
 file may include the headers of its own module and of modules below it.
-Fails on an upward include, on a daemon file missing from the order and on
-a listed file that does not exist, printing each one."""
+Fails on an upward include, on a daemon file missing from the order, on
+a listed file that does not exist and on a daemon file over MAX_LINES
+lines (issue 10: small files), printing each one."""
 import os
 import re
 import sys
+
+MAX_LINES = 900
 
 src = sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(__file__), "..", "..")
 doc = open(os.path.join(src, "docs", "architecture.md")).read()
@@ -32,6 +35,11 @@ for f in files:
 for f in rank:
     if f not in files:
         errors.append(f"{f}: listed in docs/architecture.md, not in daemon/")
+for f in files:
+    with open(os.path.join(ddir, f)) as fh:
+        n = sum(1 for _ in fh)
+    if n > MAX_LINES:
+        errors.append(f"daemon/{f}: {n} lines, over {MAX_LINES}: split it along a seam")
 checked = 0
 for f in files:
     if f not in rank:
