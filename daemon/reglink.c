@@ -68,6 +68,7 @@ struct reglink {
 	char announced[1024];       /* last list the registry accepted */
 	char announcing[1024];      /* the list in flight */
 	uint64_t next_announce_ms;  /* periodic re-announce */
+	bool announce_tells_version; /* the last announce's answer named the configuration's */
 	reglink_bootstrap_fn bootstrap_cb;
 	void *bootstrap_data;
 	bool hmac_wanted;           /* the configuration changed since the last getHMAC */
@@ -82,6 +83,13 @@ static uint64_t now_ms(const struct reglink *rl)
 static uint64_t jitter(uint64_t ms)
 {
 	return ms / 2 + randombytes_uniform((uint32_t)MIN(ms, UINT32_MAX));
+}
+
+/* The next poll of the network configuration: every 2.5-7.5 min, or past
+ * the next announce while announces' answers name the version (netconf_version_seen()). */
+static uint64_t netconf_poll_ms(const struct reglink *rl)
+{
+	return (rl->announce_tells_version ? ANNOUNCE_EVERY_MS : 0) + jitter(NETCONF_POLL_MS);
 }
 
 static uint64_t backoff_ms(unsigned failures)
@@ -146,15 +154,42 @@ static int netconf_done(struct reglink *rl, struct rc_async *x)
 	return 0;
 }
 
+/*
+ * The announce's answer named the registry's configuration version, which
+ * is what the poll asks: a newer one than ours is fetched at once; else
+ * the poll waits again, past the next announce (2.5-7.5 min away), so
+ * that it runs only while announces name no version (a node without
+ * endpoints, an older registry that answers nothing, failures).
+ */
+static void netconf_version_seen(struct reglink *rl, uint64_t version)
+{
+	struct job *j = &rl->jobs[JOB_NETCONF];
+	uint64_t ours = rl->c->netconf ? rl->c->netconf->version : 0;
+
+	if (j->x)
+		return; /* in flight: its answer is as new */
+	if (version > ours) {
+		log_info("registry: network configuration version %llu (ours %llu): fetching it",
+			 (unsigned long long)version, (unsigned long long)ours);
+		job_arm(j, now_ms(rl));
+	} else {
+		job_arm(j, now_ms(rl) + netconf_poll_ms(rl));
+	}
+}
+
 static int announce_done(struct reglink *rl, struct rc_async *x)
 {
-	int r = rc_async_announce_result(x);
+	uint64_t version = 0;
+	int r = rc_async_announce_result(x, &version);
 	if (r < 0)
 		return r;
 	if (strcmp(rl->announced, rl->announcing) != 0)
 		log_info("registry: announced %s", rl->announcing);
 	snprintf(rl->announced, sizeof(rl->announced), "%s", rl->announcing);
 	rl->next_announce_ms = now_ms(rl) + jitter(ANNOUNCE_EVERY_MS);
+	rl->announce_tells_version = version != 0;
+	if (version)
+		netconf_version_seen(rl, version);
 	return 0;
 }
 
@@ -211,6 +246,8 @@ static void job_schedule(struct job *j, int result)
 	struct reglink *rl = j->rl;
 	uint64_t now = now_ms(rl);
 
+	if (result < 0 && j->kind == JOB_ANNOUNCE)
+		rl->announce_tells_version = false; /* the poll takes over */
 	if (result < 0 && result != -ENOENT) {
 		j->failures++;
 		j->not_before_ms = now + (j->kind == JOB_RENEW ? renew_backoff_ms(rl, j->failures)
@@ -218,7 +255,7 @@ static void job_schedule(struct job *j, int result)
 	} else {
 		j->failures = 0;
 		switch (j->kind) {
-		case JOB_NETCONF: j->not_before_ms = now + jitter(NETCONF_POLL_MS); break;
+		case JOB_NETCONF: j->not_before_ms = now + netconf_poll_ms(rl); break;
 		case JOB_ANNOUNCE: j->not_before_ms = now + ANNOUNCE_MIN_MS; break;
 		case JOB_BOOTSTRAP: j->not_before_ms = now + BOOTSTRAP_MIN_MS; break;
 		case JOB_RENEW: j->not_before_ms = now + RENEW_MIN_MS; break;

@@ -215,9 +215,13 @@ int rc_async_announce(struct registry_client *c, const char *endpoints, struct r
 	return rc_async_start(c, "announce", q, true, ret);
 }
 
-int rc_async_announce_result(struct rc_async *x)
+int rc_async_announce_result(struct rc_async *x, uint64_t *ret_version)
 {
-	return async_answer(x, "announce", true);
+	int r = async_answer(x, "announce", true);
+
+	if (r == 0)
+		r = rci_parse_announce_answer(x->c, &x->a, ret_version);
+	return async_error(x, r);
 }
 
 int rc_async_get_hmac(struct registry_client *c, struct rc_async **ret)

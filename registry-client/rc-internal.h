@@ -69,6 +69,9 @@ int rci_parse_renew_answer(struct registry_client *c, struct answer *a,
 			      struct re6st_cert *ret, char **ret_armour);
 int rci_parse_bootstrap_answer(struct registry_client *c, const struct answer *a,
 				  struct rc_bootstrap_peer *ret);
+/* announce's answer: "version N\n", or nothing (204: 0). -EBADMSG else. */
+int rci_parse_announce_answer(struct registry_client *c, const struct answer *a,
+			      uint64_t *ret_version);
 int rci_parse_hmac_answer(struct registry_client *c, const struct answer *a,
 			     struct rc_hmac *ret);
 

@@ -606,7 +606,32 @@ int rc_get_bootstrap_peer(struct registry_client *c, struct rc_bootstrap_peer *r
 	return r;
 }
 
-int rc_announce(struct registry_client *c, const char *endpoints)
+int rci_parse_announce_answer(struct registry_client *c, const struct answer *a,
+			      uint64_t *ret_version)
+{
+	static const char prefix[] = "version ";
+	const size_t plen = sizeof(prefix) - 1;
+	uint64_t v = 0;
+
+	/* Exactly "version N\n", N decimal without sign or leading zero. */
+	if (a->len) {
+		size_t i = plen;
+		if (a->len > 40 || a->len < plen + 2 || memcmp(a->body, prefix, plen) != 0 ||
+		    a->body[a->len - 1] != '\n' || (a->body[i] == '0' && a->len != plen + 2))
+			return rci_set_error(c, -EBADMSG, "announce: malformed answer");
+		for (; i < a->len - 1; i++) {
+			unsigned d = (unsigned char)a->body[i] - '0';
+			if (d > 9 || v > (UINT64_MAX - d) / 10)
+				return rci_set_error(c, -EBADMSG, "announce: malformed answer");
+			v = v * 10 + d;
+		}
+	}
+	if (ret_version)
+		*ret_version = v;
+	return 0;
+}
+
+int rc_announce(struct registry_client *c, const char *endpoints, uint64_t *ret_version)
 {
 	_cleanup_free_ char *q = rci_build_query("endpoints", endpoints, NULL);
 	struct answer a = {};
@@ -615,6 +640,8 @@ int rc_announce(struct registry_client *c, const char *endpoints)
 	if (!q)
 		return -ENOMEM;
 	r = rci_call(c, "announce", q, CALL_SIGNED | CALL_RETRY, true, &a);
+	if (r == 0)
+		r = rci_parse_announce_answer(c, &a, ret_version);
 	rci_answer_clear(&a);
 	return r;
 }

@@ -112,8 +112,10 @@ struct rc_bootstrap_peer {
 void rc_bootstrap_peer_clear(struct rc_bootstrap_peer *p);
 /* A random node that announced itself recently; -ENOENT none. */
 int rc_get_bootstrap_peer(struct registry_client *c, struct rc_bootstrap_peer *ret);
-/* Publish this node's endpoints (printable text, <= 1024 bytes). */
-int rc_announce(struct registry_client *c, const char *endpoints);
+/* Publish this node's endpoints (printable text, <= 1024 bytes). The
+ * registry answers with its network configuration's version: *ret_version
+ * (may be NULL) gets it, or 0 from a registry that answers nothing (204). */
+int rc_announce(struct registry_client *c, const char *endpoints, uint64_t *ret_version);
 
 struct rc_hmac {
 	uint64_t version;   /* network configuration version they go with */
@@ -212,7 +214,7 @@ int rc_async_certificate_result(struct rc_async *x, struct re6st_cert *ret, char
 int rc_async_get_bootstrap_peer(struct registry_client *c, struct rc_async **ret);
 int rc_async_bootstrap_peer_result(struct rc_async *x, struct rc_bootstrap_peer *ret);
 int rc_async_announce(struct registry_client *c, const char *endpoints, struct rc_async **ret);
-int rc_async_announce_result(struct rc_async *x);
+int rc_async_announce_result(struct rc_async *x, uint64_t *ret_version);
 int rc_async_get_hmac(struct registry_client *c, struct rc_async **ret);
 int rc_async_hmac_result(struct rc_async *x, struct rc_hmac *ret);
 

@@ -492,6 +492,7 @@ static int rpc_get_bootstrap_peer(const struct rpc_call *call, struct rpc_reply 
 struct announce_ctx {
 	const struct rpc_call *call;
 	const char *endpoints;
+	uint64_t version; /* of the network configuration, read under the lock */
 };
 
 static int announce_write(struct db_tx *tx, void *arg)
@@ -506,6 +507,7 @@ static int announce_write(struct db_tx *tx, void *arg)
 		return r;
 	sqlite3_bind_text(s, 2, c->endpoints, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(s, 3, (int64_t)c->call->now);
+	c->version = c->call->reg->netconf_version;
 	return db_step(s) == 0 ? 0 : -EIO;
 }
 
@@ -525,7 +527,11 @@ static int rpc_announce(const struct rpc_call *call, struct rpc_reply *reply)
 	r = db_read(call->reg->db, "announce", announce_write, &c);
 	if (r < 0)
 		return rpc_db_failed(reply, r, "announce");
-	return rpc_reply_empty(reply);
+	/* The version tells the node whether to fetch the configuration: its
+	 * periodic announce stands in for the poll (docs/registry-api.md). */
+	char v[32];
+	snprintf(v, sizeof(v), "version %" PRIu64 "\n", c.version);
+	return rpc_reply_text(reply, v);
 }
 
 static int hex_key(const uint8_t *k, size_t n, char **ret)

@@ -5,7 +5,9 @@
 # with a timeout; a node restarted with the registry black-holed comes up
 # from its cache; a first start with nothing cached and the registry
 # refusing connections asks again with longer timeouts, then exits 1 with
-# a clear error. All in one network namespace of our own (registry on
+# a clear error. The announce's answer stands in for the configuration
+# poll: a node learns a newer version from it and fetches it at once, and
+# its poll then waits past the next announce. All in one network namespace of our own (registry on
 # 127.0.0.1, node underlay on a veth pair). Needs root (exit 77 otherwise).
 # Usage: test-registry-blackhole.sh BUILD_ROOT BLACKHOLE_BINARY
 [ "$(id -u)" = 0 ] || { echo "SKIP: needs root"; exit 77; }
@@ -38,7 +40,7 @@ registry_start() {
 	# nsenter execs the command itself: $! is its pid
 	nsenter --net=/run/netns/"$NS" "$REGISTRY" --port $PORT -4 127.0.0.1 -6 '' --db "$D/reg/registry.db" \
 		--ca "$D/reg/ca.crt" --key "$D/reg/ca.key" --anonymous-prefix-length 16 \
-		--hello 1 -v debug >>"$D/reg/registry.log" 2>&1 &
+		--hello "${REG_HELLO:-1}" -v debug >>"$D/reg/registry.log" 2>&1 &
 	REG_PID=$!
 	for _ in $(seq 100); do ns curl -sf "${URL}getCa" >/dev/null 2>&1 && return 0; sleep 0.1; done
 	return 1
@@ -120,6 +122,38 @@ probe 4
 check "responsive after a black-holed start-up ($SLOW slow, max ${MAX_MS} ms)" test "$SLOW" = 0
 kill "$NODE_PID"; wait "$NODE_PID"
 check "clean exit with requests pending" test $? = 0
+
+# The announce's answer names the registry's configuration version. The
+# node starts from its cache while the registry refuses connections (its
+# first announce fails; its first poll is 2.5-7.5 min away); the registry
+# comes back with another hello (a new version, pushed to nobody: its
+# announced endpoints are soft state). The announce, tried again after
+# its back-off (15-45 s), learns of the new version: fetched at once.
+for p in $(ip netns pids "$NS"); do [ "$(cat /proc/$p/comm 2>/dev/null)" = "$(basename "$HOLE")" ] && kill "$p"; done
+node_start
+check "restarted with the registry refusing" wait_up
+REG_HELLO=2
+check "registry back with a new parameter" registry_start
+newer() { grep -q "registry: network configuration version .* (ours .*): fetching it" "$D/n/log/re6stnet.log"; }
+wait_newer() { for _ in $(seq 300); do newer && return 0; sleep 0.2; done; return 1; }
+check "a newer version in the announce's answer is fetched at once" wait_newer
+poll_state() { # prints getNetworkConfig's ok count and next_in_ms
+	ctl --json registry | /usr/bin/python3 -c '
+import json, sys
+j = [r for r in json.load(sys.stdin)["requests"] if r["rpc"] == "getNetworkConfig"][0]
+print(j["ok"], j.get("next_in_ms", 0))'
+}
+fetched() { set -- $(poll_state); [ "${1:-0}" -ge 1 ]; }
+wait_fetched() { for _ in $(seq 50); do fetched && return 0; sleep 0.2; done; return 1; }
+check "the new version fetched" wait_fetched
+# While announces name the version, the poll waits 5 min more than an
+# announce's longest spacing (7.5 to 12.5 min after the fetch): the next
+# announce, 2.5-7.5 min away, comes first and pushes it back again.
+set -- $(poll_state)
+echo "after the announce: getNetworkConfig ok $1, next poll in $(( ${2:-0} / 1000 )) s"
+check "the poll waits past the next announce (next in ${2:-0} ms)" test "${2:-0}" -gt 400000
+kill "$NODE_PID"; wait "$NODE_PID" 2>/dev/null
+kill "$REG_PID"; wait "$REG_PID" 2>/dev/null
 
 # A first start (nothing cached) with the registry refusing connections:
 # asked again with longer timeouts, then a clear error and exit 1 (under

@@ -323,7 +323,7 @@ static void test_signed_headers(void)
 	registry_client_set_ca(c, &ca);
 	registry_client_set_identity(c, k, &cert);
 	/* The stand-in answers unsigned: refused, after the helper saw the request. */
-	CHECK_EQ(rc_announce(c, "127.0.0.1,1,wg"), -EKEYREJECTED);
+	CHECK_EQ(rc_announce(c, "127.0.0.1,1,wg", NULL), -EKEYREJECTED);
 	CHECK(read_file_full(argv_path, 1 << 16, &args, &len) == 0);
 	CHECK(read_file_full(stdin_path, 1 << 16, &in, &len) == 0);
 	CHECK(args && !strstr(args, "Re6st-") && strstr(args, "--stdin-headers") &&

@@ -149,7 +149,7 @@ static void do_signed(struct registry_client *c, unsigned i)
 
 	registry_client_set_identity(c, nodes[n].key, &nodes[n].cert);
 	snprintf(ep, sizeof(ep), "192.0.2.%u,%u,wg", n, 40000 + i % 1000);
-	r = rc_announce(c, ep);
+	r = rc_announce(c, ep, NULL);
 	ANSWER(r == 0, "announce: %d (%s)", r, registry_client_error(c));
 	r = rc_get_bootstrap_peer(c, &peer);
 	ANSWER(r == 0 && !prefix_equal(&peer.prefix, &nodes[n].cert.node),
@@ -210,7 +210,7 @@ static int setup_nodes(void)
 	}
 	/* Node 0 announced: getBootstrapPeer always has a peer for the others. */
 	registry_client_set_identity(c, nodes[0].key, &nodes[0].cert);
-	return rc_announce(c, "192.0.2.200,40000,wg");
+	return rc_announce(c, "192.0.2.200,40000,wg", NULL);
 }
 
 static void check_database(void)

@@ -445,8 +445,12 @@ static void test_bootstrap(void)
 	registry_client_set_identity(b, nodes[4].key, &nodes[4].cert);
 	r = rc_get_bootstrap_peer(b, &p);
 	CHECK(r == -ENOENT, "no bootstrap peer before any announce (%d)", r);
-	r = rc_announce(a, "127.0.0.1,9,wg;::1,9,wg");
+	uint64_t announced = 0, current = netconf_version(a, NULL);
+	r = rc_announce(a, "127.0.0.1,9,wg;::1,9,wg", &announced);
 	CHECK(r == 0, "announce: %s", registry_client_error(a));
+	CHECK(current && announced == current,
+	      "announce answers the configuration's version (%llu, getNetworkConfig %llu)",
+	      (unsigned long long)announced, (unsigned long long)current);
 	r = rc_get_bootstrap_peer(b, &p);
 	CHECK(r == 0 && prefix_equal(&p.prefix, &nodes[3].cert.node) && p.endpoints &&
 		      strcmp(p.endpoints, "127.0.0.1,9,wg;::1,9,wg") == 0 &&
@@ -455,9 +459,9 @@ static void test_bootstrap(void)
 	rc_bootstrap_peer_clear(&p);
 	r = rc_get_bootstrap_peer(a, &p);
 	CHECK(r == -ENOENT, "a node is never its own bootstrap peer");
-	r = rc_announce(a, "bad\nendpoint");
+	r = rc_announce(a, "bad\nendpoint", NULL);
 	CHECK(r == -EINVAL, "announce with control characters refused");
-	r = rc_announce(a, "wg=192.0.2.1:51820");
+	r = rc_announce(a, "wg=192.0.2.1:51820", NULL);
 	CHECK(r == -EINVAL, "announce of a malformed endpoint list refused");
 }
 
@@ -582,8 +586,10 @@ static void test_async_rpcs(void)
 		struct rc_bootstrap_peer p = {};
 		CHECK(rc_async_bootstrap_peer_result(x, &p) == -EINVAL,
 		      "result of another RPC refused");
-		r = rc_async_announce_result(x);
-		CHECK(r == 0, "async announce accepted (%d: %s)", r, rc_async_error(x));
+		uint64_t v = 0;
+		r = rc_async_announce_result(x, &v);
+		CHECK(r == 0 && v, "async announce accepted, version %llu (%d: %s)",
+		      (unsigned long long)v, r, rc_async_error(x));
 		rc_async_free(x);
 		x = NULL;
 	}
@@ -612,7 +618,7 @@ static void test_async_rpcs(void)
 	r = rc_async_announce(c, "bad\nendpoint", &x);
 	CHECK(r == 0 && x && drive_async(x, NULL) == 1, "bad announce ran");
 	if (x) {
-		r = rc_async_announce_result(x);
+		r = rc_async_announce_result(x, NULL);
 		CHECK(r == -EINVAL && strstr(rc_async_error(x), "400"),
 		      "async announce of a bad list: -EINVAL with the registry's words (%d: %s)", r,
 		      rc_async_error(x));

@@ -301,7 +301,7 @@ static void test_server(void)
 		      "register %d: %s", i, registry_client_error(c));
 		cert_encode(&nodes[i].cert, nodes[i].cert_bin);
 		registry_client_set_identity(n, nodes[i].key, &nodes[i].cert);
-		CHECK(rc_announce(n, eps) == 0, "announce %d: %s", i, registry_client_error(n));
+		CHECK(rc_announce(n, eps, NULL) == 0, "announce %d: %s", i, registry_client_error(n));
 	}
 	snprintf(serial, sizeof(serial), "%llu", (unsigned long long)nodes[3].cert.serial);
 	CHECK(rc_revoke(c, serial) == 0, "revoke node 3: %s", registry_client_error(c));
