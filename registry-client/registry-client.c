@@ -612,20 +612,21 @@ int rci_parse_announce_answer(struct registry_client *c, const struct answer *a,
 	static const char prefix[] = "version ";
 	const size_t plen = sizeof(prefix) - 1;
 	uint64_t v = 0;
+	bool ok = true;
 
-	/* Exactly "version N\n", N decimal without sign or leading zero. */
+	/* Nothing (204): no version. Else exactly "version N\n", N decimal
+	 * without sign or leading zero. */
 	if (a->len) {
-		size_t i = plen;
-		if (a->len > 40 || a->len < plen + 2 || memcmp(a->body, prefix, plen) != 0 ||
-		    a->body[a->len - 1] != '\n' || (a->body[i] == '0' && a->len != plen + 2))
-			return rci_set_error(c, -EBADMSG, "announce: malformed answer");
-		for (; i < a->len - 1; i++) {
+		ok = a->len <= 40 && a->len >= plen + 2 && memcmp(a->body, prefix, plen) == 0 &&
+		     a->body[a->len - 1] == '\n' && (a->body[plen] != '0' || a->len == plen + 2);
+		for (size_t i = plen; ok && i < a->len - 1; i++) {
 			unsigned d = (unsigned char)a->body[i] - '0';
-			if (d > 9 || v > (UINT64_MAX - d) / 10)
-				return rci_set_error(c, -EBADMSG, "announce: malformed answer");
+			ok = d <= 9 && v <= (UINT64_MAX - d) / 10;
 			v = v * 10 + d;
 		}
 	}
+	if (!ok)
+		return rci_set_error(c, -EBADMSG, "announce: malformed answer");
 	if (ret_version)
 		*ret_version = v;
 	return 0;
