@@ -7,8 +7,9 @@
 # refusing connections asks again with longer timeouts, then exits 1 with
 # a clear error. The announce's answer stands in for the configuration
 # poll: a node learns a newer version from it and fetches it at once, and
-# its poll then waits past the next announce. All in one network namespace of our own (registry on
-# 127.0.0.1, node underlay on a veth pair). Needs root (exit 77 otherwise).
+# its poll then waits past the next announce. All in one network
+# namespace of our own (registry on 127.0.0.1, node underlay on a veth
+# pair). Needs root (exit 77 otherwise).
 # Usage: test-registry-blackhole.sh BUILD_ROOT BLACKHOLE_BINARY
 [ "$(id -u)" = 0 ] || { echo "SKIP: needs root"; exit 77; }
 B=$1 HOLE=$2
