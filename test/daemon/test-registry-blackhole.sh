@@ -35,7 +35,12 @@ cleanup() {
 	[ "$fail" = 0 ] && rm -rf "$D" || echo "logs kept in $D"
 }
 trap cleanup EXIT
-wait_up() { for _ in $(seq 150); do ctl help >/dev/null 2>&1 && return 0; sleep 0.2; done; return 1; }
+wait_for() { # TENTHS CMD...: CMD every 0.1 s until it succeeds
+	n=$1; shift
+	for _ in $(seq "$n"); do "$@" && return 0; sleep 0.1; done; return 1
+}
+answers() { ctl help >/dev/null 2>&1; }
+wait_up() { wait_for 300 answers; }
 ms() { echo $(($(date +%s%N) / 1000000)); }
 registry_start() {
 	# nsenter execs the command itself: $! is its pid
@@ -88,8 +93,7 @@ node_start
 check "node answers re6stctl" wait_up
 check "registry command lists the requests" sh -c "'$CTL' -s '$D/n/run/re6stnet.sock' --json registry | grep -q '\"rpc\": \"getNetworkConfig\"'"
 ok_announce() { ctl --json registry | grep -q '"announced": "198.18.5.11,'; }
-wait_announce() { for _ in $(seq 50); do ok_announce && return 0; sleep 0.2; done; return 1; }
-check "endpoints announced without blocking" wait_announce
+check "endpoints announced without blocking" wait_for 100 ok_announce
 
 # The registry becomes a black hole on the same address.
 kill "$REG_PID"; wait "$REG_PID" 2>/dev/null
@@ -136,8 +140,7 @@ check "restarted with the registry refusing" wait_up
 REG_HELLO=2
 check "registry back with a new parameter" registry_start
 newer() { grep -q "registry: network configuration version .* (ours .*): fetching it" "$D/n/log/re6stnet.log"; }
-wait_newer() { for _ in $(seq 300); do newer && return 0; sleep 0.2; done; return 1; }
-check "a newer version in the announce's answer is fetched at once" wait_newer
+check "a newer version in the announce's answer is fetched at once" wait_for 600 newer
 poll_state() { # prints getNetworkConfig's ok count and next_in_ms
 	ctl --json registry | /usr/bin/python3 -c '
 import json, sys
@@ -145,8 +148,7 @@ j = [r for r in json.load(sys.stdin)["requests"] if r["rpc"] == "getNetworkConfi
 print(j["ok"], j.get("next_in_ms", 0))'
 }
 fetched() { set -- $(poll_state); [ "${1:-0}" -ge 1 ]; }
-wait_fetched() { for _ in $(seq 50); do fetched && return 0; sleep 0.2; done; return 1; }
-check "the new version fetched" wait_fetched
+check "the new version fetched" wait_for 100 fetched
 # While announces name the version, the poll waits 5 min more than an
 # announce's longest spacing (7.5 to 12.5 min after the fetch): the next
 # announce, 2.5-7.5 min away, comes first and pushes it back again.
