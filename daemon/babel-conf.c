@@ -11,7 +11,6 @@
 #include "config.h"
 #include "ctx.h"
 #include "events.h"
-#include "health.h"
 #include "log.h"
 #include "netconf.h"
 #include "netconf-store.h"
@@ -140,11 +139,6 @@ static int babel_params_fill(struct ctx *c, const struct rc_hmac *hmac, struct b
 	p->gateway = c->opt.gateway;
 	p->default_route = c->opt.default_route;
 	p->hello = c->opt.hello > 0 ? (unsigned)c->opt.hello : c->netconf->hello;
-	/* babeld reports a peer's missed hellos in proportion to its hello
-	 * interval, so reading its lines every half of the shortest one we
-	 * expect (ours or the network's) delays failure detection in the same
-	 * proportion at any hello; a slow hello wakes the node less. */
-	p->batch_ms = (unsigned)(health_hello_ms(c->opt.hello, c->netconf, false) / 2);
 	p->link_cost = c->opt.link_cost > 0 ? (unsigned)c->opt.link_cost : c->netconf->link_cost;
 	int half_life = c->opt.smoothing >= 0 ? c->opt.smoothing : (int)c->netconf->smoothing;
 	p->smoothing = half_life ? half_life : -1; /* 0 in the network: no smoothing */
@@ -182,14 +176,6 @@ static int babel_params_fill(struct ctx *c, const struct rc_hmac *hmac, struct b
 	return 0;
 }
 
-/* The shorter of the node's hello interval and the network's, in ms: the
- * peers' hellos come at least that often (an estimate of babel's silence
- * from it is never longer than the silence). */
-static unsigned hello_ms(const struct ctx *c)
-{
-	return (unsigned)health_hello_ms(c->opt.hello, c->netconf, false);
-}
-
 /* A route or neighbour line as EV_BABEL, for whoever watches (re6stctl
  * monitor): built only while someone does. */
 static void post_babel(struct ctx *c, const struct babel_event *ev)
@@ -223,19 +209,12 @@ static void post_babel(struct ctx *c, const struct babel_event *ev)
 }
 
 /* babel's set of routes changed: one EV_ROUTES queued at most, however
- * many lines babeld sent. A neighbour whose newest hellos were missed: its
- * tunnel's counters are read now (tunnel_hello_missed()). */
+ * many lines babeld sent. */
 static void on_babel_change(struct babel *b, const struct babel_event *ev, void *userdata)
 {
 	struct ctx *c = userdata;
 	if (ev->type == BABEL_LINE_ROUTE && ev->change != BABEL_CHANGE)
 		events_post_once(c->events, EV_ROUTES);
-	if (ev->type == BABEL_LINE_NEIGHBOUR && ev->change != BABEL_FLUSH && ev->neighbour.ifname[0]) {
-		uint64_t silent = health_babel_silent_ms(ev->neighbour.reach | ev->neighbour.ureach,
-							 hello_ms(c));
-		if (silent)
-			tunnel_hello_missed(c->tunnels, ev->neighbour.ifname, silent);
-	}
 	if (events_wanted(c->events, EV_BABEL))
 		post_babel(c, ev);
 }

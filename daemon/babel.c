@@ -14,6 +14,8 @@
 #include "babel.h"
 #include "babel-guard.h"
 #include "babel-output.h"
+#include "babel-tables.h"
+#include "babel-vec.h"
 #include "config.h"
 #include "log.h"
 #include "statedir.h"
@@ -24,7 +26,11 @@
 #define RECONNECT_MS 200    /* after babeld shut its local socket on us, */
 #define RECONNECT_MAX_MS 5000 /* doubling while it keeps doing so */
 #define RECONNECT_TRIES 25  /* failed attempts, then restart babeld */
-#define RBUF_SIZE 16384 /* 500 ms of monitor lines (~7 KB at hello 1 s, 5 tunnels) in one read */
+#define RBUF_SIZE 16384 /* a dump of ~80 lines in one read (~7 KB at 5 tunnels, 6 nodes) */
+/* babeld waits at most 100 ms for room in the socket before it gives up on
+ * a line (and shuts the socket): a dump is read this soon after it was
+ * asked for, and again as often until its end. */
+#define DUMP_READ_MS 50
 
 struct pending {
 	babel_reply_fn cb;
@@ -37,14 +43,6 @@ struct iface {
 	char *line;  /* the full "interface ..." command */
 };
 
-#define DEFINE_VEC(name, type) \
-	struct name {          \
-		type *v;       \
-		size_t n, cap; \
-	}
-DEFINE_VEC(route_vec, struct babel_route);
-DEFINE_VEC(neigh_vec, struct babel_neighbour);
-DEFINE_VEC(ifc_vec, struct babel_interface);
 DEFINE_VEC(pending_vec, struct pending);
 DEFINE_VEC(iface_vec, struct iface);
 
@@ -65,19 +63,21 @@ struct babel {
 	pid_t pid;
 	struct babel_output *output; /* its stdout and stderr */
 	unsigned starts;
-	unsigned unparsable;   /* monitor lines not understood since babeld started */
+	unsigned unparsable;   /* lines not understood since babeld started */
 	uint64_t started_at;
 	uint64_t backoff;
 	struct loop_timer *restart_timer;
 	struct loop_timer *reconnect_timer;
-	struct loop_timer *batch_timer; /* polls the socket again (on_io) */
-	unsigned batch_ms;              /* babel_params.batch_ms, at least BABEL_BATCH_MIN_MS */
+	struct loop_timer *dump_timer;  /* the next dump asked for, or read */
+	uint64_t dump_ms;      /* between dumps: BABEL_DUMP_MIN_MS while the tables move */
+	uint64_t dump_at;      /* the dump timer's time */
+	bool dumping;          /* a dump asked for, its "ok" not read yet */
 	unsigned connects;     /* local-socket connections made (any babeld) */
 	unsigned reconnected;  /* ... of them to a babeld that had shut the socket */
 	unsigned reconnects;   /* failed attempts since the socket was lost */
 	uint64_t reconnect_ms; /* delay before the next connection */
 	uint64_t connected_at;
-	char last_line[96];    /* the last monitor line, printable, for logs */
+	char last_line[96];    /* the last line, printable, for logs */
 
 	int fd;
 	struct loop_io *io;
@@ -89,13 +89,11 @@ struct babel {
 	size_t wlen, wcap;
 
 	/* Replies awaited, in order. The first two after connecting are the
-	 * header's "ok" and the monitor's. */
+	 * header's "ok" and the first dump's (internal_oks). */
 	struct pending_vec pending;
 	unsigned internal_oks;
 
-	struct route_vec routes;
-	struct neigh_vec neighs;
-	struct ifc_vec ifcs;
+	struct babel_tables tables;
 	struct iface_vec ifaces; /* added at runtime; re-added after a restart */
 
 	struct babel_guard guard; /* routes kept out of the tables, logged */
@@ -103,28 +101,6 @@ struct babel {
 	babel_change_fn listener;
 	void *listener_data;
 };
-
-static int vec_grow(void **v, size_t *cap, size_t need, size_t elem)
-{
-	if (need <= *cap)
-		return 0;
-	size_t n = MAX(*cap * 2, (size_t)16);
-	while (n < need)
-		n *= 2;
-	void *p = reallocarray(*v, n, elem);
-	if (!p)
-		return -ENOMEM;
-	*v = p;
-	*cap = n;
-	return 0;
-}
-#define VEC_PUSH(vec, item)                                                               \
-	({                                                                                \
-		int _r = vec_grow((void **)&(vec).v, &(vec).cap, (vec).n + 1, sizeof(*(vec).v)); \
-		if (_r >= 0)                                                              \
-			(vec).v[(vec).n++] = (item);                                      \
-		_r;                                                                       \
-	})
 
 static char *iface_line(const struct babel *b, const char *ifname, const char *extra)
 {
@@ -152,47 +128,31 @@ static size_t iface_find(const struct babel *b, const char *ifname)
 
 /* ---- tables ---------------------------------------------------------------- */
 
-static void notify(struct babel *b, const struct babel_event *ev)
+static void notify(const struct babel_event *ev, void *userdata)
 {
+	struct babel *b = userdata;
 	if (b->listener)
 		b->listener(b, ev, b->listener_data);
 }
 
-#define APPLY(vec, obj, field_eq)                                              \
-	do {                                                                   \
-		size_t i;                                                      \
-		for (i = 0; i < (vec).n; i++)                                  \
-			if (field_eq)                                          \
-				break;                                         \
-		if (ev->change == BABEL_FLUSH) {                               \
-			if (i < (vec).n)                                       \
-				(vec).v[i] = (vec).v[--(vec).n];               \
-		} else if (i < (vec).n) {                                      \
-			(vec).v[i] = (obj);                                    \
-		} else if (VEC_PUSH(vec, obj) < 0) {                           \
-			return -ENOMEM;                                        \
-		}                                                              \
-	} while (0)
-
-static int apply_event(struct babel *b, const struct babel_event *ev)
+static void arm_dump(struct babel *b, uint64_t at, uint64_t slack)
 {
-	switch (ev->type) {
-	case BABEL_LINE_ROUTE:
-		if (babel_guard_refuses(&b->guard, ev, loop_now(b->loop)))
-			return 0;
-		APPLY(b->routes, ev->route, !strcmp(b->routes.v[i].id, ev->route.id));
-		break;
-	case BABEL_LINE_NEIGHBOUR:
-		APPLY(b->neighs, ev->neighbour, !strcmp(b->neighs.v[i].id, ev->neighbour.id));
-		break;
-	case BABEL_LINE_INTERFACE:
-		APPLY(b->ifcs, ev->interface, !strcmp(b->ifcs.v[i].ifname, ev->interface.ifname));
-		break;
-	default:
-		return 0;
-	}
-	notify(b, ev);
-	return 0;
+	b->dump_at = at;
+	loop_timer_set_slack(b->dump_timer, at, slack);
+}
+
+/* A dump's "ok": what it no longer listed goes; the next dump comes soon
+ * while the tables move, less and less often while they do not. */
+static void on_dump_end(struct babel *b, int result, const char *msg, void *userdata)
+{
+	b->dumping = false;
+	if (result == -ECONNRESET)
+		return;
+	if (result == 0)
+		babel_tables_end(&b->tables, notify, b);
+	b->dump_ms = b->tables.moved ? BABEL_DUMP_MIN_MS
+				     : MIN(2 * b->dump_ms, (uint64_t)BABEL_DUMP_MAX_MS);
+	arm_dump(b, loop_now(b->loop) + b->dump_ms, b->dump_ms / 2);
 }
 
 /* ---- connection -------------------------------------------------------------- */
@@ -214,7 +174,9 @@ static void disconnect(struct babel *b)
 		if (p.v[i].cb)
 			p.v[i].cb(b, -ECONNRESET, "babeld went away", p.v[i].userdata);
 	free(p.v);
-	b->routes.n = b->neighs.n = b->ifcs.n = 0;
+	b->dumping = false;
+	loop_timer_disarm(b->dump_timer);
+	babel_tables_clear(&b->tables);
 }
 
 static int queue_write(struct babel *b, const char *line)
@@ -277,9 +239,11 @@ static void handle_line(struct babel *b, const char *line)
 			if (--b->internal_oks == 0) {
 				b->ready = true;
 				log_info("babeld ready (pid %d, router-id %s)", (int)b->pid, b->my_id);
+				b->dump_ms = BABEL_DUMP_MIN_MS;
+				arm_dump(b, loop_now(b->loop) + b->dump_ms, 0);
 			}
 			if (ev.type != BABEL_LINE_OK)
-				log_warning("babeld refused monitoring: %s", ev.msg);
+				log_warning("babeld refused its dump: %s", ev.msg);
 			return;
 		}
 		if (!b->pending.n) {
@@ -300,7 +264,9 @@ static void handle_line(struct babel *b, const char *line)
 			snprintf(b->my_id, sizeof(b->my_id), "%.*s", (int)sizeof(b->my_id) - 1, ev.msg);
 		return;
 	default:
-		if (apply_event(b, &ev) < 0)
+		if (ev.type == BABEL_LINE_ROUTE && babel_guard_refuses(&b->guard, &ev, loop_now(b->loop)))
+			return;
+		if (babel_tables_apply(&b->tables, &ev, notify, b) < 0)
 			log_error("babeld: out of memory for its tables");
 		return;
 	}
@@ -335,13 +301,10 @@ static void read_lines(struct loop *l, struct babel *b)
 		log_warning("babeld: line longer than %d bytes, dropped", RBUF_SIZE);
 		b->rlen = 0;
 	}
-	/* A trickle (neighbour lines per hello, route lines as metrics move) waits
-	 * batch_ms in the socket (half if the loop wakes anyway) unless a
-	 * command awaits its answer (queue_write() polls); a hang-up still wakes us. */
-	if ((size_t)n < RBUF_SIZE / 2 && b->ready && !b->pending.n && b->io) {
+	/* Only the answer to a command wakes the loop (queue_write() polls);
+	 * a dump is read on its timer, in one go; a hang-up still wakes us. */
+	if ((size_t)n < RBUF_SIZE / 2 && b->ready && b->pending.n == (size_t)b->dumping && b->io)
 		loop_io_set_events(b->io, b->wlen ? POLLOUT : 0);
-		loop_timer_set_slack(b->batch_timer, loop_now(l) + b->batch_ms, b->batch_ms / 2);
-	}
 }
 
 static void on_io(struct loop *l, int fd, short revents, void *userdata)
@@ -353,15 +316,31 @@ static void on_io(struct loop *l, int fd, short revents, void *userdata)
 		read_lines(l, b);
 }
 
-/* The batch is due: read it now rather than poll for it (one poll and one
- * clock read less per batch); with nothing there, the next line wakes us. */
-static void on_batch(struct loop *l, struct loop_timer *t, void *userdata)
+/* Ask for a dump, or read the one asked for (until its end). */
+static void on_dump(struct loop *l, struct loop_timer *t, void *userdata)
 {
 	struct babel *b = userdata;
-	if (!b->io || b->fd < 0)
+	if (!b->io || b->fd < 0 || !b->ready)
 		return;
-	loop_io_set_events(b->io, POLLIN | (b->wlen ? POLLOUT : 0));
-	read_lines(l, b);
+	if (b->dumping) {
+		read_lines(l, b);
+		if (b->dumping && b->fd >= 0)
+			arm_dump(b, loop_now(l) + DUMP_READ_MS, 0);
+		return;
+	}
+	struct pending p = { on_dump_end, NULL };
+	if (VEC_PUSH(b->pending, p) < 0 || queue_write(b, "dump") < 0) {
+		if (b->pending.n && b->pending.v[b->pending.n - 1].cb == on_dump_end)
+			b->pending.n--;
+		arm_dump(b, loop_now(l) + b->dump_ms, 0); /* out of memory: later */
+		return;
+	}
+	b->dumping = true;
+	babel_tables_begin(&b->tables);
+	flush_writes(b);
+	if (b->io && b->pending.n == 1)
+		loop_io_set_events(b->io, b->wlen ? POLLOUT : 0);
+	arm_dump(b, loop_now(l) + DUMP_READ_MS, 0);
 }
 
 static int try_connect(const char *path)
@@ -427,9 +406,9 @@ static int use_socket(struct babel *b, int fd)
 	int r = loop_add_io(b->loop, fd, POLLIN, on_io, b, &b->io);
 	if (r < 0)
 		return r;
-	/* The header ends in "ok", then monitor dumps and ends in "ok". */
+	/* The header ends in "ok", then the first dump ends in "ok". */
 	b->internal_oks = 2;
-	r = queue_write(b, "monitor");
+	r = queue_write(b, "dump");
 	if (r < 0)
 		return r;
 	for (size_t i = 0; i < b->ifaces.n; i++) {
@@ -487,11 +466,11 @@ static int spawn_and_connect(struct babel *b)
 
 /*
  * babeld lives but the connection to it is gone. Seen with Debian's babeld
- * 1.12: it shuts a monitoring socket down when a line to it cannot be
- * written within 100 ms, or is longer than its 512-byte buffer (a flushed
+ * 1.12: it shuts a socket down when a line to it cannot be written
+ * within 100 ms, or is longer than its 512-byte buffer (a flushed
  * interface's lingering neighbours are printed with the freed interface's
  * name, any bytes). Without a new connection the node would add no tunnel
- * to babeld again and count no route. So: connect again (the monitor dump
+ * to babeld again and count no route. So: connect again (the first dump
  * rebuilds the tables, every interface is re-added); babeld and its routes
  * stay. After RECONNECT_TRIES failed attempts babeld is restarted.
  */
@@ -622,7 +601,6 @@ int babel_start(struct loop *l, const struct babel_params *params, struct babel 
 	b->socket_path = strdup(params->socket_path);
 	b->tunnel_options = babel_tunnel_options(params);
 	b->lan_accept_unsigned = params->n_lan_interfaces && params->hmac_accept_unsigned;
-	b->batch_ms = MAX(params->batch_ms, BABEL_BATCH_MIN_MS);
 	if (!b->socket_path || !b->tunnel_options)
 		return -ENOMEM;
 	if (params->pid_path && *params->pid_path && !(b->pid_path = strdup(params->pid_path)))
@@ -642,10 +620,10 @@ int babel_start(struct loop *l, const struct babel_params *params, struct babel 
 	if (r < 0)
 		return r;
 	loop_timer_disarm(b->reconnect_timer);
-	r = loop_add_timer(l, 0, 0, on_batch, b, &b->batch_timer);
+	r = loop_add_timer(l, 0, 0, on_dump, b, &b->dump_timer);
 	if (r < 0)
 		return r;
-	loop_timer_disarm(b->batch_timer);
+	loop_timer_disarm(b->dump_timer);
 	r = spawn_and_connect(b);
 	if (r < 0)
 		return r;
@@ -693,7 +671,6 @@ int babel_reconfigure(struct babel *b, const struct babel_params *params)
 	b->argv = argv;
 	b->id_arg = id_arg;
 	babel_guard_set(&b->guard, &p); /* cannot fail: babel_build_argv() took p */
-	b->batch_ms = MAX(p.batch_ms, BABEL_BATCH_MIN_MS);
 	bool accept = p.n_lan_interfaces && p.hmac_accept_unsigned;
 	r = accept != b->lan_accept_unsigned ? 2 : 1;
 	b->lan_accept_unsigned = accept;
@@ -737,7 +714,7 @@ void babel_stop(struct babel *b)
 		unlink(b->socket_path);
 	loop_timer_remove(b->restart_timer);
 	loop_timer_remove(b->reconnect_timer);
-	loop_timer_remove(b->batch_timer);
+	loop_timer_remove(b->dump_timer);
 	babel_argv_free(b->argv);
 	free(b->socket_path);
 	free(b->pid_path);
@@ -747,9 +724,7 @@ void babel_stop(struct babel *b)
 	free(b->key_path);
 	free(b->tunnel_options);
 	free(b->wbuf);
-	free(b->routes.v);
-	free(b->neighs.v);
-	free(b->ifcs.v);
+	babel_tables_free(&b->tables);
 	for (size_t i = 0; i < b->ifaces.n; i++)
 		iface_clear(&b->ifaces.v[i]);
 	free(b->ifaces.v);
@@ -784,7 +759,16 @@ int babel_command(struct babel *b, const char *line, babel_reply_fn cb, void *us
 		return r;
 	}
 	flush_writes(b);
+	/* Tables move after a command (an interface declared or flushed). */
+	babel_keep_fresh(b);
 	return 0;
+}
+
+void babel_keep_fresh(struct babel *b)
+{
+	b->dump_ms = BABEL_DUMP_MIN_MS;
+	if (b->ready && !b->dumping && b->dump_at > loop_now(b->loop) + BABEL_DUMP_MIN_MS)
+		arm_dump(b, loop_now(b->loop) + BABEL_DUMP_MIN_MS, BABEL_DUMP_MIN_MS / 2);
 }
 
 static bool valid_ifname(const char *s)
@@ -881,18 +865,18 @@ const char *babel_my_id(const struct babel *b)
 
 size_t babel_routes(const struct babel *b, const struct babel_route **ret)
 {
-	*ret = b->routes.v;
-	return b->routes.n;
+	*ret = b->tables.routes.v;
+	return b->tables.routes.n;
 }
 
 size_t babel_neighbours(const struct babel *b, const struct babel_neighbour **ret)
 {
-	*ret = b->neighs.v;
-	return b->neighs.n;
+	*ret = b->tables.neighs.v;
+	return b->tables.neighs.n;
 }
 
 size_t babel_interfaces(const struct babel *b, const struct babel_interface **ret)
 {
-	*ret = b->ifcs.v;
-	return b->ifcs.n;
+	*ret = b->tables.ifcs.v;
+	return b->tables.ifcs.n;
 }

@@ -6,15 +6,17 @@
  * explicit router-id (a new one when babeld's seqno was not saved) and a
  * configuration built from struct babel_params (filters that redistribute
  * only the node's prefix, pref-src, default route handling, HMAC keys),
- * connects to its local socket and switches it to "monitor". From then on:
+ * connects to its local socket and asks for a "dump". From then on:
  *   - commands are queued and sent one at a time; each gets babeld's
  *     "ok" / "no ..." / "bad" answer through an optional callback;
- *   - the monitor stream (neighbours, routes, interfaces) is kept in
- *     in-memory tables that the tunnel manager reads;
+ *   - babeld's tables (neighbours, routes, interfaces) are asked for again
+ *     every second while they move, up to every 10 s while they do not
+ *     (BABEL_DUMP_MIN_MS, BABEL_DUMP_MAX_MS), and kept in in-memory tables
+ *     that the tunnel manager reads (babel-tables.h);
  *   - if babeld dies it is restarted (after 1 s, then backing off to 30 s)
  *     and every interface added with babel_add_interface() is re-added;
  *   - if babeld shuts the local socket while it runs (babeld 1.12 does when
- *     a monitor line cannot be written), the module connects again after
+ *     a line of a dump cannot be written), the module connects again after
  *     200 ms (backing off to 5 s), rebuilds its tables and re-adds every
  *     interface.
  *
@@ -70,10 +72,6 @@ struct babel_params {
 	uint8_t max_prefix_len;
 
 	unsigned hello;            /* hello interval, seconds (tunnels) */
-	/* How long a trickle of monitor lines may wait in the socket, ms: half
-	 * the shortest hello a peer is expected to use (babel-conf.c), at least
-	 * BABEL_BATCH_MIN_MS (0: that). */
-	unsigned batch_ms;
 	/* babeld cost of a loss-free tunnel, link quality estimated (0: the default) */
 	unsigned link_cost;
 	/* babeld smoothing-half-life: N > 0 seconds, 0 babeld's (4 s), < 0 none */
@@ -101,10 +99,13 @@ struct babel_params {
 	size_t n_extra_args;
 };
 
-/* An idle node reads babeld's monitor lines at most this often (half of
- * babeld's 1 s hello, the network's default): what the wait adds to
- * failure detection (docs/tunnel-manager.md) is at most half a hello. */
-#define BABEL_BATCH_MIN_MS 500u
+/* babeld's tables are asked for (a dump) every BABEL_DUMP_MIN_MS after
+ * they moved (an entry came or went, a route was installed or withdrawn,
+ * a neighbour began or stopped hearing us: babel-tables.h) or a command
+ * was sent, twice as long after each dump that found nothing moved, up to
+ * BABEL_DUMP_MAX_MS. */
+#define BABEL_DUMP_MIN_MS 1000u
+#define BABEL_DUMP_MAX_MS 10000u
 
 /* What changed, for the listener. obj is a route, neighbour or interface. */
 typedef void (*babel_change_fn)(struct babel *b, const struct babel_event *ev, void *userdata);
@@ -189,7 +190,12 @@ int babel_add_interface(struct babel *b, const char *ifname, const char *extra,
  */
 int babel_forget_interface(struct babel *b, const char *ifname);
 
-/* True once babeld's socket answered and the monitor dump is complete. */
+/* The tables are wanted fresh (a tunnel drains, or waits for its babel
+ * neighbour): dumps every BABEL_DUMP_MIN_MS again from now on, until they
+ * stop moving. */
+void babel_keep_fresh(struct babel *b);
+
+/* True once babeld's socket answered and its first dump is complete. */
 bool babel_ready(const struct babel *b);
 /* babeld's pid, 0 while it is not running. */
 int babel_pid(const struct babel *b);

@@ -3,101 +3,37 @@
 #include "macro.h"
 #include "netconf.h"
 
-void health_reset(struct health_rx *h, uint64_t now_ms)
+void health_reset(struct health_rx *h)
 {
-	*h = (struct health_rx){ .rx_ms = now_ms };
+	*h = (struct health_rx){ 0 };
 }
 
-/* Bytes came between the readings at from_ms and to_ms: when, at the
- * latest? At to_ms, unless babel said it heard no hello since quiet_ms, a
- * moment in between: then at quiet_ms, and the tunnel stays suspect (true). */
-static bool rx_came(struct health_rx *h, uint64_t from_ms, uint64_t to_ms)
-{
-	h->rx_lo_ms = from_ms;
-	if (h->suspect && from_ms <= h->quiet_ms && h->quiet_ms < to_ms) {
-		h->rx_ms = MAX(h->rx_ms, h->quiet_ms);
-		return true;
-	}
-	h->rx_ms = to_ms;
-	h->heard = true;
-	h->suspect = false;
-	return false;
-}
-
-enum health_verdict health_rx_update(struct health_rx *h, uint64_t rx_bytes, uint64_t tx_bytes,
+enum health_verdict health_rx_update(struct health_rx *h, uint64_t rx, uint64_t tx,
 				     uint64_t now_ms, uint64_t dead_after_ms)
 {
-	uint64_t prev_read = h->seen ? h->read_ms : h->rx_ms;
-
-	h->quiet_pending = false;
 	h->read_ms = now_ms;
-	if (!h->seen || rx_bytes != h->rx_bytes) {
-		/* First reading, or bytes came (or the counter restarted). */
-		bool dated_back = false;
-		h->tx_lo = h->tx_bytes;
-		if (h->seen || rx_bytes)
-			dated_back = rx_came(h, prev_read, now_ms);
-		h->rx_bytes = rx_bytes;
-		h->tx_bytes = tx_bytes;
-		/* Bytes dated back to babel's silence: what was sent since is
-		 * counted from the reading before, not from this one, or the
-		 * reading at dead_after could find nothing sent yet. */
-		h->tx_at_rx = dated_back ? h->tx_lo : tx_bytes;
+	if (!h->seen || rx != h->rx) {
+		/* The baseline (silence is counted from it), or bytes came (or
+		 * the counter restarted). */
+		h->rx_ms = now_ms;
 		h->seen = true;
+		h->rx = rx;
+		h->tx = h->tx_at_rx = tx;
 		return HEALTH_ALIVE;
 	}
-	if (tx_bytes < h->tx_bytes) /* restarted: start over from here */
-		h->tx_at_rx = tx_bytes;
-	h->tx_bytes = tx_bytes;
-	if (now_ms >= h->rx_ms + dead_after_ms && tx_bytes != h->tx_at_rx)
+	if (tx < h->tx) /* restarted: start over from here */
+		h->tx_at_rx = tx;
+	h->tx = tx;
+	if (now_ms >= h->rx_ms + dead_after_ms && tx != h->tx_at_rx)
 		return HEALTH_DEAD;
 	return HEALTH_ALIVE;
 }
 
-bool health_suspect(struct health_rx *h, uint64_t now_ms, uint64_t silent_ms)
+uint64_t health_verdict_ms(const struct health_rx *h, uint64_t dead_after_ms)
 {
-	if (h->suspect || !h->heard)
-		return false;
-	h->suspect = h->quiet_pending = true;
-	h->quiet_ms = now_ms > silent_ms ? now_ms - silent_ms : 0;
-	/* The last bytes read came between two readings; babel's silence
-	 * began in between: they were hellos, they came before it. */
-	if (h->rx_lo_ms <= h->quiet_ms && h->quiet_ms < h->rx_ms) {
-		h->rx_ms = h->quiet_ms;
-		h->tx_at_rx = h->tx_lo; /* as in health_rx_update() */
-	}
-	return true;
-}
-
-uint64_t health_next_ms(const struct health_rx *h, uint64_t dead_after_ms, uint64_t every_ms)
-{
-	uint64_t third = MAX(dead_after_ms / 3, (uint64_t)1000);
-	if (h->quiet_pending)
-		return h->read_ms; /* now */
-	if (!h->heard)
-		return h->read_ms + MIN(third, every_ms);
-	if (!h->suspect)
-		return h->read_ms + every_ms;
-	/* The reading that can judge it comes when dead_after has passed
-	 * since the last bytes, however soon after the last one: a third
-	 * between the two put off by up to that third a verdict that babel
-	 * reported late (its silence heard at 2.7 s, not 1.7 s). Once past,
-	 * a tunnel silent both ways is read every third. */
-	if (h->rx_ms + dead_after_ms > h->read_ms)
-		return h->rx_ms + dead_after_ms;
-	return h->read_ms + MIN(third, every_ms);
-}
-
-uint64_t health_babel_silent_ms(unsigned reach, unsigned hello_ms)
-{
-	reach &= 0xffff;
-	if (!reach || (reach & 0x8000))
-		return 0;
-	unsigned missed = 0;
-	while (!(reach & (0x8000u >> missed)))
-		missed++;
-	/* babeld counts a hello missed once 1.7 intervals passed without it. */
-	return (uint64_t)hello_ms * (10 * missed + 7) / 10;
+	uint64_t at = h->rx_ms + dead_after_ms;
+	/* Read at or after it without a verdict: silent both ways. */
+	return h->seen && h->read_ms > h->rx_ms && h->read_ms < at ? at : 0;
 }
 
 uint64_t health_hello_ms(int opt_seconds, const struct re6st_netconf *nc, bool longer)

@@ -290,7 +290,7 @@ const struct conf_option options_table[] = {
 		"babel smoothing half-life of route metrics (route-selection hysteresis), 0 "
 		"none. Default: from the network configuration (8)."),
 	INT_OPT("dead-after", 0, dead_after, 1, NETCONF_MAX_DEAD_AFTER, "SECONDS",
-		"A WireGuard tunnel that received nothing for SECONDS is dead and freed at "
+		"A tunnel that received nothing for SECONDS while sending is dead and freed at "
 		"once. Default: from the network configuration (3)."),
 	STRV_OPT(NULL, 'B', babel_args, "ARG", "Extra argument for babeld. Repeatable."),
 	FN_OPT("metrics", 0, parse_metrics, "[ADDR:]PORT",

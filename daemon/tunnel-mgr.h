@@ -9,6 +9,8 @@
  *                       FOU, drain qdisc), the kernel's routes through one
  *   tunnel-choice.c     candidates and the order to try them (policy.h)
  *   tunnel-reach.c      reachability: asking peers for probes (reach.h)
+ *   tunnel-health.c     handshake checks; the links' counters read every
+ *                       second, dead tunnels freed (health.h)
  *   tunnel-loss.c       lossy tunnels: babel's reach sampled (health.h)
  *   tunnel-ctl.c        the "tunnels", "peers" and status "policy" views
  *   tunnel-metrics.c    the tunnels' part of the node's metrics
@@ -80,7 +82,9 @@
 #define HANDSHAKE_FIRST_MS 20000 /* client: first handshake must come by then */
 #define HANDSHAKE_STALE_S 200    /* WireGuard re-handshakes every 120 s when in use */
 #define GRE_TTL 64
-#define HEALTH_EVERY_MS 10000    /* a tunnel babel hears: counters read this often */
+#define HEALTH_EVERY_MS 30000    /* a live tunnel's handshake (GRE: babel neighbour) checked this often */
+#define COUNTERS_MS 1000         /* live tunnels' counters read this often (health.h) */
+#define COUNTERS_SLACK_MS 250    /* ... up to this early, when the loop wakes anyway */
 #define KEEPALIVE_S 25
 #define SPARE_SERVERS 2
 #define BACKOFF_FAIL_MS 300000
@@ -108,6 +112,8 @@ struct tunnel {
 	uint16_t port;          /* server: WireGuard listen port */
 	struct nl_gre_config gre; /* GRE/FOU: as programmed (family = link kind) */
 	uint64_t alive_ms;      /* GRE/FOU: last time babel had a neighbour on it */
+	bool live;              /* a WireGuard handshake (GRE: a babel neighbour both
+				 * ways) since up: judged by its counters (health.h) */
 	enum tstate state;
 	struct re6st_prefix peer;
 	uint64_t peer_serial;
@@ -138,7 +144,7 @@ struct tunnel {
 	uint64_t since_ms;      /* state entered */
 	uint64_t checked_ms;    /* last handshake check */
 	uint64_t rotations;     /* times this interface got a new peer */
-	struct health_rx rx;    /* WireGuard: dead-underlay detection (health.h) */
+	struct health_rx rx;    /* dead-underlay detection (health.h) */
 	struct health_loss loss; /* babel's hellos lost (health.h, policy.h exception 9) */
 	uint64_t loss_next_ms;  /* next sample of it */
 };
@@ -184,6 +190,8 @@ struct tunnel_mgr {
 	struct re6st_prefix anchors[NETCONF_MAX_ANCHORS]; /* --anchor */
 	size_t n_anchors;
 	uint64_t next_fill_ms;
+	uint64_t next_counters_ms; /* the links' counters read next (tm_read_counters()) */
+	unsigned counters_failing; /* readings failed in a row */
 	unsigned bootstrap_useless; /* bootstrap answers in a row that brought nobody new */
 	uint64_t bootstrap_after_ms; /* not asked again before (policy_bootstrap_wait_ms()) */
 	uint64_t want_ms;       /* below the target: next look in (WANT_MS doubling) */
@@ -201,12 +209,6 @@ const char *tm_pfx(const struct re6st_prefix *p, char buf[PREFIX_STRLEN]);
 unsigned tm_client_count(const struct tunnel_mgr *m);
 unsigned tm_max_clients(const struct tunnel_mgr *m);
 uint64_t tm_refresh_ms(const struct tunnel_mgr *m);
-/* When tunnel t's next health check is due, and how early it may run
- * (*ret_slack): while setting up (no WireGuard handshake, no babel
- * neighbour on GRE), every third of dead-after (1 to 10 s); then every
- * HEALTH_EVERY_MS, and as health_next_ms() says once babel reported the
- * peer's hellos missed (tunnel_hello_missed()). */
-uint64_t tm_health_due(const struct tunnel_mgr *m, const struct tunnel *t, uint64_t *ret_slack);
 struct policy_params tm_params(const struct tunnel_mgr *m);
 const struct re6st_prefix *tm_anchors(const struct tunnel_mgr *m, size_t *ret_n);
 bool tm_is_neighbour(const struct tunnel_mgr *m, const struct re6st_prefix *p);
@@ -332,6 +334,26 @@ void tm_on_tunnel_msg(void *userdata, const struct re6st_prefix *peer, enum pp_t
 size_t tm_peer_prefixes(void *userdata, const struct re6st_prefix **ret, size_t *ret_n_client);
 /* tunnel-metrics.c: tunnels by state, per-tunnel bytes and handshake age */
 void tm_metrics_collect(void *userdata, struct prom_buf *w);
+
+/* tunnel-health.c: is the tunnel up, is its underlay alive? When tunnel
+ * t's next check is due, and how early it may run (*ret_slack): until it
+ * is live (a WireGuard handshake, a babel neighbour both ways on GRE),
+ * every third of dead-after (1 to 10 s); then every HEALTH_EVERY_MS. */
+uint64_t tm_health_due(const struct tunnel_mgr *m, const struct tunnel *t, uint64_t *ret_slack);
+/* That check when due: no handshake (neighbour) in time, or a stale one,
+ * frees t. */
+void tm_check_health(struct tunnel_mgr *m, struct tunnel *t, uint64_t now);
+/* When the live tunnels' counters are read next (0: no tunnel to read),
+ * and how early (*ret_slack): every COUNTERS_MS, and when one of them
+ * may be judged (health_verdict_ms()). */
+uint64_t tm_counters_due(const struct tunnel_mgr *m, uint64_t *ret_slack);
+/* Read them when due, in one request: a tunnel that heard nothing for
+ * dead-after while it sent is freed as dead, its peer backed off. */
+void tm_read_counters(struct tunnel_mgr *m, uint64_t now);
+
+/* A tunnel waits on babel's tables: drains (its routes to move), was
+ * asked to go (the same), or is GRE without its babel neighbour yet. */
+bool tm_waits_on_babel(const struct tunnel_mgr *m);
 
 /* tunnel-loss.c: lossy tunnels (policy.h, exception 9). Start sampling
  * once babel's reach of the new peer can be full. */

@@ -60,30 +60,6 @@ static double share(uint32_t opt, uint32_t net)
 
 /* The policy's parameters: options, else the network's (whose decoder gives
  * the defaults for fields a document lacks), else the defaults. */
-uint64_t tm_health_due(const struct tunnel_mgr *m, const struct tunnel *t, uint64_t *ret_slack)
-{
-	uint64_t dead = health_dead_after_ms(m->c->opt.dead_after, m->c->netconf);
-	uint64_t third = MIN(MAX(dead / 3, (uint64_t)1000), (uint64_t)HEALTH_EVERY_MS);
-	uint64_t due;
-
-	if (tm_is_gre(t)) /* babel heard the peer once: slowly */
-		due = t->checked_ms + (t->alive_ms == t->since_ms ? third : HEALTH_EVERY_MS);
-	else if (!t->rx.seen) /* no WireGuard handshake yet */
-		due = t->checked_ms + third;
-	else
-		due = health_next_ms(&t->rx, dead, HEALTH_EVERY_MS);
-	/* The last check read nothing (no device, no peer): not again sooner
-	 * than a third of dead-after. */
-	if (!tm_is_gre(t) && t->rx.seen && t->checked_ms > t->rx.read_ms)
-		due = MAX(due, t->checked_ms + third);
-	/* A suspect tunnel is read on time; the others up to a third of their
-	 * period early, so that the tunnels' checks fall in one wake-up. */
-	*ret_slack = t->rx.suspect || due <= t->checked_ms
-			     ? 0
-			     : MIN((uint64_t)HEALTH_SLACK_MS, (due - t->checked_ms) / 3);
-	return due;
-}
-
 struct policy_params tm_params(const struct tunnel_mgr *m)
 {
 	const struct ctx *c = m->c;

@@ -54,7 +54,8 @@ static void tunnel_up(struct tunnel_mgr *m, struct tunnel *t)
 		metrics_observe(c->metrics, H_SETUP_SECONDS, (double)(tm_now_ms(m) - t->since_ms) / 1000);
 	t->state = T_UP;
 	t->since_ms = t->checked_ms = t->alive_ms = tm_now_ms(m);
-	health_reset(&t->rx, t->since_ms);
+	t->live = false;
+	health_reset(&t->rx);
 	tm_loss_reset(m, t);
 	t->rotations++;
 	m->rotations++;
@@ -597,88 +598,6 @@ void tm_on_tunnel_msg(void *userdata, const struct re6st_prefix *peer,
 
 /* ---- periodic work ---- */
 
-static void check_health(struct tunnel_mgr *m, struct tunnel *t, uint64_t now)
-{
-	struct ctx *c = m->c;
-	_cleanup_(nl_wg_device_freep) struct nl_wg_device *d = NULL;
-
-	uint64_t slack, due = tm_health_due(m, t, &slack);
-	if (now + slack < due)
-		return;
-	t->checked_ms = now;
-	if (tm_is_gre(t)) {
-		/* No handshake to look at: a babel neighbour on the link that
-		 * hears us (hellos one way, IHUs back) tells that packets flow
-		 * both ways. Same time-outs as WireGuard's. */
-		if (!c->babel)
-			return;
-		if (babel_count_neighbours_2way(c->babel, t->ifname)) {
-			if (t->alive_ms == t->since_ms)
-				log_debug("tunnel %s: babel neighbour after %.1f s", t->ifname,
-					  (double)(now - t->since_ms) / 1000);
-			t->alive_ms = now;
-		} else if (t->alive_ms == t->since_ms) {
-			if (now - t->since_ms > (t->server ? 3 * HANDSHAKE_FIRST_MS : HANDSHAKE_FIRST_MS)) {
-				if (!t->server)
-					tm_backoff(m, &t->peer, BACKOFF_FAIL_MS);
-				tm_release(m, t, "no babel neighbour");
-			}
-		} else if (now - t->alive_ms > HANDSHAKE_STALE_S * 1000ull) {
-			tm_release(m, t, "babel neighbour gone");
-		}
-		return;
-	}
-	if (nl_wg_device_get(c->nl, t->ifindex, &d) < 0)
-		return;
-	const struct nl_wg_peer *p = nl_wg_device_find_peer(d, t->peer_wg);
-	if (!p)
-		return;
-	uint64_t hs = (uint64_t)p->last_handshake.tv_sec;
-	/* A tunnel that hears nothing (not even babel's hellos) is dead. */
-	uint64_t dead_ms = health_dead_after_ms(c->opt.dead_after, c->netconf);
-	if (hs && health_rx_update(&t->rx, p->rx_bytes, p->tx_bytes, now, dead_ms) == HEALTH_DEAD) {
-		char b[PREFIX_STRLEN];
-		log_notice("tunnel %s %s %s: nothing received for %.1f s: dead", t->ifname,
-			   t->server ? "from" : "to", tm_pfx(&t->peer, b),
-			   (double)(now - t->rx.rx_ms) / 1000);
-		/* The underlay path between the two is cut, whichever side
-		 * opened the tunnel: a served tunnel's peer is avoided too, or
-		 * a node cut from all its peers tries its old clients first. */
-		tm_backoff(m, &t->peer, BACKOFF_FAIL_MS);
-		m->dead++;
-		tm_release(m, t, "underlay dead");
-		return;
-	}
-	uint64_t unix_now = loop_unix_now();
-	if (hs == 0) {
-		if (now - t->since_ms > (t->server ? 3 * HANDSHAKE_FIRST_MS : HANDSHAKE_FIRST_MS)) {
-			/* The peer has tcp endpoints: no back-off, TCP next time. */
-			if (!t->server && t->type == PP_TUNNEL_WG && t->n_tcp_eps)
-				tm_tcp_prefer(m, &t->peer);
-			else if (!t->server)
-				tm_backoff(m, &t->peer, BACKOFF_FAIL_MS);
-			tm_release(m, t, "no WireGuard handshake");
-		}
-	} else if (unix_now > hs + HANDSHAKE_STALE_S) {
-		tm_release(m, t, "WireGuard handshake too old");
-	}
-}
-
-void tunnel_hello_missed(struct tunnel_mgr *m, const char *ifname, uint64_t silent_ms)
-{
-	for (size_t i = 0; m && i < m->n; i++) {
-		struct tunnel *t = m->t[i];
-		if (t->state != T_UP || tm_is_gre(t) || strcmp(t->ifname, ifname))
-			continue;
-		if (health_suspect(&t->rx, tm_now_ms(m), silent_ms)) {
-			log_debug("tunnel %s: babel heard no hello for %.1f s: reading its counters",
-				  t->ifname, (double)silent_ms / 1000);
-			tm_wake(m);
-		}
-		return;
-	}
-}
-
 void tm_wake(struct tunnel_mgr *m)
 {
 	if (m->timer) /* NULL while the module stops */
@@ -736,6 +655,8 @@ static void schedule(struct tunnel_mgr *m, uint64_t now, size_t wanted)
 		case T_FREE: break;
 		}
 	}
+	uint64_t cslack, cdue = tm_counters_due(m, &cslack);
+	ATS(cdue, cslack);
 	if (wanted)
 		ATS(now + m->want_ms, m->want_ms / 2);
 	if (m->c->state && m->c->peer && m->c->babel)
@@ -759,6 +680,10 @@ void tm_run(struct loop *l, struct loop_timer *timer, void *userdata)
 			i++;
 		}
 
+	tm_read_counters(m, now);
+	/* babel's tables fresh every second while a tunnel waits on them. */
+	if (m->c->babel && tm_waits_on_babel(m))
+		babel_keep_fresh(m->c->babel);
 	for (size_t i = 0; i < m->n; i++) {
 		struct tunnel *t = m->t[i];
 		if (t->destroy_requested && t->state != T_FREE) {
@@ -773,7 +698,7 @@ void tm_run(struct loop *l, struct loop_timer *timer, void *userdata)
 				setup_next(m, t);
 			break;
 		case T_UP:
-			check_health(m, t, now);
+			tm_check_health(m, t, now);
 			/* Lossy (policy.h, exception 9): a client tunnel goes
 			 * when another is up; either side avoids the peer. */
 			if (tm_loss_check(m, t, now) && !t->server && !tm_is_neighbour(m, &t->peer) &&

@@ -55,16 +55,6 @@ void tunnel_fini(struct ctx *c);
 /* Take --neighbour and --anchor from o (again: SIGHUP). 0 or -ENOMEM. */
 int tunnel_set_lists(struct tunnel_mgr *t, const struct options *o);
 
-/*
- * babeld's monitor stream shows the newest hellos of ifname's neighbour
- * missed: nothing heard for silent_ms at least (health_babel_silent_ms()).
- * A WireGuard tunnel up on ifname has its counters read at once and judged
- * dead once nothing came for dead-after (health.h); without it, an idle
- * node reads them every 10 s only. Only marks and wakes the manager's
- * timer: safe from inside babel's listener. NULL-safe.
- */
-void tunnel_hello_missed(struct tunnel_mgr *m, const char *ifname, uint64_t silent_ms);
-
 /* For the node's health (re6stctl status): tunnels up, either role, and
  * whether a client reached us over the underlay in the last 10 minutes. */
 struct tunnel_health {

@@ -342,6 +342,100 @@ int nl_link_dump(struct nl_sock *s, struct nl_link_info **ret_links, size_t *ret
 	return 0;
 }
 
+/* ---- counters ---- */
+
+int nl_link_build_getstats(void *buf, size_t size, struct nlmsghdr **ret)
+{
+	if (size < MNL_NLMSG_HDRLEN + sizeof(struct if_stats_msg))
+		return -EMSGSIZE;
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	nlh->nlmsg_type = RTM_GETSTATS;
+	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+	struct if_stats_msg *ism = mnl_nlmsg_put_extra_header(nlh, sizeof(*ism));
+	ism->family = AF_UNSPEC;
+	ism->filter_mask = IFLA_STATS_FILTER_BIT(IFLA_STATS_LINK_64);
+	*ret = nlh;
+	return 0;
+}
+
+static const struct nl_policy stats_policy[IFLA_STATS_MAX + 1] = {
+	[IFLA_STATS_LINK_64] = { MNL_TYPE_BINARY, 0 }, /* length checked below */
+};
+
+/* The first eight counters of struct rtnl_link_stats64 (Linux 2.6.35 on),
+ * which grows at its end from kernel to kernel: a longer attribute is
+ * fine, a shorter one not. */
+#define STATS64_MIN (8 * sizeof(uint64_t))
+
+int nl_link_parse_stats(const struct nlmsghdr *nlh, struct nl_link_stats *ret)
+{
+	if (nlh->nlmsg_type != RTM_NEWSTATS)
+		return -EBADMSG;
+	const struct nlattr *tb[IFLA_STATS_MAX + 1] = {};
+	int r = nl_parse_msg(nlh, sizeof(struct if_stats_msg), stats_policy, IFLA_STATS_MAX, tb);
+	if (r < 0)
+		return r;
+	const struct if_stats_msg *ism = mnl_nlmsg_get_payload(nlh);
+	const struct nlattr *a = tb[IFLA_STATS_LINK_64];
+	if (ism->ifindex == 0 || ism->ifindex > INT32_MAX || !a ||
+	    mnl_attr_get_payload_len(a) < STATS64_MIN)
+		return -EBADMSG;
+	uint64_t v[8];
+	memcpy(v, mnl_attr_get_payload(a), sizeof(v)); /* attributes are 4-aligned only */
+	/* rx_packets, tx_packets, rx_bytes, tx_bytes, rx_errors, tx_errors,
+	 * rx_dropped, tx_dropped */
+	*ret = (struct nl_link_stats){ .ifindex = (int)ism->ifindex, .rx_packets = v[0],
+				       .tx_packets = v[1], .rx_bytes = v[2], .tx_bytes = v[3],
+				       .tx_errors = v[5], .tx_dropped = v[7] };
+	return 0;
+}
+
+struct stats_list {
+	struct nl_link_stats *v;
+	size_t n, cap;
+};
+
+static int stats_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct stats_list *l = data;
+	struct nl_link_stats st;
+	if (nl_link_parse_stats(nlh, &st) < 0)
+		return 0; /* skip a link we cannot parse rather than fail the dump */
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 16;
+		struct nl_link_stats *v = reallocarray(l->v, cap, sizeof(*v));
+		if (!v)
+			return -ENOMEM;
+		l->v = v;
+		l->cap = cap;
+	}
+	l->v[l->n++] = st;
+	return 0;
+}
+
+static void stats_reset(void *data)
+{
+	struct stats_list *l = data;
+	free(l->v);
+	*l = (struct stats_list){};
+}
+
+int nl_link_stats_dump(struct nl_sock *s, struct nl_link_stats **ret_stats, size_t *ret_n)
+{
+	uint8_t buf[64];
+	struct nlmsghdr *nlh;
+	int r = nl_link_build_getstats(buf, sizeof(buf), &nlh);
+	if (r < 0)
+		return r;
+	struct stats_list l = {};
+	r = nl_dump(s, NL_PROTO_ROUTE, nlh, stats_cb, &l, stats_reset);
+	if (r < 0)
+		return r;
+	*ret_stats = l.v;
+	*ret_n = l.n;
+	return 0;
+}
+
 /* ---- link events ---- */
 
 struct nl_link_monitor {

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * link.h - network interfaces (rtnetlink RTM_*LINK): create, delete,
- * up/down, MTU, lookup, dump; and link events on a separate socket.
+ * up/down, MTU, lookup, dump; their counters (RTM_GETSTATS); and link
+ * events on a separate socket.
  *
  * Errors common to every request: the kernel's -errno (nl_last_error()
  * has its message), -ENOBUFS/-EIO on socket trouble, -ENOMEM.
@@ -74,6 +75,24 @@ int nl_link_get(struct nl_sock *s, int ifindex, struct nl_link_info *ret);
  * with -EAGAIN.
  */
 int nl_link_dump(struct nl_sock *s, struct nl_link_info **ret_links, size_t *ret_n);
+
+/* ---- counters (RTM_GETSTATS) ---- */
+
+/* A link's 64-bit counters, as the kernel counts them on the link itself
+ * (for WireGuard and GRE: the inner packets). */
+struct nl_link_stats {
+	int ifindex;
+	uint64_t rx_packets, tx_packets;
+	uint64_t rx_bytes, tx_bytes;
+	uint64_t tx_errors, tx_dropped; /* e.g. a packet a local firewall refused */
+};
+
+/*
+ * The counters of every link of the namespace, in one request (IFLA_STATS_LINK_64
+ * only: some 200 bytes a link), into a malloc'ed array (free() it).
+ * Retried like nl_link_dump().
+ */
+int nl_link_stats_dump(struct nl_sock *s, struct nl_link_stats **ret_stats, size_t *ret_n);
 
 /* ---- link events (RTNLGRP_LINK), for a poll loop ---- */
 

@@ -136,6 +136,9 @@ int nl_link_build_get(void *buf, size_t size, int ifindex, const char *name,
 		      struct nlmsghdr **ret);
 /* Parse an RTM_NEWLINK/RTM_DELLINK message. -EBADMSG if malformed. */
 int nl_link_parse(const struct nlmsghdr *nlh, struct nl_link_info *ret);
+/* RTM_GETSTATS dump of every link's IFLA_STATS_LINK_64; its replies. */
+int nl_link_build_getstats(void *buf, size_t size, struct nlmsghdr **ret);
+int nl_link_parse_stats(const struct nlmsghdr *nlh, struct nl_link_stats *ret);
 
 /* ---- wireguard ---- */
 /*

@@ -325,7 +325,7 @@ const struct conf_option registry_options_table[] = {
 	       "babel smoothing half-life of route metrics (route-selection hysteresis); "
 	       "0 none. Default: 8"),
 	FN_OPT("dead-after", 0, parse_dead_after, "SEC",
-	       "A WireGuard tunnel that received nothing that long is dead: freed at once. "
+	       "A tunnel that received nothing that long is dead: freed at once. "
 	       "Default: 3"),
 	FN_OPT("client-count", 0, parse_client_count, "N",
 	       "Tunnels each node sets up. Default: 10"),

@@ -15,9 +15,11 @@
 #                figures slow)
 #   wake-ups     voluntary context switches per second (each poll() that
 #                sleeps then wakes is one)
-#   babeld lines the monitor's lines per second and one dump's lines, on a
-#                second connection to node 1's babeld (following the
-#                monitor against asking for dumps)
+#   babeld lines one dump's lines (re6stnet asks for one every 10 s once
+#                babeld's tables stop moving) and, for comparison, the
+#                monitor stream's lines per second (and by kind: what the
+#                node followed before 6 December), on a second connection
+#                to node 1's babeld
 #   system calls re6stnet's, per second and by name, over 30 s of strace
 #                after the window (BENCH_TRACE=0: none), and its wake-ups
 #                by cause (a timer, or the fds poll() returned)
@@ -86,7 +88,7 @@ figure "re6stnet with its helpers" "$tp% of a core"
 echo "registry requests (helpers run) before the window: $r0"
 echo "registry requests (helpers run) after it:          $r1"
 echo "aim: re6stnet at most 0.1% of a core idle: $(awk -v p="$rp" 'BEGIN { print (p <= 0.1) ? "met" : "NOT met" }') (with its helpers: $(awk -v p="$tp" 'BEGIN { print (p <= 0.1) ? "met" : "NOT met" }'))"
-# Following babeld's monitor stream against asking for a dump: the lines
+# Asking for dumps against following babeld's monitor stream: the lines
 # of one dump (all of babeld's tables) and the monitor's lines per second
 # over 20 s, on a second connection to node 1's babeld.
 /usr/bin/python3 - "$TB_DIR/n1/run/babeld.sock" <<'PY'
@@ -105,15 +107,22 @@ def until_ok(s):
     return buf.count(b'\n') - 1
 s = connect(); s.sendall(b'dump\n'); dump = until_ok(s); s.close()
 s = connect(); s.sendall(b'monitor\n'); until_ok(s)
-s.settimeout(0.2); lines = 0; end = time.time() + 20
+s.settimeout(0.2); lines = 0; end = time.time() + 20; buf = b''; kinds = {}
 while time.time() < end:
     try:
-        lines += s.recv(65536).count(b'\n')
+        buf += s.recv(65536)
     except socket.timeout:
         pass
+    *whole, buf = buf.split(b'\n')
+    lines += len(whole)
+    for l in whole:
+        k = b' '.join(l.split(b' ')[:2]).decode(errors='replace')
+        kinds[k] = kinds.get(k, 0) + 1
 s.close()
 print('figure: %-40s %d' % ('babeld dump, lines (once)', dump))
 print('figure: %-40s %.1f' % ('babeld monitor lines per second', lines / 20))
+print('babeld monitor lines per second, by kind: ' +
+      ', '.join('%s %.1f' % (k, n / 20) for k, n in sorted(kinds.items(), key=lambda kv: -kv[1])))
 PY
 # Where the wake-ups come from: re6stnet's system calls over 30 s (after
 # the measured window: strace slows the process down).

@@ -234,7 +234,7 @@ static int node(int i, int report_fd, int stop_fd)
 	}
 	if (i == 1 && ok) {
 		/* babeld shuts our socket while it runs ("quit" does what babeld
-		 * 1.12 does when a monitor line cannot be written): the module
+		 * 1.12 does when a line to it cannot be written): the module
 		 * connects again to the same babeld, tables and veth0 come back. */
 		int pid = babel_pid(b), quit = 0;
 		unsigned c0 = babel_connects(b), s0 = babel_starts(b), r0 = babel_reconnects(b);

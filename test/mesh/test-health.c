@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * The dead-tunnel verdict (daemon/health.h): WireGuard counters read once a
- * second; then as tunnel.c reads them on an idle node, every 10 s and at
- * once when babel reports hellos missed (a simulated babeld).
+ * The dead-tunnel verdict (daemon/health.h): the link's counters read as
+ * tunnel-health.c reads them, every second or up to 250 ms early when the
+ * loop wakes anyway, and at health_verdict_ms().
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -11,61 +11,45 @@
 #include "health.h"
 #include "netconf.h"
 
+#define PERIOD_MS 1000 /* tunnel-mgr.h's COUNTERS_MS */
+#define SLACK_MS 250   /* ... and COUNTERS_SLACK_MS */
 
 /*
  * A tunnel whose peer sends a hello every second from hello_phase, and whose
- * underlay is cut at cut_ms (0: never; lossy: every 7th and 8th hello lost).
- * A babeld counts hellos missed as 1.12 does (once 1.7 intervals passed,
- * checked every second from check_phase; with quiet_first, no line for the
- * first hello missed: the silence reported from the second on, as
- * vm-failover once saw) and its monitor line calls
- * health_suspect(), at once (read_phase < 0) or when babel.c next reads its
- * socket (every BATCH_MS from read_phase); the counters are read when
- * health_next_ms() says so, in 100 ms steps. Returns when it was judged dead (0: never before end_ms);
- * *ret_reads counts the readings, *ret_last_rx when bytes last came.
+ * underlay is cut at cut_ms (0: never; lossy: every 7th and 8th hello lost);
+ * the link's counters start from a previous peer's. The counters are read
+ * from read_phase on, every PERIOD_MS, early (up to SLACK_MS, in 50 ms
+ * steps) when a seeded draw says the loop woke for something else, and at
+ * health_verdict_ms(). Returns when it was judged dead (0: never before
+ * end_ms); *ret_reads counts the readings, *ret_last_rx when bytes last came.
  */
-#define BATCH_MS 500 /* babel.c's MONITOR_BATCH_MS */
-#define STR_(x) #x
-#define STR(x) STR_(x)
-
-static uint64_t simulate(uint64_t hello_phase, uint64_t check_phase, int read_phase,
-			 bool quiet_first, uint64_t cut_ms, bool lossy, uint64_t end_ms,
-			 unsigned *ret_reads, uint64_t *ret_last_rx)
+static uint64_t simulate(uint64_t hello_phase, uint64_t read_phase, uint32_t seed, uint64_t cut_ms,
+			 bool lossy, uint64_t end_ms, unsigned *ret_reads, uint64_t *ret_last_rx)
 {
-	const uint64_t dead = 3000, every = 10000;
+	const uint64_t dead = 3000;
 	struct health_rx h;
-	uint64_t rx = 0, tx = 0, last_rx = 0, htime = 0, heard = 0;
-	unsigned reach = 0, reads = 0, n_hello = 0, line = 0x10000; /* none */
+	uint64_t rx = 123456, tx = 654321, last_rx = 0, next = read_phase;
+	unsigned reads = 0, n_hello = 0;
+	uint32_t x = seed | 1;
 
-	health_reset(&h, 0);
-	for (uint64_t t = 100; t <= end_ms; t += 100) {
+	health_reset(&h);
+	for (uint64_t t = 50; t <= end_ms; t += 50) {
 		if (t % 1000 == hello_phase % 1000) {
 			bool lost = (cut_ms && t >= cut_ms) || (lossy && n_hello % 8 >= 6);
 			n_hello++;
 			if (!lost) {
 				rx += 150;
 				last_rx = t;
-				reach = (reach >> 1) | 0x8000;
-				htime = heard = t;
 			}
 		}
 		if (t % 1000 == (hello_phase + 500) % 1000)
 			tx += 150; /* our hellos */
-		if (t % 1000 == check_phase % 1000 && reach && t - htime >= 1700) {
-			uint64_t missed = (t - htime - 700) / 1000;
-			reach >>= missed;
-			htime += missed * 1000;
-			if (!quiet_first || t - heard >= 2700)
-				line = reach; /* printed */
-		}
-		if (line <= 0xffff && (read_phase < 0 || t % BATCH_MS == (uint64_t)read_phase)) {
-			uint64_t silent = health_babel_silent_ms(line, 1000);
-			if (silent)
-				health_suspect(&h, t, silent);
-			line = 0x10000;
-		}
-		if (t >= health_next_ms(&h, dead, every)) {
+		x ^= x << 13, x ^= x >> 17, x ^= x << 5;
+		bool woke = x % 8 == 0; /* the loop woke for something else */
+		uint64_t v = health_verdict_ms(&h, dead);
+		if (t >= next || (woke && t + SLACK_MS >= next) || (v && t >= v)) {
 			reads++;
+			next = t + PERIOD_MS;
 			if (health_rx_update(&h, rx, tx, t, dead) == HEALTH_DEAD) {
 				*ret_reads = reads;
 				*ret_last_rx = last_rx;
@@ -78,68 +62,39 @@ static uint64_t simulate(uint64_t hello_phase, uint64_t check_phase, int read_ph
 	return 0;
 }
 
-static void test_babel_driven(void)
+static void test_simulated(void)
 {
-	/* babel's reach: the newest hello on top. */
-	CHECK(health_babel_silent_ms(0xffff, 1000) == 0);
-	CHECK(health_babel_silent_ms(0x8000, 1000) == 0);
-	CHECK(health_babel_silent_ms(0, 1000) == 0);
-	CHECK(health_babel_silent_ms(0x7fff, 1000) == 1700);
-	CHECK(health_babel_silent_ms(0x3fff, 1000) == 2700);
-	CHECK(health_babel_silent_ms(0x1fff, 15000) == 55500);
-	CHECK(health_babel_silent_ms(0x0001, 1000) == 15700);
-	CHECK(health_babel_silent_ms(0x17fff, 1000) == 1700); /* 16 bits only */
-
-	/* Never heard (setting up): not suspect, read every third. */
-	struct health_rx h;
-	health_reset(&h, 1000);
-	CHECK(!health_suspect(&h, 2000, 1700));
-	CHECK(health_next_ms(&h, 3000, 10000) <= 1000);
-
-	/* Idle and alive: read every 10 s once heard, never judged. */
 	unsigned reads;
 	uint64_t last_rx;
-	CHECK(simulate(300, 700, 200, false, 0, false, 600000, &reads, &last_rx) == 0);
-	printf("idle 600 s: %u counter readings\n", reads);
-	CHECK(reads <= 62);
 
-	/* A lossy link (2 hellos of 8 lost): babel reports them, the counters
-	 * are read, never judged dead. */
-	CHECK(simulate(300, 700, 200, false, 0, true, 600000, &reads, &last_rx) == 0);
-	printf("lossy 600 s: %u counter readings\n", reads);
+	/* Alive, and lossy (2 hellos of 8 lost): never judged. */
+	for (uint32_t seed = 1; seed < 20; seed++) {
+		CHECK(simulate(300, seed * 37 % 1000, seed, 0, false, 600000, &reads, &last_rx) == 0);
+		CHECK(reads >= 600 && reads <= 800, "600 s: %u readings", reads);
+		CHECK(simulate(300, seed * 37 % 1000, seed, 0, true, 600000, &reads, &last_rx) == 0);
+	}
 
-	/* Cut: judged dead dead-after (3 s) after the last bytes, within
-	 * babel's check period (1 s) more when its lines are read at once,
-	 * never earlier, whatever the phases; and when babel.c reads its
-	 * socket every BATCH_MS, within that more; the same when babeld's
-	 * first line comes at the second hello missed (vm-failover saw it;
-	 * before health_next_ms() read at dead-after however soon after the
-	 * suspect reading, this took up to 4600 and 5000 ms). */
-	for (int quiet = 0; quiet < 2; quiet++)
-		for (int batched = 0; batched < 2; batched++) {
-			uint64_t worst = 0, best = UINT64_MAX;
-			for (uint64_t hp = 0; hp < 1000; hp += 100)
-				for (uint64_t cp = 0; cp < 1000; cp += 100)
-					for (uint64_t cut = 60000; cut < 70000; cut += 1300) {
-						int rp = batched ? (int)((cp + cut / 13) % BATCH_MS) / 100 * 100
-								 : -1;
-						uint64_t d = simulate(hp, cp, rp, quiet, cut, false, 120000,
-								      &reads, &last_rx);
-						CHECK(d != 0);
-						if (!d)
-							continue;
-						uint64_t took = d - last_rx;
-						worst = took > worst ? took : worst;
-						best = took < best ? took : best;
-					}
-			printf("cut, babel's lines read %s%s: judged dead %llu to %llu ms after the "
-			       "last bytes (dead-after 3000)\n",
-			       batched ? "every " STR(BATCH_MS) " ms" : "at once",
-			       quiet ? ", the first from the second hello missed" : "",
-			       (unsigned long long)best, (unsigned long long)worst);
-			CHECK(best >= 3000);
-			CHECK(worst <= (batched ? 4100u + BATCH_MS : 4100u));
-		}
+	/* Cut: judged dead dead-after (3 s) after the last bytes, never
+	 * earlier, and within one reading period more, whatever the phases
+	 * and the early readings. */
+	uint64_t worst = 0, best = UINT64_MAX;
+	for (uint64_t hp = 0; hp < 1000; hp += 100)
+		for (uint64_t rp = 0; rp < 1000; rp += 50)
+			for (uint64_t cut = 60000; cut < 70000; cut += 1300) {
+				uint64_t d = simulate(hp, rp, (uint32_t)(hp * 7 + rp * 3 + cut), cut,
+						      false, 120000, &reads, &last_rx);
+				CHECK(d != 0);
+				if (!d)
+					continue;
+				uint64_t took = d - last_rx;
+				worst = took > worst ? took : worst;
+				best = took < best ? took : best;
+			}
+	printf("cut: judged dead %llu to %llu ms after the last bytes (dead-after 3000, "
+	       "readings every %d ms, up to %d ms early)\n",
+	       (unsigned long long)best, (unsigned long long)worst, PERIOD_MS, SLACK_MS);
+	CHECK(best >= 3000);
+	CHECK(worst <= 3000u + PERIOD_MS);
 }
 
 /*
@@ -202,12 +157,14 @@ int main(void)
 	CHECK_EQ(health_hello_ms(2, &hnc, false), 2000);
 	CHECK_EQ(health_hello_ms(2, &hnc, true), 4000);
 	CHECK_EQ(health_hello_ms(6, &hnc, false), 4000);
-	/* Alive: the peer's hello every second. */
-	health_reset(&h, 1000);
+	/* Alive: the peer's hello every second; the first reading is the
+	 * baseline. */
+	health_reset(&h);
 	uint64_t rx = 0, tx = 0;
 	for (uint64_t t = 1000; t <= 60000; t += 1000) {
 		rx += 150, tx += 150;
 		CHECK(health_rx_update(&h, rx, tx, t, dead) == HEALTH_ALIVE);
+		CHECK(health_verdict_ms(&h, dead) == 0);
 	}
 	/* The underlay dies at 60 s: we keep sending, nothing comes. */
 	uint64_t died_at = 0;
@@ -215,13 +172,15 @@ int main(void)
 		tx += 150;
 		if (health_rx_update(&h, rx, tx, t, dead) == HEALTH_DEAD)
 			died_at = t;
+		else
+			CHECK(health_verdict_ms(&h, dead) == 63000);
 	}
 	printf("dead at %llu ms (last rx at 60000, dead-after %llu)\n",
 	       (unsigned long long)died_at, (unsigned long long)dead);
 	CHECK(died_at == 63000);
 
 	/* Two hellos lost in a row (a lossy link): still alive. */
-	health_reset(&h, 0);
+	health_reset(&h);
 	rx = tx = 0;
 	for (uint64_t t = 1000; t <= 20000; t += 1000) {
 		tx += 150;
@@ -230,20 +189,27 @@ int main(void)
 		CHECK(health_rx_update(&h, rx, tx, t, dead) == HEALTH_ALIVE);
 	}
 
-	/* Silent both ways (no babeld on it): never judged. */
-	health_reset(&h, 0);
+	/* Silent both ways (no babeld on it): never judged, and no reading
+	 * awaited once one came at the deadline (the manager's timer would
+	 * otherwise spin on a time past). */
+	health_reset(&h);
 	for (uint64_t t = 0; t <= 20000; t += 1000)
 		CHECK(health_rx_update(&h, 500, 700, t, dead) == HEALTH_ALIVE);
+	CHECK(health_verdict_ms(&h, dead) == 0);
 
-	/* Nothing ever received after the handshake, while we send: dead
-	 * dead_after after the tunnel came up. */
-	health_reset(&h, 5000);
-	CHECK(health_rx_update(&h, 0, 100, 6000, dead) == HEALTH_ALIVE);
-	CHECK(health_rx_update(&h, 0, 200, 7000, dead) == HEALTH_ALIVE);
-	CHECK(health_rx_update(&h, 0, 300, 8000, dead) == HEALTH_DEAD);
+	/* A pooled link's counters come from its previous peers: the first
+	 * reading is the baseline. Nothing received since, while we send:
+	 * dead dead_after after it. */
+	health_reset(&h);
+	CHECK(health_verdict_ms(&h, dead) == 0);
+	CHECK(health_rx_update(&h, 5000, 9000, 6000, dead) == HEALTH_ALIVE);
+	CHECK(health_rx_update(&h, 5000, 9100, 7000, dead) == HEALTH_ALIVE);
+	CHECK(health_verdict_ms(&h, dead) == 9000);
+	CHECK(health_rx_update(&h, 5000, 9200, 8000, dead) == HEALTH_ALIVE);
+	CHECK(health_rx_update(&h, 5000, 9300, 9000, dead) == HEALTH_DEAD);
 
-	/* A counter that went down (peer reprogrammed) counts as traffic. */
-	health_reset(&h, 0);
+	/* A counter that went down (link recreated) counts as traffic. */
+	health_reset(&h);
 	CHECK(health_rx_update(&h, 1000, 1000, 1000, dead) == HEALTH_ALIVE);
 	CHECK(health_rx_update(&h, 10, 1100, 3500, dead) == HEALTH_ALIVE);
 	CHECK(health_rx_update(&h, 10, 1200, 5000, dead) == HEALTH_ALIVE);
@@ -259,6 +225,6 @@ int main(void)
 	CHECK(health_dead_after_ms(5, nc) == 5000);
 	netconf_free(nc);
 
-	test_babel_driven();
+	test_simulated();
 	return check_summary();
 }

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* Fuzz the rtnetlink and FOU reply parsers (links, GRE, addresses, routes,
- * FOU ports, extended ACKs): every message of the input goes to each. */
+/* Fuzz the rtnetlink and FOU reply parsers (links, link counters, GRE,
+ * addresses, routes, FOU ports, extended ACKs): every message of the input goes to each. */
 #include "nl-internal.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -19,6 +19,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		struct nl_addr_entry a;
 		struct nl_route r;
 		struct nl_fou_port f;
+		struct nl_link_stats st;
 		char msg[64];
 		if (nl_link_parse(nlh, &l) == 0 && strnlen(l.name, sizeof(l.name)) == sizeof(l.name))
 			abort();
@@ -29,6 +30,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (nl_route_parse(nlh, &r) == 0 && (r.dst.len > 128 || r.src.len > 128))
 			abort();
 		(void)nl_fou_parse(nlh, &f);
+		if (nl_link_parse_stats(nlh, &st) == 0 && st.ifindex <= 0)
+			abort();
 		if (nl_parse_extack(nlh, msg, sizeof(msg)) == 0 && strnlen(msg, sizeof(msg)) == sizeof(msg))
 			abort();
 	}

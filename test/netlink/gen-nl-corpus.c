@@ -8,6 +8,7 @@
 
 #include <arpa/inet.h>
 #include <linux/fou.h>
+#include <linux/if_link.h>
 #include <linux/rtnetlink.h>
 #include <sys/stat.h>
 
@@ -86,6 +87,15 @@ int main(int argc, char **argv)
 				 .type = NL_FOU_DIRECT };
 	r = nl_fou_build(buf, NL_MSG_SIZE, 0x21, FOU_CMD_ADD, &f, &nlh);
 	fails += seed_msg(dir, "netlink-rtnl", "fou", r, nlh);
+	memset(buf, 0, NL_MSG_SIZE);
+	nlh = mnl_nlmsg_put_header(buf);
+	nlh->nlmsg_type = RTM_NEWSTATS;
+	struct if_stats_msg *ism = mnl_nlmsg_put_extra_header(nlh, sizeof(*ism));
+	ism->ifindex = 4;
+	ism->filter_mask = IFLA_STATS_FILTER_BIT(IFLA_STATS_LINK_64);
+	struct rtnl_link_stats64 st64 = { .rx_packets = 3, .tx_packets = 4, .tx_dropped = 1 };
+	mnl_attr_put(nlh, IFLA_STATS_LINK_64, sizeof(st64), &st64);
+	fails += write_seed(dir, "netlink-rtnl", "link-stats", nlh, nlh->nlmsg_len);
 	memset(buf, 0, NL_MSG_SIZE);
 	nlh = mnl_nlmsg_put_header(buf);
 	nlh->nlmsg_type = NLMSG_ERROR;

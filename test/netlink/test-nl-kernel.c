@@ -237,6 +237,41 @@ static int scenario_links(void)
 	}
 	CHECK(has_lo && has_va);
 
+	/* Counters: five datagrams over namespace a's loopback, then one
+	 * RTM_GETSTATS dump has them (and va's entry). */
+	int ilo = 0;
+	CHECK_NL(&a, nl_link_ifindex(a.s, "lo", &ilo), 0);
+	CHECK_NL(&a, nl_link_set_up(a.s, ilo, true), 0);
+	_cleanup_free_ struct nl_link_stats *st = NULL;
+	size_t nst = 0;
+	CHECK_NL(&a, nl_link_stats_dump(a.s, &st, &nst), 0);
+	uint64_t lo_tx0 = 0;
+	for (size_t i = 0; i < nst; i++)
+		if (st[i].ifindex == ilo)
+			lo_tx0 = st[i].tx_bytes;
+	free(TAKE_PTR(st));
+	CHECK_EQ(ns_enter(a.fd), 0);
+	{
+		_cleanup_close_ int u = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+		struct sockaddr_in to = { .sin_family = AF_INET, .sin_port = htons(9),
+					  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+		char payload[100] = { 0 };
+		for (int i = 0; i < 5; i++)
+			CHECK(sendto(u, payload, sizeof(payload), 0, (struct sockaddr *)&to,
+				     sizeof(to)) == (ssize_t)sizeof(payload));
+	}
+	ns_enter(home_ns);
+	CHECK_NL(&a, nl_link_stats_dump(a.s, &st, &nst), 0);
+	bool lo_counted = false, va_listed = false;
+	for (size_t i = 0; i < nst; i++) {
+		lo_counted = lo_counted || (st[i].ifindex == ilo && st[i].tx_packets >= 5 &&
+					    st[i].tx_bytes >= lo_tx0 + 5 * 128 &&
+					    st[i].rx_bytes >= st[i].tx_bytes - lo_tx0);
+		va_listed = va_listed || st[i].ifindex == ia;
+	}
+	CHECK(lo_counted && va_listed, "stats: lo counted 5 datagrams (%d), va listed (%d), %zu links",
+	      lo_counted, va_listed, nst);
+
 	CHECK_NL(&a, nl_link_set_up(a.s, ia, false), 0);
 	CHECK_NL(&a, nl_link_get(a.s, ia, &l), 0);
 	CHECK(!(l.flags & IFF_UP));
