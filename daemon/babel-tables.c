@@ -27,13 +27,10 @@ static bool same_neighbour(const struct babel_neighbour *a, const struct babel_n
 	return !memcmp(a->address, b->address, 16) && !strcmp(a->ifname, b->ifname);
 }
 
-/* Moves: what the tunnel manager and failure handling act on, as against
- * metrics and RTTs, which move all the time. */
-static bool route_moved(const struct babel_route *a, const struct babel_route *b)
-{
-	return a->installed != b->installed;
-}
-
+/* Moves: the tunnels' neighbours coming, going, hearing us or not (what
+ * the tunnel manager waits on), as against routes, which babeld selects,
+ * retracts and learns again all the time (a route added or flushed every
+ * second or two in a quiet mesh of 6 nodes), and metrics and RTTs. */
 static bool neighbour_moved(const struct babel_neighbour *a, const struct babel_neighbour *b)
 {
 	return (a->txcost < 0xFFFF) != (b->txcost < 0xFFFF) || !a->reach != !b->reach;
@@ -83,13 +80,13 @@ static void *at(const struct table *tb, size_t i)
 static void drop(struct babel_tables *t, const struct table *tb, size_t i, babel_tables_fn fn,
 		 void *userdata)
 {
+	t->moved = t->moved || tb->type != BABEL_LINE_ROUTE;
 	tell(fn, userdata, tb->type, BABEL_FLUSH, at(tb, i));
 	size_t last = --*tb->n;
 	if (i != last) {
 		memcpy(at(tb, i), at(tb, last), tb->elem);
 		(*tb->gen)[i] = (*tb->gen)[last];
 	}
-	t->moved = true;
 }
 
 static int apply(struct babel_tables *t, const struct table *tb, const struct babel_event *ev,
@@ -120,7 +117,7 @@ static int apply(struct babel_tables *t, const struct table *tb, const struct ba
 		return -ENOMEM;
 	memcpy(at(tb, *tb->n), obj, tb->elem);
 	(*tb->gen)[(*tb->n)++] = t->gen;
-	t->moved = true;
+	t->moved = t->moved || tb->type != BABEL_LINE_ROUTE;
 	tell(fn, userdata, tb->type, BABEL_ADD, obj);
 	return 0;
 }
@@ -131,7 +128,7 @@ static const char *ifc_key(const void *e) { return ((const struct babel_interfac
 static bool route_same(const void *a, const void *b) { return same_route(a, b); }
 static bool neigh_same(const void *a, const void *b) { return same_neighbour(a, b); }
 static bool ifc_same(const void *a, const void *b) { return true; }
-static bool route_mv(const void *a, const void *b) { return route_moved(a, b); }
+static bool no_move(const void *a, const void *b) { return false; }
 static bool neigh_mv(const void *a, const void *b) { return neighbour_moved(a, b); }
 static bool ifc_mv(const void *a, const void *b) { return interface_moved(a, b); }
 
@@ -141,7 +138,7 @@ static struct table table_of(struct babel_tables *t, enum babel_line_type type)
 	case BABEL_LINE_ROUTE:
 		return (struct table){ (void **)&t->routes.v, &t->routes.n, &t->routes.cap,
 				       sizeof(struct babel_route), &t->route_gen, &t->route_gen_cap,
-				       type, route_same, route_mv, route_key };
+				       type, route_same, no_move, route_key };
 	case BABEL_LINE_NEIGHBOUR:
 		return (struct table){ (void **)&t->neighs.v, &t->neighs.n, &t->neighs.cap,
 				       sizeof(struct babel_neighbour), &t->neigh_gen, &t->neigh_gen_cap,

@@ -39,9 +39,10 @@ struct babel_tables {
 	unsigned *route_gen, *neigh_gen, *ifc_gen;
 	size_t route_gen_cap, neigh_gen_cap, ifc_gen_cap;
 	unsigned gen;
-	/* Since babel_tables_begin(): an entry came or went, a route was
-	 * installed or withdrawn, a neighbour began or stopped hearing us (its
-	 * IHUs) or being heard (its reach), an interface went up or down. */
+	/* Since babel_tables_begin(): a neighbour or interface came or went, a
+	 * neighbour began or stopped hearing us (its IHUs) or being heard (its
+	 * reach), an interface went up or down. Not routes: babeld selects,
+	 * retracts and learns them again all the time. */
 	bool moved;
 };
 

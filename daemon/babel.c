@@ -152,7 +152,8 @@ static void on_dump_end(struct babel *b, int result, const char *msg, void *user
 		babel_tables_end(&b->tables, notify, b);
 	b->dump_ms = b->tables.moved ? BABEL_DUMP_MIN_MS
 				     : MIN(2 * b->dump_ms, (uint64_t)BABEL_DUMP_MAX_MS);
-	arm_dump(b, loop_now(b->loop) + b->dump_ms, b->dump_ms / 2);
+	/* Slack enough to ride on the tunnel counters' wake-ups (every second). */
+	arm_dump(b, loop_now(b->loop) + b->dump_ms, BABEL_DUMP_MIN_MS / 2);
 }
 
 /* ---- connection -------------------------------------------------------------- */

@@ -100,10 +100,10 @@ struct babel_params {
 };
 
 /* babeld's tables are asked for (a dump) every BABEL_DUMP_MIN_MS after
- * they moved (an entry came or went, a route was installed or withdrawn,
- * a neighbour began or stopped hearing us: babel-tables.h) or a command
- * was sent, twice as long after each dump that found nothing moved, up to
- * BABEL_DUMP_MAX_MS. */
+ * they moved (a neighbour came, went, began or stopped hearing us; an
+ * interface came, went, up or down: babel-tables.h), after a command, and
+ * while babel_keep_fresh() asks; twice as long after each dump that found
+ * nothing moved, up to BABEL_DUMP_MAX_MS. */
 #define BABEL_DUMP_MIN_MS 1000u
 #define BABEL_DUMP_MAX_MS 10000u
 

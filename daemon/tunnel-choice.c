@@ -309,9 +309,13 @@ size_t tm_make_new_tunnels(struct tunnel_mgr *m)
 	 * tunnel up also takes the peers it avoids, the least recently
 	 * avoided first (policy.h, exception 7). */
 	bool tried_avoided = false;
-	if (c->state) {
+	/* A state database read: at the pace of the looks for new tunnels
+	 * (2 s doubling to 30 s while nothing could be tried), not at every
+	 * pass (the live tunnels' counters run the manager every second). */
+	if (c->state && tm_now_ms(m) >= m->cache_look_ms) {
 		struct state_peer *sp = NULL;
 		size_t n = 0;
+		m->cache_look_ms = tm_now_ms(m) + m->want_ms;
 		if (state_peer_list(c->state, 32, &sp, &n) >= 0) {
 			uint64_t avoided[32];
 			size_t idx[32];

@@ -195,6 +195,7 @@ struct tunnel_mgr {
 	unsigned bootstrap_useless; /* bootstrap answers in a row that brought nobody new */
 	uint64_t bootstrap_after_ms; /* not asked again before (policy_bootstrap_wait_ms()) */
 	uint64_t want_ms;       /* below the target: next look in (WANT_MS doubling) */
+	uint64_t cache_look_ms; /* the peer cache looked at again from then on (0: now) */
 	bool fou_open[2];       /* FOU receive port listening: [0] IPv4, [1] IPv6 */
 	struct reach reach;     /* probes asked for and received (tunnel-reach.c) */
 	struct tcp_relay *relay; /* TCP links (tcp-relay.h) */

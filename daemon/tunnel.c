@@ -607,6 +607,7 @@ void tm_wake(struct tunnel_mgr *m)
 void tm_want_again(struct tunnel_mgr *m)
 {
 	m->want_ms = WANT_MS;
+	m->cache_look_ms = 0;
 	tm_wake(m);
 }
 

@@ -85,9 +85,10 @@ int main(void)
 	CHECK(h.add == 0 && h.change == 2 && h.flush == 0, "%u %u %u", h.add, h.change, h.flush);
 	CHECK(t.routes.v[1].metric == 1034 || t.routes.v[0].metric == 1034);
 
-	/* A route withdrawn from the kernel is a move. */
+	/* A route withdrawn from the kernel is heard, but routes never count
+	 * as moves (babeld churns them all the time). */
 	h = (struct heard){ 0 };
-	CHECK(dump(&t, &h,
+	CHECK(!dump(&t, &h,
 		   (const char *const[]){ IFC, NB1, RT1,
 					  "add route 55f8 prefix 2001:db8:0:3::/64 from ::/0 installed no id "
 					  "02:00:00:00:00:00:00:03 metric 1034 refmetric 512 via fe80::2 if "
@@ -95,7 +96,8 @@ int main(void)
 					  NULL }));
 	CHECK(h.change == 2 && h.add == 0 && h.flush == 0, "%u %u %u", h.add, h.change, h.flush);
 
-	/* A neighbour that no longer hears us (no IHU: txcost infinite) moves. */
+	/* A neighbour that no longer hears us (no IHU: txcost infinite) moves,
+	 * and again when it hears us anew (below). */
 	h = (struct heard){ 0 };
 	CHECK(dump(&t, &h,
 		   (const char *const[]){ IFC,
@@ -112,7 +114,7 @@ int main(void)
 	/* babeld reused a record's address for another route: a flush of the
 	 * old one and an add of the new one. */
 	h = (struct heard){ 0 };
-	CHECK(dump(&t, &h,
+	CHECK(!dump(&t, &h,
 		   (const char *const[]){ IFC, NB1,
 					  "add route 55f0 prefix 2001:db8:0:4::/64 from ::/0 installed yes id "
 					  "02:00:00:00:00:00:00:04 metric 512 refmetric 0 via fe80::2 if "
