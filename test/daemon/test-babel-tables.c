@@ -56,6 +56,23 @@ static bool dump(struct babel_tables *t, struct heard *h, const char *const *lin
 	return t->moved;
 }
 
+/* A dump of 300 routes, every step-th of them (h: the listener's count). */
+static void many_routes(struct babel_tables *t, unsigned step, struct heard *h)
+{
+	struct babel_event ev;
+	babel_tables_begin(t);
+	for (unsigned i = 0; i < 300; i += step) {
+		char line[256];
+		snprintf(line, sizeof(line),
+			 "add route %x prefix 2001:db8:1:%x::/64 from ::/0 installed no id "
+			 "02:00:00:00:00:00:01:00 metric 700 refmetric 200 via fe80::2 if re6stnet-w0",
+			 0x1000 + i, i);
+		CHECK(babel_parse_line(line, &ev) == 0);
+		CHECK_EQ(babel_tables_apply(t, &ev, h ? on_change : NULL, h), 0);
+	}
+	babel_tables_end(t, h ? on_change : NULL, h);
+}
+
 int main(void)
 {
 	struct babel_tables t = { 0 };
@@ -139,30 +156,10 @@ int main(void)
 
 	/* Many entries (the dump lists no interface or neighbour: they go),
 	 * then a dump keeping every other one. */
-	babel_tables_begin(&t);
-	for (unsigned i = 0; i < 300; i++) {
-		char line[256];
-		snprintf(line, sizeof(line),
-			 "add route %x prefix 2001:db8:1:%x::/64 from ::/0 installed no id "
-			 "02:00:00:00:00:00:01:00 metric 700 refmetric 200 via fe80::2 if re6stnet-w0",
-			 0x1000 + i, i);
-		CHECK(babel_parse_line(line, &ev) == 0);
-		CHECK_EQ(babel_tables_apply(&t, &ev, NULL, NULL), 0);
-	}
-	babel_tables_end(&t, NULL, NULL);
+	many_routes(&t, 1, NULL);
 	CHECK_EQ(t.routes.n, 300);
 	h = (struct heard){ 0 };
-	babel_tables_begin(&t);
-	for (unsigned i = 0; i < 300; i += 2) {
-		char line[256];
-		snprintf(line, sizeof(line),
-			 "add route %x prefix 2001:db8:1:%x::/64 from ::/0 installed no id "
-			 "02:00:00:00:00:00:01:00 metric 700 refmetric 200 via fe80::2 if re6stnet-w0",
-			 0x1000 + i, i);
-		CHECK(babel_parse_line(line, &ev) == 0);
-		CHECK_EQ(babel_tables_apply(&t, &ev, on_change, &h), 0);
-	}
-	babel_tables_end(&t, on_change, &h);
+	many_routes(&t, 2, &h);
 	CHECK(t.routes.n == 150 && h.flush == 150 && h.add == 0 && t.neighs.n == 0,
 	      "%zu routes, %u flushed", t.routes.n, h.flush);
 	for (size_t i = 0; i < t.routes.n; i++)

@@ -208,6 +208,34 @@ static struct nlmsghdr *link_reply(int tweak)
 	return nlh;
 }
 
+static int parse_link(const struct nlmsghdr *nlh)
+{
+	struct nl_link_info l;
+	return nl_link_parse(nlh, &l);
+}
+
+static int parse_stats(const struct nlmsghdr *nlh)
+{
+	struct nl_link_stats st;
+	return nl_link_parse_stats(nlh, &st);
+}
+
+/* How many truncations of nlh (every length short of the whole) parse
+ * without -EBADMSG. Each is an exact-size heap copy: ASan catches any
+ * read past the end. */
+static int cuts_parsed(const struct nlmsghdr *nlh, int (*parse)(const struct nlmsghdr *cut))
+{
+	int n = 0;
+	for (uint32_t len = 0; len < nlh->nlmsg_len; len++) {
+		struct nlmsghdr *cut = malloc(MAX(len, (uint32_t)sizeof(*cut)));
+		memcpy(cut, nlh, MAX(len, (uint32_t)sizeof(*cut)));
+		cut->nlmsg_len = len;
+		n += parse(cut) != -EBADMSG;
+		free(cut);
+	}
+	return n;
+}
+
 static void test_link_parse_bad(void)
 {
 	struct nl_link_info l;
@@ -220,17 +248,7 @@ static void test_link_parse_bad(void)
 	/* Truncations at every length are rejected or parse a prefix safely. */
 	nlh = link_reply(0);
 	uint32_t full = nlh->nlmsg_len;
-	int bad = 0;
-	for (uint32_t len = 0; len < full; len++) {
-		/* An exact-size heap copy: ASan catches any read past the end. */
-		struct nlmsghdr *cut = malloc(MAX(len, (uint32_t)sizeof(*cut)));
-		memcpy(cut, nlh, MAX(len, (uint32_t)sizeof(*cut)));
-		cut->nlmsg_len = len;
-		int r = nl_link_parse(cut, &l);
-		if (r != -EBADMSG)
-			bad++;
-		free(cut);
-	}
+	int bad = cuts_parsed(nlh, parse_link);
 	/* Only cuts after a whole attribute (before or within its padding)
 	 * following the name parse: IFLA_IFNAME (4 cuts), IFLA_MTU, the
 	 * unknown attribute. */
@@ -281,18 +299,7 @@ static void test_link_stats(void)
 	nlh->nlmsg_type = RTM_NEWLINK;
 	CHECK_EQ(nl_link_parse_stats(nlh, &st), -EBADMSG);
 	/* Every truncation is refused (the counters are the only attribute). */
-	nlh = stats_reply(7, sizeof(struct rtnl_link_stats64));
-	uint32_t full = nlh->nlmsg_len;
-	int bad = 0;
-	for (uint32_t len = 0; len < full; len++) {
-		struct nlmsghdr *cut = malloc(MAX(len, (uint32_t)sizeof(*cut)));
-		memcpy(cut, nlh, MAX(len, (uint32_t)sizeof(*cut)));
-		cut->nlmsg_len = len;
-		if (nl_link_parse_stats(cut, &st) != -EBADMSG)
-			bad++;
-		free(cut);
-	}
-	CHECK_EQ(bad, 0);
+	CHECK_EQ(cuts_parsed(stats_reply(7, sizeof(struct rtnl_link_stats64)), parse_stats), 0);
 }
 
 static bool aip_eq(const struct nl_wg_allowed_ip *a, const struct nl_wg_allowed_ip *b)
