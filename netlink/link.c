@@ -296,34 +296,41 @@ int nl_link_get(struct nl_sock *s, int ifindex, struct nl_link_info *ret)
 	return link_get(s, ifindex, NULL, ret);
 }
 
-struct link_list {
-	struct nl_link_info *v;
-	size_t n, cap;
+/* A dump's replies parsed into a growing array of elem-sized entries; a
+ * reply parse() refuses is skipped rather than failing the dump. */
+struct dump_list {
+	void *v;
+	size_t n, cap, elem;
+	int (*parse)(const struct nlmsghdr *nlh, void *ret);
 };
 
 static int dump_cb(const struct nlmsghdr *nlh, void *data)
 {
-	struct link_list *l = data;
-	struct nl_link_info info;
-	if (nl_link_parse(nlh, &info) < 0)
-		return 0; /* skip a link we cannot parse rather than fail the dump */
+	struct dump_list *l = data;
 	if (l->n == l->cap) {
 		size_t cap = l->cap ? l->cap * 2 : 16;
-		struct nl_link_info *v = reallocarray(l->v, cap, sizeof(*v));
+		void *v = reallocarray(l->v, cap, l->elem);
 		if (!v)
 			return -ENOMEM;
 		l->v = v;
 		l->cap = cap;
 	}
-	l->v[l->n++] = info;
+	if (l->parse(nlh, (char *)l->v + l->n * l->elem) >= 0)
+		l->n++;
 	return 0;
 }
 
 static void dump_reset(void *data)
 {
-	struct link_list *l = data;
+	struct dump_list *l = data;
 	free(l->v);
-	*l = (struct link_list){};
+	l->v = NULL;
+	l->n = l->cap = 0;
+}
+
+static int parse_link(const struct nlmsghdr *nlh, void *ret)
+{
+	return nl_link_parse(nlh, ret);
 }
 
 int nl_link_dump(struct nl_sock *s, struct nl_link_info **ret_links, size_t *ret_n)
@@ -333,7 +340,7 @@ int nl_link_dump(struct nl_sock *s, struct nl_link_info **ret_links, size_t *ret
 	int r = nl_link_build_get(buf, sizeof(buf), 0, NULL, &nlh);
 	if (r < 0)
 		return r;
-	struct link_list l = {};
+	struct dump_list l = { .elem = sizeof(struct nl_link_info), .parse = parse_link };
 	r = nl_dump(s, NL_PROTO_ROUTE, nlh, dump_cb, &l, dump_reset);
 	if (r < 0)
 		return r;
@@ -390,34 +397,9 @@ int nl_link_parse_stats(const struct nlmsghdr *nlh, struct nl_link_stats *ret)
 	return 0;
 }
 
-struct stats_list {
-	struct nl_link_stats *v;
-	size_t n, cap;
-};
-
-static int stats_cb(const struct nlmsghdr *nlh, void *data)
+static int parse_stats(const struct nlmsghdr *nlh, void *ret)
 {
-	struct stats_list *l = data;
-	struct nl_link_stats st;
-	if (nl_link_parse_stats(nlh, &st) < 0)
-		return 0; /* skip a link we cannot parse rather than fail the dump */
-	if (l->n == l->cap) {
-		size_t cap = l->cap ? l->cap * 2 : 16;
-		struct nl_link_stats *v = reallocarray(l->v, cap, sizeof(*v));
-		if (!v)
-			return -ENOMEM;
-		l->v = v;
-		l->cap = cap;
-	}
-	l->v[l->n++] = st;
-	return 0;
-}
-
-static void stats_reset(void *data)
-{
-	struct stats_list *l = data;
-	free(l->v);
-	*l = (struct stats_list){};
+	return nl_link_parse_stats(nlh, ret);
 }
 
 int nl_link_stats_dump(struct nl_sock *s, struct nl_link_stats **ret_stats, size_t *ret_n)
@@ -427,8 +409,8 @@ int nl_link_stats_dump(struct nl_sock *s, struct nl_link_stats **ret_stats, size
 	int r = nl_link_build_getstats(buf, sizeof(buf), &nlh);
 	if (r < 0)
 		return r;
-	struct stats_list l = {};
-	r = nl_dump(s, NL_PROTO_ROUTE, nlh, stats_cb, &l, stats_reset);
+	struct dump_list l = { .elem = sizeof(struct nl_link_stats), .parse = parse_stats };
+	r = nl_dump(s, NL_PROTO_ROUTE, nlh, dump_cb, &l, dump_reset);
 	if (r < 0)
 		return r;
 	*ret_stats = l.v;
