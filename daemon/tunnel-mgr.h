@@ -195,6 +195,9 @@ struct tunnel_mgr {
 	unsigned bootstrap_useless; /* bootstrap answers in a row that brought nobody new */
 	uint64_t bootstrap_after_ms; /* not asked again before (policy_bootstrap_wait_ms()) */
 	uint64_t want_ms;       /* below the target: next look in (WANT_MS doubling) */
+	uint64_t look_due_ms;   /* ... at */
+	size_t wanted;          /* client tunnels the last look could not open */
+	bool look_now;          /* something changed (tm_wake()): look at the next pass */
 	uint64_t cache_look_ms; /* the peer cache looked at again from then on (0: now) */
 	bool fou_open[2];       /* FOU receive port listening: [0] IPv4, [1] IPv6 */
 	struct reach reach;     /* probes asked for and received (tunnel-reach.c) */

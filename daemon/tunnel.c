@@ -600,6 +600,7 @@ void tm_on_tunnel_msg(void *userdata, const struct re6st_prefix *peer,
 
 void tm_wake(struct tunnel_mgr *m)
 {
+	m->look_now = true;
 	if (m->timer) /* NULL while the module stops */
 		loop_timer_set(m->timer, 0);
 }
@@ -659,7 +660,7 @@ static void schedule(struct tunnel_mgr *m, uint64_t now, size_t wanted)
 	uint64_t cslack, cdue = tm_counters_due(m, &cslack);
 	ATS(cdue, cslack);
 	if (wanted)
-		ATS(now + m->want_ms, m->want_ms / 2);
+		ATS(m->look_due_ms, m->want_ms / 2);
 	if (m->c->state && m->c->peer && m->c->babel)
 		AT(m->next_fill_ms);
 #undef AT
@@ -762,12 +763,20 @@ void tm_run(struct loop *l, struct loop_timer *timer, void *userdata)
 		m->next_refresh_ms = now + tm_refresh_ms(m);
 		rotate(m);
 	}
-	size_t before = tm_count_clients(m) + m->n_pend;
-	size_t wanted = tm_make_new_tunnels(m);
-	if (wanted && tm_count_clients(m) + m->n_pend == before)
-		m->want_ms = MIN(2 * m->want_ms, (uint64_t)WANT_MAX_MS);
-	else
-		m->want_ms = WANT_MS;
+	/* While client tunnels are wanted, candidates are looked for at the
+	 * look's own pace (its timer, or when something changed: tm_wake()),
+	 * not at every pass: the live tunnels' counters run the manager every
+	 * second. Once the target is met, the look is cheap and runs always. */
+	if (!m->wanted || m->look_now || now + m->want_ms / 2 >= m->look_due_ms) {
+		size_t before = tm_count_clients(m) + m->n_pend;
+		m->wanted = tm_make_new_tunnels(m);
+		if (m->wanted && tm_count_clients(m) + m->n_pend == before)
+			m->want_ms = MIN(2 * m->want_ms, (uint64_t)WANT_MAX_MS);
+		else
+			m->want_ms = WANT_MS;
+		m->look_due_ms = now + m->want_ms;
+		m->look_now = false;
+	}
 	tm_fill_cache(m);
 	tm_reach_ask(m);
 
@@ -789,6 +798,6 @@ void tm_run(struct loop *l, struct loop_timer *timer, void *userdata)
 			tm_tunnel_delete(m, t);
 		}
 	}
-	schedule(m, now, wanted);
+	schedule(m, now, m->wanted);
 }
 
