@@ -156,7 +156,8 @@ bool tm_waits_on_babel(const struct tunnel_mgr *m)
 	for (size_t i = 0; i < m->n; i++) {
 		const struct tunnel *t = m->t[i];
 		if (t->state == T_DRAINING || (t->destroy_requested && t->state != T_FREE) ||
-		    (t->state == T_UP && !t->live && tm_is_gre(t)))
+		    (t->state == T_UP && !t->live && tm_is_gre(t)) ||
+		    (t->state == T_FREE && tm_link_has_neighbours(m, t)))
 			return true;
 	}
 	return false;

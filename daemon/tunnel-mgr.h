@@ -356,7 +356,9 @@ uint64_t tm_counters_due(const struct tunnel_mgr *m, uint64_t *ret_slack);
 void tm_read_counters(struct tunnel_mgr *m, uint64_t now);
 
 /* A tunnel waits on babel's tables: drains (its routes to move), was
- * asked to go (the same), or is GRE without its babel neighbour yet. */
+ * asked to go (the same), is GRE without its babel neighbour yet, or is
+ * free while babeld still lists a neighbour on its link (until babeld
+ * drops it: the link is not deleted before, and re6stctl shows it). */
 bool tm_waits_on_babel(const struct tunnel_mgr *m);
 
 /* tunnel-loss.c: lossy tunnels (policy.h, exception 9). Start sampling

@@ -63,12 +63,15 @@ adjacencies() {
 	done | sort
 }
 # Tunnel interface names change with rotation: compare who with whom.
-# "I PEER-PREFIX|lan0" per adjacency.
+# "I PEER-PREFIX|lan0" per adjacency. A neighbour on a free interface (no
+# peer: its tunnel just closed) lingers in babeld until it times out: it
+# is no adjacency.
 peers_of() { # adjacency lines on stdin
 	while read -r i ifname _; do
 		if [ "$ifname" = lan0 ]; then echo "$i lan0"; continue; fi
 		ctl "$i" --json tunnels 2>/dev/null |
-			jq -r --arg i "$i" --arg f "$ifname" '.tunnels[] | select(.ifname == $f) | "\($i) \(.peer)"'
+			jq -r --arg i "$i" --arg f "$ifname" \
+				'.tunnels[] | select(.ifname == $f and .peer != null) | "\($i) \(.peer)"'
 	done | sort -u
 }
 key_of() { sed -n 's/^key id sign .* value //p' "$TB_DIR/n$1/state/babeld.keys" 2>/dev/null; }
