@@ -29,7 +29,7 @@
 #define RBUF_SIZE 16384 /* a dump of ~80 lines in one read (~7 KB at 5 tunnels, 6 nodes) */
 /* babeld waits at most 100 ms for room in the socket before it gives up on
  * a line (and shuts the socket): a dump is read this soon after it was
- * asked for, and again as often until its end. */
+ * asked for, in one go; what is not there yet then is read as it comes. */
 #define DUMP_READ_MS 50
 
 struct pending {
@@ -72,6 +72,7 @@ struct babel {
 	uint64_t dump_ms;      /* between dumps: BABEL_DUMP_MIN_MS while the tables move */
 	uint64_t dump_at;      /* the dump timer's time */
 	bool dumping;          /* a dump asked for, its "ok" not read yet */
+	bool dump_slow;        /* ... and not whole at DUMP_READ_MS: read as it comes */
 	unsigned connects;     /* local-socket connections made (any babeld) */
 	unsigned reconnected;  /* ... of them to a babeld that had shut the socket */
 	unsigned reconnects;   /* failed attempts since the socket was lost */
@@ -145,7 +146,7 @@ static void arm_dump(struct babel *b, uint64_t at, uint64_t slack)
  * while the tables move, less and less often while they do not. */
 static void on_dump_end(struct babel *b, int result, const char *msg, void *userdata)
 {
-	b->dumping = false;
+	b->dumping = b->dump_slow = false;
 	if (result == -ECONNRESET)
 		return;
 	if (result == 0)
@@ -175,7 +176,7 @@ static void disconnect(struct babel *b)
 		if (p.v[i].cb)
 			p.v[i].cb(b, -ECONNRESET, "babeld went away", p.v[i].userdata);
 	free(p.v);
-	b->dumping = false;
+	b->dumping = b->dump_slow = false;
 	loop_timer_disarm(b->dump_timer);
 	babel_tables_clear(&b->tables);
 }
@@ -303,8 +304,10 @@ static void read_lines(struct loop *l, struct babel *b)
 		b->rlen = 0;
 	}
 	/* Only the answer to a command wakes the loop (queue_write() polls);
-	 * a dump is read on its timer, in one go; a hang-up still wakes us. */
-	if ((size_t)n < RBUF_SIZE / 2 && b->ready && b->pending.n == (size_t)b->dumping && b->io)
+	 * a dump is read on its timer, in one go (as it comes when babeld is
+	 * slow); a hang-up still wakes us. */
+	if ((size_t)n < RBUF_SIZE / 2 && b->ready && b->pending.n == (size_t)b->dumping &&
+	    !b->dump_slow && b->io)
 		loop_io_set_events(b->io, b->wlen ? POLLOUT : 0);
 }
 
@@ -325,8 +328,10 @@ static void on_dump(struct loop *l, struct loop_timer *t, void *userdata)
 		return;
 	if (b->dumping) {
 		read_lines(l, b);
-		if (b->dumping && b->fd >= 0)
-			arm_dump(b, loop_now(l) + DUMP_READ_MS, 0);
+		if (b->dumping && b->io) { /* babeld is slow (busy, blocked): its lines wake us */
+			b->dump_slow = true;
+			loop_io_set_events(b->io, POLLIN | (b->wlen ? POLLOUT : 0));
+		}
 		return;
 	}
 	struct pending p = { on_dump_end, NULL };
