@@ -36,10 +36,10 @@ uint64_t health_verdict_ms(const struct health_rx *h, uint64_t dead_after_ms)
 	return h->seen && h->read_ms > h->rx_ms && h->read_ms < at ? at : 0;
 }
 
-uint64_t health_hello_ms(int opt_seconds, const struct re6st_netconf *nc, bool longer)
+uint64_t health_hello_ms(int opt_seconds, const struct re6st_netconf *nc)
 {
 	unsigned net = nc ? nc->hello : 0, opt = opt_seconds > 0 ? (unsigned)opt_seconds : 0;
-	unsigned s = !net ? opt : !opt ? net : longer ? MAX(opt, net) : MIN(opt, net);
+	unsigned s = MAX(opt, net);
 	return (uint64_t)(s ? s : 1) * 1000;
 }
 

@@ -63,9 +63,9 @@ enum health_verdict health_rx_update(struct health_rx *h, uint64_t rx, uint64_t 
  * readings come early (timer slack).
  */
 uint64_t health_verdict_ms(const struct health_rx *h, uint64_t dead_after_ms);
-/* The hello interval in ms, of the node's (option > 0) and the network's
- * (if any) the shorter (longer false) or the longer; 1 s when neither is set. */
-uint64_t health_hello_ms(int opt_seconds, const struct re6st_netconf *nc, bool longer);
+/* The longer of the node's hello interval (option > 0) and the network's
+ * (if any), in ms; 1 s when neither is set. */
+uint64_t health_hello_ms(int opt_seconds, const struct re6st_netconf *nc);
 /* The dead-after period in ms: option (> 0) or the network's (or the default). */
 uint64_t health_dead_after_ms(int opt_seconds, const struct re6st_netconf *nc);
 

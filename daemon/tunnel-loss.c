@@ -10,7 +10,7 @@
 void tm_loss_reset(struct tunnel_mgr *m, struct tunnel *t)
 {
 	t->loss = (struct health_loss){ 0 };
-	t->loss_next_ms = tm_now_ms(m) + 17 * health_hello_ms(m->c->opt.hello, m->c->netconf, true);
+	t->loss_next_ms = tm_now_ms(m) + 17 * health_hello_ms(m->c->opt.hello, m->c->netconf);
 }
 
 /* The reach of t's neighbour: the fullest of babel's neighbours on its
