@@ -253,6 +253,9 @@ while :; do
 	sleep 1
 done
 check "drop: the LAN nodes added their LAN interfaces again ($(elapsed "$ts") s)${left:+ (not:$left)}" "$left" -- [ -z "$left" ]
+# The flow covers the step and some more: at least 12 s after it began
+# (over 50 pings in all), 3 s after the last interface came back.
+while [ "$(elapsed "$ts")" -lt 12 ]; do sleep 1; done
 sleep 3
 kill "$pingpid" 2>/dev/null
 wait "$pingpid" 2>/dev/null
