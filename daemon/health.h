@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * health.h - is a tunnel's underlay dead? Pure logic (no I/O), unit-tested
- * in test/mesh/test-health.c; tunnel-health.c reads every tunnel link's
- * counters once a second, in one netlink request (nl_link_stats_dump()),
- * and feeds each to health_rx_update(): the packets received, and those
- * we tried to send (sent, or dropped on the way out).
+ * in test/mesh/test-health.c; tunnel-health.c reads every live tunnel
+ * link's counters once a second, their requests sent together
+ * (nl_link_stats_get()), and feeds each to health_rx_update(): the
+ * packets received, and those we tried to send (sent, or dropped on the
+ * way out).
  *
  * babeld sends a hello on every tunnel every hello interval (1 s by the
  * network's default) and its peer does the same, so on a live tunnel bytes

@@ -81,13 +81,18 @@ void tm_check_health(struct tunnel_mgr *m, struct tunnel *t, uint64_t now)
 	}
 }
 
+static bool counted(const struct tunnel *t)
+{
+	return t->state == T_UP && t->live && t->ifindex > 0;
+}
+
 uint64_t tm_counters_due(const struct tunnel_mgr *m, uint64_t *ret_slack)
 {
 	uint64_t due = 0, dead_ms = health_dead_after_ms(m->c->opt.dead_after, m->c->netconf);
 	*ret_slack = COUNTERS_SLACK_MS;
 	for (size_t i = 0; i < m->n; i++) {
 		const struct tunnel *t = m->t[i];
-		if (t->state != T_UP || !t->live || t->ifindex <= 0)
+		if (!counted(t))
 			continue;
 		uint64_t v = health_verdict_ms(&t->rx, dead_ms);
 		if (!due) /* never read yet: now (1, as 0 says none) */
@@ -100,25 +105,29 @@ uint64_t tm_counters_due(const struct tunnel_mgr *m, uint64_t *ret_slack)
 	return due;
 }
 
-static const struct nl_link_stats *find_stats(const struct nl_link_stats *st, size_t n, int ifindex)
-{
-	for (size_t i = 0; i < n; i++)
-		if (st[i].ifindex == ifindex)
-			return &st[i];
-	return NULL;
-}
-
 void tm_read_counters(struct tunnel_mgr *m, uint64_t now)
 {
 	struct ctx *c = m->c;
-	_cleanup_free_ struct nl_link_stats *st = NULL;
-	size_t n = 0;
 
 	uint64_t slack, due = tm_counters_due(m, &slack);
 	if (!due || now + slack < due)
 		return;
 	m->next_counters_ms = now + COUNTERS_MS;
-	int r = nl_link_stats_dump(c->nl, &st, &n);
+	/* The live tunnels' links, in m->t's order; a release below leaves
+	 * m->t as it is. */
+	_cleanup_free_ size_t *at = calloc(m->n, sizeof(*at));
+	_cleanup_free_ int *ifindex = calloc(m->n, sizeof(*ifindex));
+	_cleanup_free_ struct nl_link_stats *st = calloc(m->n, sizeof(*st));
+	size_t n = 0;
+	int r = -ENOMEM;
+	if (at && ifindex && st) {
+		for (size_t i = 0; i < m->n; i++)
+			if (counted(m->t[i])) {
+				at[n] = i;
+				ifindex[n++] = m->t[i]->ifindex;
+			}
+		r = nl_link_stats_get(c->nl, ifindex, n, st);
+	}
 	if (r < 0) {
 		/* Said once per failing streak: failure detection waits meanwhile. */
 		if (!m->counters_failing++)
@@ -129,12 +138,13 @@ void tm_read_counters(struct tunnel_mgr *m, uint64_t now)
 	}
 	m->counters_failing = 0;
 	uint64_t dead_ms = health_dead_after_ms(c->opt.dead_after, c->netconf);
-	for (size_t i = 0; i < m->n; i++) {
-		struct tunnel *t = m->t[i];
-		const struct nl_link_stats *s;
+	for (size_t k = 0; k < n; k++) {
+		struct tunnel *t = m->t[at[k]];
+		const struct nl_link_stats *s = &st[k];
 		/* What we tried to send counts, refused on the way out too (a
-		 * local firewall: the link counts it dropped, not sent). */
-		if (t->state != T_UP || !t->live || !(s = find_stats(st, n, t->ifindex)) ||
+		 * local firewall: the link counts it dropped, not sent). A
+		 * link gone (ifindex 0) is the link monitor's business. */
+		if (s->ifindex != t->ifindex ||
 		    health_rx_update(&t->rx, s->rx_packets, s->tx_packets + s->tx_errors + s->tx_dropped,
 				     now, dead_ms) != HEALTH_DEAD)
 			continue;

@@ -351,15 +351,18 @@ int nl_link_dump(struct nl_sock *s, struct nl_link_info **ret_links, size_t *ret
 
 /* ---- counters ---- */
 
-int nl_link_build_getstats(void *buf, size_t size, struct nlmsghdr **ret)
+int nl_link_build_getstats(void *buf, size_t size, int ifindex, struct nlmsghdr **ret)
 {
+	if (ifindex <= 0)
+		return -EINVAL;
 	if (size < MNL_NLMSG_HDRLEN + sizeof(struct if_stats_msg))
 		return -EMSGSIZE;
 	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
 	nlh->nlmsg_type = RTM_GETSTATS;
-	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+	nlh->nlmsg_flags = NLM_F_REQUEST;
 	struct if_stats_msg *ism = mnl_nlmsg_put_extra_header(nlh, sizeof(*ism));
 	ism->family = AF_UNSPEC;
+	ism->ifindex = (uint32_t)ifindex;
 	ism->filter_mask = IFLA_STATS_FILTER_BIT(IFLA_STATS_LINK_64);
 	*ret = nlh;
 	return 0;
@@ -397,24 +400,45 @@ int nl_link_parse_stats(const struct nlmsghdr *nlh, struct nl_link_stats *ret)
 	return 0;
 }
 
-static int parse_stats(const struct nlmsghdr *nlh, void *ret)
+struct stats_batch {
+	const int *ifindex;
+	struct nl_link_stats *out;
+};
+
+static int stats_answer(size_t i, const struct nlmsghdr *nlh, void *data)
 {
-	return nl_link_parse_stats(nlh, ret);
+	struct stats_batch *b = data;
+	struct nl_link_stats st;
+	int r = nl_link_parse_stats(nlh, &st);
+	if (r < 0)
+		return r;
+	if (st.ifindex != b->ifindex[i])
+		return -EBADMSG;
+	b->out[i] = st;
+	return 0;
 }
 
-int nl_link_stats_dump(struct nl_sock *s, struct nl_link_stats **ret_stats, size_t *ret_n)
+/* A request is 28 bytes: a batch's fit on the stack. */
+#define STATS_REQ_SIZE MNL_ALIGN(MNL_NLMSG_HDRLEN + sizeof(struct if_stats_msg))
+
+int nl_link_stats_get(struct nl_sock *s, const int *ifindex, size_t n, struct nl_link_stats *out)
 {
-	uint8_t buf[64];
-	struct nlmsghdr *nlh;
-	int r = nl_link_build_getstats(buf, sizeof(buf), &nlh);
-	if (r < 0)
-		return r;
-	struct dump_list l = { .elem = sizeof(struct nl_link_stats), .parse = parse_stats };
-	r = nl_dump(s, NL_PROTO_ROUTE, nlh, dump_cb, &l, dump_reset);
-	if (r < 0)
-		return r;
-	*ret_stats = l.v;
-	*ret_n = l.n;
+	memset(out, 0, n * sizeof(*out));
+	for (size_t at = 0; at < n; at += NL_BATCH_MAX) {
+		_Alignas(struct nlmsghdr) uint8_t buf[NL_BATCH_MAX * STATS_REQ_SIZE];
+		size_t k = MIN(n - at, (size_t)NL_BATCH_MAX), len = 0;
+		for (size_t i = 0; i < k; i++) {
+			struct nlmsghdr *nlh;
+			int r = nl_link_build_getstats(buf + len, sizeof(buf) - len, ifindex[at + i], &nlh);
+			if (r < 0)
+				return r;
+			len += MNL_ALIGN(nlh->nlmsg_len);
+		}
+		struct stats_batch b = { .ifindex = ifindex + at, .out = out + at };
+		int r = nl_batch(s, NL_PROTO_ROUTE, buf, len, k, stats_answer, &b);
+		if (r < 0)
+			return r;
+	}
 	return 0;
 }
 

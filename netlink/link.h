@@ -88,11 +88,14 @@ struct nl_link_stats {
 };
 
 /*
- * The counters of every link of the namespace, in one request (IFLA_STATS_LINK_64
- * only: some 200 bytes a link), into a malloc'ed array (free() it).
- * Retried like nl_link_dump().
+ * The counters of the links ifindex[0..n) (each > 0) into out[0..n): one
+ * RTM_GETSTATS request a link (IFLA_STATS_LINK_64 only: some 200 bytes),
+ * up to 32 of them sent together and their answers read together, so the
+ * cost follows n, not the namespace's other links. out[i].ifindex is 0 for
+ * a link that is gone (nl_last_error() tells why). -EINVAL for an ifindex
+ * <= 0; -ENOBUFS if answers were lost (try again later).
  */
-int nl_link_stats_dump(struct nl_sock *s, struct nl_link_stats **ret_stats, size_t *ret_n);
+int nl_link_stats_get(struct nl_sock *s, const int *ifindex, size_t n, struct nl_link_stats *out);
 
 /* ---- link events (RTNLGRP_LINK), for a poll loop ---- */
 

@@ -80,6 +80,23 @@ int nl_request(struct nl_sock *s, enum nl_proto proto, struct nlmsghdr *nlh, nl_
 #define NL_DUMP_ATTEMPTS 5
 int nl_dump(struct nl_sock *s, enum nl_proto proto, struct nlmsghdr *nlh, nl_reply_fn fn,
 	    void *data, void (*reset)(void *data));
+/*
+ * Requests that each have one answer (no dumps), sent together: buf holds
+ * n messages one after the other (each MNL_ALIGNed, len bytes in all, n at
+ * most NL_BATCH_MAX; -EINVAL otherwise). Each gets its sequence number and loses NLM_F_ACK,
+ * all go in one send(), and the answers are read in one recvmmsg() without
+ * waiting: the kernel answers a route or generic netlink request before
+ * the send returns. fn(i, reply, data) for request i's answer; an error
+ * answer has no call (its message is kept for nl_last_error()), so the
+ * caller tells it by what fn did not fill. Returns 0 once every request is
+ * answered; fn's first error; -ENOBUFS when answers are missing (the
+ * socket's buffer was full); -EMSGSIZE for an answer over
+ * NL_RECV_SIZE / NL_BATCH_MAX bytes.
+ */
+#define NL_BATCH_MAX 32
+typedef int (*nl_batch_fn)(size_t i, const struct nlmsghdr *nlh, void *data);
+int nl_batch(struct nl_sock *s, enum nl_proto proto, void *buf, size_t len, size_t n,
+	     nl_batch_fn fn, void *data);
 /* Set a library-side error message for nl_last_error(). */
 void nl_set_error(struct nl_sock *s, const char *fmt, ...) _printf_(2, 3);
 /* Resolve (once, cached) a generic netlink family id. -EOPNOTSUPP if absent. */
@@ -136,8 +153,8 @@ int nl_link_build_get(void *buf, size_t size, int ifindex, const char *name,
 		      struct nlmsghdr **ret);
 /* Parse an RTM_NEWLINK/RTM_DELLINK message. -EBADMSG if malformed. */
 int nl_link_parse(const struct nlmsghdr *nlh, struct nl_link_info *ret);
-/* RTM_GETSTATS dump of every link's IFLA_STATS_LINK_64; its replies. */
-int nl_link_build_getstats(void *buf, size_t size, struct nlmsghdr **ret);
+/* RTM_GETSTATS of one link's IFLA_STATS_LINK_64; its reply. */
+int nl_link_build_getstats(void *buf, size_t size, int ifindex, struct nlmsghdr **ret);
 int nl_link_parse_stats(const struct nlmsghdr *nlh, struct nl_link_stats *ret);
 
 /* ---- wireguard ---- */

@@ -4,6 +4,7 @@
 #include <arpa/inet.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <linux/genetlink.h>
 
@@ -277,6 +278,109 @@ int nl_dump(struct nl_sock *s, enum nl_proto proto, struct nlmsghdr *nlh, nl_rep
 			return r;
 	}
 	return -EAGAIN;
+}
+
+/* ---- batches of single requests ---- */
+
+/* One reply's slot in the receive buffer. */
+#define NL_BATCH_SLOT (NL_RECV_SIZE / NL_BATCH_MAX)
+
+struct batch {
+	struct nl_sock *s;
+	uint32_t first, portid;
+	size_t n, n_answered;
+	bool answered[NL_BATCH_MAX];
+	nl_batch_fn fn;
+	void *data;
+	int result;
+};
+
+static void batch_take(struct batch *b, const struct nlmsghdr *nlh)
+{
+	uint32_t i = nlh->nlmsg_seq - b->first;
+	/* Replies to an earlier, abandoned request carry an older seq: skip. */
+	if (i >= b->n || b->answered[i] || (nlh->nlmsg_pid != 0 && nlh->nlmsg_pid != b->portid) ||
+	    (nlh->nlmsg_type < NLMSG_MIN_TYPE && nlh->nlmsg_type != NLMSG_ERROR))
+		return;
+	b->answered[i] = true;
+	b->n_answered++;
+	int r = 0;
+	if (nlh->nlmsg_type == NLMSG_ERROR) {
+		const struct nlmsgerr *e = mnl_nlmsg_get_payload(nlh);
+		if (mnl_nlmsg_get_payload_len(nlh) < sizeof(*e) || e->error > 0 || e->error < -4095)
+			r = -EBADMSG;
+		else if (e->error < 0)
+			(void)nl_parse_extack(nlh, b->s->err, sizeof(b->s->err));
+	} else
+		r = b->fn(i, nlh, b->data);
+	if (r < 0 && b->result == 0)
+		b->result = r;
+}
+
+int nl_batch(struct nl_sock *s, enum nl_proto proto, void *buf, size_t len, size_t n,
+	     nl_batch_fn fn, void *data)
+{
+	if (n == 0)
+		return 0;
+	if (n > NL_BATCH_MAX)
+		return -E2BIG;
+	s->err[0] = '\0';
+	struct nl_conn *conn = &s->conn[proto];
+	/* The batch's numbers are consecutive and never 0. */
+	if (s->seq > UINT32_MAX - NL_BATCH_MAX)
+		s->seq = 0;
+	struct batch b = { .s = s, .first = s->seq + 1, .portid = conn->portid, .n = n,
+			   .fn = fn, .data = data };
+	struct nlmsghdr *nlh = buf;
+	size_t left = len;
+	for (size_t i = 0; i < n; i++) {
+		if (!nl_msg_ok(nlh, left))
+			return -EINVAL;
+		nlh->nlmsg_flags = (uint16_t)((nlh->nlmsg_flags & ~NLM_F_ACK) | NLM_F_REQUEST);
+		nlh->nlmsg_seq = b.first + (uint32_t)i;
+		nlh->nlmsg_pid = 0;
+		nlh = (struct nlmsghdr *)nl_msg_next(nlh, &left);
+	}
+	if (left)
+		return -EINVAL; /* more than n messages */
+	s->seq += (uint32_t)n;
+	for (;;) {
+		if (send(mnl_socket_get_fd(conn->sk), buf, len, 0) >= 0)
+			break;
+		if (errno != EINTR)
+			return negative_errno();
+	}
+
+	/* The kernel runs a request in the sender's context: every answer
+	 * it could queue is there once send() returned, so nothing waits. */
+	struct mmsghdr mm[NL_BATCH_MAX];
+	struct iovec iov[NL_BATCH_MAX];
+	while (b.n_answered < n) {
+		unsigned want = (unsigned)(n - b.n_answered);
+		for (unsigned i = 0; i < want; i++) {
+			iov[i] = (struct iovec){ s->rbuf + i * NL_BATCH_SLOT, NL_BATCH_SLOT };
+			mm[i] = (struct mmsghdr){ .msg_hdr = { .msg_iov = &iov[i], .msg_iovlen = 1 } };
+		}
+		int got = recvmmsg(mnl_socket_get_fd(conn->sk), mm, want, MSG_DONTWAIT, NULL);
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return b.result < 0 ? b.result : -ENOBUFS; /* answers lost */
+		if (got < 0)
+			return negative_errno();
+		for (int j = 0; j < got; j++) {
+			if (mm[j].msg_hdr.msg_flags & MSG_TRUNC) {
+				if (b.result == 0)
+					b.result = -EMSGSIZE;
+				continue;
+			}
+			size_t l = mm[j].msg_len;
+			for (const struct nlmsghdr *h = iov[j].iov_base; nl_msg_ok(h, l);
+			     h = nl_msg_next(h, &l))
+				batch_take(&b, h);
+		}
+	}
+	return b.result;
 }
 
 /* ---- generic netlink ---- */

@@ -276,13 +276,17 @@ static void test_link_stats(void)
 {
 	struct nlmsghdr *nlh;
 	struct nl_link_stats st;
-	CHECK_EQ(nl_link_build_getstats(buf, sizeof(buf), &nlh), 0);
-	CHECK(nlh->nlmsg_type == RTM_GETSTATS && (nlh->nlmsg_flags & NLM_F_DUMP));
+	CHECK_EQ(nl_link_build_getstats(buf, sizeof(buf), 7, &nlh), 0);
+	CHECK(nlh->nlmsg_type == RTM_GETSTATS && nlh->nlmsg_flags == NLM_F_REQUEST &&
+	      nlh->nlmsg_len == 28);
 	{
 		const struct if_stats_msg *ism = mnl_nlmsg_get_payload(nlh);
-		CHECK(ism->filter_mask == IFLA_STATS_FILTER_BIT(IFLA_STATS_LINK_64) && !ism->ifindex);
+		CHECK(ism->filter_mask == IFLA_STATS_FILTER_BIT(IFLA_STATS_LINK_64) &&
+		      ism->ifindex == 7);
 	}
-	CHECK_EQ(nl_link_build_getstats(buf, 8, &nlh), -EMSGSIZE);
+	CHECK_EQ(nl_link_build_getstats(buf, 8, 7, &nlh), -EMSGSIZE);
+	CHECK_EQ(nl_link_build_getstats(buf, sizeof(buf), 0, &nlh), -EINVAL);
+	CHECK_EQ(nl_link_build_getstats(buf, sizeof(buf), -3, &nlh), -EINVAL);
 	/* Today's kernels' 200-odd bytes, a future kernel's more, an old one's
 	 * shorter record down to the eight counters read. */
 	size_t lens[] = { sizeof(struct rtnl_link_stats64), 240, 64 };

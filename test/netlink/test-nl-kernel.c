@@ -13,6 +13,7 @@
 
 #include <arpa/inet.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <sched.h>
 #include <stdarg.h>
 #include <sodium.h>
@@ -204,6 +205,12 @@ static void on_event(const struct nl_link_event *ev, void *userdata)
 		e->del_seen++;
 }
 
+/* A batch's answer callback that refuses them (its error is returned). */
+static int no_answer(size_t i, const struct nlmsghdr *nlh, void *data)
+{
+	return -ECANCELED;
+}
+
 static int scenario_links(void)
 {
 	struct ns a = {}, b = {};
@@ -237,19 +244,18 @@ static int scenario_links(void)
 	}
 	CHECK(has_lo && has_va);
 
-	/* Counters: five datagrams over namespace a's loopback, then one
-	 * RTM_GETSTATS dump has them (and va's entry). */
+	/* Counters: five datagrams over namespace a's loopback, then lo's
+	 * answer has them; va's too, a link that is not there none (ifindex
+	 * 0, the others still read); 40 links in two batches. */
 	int ilo = 0;
 	CHECK_NL(&a, nl_link_ifindex(a.s, "lo", &ilo), 0);
 	CHECK_NL(&a, nl_link_set_up(a.s, ilo, true), 0);
-	_cleanup_free_ struct nl_link_stats *st = NULL;
-	size_t nst = 0;
-	CHECK_NL(&a, nl_link_stats_dump(a.s, &st, &nst), 0);
-	uint64_t lo_tx0 = 0;
-	for (size_t i = 0; i < nst; i++)
-		if (st[i].ifindex == ilo)
-			lo_tx0 = st[i].tx_bytes;
-	free(TAKE_PTR(st));
+	int want[3] = { ilo, 999999, ia };
+	struct nl_link_stats st[40];
+	CHECK_NL(&a, nl_link_stats_get(a.s, want, 3, st), 0);
+	uint64_t lo_tx0 = st[0].tx_bytes;
+	CHECK(st[0].ifindex == ilo && st[1].ifindex == 0 && st[2].ifindex == ia,
+	      "stats: links %d %d %d", st[0].ifindex, st[1].ifindex, st[2].ifindex);
 	CHECK_EQ(ns_enter(a.fd), 0);
 	{
 		_cleanup_close_ int u = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
@@ -261,16 +267,35 @@ static int scenario_links(void)
 				     sizeof(to)) == (ssize_t)sizeof(payload));
 	}
 	ns_enter(home_ns);
-	CHECK_NL(&a, nl_link_stats_dump(a.s, &st, &nst), 0);
-	bool lo_counted = false, va_listed = false;
-	for (size_t i = 0; i < nst; i++) {
-		lo_counted = lo_counted || (st[i].ifindex == ilo && st[i].tx_packets >= 5 &&
-					    st[i].tx_bytes >= lo_tx0 + 5 * 128 &&
-					    st[i].rx_bytes >= st[i].tx_bytes - lo_tx0);
-		va_listed = va_listed || st[i].ifindex == ia;
+	CHECK_NL(&a, nl_link_stats_get(a.s, want, 3, st), 0);
+	CHECK(st[0].ifindex == ilo && st[0].tx_packets >= 5 && st[0].tx_bytes >= lo_tx0 + 5 * 128 &&
+	      st[0].rx_bytes >= st[0].tx_bytes - lo_tx0 && st[1].ifindex == 0 && st[2].ifindex == ia,
+	      "stats: lo counted 5 datagrams (tx %" PRIu64 " bytes, %" PRIu64 " before)",
+	      st[0].tx_bytes, lo_tx0);
+	int many[40];
+	for (size_t i = 0; i < ARRAY_SIZE(many); i++)
+		many[i] = i % 2 ? ia : ilo;
+	CHECK_NL(&a, nl_link_stats_get(a.s, many, ARRAY_SIZE(many), st), 0);
+	bool all = true;
+	for (size_t i = 0; i < ARRAY_SIZE(many); i++)
+		all = all && st[i].ifindex == many[i];
+	CHECK(all, "stats: 40 links in two batches");
+	want[1] = 0;
+	CHECK_EQ(nl_link_stats_get(a.s, want, 3, st), -EINVAL);
+	/* A batch whose count does not match its buffer is not sent. */
+	{
+		_Alignas(struct nlmsghdr) uint8_t two[64];
+		struct nlmsghdr *h;
+		CHECK_EQ(nl_link_build_getstats(two, sizeof(two), ilo, &h), 0);
+		size_t len = MNL_ALIGN(h->nlmsg_len);
+		CHECK_EQ(nl_link_build_getstats(two + len, sizeof(two) - len, ilo, &h), 0);
+		len += MNL_ALIGN(h->nlmsg_len);
+		CHECK_EQ(nl_batch(a.s, NL_PROTO_ROUTE, two, len, 1, no_answer, NULL), -EINVAL);
+		CHECK_EQ(nl_batch(a.s, NL_PROTO_ROUTE, two, len, 3, no_answer, NULL), -EINVAL);
+		CHECK_EQ(nl_batch(a.s, NL_PROTO_ROUTE, two, len, NL_BATCH_MAX + 1, no_answer, NULL),
+			 -E2BIG);
+		CHECK_EQ(nl_batch(a.s, NL_PROTO_ROUTE, two, len, 2, no_answer, NULL), -ECANCELED);
 	}
-	CHECK(lo_counted && va_listed, "stats: lo counted 5 datagrams (%d), va listed (%d), %zu links",
-	      lo_counted, va_listed, nst);
 
 	CHECK_NL(&a, nl_link_set_up(a.s, ia, false), 0);
 	CHECK_NL(&a, nl_link_get(a.s, ia, &l), 0);
