@@ -73,6 +73,7 @@ struct babel {
 	uint64_t dump_at;      /* the dump timer's time */
 	bool dumping;          /* a dump asked for, its "ok" not read yet */
 	bool dump_slow;        /* ... and not whole at DUMP_READ_MS: read as it comes */
+	uint64_t dumped_at;    /* the last whole dump's "ok" (0: none yet) */
 	unsigned connects;     /* local-socket connections made (any babeld) */
 	unsigned reconnected;  /* ... of them to a babeld that had shut the socket */
 	unsigned reconnects;   /* failed attempts since the socket was lost */
@@ -149,8 +150,10 @@ static void on_dump_end(struct babel *b, int result, const char *msg, void *user
 	b->dumping = b->dump_slow = false;
 	if (result == -ECONNRESET)
 		return;
-	if (result == 0)
+	if (result == 0) {
 		babel_tables_end(&b->tables, notify, b);
+		b->dumped_at = loop_now(b->loop);
+	}
 	b->dump_ms = b->tables.moved ? BABEL_DUMP_MIN_MS
 				     : MIN(2 * b->dump_ms, (uint64_t)BABEL_DUMP_MAX_MS);
 	/* Slack enough to ride on the tunnel counters' wake-ups (every second). */
@@ -847,6 +850,11 @@ bool babel_ready(const struct babel *b)
 int babel_pid(const struct babel *b)
 {
 	return (int)b->pid;
+}
+
+int64_t babel_tables_age_ms(const struct babel *b)
+{
+	return b->dumped_at ? (int64_t)(loop_now(b->loop) - b->dumped_at) : -1;
 }
 
 unsigned babel_starts(const struct babel *b)

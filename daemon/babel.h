@@ -191,9 +191,12 @@ int babel_add_interface(struct babel *b, const char *ifname, const char *extra,
 int babel_forget_interface(struct babel *b, const char *ifname);
 
 /* The tables are wanted fresh (a tunnel drains, or waits for its babel
- * neighbour): dumps every BABEL_DUMP_MIN_MS again from now on, until they
+ * neighbour; an operator reads them): dumps every BABEL_DUMP_MIN_MS again from now on, until they
  * stop moving. */
 void babel_keep_fresh(struct babel *b);
+
+/* How old the tables are: ms since the last whole dump, -1 before one. */
+int64_t babel_tables_age_ms(const struct babel *b);
 
 /* True once babeld's socket answered and its first dump is complete. */
 bool babel_ready(const struct babel *b);

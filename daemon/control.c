@@ -178,7 +178,15 @@ static int cmd_routes(struct ctx *c, const char *args, struct jbuf *o)
 				    nb[i].rtt_us / 1000, nb[i].rtt_us % 1000);
 		}
 	}
-	jbuf_append(o, "]}");
+	/* How old the tables are (babeld's dumps, docs/daemon.md); the
+	 * next ones come every second while someone reads them. */
+	int64_t age = c->babel ? babel_tables_age_ms(c->babel) : -1;
+	if (age < 0)
+		jbuf_append(o, "], \"tables_age_ms\": null}");
+	else
+		jbuf_append(o, "], \"tables_age_ms\": %lld}", (long long)age);
+	if (c->babel)
+		babel_keep_fresh(c->babel);
 	return 0;
 }
 

@@ -45,6 +45,11 @@ check "one babeld" test "$(babelds)" = 1
 check "babeld ready" sh -c "$CTL -s $TB_DIR/n1/run/re6stnet.sock status | grep -q 'babeld.ready *yes'"
 check "control socket mode 0660" test "$(stat -c %a "$TB_DIR/n1/run/re6stnet.sock")" = 660
 check "routes command" sh -c "$CTL -s $TB_DIR/n1/run/re6stnet.sock --json routes | grep -q '\"routes\"'"
+# The tables' age is shown; a look has babeld's tables read every second
+# for a while (a quiet node's are read every 10 s otherwise).
+check "routes: tables under 1.5 s old 2 s after a first look" sh -c \
+	"$CTL -s $TB_DIR/n1/run/re6stnet.sock routes | grep -q '^tables_age_ms: ' && sleep 2 &&
+	 $CTL -s $TB_DIR/n1/run/re6stnet.sock --json routes | grep -qE '\"tables_age_ms\": ([0-9]{1,3}|1[0-4][0-9]{2})}'"
 
 # One re6stnet per state directory: a second one on the same configuration
 # exits 2 with a message, and the first keeps everything.
