@@ -13,6 +13,7 @@
 
 #include "babel.h"
 #include "babel-guard.h"
+#include "babel-iface.h"
 #include "babel-output.h"
 #include "babel-tables.h"
 #include "babel-vec.h"
@@ -37,14 +38,7 @@ struct pending {
 	void *userdata;
 };
 
-struct iface {
-	char name[BABEL_IFNAME_LEN];
-	char *extra; /* the caller's options, or NULL */
-	char *line;  /* the full "interface ..." command */
-};
-
 DEFINE_VEC(pending_vec, struct pending);
-DEFINE_VEC(iface_vec, struct iface);
 
 struct babel {
 	struct loop *loop;
@@ -96,37 +90,13 @@ struct babel {
 	unsigned internal_oks;
 
 	struct babel_tables tables;
-	struct iface_vec ifaces; /* added at runtime; re-added after a restart */
+	struct babel_iface_vec ifaces; /* added at runtime; re-added after a restart */
 
 	struct babel_guard guard; /* routes kept out of the tables, logged */
 
 	babel_change_fn listener;
 	void *listener_data;
 };
-
-static char *iface_line(const struct babel *b, const char *ifname, const char *extra)
-{
-	char *line = NULL;
-	if (asprintf(&line, "interface %s %s%s%s", ifname, b->tunnel_options, extra ? " " : "",
-		     extra ? extra : "") < 0)
-		return NULL;
-	return line;
-}
-
-static void iface_clear(struct iface *f)
-{
-	free(f->extra);
-	free(f->line);
-}
-
-/* The index of ifname in b->ifaces, or b->ifaces.n. */
-static size_t iface_find(const struct babel *b, const char *ifname)
-{
-	size_t i = 0;
-	while (i < b->ifaces.n && strcmp(b->ifaces.v[i].name, ifname))
-		i++;
-	return i;
-}
 
 /* ---- tables ---------------------------------------------------------------- */
 
@@ -643,9 +613,9 @@ int babel_start(struct loop *l, const struct babel_params *params, struct babel 
 int babel_reconfigure(struct babel *b, const struct babel_params *params)
 {
 	struct babel_params p = *params;
-	char **argv = NULL, **lines = NULL;
+	char **argv = NULL;
 	char *opts = NULL;
-	size_t id_arg = 0, n = b->ifaces.n;
+	size_t id_arg = 0;
 	bool same_argv = true;
 	int r;
 
@@ -657,23 +627,14 @@ int babel_reconfigure(struct babel *b, const struct babel_params *params)
 	if ((r = babel_write_key_file(&p)) < 0)
 		goto fail;
 	r = -ENOMEM;
-	if (find_id_arg(argv, &id_arg) < 0 || !(opts = babel_tunnel_options(&p)) ||
-	    !(lines = calloc(n + 1, sizeof(*lines))))
+	if (find_id_arg(argv, &id_arg) < 0 || !(opts = babel_tunnel_options(&p)))
 		goto fail;
 	/* Interface lines carry the tunnel options (hello, cost): rebuild them
 	 * (tunnels declared from now on, or after a restart, get them). */
-	char *old_opts = b->tunnel_options;
+	if ((r = babel_ifaces_reline(&b->ifaces, opts)) < 0)
+		goto fail;
+	free(b->tunnel_options);
 	b->tunnel_options = opts;
-	for (size_t i = 0; i < n; i++)
-		if (!(lines[i] = iface_line(b, b->ifaces.v[i].name, b->ifaces.v[i].extra))) {
-			b->tunnel_options = old_opts;
-			goto fail;
-		}
-	for (size_t i = 0; i < n; i++) {
-		free(b->ifaces.v[i].line);
-		b->ifaces.v[i].line = lines[i];
-	}
-	free(lines);
 	for (size_t i = 0; same_argv && (argv[i] || b->argv[i]); i++)
 		same_argv = argv[i] && b->argv[i] && !strcmp(argv[i], b->argv[i]);
 	babel_argv_free(b->argv);
@@ -683,7 +644,6 @@ int babel_reconfigure(struct babel *b, const struct babel_params *params)
 	bool accept = p.n_lan_interfaces && p.hmac_accept_unsigned;
 	r = accept != b->lan_accept_unsigned ? 2 : 1;
 	b->lan_accept_unsigned = accept;
-	free(old_opts);
 	if (same_argv && b->fd >= 0) /* the caller changes it live (babel-rekey.h) */
 		return r;
 
@@ -701,12 +661,7 @@ int babel_reconfigure(struct babel *b, const struct babel_params *params)
 	return 0;
 
 fail:
-	if (lines)
-		for (size_t i = 0; i < n; i++)
-			free(lines[i]);
-	free(lines);
-	if (opts != b->tunnel_options)
-		free(opts);
+	free(opts);
 	babel_argv_free(argv);
 	return r;
 }
@@ -734,9 +689,7 @@ void babel_stop(struct babel *b)
 	free(b->tunnel_options);
 	free(b->wbuf);
 	babel_tables_free(&b->tables);
-	for (size_t i = 0; i < b->ifaces.n; i++)
-		iface_clear(&b->ifaces.v[i]);
-	free(b->ifaces.v);
+	babel_ifaces_free(&b->ifaces);
 	free(b);
 }
 
@@ -780,40 +733,12 @@ void babel_keep_fresh(struct babel *b)
 		arm_dump(b, loop_now(b->loop) + BABEL_DUMP_MIN_MS, BABEL_DUMP_MIN_MS / 2);
 }
 
-static bool valid_ifname(const char *s)
-{
-	size_t n = strlen(s);
-	if (!n || n >= BABEL_IFNAME_LEN)
-		return false;
-	for (; *s; s++)
-		if (*s <= ' ' || *s == '/' || *s == 0x7f)
-			return false;
-	return true;
-}
-
 int babel_add_interface(struct babel *b, const char *ifname, const char *extra,
 			babel_reply_fn cb, void *userdata)
 {
-	if (!valid_ifname(ifname) || (extra && (strchr(extra, '\n') || strchr(extra, '\r'))))
-		return -EINVAL;
-	struct iface f = { .line = iface_line(b, ifname, extra) };
-	if (!f.line || (extra && !(f.extra = strdup(extra)))) {
-		iface_clear(&f);
-		return -ENOMEM;
-	}
-	snprintf(f.name, sizeof(f.name), "%s", ifname);
-	size_t i = iface_find(b, ifname);
-	if (i < b->ifaces.n) {
-		iface_clear(&b->ifaces.v[i]);
-		b->ifaces.v[i] = f;
-	} else {
-		int r = VEC_PUSH(b->ifaces, f);
-		if (r < 0) {
-			iface_clear(&f);
-			return r;
-		}
-	}
-	return babel_command(b, f.line, cb, userdata);
+	const char *line;
+	int r = babel_ifaces_set(&b->ifaces, b->tunnel_options, ifname, extra, &line);
+	return r < 0 ? r : babel_command(b, line, cb, userdata);
 }
 
 static int flush_interface(struct babel *b, const char *ifname)
@@ -825,18 +750,14 @@ static int flush_interface(struct babel *b, const char *ifname)
 
 int babel_forget_interface(struct babel *b, const char *ifname)
 {
-	size_t i = iface_find(b, ifname);
-	if (i == b->ifaces.n)
-		return -ENOENT;
-	iface_clear(&b->ifaces.v[i]);
-	b->ifaces.v[i] = b->ifaces.v[--b->ifaces.n];
-	return flush_interface(b, ifname);
+	int r = babel_ifaces_forget(&b->ifaces, ifname);
+	return r < 0 ? r : flush_interface(b, ifname);
 }
 
 int babel_readd_interface(struct babel *b, const char *ifname, const char *lan_line,
 			  babel_reply_fn cb, void *userdata)
 {
-	if (!valid_ifname(ifname) || iface_find(b, ifname) < b->ifaces.n)
+	if (!babel_ifname_valid(ifname) || babel_ifaces_has(&b->ifaces, ifname))
 		return -EINVAL;
 	int r = flush_interface(b, ifname);
 	return r < 0 ? r : babel_command(b, lan_line, cb, userdata);
