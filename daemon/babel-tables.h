@@ -14,7 +14,10 @@
  * an entry whose identity changed (a route's prefix, next hop or
  * interface, a neighbour's address or interface) is a flush and an add.
  * Lines outside a dump ("change" or "flush" of babeld's monitor) apply as
- * they say. Pure: no I/O; unit-tested in test/daemon/test-babel-tables.c.
+ * they say. A dump leaves the entries in its order, and a name is looked
+ * for among those it did not list yet, from the first: in babeld's usual
+ * order each line finds its entry at once. Pure: no I/O; unit-tested in
+ * test/daemon/test-babel-tables.c.
  */
 #ifndef RE6ST_DAEMON_BABEL_TABLES_H
 #define RE6ST_DAEMON_BABEL_TABLES_H
@@ -38,6 +41,9 @@ struct babel_tables {
 	/* Entries seen by the current dump carry its number. */
 	unsigned *route_gen, *neigh_gen, *ifc_gen;
 	size_t route_gen_cap, neigh_gen_cap, ifc_gen_cap;
+	/* In a dump (in_dump), the entries it listed come first: so many. */
+	size_t route_seen, neigh_seen, ifc_seen;
+	bool in_dump;
 	unsigned gen;
 	/* Since babel_tables_begin(): a neighbour or interface came or went, a
 	 * neighbour began or stopped hearing us (its IHUs) or being heard (its

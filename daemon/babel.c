@@ -152,6 +152,7 @@ static void disconnect(struct babel *b)
 	b->dumping = b->dump_slow = false;
 	loop_timer_disarm(b->dump_timer);
 	babel_tables_clear(&b->tables);
+	b->dumped_at = 0;
 }
 
 static int queue_write(struct babel *b, const char *line)
@@ -212,6 +213,8 @@ static void handle_line(struct babel *b, const char *line)
 	case BABEL_LINE_BAD:
 		if (b->internal_oks) {
 			if (--b->internal_oks == 0) {
+				babel_tables_end(&b->tables, notify, b);
+				b->dumped_at = loop_now(b->loop);
 				b->ready = true;
 				log_info("babeld ready (pid %d, router-id %s)", (int)b->pid, b->my_id);
 				b->dump_ms = BABEL_DUMP_MIN_MS;
@@ -390,6 +393,7 @@ static int use_socket(struct babel *b, int fd)
 	r = queue_write(b, "dump");
 	if (r < 0)
 		return r;
+	babel_tables_begin(&b->tables);
 	for (size_t i = 0; i < b->ifaces.n; i++) {
 		struct pending p = { NULL, NULL };
 		if ((r = VEC_PUSH(b->pending, p)) < 0 || (r = queue_write(b, b->ifaces.v[i].line)) < 0)

@@ -56,12 +56,16 @@ static bool dump(struct babel_tables *t, struct heard *h, const char *const *lin
 	return t->moved;
 }
 
+/* Whether many_routes() lists its routes from the last. */
+static bool backwards;
+
 /* A dump of 300 routes, every step-th of them (h: the listener's count). */
 static void many_routes(struct babel_tables *t, unsigned step, struct heard *h)
 {
 	struct babel_event ev;
 	babel_tables_begin(t);
-	for (unsigned i = 0; i < 300; i += step) {
+	for (unsigned k = 0; k < 300; k += step) {
+		unsigned i = backwards ? (299 / step) * step - k : k;
 		char line[256];
 		snprintf(line, sizeof(line),
 			 "add route %x prefix 2001:db8:1:%x::/64 from ::/0 installed no id "
@@ -158,6 +162,18 @@ int main(void)
 	 * then a dump keeping every other one. */
 	many_routes(&t, 1, NULL);
 	CHECK_EQ(t.routes.n, 300);
+	/* The same dump, then in the other order: nothing heard, and the
+	 * table follows the dump's order (what the next dump finds first). */
+	h = (struct heard){ 0 };
+	many_routes(&t, 1, &h);
+	CHECK(t.routes.n == 300 && h.add == 0 && h.change == 0 && h.flush == 0);
+	backwards = true;
+	many_routes(&t, 1, &h);
+	CHECK(t.routes.n == 300 && h.add == 0 && h.change == 0 && h.flush == 0,
+	      "backwards: %u added, %u changed, %u flushed", h.add, h.change, h.flush);
+	CHECK(!strcmp(t.routes.v[0].id, "112b") && !strcmp(t.routes.v[299].id, "1000"),
+	      "first %s, last %s", t.routes.v[0].id, t.routes.v[299].id);
+	backwards = false;
 	h = (struct heard){ 0 };
 	many_routes(&t, 2, &h);
 	CHECK(t.routes.n == 150 && h.flush == 150 && h.add == 0 && t.neighs.n == 0,
