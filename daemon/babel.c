@@ -68,6 +68,7 @@ struct babel {
 	bool dumping;          /* a dump asked for, its "ok" not read yet */
 	bool dump_slow;        /* ... and not whole at DUMP_READ_MS: read as it comes */
 	uint64_t dumped_at;    /* the last whole dump's "ok" (0: none yet) */
+	unsigned watchers;     /* babel_watch(): dumps every BABEL_DUMP_MIN_MS */
 	unsigned connects;     /* local-socket connections made (any babeld) */
 	unsigned reconnected;  /* ... of them to a babeld that had shut the socket */
 	unsigned reconnects;   /* failed attempts since the socket was lost */
@@ -124,7 +125,7 @@ static void on_dump_end(struct babel *b, int result, const char *msg, void *user
 		babel_tables_end(&b->tables, notify, b);
 		b->dumped_at = loop_now(b->loop);
 	}
-	b->dump_ms = b->tables.moved ? BABEL_DUMP_MIN_MS
+	b->dump_ms = b->tables.moved || b->watchers ? BABEL_DUMP_MIN_MS
 				     : MIN(2 * b->dump_ms, (uint64_t)BABEL_DUMP_MAX_MS);
 	/* Slack enough to ride on the tunnel counters' wake-ups (every second). */
 	arm_dump(b, loop_now(b->loop) + b->dump_ms, BABEL_DUMP_MIN_MS / 2);
@@ -735,6 +736,16 @@ void babel_keep_fresh(struct babel *b)
 	b->dump_ms = BABEL_DUMP_MIN_MS;
 	if (b->ready && !b->dumping && b->dump_at > loop_now(b->loop) + BABEL_DUMP_MIN_MS)
 		arm_dump(b, loop_now(b->loop) + BABEL_DUMP_MIN_MS, BABEL_DUMP_MIN_MS / 2);
+}
+
+void babel_watch(struct babel *b, bool on)
+{
+	if (on) {
+		b->watchers++;
+		babel_keep_fresh(b);
+	} else if (b->watchers) {
+		b->watchers--;
+	}
 }
 
 int babel_add_interface(struct babel *b, const char *ifname, const char *extra,

@@ -101,8 +101,9 @@ struct babel_params {
 
 /* babeld's tables are asked for (a dump) every BABEL_DUMP_MIN_MS after
  * they moved (a neighbour came, went, began or stopped hearing us; an
- * interface came, went, up or down: babel-tables.h), after a command, and
- * while babel_keep_fresh() asks; twice as long after each dump that found
+ * interface came, went, up or down: babel-tables.h), after a command,
+ * while babel_keep_fresh() asks, and while babel_watch() has watchers;
+ * twice as long after each dump that found
  * nothing moved, up to BABEL_DUMP_MAX_MS. */
 #define BABEL_DUMP_MIN_MS 1000u
 #define BABEL_DUMP_MAX_MS 10000u
@@ -194,6 +195,10 @@ int babel_forget_interface(struct babel *b, const char *ifname);
  * neighbour; an operator reads them): dumps every BABEL_DUMP_MIN_MS again from now on, until they
  * stop moving. */
 void babel_keep_fresh(struct babel *b);
+/* Someone follows the tables' changes as they come (a control monitor of
+ * routes or neighbours): dumps every BABEL_DUMP_MIN_MS while any does.
+ * Each babel_watch(b, true) is undone by one babel_watch(b, false). */
+void babel_watch(struct babel *b, bool on);
 
 /* How old the tables are: ms since the last whole dump, -1 before one. */
 int64_t babel_tables_age_ms(const struct babel *b);

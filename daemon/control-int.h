@@ -48,6 +48,7 @@ struct client {
 	 * client has read the rest. Exempt from the idle time-out. */
 	bool monitor;
 	unsigned monitor_classes; /* enum control_monitor_class bits */
+	bool watches_babel;       /* routes or neighbours: babel_watch() */
 	uint64_t dropped;
 };
 

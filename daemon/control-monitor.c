@@ -13,6 +13,7 @@
 #include <arpa/inet.h>
 #include <time.h>
 
+#include "babel.h"
 #include "babel-parse.h"
 #include "control-int.h"
 #include "ctx.h"
@@ -221,6 +222,11 @@ int control_monitor_attach(struct control *ctl, struct client *cl, unsigned set)
 	ctl->n_monitors++;
 	cl->monitor = true;
 	cl->monitor_classes = set;
+	/* Route and neighbour events come from babeld's dumps: every
+	 * second while a monitor follows them (up to 10 s otherwise). */
+	cl->watches_babel = ctl->c->babel && (set & (MON_ROUTE | MON_NEIGHBOUR));
+	if (cl->watches_babel)
+		babel_watch(ctl->c->babel, true);
 	log_debug("control socket: monitor connected (%zu)", ctl->n_monitors);
 	return 0;
 }
@@ -229,6 +235,9 @@ void control_monitor_detach(struct client *cl)
 {
 	struct control *ctl = cl->ctl;
 	cl->monitor = false;
+	if (cl->watches_babel)
+		babel_watch(ctl->c->babel, false);
+	cl->watches_babel = false;
 	if (cl->dropped)
 		log_info("control socket: a monitor left, %llu events dropped for it (read too slowly)",
 			 (unsigned long long)cl->dropped);

@@ -140,6 +140,14 @@ check "monitor tunnel revocation: accepted ($ans)" test "$ans" = '{"monitor": ["
 tb_node_stop 2
 check "monitor --json: $P2 retracted or flushed" \
 	wait_for 300 route_event 'e["change"] == "flush" or e["metric"] == 65535'
+# A monitor of routes has babeld's tables read every second: 20 s after
+# node 2 went, the tables quiet, the first look finds them at most about
+# a second old (the dumps' period doubles to 10 s without a monitor).
+sleep 20
+age=$(tb_ctl 1 --json routes | $PY -c "import json, sys; print(json.load(sys.stdin)['tables_age_ms'])")
+echo "monitor of routes: tables $age ms old at a look after 20 s quiet"
+check "monitor of routes: tables ${age} ms old after 20 s quiet (at most 1500)" \
+	test "${age:-99999}" -le 1500
 kill $MON_PID 2>/dev/null
 wait $MON_PID 2>/dev/null
 echo "monitor: $(wc -l <"$MON") events; last: $(tail -n 2 "$MON")"
