@@ -140,24 +140,11 @@ echo "$out"
 awk "BEGIN { exit !(${loss:-100} <= 5) }" && ok "ping n1 -> n4: $loss% loss" || ko "ping n1 -> n4: ${loss:-?}% loss"
 
 # A cut GRE tunnel: the underlay between node 1 and a GRE peer J dropped
-# both ways (nftables, in both namespaces). Node 1 must find the tunnel
+# both ways (nftables, in both namespaces: tb_drop). Node 1 must find the tunnel
 # dead from its link counters within 10 s (3 s of dead-after at the
 # network's default, and the reading; docs/tunnel-manager.md, "Failure
 # detection"; before, a cut GRE tunnel went after 200 s), and reach J
 # again over another path. The cut is lifted after.
-fam=ip; [ "${TB_UNDERLAY:-4}" = 6 ] && fam=ip6
-cut() { # I J add|delete
-	if [ "$3" = add ]; then
-		tb_ns "r6-n$1" nft -f - <<NFT
-table inet grecut {
-	chain input { type filter hook input priority 0; $fam saddr $(ip_of "$2") drop; }
-	chain output { type filter hook output priority 0; $fam daddr $(ip_of "$2") drop; }
-}
-NFT
-	else
-		tb_ns "r6-n$1" nft delete table inet grecut
-	fi
-}
 j="" gif=""
 up_tunnels 1 >"$TB_DIR/up.cut" # (no /dev/fd in the VM: a file)
 while read -r ifn type peer lo re port; do
@@ -167,14 +154,15 @@ done <"$TB_DIR/up.cut"
 if [ -z "$j" ]; then
 	ko "cut: node 1 has no GRE tunnel up"
 else
+	since() { awk -v a="$1" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }'; }
 	t0=$(date +%s.%N)
-	cut 1 "$j" add && cut "$j" 1 add || ko "cut: nft failed"
+	tb_drop 1 "$j" || ko "cut: nft failed"
 	dead="" back=""
-	while [ -z "$back" ] && awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { exit !(b - a < 40) }'; do
+	while [ -z "$back" ] && [ "$(since "$t0" | cut -d. -f1)" -lt 40 ]; do
 		[ -z "$dead" ] && grep -q "tunnel $gif .*nothing received for .*: dead" "$TB_DIR/n1/log/re6stnet.log" &&
-			dead=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')
+			dead=$(since "$t0")
 		[ -n "$dead" ] && tb_ns r6-n1 ping -6 -c 1 -W 1 "$(tb_node_addr "$j")" >/dev/null 2>&1 &&
-			back=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')
+			back=$(since "$t0")
 		sleep 0.5
 	done
 	grep -h "tunnel $gif .*: dead" "$TB_DIR/n1/log/re6stnet.log" | tail -n 1 | sed 's/^/  n1: /'
@@ -184,8 +172,7 @@ else
 		ko "cut GRE tunnel node 1 - node $j not found dead within 10 s (${dead:-never})"
 	[ -n "$back" ] && ok "node 1 reaches node $j over another path after the cut" ||
 		{ ko "node 1 does not reach node $j after the cut"; tb_ctl 1 routes 2>&1 | sed 's/^/  n1: /'; }
-	cut 1 "$j" delete
-	cut "$j" 1 delete
+	tb_undrop 1 "$j"
 fi
 
 # kill -9: the links and the FOU port stay; the restarted node removes them

@@ -106,10 +106,11 @@ tb_underlay() { # N
 	TB_NODES=$1
 }
 
-tb_drop() { # I J : both directions, in both nodes
+tb_drop() { # I J : both directions, in both nodes (an IPv4 or IPv6 underlay)
 	for pair in "$1 $2" "$2 $1"; do
 		set -- $pair
-		ns=r6-n$1 peer=$TB_LAN.$((10 + $2))
+		ns=r6-n$1 peer=$(tb_uaddr $((10 + $2))) fam=ip
+		case $peer in *:*) fam=ip6 ;; esac
 		tb_ns "$ns" nft list table inet tbdrop >/dev/null 2>&1 ||
 			tb_ns "$ns" nft -f - <<NFT
 table inet tbdrop {
@@ -117,9 +118,16 @@ table inet tbdrop {
 	chain output { type filter hook output priority 0; }
 }
 NFT
-		tb_ns "$ns" nft add rule inet tbdrop input ip saddr "$peer" drop
-		tb_ns "$ns" nft add rule inet tbdrop output ip daddr "$peer" drop
+		tb_ns "$ns" nft add rule inet tbdrop input $fam saddr "$peer" drop
+		tb_ns "$ns" nft add rule inet tbdrop output $fam daddr "$peer" drop
 	done
+}
+
+tb_undrop() { # I J : every drop of nodes I and J lifted (tb_drop's)
+	for i in "$1" "$2"; do
+		tb_ns "r6-n$i" nft delete table inet tbdrop 2>/dev/null
+	done
+	return 0
 }
 
 tb_nat() { # I [upnp]
