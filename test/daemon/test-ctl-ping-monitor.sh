@@ -26,10 +26,6 @@ check() { # DESCRIPTION CMD...
 		fail=$((fail + 1)); echo "FAIL: $d"
 	fi
 }
-wait_for() { # TENTHS CMD...
-	n=$1; shift
-	for _ in $(seq "$n"); do "$@" && return 0; sleep 0.1; done; return 1
-}
 ready() { tb_ctl "$1" --json status 2>/dev/null | grep -q '"ready": true'; }
 subnet() { sed -n 's/^Your subnet: \([^ ]*\) .*/\1/p' "$TB_DIR/n$1/conf.out"; }
 # raw I LINE: send LINE on node I's control socket, print the answer line
@@ -48,7 +44,7 @@ tb_init "$(mktemp -d /tmp/re6st-pingmon.XXXXXX)" || exit 1
 tb_underlay 2 || exit 1
 tb_registry_start || exit 1
 tb_node_add 1 -i eth0
-check "node 1 up, babeld ready" wait_for 200 ready 1
+check "node 1 up, babeld ready" tb_wait_for 200 ready 1
 # Node 2 registers first (its prefix is known before it runs babel).
 mkdir -p "$TB_DIR/n2"
 tb_ns r6-n2 "$CONF" --registry "$TB_REG_URL" --anonymous -d "$TB_DIR/n2" \
@@ -64,7 +60,7 @@ MON_PID=$!
 sleep 4 # past the control socket's 3 s idle time-out: a monitor stays
 check "monitor still connected after the idle time-out" kill -0 $MON_PID
 tb_node_add 2 -i eth0
-check "node 2 up, babeld ready" wait_for 200 ready 2
+check "node 2 up, babeld ready" tb_wait_for 200 ready 2
 route_event() { # CHANGE-PYTHON-CONDITION
 	$PY - "$MON" "$P2" "$1" <<'EOF'
 import json, sys
@@ -78,9 +74,9 @@ sys.exit(0 if ok else 1)
 EOF
 }
 check "monitor --json: route add for $P2 on eth0" \
-	wait_for 300 route_event 'e["change"] == "add" and e["interface"] == "eth0"'
+	tb_wait_for 300 route_event 'e["change"] == "add" and e["interface"] == "eth0"'
 check "monitor --json: a neighbour on eth0" grep -q '"event": "neighbour".*"interface": "eth0"' "$MON"
-check "node 1 reaches node 2 (ping(8))" wait_for 300 tb_reach 1 2
+check "node 1 reaches node 2 (ping(8))" tb_wait_for 300 tb_reach 1 2
 
 # --- ping ----------------------------------------------------------------------
 tb_ctl 1 ping -c 3 -i 0.2 "$P2" >"$TB_DIR/ping.txt" 2>&1
@@ -139,7 +135,7 @@ check "monitor tunnel revocation: accepted ($ans)" test "$ans" = '{"monitor": ["
 # --- monitor: node 2's route disappears ----------------------------------------
 tb_node_stop 2
 check "monitor --json: $P2 retracted or flushed" \
-	wait_for 300 route_event 'e["change"] == "flush" or e["metric"] == 65535'
+	tb_wait_for 300 route_event 'e["change"] == "flush" or e["metric"] == 65535'
 # A monitor of routes has babeld's tables read every second: 20 s after
 # node 2 went, the tables quiet, the first look finds them at most about
 # a second old (the dumps' period doubles to 10 s without a monitor).

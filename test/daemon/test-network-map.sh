@@ -20,10 +20,6 @@ check() { # DESCRIPTION CMD...
 		tail -n 5 "$TB_DIR/registry/registry.log" 2>/dev/null | sed 's/^/  log: /'
 	fi
 }
-wait_for() { # TENTHS CMD...
-	n=$1; shift
-	for _ in $(seq "$n"); do "$@" && return 0; sleep 0.1; done; return 1
-}
 regctl() { tb_ns r6-reg "$CTL" --registry "http://127.0.0.1:$TB_REG_PORT" "$@"; }
 announced() {
 	tb_rpc metrics > "$TB_DIR/metrics"
@@ -37,7 +33,7 @@ tb_registry_start || exit 1
 # node 1 registers with a location: the status page shows its country.
 TB_LOCATION=FR,EU tb_node_add 1
 for i in $(seq 2 $N); do tb_node_add "$i"; done
-check "the $N nodes announced (metrics)" wait_for 300 announced
+check "the $N nodes announced (metrics)" tb_wait_for 300 announced
 VERSION=$("$CTL" --version | sed 's/^re6stctl //')
 
 # versions: every node answers with its software string.

@@ -24,10 +24,6 @@ check() { # DESCRIPTION CMD...
 	fi
 }
 node_pid() { pgrep -f "daemon/re6stnet @$TB_DIR/n1/" | head -n1; }
-wait_for() { # TENTHS CMD...
-	n=$1; shift
-	for _ in $(seq "$n"); do "$@" && return 0; sleep 0.1; done; return 1
-}
 up() { tb_ctl 1 help >/dev/null 2>&1; }
 renewals() { grep -c "certificate renewed" "$LOG"; }
 reg_renewals() { grep -c "renewCertificate: serial .* renewed" "$TB_DIR/registry/registry.log"; }
@@ -41,7 +37,7 @@ LOG=$TB_DIR/n1/log/re6stnet.log
 tb_underlay 1 || exit 1
 tb_registry_start --cert-duration 20 --grace-period 30 || exit 1
 tb_node_add 1
-check "node up" wait_for 100 up
+check "node up" tb_wait_for 100 up
 t0=$(date +%s)
 
 # 0. A certificate of 20 s expires within 7 days: the node is degraded.
@@ -78,14 +74,14 @@ end=$(sed -n 's/.*valid until \([0-9]*\).*/\1/p' "$LOG" | tail -n1)
 tb_registry_stop
 while [ "$(date +%s)" -le "$((end + 1))" ]; do sleep 0.5; done
 tb_node_add 1
-check "expired node starts without the registry" wait_for 100 up
+check "expired node starts without the registry" tb_wait_for 100 up
 check "it says it runs on the grace period" grep -q "expired .* running on for the network's grace period" "$LOG"
 sleep 8
 check "still running 8 s later" up
 check "renewal retried with back-off (failed $(renew_rpc failed) <= 2)" test "$(renew_rpc failed)" -le 2
 tb_registry_start --cert-duration 20 --grace-period 30 || exit 1
 renewed_again() { [ "$(expires)" -gt "$(date +%s)" ]; }
-check "renewed once the registry is back" wait_for 250 renewed_again
+check "renewed once the registry is back" tb_wait_for 250 renewed_again
 
 # 3. Past the grace period (30 s after expiry) without the registry: stops.
 tb_node_stop 1
@@ -93,10 +89,10 @@ end=$(sed -n 's/.*valid until \([0-9]*\).*/\1/p' "$LOG" | tail -n1)
 tb_registry_stop
 while [ "$(date +%s)" -le "$((end + 2))" ]; do sleep 0.5; done
 tb_node_add 1
-check "expired node starts again within the grace period" wait_for 100 up
+check "expired node starts again within the grace period" tb_wait_for 100 up
 pid=$(node_pid)
 gone() { ! kill -0 "$pid" 2>/dev/null; }
-check "stops once the grace period is over" wait_for 600 gone
+check "stops once the grace period is over" tb_wait_for 600 gone
 check "and says why" grep -q "not renewed within the network's grace period: stopping" "$LOG"
 wait "$(cat "$TB_DIR/n1/pid")" 2>/dev/null
 check "exit status 1" test $? = 1

@@ -112,8 +112,7 @@ state=$(tb_ns r6-reg curl -sS "http://127.0.0.1:$TB_REG_PORT/updateHMAC")
 check "updateHMAC answered introduce ($state)" test "$state" = introduce
 kill -HUP "$(node_pid)"
 hmac_changed() { grep -q "babel HMAC keys changed" "$TB_DIR/n1/log/re6stnet.log"; }
-wait_for() { for _ in $(seq 50); do "$@" && return 0; sleep 0.2; done; return 1; }
-check "node took the new HMAC keys" wait_for hmac_changed
+check "node took the new HMAC keys" tb_wait_for 100 hmac_changed
 check "the same babeld, given the keys live ($b0 -> $(bpid))" \
 	sh -c "[ '$b0' = '$(bpid)' ] && grep -q 'given to the running babeld' '$TB_DIR/n1/log/re6stnet.log'"
 check "key file (for babeld's next start) has the introduced key" grep -q "^key id accept type" "$TB_DIR/n1/state/babeld.keys"
@@ -123,7 +122,7 @@ check "one babeld after the HMAC change" test "$(babelds)" = 1
 ids=$(grep -o "babeld ready (pid [0-9]*, router-id [0-9a-f:]*" "$TB_DIR/n1/log/re6stnet.log" |
 	awk '{print $NF}' | tail -n 2 | sort -u | wc -l)
 check "one router-id" test "$ids" = 1
-check "babeld ready again" wait_for sh -c "$CTL -s $TB_DIR/n1/run/re6stnet.sock status | grep -q 'babeld.ready *yes'"
+check "babeld ready again" tb_wait_for 100 sh -c "$CTL -s $TB_DIR/n1/run/re6stnet.sock status | grep -q 'babeld.ready *yes'"
 
 # Clean stop removes everything.
 pid=$(node_pid)
@@ -162,7 +161,7 @@ hmac_retry() {
 		| .failed >= 1 and (.state == "pending" or .next_in_ms != null)' >/dev/null
 }
 check "HMAC keys not confirmed: logged" grep -q "babel HMAC keys not received from the registry .*asking again later" "$TB_DIR/n1/log/re6stnet.log"
-check "HMAC keys not confirmed: getHMAC retried" wait_for hmac_retry
+check "HMAC keys not confirmed: getHMAC retried" tb_wait_for 100 hmac_retry
 pid=$(node_pid)
 kill -TERM "$pid"
 check "stops again" wait_gone "$pid"

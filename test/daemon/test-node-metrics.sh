@@ -24,7 +24,6 @@ check() { # DESCRIPTION CMD...
 		tail -n 20 "$TB_DIR/n1/log/re6stnet.log" 2>/dev/null | sed 's/^/  log: /'
 	fi
 }
-wait_for() { for _ in $(seq "${WAIT:-50}"); do "$@" && return 0; sleep 0.2; done; return 1; }
 ready() { tb_ctl 1 --json status 2>/dev/null | grep -q '"ready": true'; }
 # val NAME [LABEL VALUE]...: the sum of NAME's samples with these labels in $M
 val() {
@@ -57,7 +56,7 @@ printf '#!/bin/sh\n[ -e %s/no-babeld ] && { echo "babeld: not today" >&2; exit 1
 printf '#!/bin/sh\nmount --bind %s/babeld-wrapper /usr/sbin/babeld && exec "$@"\n' "$TB_DIR" >"$TB_DIR/ns-wrap"
 chmod 755 "$TB_DIR/babeld-wrapper" "$TB_DIR/ns-wrap"
 TB_NODE_WRAP="unshare -m --propagation private $TB_DIR/ns-wrap" tb_node_add 1 --metrics "$PORT"
-check "node up, babeld ready" wait_for ready
+check "node up, babeld ready" tb_wait_for 100 ready
 M=$TB_DIR/m.json
 
 # --- re6stctl metrics -------------------------------------------------------
@@ -155,7 +154,7 @@ bpid=$(pgrep -f "babeld -I $TB_DIR/n1/run/babeld.pid" | head -n1)
 touch "$TB_DIR/no-babeld"
 kill -9 "$bpid"
 down() { scrape_ctl && [ "$(val re6st_babeld_up)" = 0 ] && [ "$(val re6st_degraded reason babeld_down)" = 1 ]; }
-WAIT=100 check "babeld down: re6st_babeld_up 0, re6st_degraded{reason=babeld_down} 1" wait_for down
+check "babeld down: re6st_babeld_up 0, re6st_degraded{reason=babeld_down} 1" tb_wait_for 200 down
 tb_ctl 1 status >"$TB_DIR/st.out" 2>"$TB_DIR/st.err"
 same "status exits 1 while babeld is down" "$?" 1
 check "status says why: $(cat "$TB_DIR/st.err")" \
@@ -163,12 +162,12 @@ check "status says why: $(cat "$TB_DIR/st.err")" \
 same "--json status: health.degraded" "$(tb_ctl 1 --json status | jq -c .health.degraded)" \
 	'["babeld_down","no_tunnel"]'
 # The first restart comes 1 s after the death: wait for it to fail.
-check "a failed start logged, babeld: prefixed" wait_for grep -q "babeld: babeld: not today" "$TB_DIR/n1/log/re6stnet.log"
+check "a failed start logged, babeld: prefixed" tb_wait_for 100 grep -q "babeld: babeld: not today" "$TB_DIR/n1/log/re6stnet.log"
 check "still down after it ($(tb_ctl 1 --json status | jq -c .health.degraded))" down
 rm -f "$TB_DIR/no-babeld"
 # Each failed start counts as a restart too (babeld was started again).
 restarted() { scrape_ctl && [ "$(val re6st_babeld_restarts_total)" -ge 2 ] && [ "$(val re6st_babeld_up)" = 1 ]; }
-WAIT=150 check "babeld restarts counted, babeld up again" wait_for restarted
+check "babeld restarts counted, babeld up again" tb_wait_for 300 restarted
 
 # --- bad --metrics: exit 2 (argument) or 1 (cannot listen) -----------------------
 "$NODE" @"$TB_DIR/n1/re6stnet.conf" --metrics 127.0.0.1:notaport --check >"$TB_DIR/bad.out" 2>&1

@@ -23,10 +23,6 @@ check() { # DESCRIPTION CMD...
 		tail -n 20 "$LOG" 2>/dev/null | sed 's/^/  log: /'
 	fi
 }
-wait_for() { # TENTHS CMD...
-	n=$1; shift
-	for _ in $(seq "$n"); do "$@" && return 0; sleep 0.1; done; return 1
-}
 
 tb_init "$(mktemp -d /tmp/re6st-loglimit.XXXXXX)" || exit 1
 LOG=$TB_DIR/n1/log/re6stnet.log
@@ -34,8 +30,8 @@ tb_underlay 2 || exit 1
 tb_registry_start || exit 1
 tb_node_add 1
 tb_node_add 2
-check "node 1 up" wait_for 100 tb_ctl 1 help
-check "node 2 registered" wait_for 100 test -f "$TB_DIR/n2/cert.key"
+check "node 1 up" tb_wait_for 100 tb_ctl 1 help
+check "node 2 registered" tb_wait_for 100 test -f "$TB_DIR/n2/cert.key"
 tb_node_stop 2
 
 # A sample of node 1's metrics (0 when absent): SERIES as printed, labels included.
@@ -48,7 +44,7 @@ sent=$(tb_ns r6-n2 "$REPLAY" "$TB_DIR/n2/cert.key" "$TB_DIR/n2/cert.crt" "$TB_DI
 	"$(tb_uaddr 11)" 326 "$COUNT" 200)
 check "sent $COUNT copies ($sent)" test "$sent" = "$COUNT"
 suppressed_line() { grep -q "peer: [0-9]* log lines caused by ::ffff:$(tb_uaddr 12) suppressed" "$LOG"; }
-check "a line counts the suppressed ones when the window ends" wait_for 150 suppressed_line
+check "a line counts the suppressed ones when the window ends" tb_wait_for 150 suppressed_line
 lines=$(grep -c "has a timestamp off by more than 120 s" "$LOG")
 n=$(sed -n "s/.*peer: \([0-9]*\) log lines caused by ::ffff:$(tb_uaddr 12) suppressed.*/\1/p" "$LOG")
 echo "$COUNT copies: $lines warning lines, suppressed: $n"

@@ -49,6 +49,13 @@ TB_NODES=0
 
 tb_log() { echo "[$(date +%H:%M:%S)] $*"; }
 
+tb_wait_for() { # TENTHS CMD... : CMD every 0.1 s until it succeeds (1 if it never did)
+	local tenths=$1
+	shift
+	for _ in $(seq "$tenths"); do "$@" && return 0; sleep 0.1; done
+	return 1
+}
+
 tb_init() {
 	TB_DIR=${1:-$(mktemp -d /tmp/re6st-tb.XXXXXX)}
 	mkdir -p "$TB_DIR"
