@@ -36,6 +36,16 @@ uint64_t health_verdict_ms(const struct health_rx *h, uint64_t dead_after_ms)
 	return h->seen && h->read_ms > h->rx_ms && h->read_ms < at ? at : 0;
 }
 
+uint64_t health_reading_ms(uint64_t dead_after_ms)
+{
+	return dead_after_ms / 3;
+}
+
+uint64_t health_reading_slack_ms(uint64_t dead_after_ms)
+{
+	return health_reading_ms(dead_after_ms) / 4;
+}
+
 uint64_t health_hello_ms(int opt_seconds, const struct re6st_netconf *nc)
 {
 	unsigned net = nc ? nc->hello : 0, opt = opt_seconds > 0 ? (unsigned)opt_seconds : 0;

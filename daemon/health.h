@@ -64,6 +64,14 @@ enum health_verdict health_rx_update(struct health_rx *h, uint64_t rx, uint64_t 
  * readings come early (timer slack).
  */
 uint64_t health_verdict_ms(const struct health_rx *h, uint64_t dead_after_ms);
+/*
+ * How often the live tunnels' counters are read: every third of
+ * dead_after_ms (1 s at the network's default 3 s), so a verdict comes
+ * dead-after to 4/3 dead-after after the last bytes; a reading may come a
+ * quarter of that early when the loop wakes anyway (health_reading_slack_ms()).
+ */
+uint64_t health_reading_ms(uint64_t dead_after_ms);
+uint64_t health_reading_slack_ms(uint64_t dead_after_ms);
 /* The longer of the node's hello interval (option > 0) and the network's
  * (if any), in ms; 1 s when neither is set. */
 uint64_t health_hello_ms(int opt_seconds, const struct re6st_netconf *nc);

@@ -89,7 +89,7 @@ static bool counted(const struct tunnel *t)
 uint64_t tm_counters_due(const struct tunnel_mgr *m, uint64_t *ret_slack)
 {
 	uint64_t due = 0, dead_ms = health_dead_after_ms(m->c->opt.dead_after, m->c->netconf);
-	*ret_slack = COUNTERS_SLACK_MS;
+	*ret_slack = health_reading_slack_ms(dead_ms);
 	for (size_t i = 0; i < m->n; i++) {
 		const struct tunnel *t = m->t[i];
 		if (!counted(t))
@@ -108,11 +108,12 @@ uint64_t tm_counters_due(const struct tunnel_mgr *m, uint64_t *ret_slack)
 void tm_read_counters(struct tunnel_mgr *m, uint64_t now)
 {
 	struct ctx *c = m->c;
+	uint64_t dead_ms = health_dead_after_ms(c->opt.dead_after, c->netconf);
 
 	uint64_t slack, due = tm_counters_due(m, &slack);
 	if (!due || now + slack < due)
 		return;
-	m->next_counters_ms = now + COUNTERS_MS;
+	m->next_counters_ms = now + health_reading_ms(dead_ms);
 	/* The live tunnels' links, in m->t's order; a release below leaves
 	 * m->t as it is. */
 	_cleanup_free_ size_t *at = calloc(m->n, sizeof(*at));
@@ -137,7 +138,6 @@ void tm_read_counters(struct tunnel_mgr *m, uint64_t now)
 		return;
 	}
 	m->counters_failing = 0;
-	uint64_t dead_ms = health_dead_after_ms(c->opt.dead_after, c->netconf);
 	for (size_t k = 0; k < n; k++) {
 		struct tunnel *t = m->t[at[k]];
 		const struct nl_link_stats *s = &st[k];

@@ -83,8 +83,6 @@
 #define HANDSHAKE_STALE_S 200    /* WireGuard re-handshakes every 120 s when in use */
 #define GRE_TTL 64
 #define HEALTH_EVERY_MS 30000    /* a live tunnel's handshake (GRE: babel neighbour) checked this often */
-#define COUNTERS_MS 1000         /* live tunnels' counters read this often (health.h) */
-#define COUNTERS_SLACK_MS 250    /* ... up to this early, when the loop wakes anyway */
 #define KEEPALIVE_S 25
 #define SPARE_SERVERS 2
 #define BACKOFF_FAIL_MS 300000
@@ -348,10 +346,11 @@ uint64_t tm_health_due(const struct tunnel_mgr *m, const struct tunnel *t, uint6
  * frees t. */
 void tm_check_health(struct tunnel_mgr *m, struct tunnel *t, uint64_t now);
 /* When the live tunnels' counters are read next (0: no tunnel to read),
- * and how early (*ret_slack): every COUNTERS_MS, and when one of them
- * may be judged (health_verdict_ms()). */
+ * and how early (*ret_slack): every third of dead-after
+ * (health_reading_ms()), and when one of them may be judged
+ * (health_verdict_ms()). */
 uint64_t tm_counters_due(const struct tunnel_mgr *m, uint64_t *ret_slack);
-/* Read them when due, in one request: a tunnel that heard nothing for
+/* Read them when due, in one batch of requests: a tunnel that heard nothing for
  * dead-after while it sent is freed as dead, its peer backed off. */
 void tm_read_counters(struct tunnel_mgr *m, uint64_t now);
 

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * The dead-tunnel verdict (daemon/health.h): the link's counters read as
- * tunnel-health.c reads them, every second or up to 250 ms early when the
- * loop wakes anyway, and at health_verdict_ms().
+ * tunnel-health.c reads them, every third of dead-after or up to a quarter
+ * of that early when the loop wakes anyway, and at health_verdict_ms().
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -11,22 +11,20 @@
 #include "health.h"
 #include "netconf.h"
 
-#define PERIOD_MS 1000 /* tunnel-mgr.h's COUNTERS_MS */
-#define SLACK_MS 250   /* ... and COUNTERS_SLACK_MS */
-
 /*
  * A tunnel whose peer sends a hello every second from hello_phase, and whose
  * underlay is cut at cut_ms (0: never; lossy: every 7th and 8th hello lost);
  * the link's counters start from a previous peer's. The counters are read
- * from read_phase on, every PERIOD_MS, early (up to SLACK_MS, in 50 ms
- * steps) when a seeded draw says the loop woke for something else, and at
- * health_verdict_ms(). Returns when it was judged dead (0: never before
+ * from read_phase on, every health_reading_ms(dead), early (up to
+ * health_reading_slack_ms(dead), in 50 ms steps) when a seeded draw says
+ * the loop woke for something else, and at health_verdict_ms(). Returns when it was judged dead (0: never before
  * end_ms); *ret_reads counts the readings, *ret_last_rx when bytes last came.
  */
-static uint64_t simulate(uint64_t hello_phase, uint64_t read_phase, uint32_t seed, uint64_t cut_ms,
-			 bool lossy, uint64_t end_ms, unsigned *ret_reads, uint64_t *ret_last_rx)
+static uint64_t simulate(uint64_t dead, uint64_t hello_phase, uint64_t read_phase, uint32_t seed,
+			 uint64_t cut_ms, bool lossy, uint64_t end_ms, unsigned *ret_reads,
+			 uint64_t *ret_last_rx)
 {
-	const uint64_t dead = 3000;
+	const uint64_t period = health_reading_ms(dead), slack = health_reading_slack_ms(dead);
 	struct health_rx h;
 	uint64_t rx = 123456, tx = 654321, last_rx = 0, next = read_phase;
 	unsigned reads = 0, n_hello = 0;
@@ -47,9 +45,9 @@ static uint64_t simulate(uint64_t hello_phase, uint64_t read_phase, uint32_t see
 		x ^= x << 13, x ^= x >> 17, x ^= x << 5;
 		bool woke = x % 8 == 0; /* the loop woke for something else */
 		uint64_t v = health_verdict_ms(&h, dead);
-		if (t >= next || (woke && t + SLACK_MS >= next) || (v && t >= v)) {
+		if (t >= next || (woke && t + slack >= next) || (v && t >= v)) {
 			reads++;
-			next = t + PERIOD_MS;
+			next = t + period;
 			if (health_rx_update(&h, rx, tx, t, dead) == HEALTH_DEAD) {
 				*ret_reads = reads;
 				*ret_last_rx = last_rx;
@@ -69,32 +67,46 @@ static void test_simulated(void)
 
 	/* Alive, and lossy (2 hellos of 8 lost): never judged. */
 	for (uint32_t seed = 1; seed < 20; seed++) {
-		CHECK(simulate(300, seed * 37 % 1000, seed, 0, false, 600000, &reads, &last_rx) == 0);
+		CHECK(simulate(3000, 300, seed * 37 % 1000, seed, 0, false, 600000, &reads, &last_rx) ==
+		      0);
 		CHECK(reads >= 600 && reads <= 800, "600 s: %u readings", reads);
-		CHECK(simulate(300, seed * 37 % 1000, seed, 0, true, 600000, &reads, &last_rx) == 0);
+		CHECK(simulate(3000, 300, seed * 37 % 1000, seed, 0, true, 600000, &reads, &last_rx) ==
+		      0);
+		/* dead-after 6 s: half as many readings. */
+		CHECK(simulate(6000, 300, seed * 37 % 1000, seed, 0, false, 600000, &reads, &last_rx) ==
+		      0);
+		CHECK(reads >= 300 && reads <= 400, "600 s at dead-after 6 s: %u readings", reads);
 	}
 
-	/* Cut: judged dead dead-after (3 s) after the last bytes, never
-	 * earlier, and within one reading period more, whatever the phases
-	 * and the early readings. */
-	uint64_t worst = 0, best = UINT64_MAX;
-	for (uint64_t hp = 0; hp < 1000; hp += 100)
-		for (uint64_t rp = 0; rp < 1000; rp += 50)
-			for (uint64_t cut = 60000; cut < 70000; cut += 1300) {
-				uint64_t d = simulate(hp, rp, (uint32_t)(hp * 7 + rp * 3 + cut), cut,
-						      false, 120000, &reads, &last_rx);
-				CHECK(d != 0);
-				if (!d)
-					continue;
-				uint64_t took = d - last_rx;
-				worst = took > worst ? took : worst;
-				best = took < best ? took : best;
-			}
-	printf("cut: judged dead %llu to %llu ms after the last bytes (dead-after 3000, "
-	       "readings every %d ms, up to %d ms early)\n",
-	       (unsigned long long)best, (unsigned long long)worst, PERIOD_MS, SLACK_MS);
-	CHECK(best >= 3000);
-	CHECK(worst <= 3000u + PERIOD_MS);
+	/* Cut: judged dead dead-after after the last bytes, never earlier,
+	 * and within one reading period (a third of dead-after) more,
+	 * whatever the phases and the early readings. */
+	const uint64_t deads[] = { 3000, 6000 };
+	for (size_t k = 0; k < ARRAY_SIZE(deads); k++) {
+		uint64_t dead = deads[k], period = health_reading_ms(dead);
+		uint64_t worst = 0, best = UINT64_MAX;
+		for (uint64_t hp = 0; hp < 1000; hp += 100)
+			for (uint64_t rp = 0; rp < period; rp += 50)
+				for (uint64_t cut = 60000; cut < 70000; cut += 1300) {
+					uint64_t d = simulate(dead, hp, rp,
+							      (uint32_t)(hp * 7 + rp * 3 + cut), cut, false,
+							      120000, &reads, &last_rx);
+					CHECK(d != 0);
+					if (!d)
+						continue;
+					uint64_t took = d - last_rx;
+					worst = took > worst ? took : worst;
+					best = took < best ? took : best;
+				}
+		printf("cut: judged dead %llu to %llu ms after the last bytes (dead-after %llu, "
+		       "readings every %llu ms, up to %llu ms early)\n",
+		       (unsigned long long)best, (unsigned long long)worst, (unsigned long long)dead,
+		       (unsigned long long)period, (unsigned long long)health_reading_slack_ms(dead));
+		CHECK(best >= dead);
+		CHECK(worst <= dead + period);
+	}
+	CHECK_EQ(health_reading_ms(3000), 1000);
+	CHECK_EQ(health_reading_slack_ms(3000), 250);
 }
 
 /*
