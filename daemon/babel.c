@@ -114,6 +114,13 @@ static void arm_dump(struct babel *b, uint64_t at, uint64_t slack)
 	loop_timer_set_slack(b->dump_timer, at, slack);
 }
 
+/* A whole dump read: what it no longer listed goes (the listener hears it). */
+static void dump_done(struct babel *b)
+{
+	babel_tables_end(&b->tables, notify, b);
+	b->dumped_at = loop_now(b->loop);
+}
+
 /* A dump's "ok": what it no longer listed goes; the next dump comes soon
  * while the tables move, less and less often while they do not. */
 static void on_dump_end(struct babel *b, int result, const char *msg, void *userdata)
@@ -121,13 +128,12 @@ static void on_dump_end(struct babel *b, int result, const char *msg, void *user
 	b->dumping = b->dump_slow = false;
 	if (result == -ECONNRESET)
 		return;
-	if (result == 0) {
-		babel_tables_end(&b->tables, notify, b);
-		b->dumped_at = loop_now(b->loop);
-	}
+	if (result == 0)
+		dump_done(b);
 	b->dump_ms = b->tables.moved || b->watchers ? BABEL_DUMP_MIN_MS
 				     : MIN(2 * b->dump_ms, (uint64_t)BABEL_DUMP_MAX_MS);
-	/* Slack enough to ride on the tunnel counters' wake-ups (every second). */
+	/* Slack enough to ride on the tunnel counters' wake-ups (every second
+	 * at the default dead-after). */
 	arm_dump(b, loop_now(b->loop) + b->dump_ms, BABEL_DUMP_MIN_MS / 2);
 }
 
@@ -214,8 +220,7 @@ static void handle_line(struct babel *b, const char *line)
 	case BABEL_LINE_BAD:
 		if (b->internal_oks) {
 			if (--b->internal_oks == 0) {
-				babel_tables_end(&b->tables, notify, b);
-				b->dumped_at = loop_now(b->loop);
+				dump_done(b); /* the first dump's "ok" */
 				b->ready = true;
 				log_info("babeld ready (pid %d, router-id %s)", (int)b->pid, b->my_id);
 				b->dump_ms = BABEL_DUMP_MIN_MS;

@@ -2,8 +2,8 @@
 /*
  * health.h - is a tunnel's underlay dead? Pure logic (no I/O), unit-tested
  * in test/mesh/test-health.c; tunnel-health.c reads every live tunnel
- * link's counters once a second, their requests sent together
- * (nl_link_stats_get()), and feeds each to health_rx_update(): the
+ * link's counters every third of dead-after (health_reading_ms()), their
+ * requests sent together (nl_link_stats_get()), and feeds each to health_rx_update(): the
  * packets received, and those we tried to send (sent, or dropped on the
  * way out).
  *
