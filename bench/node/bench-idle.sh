@@ -5,11 +5,17 @@
 # keeps about 5 tunnels. BENCH_HELLO sets another hello. Once the mesh
 # converged and BENCH_SETTLE seconds passed, node 1's re6stnet and babeld
 # are measured over BENCH_IDLE_SECONDS (180):
-#   CPU          utime+stime, as a share of one core, and that of the
-#                helpers it ran and reaped (re6st-fetch, one per registry
-#                request: cutime+cstime; the requests by kind, since the
-#                node started, before and after the window); the aim is at most
-#                0.1% for re6stnet. babeld, measured over the same window
+#   CPU          the time the scheduler ran it (/proc/PID/schedstat, in
+#                nanoseconds: exact), as a share of one core, and the
+#                tick-sampled utime+stime beside it (what the issue's
+#                0.56% was measured with: a process that wakes once a second
+#                for a millisecond is seen by the 4 ms tick or not, so over
+#                180 s it is off by a fifth either way); the helpers it
+#                ran and reaped (re6st-fetch, one per registry request:
+#                cutime+cstime, ticks only; the requests by kind, since
+#                the node started, before and after the window); the aim
+#                is at most 0.1% for re6stnet, on the exact figure. babeld,
+#                measured the same ways over the same window
 #                in the same run, is the baseline: the ratio re6stnet/babeld
 #                is what compares across machines (TCG makes absolute
 #                figures slow)
@@ -61,6 +67,7 @@ pid=$(cat "$TB_DIR/n1/pid")
 bpid=$(cat "$TB_DIR/n1/run/babeld.pid")
 hz=$(getconf CLK_TCK)
 cpu() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+run_ns() { awk '{ print $1 }' "/proc/$1/schedstat"; } # exact, nanoseconds
 kids() { awk '{ print $16 + $17 }' "/proc/$1/stat"; } # reaped children: re6st-fetch
 wakes() { awk '$1 == "voluntary_ctxt_switches:" { print $2 }' "/proc/$1/status"; }
 nt=$(ctl 1 --json tunnels | jq '[.tunnels[] | select(.state == "up")] | length')
@@ -68,26 +75,35 @@ tb_log "node 1: $nt tunnels up; measuring for $IDLE_S s"
 # registry requests so far, by kind (each ran one re6st-fetch helper)
 requests() { ctl 1 --json registry | jq -r '[.requests[] | "\(.rpc) \(.ok + .failed)"] | join(", ")'; }
 r0=$(requests)
+x0=$(run_ns "$pid") bx0=$(run_ns "$bpid")
 c0=$(cpu "$pid") b0=$(cpu "$bpid") w0=$(wakes "$pid") bw0=$(wakes "$bpid") k0=$(kids "$pid")
 sleep "$IDLE_S"
+x1=$(run_ns "$pid") bx1=$(run_ns "$bpid")
 c1=$(cpu "$pid") b1=$(cpu "$bpid") w1=$(wakes "$pid") bw1=$(wakes "$bpid") k1=$(kids "$pid")
 r1=$(requests)
 nt1=$(ctl 1 --json tunnels | jq '[.tunnels[] | select(.state == "up")] | length')
 
 pct() { awk -v d="$1" -v hz="$hz" -v s="$IDLE_S" 'BEGIN { printf "%.3f", 100 * d / hz / s }'; }
+xpct() { awk -v d="$1" -v s="$IDLE_S" 'BEGIN { printf "%.3f", 100 * d / 1e9 / s }'; }
+xsec() { awk -v d="$1" 'BEGIN { printf "%.3f s", d / 1e9 }'; }
+xp=$(xpct $((x1 - x0))) bxp=$(xpct $((bx1 - bx0)))
 rp=$(pct $((c1 - c0))) bp=$(pct $((b1 - b0))) kp=$(pct $((k1 - k0))) tp=$(pct $((c1 - c0 + k1 - k0)))
 echo
 echo "===== bench-idle figures ($build, $N nodes, hello ${TB_HELLO:-default} s, $nt then $nt1 tunnels on node 1)"
-figure "re6stnet CPU idle" "$(awk -v d=$((c1 - c0)) -v hz="$hz" 'BEGIN { printf "%.2f s", d / hz }') over $IDLE_S s ($rp% of a core)"
-figure "babeld CPU idle (baseline)" "$(awk -v d=$((b1 - b0)) -v hz="$hz" 'BEGIN { printf "%.2f s", d / hz }') over $IDLE_S s ($bp% of a core)"
-figure "re6stnet / babeld CPU" "$(awk -v a=$((c1 - c0)) -v b=$((b1 - b0)) 'BEGIN { if (b) printf "%.2f", a / b; else print "babeld used no tick" }')"
+figure "re6stnet CPU idle (exact)" "$(xsec $((x1 - x0))) over $IDLE_S s ($xp% of a core)"
+figure "babeld CPU idle (exact, baseline)" "$(xsec $((bx1 - bx0))) over $IDLE_S s ($bxp% of a core)"
+figure "re6stnet / babeld CPU (exact)" "$(awk -v a=$((x1 - x0)) -v b=$((bx1 - bx0)) 'BEGIN { if (b) printf "%.3f", a / b; else print "babeld did not run" }')"
+figure "re6stnet CPU per wake-up (exact)" "$(awk -v d=$((x1 - x0)) -v w=$((w1 - w0)) 'BEGIN { if (w) printf "%.0f us", d / 1e3 / w; else print "no wake-up" }')"
+figure "re6stnet CPU idle (ticks)" "$(awk -v d=$((c1 - c0)) -v hz="$hz" 'BEGIN { printf "%.2f s", d / hz }') over $IDLE_S s ($rp% of a core)"
+figure "babeld CPU idle (ticks, baseline)" "$(awk -v d=$((b1 - b0)) -v hz="$hz" 'BEGIN { printf "%.2f s", d / hz }') over $IDLE_S s ($bp% of a core)"
+figure "re6stnet / babeld CPU (ticks)" "$(awk -v a=$((c1 - c0)) -v b=$((b1 - b0)) 'BEGIN { if (b) printf "%.2f", a / b; else print "babeld used no tick" }')"
 figure "re6stnet wake-ups per second" "$(awk -v w=$((w1 - w0)) -v s="$IDLE_S" 'BEGIN { printf "%.2f", w / s }')"
 figure "babeld wake-ups per second" "$(awk -v w=$((bw1 - bw0)) -v s="$IDLE_S" 'BEGIN { printf "%.2f", w / s }')"
 figure "re6stnet's helpers (re6st-fetch) CPU" "$(awk -v d=$((k1 - k0)) -v hz="$hz" 'BEGIN { printf "%.2f s", d / hz }') over $IDLE_S s ($kp% of a core)"
-figure "re6stnet with its helpers" "$tp% of a core"
+figure "re6stnet with its helpers (ticks)" "$tp% of a core"
 echo "registry requests (helpers run) before the window: $r0"
 echo "registry requests (helpers run) after it:          $r1"
-echo "aim: re6stnet at most 0.1% of a core idle: $(awk -v p="$rp" 'BEGIN { print (p <= 0.1) ? "met" : "NOT met" }') (with its helpers: $(awk -v p="$tp" 'BEGIN { print (p <= 0.1) ? "met" : "NOT met" }'))"
+echo "aim: re6stnet at most 0.1% of a core idle: $(awk -v p="$xp" 'BEGIN { print (p <= 0.1) ? "met" : "NOT met" }') ($xp% exact, $rp% by ticks; with its helpers, by ticks: $(awk -v p="$tp" 'BEGIN { print (p <= 0.1) ? "met" : "NOT met" }'))"
 # Asking for dumps against following babeld's monitor stream: the lines
 # of one dump (all of babeld's tables) and the monitor's lines per second
 # over 20 s, on a second connection to node 1's babeld.
