@@ -32,6 +32,14 @@
  * a line (and shuts the socket): a dump is read this soon after it was
  * asked for, in one go; what is not there yet then is read as it comes. */
 #define DUMP_READ_MS 50
+/* An idle node's dump (tables still, nobody watching, the last dump under
+ * DUMP_LAZY_BYTES) is read on the next wake-up the loop has anyway (the
+ * tunnel counters', every second at the default dead-after) and within
+ * DUMP_LAZY_MS at most: one wake-up a dump instead of two. babeld writes
+ * such a dump whole without waiting for room: each line is one write, which
+ * takes under 1 KB of its socket's send buffer (208 KB by default). */
+#define DUMP_LAZY_MS 1000
+#define DUMP_LAZY_BYTES (RBUF_SIZE / 2)
 
 struct pending {
 	babel_reply_fn cb;
@@ -67,7 +75,10 @@ struct babel {
 	uint64_t dump_at;      /* the dump timer's time */
 	bool dumping;          /* a dump asked for, its "ok" not read yet */
 	bool dump_slow;        /* ... and not whole at DUMP_READ_MS: read as it comes */
-	uint64_t dumped_at;    /* the last whole dump's "ok" (0: none yet) */
+	uint64_t dump_asked_at;
+	size_t dump_bytes;     /* read since it was asked for */
+	size_t dumped_bytes;   /* the last whole dump's size (0: none since connecting) */
+	uint64_t dumped_at;    /* when the last whole dump was asked for (0: none yet) */
 	unsigned watchers;     /* babel_watch(): dumps every BABEL_DUMP_MIN_MS */
 	unsigned connects;     /* local-socket connections made (any babeld) */
 	unsigned reconnected;  /* ... of them to a babeld that had shut the socket */
@@ -118,7 +129,8 @@ static void arm_dump(struct babel *b, uint64_t at, uint64_t slack)
 static void dump_done(struct babel *b)
 {
 	babel_tables_end(&b->tables, notify, b);
-	b->dumped_at = loop_now(b->loop);
+	b->dumped_at = b->dump_asked_at;
+	b->dumped_bytes = b->dump_bytes;
 }
 
 /* A dump's "ok": what it no longer listed goes; the next dump comes soon
@@ -160,6 +172,7 @@ static void disconnect(struct babel *b)
 	loop_timer_disarm(b->dump_timer);
 	babel_tables_clear(&b->tables);
 	b->dumped_at = 0;
+	b->dumped_bytes = 0;
 }
 
 static int queue_write(struct babel *b, const char *line)
@@ -268,6 +281,8 @@ static void read_lines(struct loop *l, struct babel *b)
 		return;
 	}
 	b->rlen += (size_t)n;
+	if (b->dumping)
+		b->dump_bytes += (size_t)n;
 	size_t start = 0;
 	for (;;) {
 		char *nl = memchr(b->rbuf + start, '\n', b->rlen - start);
@@ -324,11 +339,17 @@ static void on_dump(struct loop *l, struct loop_timer *t, void *userdata)
 		return;
 	}
 	b->dumping = true;
+	b->dump_asked_at = loop_now(l);
+	b->dump_bytes = 0;
 	babel_tables_begin(&b->tables);
 	flush_writes(b);
 	if (b->io && b->pending.n == 1)
 		loop_io_set_events(b->io, b->wlen ? POLLOUT : 0);
-	arm_dump(b, loop_now(l) + DUMP_READ_MS, 0);
+	if (b->dump_ms >= BABEL_DUMP_MAX_MS && !b->watchers && b->dumped_bytes &&
+	    b->dumped_bytes <= DUMP_LAZY_BYTES)
+		arm_dump(b, loop_now(l) + DUMP_LAZY_MS, DUMP_LAZY_MS - DUMP_READ_MS);
+	else
+		arm_dump(b, loop_now(l) + DUMP_READ_MS, 0);
 }
 
 static int try_connect(const char *path)
@@ -399,6 +420,8 @@ static int use_socket(struct babel *b, int fd)
 	r = queue_write(b, "dump");
 	if (r < 0)
 		return r;
+	b->dump_asked_at = loop_now(b->loop);
+	b->dump_bytes = 0; /* not counted: the next dump is read at once */
 	babel_tables_begin(&b->tables);
 	for (size_t i = 0; i < b->ifaces.n; i++) {
 		struct pending p = { NULL, NULL };
@@ -738,9 +761,13 @@ int babel_command(struct babel *b, const char *line, babel_reply_fn cb, void *us
 
 void babel_keep_fresh(struct babel *b)
 {
+	uint64_t now = loop_now(b->loop);
 	b->dump_ms = BABEL_DUMP_MIN_MS;
-	if (b->ready && !b->dumping && b->dump_at > loop_now(b->loop) + BABEL_DUMP_MIN_MS)
-		arm_dump(b, loop_now(b->loop) + BABEL_DUMP_MIN_MS, BABEL_DUMP_MIN_MS / 2);
+	if (b->ready && !b->dumping && b->dump_at > now + BABEL_DUMP_MIN_MS)
+		arm_dump(b, now + BABEL_DUMP_MIN_MS, BABEL_DUMP_MIN_MS / 2);
+	else if (b->dumping && !b->dump_slow && b->dump_at > b->dump_asked_at + DUMP_READ_MS)
+		/* a lazy read: now */
+		arm_dump(b, MAX(now, b->dump_asked_at + DUMP_READ_MS), 0);
 }
 
 void babel_watch(struct babel *b, bool on)
