@@ -64,17 +64,25 @@ struct loop {
 
 static void reap_children(struct loop *l, const struct signalfd_siginfo *si, void *userdata);
 
+/* A time known to have passed (loop.h): a poll() that timed out slept at
+ * least its timeout since the time read before it. Every loop shares it:
+ * it is true whichever loop slept. */
+static uint64_t clock_floor;
+
 uint64_t loop_clock_ms(void)
 {
 	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	uint64_t ms = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+	if (ms > clock_floor)
+		clock_floor = ms;
+	return clock_floor;
 }
 
 uint64_t loop_unix_now(void)
 {
 	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
+	clock_gettime(CLOCK_REALTIME_COARSE, &ts);
 	return (uint64_t)ts.tv_sec;
 }
 
@@ -442,8 +450,11 @@ static int run_once(struct loop *l, int max_wait_ms, bool clock_stale)
 	l->pfd[n] = (struct pollfd){ .fd = l->sigfd, .events = POLLIN };
 
 	int timeout = next_timeout(l, max_wait_ms);
+	uint64_t before = l->now;
 	r = poll(l->pfd, n + 1, timeout);
 	int err = r < 0 ? errno : 0;
+	if (r == 0 && timeout > 0 && before + (uint64_t)timeout > clock_floor)
+		clock_floor = before + (uint64_t)timeout;
 	l->now = loop_clock_ms();
 	if (err == EINTR)
 		return 0;

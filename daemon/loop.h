@@ -9,6 +9,14 @@
  * the handler registered with loop_add_signal() is called from the loop like
  * any other event.
  *
+ * The clock is CLOCK_MONOTONIC_COARSE: the kernel's time at its last tick
+ * (1 to 10 ms old, by CONFIG_HZ), read from the vDSO without a system call
+ * whatever the clocksource (a clocksource the vDSO cannot read, as under
+ * qemu TCG or Xen's, makes CLOCK_MONOTONIC a system call on every wake-up).
+ * After a poll() that timed out, the clock reads at least the time read
+ * before it plus the timeout: a timer is never found not yet due because
+ * the clock lags, and no reading is ever below an earlier one.
+ *
  * Callbacks may add and remove sources (including themselves) at any time;
  * a removed source is never called again, and is freed after the current
  * dispatch. Nothing here logs.
@@ -43,7 +51,7 @@ DEFINE_FREEP(struct loop, loop_free)
 
 /* Monotonic milliseconds, read at the start of the current iteration. */
 uint64_t loop_now(const struct loop *l);
-/* Monotonic milliseconds, read now. */
+/* Monotonic milliseconds (the coarse clock, above), read now. */
 uint64_t loop_clock_ms(void);
 /* Unix time in seconds, read now (certificates and netconf are stamped with it). */
 uint64_t loop_unix_now(void);

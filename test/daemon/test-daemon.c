@@ -761,6 +761,33 @@ static void test_loop_slack(void)
 	loop_free(l);
 }
 
+/* The coarse clock (loop.h): a timer is due on the wake-up its poll()
+ * timed out for (a clock a tick behind would leave it for another wake-up
+ * a few ms later), and no reading is below an earlier one. */
+static void test_loop_clock(void)
+{
+	struct loop *l = NULL;
+	CHECK(loop_new(&l) == 0, "loop");
+	uint64_t at = 0, prev = loop_clock_ms();
+	struct loop_timer *t;
+	CHECK(loop_add_timer(l, 0, 0, on_stamp, &at, &t) == 0, "timer");
+	int missed = 0, back = 0;
+	for (int k = 0; k < 20; k++) {
+		at = 0;
+		uint64_t when = loop_clock_ms() + 3 + (uint64_t)k;
+		loop_timer_set(t, when);
+		CHECK(loop_run_once(l, -1) == 0, "sleep until the timer");
+		CHECK(loop_run_once(l, 0) == 0, "fire what is due");
+		missed += at < when;
+		uint64_t now = loop_clock_ms();
+		back += now < prev;
+		prev = now;
+	}
+	CHECK(missed == 0, "each timer due after the poll() that slept for it (%d of 20 not)", missed);
+	CHECK(back == 0, "the clock never went back (%d of 20 readings)", back);
+	loop_free(l);
+}
+
 static int cmd_echo(struct ctx *c, const char *args, struct jbuf *o)
 {
 	jbuf_append(o, "{\"tunnels\": [{\"interface\": \"re6stc0\", \"peer\": ");
@@ -1104,6 +1131,7 @@ int main(int argc, char *argv[])
 	test_state_schema();
 	test_loop();
 	test_loop_slack();
+	test_loop_clock();
 	test_control(argc > 1 ? argv[1] : NULL);
 	test_loglimit();
 	char cmd[128];
