@@ -9,8 +9,9 @@
 # listen on their FOU port; that pings flow; that after a kill -9 a node
 # restarted cleans its leftovers (links, FOU port) and rejoins; that a
 # revoked node's tunnels go from every peer (no unkeyed GRE link to it left)
-# while the others stay connected; that a GRE tunnel whose underlay is cut
-# is found dead within 10 s and its peer reached over another path.
+# while the others stay connected; that a GRE and a FOU tunnel whose
+# underlay is cut are found dead within 10 s and their peers reached over
+# another path.
 # TB_UNDERLAY=6: the same over an
 # IPv6-only underlay (ip6gre, FOU over IPv6). TB_SAVE=DIR keeps the logs.
 set -u
@@ -139,41 +140,43 @@ loss=$(echo "$out" | sed -n 's/.* \([0-9.]*\)% packet loss.*/\1/p')
 echo "$out"
 awk "BEGIN { exit !(${loss:-100} <= 5) }" && ok "ping n1 -> n4: $loss% loss" || ko "ping n1 -> n4: ${loss:-?}% loss"
 
-# A cut GRE tunnel: the underlay between node 1 and a GRE peer J dropped
-# both ways (nftables, in both namespaces: tb_drop). Node 1 must find the tunnel
-# dead from its link counters within 10 s (3 s of dead-after at the
-# network's default, and the reading; docs/tunnel-manager.md, "Failure
-# detection"; before, a cut GRE tunnel went after 200 s), and reach J
-# again over another path. The cut is lifted after.
-j="" gif=""
-up_tunnels 1 >"$TB_DIR/up.cut" # (no /dev/fd in the VM: a file)
-while read -r ifn type peer lo re port; do
-	k=$(awk -v p="$peer" '$1 == p { print $2 }' "$TB_DIR/peers")
-	[ "$type" = gre ] && [ -n "$k" ] && { j=$k gif=$ifn; break; }
-done <"$TB_DIR/up.cut"
-if [ -z "$j" ]; then
-	ko "cut: node 1 has no GRE tunnel up"
-else
-	since() { awk -v a="$1" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }'; }
+# A cut tunnel: the underlay between node I and the peer of one of its
+# TYPE tunnels dropped both ways (nftables, in both namespaces: tb_drop).
+# Node I must find the tunnel dead from its link counters within 10 s (3 s
+# of dead-after at the network's default, and the reading;
+# docs/tunnel-manager.md, "Failure detection"; before, a cut GRE or FOU
+# tunnel went after 200 s), and reach the peer again over another path.
+# The cut is lifted after. Node 1's GRE tunnels, node 3's FOU one (to
+# node 4, its --neighbour).
+since() { awk -v a="$1" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }'; }
+cut_check() { # I TYPE
+	local i=$1 type=$2 j="" ifc="" t0 dead="" back=""
+	up_tunnels "$i" >"$TB_DIR/up.cut" # (no /dev/fd in the VM: a file)
+	while read -r ifn ty peer lo re port; do
+		k=$(awk -v p="$peer" '$1 == p { print $2 }' "$TB_DIR/peers")
+		[ "$ty" = "$type" ] && [ -n "$k" ] && { j=$k ifc=$ifn; break; }
+	done <"$TB_DIR/up.cut"
+	[ -n "$j" ] || { ko "cut: node $i has no $type tunnel up"; return; }
 	t0=$(date +%s.%N)
-	tb_drop 1 "$j" || ko "cut: nft failed"
-	dead="" back=""
+	tb_drop "$i" "$j" || ko "cut: nft failed"
 	while [ -z "$back" ] && [ "$(since "$t0" | cut -d. -f1)" -lt 40 ]; do
-		[ -z "$dead" ] && grep -q "tunnel $gif .*nothing received for .*: dead" "$TB_DIR/n1/log/re6stnet.log" &&
+		[ -z "$dead" ] && grep -q "tunnel $ifc .*nothing received for .*: dead" "$TB_DIR/n$i/log/re6stnet.log" &&
 			dead=$(since "$t0")
-		[ -n "$dead" ] && tb_ns r6-n1 ping -6 -c 1 -W 1 "$(tb_node_addr "$j")" >/dev/null 2>&1 &&
+		[ -n "$dead" ] && tb_ns "r6-n$i" ping -6 -c 1 -W 1 "$(tb_node_addr "$j")" >/dev/null 2>&1 &&
 			back=$(since "$t0")
 		sleep 0.5
 	done
-	grep -h "tunnel $gif .*: dead" "$TB_DIR/n1/log/re6stnet.log" | tail -n 1 | sed 's/^/  n1: /'
-	echo "  cut node 1 - node $j ($gif): found dead after ${dead:-more than 40} s (polled every 0.5 s), node $j reached again after ${back:-more than 40} s"
+	grep -h "tunnel $ifc .*: dead" "$TB_DIR/n$i/log/re6stnet.log" | tail -n 1 | sed "s/^/  n$i: /"
+	echo "  cut node $i - node $j ($ifc, $type): found dead after ${dead:-more than 40} s (polled every 0.5 s), node $j reached again after ${back:-more than 40} s"
 	awk -v d="${dead:-99}" 'BEGIN { exit !(d <= 10) }' &&
-		ok "cut GRE tunnel node 1 - node $j found dead within 10 s (${dead} s)" ||
-		ko "cut GRE tunnel node 1 - node $j not found dead within 10 s (${dead:-never})"
-	[ -n "$back" ] && ok "node 1 reaches node $j over another path after the cut" ||
-		{ ko "node 1 does not reach node $j after the cut"; tb_ctl 1 routes 2>&1 | sed 's/^/  n1: /'; }
-	tb_undrop 1 "$j"
-fi
+		ok "cut $type tunnel node $i - node $j found dead within 10 s (${dead} s)" ||
+		ko "cut $type tunnel node $i - node $j not found dead within 10 s (${dead:-never})"
+	[ -n "$back" ] && ok "node $i reaches node $j over another path after the cut" ||
+		{ ko "node $i does not reach node $j after the cut"; tb_ctl "$i" routes 2>&1 | sed "s/^/  n$i: /"; }
+	tb_undrop "$i" "$j"
+}
+cut_check 1 gre
+cut_check 3 fou
 
 # kill -9: the links and the FOU port stay; the restarted node removes them
 # (journal), makes its own and rejoins.
