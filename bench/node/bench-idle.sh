@@ -21,6 +21,11 @@
 #                figures slow)
 #   wake-ups     voluntary context switches per second (each poll() that
 #                sleeps then wakes is one)
+#   beside       bench-wake (bench/node/bench-wake.c), run during the
+#                window in the same VM, under the same load: the daemon's
+#                loop waking once a second, bare for half the window, then
+#                reading 5 veth links' counters. What a wake-up costs
+#                there, against re6stnet's own per wake-up
 #   babeld lines one dump's lines (re6stnet asks for one every 10 s once
 #                babeld's tables stop moving) and, for comparison, the
 #                monitor stream's lines per second (and by kind: what the
@@ -75,12 +80,18 @@ tb_log "node 1: $nt tunnels up; measuring for $IDLE_S s"
 # registry requests so far, by kind (each ran one re6st-fetch helper)
 requests() { ctl 1 --json registry | jq -r '[.requests[] | "\(.rpc) \(.ok + .failed)"] | join(", ")'; }
 r0=$(requests)
+wake_bin=$TB_BUILD/bench/node/bench-wake wpid=""
+if [ -x "$wake_bin" ]; then
+	"$wake_bin" $((IDLE_S / 2)) 5 1000 >"$TB_DIR/wake.out" 2>&1 &
+	wpid=$!
+fi
 x0=$(run_ns "$pid") bx0=$(run_ns "$bpid")
 c0=$(cpu "$pid") b0=$(cpu "$bpid") w0=$(wakes "$pid") bw0=$(wakes "$bpid") k0=$(kids "$pid")
 sleep "$IDLE_S"
 x1=$(run_ns "$pid") bx1=$(run_ns "$bpid")
 c1=$(cpu "$pid") b1=$(cpu "$bpid") w1=$(wakes "$pid") bw1=$(wakes "$bpid") k1=$(kids "$pid")
 r1=$(requests)
+[ -n "$wpid" ] && wait "$wpid"
 nt1=$(ctl 1 --json tunnels | jq '[.tunnels[] | select(.state == "up")] | length')
 
 pct() { awk -v d="$1" -v hz="$hz" -v s="$IDLE_S" 'BEGIN { printf "%.3f", 100 * d / hz / s }'; }
@@ -101,6 +112,7 @@ figure "re6stnet wake-ups per second" "$(awk -v w=$((w1 - w0)) -v s="$IDLE_S" 'B
 figure "babeld wake-ups per second" "$(awk -v w=$((bw1 - bw0)) -v s="$IDLE_S" 'BEGIN { printf "%.2f", w / s }')"
 figure "re6stnet's helpers (re6st-fetch) CPU" "$(awk -v d=$((k1 - k0)) -v hz="$hz" 'BEGIN { printf "%.2f s", d / hz }') over $IDLE_S s ($kp% of a core)"
 figure "re6stnet with its helpers (ticks)" "$tp% of a core"
+[ -n "$wpid" ] && sed -n 's/^figure: \(.*\)/figure: beside: \1/p' "$TB_DIR/wake.out" | cut -c1-120
 echo "registry requests (helpers run) before the window: $r0"
 echo "registry requests (helpers run) after it:          $r1"
 echo "aim: re6stnet at most 0.1% of a core idle: $(awk -v p="$xp" 'BEGIN { print (p <= 0.1) ? "met" : "NOT met" }') ($xp% exact, $rp% by ticks; with its helpers, by ticks: $(awk -v p="$tp" 'BEGIN { print (p <= 0.1) ? "met" : "NOT met" }'))"
@@ -177,8 +189,11 @@ if [ "${BENCH_PERF:-0}" -gt 0 ] && command -v perf >/dev/null; then
 	echo "perf over $BENCH_PERF s, samples by command:"
 	perf report -i "$TB_DIR/perf.data" --stdio -g none --sort comm 2>/dev/null |
 		grep '%' | head -n 8
+	echo "re6stnet's own samples by object (self: the kernel, re6stnet, libc...):"
+	perf report -i "$TB_DIR/perf.data" --stdio -g none --no-children --comm re6stnet --sort dso 2>/dev/null |
+		grep '%' | head -n 8
 	echo "re6stnet's own samples by function (self):"
-	perf report -i "$TB_DIR/perf.data" --stdio -g none --comm re6stnet --sort dso,sym 2>/dev/null |
+	perf report -i "$TB_DIR/perf.data" --stdio -g none --no-children --comm re6stnet --sort dso,sym 2>/dev/null |
 		grep '%' | head -n 30
 	echo "re6stnet's own samples by caller (children included):"
 	perf report -i "$TB_DIR/perf.data" --stdio -g none --children --comm re6stnet --sort sym 2>/dev/null |
