@@ -82,7 +82,9 @@ uint64_t loop_clock_ms(void)
 uint64_t loop_unix_now(void)
 {
 	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME_COARSE, &ts);
+	/* Not the coarse clock: a certificate the registry stamped a few
+	 * ms ago must not read as not valid yet. */
+	clock_gettime(CLOCK_REALTIME, &ts);
 	return (uint64_t)ts.tv_sec;
 }
 
