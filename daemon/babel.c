@@ -75,7 +75,7 @@ struct babel {
 	uint64_t dump_at;      /* the dump timer's time */
 	bool dumping;          /* a dump asked for, its "ok" not read yet */
 	bool dump_slow;        /* ... and not whole at DUMP_READ_MS: read as it comes */
-	uint64_t dump_asked_at;
+	uint64_t dump_asked_at; /* when the dump being read was asked for */
 	size_t dump_bytes;     /* read since it was asked for */
 	size_t dumped_bytes;   /* the last whole dump's size (0: none since connecting) */
 	uint64_t dumped_at;    /* when the last whole dump was asked for (0: none yet) */
