@@ -9,7 +9,7 @@
 uint64_t tm_health_due(const struct tunnel_mgr *m, const struct tunnel *t, uint64_t *ret_slack)
 {
 	uint64_t dead = health_dead_after_ms(m->c->opt.dead_after, m->c->netconf);
-	uint64_t third = MIN(MAX(dead / 3, (uint64_t)1000), (uint64_t)HEALTH_EVERY_MS);
+	uint64_t third = MIN(MAX(health_reading_ms(dead), (uint64_t)1000), (uint64_t)HEALTH_EVERY_MS);
 	if (!t->live) { /* no WireGuard handshake, no babel neighbour on GRE yet */
 		*ret_slack = 0;
 		return t->checked_ms + third;
