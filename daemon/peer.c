@@ -63,12 +63,16 @@ struct peer_srv {
 	struct loop_timer *log_timer;
 	struct loop_timer *lan_timer;
 	struct loop_timer *fresh_timer; /* peer_tunnel_up() */
+	unsigned fresh_round;           /* announcements since the last tunnel up */
 	struct reach_limit probe_limit; /* probes we send for others (reach.h) */
 };
 
 #define LAN_GOSSIP_MS 10000 /* version to LAN neighbours (announce_lan()) */
 #define LAN_GOSSIP_MAX 64
-#define FRESH_GOSSIP_MS 5000 /* after a tunnel came up: version to the tunnel peers */
+/* After a tunnel came up: version to the tunnel peers FRESH_GOSSIP_MS later,
+ * then twice more, each wait twice the last (5, 15 and 35 s after). */
+#define FRESH_GOSSIP_MS 5000
+#define FRESH_GOSSIP_ROUNDS 3
 
 /* A line caused by a datagram from src: rate-limited per source, with a
  * count of what was suppressed (loglimit.h). */
@@ -764,15 +768,24 @@ static void on_lan_gossip(struct loop *l, struct loop_timer *t, void *userdata)
 	announce_lan(userdata);
 }
 
+/* One announcement is lost when babel does not route over the new tunnel
+ * yet, or its answer back: the next rounds make up for it. */
 static void on_fresh_gossip(struct loop *l, struct loop_timer *t, void *userdata)
 {
-	peer_announce_netconf(userdata);
+	struct peer_srv *p = userdata;
+	peer_announce_netconf(p);
+	if (++p->fresh_round < FRESH_GOSSIP_ROUNDS)
+		loop_timer_set_in(t, (uint64_t)FRESH_GOSSIP_MS << p->fresh_round);
 }
 
 void peer_tunnel_up(struct peer_srv *p)
 {
-	if (p && !loop_timer_armed(p->fresh_timer))
-		loop_timer_set(p->fresh_timer, loop_now(p->c->loop) + FRESH_GOSSIP_MS);
+	/* A tunnel up while the first round waits joins it; once that round is
+	 * past, the rounds start again from this tunnel. */
+	if (p && (!loop_timer_armed(p->fresh_timer) || p->fresh_round > 0)) {
+		p->fresh_round = 0;
+		loop_timer_set_in(p->fresh_timer, FRESH_GOSSIP_MS);
+	}
 }
 
 void peer_srv_free(struct peer_srv *p)

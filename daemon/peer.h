@@ -98,11 +98,12 @@ int peer_send_underlay(struct peer_srv *p, const struct sockaddr_storage *dst,
 void peer_announce_netconf(struct peer_srv *p);
 
 /*
- * A tunnel came up (the tunnel manager says so): FRESH_GOSSIP_MS (5 s)
- * later, once babel routes over it, the version goes to every tunnel peer
- * (one announcement for the tunnels that came up meanwhile). A node that
- * missed a version while it was cut off, or restarted from its cache, so
- * catches up at its next tunnel rather than at the registry poll. NULL: no-op.
+ * A tunnel came up (the tunnel manager says so): 5 s later, once babel
+ * routes over it, the version goes to every tunnel peer (one announcement
+ * for the tunnels that came up meanwhile), and again 15 and 35 s after, in
+ * case babel was slower. A node that missed a version while it was cut
+ * off, or restarted from its cache, so catches up at its next tunnel
+ * rather than at the registry poll. NULL: no-op.
  */
 void peer_tunnel_up(struct peer_srv *p);
 
