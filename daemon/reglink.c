@@ -618,10 +618,20 @@ void reglink_reload(struct ctx *c)
 	struct reglink *rl = c->reglink;
 	if (!rl)
 		return;
+	uint64_t now = now_ms(rl);
 	struct job *j = &rl->jobs[JOB_NETCONF];
 	j->failures = 0;
 	if (!j->x)
-		job_arm(j, now_ms(rl));
+		job_arm(j, now);
+	/* An HMAC request that failed (the registry was away) waits up to
+	 * minutes for its retry: the operator's SIGHUP asks at once too. */
+	j = &rl->jobs[JOB_HMAC];
+	if (rl->hmac_wanted) {
+		j->failures = 0;
+		j->not_before_ms = now;
+		if (!j->x)
+			job_arm(j, now);
+	}
 }
 
 void reglink_fini(struct ctx *c)

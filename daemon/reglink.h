@@ -48,7 +48,9 @@ struct rc_bootstrap_peer;
  */
 int reglink_init(struct ctx *c);
 void reglink_fini(struct ctx *c);
-/* SIGHUP: poll the network configuration now, back-off forgotten. */
+/* SIGHUP: poll the network configuration now, and ask for the HMAC keys
+ * now if a request for them failed since the last change; back-off
+ * forgotten. */
 void reglink_reload(struct ctx *c);
 
 /*

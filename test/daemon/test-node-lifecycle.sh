@@ -162,6 +162,19 @@ hmac_retry() {
 }
 check "HMAC keys not confirmed: logged" grep -q "babel HMAC keys not received from the registry .*asking again later" "$TB_DIR/n1/log/re6stnet.log"
 check "HMAC keys not confirmed: getHMAC retried" tb_wait_for 100 hmac_retry
+# Its next try waits out a back-off of 15 s or more; with the registry
+# back, the operator's SIGHUP asks at once.
+hmac_backoff() {
+	tb_ctl 1 --json registry | jq -e '.requests[] | select(.rpc == "getHMAC")
+		| .state == "idle" and .next_in_ms > 8000' >/dev/null
+}
+hmac_ok() {
+	tb_ctl 1 --json registry | jq -e '.requests[] | select(.rpc == "getHMAC") | .ok >= 1' >/dev/null
+}
+check "HMAC keys not confirmed: getHMAC waits out its back-off" tb_wait_for 100 hmac_backoff
+tb_registry_start >/dev/null
+kill -HUP "$(node_pid)"
+check "registry back, SIGHUP: getHMAC answered at once" tb_wait_for 50 hmac_ok
 pid=$(node_pid)
 kill -TERM "$pid"
 check "stops again" wait_gone "$pid"
