@@ -117,7 +117,7 @@ lan_tunnels() {
 	done
 }
 ts=$(date +%s)
-while lantun=$(lan_tunnels) && [ -n "$lantun" ] && [ "$(elapsed "$ts")" -lt 30 ]; do sleep 2; done
+while lantun=$(lan_tunnels) && [ -n "$lantun" ] && [ "$(elapsed "$ts")" -lt 90 ]; do sleep 2; done
 drained=$(cat "$TB_DIR"/n[1-4]/log/re6stnet.log | grep -c 'a direct LAN neighbour')
 tb_log "client tunnels drained as direct LAN neighbours: $drained"
 lan_check "mesh: no tunnel between two LAN nodes${lantun:+ (found:$lantun)}" -- [ -z "$lantun" ]
@@ -186,7 +186,7 @@ echo "===== restart: LAN node 3 restarted, no registry reachable"
 tb_node_stop 3
 ts=$(date +%s)
 tb_node_add 3 -i lan0
-for _ in $(seq 30); do ctl 3 help >/dev/null 2>&1 && break; sleep 1; done
+for _ in $(seq 60); do ctl 3 help >/dev/null 2>&1 && break; sleep 1; done
 check "restart: node 3 runs from its cached configuration" 3 -- \
 	grep -q 'using the cached network configuration' "$TB_DIR/n3/log/re6stnet.log"
 check "restart: node 3 signs with the cached HMAC key" 3 -- \
@@ -274,7 +274,7 @@ printf '%s' "$before" >"$TB_DIR/routes.before"
 printf '%s' "$after" >"$TB_DIR/routes.after"
 changed=$(diff "$TB_DIR/routes.before" "$TB_DIR/routes.after")
 lan_check "intruder: the LAN nodes' babel routes are unchanged${changed:+ (diff: $(echo "$changed" | tr '\n' ';'))}" -- [ -z "$changed" ]
-if mesh_ok $LAN; then ok "intruder: the LAN nodes still reach each other"
+if wait_mesh 30 $LAN; then ok "intruder: the LAN nodes still reach each other"
 else ko "intruder: the LAN nodes no longer reach each other" $LAN; show_fails $LAN; fi
 kill "$(cat "$d/pid")" 2>/dev/null
 

@@ -149,7 +149,7 @@ if wants revoke; then
 	# The registry is not a node: some node must fetch the new configuration
 	# before the registry goes (SIGHUP fetches at once); gossip does the rest.
 	kill -HUP "$(cat "$TB_DIR/n$S/pid")"
-	for _ in $(seq 40); do
+	for _ in $(seq 120); do
 		grep -q "network configuration version $((v0 + 1))" "$TB_DIR/n$S/log/re6stnet.log" && break
 		sleep 0.25
 	done
@@ -180,8 +180,12 @@ if wants revoke; then
 	check "revoke: no peer keeps a tunnel to node $R${left:+ (still:$left)}" "$live" -- [ -z "$left" ]
 	check "revoke: every peer dropped them within 30 s of the revoke (worst $worst s)" "$live" -- \
 		awk -v w="$worst" 'BEGIN { exit !(w <= 30) }'
-	behind=""
-	for x in $live; do [ "$(netconf_version "$x")" = "$v1" ] || behind="$behind $x"; done
+	for _ in $(seq 15); do
+		behind=""
+		for x in $live; do [ "$(netconf_version "$x")" = "$v1" ] || behind="$behind $x"; done
+		[ -z "$behind" ] && break
+		sleep 2
+	done
 	check "revoke: configuration $v1 reached every node by gossip${behind:+ (not:$behind)}" "$behind" -- [ -z "$behind" ]
 	# The revoked node only learns it from the registry (its peers no longer
 	# talk to it): it stays up, cut off, and must not get back in (below).
@@ -208,11 +212,11 @@ if wants registry; then
 	if [ -n "${stopped2:-}" ]; then
 		# Its cache holds v0; the others hold v1 and the registry is down:
 		# only its tunnels' peers can tell it (peer_tunnel_up()).
-		for _ in $(seq 60); do [ "$(netconf_version 2)" = "$v1" ] && break; sleep 1; done
+		for _ in $(seq 90); do [ "$(netconf_version 2)" = "$v1" ] && break; sleep 1; done
 		first=$(log_delay 2 " up (" "$t_start")
 		got=$(log_delay 2 "network configuration version $v1" "$t_start")
 		tb_log "node 2: first tunnel up ${first:-?} s, configuration $v1 ${got:-?} s after its restart"
-		check "registry: node 2, restarted with configuration $v0, got $v1 from its tunnel peers (${got:-not within 60} s)" 2 -- \
+		check "registry: node 2, restarted with configuration $v0, got $v1 from its tunnel peers (${got:-not within 90} s)" 2 -- \
 			[ "$(netconf_version 2)" = "$v1" ]
 		live="$live 2"
 	fi
