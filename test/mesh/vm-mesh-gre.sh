@@ -11,7 +11,7 @@
 # revoked node's tunnels go from every peer (no unkeyed GRE link to it left)
 # while the others stay connected; that a GRE and a FOU tunnel whose
 # underlay is cut are found dead within 10 s and their peers reached over
-# another path.
+# another path, a ping flow across each cut flowing again within 10 s.
 # TB_UNDERLAY=6: the same over an
 # IPv6-only underlay (ip6gre, FOU over IPv6). TB_SAVE=DIR keeps the logs.
 set -u
@@ -157,6 +157,14 @@ cut_check() { # I TYPE
 		[ "$ty" = "$type" ] && [ -n "$k" ] && { j=$k ifc=$ifn; break; }
 	done <"$TB_DIR/up.cut"
 	[ -n "$j" ] || { ko "cut: node $i has no $type tunnel up"; return; }
+	# A flow from node i to node j across the cut (a ping every 0.1 s, 2 s
+	# before it to 18 s after): its longest gap between replies, as
+	# vm-failover measures it over WireGuard.
+	local dev fp gap
+	dev=$(tb_ns "r6-n$i" ip -6 route get "$(tb_node_addr "$j")" 2>/dev/null | grep -o 'dev [^ ]*' | cut -d' ' -f2)
+	tb_ns "r6-n$i" ping -6 -n -D -i 0.1 -w 20 "$(tb_node_addr "$j")" >"$TB_DIR/flow.$type" 2>&1 &
+	fp=$!
+	sleep 2
 	t0=$(date +%s.%N)
 	tb_drop "$i" "$j" || ko "cut: nft failed"
 	while [ -z "$back" ] && [ "$(since "$t0" | cut -d. -f1)" -lt 40 ]; do
@@ -168,6 +176,16 @@ cut_check() { # I TYPE
 	done
 	grep -h "tunnel $ifc .*: dead" "$TB_DIR/n$i/log/re6stnet.log" | tail -n 1 | sed "s/^/  n$i: /"
 	echo "  cut node $i - node $j ($ifc, $type): found dead after ${dead:-more than 40} s (polled every 0.5 s), node $j reached again after ${back:-more than 40} s"
+	wait "$fp"
+	gap=$(awk -v tc="$t0" '/bytes from/ { gsub(/[][]/, "", $1); t = $1 + 0
+		if (last && t - last > g) { g = t - last; a = last }
+		last = t; n++ }
+		END { printf "%.2f %d %.1f\n", g, n, a ? a - tc : 0 }' "$TB_DIR/flow.$type")
+	set -- $gap
+	echo "  flow node $i -> node $j (through ${dev:-?} before the cut): longest gap between replies $1 s, from $3 s after the cut; $2 of 200 answered"
+	awk -v g="$1" -v n="$2" 'BEGIN { exit !(g > 0 && g <= 10 && n >= 80) }' &&
+		ok "a flow across the cut $type tunnel flows again within 10 s (longest gap $1 s)" ||
+		ko "a flow across the cut $type tunnel: longest gap $1 s, $2 of 200 answered"
 	awk -v d="${dead:-99}" 'BEGIN { exit !(d <= 10) }' &&
 		ok "cut $type tunnel node $i - node $j found dead within 10 s (${dead} s)" ||
 		ko "cut $type tunnel node $i - node $j not found dead within 10 s (${dead:-never})"
