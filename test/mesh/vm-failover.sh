@@ -129,10 +129,7 @@ else
 	tc=$(now)
 	drop_paths "1-$b"
 	wait "$pp"
-	gap=$(awk -v tc="$tc" '/bytes from/ { gsub(/[][]/, "", $1); t = $1 + 0
-		if (last && t - last > g) { g = t - last; a = last }
-		last = t; n++ }
-		END { printf "%.2f %d %.1f %.3f\n", g, n, a ? a - tc : 0, a }' "$TB_DIR/flow")
+	gap=$(tb_flow_gap "$TB_DIR/flow" "$tc")
 	set -- $gap
 	echo "  longest gap between replies: $1 s (it began $3 s from the cut); $2 of 250 answered"
 	# Where the gap went: each end's dead verdict, counted from the last

@@ -177,10 +177,7 @@ cut_check() { # I TYPE
 	grep -h "tunnel $ifc .*: dead" "$TB_DIR/n$i/log/re6stnet.log" | tail -n 1 | sed "s/^/  n$i: /"
 	echo "  cut node $i - node $j ($ifc, $type): found dead after ${dead:-more than 40} s (polled every 0.5 s), node $j reached again after ${back:-more than 40} s"
 	wait "$fp"
-	gap=$(awk -v tc="$t0" '/bytes from/ { gsub(/[][]/, "", $1); t = $1 + 0
-		if (last && t - last > g) { g = t - last; a = last }
-		last = t; n++ }
-		END { printf "%.2f %d %.1f\n", g, n, a ? a - tc : 0 }' "$TB_DIR/flow.$type")
+	gap=$(tb_flow_gap "$TB_DIR/flow.$type" "$t0")
 	set -- $gap
 	echo "  flow node $i -> node $j (through ${dev:-?} before the cut): longest gap between replies $1 s, from $3 s after the cut; $2 of 200 answered"
 	awk -v g="$1" -v n="$2" 'BEGIN { exit !(g > 0 && g <= 10 && n >= 80) }' &&

@@ -56,6 +56,15 @@ tb_wait_for() { # TENTHS CMD... : CMD every 0.1 s until it succeeds (1 if it nev
 	return 1
 }
 
+# The longest gap between the replies of a `ping -D` flow in FILE: "GAP
+# ANSWERED START AT", START the seconds from T0 to the gap, AT its Unix time.
+tb_flow_gap() { # FILE T0
+	awk -v tc="$2" '/bytes from/ { gsub(/[][]/, "", $1); t = $1 + 0
+		if (last && t - last > g) { g = t - last; a = last }
+		last = t; n++ }
+		END { printf "%.2f %d %.1f %.3f\n", g, n, a ? a - tc : 0, a }' "$1"
+}
+
 tb_init() {
 	TB_DIR=${1:-$(mktemp -d /tmp/re6st-tb.XXXXXX)}
 	mkdir -p "$TB_DIR"
